@@ -1,0 +1,131 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "nova-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "nova-server", targets: ["nova-server"]),
+        .executable(name: "nova-bench", targets: ["nova-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // L0: domain values and rules, no I/O.
+        .target(
+            name: "NovaCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+        // L1
+        .target(name: "NovaScheduler", dependencies: ["NovaCore"], swiftSettings: strict),
+        .target(name: "NovaVirt", dependencies: ["NovaCore"], swiftSettings: strict),
+        // L2
+        .target(
+            name: "NovaConductor",
+            dependencies: ["NovaCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "NovaCompute",
+            dependencies: ["NovaCore", "NovaVirt", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        // Adapters
+        .target(name: "NovaConfig", swiftSettings: strict),
+        .target(
+            name: "NovaBus",
+            dependencies: ["NovaCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "NovaDB",
+            dependencies: [
+                "NovaCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "APISupport",
+            dependencies: [
+                "NovaCore", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "IdentityService",
+            dependencies: [
+                "NovaCore", "NovaDB", "APISupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "ImageService",
+            dependencies: [
+                "NovaCore", "NovaDB", "APISupport", "IdentityService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "ComputeAPI",
+            dependencies: [
+                "NovaCore", "NovaDB", "NovaBus", "APISupport", "IdentityService", "ImageService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        // Wiring shared by the executables and the functional tests.
+        .target(
+            name: "NovaCloud",
+            dependencies: [
+                "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt",
+                "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
+                "APISupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "nova-server",
+            dependencies: [
+                "NovaCloud", "NovaConfig", "NovaDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "nova-bench",
+            dependencies: [
+                "NovaCloud", "NovaCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
+        .testTarget(name: "NovaSchedulerTests", dependencies: ["NovaScheduler", "NovaCore"], swiftSettings: strict),
+        .testTarget(name: "NovaConfigTests", dependencies: ["NovaConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "FunctionalTests",
+            dependencies: [
+                "NovaCloud", "NovaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+    ]
+)

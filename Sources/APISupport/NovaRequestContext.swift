@@ -1,0 +1,36 @@
+import HTTPTypes
+import Hummingbird
+import NovaCore
+
+/// The request context shared by every service of the cloud.
+public struct NovaRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Nova's `x-openstack-request-id` ("req-<uuid>").
+    public var requestID: String = ""
+    /// Set when the request carried a valid token.
+    public var credentials: Credentials?
+    /// The compute microversion negotiated for this request.
+    public var apiVersion: APIVersion = .minimum
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// Bodies up to 1 MiB are read whole; image uploads stream instead.
+    public var maxUploadSize: Int { 1 << 20 }
+
+    /// The caller's credentials; a request reaching a protected route without them is a programming error.
+    public func caller() throws(NovaError) -> Credentials {
+        guard let credentials else { throw .unauthorized("The request you have made requires authentication.") }
+        return credentials
+    }
+
+    public var rpcContext: RPCContext {
+        RPCContext(requestID: requestID, userID: credentials?.userID ?? "", projectID: credentials?.projectID ?? "")
+    }
+
+    /// A path parameter that the route guarantees.
+    public func parameter(_ name: String) -> String {
+        parameters.get(name) ?? ""
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NovaCore
+
+/// Resolves a token to the caller's credentials (implemented by the identity service or a remote Keystone).
+public protocol TokenValidator: Sendable {
+    func credentials(forToken token: String) async throws -> Credentials?
+}
+
+/// The one place requests are framed for every service: request id, token check, compute microversion,
+/// and errors rendered in the format of the service the path belongs to.
+public struct OpenStackMiddleware: RouterMiddleware {
+    public typealias Context = NovaRequestContext
+    let validator: any TokenValidator
+
+    public init(validator: any TokenValidator) {
+        self.validator = validator
+    }
+
+    enum Service {
+        case compute, identity, image, placement, other
+
+        init(path: String) {
+            if path.hasPrefix("/compute") {
+                self = .compute
+            } else if path.hasPrefix("/identity") {
+                self = .identity
+            } else if path.hasPrefix("/image") {
+                self = .image
+            } else if path.hasPrefix("/placement") {
+                self = .placement
+            } else {
+                self = .other
+            }
+        }
+    }
+
+    /// Routes that answer without a token: version discovery and authentication itself.
+    static func isPublic(_ request: Request) -> Bool {
+        let path = request.uri.path.hasSuffix("/") && request.uri.path.count > 1
+            ? String(request.uri.path.dropLast()) : request.uri.path
+        if request.method == .post { return path == "/identity/v3/auth/tokens" }
+        guard request.method == .get || request.method == .head else { return false }
+        return [
+            "/", "/identity", "/identity/v3", "/compute", "/compute/v2.1", "/compute/v2", "/image", "/image/versions",
+        ].contains(path)
+    }
+
+    public func handle(
+        _ request: Request, context: NovaRequestContext,
+        next: (Request, NovaRequestContext) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        context.requestID = "req-" + UUID().uuidString.lowercased()
+        let service = Service(path: request.uri.path)
+        var headers: HTTPFields = [.openStackRequestID: context.requestID]
+        if service == .compute { headers[.computeRequestID] = context.requestID }
+        var response: Response
+        do {
+            if service == .compute {
+                context.apiVersion = try APIVersion.negotiate(
+                    standard: request.headers[.openStackAPIVersion], legacy: request.headers[.novaAPIVersion])
+                headers[.openStackAPIVersion] = "compute \(context.apiVersion)"
+                headers[.novaAPIVersion] = "\(context.apiVersion)"
+                headers[.vary] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
+            }
+            if let token = request.headers[.authToken] {
+                context.credentials = try await validator.credentials(forToken: token)
+            }
+            if context.credentials == nil, !Self.isPublic(request) {
+                throw NovaError.unauthorized("The request you have made requires authentication.")
+            }
+            response = try await next(request, context)
+        } catch {
+            response = Self.render(error, service: service, logger: context.logger)
+        }
+        for field in headers where response.headers[field.name] == nil {
+            response.headers.append(field)
+        }
+        return response
+    }
+
+    static func render(_ error: any Error, service: Service, logger: Logger) -> Response {
+        let novaError: NovaError
+        switch error {
+        case let error as NovaError:
+            novaError = error
+        case let error as HTTPError:
+            let status = Int(error.status.code)
+            let code: NovaError.Code =
+                switch status {
+                case 404: .notFound
+                case 405: .badMethod
+                case 413: .overLimit
+                case 400: .badRequest
+                default: NovaError.Code(status: status, name: "computeFault")
+                }
+            novaError = NovaError(code, error.body ?? (status == 404 ? "The resource could not be found." : error.status.reasonPhrase))
+        default:
+            logger.error("unexpected error: \(error)")
+            novaError = NovaError(.internalError, "Unexpected API Error. \(type(of: error)): \(error)")
+        }
+        let status = novaError.code.status
+        switch service {
+        case .identity:
+            return .json(
+                ["error": ["code": .int(status), "message": .string(novaError.message), "title": .string(HTTPResponse.Status(code: status).reasonPhrase)]],
+                status: status)
+        case .image:
+            let reason = HTTPResponse.Status(code: status).reasonPhrase
+            let text = "\(status) \(reason)\n\n\(novaError.message)\n\n   "
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: [.contentType: "text/plain; charset=UTF-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        case .placement:
+            return .json(
+                ["errors": [["status": .int(status), "title": .string(HTTPResponse.Status(code: status).reasonPhrase), "detail": .string(novaError.message)]]],
+                status: status)
+        case .compute, .other:
+            let name = status == 500 || novaError.code.name == "NoValidHost" ? "computeFault" : novaError.code.name
+            return .json([name: ["code": .int(status), "message": .string(novaError.message)]], status: status)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import APISupport
+import Foundation
+import Hummingbird
+import NovaCore
+
+extension ComputeAPI {
+    func registerFlavors(on v21: RouterGroup<NovaRequestContext>) {
+        v21.get("flavors") { request, context in try await listFlavors(request, context, detail: false) }
+        v21.get("flavors/detail") { request, context in try await listFlavors(request, context, detail: true) }
+        v21.get("flavors/{id}") { request, context in
+            let flavor = try await visibleFlavor(context.parameter("id"), context)
+            return Response.json(["flavor": flavorView(flavor, request, context)])
+        }
+        v21.post("flavors") { request, context in try await createFlavor(request, context) }
+        v21.put("flavors/{id}") { request, context in
+            try PolicyRule.admin.enforce("os_compute_api:os-flavor-manage:update", try context.caller())
+            guard context.apiVersion >= APIVersion(2, 55) else { throw NovaError(.badMethod, "Method not allowed before 2.55") }
+            let body = try await request.jsonBody(context: context)
+            guard let flavorBody = body["flavor"], flavorBody["description"] != nil else {
+                throw NovaError.badRequest("Invalid input for field/attribute flavor. 'description' is a required property")
+            }
+            let description = flavorBody["description"]?.stringValue
+            let flavor = try await store.updateFlavor(id: context.parameter("id")) { $0.description = description }
+            return Response.json(["flavor": flavorView(flavor, request, context)])
+        }
+        v21.delete("flavors/{id}") { _, context in
+            try PolicyRule.admin.enforce("os_compute_api:os-flavor-manage:delete", try context.caller())
+            try await store.deleteFlavor(id: context.parameter("id"))
+            return Response.empty(status: 202)
+        }
+        registerFlavorExtras(on: v21)
+    }
+
+    /// A flavor the caller may use: public, or private with access for the caller's project (admins see all).
+    func visibleFlavor(_ id: String, _ context: NovaRequestContext) async throws -> Flavor {
+        let caller = try context.caller()
+        guard let flavor = try await store.flavor(id: id) else {
+            throw NovaError.notFound("Flavor \(id) could not be found.")
+        }
+        if !flavor.isPublic, !caller.isAdmin,
+            !(try await store.flavorProjects(id: id)).contains(caller.projectID)
+        {
+            throw NovaError.notFound("Flavor \(id) could not be found.")
+        }
+        return flavor
+    }
+
+    func listFlavors(_ request: Request, _ context: NovaRequestContext, detail: Bool) async throws -> Response {
+        let caller = try context.caller()
+        let query = request.query
+        var isPublic: Bool? = true
+        var project: String? = caller.projectID
+        if caller.isAdmin {
+            project = nil
+            if let text = query["is_public"] {
+                isPublic = text.lowercased() == "none" ? nil : QueryParameters("x=\(text)").flag("x")
+            }
+        } else {
+            isPublic = nil
+        }
+        var flavors = try await store.flavors(isPublic: isPublic, projectID: project)
+        if let minRAM = query["minRam"] {
+            guard let value = Int(minRAM) else { throw NovaError.badRequest("Invalid minRam filter [\(minRAM)]") }
+            flavors = flavors.filter { $0.memoryMB >= value }
+        }
+        if let minDisk = query["minDisk"] {
+            guard let value = Int(minDisk) else { throw NovaError.badRequest("Invalid minDisk filter [\(minDisk)]") }
+            flavors = flavors.filter { $0.rootGB >= value }
+        }
+        let page = try Page(query, maxLimit: config.maxLimit)
+        let (items, full) = try page.apply(flavors, id: \.id)
+        var body: JSONObject = [
+            "flavors": .array(items.map { detail ? flavorView($0, request, context) : flavorSummary($0, request, context) })
+        ]
+        if full, let last = items.last {
+            body["flavors_links"] = Page.nextLink(request, base: base(request), lastID: last.id, limit: page.limit)
+        }
+        return Response.json(.object(body))
+    }
+
+    func flavorSummary(_ flavor: Flavor, _ request: Request, _ context: NovaRequestContext) -> JSON {
+        var json: JSONObject = ["id": .string(flavor.id), "links": links(request, "flavors", flavor.id), "name": .string(flavor.name)]
+        if context.apiVersion >= APIVersion(2, 55) { json["description"] = .optional(flavor.description) }
+        return .object(json)
+    }
+
+    func flavorView(_ flavor: Flavor, _ request: Request, _ context: NovaRequestContext) -> JSON {
+        let version = context.apiVersion
+        var json = JSONObject()
+        json.append("id", .string(flavor.id))
+        json.append("name", .string(flavor.name))
+        json.append("ram", .int(flavor.memoryMB))
+        json.append("disk", .int(flavor.rootGB))
+        json.append("vcpus", .int(flavor.vcpus))
+        json.append("swap", version >= APIVersion(2, 75) ? .int(flavor.swapMB) : (flavor.swapMB == 0 ? "" : .int(flavor.swapMB)))
+        json.append("OS-FLV-EXT-DATA:ephemeral", .int(flavor.ephemeralGB))
+        json.append("OS-FLV-DISABLED:disabled", .bool(flavor.disabled))
+        json.append("os-flavor-access:is_public", .bool(flavor.isPublic))
+        json.append("rxtx_factor", .double(flavor.rxtxFactor))
+        json.append("links", links(request, "flavors", flavor.id))
+        if version >= APIVersion(2, 55) { json.append("description", .optional(flavor.description)) }
+        if version >= APIVersion(2, 61) { json.append("extra_specs", Self.specsJSON(flavor.extraSpecs)) }
+        return .object(json)
+    }
+
+    static func specsJSON(_ specs: [String: String]) -> JSON {
+        var object = JSONObject()
+        for (key, value) in specs.sorted(by: { $0.key < $1.key }) { object.append(key, .string(value)) }
+        return .object(object)
+    }
+
+    func createFlavor(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
+        try PolicyRule.admin.enforce("os_compute_api:os-flavor-manage:create", try context.caller())
+        let body = try await request.jsonBody(context: context)
+        guard let spec = body["flavor"]?.objectValue else {
+            throw NovaError.badRequest("Invalid input for field/attribute flavor. 'flavor' is a required property")
+        }
+        func integer(_ key: String, minimum: Int, required: Bool) throws -> Int {
+            guard let value = spec[key] else {
+                if required { throw NovaError.badRequest("Invalid input for field/attribute flavor. '\(key)' is a required property") }
+                return 0
+            }
+            let number = value.intValue ?? value.stringValue.flatMap { Int($0) }
+            guard let number, number >= minimum else {
+                throw NovaError.badRequest("Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= \(minimum)")
+            }
+            return number
+        }
+        guard let name = spec["name"]?.stringValue, !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 255 else {
+            throw NovaError.badRequest("Invalid input for field/attribute name. A flavor needs a name of 1 to 255 characters.")
+        }
+        var id = UUID().uuidString.lowercased()
+        if let given = spec["id"], !given.isNull {
+            guard let text = given.stringValue ?? given.intValue.map(String.init), !text.isEmpty, text.count <= 255 else {
+                throw NovaError.badRequest("Invalid input for field/attribute id.")
+            }
+            if text != "auto" { id = text }
+        }
+        let flavor = Flavor(
+            id: id, name: name, vcpus: try integer("vcpus", minimum: 1, required: true),
+            memoryMB: try integer("ram", minimum: 1, required: true),
+            rootGB: try integer("disk", minimum: 0, required: true),
+            ephemeralGB: try integer("OS-FLV-EXT-DATA:ephemeral", minimum: 0, required: false),
+            swapMB: try integer("swap", minimum: 0, required: false),
+            rxtxFactor: spec["rxtx_factor"].flatMap { $0.intValue.map(Double.init) ?? { if case .double(let d) = $0 { return d } else { return nil } }($0) } ?? 1.0,
+            isPublic: spec["os-flavor-access:is_public"]?.boolValue ?? true,
+            description: context.apiVersion >= APIVersion(2, 55) ? spec["description"]?.stringValue : nil)
+        try await store.createFlavor(flavor)
+        return Response.json(["flavor": flavorView(flavor, request, context)])
+    }
+}

@@ -1,0 +1,255 @@
+import APISupport
+import Foundation
+import Hummingbird
+import NovaCore
+import NovaDB
+
+extension ComputeAPI {
+    static let createKeys: Set<String> = [
+        "name", "imageRef", "flavorRef", "min_count", "max_count", "networks", "block_device_mapping_v2",
+        "block_device_mapping", "key_name", "availability_zone", "metadata", "user_data", "security_groups",
+        "config_drive", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig", "adminPass", "return_reservation_id",
+        "description", "tags", "hostname", "host", "hypervisor_hostname", "trusted_image_certificates",
+        "personality",
+    ]
+
+    /// POST /servers: validates the request as Nova's schema does, checks quota, stores the instances in
+    /// BUILD/scheduling with their `create` action in one transaction, then hands them to the conductor.
+    func createServers(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:servers:create", caller)
+        let version = context.apiVersion
+        let body = try await request.jsonBody(context: context)
+        guard let spec = body["server"]?.objectValue else {
+            throw NovaError.badRequest("Invalid input for field/attribute server. 'server' is a required property")
+        }
+        if let unknown = spec.keys.first(where: { !Self.createKeys.contains($0) }) {
+            throw NovaError.badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('\(unknown)' was unexpected)")
+        }
+        guard let nameValue = spec["name"] else {
+            throw NovaError.badRequest("Invalid input for field/attribute server. 'name' is a required property")
+        }
+        let name = try Self.validName(nameValue)
+        let description = version >= APIVersion(2, 19) ? (try Self.validDescription(spec["description"]) ?? nil) : nil
+        let flavor = try await requestedFlavor(spec["flavorRef"], context)
+        let imageRef = try await requestedImage(spec, flavor: flavor, caller: caller)
+        let (minCount, maxCount) = try Self.counts(spec)
+        try Self.validateNetworks(spec["networks"], version: version)
+        let keypair = try await requestedKeyPair(spec["key_name"], caller)
+        let (zone, forcedHost) = try await requestedZone(spec, version: version, caller: caller)
+        let metadata = try Self.metadata(spec["metadata"])
+        let limits = try await store.quotaLimits(projectID: caller.projectID)
+        if limits.limit(.metadataItems) >= 0, metadata.count > limits.limit(.metadataItems) {
+            throw NovaError.forbidden("Quota exceeded for metadata_items: the limit is \(limits.limit(.metadataItems))")
+        }
+        var tags: [String] = []
+        if let tagsValue = spec["tags"] {
+            guard version >= APIVersion(2, 52), let list = tagsValue.arrayValue?.compactMap(\.stringValue), list.count <= 50,
+                list.allSatisfy({ (1...60).contains($0.count) && !$0.contains(",") && !$0.contains("/") })
+            else { throw NovaError.badRequest("Invalid input for field/attribute tags.") }
+            tags = list
+        }
+        if let userData = spec["user_data"], !userData.isNull {
+            guard let text = userData.stringValue, text.count <= 65535, Data(base64Encoded: text) != nil else {
+                throw NovaError.badRequest("User data needs to be valid base 64.")
+            }
+        }
+
+        // Quota: all of max_count if it fits, else as many as fit down to min_count (Nova's behaviour).
+        let usage = try await store.quotaUsage(projectID: caller.projectID)
+        var count = maxCount
+        while true {
+            do {
+                try limits.check(usage: usage.resources, instances: usage.instances, adding: flavor.resources, count: count)
+                break
+            } catch {
+                if count > minCount { count -= 1 } else { throw error }
+            }
+        }
+
+        let now = clock.now
+        let reservationID = "r-" + String(UUID().uuidString.lowercased().prefix(8))
+        var instances: [Instance] = []
+        for index in 0..<count {
+            var instance = Instance(
+                uuid: UUID().uuidString.lowercased(), displayName: count > 1 ? "\(name)-\(index + 1)" : name,
+                description: description, projectID: caller.projectID, userID: caller.userID, flavor: flavor,
+                imageRef: imageRef, createdAt: now, reservationID: reservationID, launchIndex: index)
+            instance.keyName = keypair?.name
+            instance.keyData = keypair?.publicKey
+            instance.availabilityZone = zone
+            instance.metadata = metadata
+            instance.tags = tags
+            instance.userData = spec["user_data"]?.stringValue
+            instance.configDrive = spec["config_drive"]?.boolValue == true ? "True" : ""
+            instance.accessIPv4 = spec["accessIPv4"]?.stringValue ?? ""
+            instance.accessIPv6 = spec["accessIPv6"]?.stringValue ?? ""
+            if let hostname = spec["hostname"]?.stringValue, version >= APIVersion(2, 90) {
+                instance.hostname = Instance.sanitizedHostname(hostname)
+            }
+            instances.append(instance)
+        }
+        let actions = instances.map { instance in
+            InstanceActionRecord(
+                requestID: context.requestID, action: "create", instanceUUID: instance.uuid, userID: caller.userID,
+                projectID: caller.projectID, startTime: now)
+        }
+        try await store.createInstances(instances, actions: actions)
+        let requestSpec = RequestSpec(
+            instanceUUIDs: instances.map(\.uuid), projectID: caller.projectID, userID: caller.userID, flavor: flavor,
+            imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost)
+        do {
+            try await conductor.buildInstances(requestSpec, context: context.rpcContext)
+        } catch {
+            for instance in instances {
+                let fault = InstanceFault(code: 500, message: "The conductor could not be reached: \(error)", created: clock.now)
+                _ = try? await store.updateInstance(
+                    uuid: instance.uuid, InstanceUpdate(vmState: .error, taskState: .some(nil), fault: fault))
+            }
+        }
+
+        if spec["return_reservation_id"]?.boolValue == true {
+            return Response.json(["reservation_id": .string(reservationID)], status: 202)
+        }
+        let first = instances[0]
+        var server: JSONObject = [
+            "id": .string(first.uuid), "links": ServerViewBuilder(
+                version: version, isAdmin: caller.isAdmin, base: base(request), hostStatus: [:]
+            ).links(first.uuid), "OS-DCF:diskConfig": "MANUAL", "security_groups": [["name": "default"]],
+        ]
+        if config.enableInstancePassword {
+            server["adminPass"] = .string(spec["adminPass"]?.stringValue ?? Self.generatePassword())
+        }
+        return Response.json(
+            ["server": .object(server)], status: 202, headers: [.location: "\(base(request))/v2.1/servers/\(first.uuid)"])
+    }
+
+    static func generatePassword() -> String {
+        let alphabet = Array("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        return String((0..<12).map { _ in alphabet.randomElement()! })
+    }
+
+    func requestedFlavor(_ value: JSON?, _ context: NovaRequestContext) async throws -> Flavor {
+        guard let value, let ref = value.stringValue ?? value.intValue.map(String.init), !ref.isEmpty else {
+            throw NovaError.badRequest("Invalid input for field/attribute server. 'flavorRef' is a required property")
+        }
+        let id = ref.split(separator: "/").last.map(String.init) ?? ref
+        do {
+            return try await visibleFlavor(id, context)
+        } catch {
+            throw NovaError.badRequest("Flavor \(id) could not be found.")
+        }
+    }
+
+    /// The image to boot from: `imageRef`, or the image of a block_device_mapping_v2 entry with boot_index 0.
+    func requestedImage(_ spec: JSONObject, flavor: Flavor, caller: Credentials) async throws -> String {
+        var ref = spec["imageRef"]?.stringValue ?? ""
+        if let mappings = spec["block_device_mapping_v2"] {
+            guard let list = mappings.arrayValue else {
+                throw NovaError.badRequest("Invalid input for field/attribute block_device_mapping_v2.")
+            }
+            for mapping in list {
+                let source = mapping["source_type"]?.stringValue ?? "image"
+                let destination = mapping["destination_type"]?.stringValue ?? "local"
+                if source != "image" || destination != "local" {
+                    throw NovaError.badRequest(
+                        "Block device mapping source_type=\(source) destination_type=\(destination) needs the block storage service, which this cloud does not have.")
+                }
+                if mapping["boot_index"]?.intValue == 0, ref.isEmpty, let uuid = mapping["uuid"]?.stringValue { ref = uuid }
+            }
+        }
+        let id = ref.split(separator: "/").last.map(String.init) ?? ref
+        guard !id.isEmpty else {
+            throw NovaError.badRequest("Block Device Mapping is Invalid: You specified more than one local swap device, or no image to boot from.")
+        }
+        guard let image = try await images.image(id: id),
+            caller.isAdmin || image.visibility == "public" || image.visibility == "community" || image.owner == caller.projectID
+        else { throw NovaError.badRequest("Image \(id) could not be found.") }
+        guard image.status == "active" else { throw NovaError.badRequest("Image \(id) is not active.") }
+        if image.minRAM > flavor.memoryMB { throw NovaError.badRequest("Flavor's memory is too small for requested image.") }
+        if image.minDisk > flavor.rootGB, flavor.rootGB > 0 {
+            throw NovaError.badRequest("Flavor's disk is too small for requested image. Flavor disk is \(flavor.rootGB) GB, minimum disk is \(image.minDisk) GB.")
+        }
+        return id
+    }
+
+    static func counts(_ spec: JSONObject) throws -> (Int, Int) {
+        func parse(_ key: String) throws -> Int? {
+            guard let value = spec[key] else { return nil }
+            guard let number = value.intValue ?? value.stringValue.flatMap({ Int($0) }), number >= 1 else {
+                throw NovaError.badRequest("Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= 1")
+            }
+            return number
+        }
+        let minimum = try parse("min_count") ?? 1
+        let maximum = try parse("max_count") ?? minimum
+        guard minimum <= maximum else { throw NovaError.badRequest("min_count must be <= max_count") }
+        return (minimum, maximum)
+    }
+
+    static func validateNetworks(_ value: JSON?, version: APIVersion) throws {
+        guard let value else {
+            if version >= APIVersion(2, 37) {
+                throw NovaError.badRequest("Invalid input for field/attribute server. 'networks' is a required property")
+            }
+            return
+        }
+        if let text = value.stringValue {
+            guard version >= APIVersion(2, 37), text == "auto" || text == "none" else {
+                throw NovaError.badRequest("Invalid input for field/attribute networks. Value: \(text). It must be 'auto', 'none' or a list")
+            }
+            return
+        }
+        guard let list = value.arrayValue else { throw NovaError.badRequest("Invalid input for field/attribute networks.") }
+        if let first = list.first {
+            let id = first["uuid"]?.stringValue ?? first["port"]?.stringValue ?? "?"
+            throw NovaError.badRequest("Network \(id) could not be found. This cloud has no networking service; use networks 'auto' or 'none'.")
+        }
+    }
+
+    func requestedKeyPair(_ value: JSON?, _ caller: Credentials) async throws -> KeyPairRecord? {
+        guard let value, !value.isNull else { return nil }
+        guard let name = value.stringValue, let keypair = try await store.keyPair(name: name, userID: caller.userID) else {
+            throw NovaError.badRequest("Invalid key_name provided.")
+        }
+        return keypair
+    }
+
+    /// `availability_zone` as "az", "az:host" or "az:host:node"; a forced host needs admin.
+    func requestedZone(_ spec: JSONObject, version: APIVersion, caller: Credentials) async throws -> (String?, String?) {
+        var zone = spec["availability_zone"]?.stringValue
+        var forcedHost: String?
+        if let text = zone, text.contains(":") {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            zone = parts[0].isEmpty ? nil : parts[0]
+            forcedHost = parts.count > 1 && !parts[1].isEmpty ? parts[1] : nil
+            try PolicyRule.admin.enforce("os_compute_api:servers:create:forced_host", caller)
+        }
+        if let host = spec["host"]?.stringValue, version >= APIVersion(2, 74) {
+            try PolicyRule.admin.enforce("compute:servers:create:requested_destination", caller)
+            forcedHost = host
+        }
+        if let zone {
+            let zones = Set(try await store.services(binary: "nova-compute").map(\.zone))
+            guard zones.contains(zone) else {
+                throw NovaError.badRequest("The requested availability zone is not available")
+            }
+        }
+        return (zone ?? config.defaultAvailabilityZone, forcedHost)
+    }
+
+    static func metadata(_ value: JSON?) throws -> [String: String] {
+        guard let value else { return [:] }
+        guard let object = value.objectValue else {
+            throw NovaError.badRequest("Invalid input for field/attribute metadata. It must be an object")
+        }
+        var result: [String: String] = [:]
+        for (key, item) in object.entries {
+            guard (1...255).contains(key.count), let text = item.stringValue, text.count <= 255 else {
+                throw NovaError.badRequest("Invalid input for field/attribute metadata. Keys and values must be strings of 1 to 255 characters")
+            }
+            result[key] = text
+        }
+        return result
+    }
+}

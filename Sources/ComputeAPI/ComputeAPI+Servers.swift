@@ -1,0 +1,102 @@
+import APISupport
+import Foundation
+import Hummingbird
+import NovaCore
+import NovaDB
+
+extension ComputeAPI {
+    func registerServers(on v21: RouterGroup<NovaRequestContext>) {
+        v21.get("servers") { request, context in try await listServers(request, context, detail: false) }
+        v21.get("servers/detail") { request, context in try await listServers(request, context, detail: true) }
+        v21.post("servers") { request, context in try await createServers(request, context) }
+        v21.get("servers/{id}") { request, context in
+            let instance = try await visibleInstance(context.parameter("id"), context)
+            let builder = try await viewBuilder(request, context)
+            return Response.json(["server": builder.detail(instance, forShow: true)])
+        }
+        v21.put("servers/{id}") { request, context in try await updateServer(request, context) }
+        v21.delete("servers/{id}") { _, context in try await deleteServer(context) }
+    }
+
+    func viewBuilder(_ request: Request, _ context: NovaRequestContext) async throws -> ServerViewBuilder {
+        let caller = try context.caller()
+        var hostStatus: [String: String] = [:]
+        if caller.isAdmin, context.apiVersion >= APIVersion(2, 16) {
+            let now = clock.now
+            for service in try await store.services(binary: "nova-compute") {
+                hostStatus[service.host] =
+                    service.forcedDown || !service.isUp(now: now, serviceDownTime: config.serviceDownTime)
+                    ? "DOWN" : service.disabled ? "MAINTENANCE" : "UP"
+            }
+        }
+        return ServerViewBuilder(
+            version: context.apiVersion, isAdmin: caller.isAdmin, base: base(request), hostStatus: hostStatus)
+    }
+
+    /// An instance the caller may see: its project's (or any, for an admin); deleted ones are not found.
+    func visibleInstance(_ id: String, _ context: NovaRequestContext, allowDeleted: Bool = false) async throws -> Instance {
+        let caller = try context.caller()
+        guard let instance = try await store.instance(uuid: id), allowDeleted || !instance.isDeleted,
+            PolicyRule.projectReaderOrAdmin.allows(caller, targetProject: instance.projectID)
+        else {
+            throw NovaError.notFound("Instance \(id) could not be found.")
+        }
+        return instance
+    }
+
+    func updateServer(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let existing = try await visibleInstance(context.parameter("id"), context)
+        try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:servers:update", caller, targetProject: existing.projectID)
+        let body = try await request.jsonBody(context: context)
+        guard let spec = body["server"]?.objectValue else {
+            throw NovaError.badRequest("Invalid input for field/attribute server. 'server' is a required property")
+        }
+        var allowed: Set<String> = ["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"]
+        if context.apiVersion >= APIVersion(2, 19) { allowed.insert("description") }
+        if context.apiVersion >= APIVersion(2, 90) { allowed.insert("hostname") }
+        if let unknown = spec.keys.first(where: { !allowed.contains($0) }) {
+            throw NovaError.badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('\(unknown)' was unexpected)")
+        }
+        let name = try spec["name"].map { try Self.validName($0) }
+        let description = try Self.validDescription(spec["description"])
+        let hostname = spec["hostname"]?.stringValue
+        let ipv4 = spec["accessIPv4"]?.stringValue
+        let ipv6 = spec["accessIPv6"]?.stringValue
+        let updated = try await store.mutateInstance(uuid: existing.uuid) { instance in
+            if let name { instance.displayName = name }
+            if let description { instance.description = description }
+            if let hostname { instance.hostname = Instance.sanitizedHostname(hostname) }
+            if let ipv4 { instance.accessIPv4 = ipv4 }
+            if let ipv6 { instance.accessIPv6 = ipv6 }
+        }
+        return Response.json(["server": try await viewBuilder(request, context).detail(updated, forShow: true)])
+    }
+
+    static func validName(_ value: JSON) throws -> String {
+        guard let name = value.stringValue, (1...255).contains(name.count),
+            name.trimmingCharacters(in: .whitespaces) == name
+        else {
+            throw NovaError.badRequest("Invalid input for field/attribute name. Value: \(value.serialized()). A name must be 1 to 255 characters with no leading or trailing whitespace")
+        }
+        return name
+    }
+
+    /// The new description: absent (nil), or a value that may be null.
+    static func validDescription(_ value: JSON?) throws -> String?? {
+        guard let value else { return .none }
+        if value.isNull { return .some(nil) }
+        guard let text = value.stringValue, text.count <= 255 else {
+            throw NovaError.badRequest("Invalid input for field/attribute description. It must be a string of at most 255 characters or null")
+        }
+        return .some(text)
+    }
+
+    func deleteServer(_ context: NovaRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let instance = try await visibleInstance(context.parameter("id"), context)
+        try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:servers:delete", caller, targetProject: instance.projectID)
+        try await startOperation(.delete, on: instance, context: context)
+        return Response.empty(status: 204)
+    }
+}

@@ -1,0 +1,146 @@
+import APISupport
+import Foundation
+import Hummingbird
+import NovaCore
+import NovaDB
+
+/// Options of the compute API (`[api]` and friends in nova.conf).
+public struct ComputeAPIConfig: Sendable {
+    /// `[api] max_limit`: the most items one list call returns.
+    public var maxLimit: Int
+    /// `[DEFAULT] service_down_time`.
+    public var serviceDownTime: TimeInterval
+    /// `[DEFAULT] default_availability_zone`.
+    public var defaultAvailabilityZone: String
+    /// `[DEFAULT] internal_service_availability_zone`.
+    public var internalAvailabilityZone: String
+    /// `[api] enable_instance_password`.
+    public var enableInstancePassword: Bool
+
+    public init(
+        maxLimit: Int = 1000, serviceDownTime: TimeInterval = 60, defaultAvailabilityZone: String = "nova",
+        internalAvailabilityZone: String = "internal", enableInstancePassword: Bool = true
+    ) {
+        self.maxLimit = maxLimit
+        self.serviceDownTime = serviceDownTime
+        self.defaultAvailabilityZone = defaultAvailabilityZone
+        self.internalAvailabilityZone = internalAvailabilityZone
+        self.enableInstancePassword = enableInstancePassword
+    }
+}
+
+/// The Compute API v2.1 under `/compute`.
+public struct ComputeAPI: Sendable {
+    let store: ComputeStore
+    let images: ImageStore
+    let conductor: ConductorRPCAPI
+    let compute: ComputeRPCAPI
+    let clock: any WallClock
+    let config: ComputeAPIConfig
+
+    public init(
+        store: ComputeStore, images: ImageStore, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
+        clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
+    ) {
+        self.store = store
+        self.images = images
+        self.conductor = conductor
+        self.compute = compute
+        self.clock = clock
+        self.config = config
+    }
+
+    public func register(on router: Router<NovaRequestContext>) {
+        registerVersions(on: router)
+        let v21 = router.group("compute/v2.1")
+        registerFlavors(on: v21)
+        registerKeyPairs(on: v21)
+        registerServers(on: v21)
+        registerServerActions(on: v21)
+        registerServerMetadata(on: v21)
+        registerInstanceActions(on: v21)
+        registerServices(on: v21)
+        registerHypervisors(on: v21)
+        registerLimitsAndQuotas(on: v21)
+        registerAvailabilityZones(on: v21)
+    }
+
+    func registerVersions(on router: Router<NovaRequestContext>) {
+        router.get("compute") { request, _ in
+            Response.json(["versions": [Self.version20(request), Self.version21(request)]])
+        }
+        router.get("compute/v2.1") { request, _ in Response.json(["version": Self.version21(request)]) }
+        router.get("compute/v2") { request, _ in Response.json(["version": Self.version20(request)]) }
+    }
+
+    static func version21(_ request: Request) -> JSON {
+        [
+            "id": "v2.1", "status": "CURRENT", "version": .string(APIVersion.maximum.description),
+            "min_version": .string(APIVersion.minimum.description), "updated": "2013-07-23T11:33:21Z",
+            "links": [
+                ["rel": "self", "href": .string(request.baseURL(fallback: "") + "/compute/v2.1/")],
+                ["rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"],
+            ],
+            "media-types": [["base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"]],
+        ]
+    }
+
+    static func version20(_ request: Request) -> JSON {
+        [
+            "id": "v2.0", "status": "DEPRECATED", "version": "", "min_version": "", "updated": "2025-07-04T12:00:00Z",
+            "links": [["rel": "self", "href": .string(request.baseURL(fallback: "") + "/compute/v2/")]],
+        ]
+    }
+
+    /// `http://host/compute` for links.
+    func base(_ request: Request) -> String { request.baseURL(fallback: "") + "/compute" }
+
+    func links(_ request: Request, _ collection: String, _ id: String) -> JSON {
+        let root = base(request)
+        return [
+            ["rel": "self", "href": .string("\(root)/v2.1/\(collection)/\(id)")],
+            ["rel": "bookmark", "href": .string("\(root)/\(collection)/\(id)")],
+        ]
+    }
+}
+
+/// `limit` and `marker` paging as Nova does it (common.py): limit capped at `[api] max_limit`,
+/// a `*_links` next entry when the page is full.
+struct Page {
+    var limit: Int
+    var marker: String?
+
+    init(_ query: QueryParameters, maxLimit: Int) throws(NovaError) {
+        if let text = query["limit"] {
+            guard let value = Int(text), value >= 0 else {
+                throw .badRequest("Invalid input for query parameters limit. Value: \(text). '\(text)' is not a 'integer'")
+            }
+            limit = min(value, maxLimit)
+        } else {
+            limit = maxLimit
+        }
+        marker = query["marker"]
+    }
+
+    /// The items after the marker, at most `limit`; 400 when the marker is unknown.
+    func apply<T>(_ items: [T], id: (T) -> String) throws(NovaError) -> (items: [T], full: Bool) {
+        var slice = items[...]
+        if let marker {
+            guard let index = items.firstIndex(where: { id($0) == marker }) else {
+                throw .badRequest("marker [\(marker)] not found")
+            }
+            slice = items[(index + 1)...]
+        }
+        let page = Array(slice.prefix(limit))
+        return (page, page.count == limit && slice.count > limit)
+    }
+
+    /// The `next` link: the same query with the marker moved to the last item.
+    static func nextLink(_ request: Request, base: String, lastID: String, limit: Int) -> JSON {
+        var parts = QueryParameters(request.uri.query).pairs.filter { $0.0 != "marker" && $0.0 != "limit" }
+        parts.append(("limit", String(limit)))
+        parts.append(("marker", lastID))
+        let query = parts.map { "\(QueryParameters.encode($0.0))=\(QueryParameters.encode($0.1))" }.joined(separator: "&")
+        return [["rel": "next", "href": .string(base + request.uri.path.replacingOccurrences(of: "/compute", with: "", options: .anchored) + "?" + query)]]
+    }
+}

@@ -1,0 +1,124 @@
+import APISupport
+import Foundation
+import NovaCore
+
+/// Builds server bodies as Nova's views/servers.py does, each field from the microversion that added it.
+struct ServerViewBuilder {
+    let version: APIVersion
+    let isAdmin: Bool
+    /// `http://host/compute`.
+    let base: String
+    /// The image service's links root, `http://host/compute` (Nova links images under compute).
+    let hostStatus: [String: String]
+
+    func links(_ id: String) -> JSON {
+        [
+            ["rel": "self", "href": .string("\(base)/v2.1/servers/\(id)")],
+            ["rel": "bookmark", "href": .string("\(base)/servers/\(id)")],
+        ]
+    }
+
+    func summary(_ instance: Instance) -> JSON {
+        ["id": .string(instance.uuid), "links": links(instance.uuid), "name": .string(instance.displayName)]
+    }
+
+    static func hostID(projectID: String, host: String?) -> String {
+        guard let host, !host.isEmpty else { return "" }
+        return SHA224.hex(projectID + host)
+    }
+
+    /// The full server body; `forShow` adds what only show and update carry (server_groups at 2.71).
+    func detail(_ instance: Instance, forShow: Bool = false) -> JSON {
+        var json = JSONObject()
+        let status = instance.status
+        json.append("id", .string(instance.uuid))
+        json.append("name", .string(instance.displayName))
+        json.append("status", .string(status))
+        json.append("tenant_id", .string(instance.projectID))
+        json.append("user_id", .string(instance.userID))
+        json.append("metadata", Self.stringMap(instance.metadata))
+        json.append("hostId", .string(Self.hostID(projectID: instance.projectID, host: instance.host)))
+        json.append(
+            "image",
+            instance.imageRef.isEmpty
+                ? ""
+                : [
+                    "id": .string(instance.imageRef),
+                    "links": [["rel": "bookmark", "href": .string("\(base)/images/\(instance.imageRef)")]],
+                ])
+        json.append("flavor", flavor(instance.flavor))
+        json.append("created", .string(Timestamp.iso(instance.createdAt)))
+        json.append("updated", .string(Timestamp.iso(instance.updatedAt)))
+        json.append("addresses", [:])
+        json.append("accessIPv4", .string(instance.accessIPv4))
+        json.append("accessIPv6", .string(instance.accessIPv6))
+        json.append("links", links(instance.uuid))
+        json.append("OS-DCF:diskConfig", "MANUAL")
+        if ServerStatus.showsProgress.contains(status) { json.append("progress", .int(instance.progress)) }
+        if let fault = instance.fault, status == "ERROR" || status == "DELETED" {
+            var faultJSON: JSONObject = [
+                "code": .int(fault.code), "created": .string(Timestamp.iso(fault.created)),
+                "message": .string(fault.message),
+            ]
+            if isAdmin || fault.code != 500 { faultJSON["details"] = .string(fault.details) }
+            json.append("fault", .object(faultJSON))
+        }
+        json.append("OS-EXT-AZ:availability_zone", .string(instance.availabilityZone ?? ""))
+        json.append("config_drive", .string(instance.configDrive))
+        json.append("key_name", .optional(instance.keyName))
+        json.append("OS-SRV-USG:launched_at", .optional(instance.launchedAt.map(Timestamp.naive)))
+        json.append("OS-SRV-USG:terminated_at", .optional(instance.terminatedAt.map(Timestamp.naive)))
+        json.append("security_groups", [["name": "default"]])
+        json.append("OS-EXT-STS:task_state", .optional(instance.taskState?.rawValue))
+        json.append("OS-EXT-STS:vm_state", .string(instance.vmState.rawValue))
+        json.append("OS-EXT-STS:power_state", .int(instance.powerState.rawValue))
+        json.append("os-extended-volumes:volumes_attached", [])
+        if isAdmin {
+            json.append("OS-EXT-SRV-ATTR:host", .optional(instance.host))
+            json.append("OS-EXT-SRV-ATTR:instance_name", .string(instance.instanceName))
+            json.append("OS-EXT-SRV-ATTR:hypervisor_hostname", .optional(instance.node))
+            if version >= APIVersion(2, 3) {
+                json.append("OS-EXT-SRV-ATTR:hostname", .string(instance.hostname))
+                json.append("OS-EXT-SRV-ATTR:kernel_id", "")
+                json.append("OS-EXT-SRV-ATTR:launch_index", .int(instance.launchIndex))
+                json.append("OS-EXT-SRV-ATTR:ramdisk_id", "")
+                json.append("OS-EXT-SRV-ATTR:reservation_id", .string(instance.reservationID))
+                json.append("OS-EXT-SRV-ATTR:root_device_name", "/dev/vda")
+                json.append("OS-EXT-SRV-ATTR:user_data", .optional(instance.userData))
+            }
+        } else if version >= APIVersion(2, 90) {
+            json.append("OS-EXT-SRV-ATTR:hostname", .string(instance.hostname))
+        }
+        if version >= APIVersion(2, 9) { json.append("locked", .bool(instance.locked)) }
+        if version >= APIVersion(2, 16), isAdmin {
+            json.append("host_status", .string(instance.host.flatMap { hostStatus[$0] } ?? ""))
+        }
+        if version >= APIVersion(2, 19) { json.append("description", .optional(instance.description)) }
+        if version >= APIVersion(2, 26) { json.append("tags", .array(instance.tags.map(JSON.string))) }
+        if version >= APIVersion(2, 63) { json.append("trusted_image_certificates", nil) }
+        if version >= APIVersion(2, 71), forShow { json.append("server_groups", []) }
+        if version >= APIVersion(2, 73) { json.append("locked_reason", .optional(instance.lockedReason)) }
+        if version >= APIVersion(2, 96) { json.append("pinned_availability_zone", nil) }
+        return .object(json)
+    }
+
+    func flavor(_ flavor: Flavor) -> JSON {
+        if version >= APIVersion(2, 47) {
+            return [
+                "vcpus": .int(flavor.vcpus), "ram": .int(flavor.memoryMB), "disk": .int(flavor.rootGB),
+                "ephemeral": .int(flavor.ephemeralGB), "swap": .int(flavor.swapMB),
+                "original_name": .string(flavor.name), "extra_specs": ComputeAPI.specsJSON(flavor.extraSpecs),
+            ]
+        }
+        return [
+            "id": .string(flavor.id),
+            "links": [["rel": "bookmark", "href": .string("\(base)/flavors/\(flavor.id)")]],
+        ]
+    }
+
+    static func stringMap(_ map: [String: String]) -> JSON {
+        var object = JSONObject()
+        for (key, value) in map.sorted(by: { $0.key < $1.key }) { object.append(key, .string(value)) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,47 @@
+import NovaCore
+
+/// The service catalog returned with every scoped token: one entry per service under the listener's URL,
+/// the same paths devstack uses.
+public struct ServiceCatalog: Sendable {
+    public struct Entry: Sendable {
+        let type: String
+        let name: String
+        let path: String
+    }
+
+    public static let region = "RegionOne"
+    public let entries: [Entry]
+
+    public init(entries: [Entry] = ServiceCatalog.defaultEntries) { self.entries = entries }
+
+    public static let defaultEntries = [
+        Entry(type: "identity", name: "keystone", path: "/identity"),
+        Entry(type: "compute", name: "nova", path: "/compute/v2.1"),
+        Entry(type: "image", name: "glance", path: "/image"),
+    ]
+
+    public func json(baseURL: String) -> JSON {
+        .array(
+            entries.map { entry in
+                let endpoints: [JSON] = ["public", "internal", "admin"].map { interface in
+                    [
+                        "id": .string(Self.stableID(entry.type + interface)), "interface": .string(interface),
+                        "region_id": .string(Self.region), "region": .string(Self.region),
+                        "url": .string(baseURL + entry.path),
+                    ]
+                }
+                return [
+                    "id": .string(Self.stableID(entry.type)), "type": .string(entry.type), "name": .string(entry.name),
+                    "endpoints": .array(endpoints),
+                ]
+            })
+    }
+
+    /// Ids that stay the same across restarts (derived from the name, as hex).
+    static func stableID(_ name: String) -> String {
+        var hash: UInt64 = 1_469_598_103_934_665_603
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex + String(repeating: "0", count: 16)
+    }
+}

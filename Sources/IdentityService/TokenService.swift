@@ -1,0 +1,92 @@
+import APISupport
+import Crypto
+import Foundation
+import NovaCore
+import NovaDB
+import Synchronization
+
+/// Issues, validates and revokes tokens. Only a SHA-256 of each token is stored; validated tokens are cached
+/// in memory (at most `cacheLifetime`) so a request costs no database read for its token.
+public final class TokenService: TokenValidator {
+    let store: IdentityStore
+    let clock: any WallClock
+    let lifetime: TimeInterval
+    let cacheLifetime: TimeInterval = 30
+
+    struct CacheEntry {
+        var credentials: Credentials
+        var expiresAt: Date
+        var cachedAt: Date
+    }
+
+    private let cache = Mutex<[String: CacheEntry]>([:])
+
+    public init(store: IdentityStore, clock: any WallClock, lifetime: TimeInterval = 3600) {
+        self.store = store
+        self.clock = clock
+        self.lifetime = lifetime
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16).leftPadded2 }.joined()
+    }
+
+    /// A new random token for `userID`, scoped to `projectID` ("" for unscoped).
+    public func issue(userID: String, projectID: String) async throws -> (token: String, record: TokenRecord) {
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        let token = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let now = clock.now
+        let auditBytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let record = TokenRecord(
+            userID: userID, projectID: projectID, issuedAt: now, expiresAt: now.addingTimeInterval(lifetime),
+            auditID: String(Data(auditBytes).base64EncodedString().prefix(22)))
+        try await store.storeToken(hash: Self.hash(token), record)
+        return (token, record)
+    }
+
+    public func record(forToken token: String) async throws -> TokenRecord? {
+        try await store.token(hash: Self.hash(token), now: clock.now)
+    }
+
+    public func credentials(forToken token: String) async throws -> Credentials? {
+        let key = Self.hash(token)
+        let now = clock.now
+        if let entry = cache.withLock({ $0[key] }), entry.expiresAt > now,
+            now.timeIntervalSince(entry.cachedAt) < cacheLifetime
+        {
+            return entry.credentials
+        }
+        guard let record = try await store.token(hash: key, now: now),
+            let user = try await store.user(id: record.userID), user.enabled
+        else {
+            cache.withLock { _ = $0.removeValue(forKey: key) }
+            return nil
+        }
+        var projectName = ""
+        var roles: [String] = []
+        if !record.projectID.isEmpty {
+            guard let project = try await store.project(id: record.projectID), project.enabled else { return nil }
+            projectName = project.name
+            roles = try await store.roleNames(userID: user.id, projectID: project.id).map(\.name)
+        }
+        let credentials = Credentials(
+            userID: user.id, userName: user.name, projectID: record.projectID, projectName: projectName, roles: roles)
+        cache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[key] = CacheEntry(credentials: credentials, expiresAt: record.expiresAt, cachedAt: now)
+        }
+        return credentials
+    }
+
+    public func revoke(_ token: String) async throws -> Bool {
+        let key = Self.hash(token)
+        cache.withLock { _ = $0.removeValue(forKey: key) }
+        return try await store.revokeToken(hash: key)
+    }
+}
+
+extension String {
+    var leftPadded2: String { count == 1 ? "0" + self : self }
+}

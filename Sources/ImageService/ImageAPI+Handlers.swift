@@ -1,0 +1,197 @@
+import APISupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NovaCore
+import NovaDB
+
+extension ImageAPI {
+    func list(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        let query = request.query
+        var ids: [String]?
+        if let id = query["id"] {
+            ids = id.hasPrefix("in:") ? id.dropFirst(3).split(separator: ",").map(String.init) : [id]
+        }
+        var name = query["name"]
+        if let value = name, value.hasPrefix("in:") {
+            name = nil
+            ids = ids ?? []
+            let names = Set(value.dropFirst(3).split(separator: ",").map(String.init))
+            ids = try await store.images().filter { names.contains($0.name ?? "") }.map(\.id)
+        }
+        var images = try await store.images(ids: ids, name: name, status: query["status"])
+        images = images.filter { Self.canSee($0, caller) }
+        if let visibility = query["visibility"], visibility != "all" {
+            images = images.filter { $0.visibility == visibility }
+        } else if query["visibility"] == nil {
+            images = images.filter { $0.visibility != "community" || $0.owner == caller.projectID }
+        }
+        if let owner = query["owner"] { images = images.filter { $0.owner == owner } }
+        if let tag = query["tag"] { images = images.filter { $0.tags.contains(tag) } }
+        if let marker = query["marker"] {
+            guard let index = images.firstIndex(where: { $0.id == marker }) else {
+                throw NovaError.badRequest("marker \(marker) not found")
+            }
+            images = Array(images[(index + 1)...])
+        }
+        var body: JSONObject = ["first": "/v2/images", "schema": "/v2/schemas/images"]
+        if let limitText = query["limit"] {
+            guard let limit = Int(limitText), limit >= 0 else {
+                throw NovaError.badRequest("limit param must be an integer")
+            }
+            if images.count > limit {
+                images = Array(images.prefix(limit))
+                if let last = images.last { body["next"] = .string("/v2/images?marker=\(last.id)&limit=\(limit)") }
+            }
+        }
+        body["images"] = .array(images.map(view))
+        return Response.json(.object(body))
+    }
+
+    func create(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
+        let caller = try context.caller()
+        guard let body = try await request.jsonBody(context: context).objectValue else {
+            throw NovaError.badRequest("Image create body must be a JSON object")
+        }
+        let id = body["id"]?.stringValue ?? UUID().uuidString.lowercased()
+        let visibility = body["visibility"]?.stringValue ?? "shared"
+        guard ["public", "private", "shared", "community"].contains(visibility) else {
+            throw NovaError.badRequest("Invalid visibility value: \(visibility)")
+        }
+        if visibility == "public", !caller.isAdmin {
+            throw NovaError.forbidden("You are not authorized to complete publicize_image action.")
+        }
+        var image = ImageRecord(
+            id: id, name: body["name"]?.stringValue, owner: caller.projectID, visibility: visibility,
+            createdAt: clock.now)
+        try apply(body, to: &image, creating: true)
+        guard try await store.insertIfAbsent(image) else { throw NovaError.conflict("Image with identifier \(id) already exists") }
+        return Response.json(view(image), status: 201, headers: [.location: "/v2/images/\(id)"])
+    }
+
+    /// Sets the writable fields from a create body or patch values; unknown keys become custom properties.
+    func apply(_ body: JSONObject, to image: inout ImageRecord, creating: Bool) throws {
+        for (key, value) in body.entries {
+            switch key {
+            case "id", "visibility" where creating: continue
+            case "name": image.name = value.stringValue
+            case "visibility":
+                guard let text = value.stringValue, ["public", "private", "shared", "community"].contains(text) else {
+                    throw NovaError.badRequest("Invalid visibility value")
+                }
+                image.visibility = text
+            case "disk_format":
+                guard let format = value.stringValue, Self.diskFormats.contains(format) else {
+                    throw NovaError.badRequest("Invalid value for disk_format: must be one of \(Self.diskFormats.joined(separator: ", "))")
+                }
+                image.diskFormat = format
+            case "container_format":
+                guard let format = value.stringValue, Self.containerFormats.contains(format) else {
+                    throw NovaError.badRequest("Invalid value for container_format: must be one of \(Self.containerFormats.joined(separator: ", "))")
+                }
+                image.containerFormat = format
+            case "min_disk", "min_ram":
+                guard let number = value.intValue, number >= 0 else {
+                    throw NovaError.badRequest("\(key) must be a non-negative integer")
+                }
+                if key == "min_disk" { image.minDisk = number } else { image.minRAM = number }
+            case "protected":
+                guard let flag = value.boolValue else { throw NovaError.badRequest("protected must be a boolean") }
+                image.protected = flag
+            case "tags":
+                guard let tags = value.arrayValue?.compactMap(\.stringValue) else {
+                    throw NovaError.badRequest("tags must be a list of strings")
+                }
+                image.tags = tags
+            case _ where Self.reserved.contains(key):
+                throw NovaError.forbidden("Attribute '\(key)' is read-only.")
+            default:
+                switch value {
+                case .string(let text): image.properties[key] = text
+                case .null: image.properties[key] = nil
+                default: image.properties[key] = value.serialized()
+                }
+            }
+        }
+    }
+
+    func patch(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
+        let image = try await ownedImage(context.parameter("id"), context)
+        guard let operations = try await request.jsonBody(context: context).arrayValue else {
+            throw NovaError.badRequest("A JSON-patch body must be a list of operations")
+        }
+        var updated = image
+        for operation in operations {
+            guard let op = operation["op"]?.stringValue, let path = operation["path"]?.stringValue, path.hasPrefix("/")
+            else { throw NovaError.badRequest("Each patch operation needs 'op' and a 'path' starting with '/'") }
+            let key = String(path.dropFirst()).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            switch op {
+            case "add", "replace":
+                guard let value = operation["value"] else { throw NovaError.badRequest("Operation \(op) needs a value") }
+                if op == "replace", !Self.reserved.contains(key), updated.properties[key] == nil {
+                    throw NovaError.conflict("Property \(key) does not exist.")
+                }
+                var object = JSONObject()
+                object[key] = value
+                try apply(object, to: &updated, creating: false)
+            case "remove":
+                guard updated.properties.removeValue(forKey: key) != nil else {
+                    throw NovaError.conflict("Property \(key) does not exist.")
+                }
+            default:
+                throw NovaError.badRequest("Unsupported patch operation '\(op)'")
+            }
+        }
+        if updated.visibility == "public", image.visibility != "public", !(try context.caller().isAdmin) {
+            throw NovaError.forbidden("You are not authorized to complete publicize_image action.")
+        }
+        let final = updated
+        let saved = try await store.update(id: image.id) { $0 = final }
+        return Response.json(view(saved))
+    }
+
+    func delete(_ context: NovaRequestContext) async throws -> Response {
+        let image = try await ownedImage(context.parameter("id"), context)
+        if image.protected { throw NovaError.forbidden("Image \(image.id) is protected and cannot be deleted.") }
+        try await store.delete(id: image.id)
+        files.remove(id: image.id)
+        return Response.empty(status: 204)
+    }
+
+    func upload(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
+        let image = try await ownedImage(context.parameter("id"), context)
+        guard image.status == "queued" else {
+            throw NovaError.conflict("Image status transition from \(image.status) to saving is not allowed")
+        }
+        try await store.update(id: image.id) { $0.status = "saving" }
+        do {
+            let written = try await files.write(id: image.id, chunks: request.body.map { Array($0.readableBytesView) })
+            try await store.update(id: image.id) { image in
+                image.status = "active"
+                image.size = written.size
+                image.virtualSize = written.size
+                image.checksum = written.md5
+                image.hashAlgorithm = "sha512"
+                image.hashValue = written.sha512
+                if image.diskFormat == nil { image.diskFormat = "raw" }
+                if image.containerFormat == nil { image.containerFormat = "bare" }
+            }
+        } catch {
+            try? await store.update(id: image.id) { $0.status = "queued" }
+            throw error
+        }
+        return Response.empty(status: 204)
+    }
+
+    func download(_ context: NovaRequestContext) async throws -> Response {
+        let image = try await visibleImage(context.parameter("id"), context)
+        guard image.status == "active" else { return Response.empty(status: 204) }
+        guard let data = FileManager.default.contents(atPath: files.path(for: image.id)) else {
+            throw NovaError.notFound("Image data for \(image.id) is missing from the store")
+        }
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .contentLength: String(data.count)]
+        if let checksum = image.checksum { headers[HTTPField.Name("Content-MD5")!] = checksum }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+import NovaCore
+
+/// Image data as files under `<data-dir>/images`.
+public struct ImageFileStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    public func path(for id: String) -> String { directory + "/" + id }
+
+    public struct Written: Sendable {
+        public var size: Int
+        public var md5: String
+        public var sha512: String
+    }
+
+    /// Streams `chunks` to the image's file, hashing as it goes; the file appears only when complete.
+    public func write<S: AsyncSequence>(id: String, chunks: S) async throws -> Written where S.Element == [UInt8] {
+        let partial = path(for: id) + ".partial"
+        FileManager.default.createFile(atPath: partial, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: partial) else {
+            throw NovaError.internalError("cannot write image file \(partial)")
+        }
+        var md5 = Insecure.MD5()
+        var sha512 = SHA512()
+        var size = 0
+        do {
+            for try await chunk in chunks {
+                md5.update(data: chunk)
+                sha512.update(data: chunk)
+                size += chunk.count
+                try handle.write(contentsOf: chunk)
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        _ = try? FileManager.default.removeItem(atPath: path(for: id))
+        try FileManager.default.moveItem(atPath: partial, toPath: path(for: id))
+        return Written(size: size, md5: Self.hex(md5.finalize()), sha512: Self.hex(sha512.finalize()))
+    }
+
+    public func remove(id: String) {
+        try? FileManager.default.removeItem(atPath: path(for: id))
+    }
+
+    static func hex(_ digest: some Digest) -> String {
+        digest.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}

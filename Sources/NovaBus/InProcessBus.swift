@@ -1,0 +1,106 @@
+import NovaCore
+import Synchronization
+
+/// The all-in-one transport: topics with queue-group semantics (each message goes to one subscriber, round
+/// robin), payloads passed as encoded bytes exactly as a broker would carry them. Deliveries run as child tasks
+/// of `run()`, so shutting the bus down ends them.
+public final class InProcessBus: MessageBus {
+    typealias Handler = @Sendable ([UInt8]) async -> [UInt8]
+
+    struct Topics {
+        var handlers: [String: [Handler]] = [:]
+        var next: [String: Int] = [:]
+
+        mutating func pick(_ topic: String) -> Handler? {
+            guard let list = handlers[topic], !list.isEmpty else { return nil }
+            let index = (next[topic] ?? 0) % list.count
+            next[topic] = index + 1
+            return list[index]
+        }
+    }
+
+    enum Work: Sendable {
+        case deliver(Handler, [UInt8], ReplySlot?)
+        case expire(ReplySlot, Duration)
+    }
+
+    private let topics = Mutex(Topics())
+    private let work: AsyncStream<Work>
+    private let workContinuation: AsyncStream<Work>.Continuation
+
+    public init() {
+        (work, workContinuation) = AsyncStream.makeStream(of: Work.self)
+    }
+
+    public func subscribe(topic: String, handler: @escaping @Sendable ([UInt8]) async -> [UInt8]) async throws {
+        topics.withLock { $0.handlers[topic, default: []].append(handler) }
+    }
+
+    /// Removes every subscriber of `topic` (a compute service that stops).
+    public func unsubscribeAll(topic: String) {
+        topics.withLock { _ = $0.handlers.removeValue(forKey: topic) }
+    }
+
+    public func cast(topic: String, payload: [UInt8]) async throws {
+        guard let handler = topics.withLock({ $0.pick(topic) }) else {
+            throw NovaError(.serviceUnavailable, "No service is listening on topic \(topic).")
+        }
+        workContinuation.yield(.deliver(handler, payload, nil))
+    }
+
+    public func call(topic: String, payload: [UInt8], timeout: Duration) async throws -> [UInt8] {
+        guard let handler = topics.withLock({ $0.pick(topic) }) else {
+            throw NovaError(.serviceUnavailable, "No service is listening on topic \(topic).")
+        }
+        let slot = ReplySlot()
+        return try await withCheckedThrowingContinuation { continuation in
+            slot.install(continuation)
+            workContinuation.yield(.deliver(handler, payload, slot))
+            workContinuation.yield(.expire(slot, timeout))
+        }
+    }
+
+    /// Delivers messages until cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await item in work {
+                switch item {
+                case .deliver(let handler, let payload, let slot):
+                    group.addTask {
+                        let reply = await handler(payload)
+                        slot?.resume(with: .success(reply))
+                    }
+                case .expire(let slot, let timeout):
+                    group.addTask {
+                        try? await Task.sleep(for: timeout)
+                        slot.resume(
+                            with: .failure(
+                                NovaError(.timeout, "Timed out waiting for a reply (\(timeout)).")))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stops accepting work; `run()` returns once deliveries in flight finish.
+    public func shutdown() {
+        workContinuation.finish()
+    }
+}
+
+/// A call's pending reply: resumed once, by the reply or by the timeout, whichever comes first.
+final class ReplySlot: Sendable {
+    private let continuation = Mutex<CheckedContinuation<[UInt8], any Error>?>(nil)
+
+    func install(_ value: CheckedContinuation<[UInt8], any Error>) {
+        continuation.withLock { $0 = value }
+    }
+
+    func resume(with result: Result<[UInt8], any Error>) {
+        let taken = continuation.withLock { value -> CheckedContinuation<[UInt8], any Error>? in
+            defer { value = nil }
+            return value
+        }
+        taken?.resume(with: result)
+    }
+}

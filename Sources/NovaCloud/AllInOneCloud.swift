@@ -1,0 +1,167 @@
+import APISupport
+import ComputeAPI
+import Foundation
+import Hummingbird
+import IdentityService
+import ImageService
+import Logging
+import NovaBus
+import NovaCompute
+import NovaConductor
+import NovaCore
+import NovaDB
+import NovaScheduler
+import NovaVirt
+import ServiceLifecycle
+
+/// The whole cloud in one process: identity, image and compute APIs on one listener, conductor, scheduler
+/// and N fake compute hosts talking over the in-process bus with encoded messages, one SQLite database.
+public final class AllInOneCloud: Sendable {
+    public let options: CloudOptions
+    public let database: Database
+    public let computeStore: ComputeStore
+    public let identityStore: IdentityStore
+    public let imageStore: ImageStore
+    public let tokens: TokenService
+    public let bus: InProcessBus
+    public let responder: RouterResponder<NovaRequestContext>
+    public let drivers: [String: FakeDriver]
+    public let firstStart: FirstStart.Result
+    let computeManagers: [ComputeManager]
+    let clock: any WallClock
+    let logger: Logger
+
+    /// Builds every part; nothing runs until the application's services start.
+    public static func build(options: CloudOptions, logger: Logger, clock: any WallClock = SystemClock()) async throws
+        -> AllInOneCloud
+    {
+        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        let database = try await Database.openSQLite(path: options.databasePath, logger: logger)
+        let computeStore = ComputeStore(database: database, serviceDownTime: options.serviceDownTime)
+        let identityStore = IdentityStore(database: database)
+        let imageStore = ImageStore(database: database)
+        let files = try ImageFileStore(directory: options.dataDirectory + "/images")
+        let firstStart = try await FirstStart(
+            identity: identityStore, compute: computeStore, images: imageStore, files: files, clock: clock
+        ).run(adminPassword: options.adminPassword)
+
+        let bus = InProcessBus()
+        let rpc = RPCClient(bus: bus)
+        let conductorAPI = ConductorRPCAPI(client: rpc)
+        let computeAPI = ComputeRPCAPI(client: rpc)
+        let schedulerAPI = SchedulerRPCAPI(client: rpc)
+
+        let conductor = ConductorManager(
+            store: computeStore, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
+            logger: Logger(label: "nova.conductor"))
+        let conductorDispatcher = conductor.dispatcher()
+        try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
+
+        let scheduler = FilterScheduler(
+            store: computeStore, filters: try FilterRegistry.filters(named: options.enabledFilters), clock: clock)
+        let schedulerDispatcher = scheduler.dispatcher()
+        try await bus.subscribe(topic: SchedulerRPCAPI.topic) { await schedulerDispatcher.handle($0) }
+
+        var drivers: [String: FakeDriver] = [:]
+        var managers: [ComputeManager] = []
+        for host in options.computeHostNames {
+            let driver = FakeDriver(hostname: host, total: options.fakeHostResources)
+            drivers[host] = driver
+            let manager = ComputeManager(
+                config: ComputeConfig(
+                    host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
+                    cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
+                    diskAllocationRatio: options.diskAllocationRatio,
+                    reservedHostMemoryMB: options.reservedHostMemoryMB),
+                driver: driver, conductor: conductorAPI, clock: clock, logger: Logger(label: "nova.compute.\(host)"))
+            let dispatcher = manager.dispatcher()
+            try await bus.subscribe(topic: manager.topic) { await dispatcher.handle($0) }
+            managers.append(manager)
+        }
+
+        let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
+        let router = Router(context: NovaRequestContext.self)
+        router.add(middleware: OpenStackMiddleware(validator: tokens))
+        IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
+        ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
+        ComputeAPI(
+            store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI, clock: clock,
+            config: ComputeAPIConfig(
+                maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
+                defaultAvailabilityZone: options.availabilityZone)
+        ).register(on: router)
+
+        return AllInOneCloud(
+            options: options, database: database, computeStore: computeStore, identityStore: identityStore,
+            imageStore: imageStore, tokens: tokens, bus: bus, responder: router.buildResponder(), drivers: drivers,
+            firstStart: firstStart, computeManagers: managers, clock: clock, logger: logger)
+    }
+
+    init(
+        options: CloudOptions, database: Database, computeStore: ComputeStore, identityStore: IdentityStore,
+        imageStore: ImageStore, tokens: TokenService, bus: InProcessBus, responder: RouterResponder<NovaRequestContext>,
+        drivers: [String: FakeDriver], firstStart: FirstStart.Result, computeManagers: [ComputeManager],
+        clock: any WallClock, logger: Logger
+    ) {
+        self.options = options
+        self.database = database
+        self.computeStore = computeStore
+        self.identityStore = identityStore
+        self.imageStore = imageStore
+        self.tokens = tokens
+        self.bus = bus
+        self.responder = responder
+        self.drivers = drivers
+        self.firstStart = firstStart
+        self.computeManagers = computeManagers
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The services that run beside the HTTP server: message delivery, each compute host (registration,
+    /// repair of interrupted work, periodic tasks) and the conductor's and scheduler's heartbeats.
+    public var backgroundServices: [any Service] {
+        var services: [any Service] = [
+            BackgroundService(name: "bus") { [bus] in
+                await withTaskCancellationHandler {
+                    await bus.run()
+                } onCancel: {
+                    bus.shutdown()
+                }
+            }
+        ]
+        for manager in computeManagers {
+            services.append(
+                BackgroundService(name: "compute.\(manager.config.host)") { [logger] in
+                    do {
+                        try await manager.register()
+                        try await manager.initInstances()
+                    } catch {
+                        logger.error("compute \(manager.config.host) failed to start: \(error)")
+                    }
+                    await manager.runPeriodicTasks()
+                })
+        }
+        services.append(
+            BackgroundService(name: "heartbeats") { [computeStore, options, clock] in
+                while !Task.isCancelled {
+                    for binary in ["nova-conductor", "nova-scheduler"] {
+                        try? await computeStore.heartbeat(
+                            host: options.hostname, binary: binary, topic: String(binary.dropFirst(5)), zone: "internal",
+                            at: clock.now)
+                    }
+                    try await Task.sleep(for: options.reportInterval)
+                }
+            })
+        return services
+    }
+
+    /// The HTTP application with the background services, ready to run.
+    public func makeApplication() -> some ApplicationProtocol {
+        Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(
+                address: .hostname(options.listenHost, port: options.listenPort), serverName: "nova-swift"),
+            services: backgroundServices, logger: logger)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import NovaConfig
+import NovaCore
+
+/// Everything the all-in-one needs to start, from nova.conf and the command line (flags win).
+public struct CloudOptions: Sendable {
+    public var dataDirectory: String
+    /// nil keeps the database in memory (tests).
+    public var databasePath: String?
+    public var listenHost: String
+    public var listenPort: Int
+    public var adminPassword: String?
+    public var fakeHostCount: Int
+    public var fakeHostResources: Resources
+    public var hostname: String
+    public var availabilityZone: String
+    public var enabledFilters: [String]
+    public var serviceDownTime: TimeInterval
+    public var reportInterval: Duration
+    public var tokenLifetime: TimeInterval
+    public var maxLimit: Int
+    public var cpuAllocationRatio: Double
+    public var ramAllocationRatio: Double
+    public var diskAllocationRatio: Double
+    public var reservedHostMemoryMB: Int
+    /// Write admin-openrc.sh / demo-openrc.sh and print the block (off in tests).
+    public var writeOpenrc: Bool
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+        self.databasePath = dataDirectory + "/nova.sqlite"
+        self.listenHost = "127.0.0.1"
+        self.listenPort = 8774
+        self.fakeHostCount = 1
+        self.fakeHostResources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000)
+        self.hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+        self.availabilityZone = "nova"
+        self.enabledFilters = ["ComputeFilter", "AvailabilityZoneFilter", "ResourceCapacityFilter"]
+        self.serviceDownTime = 60
+        self.reportInterval = .seconds(10)
+        self.tokenLifetime = 3600
+        self.maxLimit = 1000
+        self.cpuAllocationRatio = 4.0
+        self.ramAllocationRatio = 1.0
+        self.diskAllocationRatio = 1.0
+        self.reservedHostMemoryMB = 512
+        self.writeOpenrc = true
+    }
+
+    /// Options from nova.conf, Nova's names where Nova has the option.
+    public init(config: NovaConfig, dataDirectory: String?) throws {
+        self.init(dataDirectory: dataDirectory ?? config.string("DEFAULT", "state_path", default: "./data"))
+        if let connection = config["database", "connection"] {
+            guard connection.hasPrefix("sqlite:///") else {
+                throw ConfigError(message: "[database] connection = \(connection): only sqlite:///PATH is supported by the all-in-one")
+            }
+            databasePath = String(connection.dropFirst("sqlite:///".count))
+        }
+        listenHost = config.string("DEFAULT", "osapi_compute_listen", default: listenHost)
+        listenPort = try config.int("DEFAULT", "osapi_compute_listen_port", default: listenPort)
+        hostname = config.string("DEFAULT", "host", default: hostname)
+        availabilityZone = config.string("DEFAULT", "default_availability_zone", default: availabilityZone)
+        serviceDownTime = TimeInterval(try config.int("DEFAULT", "service_down_time", default: Int(serviceDownTime)))
+        reportInterval = .seconds(try config.int("DEFAULT", "report_interval", default: 10))
+        cpuAllocationRatio = try config.double("DEFAULT", "cpu_allocation_ratio", default: cpuAllocationRatio)
+        ramAllocationRatio = try config.double("DEFAULT", "ram_allocation_ratio", default: ramAllocationRatio)
+        diskAllocationRatio = try config.double("DEFAULT", "disk_allocation_ratio", default: diskAllocationRatio)
+        reservedHostMemoryMB = try config.int("DEFAULT", "reserved_host_memory_mb", default: reservedHostMemoryMB)
+        enabledFilters = config.list("filter_scheduler", "enabled_filters", default: enabledFilters)
+        maxLimit = try config.int("api", "max_limit", default: maxLimit)
+        tokenLifetime = TimeInterval(try config.int("token", "expiration", default: Int(tokenLifetime)))
+        fakeHostCount = try config.int("fake_driver", "hosts", default: fakeHostCount)
+        fakeHostResources = Resources(
+            vcpus: try config.int("fake_driver", "vcpus", default: fakeHostResources.vcpus),
+            memoryMB: try config.int("fake_driver", "memory_mb", default: fakeHostResources.memoryMB),
+            diskGB: try config.int("fake_driver", "disk_gb", default: fakeHostResources.diskGB))
+        if let driver = config["DEFAULT", "compute_driver"], driver != "fake.FakeDriver", driver != "fake" {
+            throw ConfigError(message: "[DEFAULT] compute_driver = \(driver): this release has the fake driver only")
+        }
+    }
+
+    /// The compute host names: the machine's host name, or `<host>-1` .. `<host>-N` for several fake hosts.
+    public var computeHostNames: [String] {
+        fakeHostCount <= 1 ? [hostname] : (1...fakeHostCount).map { "\(hostname)-\($0)" }
+    }
+}

@@ -1,0 +1,9 @@
+import Logging
+import NovaDB
+
+/// Opening the database (and so applying migrations) without starting a cloud: `nova-server db sync`.
+public enum NovaDBAccess {
+    public static func open(path: String?, logger: Logger) async throws -> Database {
+        try await Database.openSQLite(path: path, logger: logger)
+    }
+}

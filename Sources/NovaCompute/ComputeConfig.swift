@@ -1,0 +1,31 @@
+/// The `[DEFAULT]` and `[compute]` options a compute service uses.
+public struct ComputeConfig: Sendable {
+    public var host: String
+    public var availabilityZone: String
+    public var reportInterval: Duration
+    public var resourceUpdateInterval: Duration
+    public var syncPowerStateInterval: Duration
+    public var cpuAllocationRatio: Double
+    public var ramAllocationRatio: Double
+    public var diskAllocationRatio: Double
+    public var reservedHostMemoryMB: Int
+    public var reservedHostDiskGB: Int
+
+    public init(
+        host: String, availabilityZone: String = "nova", reportInterval: Duration = .seconds(10),
+        resourceUpdateInterval: Duration = .seconds(60), syncPowerStateInterval: Duration = .seconds(600),
+        cpuAllocationRatio: Double = 4.0, ramAllocationRatio: Double = 1.0, diskAllocationRatio: Double = 1.0,
+        reservedHostMemoryMB: Int = 512, reservedHostDiskGB: Int = 0
+    ) {
+        self.host = host
+        self.availabilityZone = availabilityZone
+        self.reportInterval = reportInterval
+        self.resourceUpdateInterval = resourceUpdateInterval
+        self.syncPowerStateInterval = syncPowerStateInterval
+        self.cpuAllocationRatio = cpuAllocationRatio
+        self.ramAllocationRatio = ramAllocationRatio
+        self.diskAllocationRatio = diskAllocationRatio
+        self.reservedHostMemoryMB = reservedHostMemoryMB
+        self.reservedHostDiskGB = reservedHostDiskGB
+    }
+}

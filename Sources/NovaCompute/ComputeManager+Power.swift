@@ -1,0 +1,100 @@
+import Foundation
+import NovaCore
+
+extension ComputeManager {
+    /// Carries out a power operation or delete, then records the outcome through the conductor.
+    /// A failed operation reverts the task_state (Nova's `reverts_task_state`) and records the error.
+    func perform(_ operation: InstanceOperation, on instance: Instance, context: RPCContext) async {
+        let eventName = "compute_" + operation.computeMethod
+        await event(instance, eventName, context)
+        do {
+            switch operation {
+            case .start: try await driver.powerOn(instance)
+            case .stop: try await driver.powerOff(instance)
+            case .rebootSoft: try await driver.reboot(instance, hard: false)
+            case .rebootHard: try await driver.reboot(instance, hard: true)
+            case .pause: try await driver.pause(instance)
+            case .unpause: try await driver.unpause(instance)
+            case .suspend: try await driver.suspend(instance)
+            case .resume: try await driver.resume(instance)
+            case .delete:
+                if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
+            case .lock, .unlock: break
+            }
+        } catch {
+            let message = (error as? NovaError)?.message ?? "\(error)"
+            logger.error("\(operation.computeMethod) of \(instance.uuid) failed: \(message)")
+            let expected = operation.taskState.map { [$0] as [TaskState?] }
+            _ = try? await update(instance.uuid, InstanceUpdate(expectedTaskStates: expected, taskState: .some(nil)), context)
+            await event(instance, eventName, context, result: "Error", traceback: message)
+            return
+        }
+        do {
+            if operation == .delete {
+                try await conductor.instanceDestroy(instance.uuid, context: context)
+            } else if let outcome = operation.outcome {
+                let expected = operation.taskState.map { [$0] as [TaskState?] }
+                try await update(
+                    instance.uuid,
+                    InstanceUpdate(
+                        expectedTaskStates: expected, vmState: outcome.vmState, taskState: .some(nil),
+                        powerState: outcome.powerState),
+                    context)
+            }
+            await event(instance, eventName, context, result: "Success")
+        } catch {
+            await event(instance, eventName, context, result: "Error", traceback: "\(error)")
+        }
+    }
+
+    /// _sync_power_states: the hypervisor is the truth for power_state; a guest that stopped by itself makes
+    /// its instance SHUTOFF, and a guest running while the instance is stopped is powered off.
+    func syncPowerStates() async throws {
+        let instances = try await conductor.instancesOnHost(config.host, context: serviceContext)
+        for instance in instances where instance.taskState == nil {
+            guard let power = await driver.powerState(of: instance) else { continue }
+            if power == instance.powerState { continue }
+            switch (instance.vmState, power) {
+            case (.active, .shutdown), (.active, .crashed), (.active, .suspended):
+                try await update(
+                    instance.uuid,
+                    InstanceUpdate(expectedTaskStates: [nil], vmState: .stopped, powerState: .shutdown),
+                    serviceContext)
+            case (.stopped, .running), (.stopped, .paused):
+                try await driver.powerOff(instance)
+                try await update(
+                    instance.uuid, InstanceUpdate(expectedTaskStates: [nil], powerState: .shutdown), serviceContext)
+            default:
+                try await update(instance.uuid, InstanceUpdate(expectedTaskStates: [nil], powerState: power), serviceContext)
+            }
+        }
+    }
+
+    /// init_host / _init_instance: repairs what a restart interrupted, so nothing stays in a task_state.
+    public func initInstances() async throws {
+        let instances = try await conductor.instancesOnHost(config.host, context: serviceContext)
+        for instance in instances {
+            let context = serviceContext
+            switch instance.taskState {
+            case .scheduling, .networking, .spawning, .blockDeviceMapping:
+                let fault = InstanceFault(code: 500, message: "Instance build was interrupted by a compute restart", created: clock.now)
+                try await update(
+                    instance.uuid, InstanceUpdate(vmState: .error, taskState: .some(nil), fault: fault), context)
+                continue
+            default:
+                break
+            }
+            if await driver.powerState(of: instance) == nil,
+                [.active, .stopped, .paused, .suspended].contains(instance.vmState)
+            {
+                try await driver.resumeStateOnHostBoot(instance)
+            }
+            if let task = instance.taskState,
+                let operation = InstanceOperation.allCases.first(where: { $0.taskState == task })
+            {
+                logger.info("finishing interrupted \(operation.computeMethod) of \(instance.uuid)")
+                await perform(operation, on: instance, context: context)
+            }
+        }
+    }
+}

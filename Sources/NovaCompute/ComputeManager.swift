@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import NovaCore
+import NovaVirt
+
+/// One compute host: runs its instances through a virt driver and reports through the conductor
+/// (nova/compute/manager.py). It never opens the database.
+public struct ComputeManager: Sendable {
+    public let config: ComputeConfig
+    let driver: any VirtDriver
+    let conductor: ConductorRPCAPI
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(
+        config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, clock: any WallClock, logger: Logger
+    ) {
+        self.config = config
+        self.driver = driver
+        self.conductor = conductor
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public var topic: String { ComputeRPCAPI.topic(host: config.host) }
+
+    var serviceContext: RPCContext { .service("nova-compute@\(config.host)") }
+
+    /// The RPC methods of the `compute.<host>` topic.
+    public func dispatcher() -> RPCDispatcher {
+        var dispatcher = RPCDispatcher()
+        dispatcher.on("build_and_run_instance") { (request: InstanceRequest, context) in
+            await buildAndRunInstance(request.instance, context: context)
+            return RPCVoid()
+        }
+        for operation in InstanceOperation.allCases where !operation.computeMethod.isEmpty {
+            dispatcher.on(operation.computeMethod) { (request: InstanceRequest, context) in
+                await perform(operation, on: request.instance, context: context)
+                return RPCVoid()
+            }
+        }
+        return dispatcher
+    }
+
+    /// Reports the node's inventory and heartbeats once, so the host is schedulable as soon as it starts.
+    public func register() async throws {
+        try await driver.initHost(host: config.host)
+        try await heartbeat()
+        try await updateAvailableResource()
+    }
+
+    func heartbeat() async throws {
+        try await conductor.serviceHeartbeat(
+            HeartbeatRequest(
+                host: config.host, binary: "nova-compute", topic: "compute", zone: config.availabilityZone),
+            context: serviceContext)
+    }
+
+    /// update_available_resource: the driver's view of the host, with this host's allocation ratios.
+    func updateAvailableResource() async throws {
+        let resources = await driver.availableResource()
+        let running = await driver.listInstanceUUIDs().count
+        let report = ComputeNodeReport(
+            host: config.host, hypervisorHostname: resources.hypervisorHostname,
+            hypervisorType: resources.hypervisorType, hypervisorVersion: resources.hypervisorVersion,
+            hostIP: resources.hostIP, total: resources.total, cpuAllocationRatio: config.cpuAllocationRatio,
+            ramAllocationRatio: config.ramAllocationRatio, diskAllocationRatio: config.diskAllocationRatio,
+            reservedHostMemoryMB: config.reservedHostMemoryMB, reservedHostDiskGB: config.reservedHostDiskGB,
+            runningVMs: running)
+        try await conductor.computeNodeUpdate(report, context: serviceContext)
+    }
+
+    /// Runs the periodic tasks until cancelled: heartbeat, resource report, power-state sync.
+    public func runPeriodicTasks() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await every(config.reportInterval, "heartbeat") { try await heartbeat() } }
+            group.addTask {
+                await every(config.resourceUpdateInterval, "update_available_resource") {
+                    try await updateAvailableResource()
+                }
+            }
+            group.addTask {
+                await every(config.syncPowerStateInterval, "sync_power_states") { try await syncPowerStates() }
+            }
+        }
+    }
+
+    func every(_ interval: Duration, _ name: String, _ body: @Sendable () async throws -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                try await body()
+            } catch {
+                logger.warning("periodic task \(name) failed: \(error)", metadata: ["nova.host": "\(config.host)"])
+            }
+        }
+    }
+
+    // MARK: - Reporting helpers
+
+    func event(_ instance: Instance, _ name: String, _ context: RPCContext, result: String? = nil, traceback: String? = nil)
+        async
+    {
+        let report = ActionEventReport(
+            instanceUUID: instance.uuid, requestID: context.requestID, event: name, host: config.host,
+            time: clock.now, result: result, traceback: traceback)
+        do {
+            try await conductor.actionEvent(report, context: context)
+        } catch {
+            logger.warning("could not record event \(name) for \(instance.uuid): \(error)")
+        }
+    }
+
+    @discardableResult
+    func update(_ uuid: String, _ update: InstanceUpdate, _ context: RPCContext) async throws -> Instance {
+        try await conductor.instanceUpdate(uuid, update, context: context)
+    }
+}

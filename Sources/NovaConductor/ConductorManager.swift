@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import NovaCore
+
+/// The conductor: orchestrates builds and is the only database access compute hosts have
+/// (nova/conductor/manager.py).
+public struct ConductorManager: Sendable {
+    let store: any ConductorStore
+    let scheduler: SchedulerRPCAPI
+    let compute: ComputeRPCAPI
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(
+        store: any ConductorStore, scheduler: SchedulerRPCAPI, compute: ComputeRPCAPI, clock: any WallClock,
+        logger: Logger
+    ) {
+        self.store = store
+        self.scheduler = scheduler
+        self.compute = compute
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// The RPC methods of the `conductor` topic.
+    public func dispatcher() -> RPCDispatcher {
+        var dispatcher = RPCDispatcher()
+        dispatcher.on("build_instances") { (request: BuildInstancesRequest, context) in
+            await buildInstances(request.spec, context: context)
+            return RPCVoid()
+        }
+        dispatcher.on("instance_update") { (request: InstanceUpdateRequest, _) in
+            try await store.updateInstance(uuid: request.uuid, request.update)
+        }
+        dispatcher.on("action_event") { (event: ActionEventReport, _) in
+            try await store.recordActionEvent(event)
+            return RPCVoid()
+        }
+        dispatcher.on("instance_destroy") { (request: UUIDRequest, _) in
+            try await store.destroyInstance(uuid: request.uuid, at: clock.now)
+            return RPCVoid()
+        }
+        dispatcher.on("service_heartbeat") { (request: HeartbeatRequest, _) in
+            try await store.heartbeat(
+                host: request.host, binary: request.binary, topic: request.topic, zone: request.zone, at: clock.now)
+            return RPCVoid()
+        }
+        dispatcher.on("compute_node_update") { (report: ComputeNodeReport, _) in
+            try await store.updateComputeNode(report, at: clock.now)
+            return RPCVoid()
+        }
+        dispatcher.on("instances_on_host") { (request: HostRequest, _) in
+            try await store.instances(onHost: request.host)
+        }
+        return dispatcher
+    }
+
+    static let scheduleEvent = "conductor_schedule_and_build_instances"
+
+    /// schedule_and_build_instances: pick hosts, record them, hand each instance to its compute host.
+    /// Every failure ends with the instance in ERROR with a fault, never stuck in BUILD.
+    public func buildInstances(_ spec: RequestSpec, context: RPCContext) async {
+        for uuid in spec.instanceUUIDs {
+            await recordEvent(uuid, context, result: nil)
+        }
+        let selections: [Selection]
+        do {
+            selections = try await scheduler.selectDestinations(spec, context: context)
+        } catch {
+            let message = (error as? NovaError)?.message ?? "\(error)"
+            logger.warning("scheduling failed: \(message)", metadata: ["nova.request.id": "\(context.requestID)"])
+            for uuid in spec.instanceUUIDs {
+                await failBuild(uuid, message: message, context: context)
+            }
+            return
+        }
+        for selection in selections {
+            let instance: Instance
+            do {
+                instance = try await store.updateInstance(
+                    uuid: selection.instanceUUID,
+                    InstanceUpdate(
+                        expectedTaskStates: [.scheduling], host: selection.host, node: selection.nodename))
+            } catch {
+                // Deleted while it was being scheduled: give its claim back.
+                try? await store.releaseAllocation(consumer: selection.instanceUUID)
+                await recordEvent(selection.instanceUUID, context, result: "Error")
+                continue
+            }
+            await recordEvent(selection.instanceUUID, context, result: "Success")
+            do {
+                try await compute.buildAndRunInstance(instance, host: selection.host, context: context)
+            } catch {
+                try? await store.releaseAllocation(consumer: selection.instanceUUID)
+                await failBuild(selection.instanceUUID, message: "Compute host \(selection.host) is not reachable: \(error)", context: context)
+            }
+        }
+    }
+
+    func failBuild(_ uuid: String, message: String, context: RPCContext) async {
+        let fault = InstanceFault(code: 500, message: message, created: clock.now)
+        _ = try? await store.updateInstance(
+            uuid: uuid,
+            InstanceUpdate(
+                expectedTaskStates: [.scheduling], vmState: .error, taskState: .some(nil), fault: fault))
+        await recordEvent(uuid, context, result: "Error", traceback: message)
+    }
+
+    func recordEvent(_ uuid: String, _ context: RPCContext, result: String?, traceback: String? = nil) async {
+        let event = ActionEventReport(
+            instanceUUID: uuid, requestID: context.requestID, event: Self.scheduleEvent, host: "conductor",
+            time: clock.now, result: result, traceback: traceback)
+        do {
+            try await store.recordActionEvent(event)
+        } catch {
+            logger.warning("could not record action event for \(uuid): \(error)")
+        }
+    }
+}

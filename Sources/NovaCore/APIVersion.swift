@@ -1,0 +1,66 @@
+/// A compute API microversion such as 2.47.
+public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let major: Int
+    public let minor: Int
+
+    public init(_ major: Int, _ minor: Int) {
+        self.major = major
+        self.minor = minor
+    }
+
+    public static let minimum = APIVersion(2, 1)
+    /// The newest microversion this server implements.
+    public static let maximum = APIVersion(2, 96)
+
+    public static func < (lhs: APIVersion, rhs: APIVersion) -> Bool {
+        (lhs.major, lhs.minor) < (rhs.major, rhs.minor)
+    }
+
+    public var description: String { "\(major).\(minor)" }
+
+    /// Parses "X.Y" (no leading zeros past the first digit, as Nova's regex `^([1-9]\d*)\.([1-9]\d*|0)$`).
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let major = Int(parts[0]), let minor = Int(parts[1]), major > 0, minor >= 0,
+            !parts[0].hasPrefix("0"), parts[1] == "0" || !parts[1].hasPrefix("0"),
+            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
+        else { return nil }
+        self.init(major, minor)
+    }
+
+    /// Negotiates the version from the two request headers Nova reads.
+    /// - Parameters:
+    ///   - standard: the value of `OpenStack-API-Version` (e.g. "compute 2.47"), if any.
+    ///   - legacy: the value of `X-OpenStack-Nova-API-Version`, if any.
+    /// - Returns: the version; throws 400 when malformed and 406 when out of range.
+    public static func negotiate(standard: String?, legacy: String?) throws(NovaError) -> APIVersion {
+        var requested: String?
+        if let standard {
+            for item in standard.split(separator: ",") {
+                let words = item.split(separator: " ", omittingEmptySubsequences: true)
+                if words.count == 2, words[0].lowercased() == "compute" {
+                    requested = String(words[1])
+                }
+            }
+        }
+        if requested == nil, let legacy { requested = legacy.trimmingCharacters(in: " ") }
+        guard let requested else { return .minimum }
+        if requested.lowercased() == "latest" { return .maximum }
+        guard let version = APIVersion(parsing: requested) else {
+            throw .badRequest("API Version String \(requested) is of invalid format. Must be of format MajorNum.MinorNum.")
+        }
+        guard version >= .minimum, version <= .maximum else {
+            throw NovaError(.notAcceptable, "Version \(requested) is not supported by the API. Minimum is \(minimum) and maximum is \(maximum).")
+        }
+        return version
+    }
+}
+
+extension String {
+    func trimmingCharacters(in character: Character) -> String {
+        var text = Substring(self)
+        while text.first == character { text.removeFirst() }
+        while text.last == character { text.removeLast() }
+        return String(text)
+    }
+}

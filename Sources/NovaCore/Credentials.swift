@@ -1,0 +1,57 @@
+/// Who is calling: the scope of a validated token.
+public struct Credentials: Sendable, Equatable, Codable {
+    public var userID: String
+    public var userName: String
+    public var projectID: String
+    public var projectName: String
+    public var roles: [String]
+
+    public init(userID: String, userName: String, projectID: String, projectName: String, roles: [String]) {
+        self.userID = userID
+        self.userName = userName
+        self.projectID = projectID
+        self.projectName = projectName
+        self.roles = roles
+    }
+
+    public func hasRole(_ role: String) -> Bool { roles.contains { $0.lowercased() == role } }
+
+    /// `context_is_admin` (role:admin).
+    public var isAdmin: Bool { hasRole("admin") }
+}
+
+/// Nova's default policy rules (nova/policies/base.py), with the role implications Keystone's default
+/// roles have (admin implies manager implies member implies reader).
+public enum PolicyRule: Sendable {
+    case admin
+    case projectReaderOrAdmin
+    case projectMemberOrAdmin
+    case projectManagerOrAdmin
+    case serviceOrAdmin
+    case anyone
+
+    /// Whether `credentials` may act on a resource owned by `targetProject` (nil: not project-scoped).
+    public func allows(_ credentials: Credentials, targetProject: String? = nil) -> Bool {
+        if credentials.isAdmin { return true }
+        let projectMatches = targetProject == nil || targetProject == credentials.projectID
+        switch self {
+        case .admin: return false
+        case .anyone: return true
+        case .serviceOrAdmin: return credentials.hasRole("service")
+        case .projectReaderOrAdmin:
+            return projectMatches
+                && ["reader", "member", "manager"].contains(where: credentials.hasRole)
+        case .projectMemberOrAdmin:
+            return projectMatches && ["member", "manager"].contains(where: credentials.hasRole)
+        case .projectManagerOrAdmin:
+            return projectMatches && credentials.hasRole("manager")
+        }
+    }
+
+    /// Throws Nova's 403 when the rule does not allow the call.
+    public func enforce(_ action: String, _ credentials: Credentials, targetProject: String? = nil) throws(NovaError) {
+        guard allows(credentials, targetProject: targetProject) else {
+            throw .forbidden("Policy doesn't allow \(action) to be performed.")
+        }
+    }
+}

@@ -1,0 +1,43 @@
+/// One compute node as the scheduler sees it.
+public struct HostState: Sendable, Equatable {
+    public var nodeID: Int
+    public var host: String
+    public var nodename: String
+    public var zone: String
+    public var capacity: Resources
+    public var used: Resources
+    public var instanceCount: Int
+    public var serviceDisabled: Bool
+    public var serviceUp: Bool
+
+    public init(
+        nodeID: Int, host: String, nodename: String, zone: String, capacity: Resources, used: Resources,
+        instanceCount: Int, serviceDisabled: Bool, serviceUp: Bool
+    ) {
+        self.nodeID = nodeID
+        self.host = host
+        self.nodename = nodename
+        self.zone = zone
+        self.capacity = capacity
+        self.used = used
+        self.instanceCount = instanceCount
+        self.serviceDisabled = serviceDisabled
+        self.serviceUp = serviceUp
+    }
+
+    public var free: Resources {
+        Resources(
+            vcpus: capacity.vcpus - used.vcpus, memoryMB: capacity.memoryMB - used.memoryMB,
+            diskGB: capacity.diskGB - used.diskGB)
+    }
+
+    public func fits(_ request: Resources) -> Bool {
+        free.vcpus >= request.vcpus && free.memoryMB >= request.memoryMB && free.diskGB >= request.diskGB
+    }
+
+    /// Records a claim so later picks in the same request see it.
+    public mutating func consume(_ request: Resources) {
+        used = used + request
+        instanceCount += 1
+    }
+}

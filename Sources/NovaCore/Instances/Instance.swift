@@ -1,0 +1,105 @@
+import Foundation
+
+/// A server as the database holds it.
+public struct Instance: Sendable, Codable, Equatable {
+    public var uuid: String
+    public var displayName: String
+    public var description: String?
+    public var projectID: String
+    public var userID: String
+    public var hostname: String
+    public var host: String?
+    public var node: String?
+    public var flavor: Flavor
+    public var imageRef: String
+    public var keyName: String?
+    public var keyData: String?
+    public var vmState: VMState
+    public var taskState: TaskState?
+    public var powerState: PowerState
+    public var availabilityZone: String?
+    public var launchedAt: Date?
+    public var terminatedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var deletedAt: Date?
+    public var locked: Bool
+    public var lockedBy: String?
+    public var lockedReason: String?
+    public var metadata: [String: String]
+    public var tags: [String]
+    public var reservationID: String
+    public var launchIndex: Int
+    public var userData: String?
+    public var configDrive: String
+    public var accessIPv4: String
+    public var accessIPv6: String
+    public var progress: Int
+    public var fault: InstanceFault?
+
+    public init(
+        uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
+        flavor: Flavor, imageRef: String, createdAt: Date, reservationID: String, launchIndex: Int = 0
+    ) {
+        self.uuid = uuid
+        self.displayName = displayName
+        self.description = description
+        self.projectID = projectID
+        self.userID = userID
+        self.hostname = Instance.sanitizedHostname(displayName)
+        self.flavor = flavor
+        self.imageRef = imageRef
+        self.vmState = .building
+        self.taskState = .scheduling
+        self.powerState = .noState
+        self.createdAt = createdAt
+        self.updatedAt = createdAt
+        self.locked = false
+        self.metadata = [:]
+        self.tags = []
+        self.reservationID = reservationID
+        self.launchIndex = launchIndex
+        self.configDrive = ""
+        self.accessIPv4 = ""
+        self.accessIPv6 = ""
+        self.progress = 0
+    }
+
+    public var isDeleted: Bool { vmState == .deleted }
+    public var status: String { ServerStatus.of(vmState: vmState, taskState: taskState) }
+
+    /// Nova's `instance_name` template `instance-%08x` over the database id; we derive it from the uuid.
+    public var instanceName: String { "instance-" + uuid.prefix(8) }
+
+    /// Hostname rules of Nova's `sanitize_hostname`: lower case, [a-z0-9-], at most 63 characters.
+    public static func sanitizedHostname(_ name: String) -> String {
+        var result = ""
+        var lastWasDash = false
+        for character in name.lowercased() {
+            if character.isASCII, character.isLetter || character.isNumber {
+                result.append(character)
+                lastWasDash = false
+            } else if character == "-" || character == " " || character == "_" || character == "." {
+                if !lastWasDash { result.append("-") }
+                lastWasDash = true
+            }
+        }
+        let trimmed = result.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
+        return trimmed.isEmpty ? "server" : String(trimmed.prefix(63))
+    }
+}
+
+/// The fault recorded when an instance goes to ERROR.
+public struct InstanceFault: Sendable, Codable, Equatable {
+    public var code: Int
+    public var message: String
+    public var details: String
+    public var created: Date
+
+    public init(code: Int, message: String, details: String = "", created: Date) {
+        self.code = code
+        self.message = message
+        self.details = details
+        self.created = created
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// What the conductor reads and writes. Compute hosts reach it only through conductor RPC.
+public protocol ConductorStore: Sendable {
+    func instance(uuid: String) async throws -> Instance?
+    /// Compare-and-set on task_state: applies `update` only while the instance's task_state is one of
+    /// `expectedTaskStates` (nil: any). Returns the new instance, or throws 409 when the state moved on.
+    func updateInstance(uuid: String, _ update: InstanceUpdate) async throws -> Instance
+    func instances(onHost host: String) async throws -> [Instance]
+    /// Marks the instance deleted and releases its resources on its host.
+    func destroyInstance(uuid: String, at date: Date) async throws
+    func recordActionEvent(_ event: ActionEventReport) async throws
+    func heartbeat(host: String, binary: String, topic: String, zone: String, at date: Date) async throws
+    func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws
+    func releaseAllocation(consumer: String) async throws
+}
+
+/// The host state the scheduler reads, and its claims.
+public protocol SchedulerStore: Sendable {
+    func hostStates(now: Date) async throws -> [HostState]
+    /// Atomically records `resources` against node `nodeID` for `consumer` if the node still has room.
+    func claim(consumer: String, projectID: String, userID: String, nodeID: Int, resources: Resources) async throws
+        -> Bool
+    func releaseAllocation(consumer: String) async throws
+}
+
+/// A field-by-field change to an instance, sent from compute through the conductor.
+public struct InstanceUpdate: Sendable, Codable, Equatable {
+    public var expectedTaskStates: [TaskState?]?
+    public var vmState: VMState?
+    public var setTaskState: Bool
+    public var taskState: TaskState?
+    public var powerState: PowerState?
+    public var host: String?
+    public var node: String?
+    public var launchedAt: Date?
+    public var terminatedAt: Date?
+    public var progress: Int?
+    public var fault: InstanceFault?
+
+    public init(
+        expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
+        powerState: PowerState? = nil, host: String? = nil, node: String? = nil, launchedAt: Date? = nil,
+        terminatedAt: Date? = nil, progress: Int? = nil, fault: InstanceFault? = nil
+    ) {
+        self.expectedTaskStates = expectedTaskStates
+        self.vmState = vmState
+        switch taskState {
+        case .none:
+            self.setTaskState = false
+            self.taskState = nil
+        case .some(let value):
+            self.setTaskState = true
+            self.taskState = value
+        }
+        self.powerState = powerState
+        self.host = host
+        self.node = node
+        self.launchedAt = launchedAt
+        self.terminatedAt = terminatedAt
+        self.progress = progress
+        self.fault = fault
+    }
+
+    /// Applies the change to `instance`; throws 409 when the task_state guard fails.
+    public func apply(to instance: inout Instance, at date: Date) throws(NovaError) {
+        if let expected = expectedTaskStates, !expected.contains(instance.taskState) {
+            throw .conflict(
+                "Conflict updating instance \(instance.uuid). Expected: {'task_state': \(expected.map { $0?.rawValue ?? "None" })}. "
+                    + "Actual: {'task_state': '\(instance.taskState?.rawValue ?? "None")'}")
+        }
+        if let vmState { instance.vmState = vmState }
+        if setTaskState { instance.taskState = taskState }
+        if let powerState { instance.powerState = powerState }
+        if let host { instance.host = host }
+        if let node { instance.node = node }
+        if let launchedAt { instance.launchedAt = launchedAt }
+        if let terminatedAt { instance.terminatedAt = terminatedAt }
+        if let progress { instance.progress = progress }
+        if let fault { instance.fault = fault }
+        instance.updatedAt = date
+    }
+}
+
+/// The start or finish of one step of an instance action, as compute reports it.
+public struct ActionEventReport: Sendable, Codable, Equatable {
+    public var instanceUUID: String
+    public var requestID: String
+    public var event: String
+    public var host: String
+    public var time: Date
+    /// nil when the step starts; "Success" or "Error" when it ends.
+    public var result: String?
+    public var traceback: String?
+
+    public init(
+        instanceUUID: String, requestID: String, event: String, host: String, time: Date, result: String? = nil,
+        traceback: String? = nil
+    ) {
+        self.instanceUUID = instanceUUID
+        self.requestID = requestID
+        self.event = event
+        self.host = host
+        self.time = time
+        self.result = result
+        self.traceback = traceback
+    }
+}

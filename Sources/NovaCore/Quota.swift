@@ -1,0 +1,61 @@
+/// Nova's compute quota resources and their defaults (nova/conf/quota.py).
+public enum QuotaResource: String, CaseIterable, Sendable {
+    case instances, cores, ram
+    case keyPairs = "key_pairs"
+    case metadataItems = "metadata_items"
+    case injectedFiles = "injected_files"
+    case injectedFileContentBytes = "injected_file_content_bytes"
+    case injectedFilePathBytes = "injected_file_path_bytes"
+    case serverGroups = "server_groups"
+    case serverGroupMembers = "server_group_members"
+
+    public var defaultLimit: Int {
+        switch self {
+        case .instances: return 10
+        case .cores: return 20
+        case .ram: return 51200
+        case .keyPairs: return 100
+        case .metadataItems: return 128
+        case .injectedFiles: return 5
+        case .injectedFileContentBytes: return 10240
+        case .injectedFilePathBytes: return 255
+        case .serverGroups, .serverGroupMembers: return 10
+        }
+    }
+
+    /// Resources dropped from quota-sets at 2.36 (network proxies) and 2.57 (personality files).
+    public static func visible(at version: APIVersion) -> [QuotaResource] {
+        allCases.filter { resource in
+            switch resource {
+            case .injectedFiles, .injectedFileContentBytes, .injectedFilePathBytes: return version < APIVersion(2, 57)
+            default: return true
+            }
+        }
+    }
+}
+
+/// The limits in force for one project: a stored override, else the default. -1 is unlimited.
+public struct QuotaLimits: Sendable, Equatable {
+    public var overrides: [String: Int]
+
+    public init(overrides: [String: Int] = [:]) { self.overrides = overrides }
+
+    public func limit(_ resource: QuotaResource) -> Int { overrides[resource.rawValue] ?? resource.defaultLimit }
+
+    /// Checks that adding `delta` to `usage` stays within the limits, as Nova's quota check does before a build.
+    public func check(usage: Resources, instances: Int, adding delta: Resources, count: Int) throws(NovaError) {
+        var over: [String] = []
+        func exceeds(_ resource: QuotaResource, _ used: Int, _ wanted: Int) -> Bool {
+            let limit = limit(resource)
+            return limit >= 0 && used + wanted > limit
+        }
+        if exceeds(.instances, instances, count) { over.append("instances") }
+        if exceeds(.cores, usage.vcpus, delta.vcpus * count) { over.append("cores") }
+        if exceeds(.ram, usage.memoryMB, delta.memoryMB * count) { over.append("ram") }
+        if !over.isEmpty {
+            throw .forbidden("Quota exceeded for \(over.joined(separator: ", ")): Requested \(count), but already used "
+                + "\(instances) of \(limit(.instances)) instances, \(usage.vcpus) of \(limit(.cores)) cores, "
+                + "\(usage.memoryMB) of \(limit(.ram)) ram")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/// The conductor's RPC interface (nova/conductor/rpcapi.py), topic `conductor`.
+public struct ConductorRPCAPI: Sendable {
+    public static let topic = "conductor"
+    let client: RPCClient
+
+    public init(client: RPCClient) { self.client = client }
+
+    public func buildInstances(_ spec: RequestSpec, context: RPCContext) async throws {
+        try await client.cast(
+            topic: Self.topic, method: "build_instances", args: BuildInstancesRequest(spec: spec), context: context)
+    }
+
+    public func instanceUpdate(_ uuid: String, _ update: InstanceUpdate, context: RPCContext) async throws -> Instance {
+        try await client.call(
+            topic: Self.topic, method: "instance_update", args: InstanceUpdateRequest(uuid: uuid, update: update),
+            context: context)
+    }
+
+    public func actionEvent(_ event: ActionEventReport, context: RPCContext) async throws {
+        let _: RPCVoid = try await client.call(
+            topic: Self.topic, method: "action_event", args: event, context: context)
+    }
+
+    public func instanceDestroy(_ uuid: String, context: RPCContext) async throws {
+        let _: RPCVoid = try await client.call(
+            topic: Self.topic, method: "instance_destroy", args: UUIDRequest(uuid: uuid), context: context)
+    }
+
+    public func serviceHeartbeat(_ request: HeartbeatRequest, context: RPCContext) async throws {
+        let _: RPCVoid = try await client.call(
+            topic: Self.topic, method: "service_heartbeat", args: request, context: context)
+    }
+
+    public func computeNodeUpdate(_ report: ComputeNodeReport, context: RPCContext) async throws {
+        let _: RPCVoid = try await client.call(
+            topic: Self.topic, method: "compute_node_update", args: report, context: context)
+    }
+
+    public func instancesOnHost(_ host: String, context: RPCContext) async throws -> [Instance] {
+        try await client.call(
+            topic: Self.topic, method: "instances_on_host", args: HostRequest(host: host), context: context)
+    }
+}
+
+/// The scheduler's RPC interface, topic `scheduler`.
+public struct SchedulerRPCAPI: Sendable {
+    public static let topic = "scheduler"
+    let client: RPCClient
+
+    public init(client: RPCClient) { self.client = client }
+
+    public func selectDestinations(_ spec: RequestSpec, context: RPCContext) async throws -> [Selection] {
+        try await client.call(topic: Self.topic, method: "select_destinations", args: spec, context: context)
+    }
+}
+
+/// A compute host's RPC interface, topic `compute.<host>`.
+public struct ComputeRPCAPI: Sendable {
+    let client: RPCClient
+
+    public init(client: RPCClient) { self.client = client }
+
+    public static func topic(host: String) -> String { "compute.\(host)" }
+
+    public func buildAndRunInstance(_ instance: Instance, host: String, context: RPCContext) async throws {
+        try await client.cast(
+            topic: Self.topic(host: host), method: "build_and_run_instance", args: InstanceRequest(instance: instance),
+            context: context)
+    }
+
+    /// Casts start/stop/reboot/pause/unpause/suspend/resume/delete to the instance's host.
+    public func perform(_ operation: InstanceOperation, on instance: Instance, host: String, context: RPCContext)
+        async throws
+    {
+        try await client.cast(
+            topic: Self.topic(host: host), method: operation.computeMethod,
+            args: InstanceRequest(instance: instance, operation: operation), context: context)
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import NovaCore
+import SQLKit
+
+extension ComputeStore {
+    static func save(_ instance: Instance, in sql: any SQLDatabase) async throws {
+        let data = try StoredJSON.encode(instance)
+        try await sql.raw(
+            """
+            INSERT INTO instances (uuid, project_id, user_id, host, display_name, vm_state, task_state, vcpus, memory_mb,
+              created_at, updated_at, deleted, data)
+            VALUES (\(bind: instance.uuid), \(bind: instance.projectID), \(bind: instance.userID), \(bind: instance.host),
+              \(bind: instance.displayName), \(bind: instance.vmState.rawValue), \(bind: instance.taskState?.rawValue),
+              \(bind: instance.flavor.vcpus), \(bind: instance.flavor.memoryMB), \(bind: instance.createdAt.stored),
+              \(bind: instance.updatedAt.stored), \(bind: instance.isDeleted ? 1 : 0), \(bind: data))
+            ON CONFLICT (uuid) DO UPDATE SET host = excluded.host, display_name = excluded.display_name,
+              vm_state = excluded.vm_state, task_state = excluded.task_state, updated_at = excluded.updated_at,
+              deleted = excluded.deleted, data = excluded.data
+            """
+        ).run()
+    }
+
+    static func load(uuid: String, in sql: any SQLDatabase) async throws -> Instance? {
+        guard let row = try await sql.raw("SELECT data FROM instances WHERE uuid = \(bind: uuid)").first() else {
+            return nil
+        }
+        return try StoredJSON.decode(Instance.self, try row.string("data"))
+    }
+
+    /// Stores new instances and their `create` actions in one transaction.
+    public func createInstances(_ instances: [Instance], actions: [InstanceActionRecord]) async throws {
+        try await database.write { sql in
+            for instance in instances { try await Self.save(instance, in: sql) }
+            for action in actions { try await Self.insertAction(action, in: sql) }
+        }
+    }
+
+    public func instance(uuid: String) async throws -> Instance? {
+        try await database.read { sql in try await Self.load(uuid: uuid, in: sql) }
+    }
+
+    /// Reads, changes and writes one instance in a single transaction; `body` may throw to abort.
+    /// `action`, when given, is recorded in the same transaction (Nova records the action with the state change).
+    @discardableResult
+    public func mutateInstance(
+        uuid: String, action: InstanceActionRecord? = nil,
+        _ body: @Sendable @escaping (inout Instance) throws -> Void
+    ) async throws -> Instance {
+        try await database.write { sql in
+            guard var instance = try await Self.load(uuid: uuid, in: sql), !instance.isDeleted else {
+                throw NovaError.notFound("Instance \(uuid) could not be found.")
+            }
+            try body(&instance)
+            try await Self.save(instance, in: sql)
+            if let action { try await Self.insertAction(action, in: sql) }
+            return instance
+        }
+    }
+
+    /// Lists instances newest first (Nova's default sort: created_at desc, id desc).
+    public func listInstances(_ query: InstanceListQuery) async throws -> [Instance] {
+        try await database.read { sql in
+            var text = SQLQueryString("SELECT data FROM instances WHERE 1 = 1")
+            if let project = query.projectID { text = text + " AND project_id = \(bind: project)" }
+            if let host = query.host { text = text + " AND host = \(bind: host)" }
+            if query.onlyDeleted {
+                text = text + " AND deleted = 1"
+            } else if !query.includeDeleted {
+                text = text + " AND deleted = 0"
+            }
+            if let since = query.changesSince { text = text + " AND updated_at >= \(bind: since.stored)" }
+            if let before = query.changesBefore { text = text + " AND updated_at <= \(bind: before.stored)" }
+            if let states = query.vmStates {
+                text = text + " AND vm_state IN (\(binds: states.map(\.rawValue)))"
+            }
+            if let uuids = query.uuids { text = text + " AND uuid IN (\(binds: uuids))" }
+            text = text + " ORDER BY created_at DESC, uuid DESC"
+            let rows = try await sql.raw(text).all()
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .millisecondsSince1970
+            var instances = try rows.map { try decoder.decode(Instance.self, from: Data(try $0.string("data").utf8)) }
+            if let reservation = query.reservationID {
+                instances = instances.filter { $0.reservationID == reservation }
+            }
+            return instances
+        }
+    }
+
+    /// Servers counted against a project's quota, and the cores and RAM they hold.
+    public func quotaUsage(projectID: String) async throws -> (instances: Int, resources: Resources) {
+        try await database.read { sql in
+            let row = try await sql.raw(
+                """
+                SELECT COUNT(*) AS n, COALESCE(SUM(vcpus), 0) AS cores, COALESCE(SUM(memory_mb), 0) AS ram
+                FROM instances WHERE project_id = \(bind: projectID) AND deleted = 0
+                """
+            ).first()
+            return (
+                try row?.int("n") ?? 0,
+                Resources(vcpus: try row?.int("cores") ?? 0, memoryMB: try row?.int("ram") ?? 0, diskGB: 0)
+            )
+        }
+    }
+}
+
+extension ComputeStore: ConductorStore {
+    public func updateInstance(uuid: String, _ update: InstanceUpdate) async throws -> Instance {
+        try await database.write { sql in
+            guard var instance = try await Self.load(uuid: uuid, in: sql) else {
+                throw NovaError.notFound("Instance \(uuid) could not be found.")
+            }
+            try update.apply(to: &instance, at: Date())
+            try await Self.save(instance, in: sql)
+            return instance
+        }
+    }
+
+    public func instances(onHost host: String) async throws -> [Instance] {
+        try await listInstances(InstanceListQuery(host: host))
+    }
+
+    public func destroyInstance(uuid: String, at date: Date) async throws {
+        try await database.write { sql in
+            guard var instance = try await Self.load(uuid: uuid, in: sql) else { return }
+            instance.vmState = .deleted
+            instance.taskState = nil
+            instance.powerState = .noState
+            instance.terminatedAt = date
+            instance.deletedAt = date
+            instance.updatedAt = date
+            try await Self.save(instance, in: sql)
+            try await sql.raw("DELETE FROM allocations WHERE consumer_uuid = \(bind: uuid)").run()
+        }
+    }
+
+    public func recordActionEvent(_ event: ActionEventReport) async throws {
+        try await database.write { sql in try await Self.recordEvent(event, in: sql) }
+    }
+
+    public func releaseAllocation(consumer: String) async throws {
+        try await database.write { sql in
+            try await sql.raw("DELETE FROM allocations WHERE consumer_uuid = \(bind: consumer)").run()
+        }
+    }
+}

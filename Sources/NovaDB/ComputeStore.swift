@@ -1,0 +1,45 @@
+import Foundation
+import NovaCore
+import SQLKit
+
+/// The compute database: instances, their actions, services, compute nodes, allocations, flavors, keypairs
+/// and quotas. The API, the conductor and the scheduler use it; compute hosts never do.
+public final class ComputeStore: Sendable {
+    public let database: Database
+    /// Seconds without a heartbeat after which a service counts as down (`[DEFAULT] service_down_time`).
+    public let serviceDownTime: TimeInterval
+
+    public init(database: Database, serviceDownTime: TimeInterval = 60) {
+        self.database = database
+        self.serviceDownTime = serviceDownTime
+    }
+}
+
+/// How to list servers: the filters Nova's `GET /servers` applies in the database.
+public struct InstanceListQuery: Sendable {
+    public var projectID: String?
+    public var host: String?
+    public var includeDeleted: Bool
+    public var onlyDeleted: Bool
+    public var changesSince: Date?
+    public var changesBefore: Date?
+    public var vmStates: [VMState]?
+    public var uuids: [String]?
+    public var reservationID: String?
+
+    public init(
+        projectID: String? = nil, host: String? = nil, includeDeleted: Bool = false, onlyDeleted: Bool = false,
+        changesSince: Date? = nil, changesBefore: Date? = nil, vmStates: [VMState]? = nil, uuids: [String]? = nil,
+        reservationID: String? = nil
+    ) {
+        self.projectID = projectID
+        self.host = host
+        self.includeDeleted = includeDeleted
+        self.onlyDeleted = onlyDeleted
+        self.changesSince = changesSince
+        self.changesBefore = changesBefore
+        self.vmStates = vmStates
+        self.uuids = uuids
+        self.reservationID = reservationID
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import SQLKit
+
+/// Numbered schema migrations, applied in order at start and by `nova-server db sync`.
+/// Types are kept to TEXT, INTEGER and REAL so the same statements serve PostgreSQL.
+enum Migrations {
+    static let all: [(version: Int, statements: [String])] = [
+        (
+            1,
+            [
+                """
+                CREATE TABLE domains (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL,
+                  enabled INTEGER NOT NULL)
+                """,
+                """
+                CREATE TABLE projects (id TEXT PRIMARY KEY, name TEXT NOT NULL, domain_id TEXT NOT NULL REFERENCES domains(id),
+                  description TEXT NOT NULL, enabled INTEGER NOT NULL, UNIQUE (domain_id, name))
+                """,
+                """
+                CREATE TABLE users (id TEXT PRIMARY KEY, name TEXT NOT NULL, domain_id TEXT NOT NULL REFERENCES domains(id),
+                  password_hash TEXT, enabled INTEGER NOT NULL, default_project_id TEXT, email TEXT,
+                  created_at REAL NOT NULL, UNIQUE (domain_id, name))
+                """,
+                "CREATE TABLE roles (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+                """
+                CREATE TABLE role_assignments (user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                  role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE, PRIMARY KEY (user_id, project_id, role_id))
+                """,
+                """
+                CREATE TABLE tokens (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, project_id TEXT NOT NULL,
+                  issued_at REAL NOT NULL, expires_at REAL NOT NULL, audit_id TEXT NOT NULL, revoked INTEGER NOT NULL)
+                """,
+                "CREATE INDEX tokens_expires ON tokens (expires_at)",
+                """
+                CREATE TABLE images (id TEXT PRIMARY KEY, name TEXT, status TEXT NOT NULL, visibility TEXT NOT NULL,
+                  owner TEXT, disk_format TEXT, container_format TEXT, size INTEGER, virtual_size INTEGER,
+                  checksum TEXT, os_hash_algo TEXT, os_hash_value TEXT, min_disk INTEGER NOT NULL,
+                  min_ram INTEGER NOT NULL, protected INTEGER NOT NULL, properties TEXT NOT NULL, tags TEXT NOT NULL,
+                  created_at REAL NOT NULL, updated_at REAL NOT NULL)
+                """,
+                """
+                CREATE TABLE flavors (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
+                  is_public INTEGER NOT NULL, created_at REAL NOT NULL)
+                """,
+                """
+                CREATE TABLE flavor_projects (flavor_id TEXT NOT NULL REFERENCES flavors(id) ON DELETE CASCADE,
+                  project_id TEXT NOT NULL, PRIMARY KEY (flavor_id, project_id))
+                """,
+                """
+                CREATE TABLE key_pairs (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, user_id TEXT NOT NULL,
+                  fingerprint TEXT NOT NULL, public_key TEXT NOT NULL, type TEXT NOT NULL, created_at REAL NOT NULL,
+                  UNIQUE (user_id, name))
+                """,
+                """
+                CREATE TABLE instances (uuid TEXT PRIMARY KEY, project_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                  host TEXT, display_name TEXT NOT NULL, vm_state TEXT NOT NULL, task_state TEXT,
+                  vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+                  deleted INTEGER NOT NULL, data TEXT NOT NULL)
+                """,
+                "CREATE INDEX instances_project ON instances (project_id, deleted, created_at)",
+                "CREATE INDEX instances_host ON instances (host, deleted)",
+                "CREATE INDEX instances_updated ON instances (updated_at)",
+                """
+                CREATE TABLE instance_actions (id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL,
+                  instance_uuid TEXT NOT NULL, action TEXT NOT NULL, user_id TEXT NOT NULL, project_id TEXT NOT NULL,
+                  start_time REAL NOT NULL, updated_at REAL, message TEXT)
+                """,
+                "CREATE INDEX instance_actions_instance ON instance_actions (instance_uuid, request_id)",
+                """
+                CREATE TABLE instance_action_events (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  action_id INTEGER NOT NULL REFERENCES instance_actions(id) ON DELETE CASCADE, event TEXT NOT NULL,
+                  start_time REAL NOT NULL, finish_time REAL, result TEXT, traceback TEXT, host TEXT)
+                """,
+                "CREATE INDEX instance_action_events_action ON instance_action_events (action_id)",
+                """
+                CREATE TABLE services (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, host TEXT NOT NULL,
+                  binary_name TEXT NOT NULL, topic TEXT NOT NULL, zone TEXT NOT NULL, disabled INTEGER NOT NULL,
+                  disabled_reason TEXT, forced_down INTEGER NOT NULL, last_seen_up REAL, report_count INTEGER NOT NULL,
+                  created_at REAL NOT NULL, updated_at REAL, UNIQUE (host, binary_name))
+                """,
+                """
+                CREATE TABLE compute_nodes (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,
+                  host TEXT NOT NULL, hypervisor_hostname TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
+                  updated_at REAL NOT NULL)
+                """,
+                """
+                CREATE TABLE allocations (consumer_uuid TEXT PRIMARY KEY, node_id INTEGER NOT NULL REFERENCES compute_nodes(id),
+                  project_id TEXT NOT NULL, user_id TEXT NOT NULL, vcpus INTEGER NOT NULL, memory_mb INTEGER NOT NULL,
+                  disk_gb INTEGER NOT NULL)
+                """,
+                "CREATE INDEX allocations_node ON allocations (node_id)",
+                """
+                CREATE TABLE quotas (project_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
+                  PRIMARY KEY (project_id, resource))
+                """,
+            ]
+        )
+    ]
+
+    static func apply(to database: Database) async throws {
+        try await database.write { sql in
+            try await sql.raw(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+            ).run()
+            let applied = Set(
+                try await sql.raw("SELECT version FROM schema_migrations").all().map { try $0.int("version") })
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+                try await sql.raw(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: migration.version), \(bind: Date().stored))"
+                ).run()
+                database.logger.info("applied schema migration \(migration.version)")
+            }
+        }
+    }
+}

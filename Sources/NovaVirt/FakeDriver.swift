@@ -1,0 +1,92 @@
+import NovaCore
+
+/// A driver that keeps guests in memory (nova/virt/fake.py): for tests, development and simulating many hosts.
+public actor FakeDriver: VirtDriver {
+    private var guests: [String: PowerState] = [:]
+    private let resources: HostResources
+    /// Names of operations that fail, for testing error paths (e.g. "spawn").
+    private var failing: Set<String> = []
+
+    public nonisolated var capabilities: DriverCapabilities { [.pause, .suspend, .evacuate, .migrateToSameHost] }
+
+    /// A fake host with the given size (Nova's fake driver defaults to 1000 vCPU / 800000 MB / 600000 GB).
+    public init(hostname: String, total: Resources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000)) {
+        resources = HostResources(
+            hypervisorHostname: hostname, hypervisorType: "fake", hypervisorVersion: 1000, hostIP: "127.0.0.1",
+            total: total)
+    }
+
+    public func failNext(_ operation: String) { failing.insert(operation) }
+
+    public func initHost(host: String) async throws {}
+
+    public func availableResource() async -> HostResources { resources }
+
+    private func checkFailure(_ operation: String, _ instance: Instance) throws {
+        if failing.remove(operation) != nil {
+            throw NovaError.internalError("Fake driver was told to fail \(operation) of \(instance.uuid)")
+        }
+    }
+
+    private func requireGuest(_ instance: Instance) throws {
+        guard guests[instance.uuid] != nil else {
+            throw NovaError.notFound("Instance \(instance.uuid) could not be found on the hypervisor.")
+        }
+    }
+
+    public func spawn(_ instance: Instance) async throws {
+        try checkFailure("spawn", instance)
+        guests[instance.uuid] = .running
+    }
+
+    public func destroy(_ instance: Instance) async throws {
+        try checkFailure("destroy", instance)
+        guests[instance.uuid] = nil
+    }
+
+    public func reboot(_ instance: Instance, hard: Bool) async throws {
+        try checkFailure("reboot", instance)
+        if !hard { try requireGuest(instance) }
+        guests[instance.uuid] = .running
+    }
+
+    public func powerOff(_ instance: Instance) async throws {
+        try checkFailure("power_off", instance)
+        try requireGuest(instance)
+        guests[instance.uuid] = .shutdown
+    }
+
+    public func powerOn(_ instance: Instance) async throws {
+        try checkFailure("power_on", instance)
+        try requireGuest(instance)
+        guests[instance.uuid] = .running
+    }
+
+    public func pause(_ instance: Instance) async throws {
+        try requireGuest(instance)
+        guests[instance.uuid] = .paused
+    }
+
+    public func unpause(_ instance: Instance) async throws {
+        try requireGuest(instance)
+        guests[instance.uuid] = .running
+    }
+
+    public func suspend(_ instance: Instance) async throws {
+        try requireGuest(instance)
+        guests[instance.uuid] = .suspended
+    }
+
+    public func resume(_ instance: Instance) async throws {
+        try requireGuest(instance)
+        guests[instance.uuid] = .running
+    }
+
+    public func powerState(of instance: Instance) async -> PowerState? { guests[instance.uuid] }
+
+    public func resumeStateOnHostBoot(_ instance: Instance) async throws {
+        guests[instance.uuid] = instance.powerState == .noState ? .shutdown : instance.powerState
+    }
+
+    public func listInstanceUUIDs() async -> [String] { Array(guests.keys) }
+}

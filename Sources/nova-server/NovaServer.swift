@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NovaCloud
+import NovaConfig
+
+@main
+struct NovaServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nova-server",
+        abstract: "OpenStack Compute (Nova) in Swift.",
+        subcommands: [AllInOne.self, DB.self])
+}
+
+/// Options every subcommand takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "nova.conf to read (oslo.config INI form).")
+    var config: String?
+
+    @Option(name: .long, help: "Directory for the database, image files and openrc files ([DEFAULT] state_path).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func loadOptions() throws -> CloudOptions {
+        let config = try config.map(NovaConfig.load(path:)) ?? NovaConfig()
+        return try CloudOptions(config: config, dataDirectory: dataDir)
+    }
+
+    func makeLogger(_ label: String) -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: label)
+    }
+}
+
+struct AllInOne: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "all", abstract: "Run the whole cloud in one process (SQLite, in-process bus, fake hosts).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8774).")
+    var listen: String?
+
+    @Option(name: .long, help: "The admin user's password (else $NOVA_ADMIN_PASSWORD, else generated on first start).")
+    var adminPassword: String?
+
+    @Option(name: .long, help: "How many fake compute hosts to run, each its own compute service.")
+    var fakeHosts: Int?
+
+    func run() async throws {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        var options = try common.loadOptions()
+        if let listen {
+            let parts = listen.split(separator: ":")
+            guard parts.count == 2, let port = Int(parts[1]) else {
+                throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8774")
+            }
+            options.listenHost = String(parts[0])
+            options.listenPort = port
+        }
+        options.adminPassword = adminPassword ?? ProcessInfo.processInfo.environment["NOVA_ADMIN_PASSWORD"]
+        if let fakeHosts {
+            guard fakeHosts >= 1 else { throw ValidationError("--fake-hosts must be at least 1") }
+            options.fakeHostCount = fakeHosts
+        }
+        let logger = common.makeLogger("nova-server")
+        let cloud = try await AllInOneCloud.build(options: options, logger: logger)
+        let files = try Openrc.write(cloud: cloud)
+        print(
+            """
+            nova-server all-in-one: identity, image and compute on http://\(options.listenHost):\(options.listenPort)
+            data directory: \(options.dataDirectory); compute hosts: \(options.computeHostNames.joined(separator: ", "))
+            To use the cloud as admin:
+            """)
+        print((try? String(contentsOfFile: files[0], encoding: .utf8)) ?? "")
+        print("(also written to \(files.joined(separator: " and ")))")
+        try await cloud.makeApplication().runService()
+    }
+}
+
+struct DB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Database management.", subcommands: [Sync.self])
+
+    struct Sync: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply pending schema migrations.")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            let options = try common.loadOptions()
+            try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+            let logger = common.makeLogger("nova-server.db")
+            let database = try await NovaDBAccess.open(path: options.databasePath, logger: logger)
+            try await database.close()
+            print("database \(options.databasePath ?? "(memory)") is at the newest schema")
+        }
+    }
+}
