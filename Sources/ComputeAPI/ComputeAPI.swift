@@ -63,6 +63,7 @@ public struct ComputeAPI: Sendable {
         registerHypervisors(on: v21)
         registerLimitsAndQuotas(on: v21)
         registerAvailabilityZones(on: v21)
+        registerAggregates(on: v21)
     }
 
     func registerVersions(on router: Router<NovaRequestContext>) {

@@ -33,8 +33,12 @@ public struct ComputeManager: Sendable {
             await buildAndRunInstance(request.instance, context: context)
             return RPCVoid()
         }
-        for operation in InstanceOperation.allCases where !operation.computeMethod.isEmpty {
-            dispatcher.on(operation.computeMethod) { (request: InstanceRequest, context) in
+        // The request names its operation: soft and hard reboot share one method, as in Nova.
+        for method in Set(InstanceOperation.allCases.map(\.computeMethod)) where !method.isEmpty {
+            dispatcher.on(method) { (request: InstanceRequest, context) in
+                guard let operation = request.operation, operation.computeMethod == method else {
+                    throw NovaError.badRequest("\(method) needs an operation of its own")
+                }
                 await perform(operation, on: request.instance, context: context)
                 return RPCVoid()
             }

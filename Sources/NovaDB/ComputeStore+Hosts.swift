@@ -18,7 +18,23 @@ extension ComputeStore {
             if let host { text += " AND host = \(bind: host)" }
             if let binary { text += " AND binary_name = \(bind: binary)" }
             text += " ORDER BY id"
-            return try await sql.raw(text).all().map(Self.service(from:))
+            let services = try await sql.raw(text).all().map(Self.service(from:))
+            return Self.applyZones(services, try await Self.loadAggregates(in: sql))
+        }
+    }
+
+    /// A compute host's availability zone is that of an aggregate it belongs to, else the default zone.
+    static func applyZones(_ services: [ServiceRecord], _ aggregates: [Aggregate]) -> [ServiceRecord] {
+        let zoned = aggregates.filter { $0.availabilityZone != nil }
+        guard !zoned.isEmpty else { return services }
+        return services.map { service in
+            var service = service
+            if service.binary == "nova-compute",
+                let zone = zoned.first(where: { $0.hosts.contains(service.host) })?.availabilityZone
+            {
+                service.zone = zone
+            }
+            return service
         }
     }
 

@@ -95,7 +95,17 @@ enum Migrations {
                   PRIMARY KEY (project_id, resource))
                 """,
             ]
-        )
+        ),
+        (
+            2,
+            [
+                """
+                CREATE TABLE aggregates (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,
+                  name TEXT NOT NULL UNIQUE, availability_zone TEXT, metadata TEXT NOT NULL, hosts TEXT NOT NULL,
+                  created_at REAL NOT NULL, updated_at REAL)
+                """
+            ]
+        ),
     ]
 
     static func apply(to database: Database) async throws {

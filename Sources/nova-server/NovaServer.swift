@@ -55,7 +55,6 @@ struct AllInOne: AsyncParsableCommand {
     var fakeHosts: Int?
 
     func run() async throws {
-        setvbuf(stdout, nil, _IOLBF, 0)
         var options = try common.loadOptions()
         if let listen {
             let parts = listen.split(separator: ":")
@@ -73,14 +72,14 @@ struct AllInOne: AsyncParsableCommand {
         let logger = common.makeLogger("nova-server")
         let cloud = try await AllInOneCloud.build(options: options, logger: logger)
         let files = try Openrc.write(cloud: cloud)
-        print(
+        say(
             """
             nova-server all-in-one: identity, image and compute on http://\(options.listenHost):\(options.listenPort)
             data directory: \(options.dataDirectory); compute hosts: \(options.computeHostNames.joined(separator: ", "))
             To use the cloud as admin:
             """)
-        print((try? String(contentsOfFile: files[0], encoding: .utf8)) ?? "")
-        print("(also written to \(files.joined(separator: " and ")))")
+        say((try? String(contentsOfFile: files[0], encoding: .utf8)) ?? "")
+        say("(also written to \(files.joined(separator: " and ")))")
         try await cloud.makeApplication().runService()
     }
 }
@@ -102,4 +101,9 @@ struct DB: AsyncParsableCommand {
             print("database \(options.databasePath ?? "(memory)") is at the newest schema")
         }
     }
+}
+
+/// Writes a line to standard output at once (print is block-buffered when stdout is a file).
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }

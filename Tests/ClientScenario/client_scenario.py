@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Client scenario: the real python-openstackclient and python-novaclient against a fresh all-in-one cloud.
+
+Starts `nova-server all` on a free loopback port with a throwaway data directory, runs the commands of the
+foundation issue as admin and as the demo member, checks what a user would see, restarts the cloud to check
+that nothing is lost, and stops it by its PID. Prints one line per check and `N passed, M failed` last.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import urllib.error
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
+VENV_BIN = os.environ.get("CLIENT_BIN", os.path.join(ROOT, ".venv", "bin"))
+OPENSTACK = os.path.join(VENV_BIN, "openstack")
+NOVA = os.path.join(VENV_BIN, "nova")
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name} {detail}")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_openrc(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"export (\w+)=(.*)", line.strip())
+            if m:
+                env[m.group(1)] = m.group(2).strip("'")
+    return env
+
+
+class Cloud:
+    def __init__(self, data_dir, port, fake_hosts=2):
+        self.data_dir, self.port, self.fake_hosts = data_dir, port, fake_hosts
+        self.process = None
+
+    def start(self, admin_password=None):
+        args = [SERVER, "all", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
+                "--fake-hosts", str(self.fake_hosts), "--log-level", "warning"]
+        if admin_password:
+            args += ["--admin-password", admin_password]
+        self.log = open(os.path.join(self.data_dir, "server.log"), "a")
+        self.process = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/identity/v3", timeout=1)
+                return
+            except Exception:
+                if self.process.poll() is not None:
+                    raise RuntimeError("nova-server exited during start")
+                time.sleep(0.2)
+        raise RuntimeError("nova-server did not answer within 60 s")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.process = None
+
+
+def run(tool, args, env, expect_ok=True):
+    result = subprocess.run([tool] + args, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                            timeout=120)
+    if expect_ok and result.returncode != 0:
+        print(f"     command failed: {os.path.basename(tool)} {' '.join(args)}\n{result.stdout}{result.stderr}")
+    return result
+
+
+def osc_json(args, env):
+    result = run(OPENSTACK, args + ["-f", "json"], env)
+    return json.loads(result.stdout) if result.returncode == 0 and result.stdout.strip() else None
+
+
+def wait_status(name, status, env, timeout=30):
+    deadline = time.time() + timeout
+    current = None
+    while time.time() < deadline:
+        server = osc_json(["server", "show", name], env)
+        current = server and server.get("status")
+        if current == status:
+            return True
+        time.sleep(0.3)
+    print(f"     {name} is {current}, wanted {status}")
+    return False
+
+
+def main():
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="nova-scenario-")
+    cloud = Cloud(data_dir, port)
+    cloud.start(admin_password="scenario-admin")
+    try:
+        scenario(cloud, port, data_dir)
+    finally:
+        cloud.stop()
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+def scenario(cloud, port, data_dir):
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    admin = dict(base_env, **read_openrc(os.path.join(data_dir, "admin-openrc.sh")))
+    demo = dict(base_env, **read_openrc(os.path.join(data_dir, "demo-openrc.sh")))
+    check("admin openrc has the given password", admin.get("OS_PASSWORD") == "scenario-admin")
+    check("demo openrc names the demo project", demo.get("OS_PROJECT_NAME") == "demo")
+
+    # Without a token only version discovery answers.
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/compute/v2.1/servers", timeout=5)
+        check("no token is refused", False)
+    except urllib.error.HTTPError as error:
+        body = json.loads(error.read())
+        check("no token is refused with 401 in Nova's format", error.code == 401 and "unauthorized" in body)
+
+    flavors = osc_json(["flavor", "list"], admin) or []
+    sizes = {f["Name"]: (f["RAM"], f["Disk"], f["VCPUs"]) for f in flavors}
+    check("flavor list has Nova's defaults", sizes.get("m1.tiny") == (512, 1, 1) and sizes.get("m1.xlarge") == (16384, 160, 8), str(sizes))
+
+    images = osc_json(["image", "list"], admin) or []
+    check("image list has the default image", any(i["Name"] == "tiny-boot-sector" and i["Status"] == "active" for i in images))
+
+    payload = os.path.join(data_dir, "upload.img")
+    with open(payload, "wb") as f:
+        f.write(os.urandom(300_000))
+    import hashlib
+    digest = hashlib.md5(open(payload, "rb").read()).hexdigest()
+    image = osc_json(["image", "create", "--file", payload, "--disk-format", "raw", "--public", "uploaded"], admin)
+    check("image create --file uploads and checksums", image and image["status"] == "active" and image["checksum"] == digest and image["size"] == 300_000, str(image))
+
+    result = run(OPENSTACK, ["keypair", "create", "k1"], demo)
+    check("keypair create returns a private key", result.stdout.startswith("-----BEGIN OPENSSH PRIVATE KEY-----"))
+    keypairs = osc_json(["keypair", "list"], demo) or []
+    check("keypair list shows it", [k["Name"] for k in keypairs] == ["k1"])
+
+    # Server lifecycle as the demo member.
+    server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--key-name", "k1",
+                       "--wait", "vm1"], demo)
+    check("server create --wait reaches ACTIVE", server and server["status"] == "ACTIVE", str(server and server.get("status")))
+    vm1 = server["id"] if server else "vm1"  # admin looks names up in its own project only, as with Nova
+    events = osc_json(["server", "event", "list", "vm1"], demo) or []
+    check("the create action is recorded", [e["Action"] for e in events] == ["create"])
+    if events:
+        detail = osc_json(["server", "event", "show", vm1, events[0]["Request ID"]], admin) or {}
+        names = [e.get("event") for e in detail.get("events", [])]
+        check("create went through conductor and compute",
+              names == ["conductor_schedule_and_build_instances", "compute__do_build_and_run_instance"], str(names))
+    shown = osc_json(["server", "show", "vm1"], demo) or {}
+    check("server show has Nova's fields", shown.get("key_name") == "k1" and shown.get("flavor", {}).get("name") == "m1.tiny" if isinstance(shown.get("flavor"), dict) else shown.get("key_name") == "k1")
+
+    steps = [("stop", [], "SHUTOFF"), ("start", [], "ACTIVE"), ("reboot", [], "ACTIVE"), ("reboot", ["--hard"], "ACTIVE"),
+             ("pause", [], "PAUSED"), ("unpause", [], "ACTIVE"), ("suspend", [], "SUSPENDED"), ("resume", [], "ACTIVE")]
+    for action, extra, status in steps:
+        result = run(OPENSTACK, ["server", action] + extra + ["vm1"], demo)
+        check(f"server {action} {' '.join(extra)}-> {status}", result.returncode == 0 and wait_status("vm1", status, demo))
+    power = (osc_json(["server", "show", "vm1"], demo) or {}).get("OS-EXT-STS:power_state")
+    check("power state follows (Running)", power in (1, "Running"), str(power))
+
+    result = run(OPENSTACK, ["server", "start", "vm1"], demo, expect_ok=False)
+    check("start of an ACTIVE server is refused (409)", result.returncode != 0 and "409" in result.stderr and "vm_state active" in result.stderr, result.stderr)
+
+    run(OPENSTACK, ["server", "lock", "vm1"], demo)
+    check("lock sets locked", (osc_json(["server", "show", "vm1"], demo) or {}).get("locked") is True)
+    result = run(OPENSTACK, ["server", "stop", "vm1"], demo, expect_ok=False)
+    check("a locked server refuses stop (409)", result.returncode != 0 and "locked" in result.stderr, result.stderr)
+    run(OPENSTACK, ["server", "unlock", "vm1"], demo)
+    check("unlock clears locked", (osc_json(["server", "show", "vm1"], demo) or {}).get("locked") is False)
+
+    result = run(OPENSTACK, ["server", "set", "--state", "error", "--auto-approve", vm1], admin)
+    check("admin reset-state to error", result.returncode == 0 and wait_status(vm1, "ERROR", admin))
+    result = run(NOVA, ["reset-state", "--active", vm1], admin)
+    check("nova reset-state --active", result.returncode == 0 and wait_status(vm1, "ACTIVE", admin))
+    result = run(OPENSTACK, ["server", "set", "--state", "error", "--auto-approve", "vm1"], demo, expect_ok=False)
+    check("member may not reset state (403)", result.returncode != 0 and "403" in result.stderr, result.stderr)
+
+    actions = [e["Action"] for e in osc_json(["server", "event", "list", "vm1"], demo) or []]
+    check("event list records every action", {"create", "stop", "start", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock"} <= set(actions), str(actions))
+
+    # A second server, as admin, on the other host.
+    osc_json(["server", "create", "--flavor", "m1.small", "--image", "uploaded", "--wait", "vm-admin"], admin)
+    demo_list = [s["Name"] for s in osc_json(["server", "list"], demo) or []]
+    check("demo sees only demo's servers", demo_list == ["vm1"], str(demo_list))
+    all_list = sorted(s["Name"] for s in osc_json(["server", "list", "--all-projects"], admin) or [])
+    check("admin --all-projects sees both", all_list == ["vm-admin", "vm1"], str(all_list))
+    result = run(OPENSTACK, ["server", "list", "--all-projects"], demo, expect_ok=False)
+    check("member may not list all projects (403)", result.returncode != 0 and "403" in result.stderr, result.stderr)
+
+    hosts = osc_json(["compute", "service", "list", "--service", "nova-compute"], admin) or []
+    check("two fake compute hosts are up", len(hosts) == 2 and all(h["State"] == "up" for h in hosts), str(hosts))
+    host_of = (osc_json(["server", "show", vm1], admin) or {}).get("OS-EXT-SRV-ATTR:host") or "?"
+    nova_list = run(NOVA, ["list", "--all-tenants", "--host", host_of or "?"], admin).stdout
+    check("nova list --all-tenants --host filters by host", "vm1" in nova_list, nova_list)
+    nova_list = run(NOVA, ["list", "--all-tenants", "--name", "^vm-a"], admin).stdout
+    check("nova list --name filters by regex", "vm-admin" in nova_list and " vm1 " not in nova_list, nova_list)
+    nova_show = run(NOVA, ["show", vm1], admin).stdout
+    check("nova show", "ACTIVE" in nova_show and "m1.tiny" in nova_show, nova_show)
+
+    for args in (["compute", "service", "list"], ["hypervisor", "list"], ["quota", "set", "--cores", "99", "demo"],
+                 ["flavor", "create", "--ram", "64", "--disk", "1", "--vcpus", "1", "nope"]):
+        result = run(OPENSTACK, args, demo, expect_ok=False)
+        check(f"member is refused: {' '.join(args[:2])} (403)", result.returncode != 0 and "403" in result.stderr, result.stderr)
+
+    result = run(OPENSTACK, ["compute", "service", "set", "--disable", "--disable-reason", "maintenance", host_of, "nova-compute"], admin)
+    state = [s for s in osc_json(["compute", "service", "list", "--service", "nova-compute"], admin) or [] if s["Host"] == host_of]
+    check("compute service set --disable", result.returncode == 0 and state and state[0]["Status"] == "disabled", str(state))
+    other = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--wait", "vm2"], demo)
+    check("the scheduler avoids the disabled host", other and other.get("status") == "ACTIVE"
+          and (osc_json(["server", "show", other["id"]], admin) or {}).get("OS-EXT-SRV-ATTR:host") != host_of)
+    services = run(NOVA, ["service-list", "--binary", "nova-compute"], admin).stdout
+    service_id = next((line.split("|")[1].strip() for line in services.splitlines() if host_of in line), None)
+    result = run(NOVA, ["service-enable", service_id or "?"], admin)
+    check("nova service-enable", result.returncode == 0 and "enabled" in result.stdout, result.stdout)
+    result = run(NOVA, ["service-disable", service_id or "?"], admin)
+    check("nova service-disable", result.returncode == 0 and "disabled" in result.stdout, result.stdout)
+    run(NOVA, ["service-enable", service_id or "?"], admin)
+
+    hypervisors = osc_json(["hypervisor", "list"], admin) or []
+    check("hypervisor list shows both hosts", len(hypervisors) == 2, str(hypervisors))
+    hv = osc_json(["hypervisor", "show", host_of or "?"], admin) or {}
+    check("hypervisor show", hv.get("hypervisor_hostname") == host_of and hv.get("state") == "up", str(hv))
+
+    limits = {l["Name"]: l["Value"] for l in osc_json(["limits", "show", "--absolute"], demo) or []}
+    check("limits show --absolute counts demo's servers", limits.get("total_instances_used") == 2 and limits.get("max_total_instances") == 10, str(limits))
+    run(OPENSTACK, ["quota", "set", "--instances", "2", "demo"], admin)
+    quota = {q["Resource"]: q["Limit"] for q in osc_json(["quota", "show", "demo"], admin) or []}
+    check("quota set / show", quota.get("instances") == 2, str(quota))
+    result = run(OPENSTACK, ["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "vm3"], demo, expect_ok=False)
+    check("quota is enforced on create (403)", result.returncode != 0 and "403" in result.stderr and "Quota exceeded" in result.stderr, result.stderr)
+
+    zones = osc_json(["availability", "zone", "list"], demo) or []
+    check("availability zone list", any(z["Zone Name"] == "nova" and z["Zone Status"] == "available" for z in zones), str(zones))
+
+    result = run(OPENSTACK, ["server", "delete", "--wait", "vm2"], demo)
+    check("server delete --wait", result.returncode == 0 and [s["Name"] for s in osc_json(["server", "list"], demo) or []] == ["vm1"])
+
+    # A restart keeps everything.
+    cloud.stop()
+    cloud.start()
+    names = sorted(s["Name"] for s in osc_json(["server", "list", "--all-projects"], admin) or [])
+    check("after a restart the servers are still there", names == ["vm-admin", "vm1"], str(names))
+    result = run(OPENSTACK, ["server", "stop", "vm1"], demo)
+    check("after a restart the servers still work", result.returncode == 0 and wait_status("vm1", "SHUTOFF", demo))
+    check("after a restart the keypair is still there", [k["Name"] for k in osc_json(["keypair", "list"], demo) or []] == ["k1"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the tests need, builds, runs the Swift tests, then the client scenario
+# (python-openstackclient and python-novaclient from PyPI against a real all-in-one cloud).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+log() { printf '\n== %s\n' "$*"; }
+
+# 1. What the tests need from Debian: a Python with venv (the OpenStack clients run in a venv).
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    log "installing python3-venv"
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-venv; else sudo apt-get update -qq && sudo apt-get install -y -qq python3-venv; fi
+fi
+
+# 2. The OpenStack clients, from PyPI, unchanged.
+if [ ! -x .venv/bin/openstack ] || [ ! -x .venv/bin/nova ]; then
+    log "installing python-openstackclient and python-novaclient into .venv"
+    python3 -m venv .venv
+    .venv/bin/pip install -q --upgrade pip
+    .venv/bin/pip install -q python-openstackclient python-novaclient
+fi
+
+# 3. Build and Swift tests (unit and functional: the whole cloud in one process over HTTP).
+log "swift build"
+swift build --build-tests
+log "swift test"
+swift test --skip-build
+
+# 4. The client scenario against nova-server started on a free loopback port.
+log "client scenario (openstack and nova CLIs)"
+NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py
