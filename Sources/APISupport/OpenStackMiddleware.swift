@@ -82,6 +82,23 @@ public struct OpenStackMiddleware: RouterMiddleware {
         return response
     }
 
+    /// Nova's fault names by status (nova/api/openstack/wsgi.py Fault); any other status is a computeFault.
+    static func faultName(_ status: Int) -> String {
+        switch status {
+        case 400: "badRequest"
+        case 401: "unauthorized"
+        case 403: "forbidden"
+        case 404: "itemNotFound"
+        case 405: "badMethod"
+        case 409: "conflictingRequest"
+        case 413, 429: "overLimit"
+        case 415: "badMediaType"
+        case 501: "notImplemented"
+        case 503: "serviceUnavailable"
+        default: "computeFault"
+        }
+    }
+
     static func render(_ error: any Error, service: Service, logger: Logger) -> Response {
         let novaError: NovaError
         switch error {
@@ -119,8 +136,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 ["errors": [["status": .int(status), "title": .string(HTTPResponse.Status(code: status).reasonPhrase), "detail": .string(novaError.message)]]],
                 status: status)
         case .compute, .other:
-            let name = status == 500 || novaError.code.name == "NoValidHost" ? "computeFault" : novaError.code.name
-            return .json([name: ["code": .int(status), "message": .string(novaError.message)]], status: status)
+            return .json(
+                [Self.faultName(status): ["code": .int(status), "message": .string(novaError.message)]], status: status)
         }
     }
 }

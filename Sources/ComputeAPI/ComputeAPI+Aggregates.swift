@@ -100,7 +100,7 @@ extension ComputeAPI {
     func aggregateJSON(_ aggregate: Aggregate, _ context: NovaRequestContext) -> JSON {
         var json: JSONObject = [
             "availability_zone": .optional(aggregate.availabilityZone),
-            "created_at": .string(Timestamp.naive(aggregate.createdAt)), "deleted": false, "deleted_at": nil,
+            "created_at": .string(Timestamp.naive(aggregate.createdAt)), "deleted": false, "deleted_at": .null,
             "hosts": .array(aggregate.hosts.map(JSON.string)), "id": .int(aggregate.id),
             "metadata": ServerViewBuilder.stringMap(aggregate.metadata), "name": .string(aggregate.name),
             "updated_at": .optional(aggregate.updatedAt.map(Timestamp.naive)),

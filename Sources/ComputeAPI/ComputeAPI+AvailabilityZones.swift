@@ -15,7 +15,7 @@ extension ComputeAPI {
                     zones[service.zone, default: false] || service.isUp(now: now, serviceDownTime: config.serviceDownTime)
             }
             let info: [JSON] = zones.keys.sorted().map { zone in
-                ["zoneName": .string(zone), "zoneState": ["available": .bool(zones[zone]!)], "hosts": nil]
+                ["zoneName": .string(zone), "zoneState": ["available": .bool(zones[zone]!)], "hosts": .null]
             }
             return Response.json(["availabilityZoneInfo": .array(info)])
         }

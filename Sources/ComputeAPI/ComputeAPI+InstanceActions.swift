@@ -62,7 +62,7 @@ extension ComputeAPI {
             if caller.isAdmin { json["host"] = .optional(event.host) }
             json["hostId"] = .string(ServerViewBuilder.hostID(projectID: instance.projectID, host: event.host))
         }
-        if context.apiVersion >= APIVersion(2, 84) { json["details"] = nil }
+        if context.apiVersion >= APIVersion(2, 84) { json["details"] = .null }
         return .object(json)
     }
 }

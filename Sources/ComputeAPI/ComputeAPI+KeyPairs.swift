@@ -27,8 +27,8 @@ extension ComputeAPI {
             var json = keypairSummary(keypair, context).objectValue ?? [:]
             json["user_id"] = .string(keypair.userID)
             json["created_at"] = .string(Timestamp.naive(keypair.createdAt))
-            json["updated_at"] = nil
-            json["deleted_at"] = nil
+            json["updated_at"] = .null
+            json["deleted_at"] = .null
             json["deleted"] = false
             json["id"] = .int(keypair.id)
             return Response.json(["keypair": .object(json)])

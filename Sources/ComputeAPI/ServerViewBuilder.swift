@@ -95,10 +95,10 @@ struct ServerViewBuilder {
         }
         if version >= APIVersion(2, 19) { json.append("description", .optional(instance.description)) }
         if version >= APIVersion(2, 26) { json.append("tags", .array(instance.tags.map(JSON.string))) }
-        if version >= APIVersion(2, 63) { json.append("trusted_image_certificates", nil) }
+        if version >= APIVersion(2, 63) { json.append("trusted_image_certificates", .null) }
         if version >= APIVersion(2, 71), forShow { json.append("server_groups", []) }
         if version >= APIVersion(2, 73) { json.append("locked_reason", .optional(instance.lockedReason)) }
-        if version >= APIVersion(2, 96) { json.append("pinned_availability_zone", nil) }
+        if version >= APIVersion(2, 96) { json.append("pinned_availability_zone", .null) }
         return .object(json)
     }
 

@@ -186,7 +186,7 @@ extension IdentityAPI {
     func userJSON(_ user: UserRecord) -> JSON {
         var json: JSONObject = [
             "id": .string(user.id), "name": .string(user.name), "domain_id": .string(user.domainID),
-            "enabled": .bool(user.enabled), "password_expires_at": nil, "options": [:],
+            "enabled": .bool(user.enabled), "password_expires_at": .null, "options": [:],
             "links": ["self": .string("/identity/v3/users/\(user.id)")],
         ]
         if let project = user.defaultProjectID { json["default_project_id"] = .string(project) }
@@ -196,7 +196,7 @@ extension IdentityAPI {
 
     func roleJSON(_ role: RoleRecord) -> JSON {
         [
-            "id": .string(role.id), "name": .string(role.name), "domain_id": nil, "description": nil, "options": [:],
+            "id": .string(role.id), "name": .string(role.name), "domain_id": .null, "description": .null, "options": [:],
             "links": ["self": .string("/identity/v3/roles/\(role.id)")],
         ]
     }

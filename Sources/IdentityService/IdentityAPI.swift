@@ -137,7 +137,7 @@ public struct IdentityAPI: Sendable {
         let domain: JSON = ["id": "default", "name": "Default"]
         var token: JSONObject = [
             "methods": .array(methods.map(JSON.string)),
-            "user": ["id": .string(user.id), "name": .string(user.name), "domain": domain, "password_expires_at": nil],
+            "user": ["id": .string(user.id), "name": .string(user.name), "domain": domain, "password_expires_at": .null],
             "audit_ids": [.string(record.auditID)],
             "expires_at": .string(Timestamp.keystone(record.expiresAt)),
             "issued_at": .string(Timestamp.keystone(record.issuedAt)),
@@ -191,6 +191,6 @@ public struct IdentityAPI: Sendable {
     }
 
     func linksJSON(_ request: Request) -> JSON {
-        ["self": .string(request.baseURL(fallback: "") + request.uri.path), "previous": nil, "next": nil]
+        ["self": .string(request.baseURL(fallback: "") + request.uri.path), "previous": .null, "next": .null]
     }
 }

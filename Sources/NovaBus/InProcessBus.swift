@@ -25,6 +25,8 @@ public final class InProcessBus: MessageBus {
     }
 
     private let topics = Mutex(Topics())
+    /// Calls waiting for a reply; failed at once when the bus stops.
+    private let pending = Mutex<(stopped: Bool, slots: [ObjectIdentifier: ReplySlot])>((false, [:]))
     private let work: AsyncStream<Work>
     private let workContinuation: AsyncStream<Work>.Continuation
 
@@ -53,10 +55,26 @@ public final class InProcessBus: MessageBus {
             throw NovaError(.serviceUnavailable, "No service is listening on topic \(topic).")
         }
         let slot = ReplySlot()
-        return try await withCheckedThrowingContinuation { continuation in
-            slot.install(continuation)
-            workContinuation.yield(.deliver(handler, payload, slot))
-            workContinuation.yield(.expire(slot, timeout))
+        let key = ObjectIdentifier(slot)
+        guard pending.withLock({ state in
+            if state.stopped { return false }
+            state.slots[key] = slot
+            return true
+        }) else {
+            throw NovaError(.serviceUnavailable, "The message bus has stopped.")
+        }
+        defer { _ = pending.withLock { $0.slots.removeValue(forKey: key) } }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                slot.install(continuation)
+                if case .terminated = workContinuation.yield(.deliver(handler, payload, slot)) {
+                    slot.resume(with: .failure(NovaError(.serviceUnavailable, "The message bus has stopped.")))
+                    return
+                }
+                workContinuation.yield(.expire(slot, timeout))
+            }
+        } onCancel: {
+            slot.resume(with: .failure(CancellationError()))
         }
     }
 
@@ -85,21 +103,47 @@ public final class InProcessBus: MessageBus {
     /// Stops accepting work; `run()` returns once deliveries in flight finish.
     public func shutdown() {
         workContinuation.finish()
+        let slots = pending.withLock { state in
+            state.stopped = true
+            return Array(state.slots.values)
+        }
+        for slot in slots {
+            slot.resume(with: .failure(NovaError(.serviceUnavailable, "The message bus has stopped.")))
+        }
     }
 }
 
 /// A call's pending reply: resumed once, by the reply or by the timeout, whichever comes first.
 final class ReplySlot: Sendable {
-    private let continuation = Mutex<CheckedContinuation<[UInt8], any Error>?>(nil)
+    struct State {
+        var continuation: CheckedContinuation<[UInt8], any Error>?
+        /// A result that came before the caller was waiting (cancelled early).
+        var early: Result<[UInt8], any Error>?
+        var done = false
+    }
+
+    private let state = Mutex(State())
 
     func install(_ value: CheckedContinuation<[UInt8], any Error>) {
-        continuation.withLock { $0 = value }
+        let early = state.withLock { state -> Result<[UInt8], any Error>? in
+            if let early = state.early { return early }
+            state.continuation = value
+            return nil
+        }
+        if let early { value.resume(with: early) }
     }
 
     func resume(with result: Result<[UInt8], any Error>) {
-        let taken = continuation.withLock { value -> CheckedContinuation<[UInt8], any Error>? in
-            defer { value = nil }
-            return value
+        let taken = state.withLock { state -> CheckedContinuation<[UInt8], any Error>? in
+            guard !state.done else { return nil }
+            guard let continuation = state.continuation else {
+                state.early = result
+                state.done = true
+                return nil
+            }
+            state.done = true
+            state.continuation = nil
+            return continuation
         }
         taken?.resume(with: result)
     }

@@ -1,0 +1,129 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NovaCloud
+import NovaCore
+import Testing
+
+/// A response as a test reads it.
+struct Reply {
+    let status: Int
+    let headers: HTTPFields
+    let json: JSON?
+    let text: String
+    let bytes: [UInt8]
+}
+
+/// Talks to a cloud under test through its HTTP API, as a client would.
+struct CloudClient {
+    let client: any TestClientProtocol
+
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, version: String? = nil, body: JSON? = nil,
+        rawBody: [UInt8]? = nil, headers extra: HTTPFields = [:]
+    ) async throws -> Reply {
+        var headers = extra
+        if let token { headers[HTTPField.Name("X-Auth-Token")!] = token }
+        if let version { headers[HTTPField.Name("OpenStack-API-Version")!] = "compute \(version)" }
+        var buffer: ByteBuffer?
+        if let body {
+            buffer = ByteBuffer(string: body.serialized())
+            headers[.contentType] = "application/json"
+        } else if let rawBody {
+            buffer = ByteBuffer(bytes: rawBody)
+        }
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: buffer)
+        let bytes = Array(response.body.readableBytesView)
+        return Reply(
+            status: Int(response.status.code), headers: response.headers, json: JSON.parse(bytes),
+            text: String(decoding: bytes, as: UTF8.self), bytes: bytes)
+    }
+
+    /// A project-scoped token for a user of the Default domain.
+    func token(user: String, password: String, project: String) async throws -> String {
+        let body: JSON = [
+            "auth": [
+                "identity": [
+                    "methods": ["password"],
+                    "password": ["user": ["name": .string(user), "domain": ["name": "Default"], "password": .string(password)]],
+                ],
+                "scope": ["project": ["name": .string(project), "domain": ["name": "Default"]]],
+            ]
+        ]
+        let reply = try await request(.post, "/identity/v3/auth/tokens", body: body)
+        try #require(reply.status == 201, "authentication failed: \(reply.text)")
+        return try #require(reply.headers[HTTPField.Name("X-Subject-Token")!])
+    }
+
+    /// Creates a server and returns its id.
+    func createServer(
+        _ name: String, token: String, flavor: String = "1", image: String, extra: JSONObject = [:]
+    ) async throws -> String {
+        var server: JSONObject = ["name": .string(name), "flavorRef": .string(flavor), "imageRef": .string(image)]
+        for (key, value) in extra.entries { server[key] = value }
+        let reply = try await request(.post, "/compute/v2.1/servers", token: token, body: ["server": .object(server)])
+        try #require(reply.status == 202, "create failed: \(reply.text)")
+        return try #require(reply.json?["server"]?["id"]?.stringValue)
+    }
+
+    /// Polls the server until its status is `status` (or fails after 10 s).
+    @discardableResult
+    func waitFor(_ id: String, status: String, token: String) async throws -> JSON {
+        var last: JSON?
+        for _ in 0..<200 {
+            let reply = try await request(.get, "/compute/v2.1/servers/\(id)", token: token)
+            last = reply.json?["server"]
+            if last?["status"]?.stringValue == status { return last! }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("server \(id) did not reach \(status); last: \(last?.serialized() ?? "nothing")")
+        return last ?? .null
+    }
+}
+
+/// A fresh cloud in a temporary directory, run for the duration of `body`.
+func withCloud<T: Sendable>(
+    dataDirectory: String? = nil, fakeHosts: Int = 2, hostResources: Resources? = nil,
+    _ body: @Sendable (CloudClient, AllInOneCloud) async throws -> T
+) async throws -> T {
+    let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("nova-test-\(UUID().uuidString)").path
+    var options = CloudOptions(dataDirectory: directory)
+    options.adminPassword = "test-admin"
+    options.fakeHostCount = fakeHosts
+    options.hostname = "fake"
+    if let hostResources { options.fakeHostResources = hostResources }
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    let cloud = try await AllInOneCloud.build(options: options, logger: logger)
+    defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+    let result = try await cloud.makeApplication().test(.router) { client in
+        try await body(CloudClient(client: client), cloud)
+    }
+    try await cloud.database.close()
+    return result
+}
+
+extension CloudClient {
+    func adminToken() async throws -> String { try await token(user: "admin", password: "test-admin", project: "admin") }
+
+    func demoToken(_ cloud: AllInOneCloud) async throws -> String {
+        try await token(user: "demo", password: try #require(cloud.firstStart.demoPassword), project: "demo")
+    }
+
+    func defaultImage(token: String) async throws -> String {
+        let reply = try await request(.get, "/image/v2/images?name=tiny-boot-sector", token: token)
+        return try #require(reply.json?["images"]?.arrayValue?.first?["id"]?.stringValue)
+    }
+
+    /// Waits until every compute host has reported (its service is up and its node known).
+    func waitForHosts(_ count: Int, token: String) async throws {
+        for _ in 0..<200 {
+            let reply = try await request(.get, "/compute/v2.1/os-hypervisors", token: token)
+            if reply.json?["hypervisors"]?.arrayValue?.count == count { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("compute hosts did not report")
+    }
+}
