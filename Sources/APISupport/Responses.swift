@@ -15,14 +15,11 @@ extension HTTPField.Name {
 extension Response {
     /// A JSON response.
     public static func json(_ body: JSON, status: Int = 200, headers: HTTPFields = [:]) -> Response {
-        var text = ""
-        text.reserveCapacity(1024)
-        body.write(into: &text)
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(
             status: HTTPResponse.Status(code: status), headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.bytes())))
     }
 
     /// A response with no body (202 for most actions, 204 for deletes).

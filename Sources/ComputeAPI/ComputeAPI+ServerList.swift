@@ -15,6 +15,12 @@ extension ComputeAPI {
         "limit", "marker", "sort_key", "sort_dir", "soft_deleted", "progress", "pinned_availability_zone",
     ]
 
+    /// Filters applied after the query: with any of these the page is cut in memory.
+    static let inMemoryParameters: Set<String> = [
+        "name", "display_name", "image", "image_ref", "flavor", "availability_zone", "key_name", "locked", "tags",
+        "tags-any", "not-tags", "not-tags-any", "sort_key", "sort_dir", "reservation_id",
+    ]
+
     func listServers(_ request: Request, _ context: NovaRequestContext, detail: Bool) async throws -> Response {
         let caller = try context.caller()
         let query = request.query
@@ -64,10 +70,25 @@ extension ComputeAPI {
         }
         if let uuid = query["uuid"] { filter.uuids = [uuid] }
         filter.reservationID = query["reservation_id"]
-        var instances = try await store.listInstances(filter)
-        instances = try Self.applyFilters(instances, query, context)
         let page = try Page(query, maxLimit: config.maxLimit)
-        let (items, full) = try page.apply(instances, id: \.uuid)
+        let items: [Instance]
+        let full: Bool
+        if Self.inMemoryParameters.isDisjoint(with: query.keys) {
+            // Only database filters: the page itself comes from SQL.
+            if let marker = page.marker {
+                guard let after = try await store.instance(uuid: marker) else {
+                    throw NovaError.badRequest("marker [\(marker)] not found")
+                }
+                filter.after = (after.createdAt, after.uuid)
+            }
+            filter.limit = page.limit + 1
+            let rows = try await store.listInstances(filter)
+            items = Array(rows.prefix(page.limit))
+            full = rows.count > page.limit
+        } else {
+            let instances = try Self.applyFilters(try await store.listInstances(filter), query, context)
+            (items, full) = try page.apply(instances, id: \.uuid)
+        }
         let builder = try await viewBuilder(request, context)
         var body = JSONObject()
         body.append("servers", .array(items.map { detail ? builder.detail($0) : builder.summary($0) }))

@@ -7,8 +7,12 @@ struct BackgroundService: Service {
     let body: @Sendable () async throws -> Void
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await body()
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await body()
+            }
+        } catch is CancellationError {
+            // Stopping is how these services end; it is not a failure.
         }
     }
 }

@@ -74,7 +74,12 @@ extension ComputeStore {
                 text = text + " AND vm_state IN (\(binds: states.map(\.rawValue)))"
             }
             if let uuids = query.uuids { text = text + " AND uuid IN (\(binds: uuids))" }
+            if let after = query.after {
+                text = text
+                    + " AND (created_at < \(bind: after.createdAt.stored) OR (created_at = \(bind: after.createdAt.stored) AND uuid < \(bind: after.uuid)))"
+            }
             text = text + " ORDER BY created_at DESC, uuid DESC"
+            if let limit = query.limit { text = text + " LIMIT \(bind: limit)" }
             let rows = try await sql.raw(text).all()
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .millisecondsSince1970

@@ -26,6 +26,10 @@ public struct InstanceListQuery: Sendable {
     public var vmStates: [VMState]?
     public var uuids: [String]?
     public var reservationID: String?
+    /// Keyset paging done in SQL: only rows after this (created_at, uuid) in the newest-first order.
+    public var after: (createdAt: Date, uuid: String)?
+    /// At most this many rows (SQL LIMIT).
+    public var limit: Int?
 
     public init(
         projectID: String? = nil, host: String? = nil, includeDeleted: Bool = false, onlyDeleted: Bool = false,

@@ -1,0 +1,64 @@
+import AsyncHTTPClient
+import Foundation
+
+/// A `nova-server all` process started for the benchmark on a free loopback port, stopped by its PID.
+final class BenchServer: @unchecked Sendable {
+    let process: Process
+    let baseURL: String
+    let coldStart: Double
+    let dataDirectory: String
+
+    init(process: Process, baseURL: String, coldStart: Double, dataDirectory: String) {
+        self.process = process
+        self.baseURL = baseURL
+        self.coldStart = coldStart
+        self.dataDirectory = dataDirectory
+    }
+
+    static func start(binary: String, fakeHosts: Int) async throws -> BenchServer {
+        let port = Int.random(in: 20_000..<40_000)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-bench-\(UUID().uuidString)").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "all", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--admin-password", "bench",
+            "--fake-hosts", String(fakeHosts), "--log-level", "error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        let started = Date()
+        try process.run()
+        let url = "http://127.0.0.1:\(port)"
+        for _ in 0..<600 {
+            let request = HTTPClientRequest(url: url + "/identity/v3")
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)),
+                response.status.code == 200
+            {
+                return BenchServer(
+                    process: process, baseURL: url, coldStart: Date().timeIntervalSince(started), dataDirectory: directory)
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        process.terminate()
+        throw BenchError("nova-server did not answer within 6 s")
+    }
+
+    /// Resident set size from /proc.
+    func rssKiB() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
