@@ -47,7 +47,7 @@ extension ComputeAPI {
             "user_id": .string(action.userID),
         ]
         if context.apiVersion >= APIVersion(2, 58) {
-            json["updated_at"] = .optional((action.updatedAt ?? action.startTime).map(Timestamp.naive))
+            json["updated_at"] = .string(Timestamp.naive(action.updatedAt ?? action.startTime))
         }
         return .object(json)
     }

@@ -15,10 +15,10 @@ extension ComputeAPI {
             return Response.json(["limits": ["rate": [], "absolute": try await absoluteLimits(project, caller, context)]])
         }
         v21.get("os-quota-sets/{project}") { request, context in
-            try Response.json(["quota_set": try await quotaSet(request, context, detail: false)])
+            Response.json(["quota_set": try await quotaSet(request, context, detail: false)])
         }
         v21.get("os-quota-sets/{project}/detail") { request, context in
-            try Response.json(["quota_set": try await quotaSet(request, context, detail: true)])
+            Response.json(["quota_set": try await quotaSet(request, context, detail: true)])
         }
         v21.get("os-quota-sets/{project}/defaults") { _, context in
             _ = try context.caller()

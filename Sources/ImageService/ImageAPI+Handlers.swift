@@ -74,7 +74,7 @@ extension ImageAPI {
     func apply(_ body: JSONObject, to image: inout ImageRecord, creating: Bool) throws {
         for (key, value) in body.entries {
             switch key {
-            case "id", "visibility" where creating: continue
+            case "id" where creating, "visibility" where creating: continue
             case "name": image.name = value.stringValue
             case "visibility":
                 guard let text = value.stringValue, ["public", "private", "shared", "community"].contains(text) else {
@@ -167,18 +167,9 @@ extension ImageAPI {
         try await store.update(id: image.id) { $0.status = "saving" }
         do {
             let written = try await files.write(id: image.id, chunks: request.body.map { Array($0.readableBytesView) })
-            try await store.update(id: image.id) { image in
-                image.status = "active"
-                image.size = written.size
-                image.virtualSize = written.size
-                image.checksum = written.md5
-                image.hashAlgorithm = "sha512"
-                image.hashValue = written.sha512
-                if image.diskFormat == nil { image.diskFormat = "raw" }
-                if image.containerFormat == nil { image.containerFormat = "bare" }
-            }
+            try await store.update(id: image.id) { $0.recordUpload(written) }
         } catch {
-            try? await store.update(id: image.id) { $0.status = "queued" }
+            _ = try? await store.update(id: image.id) { $0.status = "queued" }
             throw error
         }
         return Response.empty(status: 204)

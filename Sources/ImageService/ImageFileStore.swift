@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NovaCore
+import NovaDB
 
 /// Image data as files under `<data-dir>/images`.
 public struct ImageFileStore: Sendable {
@@ -22,8 +23,9 @@ public struct ImageFileStore: Sendable {
     /// Streams `chunks` to the image's file, hashing as it goes; the file appears only when complete.
     public func write<S: AsyncSequence>(id: String, chunks: S) async throws -> Written where S.Element == [UInt8] {
         let partial = path(for: id) + ".partial"
-        FileManager.default.createFile(atPath: partial, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: partial) else {
+        guard FileManager.default.createFile(atPath: partial, contents: nil),
+            let handle = FileHandle(forWritingAtPath: partial)
+        else {
             throw NovaError.internalError("cannot write image file \(partial)")
         }
         var md5 = Insecure.MD5()
@@ -47,11 +49,33 @@ public struct ImageFileStore: Sendable {
         return Written(size: size, md5: Self.hex(md5.finalize()), sha512: Self.hex(sha512.finalize()))
     }
 
+    /// Writes one in-memory image (the default image of a new cloud).
+    public func write(id: String, bytes: [UInt8]) async throws -> Written {
+        try await write(id: id, chunks: AsyncStream { continuation in
+            continuation.yield(bytes)
+            continuation.finish()
+        })
+    }
+
     public func remove(id: String) {
         try? FileManager.default.removeItem(atPath: path(for: id))
     }
 
     static func hex(_ digest: some Digest) -> String {
         digest.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}
+
+extension ImageRecord {
+    /// The image once its data is stored: active, with its size and checksums.
+    public mutating func recordUpload(_ written: ImageFileStore.Written) {
+        status = "active"
+        size = written.size
+        virtualSize = written.size
+        checksum = written.md5
+        hashAlgorithm = "sha512"
+        hashValue = written.sha512
+        if diskFormat == nil { diskFormat = "raw" }
+        if containerFormat == nil { containerFormat = "bare" }
     }
 }

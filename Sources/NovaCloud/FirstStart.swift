@@ -45,17 +45,7 @@ public struct FirstStart: Sendable {
             id: id, name: TinyGuestImage.name, owner: admin.id, visibility: "public", createdAt: clock.now)
         image.diskFormat = "raw"
         image.containerFormat = "bare"
-        let bytes = TinyGuestImage.bytes
-        let written = try await files.write(id: id, chunks: AsyncStream { continuation in
-            continuation.yield(bytes)
-            continuation.finish()
-        })
-        image.status = "active"
-        image.size = written.size
-        image.virtualSize = written.size
-        image.checksum = written.md5
-        image.hashAlgorithm = "sha512"
-        image.hashValue = written.sha512
+        image.recordUpload(try await files.write(id: id, bytes: TinyGuestImage.bytes))
         try await images.save(image)
     }
 }

@@ -52,35 +52,24 @@ public actor FakeDriver: VirtDriver {
 
     public func powerOff(_ instance: Instance) async throws {
         try checkFailure("power_off", instance)
-        try requireGuest(instance)
-        guests[instance.uuid] = .shutdown
+        try set(instance, .shutdown)
     }
 
     public func powerOn(_ instance: Instance) async throws {
         try checkFailure("power_on", instance)
-        try requireGuest(instance)
-        guests[instance.uuid] = .running
+        try set(instance, .running)
     }
 
-    public func pause(_ instance: Instance) async throws {
+    /// Moves an existing guest to `state`.
+    private func set(_ instance: Instance, _ state: PowerState) throws {
         try requireGuest(instance)
-        guests[instance.uuid] = .paused
+        guests[instance.uuid] = state
     }
 
-    public func unpause(_ instance: Instance) async throws {
-        try requireGuest(instance)
-        guests[instance.uuid] = .running
-    }
-
-    public func suspend(_ instance: Instance) async throws {
-        try requireGuest(instance)
-        guests[instance.uuid] = .suspended
-    }
-
-    public func resume(_ instance: Instance) async throws {
-        try requireGuest(instance)
-        guests[instance.uuid] = .running
-    }
+    public func pause(_ instance: Instance) async throws { try set(instance, .paused) }
+    public func unpause(_ instance: Instance) async throws { try set(instance, .running) }
+    public func suspend(_ instance: Instance) async throws { try set(instance, .suspended) }
+    public func resume(_ instance: Instance) async throws { try set(instance, .running) }
 
     public func powerState(of instance: Instance) async -> PowerState? { guests[instance.uuid] }
 
