@@ -147,12 +147,25 @@ extension IdentityAPI {
             let query = request.query
             let assignments = try await store.assignments(
                 userID: query["user.id"], projectID: query["scope.project.id"], roleID: query["role.id"])
-            let json: [JSON] = assignments.map { assignment in
-                [
-                    "role": ["id": .string(assignment.roleID)], "user": ["id": .string(assignment.userID)],
-                    "scope": ["project": ["id": .string(assignment.projectID)]],
+            let withNames = query.flag("include_names") == true
+            let roleNames = withNames ? Dictionary(uniqueKeysWithValues: try await store.roles().map { ($0.id, $0.name) }) : [:]
+            var json: [JSON] = []
+            for assignment in assignments {
+                var role: JSONObject = ["id": .string(assignment.roleID)]
+                var user: JSONObject = ["id": .string(assignment.userID)]
+                var project: JSONObject = ["id": .string(assignment.projectID)]
+                if withNames {
+                    let domain: JSON = ["id": "default", "name": "Default"]
+                    role["name"] = .optional(roleNames[assignment.roleID])
+                    user["name"] = .optional(try await store.user(id: assignment.userID)?.name)
+                    user["domain"] = domain
+                    project["name"] = .optional(try await store.project(id: assignment.projectID)?.name)
+                    project["domain"] = domain
+                }
+                json.append([
+                    "role": .object(role), "user": .object(user), "scope": ["project": .object(project)],
                     "links": ["assignment": .string("/identity/v3/projects/\(assignment.projectID)/users/\(assignment.userID)/roles/\(assignment.roleID)")],
-                ]
+                ])
             }
             return Response.json(["role_assignments": .array(json), "links": linksJSON(request)])
         }

@@ -54,6 +54,7 @@ public final class AllInOneCloud: Sendable {
         let conductor = ConductorManager(
             store: computeStore, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
             logger: Logger(label: "nova.conductor"))
+        try await conductor.recoverInterruptedBuilds()
         let conductorDispatcher = conductor.dispatcher()
         try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
 

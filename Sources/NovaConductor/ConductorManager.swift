@@ -97,6 +97,17 @@ public struct ConductorManager: Sendable {
         }
     }
 
+    /// At start: a build that was stored but never reached a host was interrupted by a stop of the cloud.
+    /// Nothing else will finish it, so it ends in ERROR with a fault rather than staying in BUILD.
+    public func recoverInterruptedBuilds() async throws {
+        for instance in try await store.unscheduledBuilds() where instance.taskState == .scheduling {
+            logger.warning("build of \(instance.uuid) was interrupted before scheduling; marking it ERROR")
+            await failBuild(
+                instance.uuid, message: "The build was interrupted by a restart before a host was chosen; delete and create the server again.",
+                context: .service("nova-conductor"))
+        }
+    }
+
     func failBuild(_ uuid: String, message: String, context: RPCContext) async {
         let fault = InstanceFault(code: 500, message: message, created: clock.now)
         _ = try? await store.updateInstance(

@@ -124,6 +124,10 @@ extension ComputeStore: ConductorStore {
         try await listInstances(InstanceListQuery(host: host))
     }
 
+    public func unscheduledBuilds() async throws -> [Instance] {
+        try await listInstances(InstanceListQuery(vmStates: [.building])).filter { $0.host == nil }
+    }
+
     public func destroyInstance(uuid: String, at date: Date) async throws {
         try await database.write { sql in
             guard var instance = try await Self.load(uuid: uuid, in: sql) else { return }

@@ -255,6 +255,19 @@ def scenario(cloud, port, data_dir):
     result = run(OPENSTACK, ["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "vm3"], demo, expect_ok=False)
     check("quota is enforced on create (403)", result.returncode != 0 and "403" in result.stderr and "Quota exceeded" in result.stderr, result.stderr)
 
+    # Identity administration, as Tempest's dynamic credentials do it.
+    run(OPENSTACK, ["project", "create", "p2"], admin)
+    run(OPENSTACK, ["user", "create", "--project", "p2", "--password", "pw2", "u2"], admin)
+    result = run(OPENSTACK, ["role", "add", "--project", "p2", "--user", "u2", "member"], admin)
+    assignments = osc_json(["role", "assignment", "list", "--project", "p2", "--names"], admin) or []
+    check("project, user and role assignment", result.returncode == 0 and [a["Role"] for a in assignments] == ["member"], str(assignments))
+    u2 = dict(demo, OS_USERNAME="u2", OS_PASSWORD="pw2", OS_PROJECT_NAME="p2")
+    check("the new member can use compute", run(OPENSTACK, ["server", "list"], u2).returncode == 0)
+    run(OPENSTACK, ["user", "delete", "u2"], admin)
+    run(OPENSTACK, ["project", "delete", "p2"], admin)
+    result = run(OPENSTACK, ["server", "list"], u2, expect_ok=False)
+    check("a deleted user can no longer authenticate", result.returncode != 0 and "401" in result.stderr, result.stderr)
+
     zones = osc_json(["availability", "zone", "list"], demo) or []
     check("availability zone list", any(z["Zone Name"] == "nova" and z["Zone Status"] == "available" for z in zones), str(zones))
 

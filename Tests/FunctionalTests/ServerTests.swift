@@ -214,6 +214,28 @@ import Testing
 }
 
 @Suite struct PersistenceTests {
+    @Test func aBuildInterruptedBeforeSchedulingEndsInErrorAfterARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-interrupt-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let id = UUID().uuidString.lowercased()
+        try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, cloud in
+            let token = try await client.adminToken()
+            let image = try await client.defaultImage(token: token)
+            let project = try #require(try await cloud.identityStore.projects(name: "admin").first?.id)
+            // As the API stores it, with the process gone before the conductor saw it.
+            let instance = Instance(
+                uuid: id, displayName: "orphan", projectID: project, userID: "u", flavor: Flavor.defaults[0],
+                imageRef: image, createdAt: Date(), reservationID: "r-1")
+            try await cloud.computeStore.createInstances([instance], actions: [])
+        }
+        try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, _ in
+            let token = try await client.adminToken()
+            let server = try await client.waitFor(id, status: "ERROR", token: token)
+            #expect(server["OS-EXT-STS:task_state"] == .null)
+            #expect(server["fault"]?["message"]?.stringValue?.contains("interrupted by a restart") == true)
+        }
+    }
+
     @Test func aRestartKeepsEverything() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-restart-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

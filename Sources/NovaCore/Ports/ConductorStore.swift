@@ -7,6 +7,8 @@ public protocol ConductorStore: Sendable {
     /// `expectedTaskStates` (nil: any). Returns the new instance, or throws 409 when the state moved on.
     func updateInstance(uuid: String, _ update: InstanceUpdate) async throws -> Instance
     func instances(onHost host: String) async throws -> [Instance]
+    /// Instances still in BUILD that no host was chosen for.
+    func unscheduledBuilds() async throws -> [Instance]
     /// Marks the instance deleted and releases its resources on its host.
     func destroyInstance(uuid: String, at date: Date) async throws
     func recordActionEvent(_ event: ActionEventReport) async throws
