@@ -8,6 +8,7 @@ that nothing is lost, and stops it by its PID. Prints one line per check and `N 
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -122,6 +123,10 @@ def main():
         scenario(cloud, port, data_dir)
     finally:
         cloud.stop()
+        if failed == 0:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"     kept {data_dir} (server.log) for inspection")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
