@@ -84,6 +84,7 @@ extension ComputeAPI {
             instance.configDrive = spec["config_drive"]?.boolValue == true ? "True" : ""
             instance.accessIPv4 = spec["accessIPv4"]?.stringValue ?? ""
             instance.accessIPv6 = spec["accessIPv6"]?.stringValue ?? ""
+            instance.requestedNetworks = spec["networks"]?.stringValue == "none" ? "none" : "auto"
             if let hostname = spec["hostname"]?.stringValue, version >= APIVersion(2, 90) {
                 instance.hostname = Instance.sanitizedHostname(hostname)
             }

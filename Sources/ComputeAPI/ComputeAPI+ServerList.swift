@@ -17,7 +17,7 @@ extension ComputeAPI {
 
     /// Filters applied after the query: with any of these the page is cut in memory.
     static let inMemoryParameters: Set<String> = [
-        "name", "display_name", "image", "image_ref", "flavor", "availability_zone", "key_name", "locked", "tags",
+        "name", "display_name", "image", "image_ref", "flavor", "ip", "availability_zone", "key_name", "locked", "tags",
         "tags-any", "not-tags", "not-tags-any", "sort_key", "sort_dir", "reservation_id",
     ]
 
@@ -114,6 +114,10 @@ extension ComputeAPI {
         if let flavor = query["flavor"] {
             let id = flavor.split(separator: "/").last.map(String.init) ?? flavor
             result = result.filter { $0.flavor.id == id }
+        }
+        if let ip = query["ip"] {
+            guard let regex = try? Regex(ip) else { throw NovaError.badRequest("Invalid regular expression for ip: \(ip)") }
+            result = result.filter { ($0.addresses ?? []).contains { $0.address.contains(regex) } }
         }
         if let zone = query["availability_zone"] { result = result.filter { $0.availabilityZone == zone } }
         if let key = query["key_name"] { result = result.filter { $0.keyName == key } }

@@ -49,7 +49,7 @@ struct ServerViewBuilder {
         json.append("flavor", flavor(instance.flavor))
         json.append("created", .string(Timestamp.iso(instance.createdAt)))
         json.append("updated", .string(Timestamp.iso(instance.updatedAt)))
-        json.append("addresses", [:])
+        json.append("addresses", Self.addresses(instance.addresses ?? []))
         json.append("accessIPv4", .string(instance.accessIPv4))
         json.append("accessIPv6", .string(instance.accessIPv6))
         json.append("links", links(instance.uuid))
@@ -114,6 +114,23 @@ struct ServerViewBuilder {
             "id": .string(flavor.id),
             "links": [["rel": "bookmark", "href": .string("\(base)/flavors/\(flavor.id)")]],
         ]
+    }
+
+    /// `{network: [{version, addr, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}`.
+    static func addresses(_ addresses: [FixedAddress]) -> JSON {
+        var object = JSONObject()
+        for network in Set(addresses.map(\.network)).sorted() {
+            object.append(
+                network,
+                .array(
+                    addresses.filter { $0.network == network }.map { address in
+                        [
+                            "version": 4, "addr": .string(address.address), "OS-EXT-IPS:type": "fixed",
+                            "OS-EXT-IPS-MAC:mac_addr": .string(address.mac),
+                        ]
+                    }))
+        }
+        return .object(object)
     }
 
     static func stringMap(_ map: [String: String]) -> JSON {

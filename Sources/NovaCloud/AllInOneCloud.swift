@@ -37,7 +37,8 @@ public final class AllInOneCloud: Sendable {
     {
         try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
         let database = try await Database.openSQLite(path: options.databasePath, logger: logger)
-        let computeStore = ComputeStore(database: database, serviceDownTime: options.serviceDownTime)
+        let computeStore = ComputeStore(
+            database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
         let identityStore = IdentityStore(database: database)
         let imageStore = ImageStore(database: database)
         let files = try ImageFileStore(directory: options.dataDirectory + "/images")

@@ -23,6 +23,8 @@ public struct CloudOptions: Sendable {
     public var ramAllocationRatio: Double
     public var diskAllocationRatio: Double
     public var reservedHostMemoryMB: Int
+    /// The private network servers with `networks: auto` get an address on.
+    public var fixedRange: IPv4Network
     /// Write admin-openrc.sh / demo-openrc.sh and print the block (off in tests).
     public var writeOpenrc: Bool
 
@@ -44,6 +46,7 @@ public struct CloudOptions: Sendable {
         self.ramAllocationRatio = 1.0
         self.diskAllocationRatio = 1.0
         self.reservedHostMemoryMB = 512
+        self.fixedRange = IPv4Network(parsing: "10.0.0.0/16")!
         self.writeOpenrc = true
     }
 
@@ -66,6 +69,12 @@ public struct CloudOptions: Sendable {
         ramAllocationRatio = try config.double("DEFAULT", "ram_allocation_ratio", default: ramAllocationRatio)
         diskAllocationRatio = try config.double("DEFAULT", "disk_allocation_ratio", default: diskAllocationRatio)
         reservedHostMemoryMB = try config.int("DEFAULT", "reserved_host_memory_mb", default: reservedHostMemoryMB)
+        if let range = config["DEFAULT", "fixed_range"] {
+            guard let network = IPv4Network(parsing: range) else {
+                throw ConfigError(message: "[DEFAULT] fixed_range = \(range) is not an IPv4 CIDR between /8 and /30")
+            }
+            fixedRange = network
+        }
         enabledFilters = config.list("filter_scheduler", "enabled_filters", default: enabledFilters)
         maxLimit = try config.int("api", "max_limit", default: maxLimit)
         tokenLifetime = TimeInterval(try config.int("token", "expiration", default: Int(tokenLifetime)))

@@ -9,6 +9,9 @@ extension ComputeManager {
         await event(instance, Self.buildEvent, context)
         do {
             try await update(instance.uuid, InstanceUpdate(expectedTaskStates: [.scheduling], taskState: .networking), context)
+            if instance.requestedNetworks != "none" {
+                try await conductor.allocateNetwork(instance.uuid, context: context)
+            }
             try await update(instance.uuid, InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning), context)
         } catch {
             // Deleted meanwhile: the delete path cleans up.

@@ -36,6 +36,9 @@ public struct ConductorManager: Sendable {
             try await store.recordActionEvent(event)
             return RPCVoid()
         }
+        dispatcher.on("allocate_network") { (request: UUIDRequest, _) in
+            try await store.allocateFixedAddress(uuid: request.uuid)
+        }
         dispatcher.on("instance_destroy") { (request: UUIDRequest, _) in
             try await store.destroyInstance(uuid: request.uuid, at: clock.now)
             return RPCVoid()

@@ -139,6 +139,7 @@ extension ComputeStore: ConductorStore {
             instance.updatedAt = date
             try await Self.save(instance, in: sql)
             try await sql.raw("DELETE FROM allocations WHERE consumer_uuid = \(bind: uuid)").run()
+            try await Self.releaseFixedAddresses(uuid: uuid, in: sql)
         }
     }
 

@@ -9,9 +9,16 @@ public final class ComputeStore: Sendable {
     /// Seconds without a heartbeat after which a service counts as down (`[DEFAULT] service_down_time`).
     public let serviceDownTime: TimeInterval
 
-    public init(database: Database, serviceDownTime: TimeInterval = 60) {
+    /// The private network servers get addresses on (`[DEFAULT] fixed_range`).
+    public let privateNetwork: IPv4Network
+
+    public init(
+        database: Database, serviceDownTime: TimeInterval = 60,
+        privateNetwork: IPv4Network = IPv4Network(parsing: "10.0.0.0/16")!
+    ) {
         self.database = database
         self.serviceDownTime = serviceDownTime
+        self.privateNetwork = privateNetwork
     }
 }
 

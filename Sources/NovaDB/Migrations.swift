@@ -106,6 +106,15 @@ enum Migrations {
                 """
             ]
         ),
+        (
+            3,
+            [
+                """
+                CREATE TABLE fixed_ips (network TEXT NOT NULL, host_number INTEGER NOT NULL, address TEXT NOT NULL,
+                  instance_uuid TEXT NOT NULL UNIQUE, mac TEXT NOT NULL, PRIMARY KEY (network, host_number))
+                """
+            ]
+        ),
     ]
 
     static func apply(to database: Database) async throws {

@@ -211,6 +211,8 @@ def scenario(cloud, port, data_dir):
 
     # A second server, as admin, on the other host.
     osc_json(["server", "create", "--flavor", "m1.small", "--image", "uploaded", "--wait", "vm-admin"], admin)
+    networks = [s.get("Networks") for s in osc_json(["server", "list"], demo) or []]
+    check("servers get an address on the private network", networks and "10.0.0." in json.dumps(networks), str(networks))
     demo_list = [s["Name"] for s in osc_json(["server", "list"], demo) or []]
     check("demo sees only demo's servers", demo_list == ["vm1"], str(demo_list))
     all_list = sorted(s["Name"] for s in osc_json(["server", "list", "--all-projects"], admin) or [])

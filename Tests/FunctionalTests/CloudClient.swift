@@ -59,11 +59,13 @@ struct CloudClient {
 
     /// Creates a server and returns its id.
     func createServer(
-        _ name: String, token: String, flavor: String = "1", image: String, extra: JSONObject = [:]
+        _ name: String, token: String, flavor: String = "1", image: String, extra: JSONObject = [:],
+        version: String? = nil
     ) async throws -> String {
         var server: JSONObject = ["name": .string(name), "flavorRef": .string(flavor), "imageRef": .string(image)]
         for (key, value) in extra.entries { server[key] = value }
-        let reply = try await request(.post, "/compute/v2.1/servers", token: token, body: ["server": .object(server)])
+        let reply = try await request(
+            .post, "/compute/v2.1/servers", token: token, version: version, body: ["server": .object(server)])
         try #require(reply.status == 202, "create failed: \(reply.text)")
         return try #require(reply.json?["server"]?["id"]?.stringValue)
     }

@@ -109,6 +109,37 @@ import Testing
     }
 }
 
+@Suite struct NetworkTests {
+    @Test func serversGetAnAddressUnlessTheyAskForNone() async throws {
+        try await withCloud(fakeHosts: 1) { client, _ in
+            let token = try await client.adminToken()
+            let image = try await client.defaultImage(token: token)
+            let first = try await client.createServer("a", token: token, image: image, extra: ["networks": "auto"], version: "2.37")
+            let server = try await client.waitFor(first, status: "ACTIVE", token: token)
+            let address = server["addresses"]?["private"]?.arrayValue?.first
+            #expect(address?["addr"] == "10.0.0.2")
+            #expect(address?["version"]?.intValue == 4)
+            #expect(address?["OS-EXT-IPS:type"] == "fixed")
+            #expect(address?["OS-EXT-IPS-MAC:mac_addr"] == "fa:16:3e:00:00:02")
+            let none = try await client.createServer("b", token: token, image: image, extra: ["networks": "none"], version: "2.37")
+            #expect(try await client.waitFor(none, status: "ACTIVE", token: token)["addresses"] == .object([:]))
+            let second = try await client.createServer("c", token: token, image: image)
+            let third = try await client.waitFor(second, status: "ACTIVE", token: token)
+            #expect(third["addresses"]?["private"]?.arrayValue?.first?["addr"] == "10.0.0.3")
+            let filtered = try await client.request(.get, "/compute/v2.1/servers?ip=10%5C.0%5C.0%5C.3$", token: token)
+            #expect(filtered.json?["servers"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [second])
+
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(first)", token: token).status == 204)
+            for _ in 0..<100 where try await client.request(.get, "/compute/v2.1/servers/\(first)", token: token).status != 404 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let reuse = try await client.createServer("d", token: token, image: image)
+            let reused = try await client.waitFor(reuse, status: "ACTIVE", token: token)
+            #expect(reused["addresses"]?["private"]?.arrayValue?.first?["addr"] == "10.0.0.2")
+        }
+    }
+}
+
 @Suite struct PolicyAndQuotaTests {
     @Test func membersSeeTheirOwnProjectOnly() async throws {
         try await withCloud(fakeHosts: 1) { client, cloud in

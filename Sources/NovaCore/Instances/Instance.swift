@@ -36,6 +36,10 @@ public struct Instance: Sendable, Codable, Equatable {
     public var accessIPv6: String
     public var progress: Int
     public var fault: InstanceFault?
+    /// What `networks` asked for: "auto" (an address on the private network) or "none".
+    public var requestedNetworks: String?
+    /// The fixed addresses the instance got during its build (Nova's network info cache).
+    public var addresses: [FixedAddress]?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
@@ -101,5 +105,18 @@ public struct InstanceFault: Sendable, Codable, Equatable {
         self.message = message
         self.details = details
         self.created = created
+    }
+}
+
+/// A fixed IPv4 address on one of the cloud's networks.
+public struct FixedAddress: Sendable, Codable, Equatable {
+    public var network: String
+    public var address: String
+    public var mac: String
+
+    public init(network: String, address: String, mac: String) {
+        self.network = network
+        self.address = address
+        self.mac = mac
     }
 }

@@ -15,6 +15,8 @@ public protocol ConductorStore: Sendable {
     func heartbeat(host: String, binary: String, topic: String, zone: String, at date: Date) async throws
     func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws
     func releaseAllocation(consumer: String) async throws
+    /// Gives the instance a free address on the private network (kept if it has one); returns the instance.
+    func allocateFixedAddress(uuid: String) async throws -> Instance
 }
 
 /// The host state the scheduler reads, and its claims.

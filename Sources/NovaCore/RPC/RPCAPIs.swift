@@ -21,6 +21,11 @@ public struct ConductorRPCAPI: Sendable {
             topic: Self.topic, method: "action_event", args: event, context: context)
     }
 
+    @discardableResult
+    public func allocateNetwork(_ uuid: String, context: RPCContext) async throws -> Instance {
+        try await client.call(topic: Self.topic, method: "allocate_network", args: UUIDRequest(uuid: uuid), context: context)
+    }
+
     public func instanceDestroy(_ uuid: String, context: RPCContext) async throws {
         let _: RPCVoid = try await client.call(
             topic: Self.topic, method: "instance_destroy", args: UUIDRequest(uuid: uuid), context: context)
