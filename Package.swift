@@ -121,7 +121,8 @@ let package = Package(
         .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaSchedulerTests", dependencies: ["NovaScheduler", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaConfigTests", dependencies: ["NovaConfig"], swiftSettings: strict),
-        .testTarget(name: "ComputeAPITests", dependencies: ["ComputeAPI", "APISupport", "NovaCore"], swiftSettings: strict),
+        .testTarget(
+            name: "ComputeAPITests", dependencies: ["ComputeAPI", "APISupport", "NovaCore"], swiftSettings: strict),
         .testTarget(
             name: "FunctionalTests",
             dependencies: [

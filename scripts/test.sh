@@ -21,12 +21,16 @@ if [ ! -x .venv/bin/openstack ] || [ ! -x .venv/bin/nova ]; then
     .venv/bin/pip install -q python-openstackclient python-novaclient
 fi
 
-# 3. Build and Swift tests (unit and functional: the whole cloud in one process over HTTP).
+# 3. Format: the committed .swift-format, strictly (fix with: swift format format -i -r Sources Tests Package.swift).
+log "swift format lint"
+swift format lint --strict -r Sources Tests Package.swift
+
+# 4. Build and Swift tests (unit and functional: the whole cloud in one process over HTTP).
 log "swift build"
 swift build --build-tests
 log "swift test"
 swift test --skip-build
 
-# 4. The client scenario against nova-server started on a free loopback port.
+# 5. The client scenario against nova-server started on a free loopback port.
 log "client scenario (openstack and nova CLIs)"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py

@@ -39,7 +39,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
 
     /// Routes that answer without a token: version discovery and authentication itself.
     static func isPublic(_ request: Request) -> Bool {
-        let path = request.uri.path.hasSuffix("/") && request.uri.path.count > 1
+        let path =
+            request.uri.path.hasSuffix("/") && request.uri.path.count > 1
             ? String(request.uri.path.dropLast()) : request.uri.path
         if request.method == .post { return path == "/identity/v3/auth/tokens" }
         guard request.method == .get || request.method == .head else { return false }
@@ -114,7 +115,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 case 400: .badRequest
                 default: NovaError.Code(status: status, name: "computeFault")
                 }
-            novaError = NovaError(code, error.body ?? (status == 404 ? "The resource could not be found." : error.status.reasonPhrase))
+            novaError = NovaError(
+                code, error.body ?? (status == 404 ? "The resource could not be found." : error.status.reasonPhrase))
         default:
             logger.error("unexpected error: \(error)")
             novaError = NovaError(.internalError, "Unexpected API Error. \(type(of: error)): \(error)")
@@ -123,7 +125,12 @@ public struct OpenStackMiddleware: RouterMiddleware {
         switch service {
         case .identity:
             return .json(
-                ["error": ["code": .int(status), "message": .string(novaError.message), "title": .string(HTTPResponse.Status(code: status).reasonPhrase)]],
+                [
+                    "error": [
+                        "code": .int(status), "message": .string(novaError.message),
+                        "title": .string(HTTPResponse.Status(code: status).reasonPhrase),
+                    ]
+                ],
                 status: status)
         case .image:
             let reason = HTTPResponse.Status(code: status).reasonPhrase
@@ -133,7 +140,14 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         case .placement:
             return .json(
-                ["errors": [["status": .int(status), "title": .string(HTTPResponse.Status(code: status).reasonPhrase), "detail": .string(novaError.message)]]],
+                [
+                    "errors": [
+                        [
+                            "status": .int(status), "title": .string(HTTPResponse.Status(code: status).reasonPhrase),
+                            "detail": .string(novaError.message),
+                        ]
+                    ]
+                ],
                 status: status)
         case .compute, .other:
             return .json(

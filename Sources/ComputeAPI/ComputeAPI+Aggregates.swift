@@ -7,13 +7,15 @@ extension ComputeAPI {
     func registerAggregates(on v21: RouterGroup<NovaRequestContext>) {
         v21.get("os-aggregates") { _, context in
             try PolicyRule.admin.enforce("os_compute_api:os-aggregates:index", try context.caller())
-            return Response.json(["aggregates": .array(try await store.aggregates().map { aggregateJSON($0, context) })])
+            return Response.json(["aggregates": .array(try await store.aggregates().map { aggregateJSON($0, context) })]
+            )
         }
         v21.post("os-aggregates") { request, context in
             try PolicyRule.admin.enforce("os_compute_api:os-aggregates:create", try context.caller())
             let body = try await request.jsonBody(context: context)
             guard let name = body["aggregate"]?["name"]?.stringValue, (1...255).contains(name.count) else {
-                throw NovaError.badRequest("Invalid input for field/attribute name: an aggregate needs a name of 1 to 255 characters")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute name: an aggregate needs a name of 1 to 255 characters")
             }
             let zone = body["aggregate"]?["availability_zone"]?.stringValue
             if zone == config.internalAvailabilityZone {
@@ -60,9 +62,14 @@ extension ComputeAPI {
                         throw NovaError.conflict("Aggregate \(aggregate.id) already has host \(host).")
                     }
                     if let zone = aggregate.availabilityZone,
-                        let other = all.first(where: { $0.id != aggregate.id && $0.hosts.contains(host) && $0.availabilityZone != nil && $0.availabilityZone != zone })
+                        let other = all.first(where: {
+                            $0.id != aggregate.id && $0.hosts.contains(host) && $0.availabilityZone != nil
+                                && $0.availabilityZone != zone
+                        })
                     {
-                        throw NovaError.conflict("Cannot add host to aggregate \(aggregate.id). Reason: One or more hosts already in availability zone(s) [\(other.availabilityZone!)].")
+                        throw NovaError.conflict(
+                            "Cannot add host to aggregate \(aggregate.id). Reason: One or more hosts already in availability zone(s) [\(other.availabilityZone!)]."
+                        )
                     }
                     aggregate.hosts.append(host)
                 }
@@ -77,7 +84,8 @@ extension ComputeAPI {
                 updated = try await store.updateAggregate(id: current.id) { aggregate, _ in
                     for (key, value) in metadata.entries {
                         guard value.isNull || value.stringValue != nil else {
-                            throw NovaError.badRequest("Invalid input for metadata \(key): values must be strings or null")
+                            throw NovaError.badRequest(
+                                "Invalid input for metadata \(key): values must be strings or null")
                         }
                         aggregate.metadata[key] = value.stringValue
                     }

@@ -12,7 +12,8 @@ extension ComputeAPI {
             var zones: [String: Bool] = [:]
             for service in services where !service.disabled {
                 zones[service.zone, default: false] =
-                    zones[service.zone, default: false] || service.isUp(now: now, serviceDownTime: config.serviceDownTime)
+                    zones[service.zone, default: false]
+                    || service.isUp(now: now, serviceDownTime: config.serviceDownTime)
             }
             let info: [JSON] = zones.keys.sorted().map { zone in
                 ["zoneName": .string(zone), "zoneState": ["available": .bool(zones[zone]!)], "hosts": .null]
@@ -40,7 +41,9 @@ extension ComputeAPI {
                     hosts[service.host] = .object(entries)
                 }
                 let available = byZone[zone]!.contains { $0.isUp(now: now, serviceDownTime: config.serviceDownTime) }
-                return ["zoneName": .string(zone), "zoneState": ["available": .bool(available)], "hosts": .object(hosts)]
+                return [
+                    "zoneName": .string(zone), "zoneState": ["available": .bool(available)], "hosts": .object(hosts),
+                ]
             }
             return Response.json(["availabilityZoneInfo": .array(info)])
         }

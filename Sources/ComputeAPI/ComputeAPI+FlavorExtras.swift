@@ -59,9 +59,12 @@ extension ComputeAPI {
                     (false, remove)
                 } else { (false, nil) }
             guard let tenant = argument?["tenant"]?.stringValue, !tenant.isEmpty else {
-                throw NovaError.badRequest("Invalid input: addTenantAccess or removeTenantAccess with a 'tenant' is required")
+                throw NovaError.badRequest(
+                    "Invalid input: addTenantAccess or removeTenantAccess with a 'tenant' is required")
             }
-            guard let flavor = try await store.flavor(id: id) else { throw NovaError.notFound("Flavor \(id) could not be found.") }
+            guard let flavor = try await store.flavor(id: id) else {
+                throw NovaError.notFound("Flavor \(id) could not be found.")
+            }
             if flavor.isPublic { throw NovaError.conflict("Can not add access to a public flavor.") }
             try await store.setFlavorAccess(id: id, projectID: tenant, granted: granted)
             return Response.json(["flavor_access": try await accessList(id)])
@@ -69,14 +72,18 @@ extension ComputeAPI {
     }
 
     func accessList(_ id: String) async throws -> JSON {
-        guard let flavor = try await store.flavor(id: id) else { throw NovaError.notFound("Flavor \(id) could not be found.") }
+        guard let flavor = try await store.flavor(id: id) else {
+            throw NovaError.notFound("Flavor \(id) could not be found.")
+        }
         if flavor.isPublic { throw NovaError.notFound("Access list not available for public flavors.") }
-        return .array(try await store.flavorProjects(id: id).map { ["flavor_id": .string(id), "tenant_id": .string($0)] })
+        return .array(
+            try await store.flavorProjects(id: id).map { ["flavor_id": .string(id), "tenant_id": .string($0)] })
     }
 
     static func parseSpecs(_ json: JSON?) throws -> [String: String] {
         guard let object = json?.objectValue, !object.entries.isEmpty else {
-            throw NovaError.badRequest("Invalid input for field/attribute extra_specs: an object of key/value strings is required")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute extra_specs: an object of key/value strings is required")
         }
         var specs: [String: String] = [:]
         for (key, value) in object.entries {

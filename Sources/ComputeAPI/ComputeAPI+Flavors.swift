@@ -14,10 +14,13 @@ extension ComputeAPI {
         v21.post("flavors") { request, context in try await createFlavor(request, context) }
         v21.put("flavors/{id}") { request, context in
             try PolicyRule.admin.enforce("os_compute_api:os-flavor-manage:update", try context.caller())
-            guard context.apiVersion >= APIVersion(2, 55) else { throw NovaError(.badMethod, "Method not allowed before 2.55") }
+            guard context.apiVersion >= APIVersion(2, 55) else {
+                throw NovaError(.badMethod, "Method not allowed before 2.55")
+            }
             let body = try await request.jsonBody(context: context)
             guard let flavorBody = body["flavor"], flavorBody["description"] != nil else {
-                throw NovaError.badRequest("Invalid input for field/attribute flavor. 'description' is a required property")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute flavor. 'description' is a required property")
             }
             let description = flavorBody["description"]?.stringValue
             let flavor = try await store.updateFlavor(id: context.parameter("id")) { $0.description = description }
@@ -70,7 +73,8 @@ extension ComputeAPI {
         let page = try Page(query, maxLimit: config.maxLimit)
         let (items, full) = try page.apply(flavors, id: \.id)
         var body: JSONObject = [
-            "flavors": .array(items.map { detail ? flavorView($0, request, context) : flavorSummary($0, request, context) })
+            "flavors": .array(
+                items.map { detail ? flavorView($0, request, context) : flavorSummary($0, request, context) })
         ]
         if full, let last = items.last {
             body["flavors_links"] = Page.nextLink(request, base: base(request), lastID: last.id, limit: page.limit)
@@ -79,7 +83,9 @@ extension ComputeAPI {
     }
 
     func flavorSummary(_ flavor: Flavor, _ request: Request, _ context: NovaRequestContext) -> JSON {
-        var json: JSONObject = ["id": .string(flavor.id), "links": links(request, "flavors", flavor.id), "name": .string(flavor.name)]
+        var json: JSONObject = [
+            "id": .string(flavor.id), "links": links(request, "flavors", flavor.id), "name": .string(flavor.name),
+        ]
         if context.apiVersion >= APIVersion(2, 55) { json["description"] = .optional(flavor.description) }
         return .object(json)
     }
@@ -92,7 +98,9 @@ extension ComputeAPI {
         json.append("ram", .int(flavor.memoryMB))
         json.append("disk", .int(flavor.rootGB))
         json.append("vcpus", .int(flavor.vcpus))
-        json.append("swap", version >= APIVersion(2, 75) ? .int(flavor.swapMB) : (flavor.swapMB == 0 ? "" : .int(flavor.swapMB)))
+        json.append(
+            "swap", version >= APIVersion(2, 75) ? .int(flavor.swapMB) : (flavor.swapMB == 0 ? "" : .int(flavor.swapMB))
+        )
         json.append("OS-FLV-EXT-DATA:ephemeral", .int(flavor.ephemeralGB))
         json.append("OS-FLV-DISABLED:disabled", .bool(flavor.disabled))
         json.append("os-flavor-access:is_public", .bool(flavor.isPublic))
@@ -117,21 +125,30 @@ extension ComputeAPI {
         }
         func integer(_ key: String, minimum: Int, required: Bool) throws -> Int {
             guard let value = spec[key] else {
-                if required { throw NovaError.badRequest("Invalid input for field/attribute flavor. '\(key)' is a required property") }
+                if required {
+                    throw NovaError.badRequest(
+                        "Invalid input for field/attribute flavor. '\(key)' is a required property")
+                }
                 return 0
             }
             let number = value.intValue ?? value.stringValue.flatMap { Int($0) }
             guard let number, number >= minimum else {
-                throw NovaError.badRequest("Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= \(minimum)")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= \(minimum)"
+                )
             }
             return number
         }
-        guard let name = spec["name"]?.stringValue, !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 255 else {
-            throw NovaError.badRequest("Invalid input for field/attribute name. A flavor needs a name of 1 to 255 characters.")
+        guard let name = spec["name"]?.stringValue, !name.trimmingCharacters(in: .whitespaces).isEmpty,
+            name.count <= 255
+        else {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute name. A flavor needs a name of 1 to 255 characters.")
         }
         var id = UUID().uuidString.lowercased()
         if let given = spec["id"], !given.isNull {
-            guard let text = given.stringValue ?? given.intValue.map(String.init), !text.isEmpty, text.count <= 255 else {
+            guard let text = given.stringValue ?? given.intValue.map(String.init), !text.isEmpty, text.count <= 255
+            else {
                 throw NovaError.badRequest("Invalid input for field/attribute id.")
             }
             if text != "auto" { id = text }
@@ -142,7 +159,9 @@ extension ComputeAPI {
             rootGB: try integer("disk", minimum: 0, required: true),
             ephemeralGB: try integer("OS-FLV-EXT-DATA:ephemeral", minimum: 0, required: false),
             swapMB: try integer("swap", minimum: 0, required: false),
-            rxtxFactor: spec["rxtx_factor"].flatMap { $0.intValue.map(Double.init) ?? { if case .double(let d) = $0 { return d } else { return nil } }($0) } ?? 1.0,
+            rxtxFactor: spec["rxtx_factor"].flatMap {
+                $0.intValue.map(Double.init) ?? { if case .double(let d) = $0 { return d } else { return nil } }($0)
+            } ?? 1.0,
             isPublic: spec["os-flavor-access:is_public"]?.boolValue ?? true,
             description: context.apiVersion >= APIVersion(2, 55) ? spec["description"]?.stringValue : nil)
         try await store.createFlavor(flavor)

@@ -6,16 +6,21 @@ import NovaCore
 extension ComputeAPI {
     func registerHypervisors(on v21: RouterGroup<NovaRequestContext>) {
         v21.get("os-hypervisors") { request, context in try await listHypervisors(request, context, detail: false) }
-        v21.get("os-hypervisors/detail") { request, context in try await listHypervisors(request, context, detail: true) }
+        v21.get("os-hypervisors/detail") { request, context in try await listHypervisors(request, context, detail: true)
+        }
         v21.get("os-hypervisors/statistics") { _, context in
             try PolicyRule.admin.enforce("os_compute_api:os-hypervisors:statistics", try context.caller())
-            guard context.apiVersion < APIVersion(2, 88) else { throw NovaError.notFound("The resource could not be found.") }
+            guard context.apiVersion < APIVersion(2, 88) else {
+                throw NovaError.notFound("The resource could not be found.")
+            }
             let nodes = try await store.computeNodes()
             func sum(_ value: (ComputeNodeRecord) -> Int) -> JSON { .int(nodes.reduce(0) { $0 + value($1) }) }
             return Response.json([
                 "hypervisor_statistics": [
-                    "count": .int(nodes.count), "vcpus": sum { $0.report.total.vcpus }, "vcpus_used": sum { $0.used.vcpus },
-                    "memory_mb": sum { $0.report.total.memoryMB }, "memory_mb_used": sum { $0.used.memoryMB + $0.report.reservedHostMemoryMB },
+                    "count": .int(nodes.count), "vcpus": sum { $0.report.total.vcpus },
+                    "vcpus_used": sum { $0.used.vcpus },
+                    "memory_mb": sum { $0.report.total.memoryMB },
+                    "memory_mb_used": sum { $0.used.memoryMB + $0.report.reservedHostMemoryMB },
                     "free_ram_mb": sum { $0.report.total.memoryMB - $0.used.memoryMB - $0.report.reservedHostMemoryMB },
                     "local_gb": sum { $0.report.total.diskGB }, "local_gb_used": sum { $0.used.diskGB },
                     "free_disk_gb": sum { $0.report.total.diskGB - $0.used.diskGB },
@@ -43,7 +48,9 @@ extension ComputeAPI {
         }
         v21.get("os-hypervisors/{id}/uptime") { _, context in
             try PolicyRule.admin.enforce("os_compute_api:os-hypervisors:uptime", try context.caller())
-            guard context.apiVersion < APIVersion(2, 88) else { throw NovaError.notFound("The resource could not be found.") }
+            guard context.apiVersion < APIVersion(2, 88) else {
+                throw NovaError.notFound("The resource could not be found.")
+            }
             let nodes = try await store.computeNodes()
             guard let node = nodes.first(where: { hypervisorID($0, context) == context.parameter("id") }) else {
                 throw NovaError.notFound("Hypervisor with ID '\(context.parameter("id"))' could not be found.")
@@ -74,7 +81,8 @@ extension ComputeAPI {
             let (pageItems, full) = try page.apply(nodes) { hypervisorID($0, context) }
             items = pageItems
             if full, let last = pageItems.last {
-                body["hypervisors_links"] = Page.nextLink(request, base: base(request), lastID: hypervisorID(last, context), limit: page.limit)
+                body["hypervisors_links"] = Page.nextLink(
+                    request, base: base(request), lastID: hypervisorID(last, context), limit: page.limit)
             }
         }
         var list: [JSON] = []
@@ -94,7 +102,9 @@ extension ComputeAPI {
         return .array(instances.map { ["uuid": .string($0.uuid), "name": .string($0.instanceName)] })
     }
 
-    func hypervisorJSON(_ node: ComputeNodeRecord, _ services: [ServiceRecord], _ context: NovaRequestContext, detail: Bool)
+    func hypervisorJSON(
+        _ node: ComputeNodeRecord, _ services: [ServiceRecord], _ context: NovaRequestContext, detail: Bool
+    )
         -> JSONObject
     {
         let service = services.first { $0.host == node.report.host }
@@ -118,7 +128,12 @@ extension ComputeAPI {
             json["current_workload"] = 0
             json["running_vms"] = .int(node.instanceCount)
             json["disk_available_least"] = .int(report.total.diskGB - node.used.diskGB)
-            json["cpu_info"] = context.apiVersion >= APIVersion(2, 28) ? ["arch": "x86_64", "model": "fake", "vendor": "fake", "topology": ["cores": .int(report.total.vcpus), "sockets": 1, "threads": 1], "features": []] : "{}"
+            json["cpu_info"] =
+                context.apiVersion >= APIVersion(2, 28)
+                ? [
+                    "arch": "x86_64", "model": "fake", "vendor": "fake",
+                    "topology": ["cores": .int(report.total.vcpus), "sockets": 1, "threads": 1], "features": [],
+                ] : "{}"
         } else {
             json["uptime"] = .string(Self.uptime())
         }
@@ -136,8 +151,10 @@ extension ComputeAPI {
     /// The host's uptime line, as `uptime` prints it (Nova reports the hypervisor host's).
     static func uptime() -> String {
         let seconds = Int(ProcessInfo.processInfo.systemUptime)
-        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
+        let load =
+            (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
             .joined(separator: ", ") ?? "0.00, 0.00, 0.00"
-        return " \(Timestamp.iso(Date()).dropFirst(11).prefix(8)) up \(seconds / 86400) days, \((seconds % 86400) / 3600):\(String(format: "%02d", (seconds % 3600) / 60)),  load average: \(load)"
+        return
+            " \(Timestamp.iso(Date()).dropFirst(11).prefix(8)) up \(seconds / 86400) days, \((seconds % 86400) / 3600):\(String(format: "%02d", (seconds % 3600) / 60)),  load average: \(load)"
     }
 }

@@ -6,19 +6,23 @@ import NovaCore
 extension ComputeAPI {
     func registerInstanceActions(on v21: RouterGroup<NovaRequestContext>) {
         v21.get("servers/{id}/os-instance-actions") { request, context in
-            let instance = try await visibleInstance(context.parameter("id"), context, allowDeleted: context.apiVersion >= APIVersion(2, 21))
+            let instance = try await visibleInstance(
+                context.parameter("id"), context, allowDeleted: context.apiVersion >= APIVersion(2, 21))
             var actions = try await store.actions(instanceUUID: instance.uuid)
             var body = JSONObject()
             if context.apiVersion >= APIVersion(2, 58) {
                 if let text = request.query["changes-since"] {
-                    guard let since = Timestamp.parse(text) else { throw NovaError.badRequest("Invalid changes-since value") }
+                    guard let since = Timestamp.parse(text) else {
+                        throw NovaError.badRequest("Invalid changes-since value")
+                    }
                     actions = actions.filter { ($0.updatedAt ?? $0.startTime) >= since }
                 }
                 let page = try Page(request.query, maxLimit: config.maxLimit)
                 let (items, full) = try page.apply(actions, id: \.requestID)
                 actions = items
                 if full, let last = items.last {
-                    body["links"] = Page.nextLink(request, base: base(request), lastID: last.requestID, limit: page.limit)
+                    body["links"] = Page.nextLink(
+                        request, base: base(request), lastID: last.requestID, limit: page.limit)
                 }
             }
             body["instanceActions"] = .array(actions.map { actionJSON($0, context) })
@@ -26,14 +30,20 @@ extension ComputeAPI {
         }
         v21.get("servers/{id}/os-instance-actions/{request}") { _, context in
             let caller = try context.caller()
-            let instance = try await visibleInstance(context.parameter("id"), context, allowDeleted: context.apiVersion >= APIVersion(2, 21))
-            guard let action = try await store.actions(instanceUUID: instance.uuid, requestID: context.parameter("request")).first
+            let instance = try await visibleInstance(
+                context.parameter("id"), context, allowDeleted: context.apiVersion >= APIVersion(2, 21))
+            guard
+                let action = try await store.actions(
+                    instanceUUID: instance.uuid, requestID: context.parameter("request")
+                ).first
             else {
-                throw NovaError.notFound("Action for request_id \(context.parameter("request")) on instance \(instance.uuid) not found")
+                throw NovaError.notFound(
+                    "Action for request_id \(context.parameter("request")) on instance \(instance.uuid) not found")
             }
             var json = actionJSON(action, context).objectValue ?? [:]
             if caller.isAdmin || context.apiVersion >= APIVersion(2, 51) {
-                json["events"] = .array(action.events.map { eventJSON($0, instance: instance, caller: caller, context: context) })
+                json["events"] = .array(
+                    action.events.map { eventJSON($0, instance: instance, caller: caller, context: context) })
             }
             return Response.json(["instanceAction": .object(json)])
         }
@@ -52,7 +62,9 @@ extension ComputeAPI {
         return .object(json)
     }
 
-    func eventJSON(_ event: InstanceActionEvent, instance: Instance, caller: Credentials, context: NovaRequestContext) -> JSON {
+    func eventJSON(_ event: InstanceActionEvent, instance: Instance, caller: Credentials, context: NovaRequestContext)
+        -> JSON
+    {
         var json: JSONObject = [
             "event": .string(event.event), "start_time": .string(Timestamp.naive(event.startTime)),
             "finish_time": .optional(event.finishTime.map(Timestamp.naive)), "result": .optional(event.result),

@@ -14,7 +14,8 @@ extension ComputeAPI {
                 "keypairs": .array(items.map { ["keypair": keypairSummary($0, context)] })
             ]
             if full, context.apiVersion >= APIVersion(2, 35), let last = items.last {
-                body["keypairs_links"] = Page.nextLink(request, base: base(request), lastID: last.name, limit: page.limit)
+                body["keypairs_links"] = Page.nextLink(
+                    request, base: base(request), lastID: last.name, limit: page.limit)
             }
             return Response.json(.object(body))
         }
@@ -66,14 +67,19 @@ extension ComputeAPI {
         }
         let version = context.apiVersion
         guard let name = spec["name"]?.stringValue, (1...255).contains(name.count),
-            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || " _-".contains($0) || (version >= APIVersion(2, 92) && "@.".contains($0))) }),
+            name.allSatisfy({
+                $0.isASCII
+                    && ($0.isLetter || $0.isNumber || " _-".contains($0)
+                        || (version >= APIVersion(2, 92) && "@.".contains($0)))
+            }),
             name.trimmingCharacters(in: .whitespaces) == name
         else {
             throw NovaError.badRequest("Keypair data is invalid: Keypair name contains unsafe characters")
         }
         let type = version >= APIVersion(2, 2) ? (spec["type"]?.stringValue ?? "ssh") : "ssh"
         guard type == "ssh" || type == "x509" else {
-            throw NovaError.badRequest("Invalid input for field/attribute type. Value: \(type). It must be one of ssh, x509")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute type. Value: \(type). It must be one of ssh, x509")
         }
         let user = try keypairUser(spec["user_id"]?.stringValue, context)
         let limit = try await store.quotaLimits(projectID: try context.caller().projectID).limit(.keyPairs)
@@ -85,7 +91,8 @@ extension ComputeAPI {
             fingerprint = try SSHKeys.fingerprint(publicKey: publicKey)
         } else {
             guard version < APIVersion(2, 92) else {
-                throw NovaError.badRequest("Invalid input for field/attribute keypair. 'public_key' is a required property")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute keypair. 'public_key' is a required property")
             }
             let generated = SSHKeys.generate()
             publicKey = generated.publicKey

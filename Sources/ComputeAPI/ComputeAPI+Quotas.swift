@@ -12,7 +12,9 @@ extension ComputeAPI {
                 try PolicyRule.admin.enforce("os_compute_api:limits:other_project", caller)
                 project = tenant
             }
-            return Response.json(["limits": ["rate": [], "absolute": try await absoluteLimits(project, caller, context)]])
+            return Response.json([
+                "limits": ["rate": [], "absolute": try await absoluteLimits(project, caller, context)]
+            ])
         }
         v21.get("os-quota-sets/{project}") { request, context in
             Response.json(["quota_set": try await quotaSet(request, context, detail: false)])
@@ -81,7 +83,8 @@ extension ComputeAPI {
         let project = context.parameter("project")
         let body = try await request.jsonBody(context: context)
         guard let spec = body["quota_set"]?.objectValue else {
-            throw NovaError.badRequest("Invalid input for field/attribute quota_set. 'quota_set' is a required property")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute quota_set. 'quota_set' is a required property")
         }
         let force = spec["force"]?.boolValue ?? (spec["force"]?.stringValue?.lowercased() == "true")
         let legacy: Set<String> = ["fixed_ips", "floating_ips", "security_group_rules", "security_groups", "networks"]
@@ -89,12 +92,17 @@ extension ComputeAPI {
         var changes: [QuotaResource: Int] = [:]
         for (key, value) in spec.entries where key != "force" {
             if legacy.contains(key), context.apiVersion < APIVersion(2, 36) { continue }
-            guard let resource = QuotaResource(rawValue: key), QuotaResource.visible(at: context.apiVersion).contains(resource)
+            guard let resource = QuotaResource(rawValue: key),
+                QuotaResource.visible(at: context.apiVersion).contains(resource)
             else {
-                throw NovaError.badRequest("Invalid input for field/attribute quota_set. Additional properties are not allowed ('\(key)' was unexpected)")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute quota_set. Additional properties are not allowed ('\(key)' was unexpected)"
+                )
             }
             guard let limit = value.intValue ?? value.stringValue.flatMap({ Int($0) }), limit >= -1 else {
-                throw NovaError.badRequest("Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= -1")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= -1"
+                )
             }
             if !force, limit >= 0 {
                 let used =
@@ -105,7 +113,9 @@ extension ComputeAPI {
                     default: 0
                     }
                 if limit < used {
-                    throw NovaError.badRequest("Quota limit \(limit) for \(key) must be greater than or equal to already used and reserved \(used).")
+                    throw NovaError.badRequest(
+                        "Quota limit \(limit) for \(key) must be greater than or equal to already used and reserved \(used)."
+                    )
                 }
             }
             changes[resource] = limit

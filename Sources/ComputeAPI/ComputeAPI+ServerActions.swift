@@ -28,13 +28,17 @@ extension ComputeAPI {
             case "resume": try await runAction(.resume, instance, context)
             case "reboot":
                 guard let type = argument["type"]?.stringValue?.uppercased(), type == "SOFT" || type == "HARD" else {
-                    throw NovaError.badRequest("Invalid input for field/attribute type. Value must be one of SOFT, HARD")
+                    throw NovaError.badRequest(
+                        "Invalid input for field/attribute type. Value must be one of SOFT, HARD")
                 }
                 try await runAction(type == "HARD" ? .rebootHard : .rebootSoft, instance, context)
             case "lock":
-                try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:os-lock-server:lock", caller, targetProject: instance.projectID)
+                try PolicyRule.projectMemberOrAdmin.enforce(
+                    "os_compute_api:os-lock-server:lock", caller, targetProject: instance.projectID)
                 let reason = context.apiVersion >= APIVersion(2, 73) ? argument["locked_reason"]?.stringValue : nil
-                if let reason, reason.count > 255 { throw NovaError.badRequest("locked_reason is longer than 255 characters") }
+                if let reason, reason.count > 255 {
+                    throw NovaError.badRequest("locked_reason is longer than 255 characters")
+                }
                 let by = caller.projectID == instance.projectID ? "owner" : "admin"
                 try await store.mutateInstance(uuid: instance.uuid, action: actionRecord("lock", instance, context)) {
                     $0.locked = true
@@ -42,9 +46,11 @@ extension ComputeAPI {
                     $0.lockedReason = reason
                 }
             case "unlock":
-                try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:os-lock-server:unlock", caller, targetProject: instance.projectID)
+                try PolicyRule.projectMemberOrAdmin.enforce(
+                    "os_compute_api:os-lock-server:unlock", caller, targetProject: instance.projectID)
                 if instance.lockedBy == "admin", !caller.isAdmin {
-                    throw NovaError.forbidden("Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.")
+                    throw NovaError.forbidden(
+                        "Policy doesn't allow os_compute_api:os-lock-server:unlock:unlock_override to be performed.")
                 }
                 try await store.mutateInstance(uuid: instance.uuid, action: actionRecord("unlock", instance, context)) {
                     $0.locked = false
@@ -54,7 +60,8 @@ extension ComputeAPI {
             case "os-resetState":
                 try PolicyRule.admin.enforce("os_compute_api:os-admin-actions:reset_state", caller)
                 guard let state = argument["state"]?.stringValue, state == "active" || state == "error" else {
-                    throw NovaError.badRequest("Invalid input for field/attribute state. Value must be one of 'active', 'error'")
+                    throw NovaError.badRequest(
+                        "Invalid input for field/attribute state. Value must be one of 'active', 'error'")
                 }
                 try await store.mutateInstance(uuid: instance.uuid) {
                     $0.vmState = state == "active" ? .active : .error
@@ -85,7 +92,8 @@ extension ComputeAPI {
     /// Checks lock and state, sets the task_state and records the action in one transaction, then casts the
     /// operation to the instance's host. A delete of an instance with no host (or an unreachable one) is done
     /// here, as Nova's local delete.
-    func startOperation(_ operation: InstanceOperation, on instance: Instance, context: NovaRequestContext) async throws {
+    func startOperation(_ operation: InstanceOperation, on instance: Instance, context: NovaRequestContext) async throws
+    {
         let caller = try context.caller()
         let record = actionRecord(operation.actionName, instance, context)
         let isAdmin = caller.isAdmin
@@ -112,7 +120,8 @@ extension ComputeAPI {
             let expected: [TaskState?] = [operation.taskState]
             _ = try? await store.updateInstance(
                 uuid: updated.uuid, InstanceUpdate(expectedTaskStates: expected, taskState: .some(nil)))
-            throw NovaError.conflict("Compute host \(host) is not available, so '\(operation.actionName)' was not started.")
+            throw NovaError.conflict(
+                "Compute host \(host) is not available, so '\(operation.actionName)' was not started.")
         }
     }
 

@@ -24,7 +24,9 @@ extension ComputeAPI {
             throw NovaError.badRequest("Invalid input for field/attribute server. 'server' is a required property")
         }
         if let unknown = spec.keys.first(where: { !Self.createKeys.contains($0) }) {
-            throw NovaError.badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('\(unknown)' was unexpected)")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute server. Additional properties are not allowed ('\(unknown)' was unexpected)"
+            )
         }
         guard let nameValue = spec["name"] else {
             throw NovaError.badRequest("Invalid input for field/attribute server. 'name' is a required property")
@@ -44,7 +46,8 @@ extension ComputeAPI {
         }
         var tags: [String] = []
         if let tagsValue = spec["tags"] {
-            guard version >= APIVersion(2, 52), let list = tagsValue.arrayValue?.compactMap(\.stringValue), list.count <= 50,
+            guard version >= APIVersion(2, 52), let list = tagsValue.arrayValue?.compactMap(\.stringValue),
+                list.count <= 50,
                 list.allSatisfy({ (1...60).contains($0.count) && !$0.contains(",") && !$0.contains("/") })
             else { throw NovaError.badRequest("Invalid input for field/attribute tags.") }
             tags = list
@@ -60,7 +63,8 @@ extension ComputeAPI {
         var count = maxCount
         while true {
             do {
-                try limits.check(usage: usage.resources, instances: usage.instances, adding: flavor.resources, count: count)
+                try limits.check(
+                    usage: usage.resources, instances: usage.instances, adding: flavor.resources, count: count)
                 break
             } catch {
                 if count > minCount { count -= 1 } else { throw error }
@@ -103,7 +107,8 @@ extension ComputeAPI {
             try await conductor.buildInstances(requestSpec, context: context.rpcContext)
         } catch {
             for instance in instances {
-                let fault = InstanceFault(code: 500, message: "The conductor could not be reached: \(error)", created: clock.now)
+                let fault = InstanceFault(
+                    code: 500, message: "The conductor could not be reached: \(error)", created: clock.now)
                 _ = try? await store.updateInstance(
                     uuid: instance.uuid, InstanceUpdate(vmState: .error, taskState: .some(nil), fault: fault))
             }
@@ -114,7 +119,8 @@ extension ComputeAPI {
         }
         let first = instances[0]
         var server: JSONObject = [
-            "id": .string(first.uuid), "links": ServerViewBuilder(
+            "id": .string(first.uuid),
+            "links": ServerViewBuilder(
                 version: version, isAdmin: caller.isAdmin, base: base(request), hostStatus: [:]
             ).links(first.uuid), "OS-DCF:diskConfig": "MANUAL", "security_groups": [["name": "default"]],
         ]
@@ -122,7 +128,8 @@ extension ComputeAPI {
             server["adminPass"] = .string(spec["adminPass"]?.stringValue ?? Self.generatePassword())
         }
         return Response.json(
-            ["server": .object(server)], status: 202, headers: [.location: "\(base(request))/v2.1/servers/\(first.uuid)"])
+            ["server": .object(server)], status: 202,
+            headers: [.location: "\(base(request))/v2.1/servers/\(first.uuid)"])
     }
 
     static func generatePassword() -> String {
@@ -154,22 +161,32 @@ extension ComputeAPI {
                 let destination = mapping["destination_type"]?.stringValue ?? "local"
                 if source != "image" || destination != "local" {
                     throw NovaError.badRequest(
-                        "Block device mapping source_type=\(source) destination_type=\(destination) needs the block storage service, which this cloud does not have.")
+                        "Block device mapping source_type=\(source) destination_type=\(destination) needs the block storage service, which this cloud does not have."
+                    )
                 }
-                if mapping["boot_index"]?.intValue == 0, ref.isEmpty, let uuid = mapping["uuid"]?.stringValue { ref = uuid }
+                if mapping["boot_index"]?.intValue == 0, ref.isEmpty, let uuid = mapping["uuid"]?.stringValue {
+                    ref = uuid
+                }
             }
         }
         let id = ref.split(separator: "/").last.map(String.init) ?? ref
         guard !id.isEmpty else {
-            throw NovaError.badRequest("Block Device Mapping is Invalid: You specified more than one local swap device, or no image to boot from.")
+            throw NovaError.badRequest(
+                "Block Device Mapping is Invalid: You specified more than one local swap device, or no image to boot from."
+            )
         }
         guard let image = try await images.image(id: id),
-            caller.isAdmin || image.visibility == "public" || image.visibility == "community" || image.owner == caller.projectID
+            caller.isAdmin || image.visibility == "public" || image.visibility == "community"
+                || image.owner == caller.projectID
         else { throw NovaError.badRequest("Image \(id) could not be found.") }
         guard image.status == "active" else { throw NovaError.badRequest("Image \(id) is not active.") }
-        if image.minRAM > flavor.memoryMB { throw NovaError.badRequest("Flavor's memory is too small for requested image.") }
+        if image.minRAM > flavor.memoryMB {
+            throw NovaError.badRequest("Flavor's memory is too small for requested image.")
+        }
         if image.minDisk > flavor.rootGB, flavor.rootGB > 0 {
-            throw NovaError.badRequest("Flavor's disk is too small for requested image. Flavor disk is \(flavor.rootGB) GB, minimum disk is \(image.minDisk) GB.")
+            throw NovaError.badRequest(
+                "Flavor's disk is too small for requested image. Flavor disk is \(flavor.rootGB) GB, minimum disk is \(image.minDisk) GB."
+            )
         }
         return id
     }
@@ -178,7 +195,9 @@ extension ComputeAPI {
         func parse(_ key: String) throws -> Int? {
             guard let value = spec[key] else { return nil }
             guard let number = value.intValue ?? value.stringValue.flatMap({ Int($0) }), number >= 1 else {
-                throw NovaError.badRequest("Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= 1")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= 1"
+                )
             }
             return number
         }
@@ -191,33 +210,41 @@ extension ComputeAPI {
     static func validateNetworks(_ value: JSON?, version: APIVersion) throws {
         guard let value else {
             if version >= APIVersion(2, 37) {
-                throw NovaError.badRequest("Invalid input for field/attribute server. 'networks' is a required property")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute server. 'networks' is a required property")
             }
             return
         }
         if let text = value.stringValue {
             guard version >= APIVersion(2, 37), text == "auto" || text == "none" else {
-                throw NovaError.badRequest("Invalid input for field/attribute networks. Value: \(text). It must be 'auto', 'none' or a list")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute networks. Value: \(text). It must be 'auto', 'none' or a list")
             }
             return
         }
-        guard let list = value.arrayValue else { throw NovaError.badRequest("Invalid input for field/attribute networks.") }
+        guard let list = value.arrayValue else {
+            throw NovaError.badRequest("Invalid input for field/attribute networks.")
+        }
         if let first = list.first {
             let id = first["uuid"]?.stringValue ?? first["port"]?.stringValue ?? "?"
-            throw NovaError.badRequest("Network \(id) could not be found. This cloud has no networking service; use networks 'auto' or 'none'.")
+            throw NovaError.badRequest(
+                "Network \(id) could not be found. This cloud has no networking service; use networks 'auto' or 'none'."
+            )
         }
     }
 
     func requestedKeyPair(_ value: JSON?, _ caller: Credentials) async throws -> KeyPairRecord? {
         guard let value, !value.isNull else { return nil }
-        guard let name = value.stringValue, let keypair = try await store.keyPair(name: name, userID: caller.userID) else {
+        guard let name = value.stringValue, let keypair = try await store.keyPair(name: name, userID: caller.userID)
+        else {
             throw NovaError.badRequest("Invalid key_name provided.")
         }
         return keypair
     }
 
     /// `availability_zone` as "az", "az:host" or "az:host:node"; a forced host needs admin.
-    func requestedZone(_ spec: JSONObject, version: APIVersion, caller: Credentials) async throws -> (String?, String?) {
+    func requestedZone(_ spec: JSONObject, version: APIVersion, caller: Credentials) async throws -> (String?, String?)
+    {
         var zone = spec["availability_zone"]?.stringValue
         var forcedHost: String?
         if let text = zone, text.contains(":") {
@@ -247,7 +274,9 @@ extension ComputeAPI {
         var result: [String: String] = [:]
         for (key, item) in object.entries {
             guard (1...255).contains(key.count), let text = item.stringValue, text.count <= 255 else {
-                throw NovaError.badRequest("Invalid input for field/attribute metadata. Keys and values must be strings of 1 to 255 characters")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute metadata. Keys and values must be strings of 1 to 255 characters"
+                )
             }
             result[key] = text
         }

@@ -24,12 +24,17 @@ extension ComputeAPI {
     func listServers(_ request: Request, _ context: NovaRequestContext, detail: Bool) async throws -> Response {
         let caller = try context.caller()
         let query = request.query
-        if context.apiVersion >= APIVersion(2, 75), let unknown = query.keys.first(where: { !Self.serverListParameters.contains($0) }) {
-            throw NovaError.badRequest("Invalid input for query parameters \(unknown). Additional properties are not allowed ('\(unknown)' was unexpected)")
+        if context.apiVersion >= APIVersion(2, 75),
+            let unknown = query.keys.first(where: { !Self.serverListParameters.contains($0) })
+        {
+            throw NovaError.badRequest(
+                "Invalid input for query parameters \(unknown). Additional properties are not allowed ('\(unknown)' was unexpected)"
+            )
         }
         var filter = InstanceListQuery(projectID: caller.projectID)
         if query.contains("all_tenants") {
-            try PolicyRule.admin.enforce("os_compute_api:servers:\(detail ? "detail" : "index"):get_all_tenants", caller)
+            try PolicyRule.admin.enforce(
+                "os_compute_api:servers:\(detail ? "detail" : "index"):get_all_tenants", caller)
             let value = query["all_tenants"] ?? ""
             if value.isEmpty || query.flag("all_tenants") != false {
                 filter.projectID = query["project_id"] ?? query["tenant_id"]
@@ -41,14 +46,16 @@ extension ComputeAPI {
         }
         if let text = query["changes-since"] {
             guard let date = Timestamp.parse(text) else {
-                throw NovaError.badRequest("Invalid input for query parameters changes-since. Value: \(text). '\(text)' is not a 'date-time'")
+                throw NovaError.badRequest(
+                    "Invalid input for query parameters changes-since. Value: \(text). '\(text)' is not a 'date-time'")
             }
             filter.changesSince = date
             filter.includeDeleted = true
         }
         if let text = query["changes-before"], context.apiVersion >= APIVersion(2, 66) {
             guard let date = Timestamp.parse(text) else {
-                throw NovaError.badRequest("Invalid input for query parameters changes-before. Value: \(text). '\(text)' is not a 'date-time'")
+                throw NovaError.badRequest(
+                    "Invalid input for query parameters changes-before. Value: \(text). '\(text)' is not a 'date-time'")
             }
             if let since = filter.changesSince, date < since {
                 throw NovaError.badRequest("The value of changes-since must be less than or equal to changes-before.")
@@ -93,13 +100,16 @@ extension ComputeAPI {
         var body = JSONObject()
         body.append("servers", .array(items.map { detail ? builder.detail($0) : builder.summary($0) }))
         if full, let last = items.last {
-            body.append("servers_links", Page.nextLink(request, base: base(request), lastID: last.uuid, limit: page.limit))
+            body.append(
+                "servers_links", Page.nextLink(request, base: base(request), lastID: last.uuid, limit: page.limit))
         }
         return Response.json(.object(body))
     }
 
     /// The filters applied in memory after the database query.
-    static func applyFilters(_ instances: [Instance], _ query: QueryParameters, _ context: NovaRequestContext) throws -> [Instance] {
+    static func applyFilters(_ instances: [Instance], _ query: QueryParameters, _ context: NovaRequestContext) throws
+        -> [Instance]
+    {
         var result = instances
         if let pattern = query["name"] ?? query["display_name"] {
             guard let regex = try? Regex(pattern) else {
@@ -116,7 +126,9 @@ extension ComputeAPI {
             result = result.filter { $0.flavor.id == id }
         }
         if let ip = query["ip"] {
-            guard let regex = try? Regex(ip) else { throw NovaError.badRequest("Invalid regular expression for ip: \(ip)") }
+            guard let regex = try? Regex(ip) else {
+                throw NovaError.badRequest("Invalid regular expression for ip: \(ip)")
+            }
             result = result.filter { ($0.addresses ?? []).contains { $0.address.contains(regex) } }
         }
         if let zone = query["availability_zone"] { result = result.filter { $0.availabilityZone == zone } }

@@ -29,14 +29,18 @@ extension ComputeAPI {
         v21.put("servers/{id}/metadata/{key}") { request, context in
             let key = context.parameter("key")
             let meta = try Self.metadata(try await request.jsonBody(context: context)["meta"])
-            guard meta.count == 1, let value = meta[key] else { throw NovaError.badRequest("Request body and URI mismatch") }
+            guard meta.count == 1, let value = meta[key] else {
+                throw NovaError.badRequest("Request body and URI mismatch")
+            }
             _ = try await changeMetadata(context) { $0[key] = value }
             return Response.json(["meta": [key: .string(value)]])
         }
         v21.delete("servers/{id}/metadata/{key}") { _, context in
             let key = context.parameter("key")
             _ = try await changeMetadata(context) { metadata in
-                guard metadata.removeValue(forKey: key) != nil else { throw NovaError.notFound("Metadata item was not found") }
+                guard metadata.removeValue(forKey: key) != nil else {
+                    throw NovaError.notFound("Metadata item was not found")
+                }
             }
             return Response.empty(status: 204)
         }
@@ -47,7 +51,8 @@ extension ComputeAPI {
         }
         v21.put("servers/{id}/tags") { request, context in
             try requireVersion(context, 2, 26)
-            guard let list = try await request.jsonBody(context: context)["tags"]?.arrayValue?.compactMap(\.stringValue),
+            guard
+                let list = try await request.jsonBody(context: context)["tags"]?.arrayValue?.compactMap(\.stringValue),
                 list.count <= 50
             else { throw NovaError.badRequest("Invalid input for field/attribute tags.") }
             let updated = try await changeInstance(context) { $0.tags = list }
@@ -69,11 +74,15 @@ extension ComputeAPI {
         v21.put("servers/{id}/tags/{tag}") { _, context in
             try requireVersion(context, 2, 26)
             let tag = context.parameter("tag")
-            guard (1...60).contains(tag.count), !tag.contains(",") else { throw NovaError.badRequest("Invalid tag \(tag)") }
+            guard (1...60).contains(tag.count), !tag.contains(",") else {
+                throw NovaError.badRequest("Invalid tag \(tag)")
+            }
             let before = try await visibleInstance(context.parameter("id"), context)
             _ = try await changeInstance(context) { instance in
                 if !instance.tags.contains(tag) {
-                    guard instance.tags.count < 50 else { throw NovaError.badRequest("The number of tags exceeded the limit of 50") }
+                    guard instance.tags.count < 50 else {
+                        throw NovaError.badRequest("The number of tags exceeded the limit of 50")
+                    }
                     instance.tags.append(tag)
                 }
             }
@@ -101,7 +110,8 @@ extension ComputeAPI {
     {
         let caller = try context.caller()
         let instance = try await visibleInstance(context.parameter("id"), context)
-        try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:servers:update", caller, targetProject: instance.projectID)
+        try PolicyRule.projectMemberOrAdmin.enforce(
+            "os_compute_api:servers:update", caller, targetProject: instance.projectID)
         let isAdmin = caller.isAdmin
         return try await store.mutateInstance(uuid: instance.uuid) { current in
             if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
@@ -109,7 +119,9 @@ extension ComputeAPI {
         }
     }
 
-    func changeMetadata(_ context: NovaRequestContext, _ body: @Sendable @escaping (inout [String: String]) throws -> Void)
+    func changeMetadata(
+        _ context: NovaRequestContext, _ body: @Sendable @escaping (inout [String: String]) throws -> Void
+    )
         async throws -> Instance
     {
         let limit = try await store.quotaLimits(projectID: try context.caller().projectID).limit(.metadataItems)

@@ -34,7 +34,9 @@ extension ComputeAPI {
     }
 
     /// An instance the caller may see: its project's (or any, for an admin); deleted ones are not found.
-    func visibleInstance(_ id: String, _ context: NovaRequestContext, allowDeleted: Bool = false) async throws -> Instance {
+    func visibleInstance(_ id: String, _ context: NovaRequestContext, allowDeleted: Bool = false) async throws
+        -> Instance
+    {
         let caller = try context.caller()
         guard let instance = try await store.instance(uuid: id), allowDeleted || !instance.isDeleted,
             PolicyRule.projectReaderOrAdmin.allows(caller, targetProject: instance.projectID)
@@ -47,7 +49,8 @@ extension ComputeAPI {
     func updateServer(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
         let caller = try context.caller()
         let existing = try await visibleInstance(context.parameter("id"), context)
-        try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:servers:update", caller, targetProject: existing.projectID)
+        try PolicyRule.projectMemberOrAdmin.enforce(
+            "os_compute_api:servers:update", caller, targetProject: existing.projectID)
         let body = try await request.jsonBody(context: context)
         guard let spec = body["server"]?.objectValue else {
             throw NovaError.badRequest("Invalid input for field/attribute server. 'server' is a required property")
@@ -56,7 +59,9 @@ extension ComputeAPI {
         if context.apiVersion >= APIVersion(2, 19) { allowed.insert("description") }
         if context.apiVersion >= APIVersion(2, 90) { allowed.insert("hostname") }
         if let unknown = spec.keys.first(where: { !allowed.contains($0) }) {
-            throw NovaError.badRequest("Invalid input for field/attribute server. Additional properties are not allowed ('\(unknown)' was unexpected)")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute server. Additional properties are not allowed ('\(unknown)' was unexpected)"
+            )
         }
         let name = try spec["name"].map { try Self.validName($0) }
         let description = try Self.validDescription(spec["description"])
@@ -77,7 +82,9 @@ extension ComputeAPI {
         guard let name = value.stringValue, (1...255).contains(name.count),
             name.trimmingCharacters(in: .whitespaces) == name
         else {
-            throw NovaError.badRequest("Invalid input for field/attribute name. Value: \(value.serialized()). A name must be 1 to 255 characters with no leading or trailing whitespace")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute name. Value: \(value.serialized()). A name must be 1 to 255 characters with no leading or trailing whitespace"
+            )
         }
         return name
     }
@@ -87,7 +94,8 @@ extension ComputeAPI {
         guard let value else { return .none }
         if value.isNull { return .some(nil) }
         guard let text = value.stringValue, text.count <= 255 else {
-            throw NovaError.badRequest("Invalid input for field/attribute description. It must be a string of at most 255 characters or null")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute description. It must be a string of at most 255 characters or null")
         }
         return .some(text)
     }
@@ -95,7 +103,8 @@ extension ComputeAPI {
     func deleteServer(_ context: NovaRequestContext) async throws -> Response {
         let caller = try context.caller()
         let instance = try await visibleInstance(context.parameter("id"), context)
-        try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:servers:delete", caller, targetProject: instance.projectID)
+        try PolicyRule.projectMemberOrAdmin.enforce(
+            "os_compute_api:servers:delete", caller, targetProject: instance.projectID)
         try await startOperation(.delete, on: instance, context: context)
         return Response.empty(status: 204)
     }

@@ -65,14 +65,18 @@ extension ComputeAPI {
             throw NovaError.badRequest("Invalid input: 'status' or 'forced_down' is required")
         }
         if let status, status != "enabled", status != "disabled" {
-            throw NovaError.badRequest("Invalid input for field/attribute status. Value: \(status). It must be enabled or disabled")
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute status. Value: \(status). It must be enabled or disabled")
         }
         if reason != nil, status != "disabled" {
             throw NovaError.badRequest("Specifying 'disabled_reason' with status other than 'disabled' is invalid.")
         }
-        if let reason, reason.count > 255 { throw NovaError.badRequest("disabled_reason is longer than 255 characters") }
+        if let reason, reason.count > 255 {
+            throw NovaError.badRequest("disabled_reason is longer than 255 characters")
+        }
         if service.binary != "nova-compute" {
-            throw NovaError.badRequest("Updating a \(service.binary) service is not supported. Only nova-compute services can be updated.")
+            throw NovaError.badRequest(
+                "Updating a \(service.binary) service is not supported. Only nova-compute services can be updated.")
         }
         let updated = try await store.updateService(id: service.id) { record in
             if let status {

@@ -82,7 +82,9 @@ public struct ComputeAPI: Sendable {
                 ["rel": "self", "href": .string(request.baseURL(fallback: "") + "/compute/v2.1/")],
                 ["rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"],
             ],
-            "media-types": [["base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"]],
+            "media-types": [
+                ["base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"]
+            ],
         ]
     }
 
@@ -114,7 +116,8 @@ struct Page {
     init(_ query: QueryParameters, maxLimit: Int) throws(NovaError) {
         if let text = query["limit"] {
             guard let value = Int(text), value >= 0 else {
-                throw .badRequest("Invalid input for query parameters limit. Value: \(text). '\(text)' is not a 'integer'")
+                throw .badRequest(
+                    "Invalid input for query parameters limit. Value: \(text). '\(text)' is not a 'integer'")
             }
             limit = min(value, maxLimit)
         } else {
@@ -141,7 +144,15 @@ struct Page {
         var parts = QueryParameters(request.uri.query).pairs.filter { $0.0 != "marker" && $0.0 != "limit" }
         parts.append(("limit", String(limit)))
         parts.append(("marker", lastID))
-        let query = parts.map { "\(QueryParameters.encode($0.0))=\(QueryParameters.encode($0.1))" }.joined(separator: "&")
-        return [["rel": "next", "href": .string(base + request.uri.path.replacingOccurrences(of: "/compute", with: "", options: .anchored) + "?" + query)]]
+        let query = parts.map { "\(QueryParameters.encode($0.0))=\(QueryParameters.encode($0.1))" }.joined(
+            separator: "&")
+        return [
+            [
+                "rel": "next",
+                "href": .string(
+                    base + request.uri.path.replacingOccurrences(of: "/compute", with: "", options: .anchored) + "?"
+                        + query),
+            ]
+        ]
     }
 }

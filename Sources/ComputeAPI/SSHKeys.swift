@@ -51,7 +51,8 @@ enum SSHKeys {
             lines.append(String(body[index..<end]))
             index = end
         }
-        let privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + lines.joined(separator: "\n")
+        let privateKey =
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n" + lines.joined(separator: "\n")
             + "\n-----END OPENSSH PRIVATE KEY-----\n"
         return Generated(
             publicKey: "ssh-ed25519 \(Data(blob).base64EncodedString()) \(comment)", privateKey: privateKey,

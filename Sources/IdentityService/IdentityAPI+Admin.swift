@@ -43,7 +43,8 @@ extension IdentityAPI {
             let caller = try context.caller()
             let id = context.parameter("id")
             guard caller.isAdmin || caller.projectID == id else {
-                throw NovaError.forbidden("You are not authorized to perform the requested action: identity:get_project.")
+                throw NovaError.forbidden(
+                    "You are not authorized to perform the requested action: identity:get_project.")
             }
             guard let project = try await store.project(id: id) else {
                 throw NovaError.notFound("Could not find project: \(id).")
@@ -89,14 +90,17 @@ extension IdentityAPI {
             guard caller.isAdmin || caller.userID == id else {
                 throw NovaError.forbidden("You are not authorized to perform the requested action: identity:get_user.")
             }
-            guard let user = try await store.user(id: id) else { throw NovaError.notFound("Could not find user: \(id).") }
+            guard let user = try await store.user(id: id) else {
+                throw NovaError.notFound("Could not find user: \(id).")
+            }
             return Response.json(["user": userJSON(user)])
         }
         v3.get("users/{id}/projects") { request, context in
             let caller = try context.caller()
             let id = context.parameter("id")
             guard caller.isAdmin || caller.userID == id else {
-                throw NovaError.forbidden("You are not authorized to perform the requested action: identity:list_user_projects.")
+                throw NovaError.forbidden(
+                    "You are not authorized to perform the requested action: identity:list_user_projects.")
             }
             let projects = try await store.projects(userID: id)
             return Response.json(["projects": .array(projects.map(projectJSON)), "links": linksJSON(request)])
@@ -148,7 +152,8 @@ extension IdentityAPI {
             let assignments = try await store.assignments(
                 userID: query["user.id"], projectID: query["scope.project.id"], roleID: query["role.id"])
             let withNames = query.flag("include_names") == true
-            let roleNames = withNames ? Dictionary(uniqueKeysWithValues: try await store.roles().map { ($0.id, $0.name) }) : [:]
+            let roleNames =
+                withNames ? Dictionary(uniqueKeysWithValues: try await store.roles().map { ($0.id, $0.name) }) : [:]
             var json: [JSON] = []
             for assignment in assignments {
                 var role: JSONObject = ["id": .string(assignment.roleID)]
@@ -164,7 +169,11 @@ extension IdentityAPI {
                 }
                 json.append([
                     "role": .object(role), "user": .object(user), "scope": ["project": .object(project)],
-                    "links": ["assignment": .string("/identity/v3/projects/\(assignment.projectID)/users/\(assignment.userID)/roles/\(assignment.roleID)")],
+                    "links": [
+                        "assignment": .string(
+                            "/identity/v3/projects/\(assignment.projectID)/users/\(assignment.userID)/roles/\(assignment.roleID)"
+                        )
+                    ],
                 ])
             }
             return Response.json(["role_assignments": .array(json), "links": linksJSON(request)])
@@ -192,7 +201,8 @@ extension IdentityAPI {
     func domainJSON(_ domain: DomainRecord) -> JSON {
         [
             "id": .string(domain.id), "name": .string(domain.name), "description": .string(domain.description),
-            "enabled": .bool(domain.enabled), "tags": [], "links": ["self": .string("/identity/v3/domains/\(domain.id)")],
+            "enabled": .bool(domain.enabled), "tags": [],
+            "links": ["self": .string("/identity/v3/domains/\(domain.id)")],
         ]
     }
 
@@ -209,7 +219,8 @@ extension IdentityAPI {
 
     func roleJSON(_ role: RoleRecord) -> JSON {
         [
-            "id": .string(role.id), "name": .string(role.name), "domain_id": .null, "description": .null, "options": [:],
+            "id": .string(role.id), "name": .string(role.name), "domain_id": .null, "description": .null,
+            "options": [:],
             "links": ["self": .string("/identity/v3/roles/\(role.id)")],
         ]
     }

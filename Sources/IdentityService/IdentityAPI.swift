@@ -53,7 +53,8 @@ public struct IdentityAPI: Sendable {
         guard let auth = body["auth"], let identity = auth["identity"],
             let methods = identity["methods"]?.arrayValue?.compactMap(\.stringValue), !methods.isEmpty
         else {
-            throw NovaError.badRequest("Expecting to find identity in auth - the server could not comply with the request.")
+            throw NovaError.badRequest(
+                "Expecting to find identity in auth - the server could not comply with the request.")
         }
         let user: UserRecord
         var inheritedProject: String?
@@ -86,7 +87,8 @@ public struct IdentityAPI: Sendable {
 
     func passwordUser(_ json: JSON?) async throws -> UserRecord {
         guard let json, let password = json["password"]?.stringValue else {
-            throw NovaError.badRequest("Expecting to find password in user - the server could not comply with the request.")
+            throw NovaError.badRequest(
+                "Expecting to find password in user - the server could not comply with the request.")
         }
         var candidate: UserRecord?
         if let id = json["id"]?.stringValue {
@@ -137,7 +139,9 @@ public struct IdentityAPI: Sendable {
         let domain: JSON = ["id": "default", "name": "Default"]
         var token: JSONObject = [
             "methods": .array(methods.map(JSON.string)),
-            "user": ["id": .string(user.id), "name": .string(user.name), "domain": domain, "password_expires_at": .null],
+            "user": [
+                "id": .string(user.id), "name": .string(user.name), "domain": domain, "password_expires_at": .null,
+            ],
             "audit_ids": [.string(record.auditID)],
             "expires_at": .string(Timestamp.keystone(record.expiresAt)),
             "issued_at": .string(Timestamp.keystone(record.issuedAt)),

@@ -44,7 +44,8 @@ public struct IdentityBootstrap: Sendable {
         return id
     }
 
-    func ensureUser(_ name: String, password: String?, project: String) async throws -> (id: String, password: String?) {
+    func ensureUser(_ name: String, password: String?, project: String) async throws -> (id: String, password: String?)
+    {
         if let existing = try await store.users(name: name, domainID: IdentityStore.defaultDomainID).first {
             if let password {
                 try await store.setPassword(userID: existing.id, hash: try PasswordHasher.hash(password))

@@ -66,7 +66,9 @@ extension ImageAPI {
             id: id, name: body["name"]?.stringValue, owner: caller.projectID, visibility: visibility,
             createdAt: clock.now)
         try apply(body, to: &image, creating: true)
-        guard try await store.insertIfAbsent(image) else { throw NovaError.conflict("Image with identifier \(id) already exists") }
+        guard try await store.insertIfAbsent(image) else {
+            throw NovaError.conflict("Image with identifier \(id) already exists")
+        }
         return Response.json(view(image), status: 201, headers: [.location: "/v2/images/\(id)"])
     }
 
@@ -83,12 +85,15 @@ extension ImageAPI {
                 image.visibility = text
             case "disk_format":
                 guard let format = value.stringValue, Self.diskFormats.contains(format) else {
-                    throw NovaError.badRequest("Invalid value for disk_format: must be one of \(Self.diskFormats.joined(separator: ", "))")
+                    throw NovaError.badRequest(
+                        "Invalid value for disk_format: must be one of \(Self.diskFormats.joined(separator: ", "))")
                 }
                 image.diskFormat = format
             case "container_format":
                 guard let format = value.stringValue, Self.containerFormats.contains(format) else {
-                    throw NovaError.badRequest("Invalid value for container_format: must be one of \(Self.containerFormats.joined(separator: ", "))")
+                    throw NovaError.badRequest(
+                        "Invalid value for container_format: must be one of \(Self.containerFormats.joined(separator: ", "))"
+                    )
                 }
                 image.containerFormat = format
             case "min_disk", "min_ram":
@@ -125,10 +130,13 @@ extension ImageAPI {
         for operation in operations {
             guard let op = operation["op"]?.stringValue, let path = operation["path"]?.stringValue, path.hasPrefix("/")
             else { throw NovaError.badRequest("Each patch operation needs 'op' and a 'path' starting with '/'") }
-            let key = String(path.dropFirst()).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
+            let key = String(path.dropFirst()).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(
+                of: "~0", with: "~")
             switch op {
             case "add", "replace":
-                guard let value = operation["value"] else { throw NovaError.badRequest("Operation \(op) needs a value") }
+                guard let value = operation["value"] else {
+                    throw NovaError.badRequest("Operation \(op) needs a value")
+                }
                 if op == "replace", !Self.reserved.contains(key), updated.properties[key] == nil {
                     throw NovaError.conflict("Property \(key) does not exist.")
                 }

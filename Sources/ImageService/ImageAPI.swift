@@ -49,7 +49,9 @@ public struct ImageAPI: Sendable {
         v2.delete("images/{id}/tags/{tag}") { _, context in
             let tag = context.parameter("tag")
             let image = try await ownedImage(context.parameter("id"), context)
-            guard image.tags.contains(tag) else { throw NovaError.notFound("Tag \(tag) not found on image \(image.id)") }
+            guard image.tags.contains(tag) else {
+                throw NovaError.notFound("Tag \(tag) not found on image \(image.id)")
+            }
             try await store.update(id: image.id) { $0.tags.removeAll { $0 == tag } }
             return Response.empty(status: 204)
         }

@@ -51,10 +51,12 @@ public struct ImageFileStore: Sendable {
 
     /// Writes one in-memory image (the default image of a new cloud).
     public func write(id: String, bytes: [UInt8]) async throws -> Written {
-        try await write(id: id, chunks: AsyncStream { continuation in
-            continuation.yield(bytes)
-            continuation.finish()
-        })
+        try await write(
+            id: id,
+            chunks: AsyncStream { continuation in
+                continuation.yield(bytes)
+                continuation.finish()
+            })
     }
 
     public func remove(id: String) {

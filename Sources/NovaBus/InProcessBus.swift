@@ -56,11 +56,13 @@ public final class InProcessBus: MessageBus {
         }
         let slot = ReplySlot()
         let key = ObjectIdentifier(slot)
-        guard pending.withLock({ state in
-            if state.stopped { return false }
-            state.slots[key] = slot
-            return true
-        }) else {
+        guard
+            pending.withLock({ state in
+                if state.stopped { return false }
+                state.slots[key] = slot
+                return true
+            })
+        else {
             throw NovaError(.serviceUnavailable, "The message bus has stopped.")
         }
         defer { _ = pending.withLock { $0.slots.removeValue(forKey: key) } }

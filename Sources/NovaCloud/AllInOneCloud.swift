@@ -149,7 +149,8 @@ public final class AllInOneCloud: Sendable {
                 while !Task.isCancelled {
                     for binary in ["nova-conductor", "nova-scheduler"] {
                         try? await computeStore.heartbeat(
-                            host: options.hostname, binary: binary, topic: String(binary.dropFirst(5)), zone: "internal",
+                            host: options.hostname, binary: binary, topic: String(binary.dropFirst(5)),
+                            zone: "internal",
                             at: clock.now)
                     }
                     try await Task.sleep(for: options.reportInterval)

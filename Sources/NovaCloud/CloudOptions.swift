@@ -55,7 +55,9 @@ public struct CloudOptions: Sendable {
         self.init(dataDirectory: dataDirectory ?? config.string("DEFAULT", "state_path", default: "./data"))
         if let connection = config["database", "connection"] {
             guard connection.hasPrefix("sqlite:///") else {
-                throw ConfigError(message: "[database] connection = \(connection): only sqlite:///PATH is supported by the all-in-one")
+                throw ConfigError(
+                    message: "[database] connection = \(connection): only sqlite:///PATH is supported by the all-in-one"
+                )
             }
             databasePath = String(connection.dropFirst("sqlite:///".count))
         }

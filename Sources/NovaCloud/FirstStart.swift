@@ -20,7 +20,9 @@ public struct FirstStart: Sendable {
     let files: ImageFileStore
     let clock: any WallClock
 
-    init(identity: IdentityStore, compute: ComputeStore, images: ImageStore, files: ImageFileStore, clock: any WallClock) {
+    init(
+        identity: IdentityStore, compute: ComputeStore, images: ImageStore, files: ImageFileStore, clock: any WallClock
+    ) {
         self.identity = identity
         self.compute = compute
         self.images = images
@@ -30,7 +32,8 @@ public struct FirstStart: Sendable {
 
     func run(adminPassword: String?) async throws -> Result {
         let isNew = try await identity.users(name: "admin").isEmpty
-        let passwords = try await IdentityBootstrap(store: identity).run(adminPassword: adminPassword, demoPassword: nil)
+        let passwords = try await IdentityBootstrap(store: identity).run(
+            adminPassword: adminPassword, demoPassword: nil)
         if isNew {
             for flavor in Flavor.defaults { try await compute.createFlavor(flavor) }
             try await createDefaultImage()

@@ -33,9 +33,10 @@ public enum Openrc {
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
             } else if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
                 // The listener may have moved: keep the password, update the URL.
-                let updated = existing.split(separator: "\n").map { line in
-                    line.hasPrefix("export OS_AUTH_URL=") ? "export OS_AUTH_URL=\(authURL)" : String(line)
-                }.joined(separator: "\n") + "\n"
+                let updated =
+                    existing.split(separator: "\n").map { line in
+                        line.hasPrefix("export OS_AUTH_URL=") ? "export OS_AUTH_URL=\(authURL)" : String(line)
+                    }.joined(separator: "\n") + "\n"
                 try updated.write(toFile: path, atomically: true, encoding: .utf8)
             }
             written.append(path)

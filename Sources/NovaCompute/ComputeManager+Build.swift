@@ -8,11 +8,13 @@ extension ComputeManager {
     func buildAndRunInstance(_ instance: Instance, context: RPCContext) async {
         await event(instance, Self.buildEvent, context)
         do {
-            try await update(instance.uuid, InstanceUpdate(expectedTaskStates: [.scheduling], taskState: .networking), context)
+            try await update(
+                instance.uuid, InstanceUpdate(expectedTaskStates: [.scheduling], taskState: .networking), context)
             if instance.requestedNetworks != "none" {
                 try await conductor.allocateNetwork(instance.uuid, context: context)
             }
-            try await update(instance.uuid, InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning), context)
+            try await update(
+                instance.uuid, InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning), context)
         } catch {
             // Deleted meanwhile: the delete path cleans up.
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
@@ -23,7 +25,8 @@ extension ComputeManager {
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("spawn of \(instance.uuid) failed: \(message)")
-            let fault = InstanceFault(code: 500, message: "Build of instance \(instance.uuid) aborted: \(message)", created: clock.now)
+            let fault = InstanceFault(
+                code: 500, message: "Build of instance \(instance.uuid) aborted: \(message)", created: clock.now)
             _ = try? await update(
                 instance.uuid,
                 InstanceUpdate(expectedTaskStates: [.spawning], vmState: .error, taskState: .some(nil), fault: fault),

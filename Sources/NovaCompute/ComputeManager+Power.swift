@@ -25,7 +25,8 @@ extension ComputeManager {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("\(operation.computeMethod) of \(instance.uuid) failed: \(message)")
             let expected = operation.taskState.map { [$0] as [TaskState?] }
-            _ = try? await update(instance.uuid, InstanceUpdate(expectedTaskStates: expected, taskState: .some(nil)), context)
+            _ = try? await update(
+                instance.uuid, InstanceUpdate(expectedTaskStates: expected, taskState: .some(nil)), context)
             await event(instance, eventName, context, result: "Error", traceback: message)
             return
         }
@@ -65,7 +66,8 @@ extension ComputeManager {
                 try await update(
                     instance.uuid, InstanceUpdate(expectedTaskStates: [nil], powerState: .shutdown), serviceContext)
             default:
-                try await update(instance.uuid, InstanceUpdate(expectedTaskStates: [nil], powerState: power), serviceContext)
+                try await update(
+                    instance.uuid, InstanceUpdate(expectedTaskStates: [nil], powerState: power), serviceContext)
             }
         }
     }
@@ -77,7 +79,8 @@ extension ComputeManager {
             let context = serviceContext
             switch instance.taskState {
             case .scheduling, .networking, .spawning, .blockDeviceMapping:
-                let fault = InstanceFault(code: 500, message: "Instance build was interrupted by a compute restart", created: clock.now)
+                let fault = InstanceFault(
+                    code: 500, message: "Instance build was interrupted by a compute restart", created: clock.now)
                 try await update(
                     instance.uuid, InstanceUpdate(vmState: .error, taskState: .some(nil), fault: fault), context)
                 continue

@@ -106,7 +106,9 @@ public struct ComputeManager: Sendable {
 
     // MARK: - Reporting helpers
 
-    func event(_ instance: Instance, _ name: String, _ context: RPCContext, result: String? = nil, traceback: String? = nil)
+    func event(
+        _ instance: Instance, _ name: String, _ context: RPCContext, result: String? = nil, traceback: String? = nil
+    )
         async
     {
         let report = ActionEventReport(

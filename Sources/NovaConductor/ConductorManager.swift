@@ -95,7 +95,9 @@ public struct ConductorManager: Sendable {
                 try await compute.buildAndRunInstance(instance, host: selection.host, context: context)
             } catch {
                 try? await store.releaseAllocation(consumer: selection.instanceUUID)
-                await failBuild(selection.instanceUUID, message: "Compute host \(selection.host) is not reachable: \(error)", context: context)
+                await failBuild(
+                    selection.instanceUUID, message: "Compute host \(selection.host) is not reachable: \(error)",
+                    context: context)
             }
         }
     }
@@ -106,7 +108,9 @@ public struct ConductorManager: Sendable {
         for instance in try await store.unscheduledBuilds() where instance.taskState == .scheduling {
             logger.warning("build of \(instance.uuid) was interrupted before scheduling; marking it ERROR")
             await failBuild(
-                instance.uuid, message: "The build was interrupted by a restart before a host was chosen; delete and create the server again.",
+                instance.uuid,
+                message:
+                    "The build was interrupted by a restart before a host was chosen; delete and create the server again.",
                 context: .service("nova-conductor"))
         }
     }

@@ -47,10 +47,13 @@ public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
         guard let requested else { return .minimum }
         if requested.lowercased() == "latest" { return .maximum }
         guard let version = APIVersion(parsing: requested) else {
-            throw .badRequest("API Version String \(requested) is of invalid format. Must be of format MajorNum.MinorNum.")
+            throw .badRequest(
+                "API Version String \(requested) is of invalid format. Must be of format MajorNum.MinorNum.")
         }
         guard version >= .minimum, version <= .maximum else {
-            throw NovaError(.notAcceptable, "Version \(requested) is not supported by the API. Minimum is \(minimum) and maximum is \(maximum).")
+            throw NovaError(
+                .notAcceptable,
+                "Version \(requested) is not supported by the API. Minimum is \(minimum) and maximum is \(maximum).")
         }
         return version
     }

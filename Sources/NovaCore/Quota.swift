@@ -53,9 +53,10 @@ public struct QuotaLimits: Sendable, Equatable {
         if exceeds(.cores, usage.vcpus, delta.vcpus * count) { over.append("cores") }
         if exceeds(.ram, usage.memoryMB, delta.memoryMB * count) { over.append("ram") }
         if !over.isEmpty {
-            throw .forbidden("Quota exceeded for \(over.joined(separator: ", ")): Requested \(count), but already used "
-                + "\(instances) of \(limit(.instances)) instances, \(usage.vcpus) of \(limit(.cores)) cores, "
-                + "\(usage.memoryMB) of \(limit(.ram)) ram")
+            throw .forbidden(
+                "Quota exceeded for \(over.joined(separator: ", ")): Requested \(count), but already used "
+                    + "\(instances) of \(limit(.instances)) instances, \(usage.vcpus) of \(limit(.cores)) cores, "
+                    + "\(usage.memoryMB) of \(limit(.ram)) ram")
         }
     }
 }

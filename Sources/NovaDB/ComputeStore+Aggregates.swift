@@ -74,7 +74,8 @@ extension ComputeStore {
             }
             let aggregate = try Self.aggregate(from: row)
             if !aggregate.hosts.isEmpty {
-                throw NovaError.badRequest("Cannot remove aggregate \(id): it still has hosts \(aggregate.hosts.joined(separator: ", ")).")
+                throw NovaError.badRequest(
+                    "Cannot remove aggregate \(id): it still has hosts \(aggregate.hosts.joined(separator: ", ")).")
             }
             try await sql.raw("DELETE FROM aggregates WHERE id = \(bind: id)").run()
         }

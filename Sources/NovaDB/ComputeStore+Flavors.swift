@@ -21,7 +21,9 @@ extension ComputeStore {
                       AND p.project_id = \(bind: projectID)))
                     """
             }
-            let flavors = try await sql.raw(text).all().map { try StoredJSON.decode(Flavor.self, try $0.string("data")) }
+            let flavors = try await sql.raw(text).all().map {
+                try StoredJSON.decode(Flavor.self, try $0.string("data"))
+            }
             return flavors.sorted { lhs, rhs in
                 if let l = Int(lhs.id), let r = Int(rhs.id) { return l < r }
                 return lhs.id < rhs.id
@@ -56,7 +58,9 @@ extension ComputeStore {
     }
 
     @discardableResult
-    public func updateFlavor(id: String, _ body: @Sendable @escaping (inout Flavor) throws -> Void) async throws -> Flavor {
+    public func updateFlavor(id: String, _ body: @Sendable @escaping (inout Flavor) throws -> Void) async throws
+        -> Flavor
+    {
         try await database.write { sql in
             guard let row = try await sql.raw("SELECT data FROM flavors WHERE id = \(bind: id)").first() else {
                 throw NovaError.notFound("Flavor \(id) could not be found.")
@@ -81,8 +85,10 @@ extension ComputeStore {
 
     public func flavorProjects(id: String) async throws -> [String] {
         try await database.read { sql in
-            try await sql.raw("SELECT project_id FROM flavor_projects WHERE flavor_id = \(bind: id) ORDER BY project_id")
-                .all().map { try $0.string("project_id") }
+            try await sql.raw(
+                "SELECT project_id FROM flavor_projects WHERE flavor_id = \(bind: id) ORDER BY project_id"
+            )
+            .all().map { try $0.string("project_id") }
         }
     }
 
@@ -94,7 +100,8 @@ extension ComputeStore {
                 ).first() != nil
             if granted {
                 if exists {
-                    throw NovaError.conflict("Flavor access already exists for flavor \(id) and project \(projectID) combination.")
+                    throw NovaError.conflict(
+                        "Flavor access already exists for flavor \(id) and project \(projectID) combination.")
                 }
                 try await sql.raw(
                     "INSERT INTO flavor_projects (flavor_id, project_id) VALUES (\(bind: id), \(bind: projectID))"

@@ -71,7 +71,9 @@ extension ComputeStore {
                     """
                 ).first()
                 if try used?.int("n") ?? 0 > 0 {
-                    throw NovaError.conflict("Unable to delete compute service that is hosting instances. Migrate or delete the instances first.")
+                    throw NovaError.conflict(
+                        "Unable to delete compute service that is hosting instances. Migrate or delete the instances first."
+                    )
                 }
                 try await sql.raw("DELETE FROM compute_nodes WHERE host = \(bind: service.host)").run()
             }

@@ -75,7 +75,8 @@ extension ComputeStore {
             }
             if let uuids = query.uuids { text = text + " AND uuid IN (\(binds: uuids))" }
             if let after = query.after {
-                text = text
+                text =
+                    text
                     + " AND (created_at < \(bind: after.createdAt.stored) OR (created_at = \(bind: after.createdAt.stored) AND uuid < \(bind: after.uuid)))"
             }
             text = text + " ORDER BY created_at DESC, uuid DESC"

@@ -55,9 +55,11 @@ extension ComputeStore {
 
     public func deleteKeyPair(name: String, userID: String) async throws {
         try await database.write { sql in
-            guard try await sql.raw(
-                "SELECT id FROM key_pairs WHERE user_id = \(bind: userID) AND name = \(bind: name)"
-            ).first() != nil else {
+            guard
+                try await sql.raw(
+                    "SELECT id FROM key_pairs WHERE user_id = \(bind: userID) AND name = \(bind: name)"
+                ).first() != nil
+            else {
                 throw NovaError.notFound("Keypair \(name) not found for user \(userID)")
             }
             try await sql.raw("DELETE FROM key_pairs WHERE user_id = \(bind: userID) AND name = \(bind: name)").run()

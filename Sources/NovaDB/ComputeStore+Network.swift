@@ -19,9 +19,11 @@ extension ComputeStore {
                     "SELECT host_number FROM fixed_ips WHERE network = \(bind: Self.privateNetworkName) ORDER BY host_number"
                 ).all().map { try $0.int("host_number") })
             guard let number = network.hostNumbers.first(where: { !used.contains($0) }) else {
-                throw NovaError(.serviceUnavailable, "No free address is left on network \(Self.privateNetworkName) (\(network)).")
+                throw NovaError(
+                    .serviceUnavailable, "No free address is left on network \(Self.privateNetworkName) (\(network)).")
             }
-            let address = FixedAddress(network: Self.privateNetworkName, address: network.address(number), mac: Self.mac(number))
+            let address = FixedAddress(
+                network: Self.privateNetworkName, address: network.address(number), mac: Self.mac(number))
             try await sql.raw(
                 """
                 INSERT INTO fixed_ips (network, host_number, address, instance_uuid, mac)
@@ -38,7 +40,9 @@ extension ComputeStore {
     /// Nova's MAC prefix fa:16:3e with the host number in the last three bytes.
     static func mac(_ number: Int) -> String {
         let bytes = [0xfa, 0x16, 0x3e, (number >> 16) & 0xff, (number >> 8) & 0xff, number & 0xff]
-        return bytes.map { let hex = String($0, radix: 16); return hex.count == 1 ? "0" + hex : hex }.joined(separator: ":")
+        return bytes.map {
+            let hex = String($0, radix: 16); return hex.count == 1 ? "0" + hex : hex
+        }.joined(separator: ":")
     }
 
     static func releaseFixedAddresses(uuid: String, in sql: any SQLDatabase) async throws {

@@ -121,7 +121,8 @@ public final class IdentityStore: Sendable {
             if try await sql.raw(
                 "SELECT id FROM projects WHERE domain_id = \(bind: project.domainID) AND name = \(bind: project.name)"
             ).first() != nil {
-                throw NovaError.conflict("Conflict occurred attempting to store project - Duplicate entry found with name \(project.name).")
+                throw NovaError.conflict(
+                    "Conflict occurred attempting to store project - Duplicate entry found with name \(project.name).")
             }
             try await sql.raw(
                 """
@@ -141,7 +142,8 @@ public final class IdentityStore: Sendable {
             if let name { text += " AND name = \(bind: name)" }
             if let domainID { text += " AND domain_id = \(bind: domainID)" }
             if let userID {
-                text += " AND EXISTS (SELECT 1 FROM role_assignments a WHERE a.project_id = p.id AND a.user_id = \(bind: userID))"
+                text +=
+                    " AND EXISTS (SELECT 1 FROM role_assignments a WHERE a.project_id = p.id AND a.user_id = \(bind: userID))"
             }
             return try await sql.raw(text + " ORDER BY name").all().map(Self.project(from:))
         }
@@ -174,7 +176,8 @@ public final class IdentityStore: Sendable {
             if try await sql.raw(
                 "SELECT id FROM users WHERE domain_id = \(bind: user.domainID) AND name = \(bind: user.name)"
             ).first() != nil {
-                throw NovaError.conflict("Conflict occurred attempting to store user - Duplicate entry found with name \(user.name).")
+                throw NovaError.conflict(
+                    "Conflict occurred attempting to store user - Duplicate entry found with name \(user.name).")
             }
             try await sql.raw(
                 """
@@ -314,7 +317,8 @@ public final class IdentityStore: Sendable {
 
     public func revokeToken(hash: String) async throws -> Bool {
         try await database.write { sql in
-            let found = try await sql.raw("SELECT token_hash FROM tokens WHERE token_hash = \(bind: hash) AND revoked = 0")
+            let found =
+                try await sql.raw("SELECT token_hash FROM tokens WHERE token_hash = \(bind: hash) AND revoked = 0")
                 .first() != nil
             try await sql.raw("UPDATE tokens SET revoked = 1 WHERE token_hash = \(bind: hash)").run()
             return found

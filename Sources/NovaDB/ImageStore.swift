@@ -125,7 +125,9 @@ public final class ImageStore: Sendable {
         -> ImageRecord
     {
         try await database.write { sql in
-            guard let row = try await sql.raw("SELECT * FROM images WHERE id = \(bind: id) AND status <> 'deleted'").first()
+            guard
+                let row = try await sql.raw("SELECT * FROM images WHERE id = \(bind: id) AND status <> 'deleted'")
+                    .first()
             else { throw NovaError.notFound("No image found with ID \(id)") }
             var image = try Self.record(from: row)
             try body(&image)

@@ -8,7 +8,8 @@ public struct FilterScheduler: Sendable {
     let clock: any WallClock
 
     public init(
-        store: any SchedulerStore, filters: [any HostFilter], weighers: [any HostWeigher] = [RAMWeigher(), CPUWeigher()],
+        store: any SchedulerStore, filters: [any HostFilter],
+        weighers: [any HostWeigher] = [RAMWeigher(), CPUWeigher()],
         clock: any WallClock
     ) {
         self.store = store
@@ -33,7 +34,8 @@ public struct FilterScheduler: Sendable {
                     consumer: uuid, projectID: spec.projectID, userID: spec.userID, nodeID: host.nodeID,
                     resources: spec.flavor.resources)
                 {
-                    claimed = Selection(instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeID: host.nodeID)
+                    claimed = Selection(
+                        instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeID: host.nodeID)
                     if let index = hosts.firstIndex(where: { $0.nodeID == host.nodeID }) {
                         hosts[index].consume(spec.flavor.resources)
                     }
@@ -52,7 +54,9 @@ public struct FilterScheduler: Sendable {
     }
 
     /// Runs the filters in order, counting what each removed.
-    public func filterHosts(_ hosts: [HostState], _ spec: RequestSpec) -> (passed: [HostState], removals: [(String, Int)]) {
+    public func filterHosts(_ hosts: [HostState], _ spec: RequestSpec) -> (
+        passed: [HostState], removals: [(String, Int)]
+    ) {
         var remaining = hosts
         var removals: [(String, Int)] = []
         for filter in filters {
@@ -77,8 +81,10 @@ public struct FilterScheduler: Sendable {
                 totals[index] += normalised * weigher.multiplier
             }
         }
-        return hosts.indices.sorted { totals[$0] > totals[$1] || (totals[$0] == totals[$1] && hosts[$0].host < hosts[$1].host) }
-            .map { hosts[$0] }
+        return hosts.indices.sorted {
+            totals[$0] > totals[$1] || (totals[$0] == totals[$1] && hosts[$0].host < hosts[$1].host)
+        }
+        .map { hosts[$0] }
     }
 }
 

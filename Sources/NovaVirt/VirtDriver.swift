@@ -8,7 +8,9 @@ public struct HostResources: Sendable, Equatable {
     public var hostIP: String
     public var total: Resources
 
-    public init(hypervisorHostname: String, hypervisorType: String, hypervisorVersion: Int, hostIP: String, total: Resources) {
+    public init(
+        hypervisorHostname: String, hypervisorType: String, hypervisorVersion: Int, hostIP: String, total: Resources
+    ) {
         self.hypervisorHostname = hypervisorHostname
         self.hypervisorType = hypervisorType
         self.hypervisorVersion = hypervisorVersion

@@ -14,7 +14,10 @@ struct BenchClient: Sendable {
         self.baseURL = baseURL
         let body: JSON = [
             "auth": [
-                "identity": ["methods": ["password"], "password": ["user": ["name": "admin", "domain": ["name": "Default"], "password": "bench"]]],
+                "identity": [
+                    "methods": ["password"],
+                    "password": ["user": ["name": "admin", "domain": ["name": "Default"], "password": "bench"]],
+                ],
                 "scope": ["project": ["name": "admin", "domain": ["name": "Default"]]],
             ]
         ]
@@ -87,7 +90,9 @@ struct BenchClient: Sendable {
     }
 
     func defaultImage() async throws -> String {
-        guard let id = try await get("/image/v2/images?name=tiny-boot-sector")?["images"]?.arrayValue?.first?["id"]?.stringValue
+        guard
+            let id = try await get("/image/v2/images?name=tiny-boot-sector")?["images"]?.arrayValue?.first?["id"]?
+                .stringValue
         else { throw BenchError("default image not found") }
         return id
     }
@@ -95,7 +100,11 @@ struct BenchClient: Sendable {
     func createServer(name: String, image: String) async throws {
         let (status, json) = try await send(
             .POST, "/compute/v2.1/servers",
-            body: ["server": ["name": JSON.string(name), "flavorRef": "1", "imageRef": JSON.string(image), "networks": "none"]])
+            body: [
+                "server": [
+                    "name": JSON.string(name), "flavorRef": "1", "imageRef": JSON.string(image), "networks": "none",
+                ]
+            ])
         guard status == 202 else { throw BenchError("create answered \(status): \(json?.serialized() ?? "")") }
     }
 

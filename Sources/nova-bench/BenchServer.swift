@@ -17,7 +17,8 @@ final class BenchServer: @unchecked Sendable {
 
     static func start(binary: String, fakeHosts: Int) async throws -> BenchServer {
         let port = Int.random(in: 20_000..<40_000)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-bench-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-bench-\(UUID().uuidString)")
+            .path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -34,7 +35,8 @@ final class BenchServer: @unchecked Sendable {
                 response.status.code == 200
             {
                 return BenchServer(
-                    process: process, baseURL: url, coldStart: Date().timeIntervalSince(started), dataDirectory: directory)
+                    process: process, baseURL: url, coldStart: Date().timeIntervalSince(started),
+                    dataDirectory: directory)
             }
             try await Task.sleep(for: .milliseconds(10))
         }

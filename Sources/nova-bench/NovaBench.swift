@@ -18,7 +18,9 @@ struct NovaBench: AsyncParsableCommand {
     @Option(help: "Where to write the figures as JSON.") var output = "bench-results.json"
 
     func run() async throws {
-        let binary = serverBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let binary =
+            serverBinary
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("nova-server").path
         let server = try await BenchServer.start(binary: binary, fakeHosts: fakeHosts)
         do {
@@ -92,7 +94,11 @@ struct Figures {
 
     func write(to path: String) throws {
         let json: JSON = .object(
-            JSONObject(dictionaryLiteral: ("figures", .array(rows.map { ["name": .string($0.0), "value": .double($0.1), "unit": .string($0.2)] }))))
+            JSONObject(
+                dictionaryLiteral: (
+                    "figures",
+                    .array(rows.map { ["name": .string($0.0), "value": .double($0.1), "unit": .string($0.2)] })
+                )))
         try json.serialized().write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

@@ -47,7 +47,9 @@ struct CloudClient {
             "auth": [
                 "identity": [
                     "methods": ["password"],
-                    "password": ["user": ["name": .string(user), "domain": ["name": "Default"], "password": .string(password)]],
+                    "password": [
+                        "user": ["name": .string(user), "domain": ["name": "Default"], "password": .string(password)]
+                    ],
                 ],
                 "scope": ["project": ["name": .string(project), "domain": ["name": "Default"]]],
             ]
@@ -90,7 +92,9 @@ func withCloud<T: Sendable>(
     dataDirectory: String? = nil, fakeHosts: Int = 2, hostResources: Resources? = nil,
     _ body: @Sendable (CloudClient, AllInOneCloud) async throws -> T
 ) async throws -> T {
-    let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("nova-test-\(UUID().uuidString)").path
+    let directory =
+        dataDirectory
+        ?? FileManager.default.temporaryDirectory.appendingPathComponent("nova-test-\(UUID().uuidString)").path
     var options = CloudOptions(dataDirectory: directory)
     options.adminPassword = "test-admin"
     options.fakeHostCount = fakeHosts
@@ -108,7 +112,9 @@ func withCloud<T: Sendable>(
 }
 
 extension CloudClient {
-    func adminToken() async throws -> String { try await token(user: "admin", password: "test-admin", project: "admin") }
+    func adminToken() async throws -> String {
+        try await token(user: "admin", password: "test-admin", project: "admin")
+    }
 
     func demoToken(_ cloud: AllInOneCloud) async throws -> String {
         try await token(user: "demo", password: try #require(cloud.firstStart.demoPassword), project: "demo")

@@ -8,7 +8,10 @@ import Testing
         try await withCloud { client, _ in
             let body: JSON = [
                 "auth": [
-                    "identity": ["methods": ["password"], "password": ["user": ["name": "admin", "domain": ["id": "default"], "password": "test-admin"]]],
+                    "identity": [
+                        "methods": ["password"],
+                        "password": ["user": ["name": "admin", "domain": ["id": "default"], "password": "test-admin"]],
+                    ],
                     "scope": ["project": ["name": "admin", "domain": ["id": "default"]]],
                 ]
             ]
@@ -23,7 +26,12 @@ import Testing
     @Test func aWrongPasswordIs401InKeystoneFormat() async throws {
         try await withCloud { client, _ in
             let body: JSON = [
-                "auth": ["identity": ["methods": ["password"], "password": ["user": ["name": "admin", "domain": ["name": "Default"], "password": "wrong"]]]]
+                "auth": [
+                    "identity": [
+                        "methods": ["password"],
+                        "password": ["user": ["name": "admin", "domain": ["name": "Default"], "password": "wrong"]],
+                    ]
+                ]
             ]
             let reply = try await client.request(.post, "/identity/v3/auth/tokens", body: body)
             #expect(reply.status == 401)
@@ -100,7 +108,10 @@ import Testing
             #expect(again.status == 409)
             let patched = try await client.request(
                 .patch, "/image/v2/images/\(id)", token: token,
-                body: [["op": "replace", "path": "/name", "value": "renamed"], ["op": "add", "path": "/hw_disk_bus", "value": "virtio"]])
+                body: [
+                    ["op": "replace", "path": "/name", "value": "renamed"],
+                    ["op": "add", "path": "/hw_disk_bus", "value": "virtio"],
+                ])
             #expect(patched.json?["name"] == "renamed")
             #expect(patched.json?["hw_disk_bus"] == "virtio")
             let filtered = try await client.request(.get, "/image/v2/images?id=in:\(id)", token: token)

@@ -22,13 +22,17 @@ import Testing
             #expect(active["OS-EXT-SRV-ATTR:host"]?.stringValue?.hasPrefix("fake-") == true)
             #expect(active["OS-SRV-USG:launched_at"]?.stringValue != nil)
 
-            let action = { (body: JSON) in try await client.request(.post, "/compute/v2.1/servers/\(id)/action", token: token, body: body) }
+            let action = { (body: JSON) in
+                try await client.request(.post, "/compute/v2.1/servers/\(id)/action", token: token, body: body)
+            }
             #expect(try await action(["os-stop": .null]).status == 202)
             let stopped = try await client.waitFor(id, status: "SHUTOFF", token: token)
             #expect(stopped["OS-EXT-STS:power_state"]?.intValue == 4)
             let conflict = try await action(["os-stop": .null])
             #expect(conflict.status == 409)
-            #expect(conflict.json?["conflictingRequest"]?["message"]?.stringValue == "Cannot 'stop' instance \(id) while it is in vm_state stopped")
+            #expect(
+                conflict.json?["conflictingRequest"]?["message"]?.stringValue
+                    == "Cannot 'stop' instance \(id) while it is in vm_state stopped")
             #expect(try await action(["os-start": .null]).status == 202)
             try await client.waitFor(id, status: "ACTIVE", token: token)
             #expect(try await action(["reboot": ["type": "SOFT"]]).status == 202)
@@ -60,10 +64,12 @@ import Testing
     @Test func fieldsAppearFromTheirMicroversion() async throws {
         try await withCloud(fakeHosts: 1) { client, _ in
             let token = try await client.adminToken()
-            let id = try await client.createServer("vm", token: token, image: try await client.defaultImage(token: token))
+            let id = try await client.createServer(
+                "vm", token: token, image: try await client.defaultImage(token: token))
             try await client.waitFor(id, status: "ACTIVE", token: token)
             func show(_ version: String) async throws -> JSON {
-                try await client.request(.get, "/compute/v2.1/servers/\(id)", token: token, version: version).json?["server"] ?? .null
+                try await client.request(.get, "/compute/v2.1/servers/\(id)", token: token, version: version).json?[
+                    "server"] ?? .null
             }
             let v21 = try await show("2.1")
             #expect(v21["locked"] == nil && v21["description"] == nil && v21["tags"] == nil)
@@ -88,7 +94,8 @@ import Testing
         try await withCloud(fakeHosts: 1) { client, _ in
             let token = try await client.adminToken()
             let image = try await client.defaultImage(token: token)
-            _ = try await client.createServer("many", token: token, image: image, extra: ["min_count": 3, "max_count": 3])
+            _ = try await client.createServer(
+                "many", token: token, image: image, extra: ["min_count": 3, "max_count": 3])
             let all = try await client.request(.get, "/compute/v2.1/servers", token: token)
             let names = all.json?["servers"]?.arrayValue?.compactMap { $0["name"]?.stringValue }.sorted()
             #expect(names == ["many-1", "many-2", "many-3"])
@@ -114,14 +121,16 @@ import Testing
         try await withCloud(fakeHosts: 1) { client, _ in
             let token = try await client.adminToken()
             let image = try await client.defaultImage(token: token)
-            let first = try await client.createServer("a", token: token, image: image, extra: ["networks": "auto"], version: "2.37")
+            let first = try await client.createServer(
+                "a", token: token, image: image, extra: ["networks": "auto"], version: "2.37")
             let server = try await client.waitFor(first, status: "ACTIVE", token: token)
             let address = server["addresses"]?["private"]?.arrayValue?.first
             #expect(address?["addr"] == "10.0.0.2")
             #expect(address?["version"]?.intValue == 4)
             #expect(address?["OS-EXT-IPS:type"] == "fixed")
             #expect(address?["OS-EXT-IPS-MAC:mac_addr"] == "fa:16:3e:00:00:02")
-            let none = try await client.createServer("b", token: token, image: image, extra: ["networks": "none"], version: "2.37")
+            let none = try await client.createServer(
+                "b", token: token, image: image, extra: ["networks": "none"], version: "2.37")
             #expect(try await client.waitFor(none, status: "ACTIVE", token: token)["addresses"] == .object([:]))
             let second = try await client.createServer("c", token: token, image: image)
             let third = try await client.waitFor(second, status: "ACTIVE", token: token)
@@ -130,7 +139,8 @@ import Testing
             #expect(filtered.json?["servers"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [second])
 
             #expect(try await client.request(.delete, "/compute/v2.1/servers/\(first)", token: token).status == 204)
-            for _ in 0..<100 where try await client.request(.get, "/compute/v2.1/servers/\(first)", token: token).status != 404 {
+            for _ in 0..<100
+            where try await client.request(.get, "/compute/v2.1/servers/\(first)", token: token).status != 404 {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let reuse = try await client.createServer("d", token: token, image: image)
@@ -165,7 +175,8 @@ import Testing
                 .post, "/compute/v2.1/servers/\(mine)/action", token: demo, body: ["os-resetState": ["state": "error"]])
             #expect(reset.status == 403)
             let flavor = try await client.request(
-                .post, "/compute/v2.1/flavors", token: demo, body: ["flavor": ["name": "x", "ram": 1, "vcpus": 1, "disk": 0]])
+                .post, "/compute/v2.1/flavors", token: demo,
+                body: ["flavor": ["name": "x", "ram": 1, "vcpus": 1, "disk": 0]])
             #expect(flavor.status == 403)
         }
     }
@@ -195,16 +206,26 @@ import Testing
             let token = try await client.adminToken()
             let image = try await client.defaultImage(token: token)
             let cases: [(JSON?, [UInt8]?, String)] = [
-                (["server": ["name": "x", "flavorRef": "999", "imageRef": .string(image)]], nil, "Flavor 999 could not be found."),
-                (["server": ["name": "x", "flavorRef": "1", "imageRef": "nope"]], nil, "Image nope could not be found."),
+                (
+                    ["server": ["name": "x", "flavorRef": "999", "imageRef": .string(image)]], nil,
+                    "Flavor 999 could not be found."
+                ),
+                (
+                    ["server": ["name": "x", "flavorRef": "1", "imageRef": "nope"]], nil,
+                    "Image nope could not be found."
+                ),
                 (["server": ["name": " x", "flavorRef": "1", "imageRef": .string(image)]], nil, ""),
                 (["server": ["name": "x", "flavorRef": "1", "imageRef": .string(image), "min_count": 0]], nil, ""),
-                (["server": ["name": "x", "flavorRef": "1", "imageRef": .string(image), "key_name": "none"]], nil, "Invalid key_name provided."),
+                (
+                    ["server": ["name": "x", "flavorRef": "1", "imageRef": .string(image), "key_name": "none"]], nil,
+                    "Invalid key_name provided."
+                ),
                 (["server": ["name": "x", "flavorRef": "1", "imageRef": .string(image), "surprise": 1]], nil, ""),
                 (nil, Array("{not json".utf8), "Malformed request body"),
             ]
             for (body, raw, message) in cases {
-                let reply = try await client.request(.post, "/compute/v2.1/servers", token: token, body: body, rawBody: raw)
+                let reply = try await client.request(
+                    .post, "/compute/v2.1/servers", token: token, body: body, rawBody: raw)
                 #expect(reply.status == 400, "\(reply.text)")
                 if !message.isEmpty { #expect(reply.json?["badRequest"]?["message"]?.stringValue == message) }
             }
@@ -214,13 +235,17 @@ import Testing
     }
 
     @Test func noValidHostSaysWhy() async throws {
-        try await withCloud(fakeHosts: 2, hostResources: Resources(vcpus: 4, memoryMB: 4096, diskGB: 100)) { client, _ in
+        try await withCloud(fakeHosts: 2, hostResources: Resources(vcpus: 4, memoryMB: 4096, diskGB: 100)) {
+            client, _ in
             let token = try await client.adminToken()
             try await client.waitForHosts(2, token: token)
-            let id = try await client.createServer("big", token: token, flavor: "4", image: try await client.defaultImage(token: token))
+            let id = try await client.createServer(
+                "big", token: token, flavor: "4", image: try await client.defaultImage(token: token))
             let server = try await client.waitFor(id, status: "ERROR", token: token)
             #expect(server["fault"]?["code"]?.intValue == 500)
-            #expect(server["fault"]?["message"]?.stringValue == "No valid host was found. Out of 2 host(s): ResourceCapacityFilter removed 2.")
+            #expect(
+                server["fault"]?["message"]?.stringValue
+                    == "No valid host was found. Out of 2 host(s): ResourceCapacityFilter removed 2.")
         }
     }
 
@@ -228,7 +253,8 @@ import Testing
         try await withCloud(fakeHosts: 2) { client, _ in
             let token = try await client.adminToken()
             try await client.waitForHosts(2, token: token)
-            let services = try await client.request(.get, "/compute/v2.1/os-services?binary=nova-compute", token: token, version: "2.53")
+            let services = try await client.request(
+                .get, "/compute/v2.1/os-services?binary=nova-compute", token: token, version: "2.53")
             let first = try #require(services.json?["services"]?.arrayValue?.first)
             let disabled = try await client.request(
                 .put, "/compute/v2.1/os-services/\(first["id"]!.stringValue!)", token: token, version: "2.53",
@@ -246,7 +272,9 @@ import Testing
 
 @Suite struct PersistenceTests {
     @Test func aBuildInterruptedBeforeSchedulingEndsInErrorAfterARestart() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-interrupt-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nova-interrupt-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let id = UUID().uuidString.lowercased()
         try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, cloud in
@@ -268,11 +296,14 @@ import Testing
     }
 
     @Test func aRestartKeepsEverything() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-restart-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nova-restart-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let id = try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, _ in
             let token = try await client.adminToken()
-            let id = try await client.createServer("keeper", token: token, image: try await client.defaultImage(token: token))
+            let id = try await client.createServer(
+                "keeper", token: token, image: try await client.defaultImage(token: token))
             try await client.waitFor(id, status: "ACTIVE", token: token)
             return id
         }
@@ -280,7 +311,8 @@ import Testing
             let token = try await client.adminToken()
             let server = try await client.waitFor(id, status: "ACTIVE", token: token)
             #expect(server["name"] == "keeper")
-            let stop = try await client.request(.post, "/compute/v2.1/servers/\(id)/action", token: token, body: ["os-stop": .null])
+            let stop = try await client.request(
+                .post, "/compute/v2.1/servers/\(id)/action", token: token, body: ["os-stop": .null])
             #expect(stop.status == 202)
             try await client.waitFor(id, status: "SHUTOFF", token: token)
         }

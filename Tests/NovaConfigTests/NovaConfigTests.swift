@@ -18,7 +18,10 @@ import Testing
         let config = try NovaConfig(text: text)
         #expect(config["DEFAULT", "host"] == "compute-7")
         #expect(try config.int("DEFAULT", "service_down_time", default: 60) == 90)
-        #expect(config.list("filter_scheduler", "enabled_filters", default: []) == ["ComputeFilter", "AvailabilityZoneFilter"])
+        #expect(
+            config.list("filter_scheduler", "enabled_filters", default: []) == [
+                "ComputeFilter", "AvailabilityZoneFilter",
+            ])
         #expect(try config.int("DEFAULT", "report_interval", default: 10) == 10)
     }
 

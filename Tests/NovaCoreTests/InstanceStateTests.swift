@@ -4,9 +4,11 @@ import Testing
 
 @Suite struct ServerStatusTests {
     @Test(arguments: [
-        (VMState.active, TaskState?.none, "ACTIVE"), (.active, .rebooting, "REBOOT"), (.active, .rebootingHard, "HARD_REBOOT"),
+        (VMState.active, TaskState?.none, "ACTIVE"), (.active, .rebooting, "REBOOT"),
+        (.active, .rebootingHard, "HARD_REBOOT"),
         (.active, .resizePrep, "RESIZE"), (.active, .migrating, "MIGRATING"), (.building, .scheduling, "BUILD"),
-        (.stopped, nil, "SHUTOFF"), (.stopped, .rebuilding, "REBUILD"), (.paused, nil, "PAUSED"), (.suspended, nil, "SUSPENDED"),
+        (.stopped, nil, "SHUTOFF"), (.stopped, .rebuilding, "REBUILD"), (.paused, nil, "PAUSED"),
+        (.suspended, nil, "SUSPENDED"),
         (.resized, nil, "VERIFY_RESIZE"), (.resized, .resizeReverting, "REVERT_RESIZE"), (.error, nil, "ERROR"),
         (.error, .rebuilding, "REBUILD"), (.deleted, nil, "DELETED"), (.softDeleted, nil, "SOFT_DELETED"),
         (.shelvedOffloaded, nil, "SHELVED_OFFLOADED"), (.rescued, nil, "RESCUE"),
@@ -37,7 +39,8 @@ import Testing
     @Test(arguments: [
         (InstanceOperation.stop, VMState.active, true), (.stop, .error, true), (.stop, .stopped, false),
         (.pause, .active, true), (.pause, .paused, false), (.unpause, .paused, true), (.resume, .suspended, true),
-        (.resume, .active, false), (.rebootSoft, .paused, false), (.rebootHard, .paused, true), (.rebootHard, .error, true),
+        (.resume, .active, false), (.rebootSoft, .paused, false), (.rebootHard, .paused, true),
+        (.rebootHard, .error, true),
         (.delete, .building, true), (.delete, .error, true),
     ])
     func vmStateGuards(operation: InstanceOperation, vmState: VMState, allowed: Bool) {
@@ -48,10 +51,12 @@ import Testing
     @Test func hardRebootMayInterruptASoftReboot() throws {
         try InstanceOperation.rebootHard.check(vmState: .active, taskState: .rebooting, launched: true, instanceID: "x")
         #expect(throws: NovaError.self) {
-            try InstanceOperation.rebootSoft.check(vmState: .active, taskState: .rebooting, launched: true, instanceID: "x")
+            try InstanceOperation.rebootSoft.check(
+                vmState: .active, taskState: .rebooting, launched: true, instanceID: "x")
         }
         #expect(throws: NovaError.self) {
-            try InstanceOperation.rebootHard.check(vmState: .active, taskState: .deleting, launched: true, instanceID: "x")
+            try InstanceOperation.rebootHard.check(
+                vmState: .active, taskState: .deleting, launched: true, instanceID: "x")
         }
     }
 
@@ -59,7 +64,9 @@ import Testing
         #expect(throws: NovaError.self) {
             try InstanceOperation.stop.check(vmState: .active, taskState: nil, launched: false, instanceID: "x")
         }
-        #expect((try? InstanceOperation.delete.check(vmState: .building, taskState: .spawning, launched: false, instanceID: "x")) != nil)
+        #expect(
+            (try? InstanceOperation.delete.check(
+                vmState: .building, taskState: .spawning, launched: false, instanceID: "x")) != nil)
     }
 
     @Test func everyPowerOperationHasAnOutcomeAndATaskState() {
@@ -90,8 +97,10 @@ import Testing
     @Test func anUpdateCanClearTheTaskState() throws {
         var server = instance()
         server.taskState = .spawning
-        try InstanceUpdate(expectedTaskStates: [.spawning], vmState: .active, taskState: .some(nil), powerState: .running)
-            .apply(to: &server, at: Date())
+        try InstanceUpdate(
+            expectedTaskStates: [.spawning], vmState: .active, taskState: .some(nil), powerState: .running
+        )
+        .apply(to: &server, at: Date())
         #expect(server.status == "ACTIVE")
         #expect(server.taskState == nil)
         #expect(server.powerState == .running)

@@ -2,13 +2,17 @@ import NovaCore
 import Testing
 
 @Suite struct PolicyTests {
-    let admin = Credentials(userID: "a", userName: "admin", projectID: "p-admin", projectName: "admin", roles: ["admin"])
-    let member = Credentials(userID: "m", userName: "demo", projectID: "p-demo", projectName: "demo", roles: ["member", "reader"])
+    let admin = Credentials(
+        userID: "a", userName: "admin", projectID: "p-admin", projectName: "admin", roles: ["admin"])
+    let member = Credentials(
+        userID: "m", userName: "demo", projectID: "p-demo", projectName: "demo", roles: ["member", "reader"])
     let reader = Credentials(userID: "r", userName: "r", projectID: "p-demo", projectName: "demo", roles: ["reader"])
     let manager = Credentials(userID: "g", userName: "g", projectID: "p-demo", projectName: "demo", roles: ["manager"])
 
     @Test func adminMayDoAnything() {
-        for rule in [PolicyRule.admin, .projectMemberOrAdmin, .projectManagerOrAdmin, .projectReaderOrAdmin, .serviceOrAdmin] {
+        for rule in [
+            PolicyRule.admin, .projectMemberOrAdmin, .projectManagerOrAdmin, .projectReaderOrAdmin, .serviceOrAdmin,
+        ] {
             #expect(rule.allows(admin, targetProject: "p-demo"))
         }
     }
@@ -43,12 +47,15 @@ import Testing
 
 @Suite struct QuotaTests {
     @Test func withinTheLimitPasses() throws {
-        try QuotaLimits().check(usage: Resources(vcpus: 19, memoryMB: 0, diskGB: 0), instances: 9, adding: Flavor.defaults[0].resources, count: 1)
+        try QuotaLimits().check(
+            usage: Resources(vcpus: 19, memoryMB: 0, diskGB: 0), instances: 9, adding: Flavor.defaults[0].resources,
+            count: 1)
     }
 
     @Test func overTheLimitNamesTheResources() {
         do {
-            try QuotaLimits(overrides: ["instances": 2]).check(usage: .zero, instances: 2, adding: Flavor.defaults[0].resources, count: 1)
+            try QuotaLimits(overrides: ["instances": 2]).check(
+                usage: .zero, instances: 2, adding: Flavor.defaults[0].resources, count: 1)
             Issue.record("over quota was accepted")
         } catch {
             #expect(error.code == .forbidden)
@@ -57,7 +64,9 @@ import Testing
     }
 
     @Test func minusOneIsUnlimited() throws {
-        try QuotaLimits(overrides: ["cores": -1]).check(usage: Resources(vcpus: 10_000, memoryMB: 0, diskGB: 0), instances: 0, adding: Flavor.defaults[4].resources, count: 1)
+        try QuotaLimits(overrides: ["cores": -1]).check(
+            usage: Resources(vcpus: 10_000, memoryMB: 0, diskGB: 0), instances: 0, adding: Flavor.defaults[4].resources,
+            count: 1)
     }
 }
 

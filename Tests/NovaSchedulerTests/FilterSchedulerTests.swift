@@ -19,9 +19,12 @@ actor MemorySchedulerStore: SchedulerStore {
         }
     }
 
-    func claim(consumer: String, projectID: String, userID: String, nodeID: Int, resources: Resources) async throws -> Bool {
+    func claim(consumer: String, projectID: String, userID: String, nodeID: Int, resources: Resources) async throws
+        -> Bool
+    {
         if refuseClaimsOn.contains(nodeID) { return false }
-        guard let host = try await hostStates(now: Date()).first(where: { $0.nodeID == nodeID }), host.fits(resources) else {
+        guard let host = try await hostStates(now: Date()).first(where: { $0.nodeID == nodeID }), host.fits(resources)
+        else {
             return false
         }
         claims[consumer] = (nodeID, resources)
@@ -33,7 +36,9 @@ actor MemorySchedulerStore: SchedulerStore {
     var claimCount: Int { claims.count }
 }
 
-func host(_ id: Int, ram: Int = 8192, vcpus: Int = 8, disabled: Bool = false, up: Bool = true, zone: String = "nova") -> HostState {
+func host(_ id: Int, ram: Int = 8192, vcpus: Int = 8, disabled: Bool = false, up: Bool = true, zone: String = "nova")
+    -> HostState
+{
     HostState(
         nodeID: id, host: "host\(id)", nodename: "host\(id)", zone: zone,
         capacity: Resources(vcpus: vcpus, memoryMB: ram, diskGB: 100), used: .zero, instanceCount: 0,
@@ -41,12 +46,14 @@ func host(_ id: Int, ram: Int = 8192, vcpus: Int = 8, disabled: Bool = false, up
 }
 
 func spec(_ uuids: [String], flavor: Flavor = Flavor.defaults[0], zone: String? = nil) -> RequestSpec {
-    RequestSpec(instanceUUIDs: uuids, projectID: "p", userID: "u", flavor: flavor, imageRef: "i", availabilityZone: zone)
+    RequestSpec(
+        instanceUUIDs: uuids, projectID: "p", userID: "u", flavor: flavor, imageRef: "i", availabilityZone: zone)
 }
 
 @Suite struct FilterSchedulerTests {
     func scheduler(_ store: MemorySchedulerStore) throws -> FilterScheduler {
-        FilterScheduler(store: store, filters: try FilterRegistry.filters(named: FilterRegistry.defaultNames), clock: SystemClock())
+        FilterScheduler(
+            store: store, filters: try FilterRegistry.filters(named: FilterRegistry.defaultNames), clock: SystemClock())
     }
 
     @Test func disabledAndDownHostsAreNotChosen() async throws {
@@ -58,7 +65,8 @@ func spec(_ uuids: [String], flavor: Flavor = Flavor.defaults[0], zone: String? 
     @Test func instancesSpreadByFreeRAM() async throws {
         let store = MemorySchedulerStore(hosts: [host(1, ram: 4096), host(2, ram: 8192)])
         let ramOnly = FilterScheduler(
-            store: store, filters: try FilterRegistry.filters(named: FilterRegistry.defaultNames), weighers: [RAMWeigher()],
+            store: store, filters: try FilterRegistry.filters(named: FilterRegistry.defaultNames),
+            weighers: [RAMWeigher()],
             clock: SystemClock())
         let selections = try await ramOnly.selectDestinations(spec(["a", "b", "c"], flavor: Flavor.defaults[1]))
         #expect(selections.map(\.host) == ["host2", "host2", "host1"])
@@ -77,7 +85,10 @@ func spec(_ uuids: [String], flavor: Flavor = Flavor.defaults[0], zone: String? 
             Issue.record("a host was found")
         } catch let error as NovaError {
             #expect(error.code == .noValidHost)
-            #expect(error.message == "No valid host was found. Out of 2 host(s): ComputeFilter removed 1, ResourceCapacityFilter removed 1.")
+            #expect(
+                error.message
+                    == "No valid host was found. Out of 2 host(s): ComputeFilter removed 1, ResourceCapacityFilter removed 1."
+            )
         }
     }
 

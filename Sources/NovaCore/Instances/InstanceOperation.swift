@@ -23,8 +23,10 @@ public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
         switch self {
         case .delete, .lock, .unlock: return nil
         case .rebootHard:
-            return [nil, .rebooting, .rebootPending, .rebootStarted, .resuming, .rebootingHard, .unpausing, .pausing,
-                .suspending]
+            return [
+                nil, .rebooting, .rebootPending, .rebootStarted, .resuming, .rebootingHard, .unpausing, .pausing,
+                .suspending,
+            ]
         default: return [nil]
         }
     }

@@ -99,5 +99,7 @@ public enum ServerStatus {
     }
 
     /// Statuses for which Nova shows `progress`.
-    public static let showsProgress: Set<String> = ["ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING"]
+    public static let showsProgress: Set<String> = [
+        "ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING",
+    ]
 }

@@ -23,7 +23,8 @@ public struct ConductorRPCAPI: Sendable {
 
     @discardableResult
     public func allocateNetwork(_ uuid: String, context: RPCContext) async throws -> Instance {
-        try await client.call(topic: Self.topic, method: "allocate_network", args: UUIDRequest(uuid: uuid), context: context)
+        try await client.call(
+            topic: Self.topic, method: "allocate_network", args: UUIDRequest(uuid: uuid), context: context)
     }
 
     public func instanceDestroy(_ uuid: String, context: RPCContext) async throws {
