@@ -105,6 +105,7 @@ let package = Package(
             name: "nova-server",
             dependencies: [
                 "NovaCloud", "NovaConfig", "NovaDB",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

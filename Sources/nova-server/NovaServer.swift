@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import NovaCloud
 import NovaConfig
 
@@ -80,7 +81,13 @@ struct AllInOne: AsyncParsableCommand {
             """)
         say((try? String(contentsOfFile: files[0], encoding: .utf8)) ?? "")
         say("(also written to \(files.joined(separator: " and ")))")
-        try await cloud.makeApplication().runService()
+        do {
+            try await cloud.makeApplication().runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw ValidationError(
+                "cannot listen on \(options.listenHost):\(options.listenPort): the address is in use; choose another with --listen"
+            )
+        }
     }
 }
 

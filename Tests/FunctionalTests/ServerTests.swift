@@ -271,6 +271,28 @@ import Testing
 }
 
 @Suite struct PersistenceTests {
+    @Test func anOperationInterruptedByARestartIsFinishedByTheComputeHost() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nova-resume-\(UUID().uuidString)"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let id = try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, cloud in
+            let token = try await client.adminToken()
+            let id = try await client.createServer(
+                "busy", token: token, image: try await client.defaultImage(token: token))
+            try await client.waitFor(id, status: "ACTIVE", token: token)
+            // The API accepted a stop (task_state set) and the process ended before compute carried it out.
+            try await cloud.computeStore.mutateInstance(uuid: id) { $0.taskState = .poweringOff }
+            return id
+        }
+        try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, _ in
+            let token = try await client.adminToken()
+            let server = try await client.waitFor(id, status: "SHUTOFF", token: token)
+            #expect(server["OS-EXT-STS:task_state"] == .null)
+            #expect(server["OS-EXT-STS:power_state"]?.intValue == 4)
+        }
+    }
+
     @Test func aBuildInterruptedBeforeSchedulingEndsInErrorAfterARestart() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "nova-interrupt-\(UUID().uuidString)"
