@@ -28,7 +28,6 @@ let package = Package(
         // L0: domain values and rules, no I/O.
         .target(
             name: "NovaCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict),
         // L1
         .target(name: "NovaScheduler", dependencies: ["NovaCore"], swiftSettings: strict),
