@@ -72,6 +72,7 @@ public final class AllInOneCloud: Sendable {
             let manager = ComputeManager(
                 config: ComputeConfig(
                     host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
+                    syncPowerStateInterval: options.syncPowerStateInterval,
                     cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
                     diskAllocationRatio: options.diskAllocationRatio,
                     reservedHostMemoryMB: options.reservedHostMemoryMB),

@@ -17,6 +17,8 @@ public struct CloudOptions: Sendable {
     public var enabledFilters: [String]
     public var serviceDownTime: TimeInterval
     public var reportInterval: Duration
+    /// `[DEFAULT] sync_power_state_interval`: how often compute hosts compare power states with the hypervisor.
+    public var syncPowerStateInterval: Duration
     public var tokenLifetime: TimeInterval
     public var maxLimit: Int
     public var cpuAllocationRatio: Double
@@ -40,6 +42,7 @@ public struct CloudOptions: Sendable {
         self.enabledFilters = ["ComputeFilter", "AvailabilityZoneFilter", "ResourceCapacityFilter"]
         self.serviceDownTime = 60
         self.reportInterval = .seconds(10)
+        self.syncPowerStateInterval = .seconds(600)
         self.tokenLifetime = 3600
         self.maxLimit = 1000
         self.cpuAllocationRatio = 4.0
@@ -67,6 +70,7 @@ public struct CloudOptions: Sendable {
         availabilityZone = config.string("DEFAULT", "default_availability_zone", default: availabilityZone)
         serviceDownTime = TimeInterval(try config.int("DEFAULT", "service_down_time", default: Int(serviceDownTime)))
         reportInterval = .seconds(try config.int("DEFAULT", "report_interval", default: 10))
+        syncPowerStateInterval = .seconds(try config.int("DEFAULT", "sync_power_state_interval", default: 600))
         cpuAllocationRatio = try config.double("DEFAULT", "cpu_allocation_ratio", default: cpuAllocationRatio)
         ramAllocationRatio = try config.double("DEFAULT", "ram_allocation_ratio", default: ramAllocationRatio)
         diskAllocationRatio = try config.double("DEFAULT", "disk_allocation_ratio", default: diskAllocationRatio)

@@ -90,6 +90,7 @@ struct CloudClient {
 /// A fresh cloud in a temporary directory, run for the duration of `body`.
 func withCloud<T: Sendable>(
     dataDirectory: String? = nil, fakeHosts: Int = 2, hostResources: Resources? = nil,
+    configure: (inout CloudOptions) -> Void = { _ in },
     _ body: @Sendable (CloudClient, AllInOneCloud) async throws -> T
 ) async throws -> T {
     let directory =
@@ -100,6 +101,7 @@ func withCloud<T: Sendable>(
     options.fakeHostCount = fakeHosts
     options.hostname = "fake"
     if let hostResources { options.fakeHostResources = hostResources }
+    configure(&options)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     let cloud = try await AllInOneCloud.build(options: options, logger: logger)

@@ -1,0 +1,45 @@
+import Foundation
+import NovaCore
+import Testing
+
+@Suite struct ComputeHostTests {
+    @Test func aGuestThatPowersItselfOffMakesItsServerShutoff() async throws {
+        try await withCloud(fakeHosts: 1, configure: { $0.syncPowerStateInterval = .milliseconds(200) }) {
+            client, cloud in
+            let token = try await client.adminToken()
+            let id = try await client.createServer(
+                "guest", token: token, image: try await client.defaultImage(token: token))
+            try await client.waitFor(id, status: "ACTIVE", token: token)
+            // The guest shuts down by itself, behind Nova's back (as `poweroff` inside it would).
+            let instance = try #require(try await cloud.computeStore.instance(uuid: id))
+            let driver = try #require(cloud.drivers.values.first)
+            try await driver.powerOff(instance)
+            let server = try await client.waitFor(id, status: "SHUTOFF", token: token)
+            #expect(server["OS-EXT-STS:power_state"]?.intValue == 4)
+            #expect(server["OS-EXT-STS:task_state"] == .null)
+        }
+    }
+
+    @Test func aForcedDownHostIsDownAndNotScheduled() async throws {
+        try await withCloud(fakeHosts: 2) { client, _ in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
+            let services = try await client.request(
+                .get, "/compute/v2.1/os-services?binary=nova-compute", token: token, version: "2.53")
+            let first = try #require(services.json?["services"]?.arrayValue?.first)
+            let id = try #require(first["id"]?.stringValue)
+            let forced = try await client.request(
+                .put, "/compute/v2.1/os-services/\(id)", token: token, version: "2.53", body: ["forced_down": true])
+            #expect(forced.json?["service"]?["state"] == "down")
+            #expect(forced.json?["service"]?["forced_down"] == true)
+            let image = try await client.defaultImage(token: token)
+            for index in 0..<3 {
+                let server = try await client.createServer("vm\(index)", token: token, image: image)
+                let shown = try await client.waitFor(server, status: "ACTIVE", token: token)
+                #expect(shown["OS-EXT-SRV-ATTR:host"] != first["host"])
+            }
+            let status = try await client.request(.get, "/compute/v2.1/servers/detail", token: token, version: "2.16")
+            #expect(status.json?["servers"]?.arrayValue?.allSatisfy { $0["host_status"] == "UP" } == true)
+        }
+    }
+}
