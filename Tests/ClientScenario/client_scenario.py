@@ -275,6 +275,25 @@ def scenario(cloud, port, data_dir):
     result = run(OPENSTACK, ["server", "list"], u2, expect_ok=False)
     check("a deleted user can no longer authenticate", result.returncode != 0 and "401" in result.stderr, result.stderr)
 
+    # openstacksdk, used directly as a program would.
+    sdk = (
+        "import openstack, json\n"
+        "conn = openstack.connect()\n"
+        "servers = sorted(s.name for s in conn.compute.servers())\n"
+        "flavor = conn.compute.find_flavor('m1.small')\n"
+        "image = conn.image.find_image('tiny-boot-sector')\n"
+        "server = conn.compute.create_server(name='sdk-vm', flavor_id=flavor.id, image_id=image.id, networks='none')\n"
+        "server = conn.compute.wait_for_server(server, status='ACTIVE', wait=60)\n"
+        "conn.compute.delete_server(server)\n"
+        "conn.compute.wait_for_delete(server, wait=60)\n"
+        "print(json.dumps({'servers': servers, 'status': server.status}))\n"
+    )
+    result = subprocess.run([os.path.join(VENV_BIN, "python"), "-c", sdk], env=admin, capture_output=True, text=True,
+                            timeout=180)
+    outcome = json.loads(result.stdout) if result.returncode == 0 else {}
+    check("openstacksdk lists, creates, waits for and deletes a server",
+          outcome.get("servers") == ["vm-admin"] and outcome.get("status") == "ACTIVE", result.stderr[-2000:])
+
     zones = osc_json(["availability", "zone", "list"], demo) or []
     check("availability zone list", any(z["Zone Name"] == "nova" and z["Zone Status"] == "available" for z in zones), str(zones))
 
