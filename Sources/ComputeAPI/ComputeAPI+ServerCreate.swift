@@ -99,7 +99,11 @@ extension ComputeAPI {
                 requestID: context.requestID, action: "create", instanceUUID: instance.uuid, userID: caller.userID,
                 projectID: caller.projectID, startTime: now)
         }
-        try await store.createInstances(instances, actions: actions)
+        let flavorResources = flavor.resources
+        let creating = count
+        try await store.createInstances(instances, actions: actions) { usedInstances, usedResources in
+            try limits.check(usage: usedResources, instances: usedInstances, adding: flavorResources, count: creating)
+        }
         let requestSpec = RequestSpec(
             instanceUUIDs: instances.map(\.uuid), projectID: caller.projectID, userID: caller.userID, flavor: flavor,
             imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost)

@@ -27,9 +27,17 @@ extension ComputeStore {
         return try StoredJSON.decode(Instance.self, try row.string("data"))
     }
 
-    /// Stores new instances and their `create` actions in one transaction.
-    public func createInstances(_ instances: [Instance], actions: [InstanceActionRecord]) async throws {
+    /// Stores new instances and their `create` actions in one transaction. `quotaCheck`, when given, sees the
+    /// project's usage inside that transaction, so concurrent creates cannot together pass a quota.
+    public func createInstances(
+        _ instances: [Instance], actions: [InstanceActionRecord],
+        quotaCheck: (@Sendable (_ instances: Int, _ resources: Resources) throws -> Void)? = nil
+    ) async throws {
         try await database.write { sql in
+            if let quotaCheck, let project = instances.first?.projectID {
+                let usage = try await Self.usage(projectID: project, in: sql)
+                try quotaCheck(usage.instances, usage.resources)
+            }
             for instance in instances { try await Self.save(instance, in: sql) }
             for action in actions { try await Self.insertAction(action, in: sql) }
         }
@@ -94,18 +102,21 @@ extension ComputeStore {
 
     /// Servers counted against a project's quota, and the cores and RAM they hold.
     public func quotaUsage(projectID: String) async throws -> (instances: Int, resources: Resources) {
-        try await database.read { sql in
-            let row = try await sql.raw(
-                """
-                SELECT COUNT(*) AS n, COALESCE(SUM(vcpus), 0) AS cores, COALESCE(SUM(memory_mb), 0) AS ram
-                FROM instances WHERE project_id = \(bind: projectID) AND deleted = 0
-                """
-            ).first()
-            return (
-                try row?.int("n") ?? 0,
-                Resources(vcpus: try row?.int("cores") ?? 0, memoryMB: try row?.int("ram") ?? 0, diskGB: 0)
-            )
-        }
+        try await database.read { sql in try await Self.usage(projectID: projectID, in: sql) }
+    }
+
+    static func usage(projectID: String, in sql: any SQLDatabase) async throws -> (instances: Int, resources: Resources)
+    {
+        let row = try await sql.raw(
+            """
+            SELECT COUNT(*) AS n, COALESCE(SUM(vcpus), 0) AS cores, COALESCE(SUM(memory_mb), 0) AS ram
+            FROM instances WHERE project_id = \(bind: projectID) AND deleted = 0
+            """
+        ).first()
+        return (
+            try row?.int("n") ?? 0,
+            Resources(vcpus: try row?.int("cores") ?? 0, memoryMB: try row?.int("ram") ?? 0, diskGB: 0)
+        )
     }
 }
 

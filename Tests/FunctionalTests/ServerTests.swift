@@ -201,6 +201,35 @@ import Testing
         }
     }
 
+    @Test func concurrentCreatesCannotTogetherPassTheQuota() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let admin = try await client.adminToken()
+            let project = try #require(try await cloud.identityStore.projects(name: "admin").first?.id)
+            _ = try await client.request(
+                .put, "/compute/v2.1/os-quota-sets/\(project)", token: admin, body: ["quota_set": ["instances": 3]])
+            let image = try await client.defaultImage(token: admin)
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await client.request(
+                            .post, "/compute/v2.1/servers", token: admin,
+                            body: [
+                                "server": [
+                                    "name": .string("racer\(index)"), "flavorRef": "1", "imageRef": .string(image),
+                                ]
+                            ]
+                        ).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 202 }.count == 3)
+            #expect(statuses.filter { $0 == 403 }.count == 5)
+            let list = try await client.request(.get, "/compute/v2.1/servers", token: admin)
+            #expect(list.json?["servers"]?.arrayValue?.count == 3)
+        }
+    }
+
     @Test func badInputIsRefusedAndStoresNothing() async throws {
         try await withCloud(fakeHosts: 1) { client, _ in
             let token = try await client.adminToken()
