@@ -127,6 +127,24 @@ extension CloudClient {
         return try #require(reply.json?["images"]?.arrayValue?.first?["id"]?.stringValue)
     }
 
+    /// The first nova-compute service (2.53 view: its id is a UUID), once `hosts` hosts have reported.
+    func firstComputeService(hosts: Int, token: String) async throws -> JSON {
+        try await waitForHosts(hosts, token: token)
+        let services = try await request(
+            .get, "/compute/v2.1/os-services?binary=nova-compute", token: token, version: "2.53")
+        return try #require(services.json?["services"]?.arrayValue?.first)
+    }
+
+    /// Boots `count` servers and checks that none lands on `host`.
+    func expectServersAvoid(host: JSON?, count: Int, token: String) async throws {
+        let image = try await defaultImage(token: token)
+        for index in 0..<count {
+            let id = try await createServer("vm\(index)", token: token, image: image)
+            let server = try await waitFor(id, status: "ACTIVE", token: token)
+            #expect(server["OS-EXT-SRV-ATTR:host"] != host)
+        }
+    }
+
     /// Waits until every compute host has reported (its service is up and its node known).
     func waitForHosts(_ count: Int, token: String) async throws {
         for _ in 0..<200 {

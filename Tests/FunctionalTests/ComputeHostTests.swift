@@ -23,21 +23,13 @@ import Testing
     @Test func aForcedDownHostIsDownAndNotScheduled() async throws {
         try await withCloud(fakeHosts: 2) { client, _ in
             let token = try await client.adminToken()
-            try await client.waitForHosts(2, token: token)
-            let services = try await client.request(
-                .get, "/compute/v2.1/os-services?binary=nova-compute", token: token, version: "2.53")
-            let first = try #require(services.json?["services"]?.arrayValue?.first)
+            let first = try await client.firstComputeService(hosts: 2, token: token)
             let id = try #require(first["id"]?.stringValue)
             let forced = try await client.request(
                 .put, "/compute/v2.1/os-services/\(id)", token: token, version: "2.53", body: ["forced_down": true])
             #expect(forced.json?["service"]?["state"] == "down")
             #expect(forced.json?["service"]?["forced_down"] == true)
-            let image = try await client.defaultImage(token: token)
-            for index in 0..<3 {
-                let server = try await client.createServer("vm\(index)", token: token, image: image)
-                let shown = try await client.waitFor(server, status: "ACTIVE", token: token)
-                #expect(shown["OS-EXT-SRV-ATTR:host"] != first["host"])
-            }
+            try await client.expectServersAvoid(host: first["host"], count: 3, token: token)
             let status = try await client.request(.get, "/compute/v2.1/servers/detail", token: token, version: "2.16")
             #expect(status.json?["servers"]?.arrayValue?.allSatisfy { $0["host_status"] == "UP" } == true)
         }

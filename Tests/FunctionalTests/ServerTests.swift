@@ -281,20 +281,12 @@ import Testing
     @Test func disabledHostsAreNotScheduled() async throws {
         try await withCloud(fakeHosts: 2) { client, _ in
             let token = try await client.adminToken()
-            try await client.waitForHosts(2, token: token)
-            let services = try await client.request(
-                .get, "/compute/v2.1/os-services?binary=nova-compute", token: token, version: "2.53")
-            let first = try #require(services.json?["services"]?.arrayValue?.first)
+            let first = try await client.firstComputeService(hosts: 2, token: token)
             let disabled = try await client.request(
                 .put, "/compute/v2.1/os-services/\(first["id"]!.stringValue!)", token: token, version: "2.53",
                 body: ["status": "disabled", "disabled_reason": "maintenance"])
             #expect(disabled.json?["service"]?["status"] == "disabled")
-            let image = try await client.defaultImage(token: token)
-            for index in 0..<3 {
-                let id = try await client.createServer("vm\(index)", token: token, image: image)
-                let server = try await client.waitFor(id, status: "ACTIVE", token: token)
-                #expect(server["OS-EXT-SRV-ATTR:host"] != first["host"])
-            }
+            try await client.expectServersAvoid(host: first["host"], count: 3, token: token)
         }
     }
 }
