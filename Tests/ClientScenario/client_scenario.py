@@ -22,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
 VENV_BIN = os.environ.get("CLIENT_BIN", os.path.join(ROOT, ".venv", "bin"))
 OPENSTACK = os.path.join(VENV_BIN, "openstack")
+NOVA_SWIFT = os.environ.get("NOVA_SWIFT_CLIENT", os.path.join(os.path.dirname(SERVER), "nova"))
 NOVA = os.path.join(VENV_BIN, "nova")
 
 passed = 0
@@ -299,6 +300,25 @@ def scenario(cloud, port, data_dir):
 
     result = run(OPENSTACK, ["server", "delete", "--wait", "vm2"], demo)
     check("server delete --wait", result.returncode == 0 and [s["Name"] for s in osc_json(["server", "list"], demo) or []] == ["vm1"])
+
+    # The same steps with our own `nova` (Swift), checked through openstack.
+    ours = dict(admin, XDG_CACHE_HOME=os.path.join(data_dir, "cache"))
+    result = run(NOVA_SWIFT, ["boot", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--poll", "swift-vm"], ours)
+    swift_vm = (osc_json(["server", "show", "swift-vm"], admin) or {})
+    check("nova-swift boot --poll reaches ACTIVE", result.returncode == 0 and swift_vm.get("status") == "ACTIVE", result.stderr)
+    result = run(NOVA_SWIFT, ["stop", "swift-vm"], ours)
+    check("nova-swift stop -> SHUTOFF (seen by openstack)", result.returncode == 0 and wait_status("swift-vm", "SHUTOFF", admin))
+    listed = json.loads(run(NOVA_SWIFT, ["list", "--format", "json"], ours).stdout or "[]")
+    check("nova-swift list --format json", [s["Status"] for s in listed if s["Name"] == "swift-vm"] == ["SHUTOFF"], str(listed))
+    services = run(NOVA_SWIFT, ["service-list", "--binary", "nova-compute"], ours).stdout
+    check("nova-swift service-list", services.count("nova-compute") == 2, services)
+    check("nova-swift keeps the token in a private cache file",
+          any(name.startswith("token-") for name in os.listdir(os.path.join(data_dir, "cache", "nova-swift"))))
+    result = run(NOVA_SWIFT, ["show", "no-such-server"], ours, expect_ok=False)
+    check("nova-swift errors are one line with exit code 1",
+          result.returncode == 1 and result.stderr.strip() == "ERROR: No server with a name or ID of 'no-such-server' exists.", result.stderr)
+    result = run(NOVA_SWIFT, ["delete", "--poll", "swift-vm"], ours)
+    check("nova-swift delete --poll", result.returncode == 0 and run(OPENSTACK, ["server", "show", "swift-vm"], admin, expect_ok=False).returncode != 0)
 
     # A restart keeps everything.
     cloud.stop()

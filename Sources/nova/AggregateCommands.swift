@@ -1,0 +1,88 @@
+import ArgumentParser
+import NovaClientKit
+import NovaCore
+
+let aggregateColumns = [
+    ("Id", "id"), ("Name", "name"), ("Availability Zone", "availability_zone"), ("Hosts", "hosts"),
+    ("Metadata", "metadata"),
+]
+
+/// An aggregate's id from its id or name.
+func aggregateID(_ nameOrID: String, _ session: Session) async throws -> String {
+    let list = try await session.compute(.GET, "/os-aggregates")?["aggregates"]?.arrayValue ?? []
+    guard
+        let match = list.first(where: {
+            $0["id"].map(ServerFormat.text) == nameOrID || $0["name"]?.stringValue == nameOrID
+        }),
+        let id = match["id"].map(ServerFormat.text)
+    else { throw ClientError("No aggregate with a name or ID of '\(nameOrID)' exists.") }
+    return id
+}
+
+struct AggregateList: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-list", abstract: "List host aggregates (admin).")
+    @OptionGroup var global: GlobalOptions
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        output.table(
+            listTable(
+                try await session.compute(.GET, "/os-aggregates")?["aggregates"]?.arrayValue ?? [], aggregateColumns))
+    }
+}
+
+struct AggregateCreate: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-create", abstract: "Create a host aggregate (admin).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var name: String
+    @Argument(help: "Its availability zone, if any.") var availabilityZone: String?
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        var aggregate: JSONObject = ["name": .string(name)]
+        if let availabilityZone { aggregate["availability_zone"] = .string(availabilityZone) }
+        let created = try await session.compute(.POST, "/os-aggregates", body: ["aggregate": .object(aggregate)])
+        output.table(listTable([created?["aggregate"] ?? .null], aggregateColumns))
+    }
+}
+
+struct AggregateDelete: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-delete", abstract: "Delete a host aggregate (admin).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var aggregate: String
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        try await session.compute(.DELETE, "/os-aggregates/\(try await aggregateID(aggregate, session))")
+    }
+}
+
+struct AggregateAddHost: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-add-host", abstract: "Add a host to an aggregate (admin).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var aggregate: String
+    @Argument var host: String
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        let id = try await aggregateID(aggregate, session)
+        let result = try await session.compute(
+            .POST, "/os-aggregates/\(id)/action", body: ["add_host": ["host": .string(host)]])
+        output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
+    }
+}
+
+struct AggregateRemoveHost: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-remove-host", abstract: "Remove a host from an aggregate (admin).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var aggregate: String
+    @Argument var host: String
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        let id = try await aggregateID(aggregate, session)
+        let result = try await session.compute(
+            .POST, "/os-aggregates/\(id)/action", body: ["remove_host": ["host": .string(host)]])
+        output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
+    }
+}
