@@ -1,3 +1,5 @@
+import NovaCore
+
 /// A URL query string, percent-decoded, keeping repeated keys in order.
 public struct QueryParameters: Sendable {
     public private(set) var pairs: [(String, String)] = []
@@ -51,19 +53,8 @@ public struct QueryParameters: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Percent-encodes a value for a link (RFC 3986 unreserved characters kept).
-    public static func encode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            let c = Character(UnicodeScalar(byte))
-            if byte < 0x80, c.isLetter || c.isNumber || "-._~".contains(c) {
-                out.append(c)
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
-            }
-        }
-        return out
-    }
+    /// Percent-encodes a value for a link.
+    public static func encode(_ text: String) -> String { PercentEncoding.encode(text) }
 }
 
 extension String {

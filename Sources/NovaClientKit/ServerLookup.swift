@@ -30,22 +30,5 @@ public enum ServerLookup {
         return out
     }
 
-    public static func encode(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            let character = Character(UnicodeScalar(byte))
-            if byte < 0x80, character.isLetter || character.isNumber || "-._~".contains(character) {
-                out.append(character)
-            } else {
-                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
-            }
-        }
-        return out
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
+    public static func encode(_ text: String) -> String { PercentEncoding.encode(text) }
 }

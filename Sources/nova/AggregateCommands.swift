@@ -19,6 +19,17 @@ func aggregateID(_ nameOrID: String, _ session: Session) async throws -> String 
     return id
 }
 
+/// add_host or remove_host, then the aggregate as it is now.
+func aggregateHostAction(_ action: String, _ aggregate: String, _ host: String, _ session: Session, _ output: Output)
+    async throws
+{
+    let id = try await aggregateID(aggregate, session)
+    var body = JSONObject()
+    body[action] = ["host": .string(host)]
+    let result = try await session.compute(.POST, "/os-aggregates/\(id)/action", body: .object(body))
+    output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
+}
+
 struct AggregateList: CloudCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate-list", abstract: "List host aggregates (admin).")
