@@ -97,3 +97,62 @@ struct AggregateRemoveHost: CloudCommand {
         output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
     }
 }
+
+struct AggregateShow: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-show", abstract: "Show a host aggregate (admin).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var aggregate: String
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        let id = try await aggregateID(aggregate, session)
+        output.table(
+            listTable(
+                [try await session.compute(.GET, "/os-aggregates/\(id)")?["aggregate"] ?? .null], aggregateColumns))
+    }
+}
+
+struct AggregateUpdate: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-update", abstract: "Rename an aggregate or change its availability zone (admin).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var aggregate: String
+    @Option var name: String?
+    @Option(name: .customLong("availability-zone")) var availabilityZone: String?
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        var update = JSONObject()
+        if let name { update["name"] = .string(name) }
+        if let availabilityZone { update["availability_zone"] = .string(availabilityZone) }
+        guard !update.entries.isEmpty else { throw ClientError("Give --name or --availability-zone.") }
+        let id = try await aggregateID(aggregate, session)
+        let result = try await session.compute(.PUT, "/os-aggregates/\(id)", body: ["aggregate": .object(update)])
+        output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
+    }
+}
+
+struct AggregateSetMetadata: CloudCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "aggregate-set-metadata", abstract: "Set (key=value) or unset (key) aggregate metadata (admin).")
+    @OptionGroup var global: GlobalOptions
+    @Argument var aggregate: String
+    @Argument(help: "key=value to set, key alone to unset.") var metadata: [String]
+
+    func execute(_ session: Session, _ output: Output) async throws {
+        guard !metadata.isEmpty else { throw ClientError("Give at least one key=value or key.") }
+        let id = try await aggregateID(aggregate, session)
+        let result = try await session.compute(
+            .POST, "/os-aggregates/\(id)/action", body: ["set_metadata": ["metadata": Self.changes(metadata)]])
+        output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
+    }
+
+    /// `key=value` sets, `key` alone unsets (null), as novaclient reads them.
+    static func changes(_ items: [String]) -> JSON {
+        var object = JSONObject()
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            object[String(parts[0])] = parts.count == 2 ? .string(String(parts[1])) : .null
+        }
+        return .object(object)
+    }
+}

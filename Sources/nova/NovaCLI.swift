@@ -16,7 +16,8 @@ struct NovaCLI: AsyncParsableCommand {
             FlavorList.self, FlavorShow.self, FlavorCreate.self, FlavorDelete.self, ImageList.self, KeypairList.self,
             KeypairAdd.self, KeypairDelete.self, QuotaShow.self, QuotaUpdate.self, Limits.self,
             AvailabilityZoneList.self, AggregateList.self, AggregateCreate.self, AggregateDelete.self,
-            AggregateAddHost.self, AggregateRemoveHost.self,
+            AggregateAddHost.self, AggregateRemoveHost.self, AggregateShow.self, AggregateUpdate.self,
+            AggregateSetMetadata.self,
         ])
 }
 

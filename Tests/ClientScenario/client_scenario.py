@@ -320,6 +320,22 @@ def scenario(cloud, port, data_dir):
     result = run(NOVA_SWIFT, ["delete", "--poll", "swift-vm"], ours)
     check("nova-swift delete --poll", result.returncode == 0 and run(OPENSTACK, ["server", "show", "swift-vm"], admin, expect_ok=False).returncode != 0)
 
+    # Aggregates with our nova, checked through openstack: a host's zone comes from its aggregate.
+    run(NOVA_SWIFT, ["aggregate-create", "agg1", "az1"], ours)
+    run(NOVA_SWIFT, ["aggregate-add-host", "agg1", host_of], ours)
+    run(NOVA_SWIFT, ["aggregate-set-metadata", "agg1", "ssd=true"], ours)
+    aggregate = osc_json(["aggregate", "show", "agg1"], admin) or {}
+    check("nova-swift aggregate create/add-host/set-metadata", aggregate.get("hosts") == [host_of]
+          and "ssd" in json.dumps(aggregate.get("properties")), str(aggregate))
+    zoned = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector",
+                      "--availability-zone", "az1", "--wait", "in-az1"], admin) or {}
+    check("a server asked for az1 lands on the aggregate's host",
+          zoned.get("OS-EXT-SRV-ATTR:host") == host_of and zoned.get("OS-EXT-AZ:availability_zone") == "az1", str(zoned.get("OS-EXT-SRV-ATTR:host")))
+    run(OPENSTACK, ["server", "delete", "--wait", "in-az1"], admin)
+    run(NOVA_SWIFT, ["aggregate-remove-host", "agg1", host_of], ours)
+    result = run(NOVA_SWIFT, ["aggregate-delete", "agg1"], ours)
+    check("nova-swift aggregate remove-host/delete", result.returncode == 0 and osc_json(["aggregate", "list"], admin) == [])
+
     # A restart keeps everything.
     cloud.stop()
     cloud.start()

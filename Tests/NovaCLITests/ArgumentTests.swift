@@ -40,6 +40,13 @@ import Testing
         #expect(try StopServers.parse(["a", "b"]).servers == ["a", "b"])
     }
 
+    @Test func aggregateMetadataSetsAndUnsets() {
+        #expect(
+            AggregateSetMetadata.changes(["ssd=true", "old", "note=a=b"]) == [
+                "ssd": "true", "old": .null, "note": "a=b",
+            ])
+    }
+
     @Test func jsonFormatAndBadInput() throws {
         #expect(try ListServers.parse(["--format", "json"]).global.format == .json)
         #expect(throws: (any Error).self) { try ListServers.parse(["--format", "yaml"]) }
