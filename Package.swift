@@ -32,16 +32,17 @@ let package = Package(
             name: "NovaCore",
             swiftSettings: strict),
         // L1
-        .target(name: "NovaScheduler", dependencies: ["NovaCore"], swiftSettings: strict),
+        .target(name: "PlacementCore", dependencies: ["NovaCore"], swiftSettings: strict),
+        .target(name: "NovaScheduler", dependencies: ["NovaCore", "PlacementCore"], swiftSettings: strict),
         .target(name: "NovaVirt", dependencies: ["NovaCore"], swiftSettings: strict),
         // L2
         .target(
             name: "NovaConductor",
-            dependencies: ["NovaCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["NovaCore", "PlacementCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "NovaCompute",
-            dependencies: ["NovaCore", "NovaVirt", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["NovaCore", "NovaVirt", "PlacementCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         // Adapters
         .target(name: "NovaConfig", swiftSettings: strict),
@@ -52,7 +53,7 @@ let package = Package(
         .target(
             name: "NovaDB",
             dependencies: [
-                "NovaCore",
+                "NovaCore", "PlacementCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,9 +86,16 @@ let package = Package(
         .target(
             name: "ComputeAPI",
             dependencies: [
-                "NovaCore", "NovaDB", "NovaBus", "APISupport", "IdentityService", "ImageService",
+                "NovaCore", "NovaDB", "NovaBus", "APISupport", "IdentityService", "ImageService", "PlacementCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "PlacementAPI",
+            dependencies: [
+                "NovaCore", "PlacementCore", "APISupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict),
         // Wiring shared by the executables and the functional tests.
@@ -96,7 +104,7 @@ let package = Package(
             dependencies: [
                 "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
-                "APISupport",
+                "APISupport", "PlacementCore", "PlacementAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,7 +149,10 @@ let package = Package(
         .testTarget(name: "NovaCLITests", dependencies: ["nova", "NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaClientKitTests", dependencies: ["NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
-        .testTarget(name: "NovaSchedulerTests", dependencies: ["NovaScheduler", "NovaCore"], swiftSettings: strict),
+        .testTarget(
+            name: "NovaSchedulerTests", dependencies: ["NovaScheduler", "NovaCore", "PlacementCore"],
+            swiftSettings: strict),
+        .testTarget(name: "PlacementCoreTests", dependencies: ["PlacementCore", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaConfigTests", dependencies: ["NovaConfig"], swiftSettings: strict),
         .testTarget(
             name: "ComputeAPITests", dependencies: ["ComputeAPI", "APISupport", "NovaCore"], swiftSettings: strict),

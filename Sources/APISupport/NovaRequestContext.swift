@@ -11,6 +11,8 @@ public struct NovaRequestContext: RequestContext {
     public var credentials: Credentials?
     /// The compute microversion negotiated for this request.
     public var apiVersion: APIVersion = .minimum
+    /// The Placement microversion negotiated for this request (1.0 ... 1.39).
+    public var placementVersion: APIVersion = .placementMinimum
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

@@ -14,9 +14,27 @@ public protocol TokenValidator: Sendable {
 public struct OpenStackMiddleware: RouterMiddleware {
     public typealias Context = NovaRequestContext
     let validator: any TokenValidator
+    let placementNoAuth: Bool
 
-    public init(validator: any TokenValidator) {
+    /// - Parameter placementNoAuth: Placement's `[api] auth_strategy = noauth2`, for testing only: the token
+    ///   `admin` is an admin, any other token a caller whose roles and project come from `X-Roles` and
+    ///   `X-Project-Id`.
+    public init(validator: any TokenValidator, placementNoAuth: Bool = false) {
         self.validator = validator
+        self.placementNoAuth = placementNoAuth
+    }
+
+    static func noAuthCredentials(_ token: String, _ request: Request) -> Credentials {
+        if token == "admin" {
+            return Credentials(
+                userID: "admin", userName: "admin", projectID: "admin", projectName: "admin", roles: ["admin"])
+        }
+        let project = request.headers[HTTPField.Name("X-Project-Id")!] ?? ""
+        let roles = (request.headers[HTTPField.Name("X-Roles")!] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let user = request.headers[HTTPField.Name("X-User-Id")!] ?? token
+        return Credentials(userID: user, userName: user, projectID: project, projectName: project, roles: roles)
     }
 
     enum Service {
@@ -46,6 +64,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
         guard request.method == .get || request.method == .head else { return false }
         return [
             "/", "/identity", "/identity/v3", "/compute", "/compute/v2.1", "/compute/v2", "/image", "/image/versions",
+            "/placement",
         ].contains(path)
     }
 
@@ -67,15 +86,22 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 headers[.novaAPIVersion] = "\(context.apiVersion)"
                 headers[.vary] = "OpenStack-API-Version, X-OpenStack-Nova-API-Version"
             }
+            if service == .placement {
+                context.placementVersion = try APIVersion.negotiatePlacement(request.headers[.openStackAPIVersion])
+                headers[.openStackAPIVersion] = "placement \(context.placementVersion)"
+                headers[.vary] = "openstack-api-version"
+            }
             if let token = request.headers[.authToken] {
-                context.credentials = try await validator.credentials(forToken: token)
+                context.credentials =
+                    placementNoAuth && service == .placement
+                    ? Self.noAuthCredentials(token, request) : try await validator.credentials(forToken: token)
             }
             if context.credentials == nil, !Self.isPublic(request) {
                 throw NovaError.unauthorized("The request you have made requires authentication.")
             }
             response = try await next(request, context)
         } catch {
-            response = Self.render(error, service: service, logger: context.logger)
+            response = Self.render(error, service: service, requestID: context.requestID, logger: context.logger)
         }
         for field in headers where response.headers[field.name] == nil {
             response.headers.append(field)
@@ -100,7 +126,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
         }
     }
 
-    static func render(_ error: any Error, service: Service, logger: Logger) -> Response {
+    static func render(_ error: any Error, service: Service, requestID: String, logger: Logger) -> Response {
         let novaError: NovaError
         switch error {
         case let error as NovaError:
@@ -145,6 +171,10 @@ public struct OpenStackMiddleware: RouterMiddleware {
                         [
                             "status": .int(status), "title": .string(HTTPResponse.Status(code: status).reasonPhrase),
                             "detail": .string(novaError.message),
+                            "code": .string(
+                                novaError.code.name.hasPrefix("placement.")
+                                    ? novaError.code.name : "placement.undefined_code"),
+                            "request_id": .string(requestID),
                         ]
                     ]
                 ],

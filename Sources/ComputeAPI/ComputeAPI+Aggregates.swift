@@ -73,6 +73,7 @@ extension ComputeAPI {
                     }
                     aggregate.hosts.append(host)
                 }
+                try await mirrorAggregate(updated.uuid, host: host, member: true)
             } else if let host = body["remove_host"]?["host"]?.stringValue {
                 updated = try await store.updateAggregate(id: current.id) { aggregate, _ in
                     guard aggregate.hosts.contains(host) else {
@@ -80,6 +81,7 @@ extension ComputeAPI {
                     }
                     aggregate.hosts.removeAll { $0 == host }
                 }
+                try await mirrorAggregate(updated.uuid, host: host, member: false)
             } else if let metadata = body["set_metadata"]?["metadata"]?.objectValue {
                 updated = try await store.updateAggregate(id: current.id) { aggregate, _ in
                     for (key, value) in metadata.entries {
@@ -94,6 +96,13 @@ extension ComputeAPI {
                 throw NovaError.badRequest("Invalid input: one of add_host, remove_host or set_metadata is required")
             }
             return Response.json(["aggregate": aggregateJSON(updated, context)])
+        }
+    }
+
+    /// Nova mirrors host aggregates into Placement, so the AZ and tenant pre-filters can ask for them.
+    func mirrorAggregate(_ uuid: String, host: String, member: Bool) async throws {
+        for node in try await store.computeNodes() where node.report.host == host {
+            try await placement.setAggregate(uuid, member: member, providerNamed: node.report.hypervisorHostname)
         }
     }
 

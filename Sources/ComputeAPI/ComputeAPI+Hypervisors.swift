@@ -13,7 +13,7 @@ extension ComputeAPI {
             guard context.apiVersion < APIVersion(2, 88) else {
                 throw NovaError.notFound("The resource could not be found.")
             }
-            let nodes = try await store.computeNodes()
+            let nodes = try await nodesWithUsage()
             func sum(_ value: (ComputeNodeRecord) -> Int) -> JSON { .int(nodes.reduce(0) { $0 + value($1) }) }
             return Response.json([
                 "hypervisor_statistics": [
@@ -32,7 +32,7 @@ extension ComputeAPI {
         v21.get("os-hypervisors/{id}") { request, context in
             try PolicyRule.admin.enforce("os_compute_api:os-hypervisors:show", try context.caller())
             let id = context.parameter("id")
-            let nodes = try await store.computeNodes()
+            let nodes = try await nodesWithUsage()
             guard let node = nodes.first(where: { hypervisorID($0, context) == id }) else {
                 if context.apiVersion >= APIVersion(2, 53), UUID(uuidString: id) == nil {
                     throw NovaError.badRequest("Invalid uuid \(id)")
@@ -51,7 +51,7 @@ extension ComputeAPI {
             guard context.apiVersion < APIVersion(2, 88) else {
                 throw NovaError.notFound("The resource could not be found.")
             }
-            let nodes = try await store.computeNodes()
+            let nodes = try await nodesWithUsage()
             guard let node = nodes.first(where: { hypervisorID($0, context) == context.parameter("id") }) else {
                 throw NovaError.notFound("Hypervisor with ID '\(context.parameter("id"))' could not be found.")
             }
@@ -62,13 +62,28 @@ extension ComputeAPI {
         }
     }
 
+    /// Compute nodes with what Placement holds on their providers.
+    func nodesWithUsage() async throws -> [ComputeNodeRecord] {
+        let usages = try await placement.providerUsages()
+        return try await store.computeNodes().map { node in
+            var node = node
+            if let usage = usages[node.uuid] {
+                node.used = Resources(
+                    vcpus: usage.usages["VCPU"] ?? 0, memoryMB: usage.usages["MEMORY_MB"] ?? 0,
+                    diskGB: usage.usages["DISK_GB"] ?? 0)
+                node.instanceCount = usage.consumers
+            }
+            return node
+        }
+    }
+
     func hypervisorID(_ node: ComputeNodeRecord, _ context: NovaRequestContext) -> String {
         context.apiVersion >= APIVersion(2, 53) ? node.uuid : String(node.id)
     }
 
     func listHypervisors(_ request: Request, _ context: NovaRequestContext, detail: Bool) async throws -> Response {
         try PolicyRule.admin.enforce("os_compute_api:os-hypervisors:list", try context.caller())
-        var nodes = try await store.computeNodes()
+        var nodes = try await nodesWithUsage()
         if let pattern = request.query["hypervisor_hostname_pattern"], context.apiVersion >= APIVersion(2, 53) {
             nodes = nodes.filter { $0.report.hypervisorHostname.contains(pattern) }
             if nodes.isEmpty { throw NovaError.notFound("No hypervisor matching '\(pattern)' could be found.") }

@@ -127,5 +127,6 @@ extension ComputeAPI {
 
     func localDelete(_ instance: Instance) async throws {
         try await store.destroyInstance(uuid: instance.uuid, at: clock.now)
+        try await placement.deleteAllocations(consumer: instance.uuid)
     }
 }

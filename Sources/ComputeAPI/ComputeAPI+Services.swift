@@ -2,6 +2,7 @@ import APISupport
 import Foundation
 import Hummingbird
 import NovaCore
+import PlacementCore
 
 extension ComputeAPI {
     func registerServices(on v21: RouterGroup<NovaRequestContext>) {
@@ -85,7 +86,19 @@ extension ComputeAPI {
             }
             if let forcedDown { record.forcedDown = forcedDown }
         }
+        try await syncDisabledTrait(updated)
         return Response.json(["service": serviceJSON(updated, context)])
+    }
+
+    /// A disabled compute's providers carry COMPUTE_STATUS_DISABLED at once, so Placement stops offering them
+    /// (Nova's compute_status_filter); the host's own report keeps it so.
+    func syncDisabledTrait(_ service: ServiceRecord) async throws {
+        guard service.binary == "nova-compute" else { return }
+        for node in try await store.computeNodes() where node.report.host == service.host {
+            try await placement.setTrait(
+                StandardTraits.computeStatusDisabled, present: service.disabled,
+                providerNamed: node.report.hypervisorHostname)
+        }
     }
 
     func legacyServiceAction(_ action: String, body: JSON, context: NovaRequestContext) async throws -> Response {
@@ -122,6 +135,7 @@ extension ComputeAPI {
         default:
             throw NovaError.notFound("Unknown action \(action)")
         }
+        try await syncDisabledTrait(updated)
         var json: JSONObject = [
             "host": .string(host), "binary": .string(binary), "status": updated.disabled ? "disabled" : "enabled",
         ]

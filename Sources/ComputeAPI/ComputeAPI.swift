@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NovaCore
 import NovaDB
+import PlacementCore
 
 /// Options of the compute API (`[api]` and friends in nova.conf).
 public struct ComputeAPIConfig: Sendable {
@@ -35,14 +36,16 @@ public struct ComputeAPI: Sendable {
     let images: ImageStore
     let conductor: ConductorRPCAPI
     let compute: ComputeRPCAPI
+    let placement: any PlacementClient
     let clock: any WallClock
     let config: ComputeAPIConfig
 
     public init(
         store: ComputeStore, images: ImageStore, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
-        clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
+        placement: any PlacementClient, clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
     ) {
         self.store = store
+        self.placement = placement
         self.images = images
         self.conductor = conductor
         self.compute = compute

@@ -18,6 +18,7 @@ public struct ServiceCatalog: Sendable {
         Entry(type: "identity", name: "keystone", path: "/identity"),
         Entry(type: "compute", name: "nova", path: "/compute/v2.1"),
         Entry(type: "image", name: "glance", path: "/image"),
+        Entry(type: "placement", name: "placement", path: "/placement"),
     ]
 
     public func json(baseURL: String) -> JSON {

@@ -12,6 +12,8 @@ import NovaCore
 import NovaDB
 import NovaScheduler
 import NovaVirt
+import PlacementAPI
+import PlacementCore
 import ServiceLifecycle
 
 /// The whole cloud in one process: identity, image and compute APIs on one listener, conductor, scheduler
@@ -22,6 +24,7 @@ public final class AllInOneCloud: Sendable {
     public let computeStore: ComputeStore
     public let identityStore: IdentityStore
     public let imageStore: ImageStore
+    public let placement: PlacementService
     public let tokens: TokenService
     public let bus: InProcessBus
     public let responder: RouterResponder<NovaRequestContext>
@@ -45,6 +48,13 @@ public final class AllInOneCloud: Sendable {
         let firstStart = try await FirstStart(
             identity: identityStore, compute: computeStore, images: imageStore, files: files, clock: clock
         ).run(adminPassword: options.adminPassword)
+        let placement = try await PlacementService(persistence: PlacementStore(database: database))
+        for aggregate in try await computeStore.aggregates() {
+            for node in try await computeStore.computeNodes() where aggregate.hosts.contains(node.report.host) {
+                try await placement.setAggregate(
+                    aggregate.uuid, member: true, providerNamed: node.report.hypervisorHostname)
+            }
+        }
 
         let bus = InProcessBus()
         let rpc = RPCClient(bus: bus)
@@ -53,14 +63,16 @@ public final class AllInOneCloud: Sendable {
         let schedulerAPI = SchedulerRPCAPI(client: rpc)
 
         let conductor = ConductorManager(
-            store: computeStore, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
+            store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
             logger: Logger(label: "nova.conductor"))
         try await conductor.recoverInterruptedBuilds()
         let conductorDispatcher = conductor.dispatcher()
         try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
 
         let scheduler = FilterScheduler(
-            store: computeStore, filters: try FilterRegistry.filters(named: options.enabledFilters), clock: clock)
+            store: computeStore, placement: placement,
+            filters: try FilterRegistry.filters(named: options.enabledFilters), clock: clock,
+            maxPlacementResults: options.maxPlacementResults)
         let schedulerDispatcher = scheduler.dispatcher()
         try await bus.subscribe(topic: SchedulerRPCAPI.topic) { await schedulerDispatcher.handle($0) }
 
@@ -76,7 +88,8 @@ public final class AllInOneCloud: Sendable {
                     cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
                     diskAllocationRatio: options.diskAllocationRatio,
                     reservedHostMemoryMB: options.reservedHostMemoryMB),
-                driver: driver, conductor: conductorAPI, clock: clock, logger: Logger(label: "nova.compute.\(host)"))
+                driver: driver, conductor: conductorAPI, placement: placement, clock: clock,
+                logger: Logger(label: "nova.compute.\(host)"))
             let dispatcher = manager.dispatcher()
             try await bus.subscribe(topic: manager.topic) { await dispatcher.handle($0) }
             managers.append(manager)
@@ -85,10 +98,12 @@ public final class AllInOneCloud: Sendable {
         let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
+        PlacementAPI(service: placement).register(on: router)
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
         ComputeAPI(
-            store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI, clock: clock,
+            store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
+            placement: placement, clock: clock,
             config: ComputeAPIConfig(
                 maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
                 defaultAvailabilityZone: options.availabilityZone)
@@ -96,13 +111,15 @@ public final class AllInOneCloud: Sendable {
 
         return AllInOneCloud(
             options: options, database: database, computeStore: computeStore, identityStore: identityStore,
-            imageStore: imageStore, tokens: tokens, bus: bus, responder: router.buildResponder(), drivers: drivers,
+            imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: router.buildResponder(),
+            drivers: drivers,
             firstStart: firstStart, computeManagers: managers, clock: clock, logger: logger)
     }
 
     init(
         options: CloudOptions, database: Database, computeStore: ComputeStore, identityStore: IdentityStore,
-        imageStore: ImageStore, tokens: TokenService, bus: InProcessBus, responder: RouterResponder<NovaRequestContext>,
+        imageStore: ImageStore, placement: PlacementService, tokens: TokenService, bus: InProcessBus,
+        responder: RouterResponder<NovaRequestContext>,
         drivers: [String: FakeDriver], firstStart: FirstStart.Result, computeManagers: [ComputeManager],
         clock: any WallClock, logger: Logger
     ) {
@@ -111,6 +128,7 @@ public final class AllInOneCloud: Sendable {
         self.computeStore = computeStore
         self.identityStore = identityStore
         self.imageStore = imageStore
+        self.placement = placement
         self.tokens = tokens
         self.bus = bus
         self.responder = responder

@@ -15,6 +15,10 @@ public struct CloudOptions: Sendable {
     public var hostname: String
     public var availabilityZone: String
     public var enabledFilters: [String]
+    /// `[scheduler] max_placement_results`: the `limit` of the scheduler's allocation candidate query.
+    public var maxPlacementResults: Int = 1000
+    /// `[api] auth_strategy` of the placement service alone (`keystone` or `noauth2`, for testing).
+    public var placementNoAuth = false
     public var serviceDownTime: TimeInterval
     public var reportInterval: Duration
     /// `[DEFAULT] sync_power_state_interval`: how often compute hosts compare power states with the hypervisor.
@@ -39,7 +43,7 @@ public struct CloudOptions: Sendable {
         self.fakeHostResources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000)
         self.hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
         self.availabilityZone = "nova"
-        self.enabledFilters = ["ComputeFilter", "AvailabilityZoneFilter", "ResourceCapacityFilter"]
+        self.enabledFilters = ["ComputeFilter", "AvailabilityZoneFilter"]
         self.serviceDownTime = 60
         self.reportInterval = .seconds(10)
         self.syncPowerStateInterval = .seconds(600)
@@ -82,6 +86,13 @@ public struct CloudOptions: Sendable {
             fixedRange = network
         }
         enabledFilters = config.list("filter_scheduler", "enabled_filters", default: enabledFilters)
+        maxPlacementResults = try config.int("scheduler", "max_placement_results", default: maxPlacementResults)
+        if let strategy = config["api", "auth_strategy"] {
+            guard strategy == "keystone" || strategy == "noauth2" else {
+                throw ConfigError(message: "[api] auth_strategy = \(strategy): keystone or noauth2")
+            }
+            placementNoAuth = strategy == "noauth2"
+        }
         maxLimit = try config.int("api", "max_limit", default: maxLimit)
         tokenLifetime = TimeInterval(try config.int("token", "expiration", default: Int(tokenLifetime)))
         fakeHostCount = try config.int("fake_driver", "hosts", default: fakeHostCount)

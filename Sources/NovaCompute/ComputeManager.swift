@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NovaCore
 import NovaVirt
+import PlacementCore
 
 /// One compute host: runs its instances through a virt driver and reports through the conductor
 /// (nova/compute/manager.py). It never opens the database.
@@ -9,12 +10,15 @@ public struct ComputeManager: Sendable {
     public let config: ComputeConfig
     let driver: any VirtDriver
     let conductor: ConductorRPCAPI
+    let placement: any PlacementClient
     let clock: any WallClock
     let logger: Logger
 
     public init(
-        config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, clock: any WallClock, logger: Logger
+        config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, placement: any PlacementClient,
+        clock: any WallClock, logger: Logger
     ) {
+        self.placement = placement
         self.config = config
         self.driver = driver
         self.conductor = conductor
@@ -60,7 +64,9 @@ public struct ComputeManager: Sendable {
             context: serviceContext)
     }
 
-    /// update_available_resource: the driver's view of the host, with this host's allocation ratios.
+    /// update_available_resource: the driver's view of the host, stored through the conductor and reported to
+    /// Placement as the node's provider (VCPU, MEMORY_MB, DISK_GB with this host's ratios and reservations,
+    /// the driver's COMPUTE_* traits, COMPUTE_STATUS_DISABLED while the service is disabled).
     func updateAvailableResource() async throws {
         let resources = await driver.availableResource()
         let running = await driver.listInstanceUUIDs().count
@@ -71,7 +77,33 @@ public struct ComputeManager: Sendable {
             ramAllocationRatio: config.ramAllocationRatio, diskAllocationRatio: config.diskAllocationRatio,
             reservedHostMemoryMB: config.reservedHostMemoryMB, reservedHostDiskGB: config.reservedHostDiskGB,
             runningVMs: running)
-        try await conductor.computeNodeUpdate(report, context: serviceContext)
+        let registration = try await conductor.computeNodeUpdate(report, context: serviceContext)
+        var traits = driver.capabilities.traits
+        if registration.serviceDisabled { traits.insert(StandardTraits.computeStatusDisabled) }
+        try await placement.reportProvider(
+            ProviderReport(
+                uuid: registration.nodeUUID, name: resources.hypervisorHostname,
+                inventories: Self.inventories(report), traits: traits))
+    }
+
+    static func inventories(_ report: ComputeNodeReport) -> [String: Inventory] {
+        var inventories: [String: Inventory] = [:]
+        let total = report.total
+        if total.vcpus > 0 {
+            inventories["VCPU"] = Inventory(
+                total: total.vcpus, maxUnit: total.vcpus, allocationRatio: report.cpuAllocationRatio)
+        }
+        if total.memoryMB > 0 {
+            inventories["MEMORY_MB"] = Inventory(
+                total: total.memoryMB, reserved: min(report.reservedHostMemoryMB, total.memoryMB),
+                maxUnit: total.memoryMB, allocationRatio: report.ramAllocationRatio)
+        }
+        if total.diskGB > 0 {
+            inventories["DISK_GB"] = Inventory(
+                total: total.diskGB, reserved: min(report.reservedHostDiskGB, total.diskGB), maxUnit: total.diskGB,
+                allocationRatio: report.diskAllocationRatio)
+        }
+        return inventories
     }
 
     /// Runs the periodic tasks until cancelled: heartbeat, resource report, power-state sync.

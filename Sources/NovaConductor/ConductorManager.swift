@@ -1,21 +1,24 @@
 import Foundation
 import Logging
 import NovaCore
+import PlacementCore
 
 /// The conductor: orchestrates builds and is the only database access compute hosts have
 /// (nova/conductor/manager.py).
 public struct ConductorManager: Sendable {
     let store: any ConductorStore
+    let placement: any PlacementClient
     let scheduler: SchedulerRPCAPI
     let compute: ComputeRPCAPI
     let clock: any WallClock
     let logger: Logger
 
     public init(
-        store: any ConductorStore, scheduler: SchedulerRPCAPI, compute: ComputeRPCAPI, clock: any WallClock,
-        logger: Logger
+        store: any ConductorStore, placement: any PlacementClient, scheduler: SchedulerRPCAPI, compute: ComputeRPCAPI,
+        clock: any WallClock, logger: Logger
     ) {
         self.store = store
+        self.placement = placement
         self.scheduler = scheduler
         self.compute = compute
         self.clock = clock
@@ -41,6 +44,7 @@ public struct ConductorManager: Sendable {
         }
         dispatcher.on("instance_destroy") { (request: UUIDRequest, _) in
             try await store.destroyInstance(uuid: request.uuid, at: clock.now)
+            try await placement.deleteAllocations(consumer: request.uuid)
             return RPCVoid()
         }
         dispatcher.on("service_heartbeat") { (request: HeartbeatRequest, _) in
@@ -50,7 +54,6 @@ public struct ConductorManager: Sendable {
         }
         dispatcher.on("compute_node_update") { (report: ComputeNodeReport, _) in
             try await store.updateComputeNode(report, at: clock.now)
-            return RPCVoid()
         }
         dispatcher.on("instances_on_host") { (request: HostRequest, _) in
             try await store.instances(onHost: request.host)
@@ -86,7 +89,7 @@ public struct ConductorManager: Sendable {
                         expectedTaskStates: [.scheduling], host: selection.host, node: selection.nodename))
             } catch {
                 // Deleted while it was being scheduled: give its claim back.
-                try? await store.releaseAllocation(consumer: selection.instanceUUID)
+                try? await placement.deleteAllocations(consumer: selection.instanceUUID)
                 await recordEvent(selection.instanceUUID, context, result: "Error")
                 continue
             }
@@ -94,7 +97,7 @@ public struct ConductorManager: Sendable {
             do {
                 try await compute.buildAndRunInstance(instance, host: selection.host, context: context)
             } catch {
-                try? await store.releaseAllocation(consumer: selection.instanceUUID)
+                try? await placement.deleteAllocations(consumer: selection.instanceUUID)
                 await failBuild(
                     selection.instanceUUID, message: "Compute host \(selection.host) is not reachable: \(error)",
                     context: context)

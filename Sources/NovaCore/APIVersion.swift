@@ -12,6 +12,28 @@ public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// The newest microversion this server implements.
     public static let maximum = APIVersion(2, 96)
 
+    /// Placement's range (placement/microversion.py).
+    public static let placementMinimum = APIVersion(1, 0)
+    public static let placementMaximum = APIVersion(1, 39)
+
+    /// Negotiates a Placement microversion from `OpenStack-API-Version: placement X.Y` (or `latest`).
+    public static func negotiatePlacement(_ header: String?) throws(NovaError) -> APIVersion {
+        var requested: String?
+        for item in (header ?? "").split(separator: ",") {
+            let words = item.split(separator: " ", omittingEmptySubsequences: true)
+            if words.count == 2, words[0].lowercased() == "placement" { requested = String(words[1]) }
+        }
+        guard let requested else { return .placementMinimum }
+        if requested.lowercased() == "latest" { return .placementMaximum }
+        guard let version = APIVersion(parsing: requested) else {
+            throw .badRequest("invalid version string: \(requested)")
+        }
+        guard version >= .placementMinimum, version <= .placementMaximum else {
+            throw NovaError(.notAcceptable, "Unacceptable version header: \(requested)")
+        }
+        return version
+    }
+
     public static func < (lhs: APIVersion, rhs: APIVersion) -> Bool {
         (lhs.major, lhs.minor) < (rhs.major, rhs.minor)
     }

@@ -1,6 +1,7 @@
 /// One compute node as the scheduler sees it.
 public struct HostState: Sendable, Equatable {
-    public var nodeID: Int
+    /// The compute node's uuid, which is also its resource provider's.
+    public var nodeUUID: String
     public var host: String
     public var nodename: String
     public var zone: String
@@ -11,10 +12,10 @@ public struct HostState: Sendable, Equatable {
     public var serviceUp: Bool
 
     public init(
-        nodeID: Int, host: String, nodename: String, zone: String, capacity: Resources, used: Resources,
+        nodeUUID: String, host: String, nodename: String, zone: String, capacity: Resources, used: Resources,
         instanceCount: Int, serviceDisabled: Bool, serviceUp: Bool
     ) {
-        self.nodeID = nodeID
+        self.nodeUUID = nodeUUID
         self.host = host
         self.nodename = nodename
         self.zone = zone

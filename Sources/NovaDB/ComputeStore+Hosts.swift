@@ -96,9 +96,9 @@ extension ComputeStore {
         }
     }
 
-    public func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws {
+    public func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws -> ComputeNodeRegistration {
         let data = try StoredJSON.encode(report)
-        try await database.write { sql in
+        return try await database.write { sql in
             try await sql.raw(
                 """
                 INSERT INTO compute_nodes (uuid, host, hypervisor_hostname, data, updated_at)
@@ -108,30 +108,28 @@ extension ComputeStore {
                   updated_at = excluded.updated_at
                 """
             ).run()
+            let node = try await sql.raw(
+                "SELECT uuid FROM compute_nodes WHERE hypervisor_hostname = \(bind: report.hypervisorHostname)"
+            ).first()
+            let service = try await sql.raw(
+                """
+                SELECT disabled FROM services WHERE host = \(bind: report.host) AND binary_name = 'nova-compute'
+                """
+            ).first()
+            return ComputeNodeRegistration(
+                nodeUUID: try node?.string("uuid") ?? "", serviceDisabled: try service?.bool("disabled") ?? false)
         }
     }
 
-    /// Compute nodes with what is allocated on them.
+    /// Compute nodes as their hosts last reported them (usage lives in Placement).
     public func computeNodes() async throws -> [ComputeNodeRecord] {
-        try await database.read { sql in try await Self.loadNodes(in: sql) }
-    }
-
-    static func loadNodes(in sql: any SQLDatabase, nodeID: Int? = nil) async throws -> [ComputeNodeRecord] {
-        var text = SQLQueryString(
-            """
-            SELECT n.id, n.uuid, n.data, COALESCE(SUM(a.vcpus), 0) AS vcpus, COALESCE(SUM(a.memory_mb), 0) AS memory_mb,
-              COALESCE(SUM(a.disk_gb), 0) AS disk_gb, COUNT(a.consumer_uuid) AS consumers
-            FROM compute_nodes n LEFT JOIN allocations a ON a.node_id = n.id
-            """)
-        if let nodeID { text += " WHERE n.id = \(bind: nodeID)" }
-        text += " GROUP BY n.id, n.uuid, n.data ORDER BY n.id"
-        return try await sql.raw(text).all().map { row in
-            ComputeNodeRecord(
-                id: try row.int("id"), uuid: try row.string("uuid"),
-                report: try StoredJSON.decode(ComputeNodeReport.self, try row.string("data")),
-                used: Resources(
-                    vcpus: try row.int("vcpus"), memoryMB: try row.int("memory_mb"), diskGB: try row.int("disk_gb")),
-                instanceCount: try row.int("consumers"))
+        try await database.read { sql in
+            try await sql.raw("SELECT id, uuid, data FROM compute_nodes ORDER BY id").all().map { row in
+                ComputeNodeRecord(
+                    id: try row.int("id"), uuid: try row.string("uuid"),
+                    report: try StoredJSON.decode(ComputeNodeReport.self, try row.string("data")), used: .zero,
+                    instanceCount: 0)
+            }
         }
     }
 }
@@ -144,31 +142,9 @@ extension ComputeStore: SchedulerStore {
         return nodes.compactMap { node in
             guard let service = services[node.report.host] else { return nil }
             return HostState(
-                nodeID: node.id, host: node.report.host, nodename: node.report.hypervisorHostname, zone: service.zone,
-                capacity: node.report.capacity, used: node.used, instanceCount: node.instanceCount,
+                nodeUUID: node.uuid, host: node.report.host, nodename: node.report.hypervisorHostname,
+                zone: service.zone, capacity: .zero, used: .zero, instanceCount: 0,
                 serviceDisabled: service.disabled, serviceUp: service.isUp(now: now, serviceDownTime: serviceDownTime))
-        }
-    }
-
-    public func claim(consumer: String, projectID: String, userID: String, nodeID: Int, resources: Resources)
-        async throws -> Bool
-    {
-        try await database.write { sql in
-            guard let node = try await Self.loadNodes(in: sql, nodeID: nodeID).first else { return false }
-            let capacity = node.report.capacity
-            let after = node.used + resources
-            guard after.vcpus <= capacity.vcpus, after.memoryMB <= capacity.memoryMB, after.diskGB <= capacity.diskGB
-            else { return false }
-            try await sql.raw(
-                """
-                INSERT INTO allocations (consumer_uuid, node_id, project_id, user_id, vcpus, memory_mb, disk_gb)
-                VALUES (\(bind: consumer), \(bind: nodeID), \(bind: projectID), \(bind: userID), \(bind: resources.vcpus),
-                  \(bind: resources.memoryMB), \(bind: resources.diskGB))
-                ON CONFLICT (consumer_uuid) DO UPDATE SET node_id = excluded.node_id, vcpus = excluded.vcpus,
-                  memory_mb = excluded.memory_mb, disk_gb = excluded.disk_gb
-                """
-            ).run()
-            return true
         }
     }
 }

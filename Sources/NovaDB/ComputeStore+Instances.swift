@@ -150,18 +150,11 @@ extension ComputeStore: ConductorStore {
             instance.deletedAt = date
             instance.updatedAt = date
             try await Self.save(instance, in: sql)
-            try await sql.raw("DELETE FROM allocations WHERE consumer_uuid = \(bind: uuid)").run()
             try await Self.releaseFixedAddresses(uuid: uuid, in: sql)
         }
     }
 
     public func recordActionEvent(_ event: ActionEventReport) async throws {
         try await database.write { sql in try await Self.recordEvent(event, in: sql) }
-    }
-
-    public func releaseAllocation(consumer: String) async throws {
-        try await database.write { sql in
-            try await sql.raw("DELETE FROM allocations WHERE consumer_uuid = \(bind: consumer)").run()
-        }
     }
 }

@@ -115,6 +115,7 @@ enum Migrations {
                 """
             ]
         ),
+        (4, placementSchema),
     ]
 
     static func apply(to database: Database) async throws {

@@ -1,42 +1,68 @@
 import NovaCore
+import PlacementCore
 
-/// Picks hosts: filter, weigh, claim (nova/scheduler/manager.py select_destinations, without Placement yet).
+/// Picks hosts as Nova's scheduler manager does (select_destinations): request pre-filters, Placement
+/// allocation candidates, filters, weighers, then a claim in Placement, the next host on a lost race.
 public struct FilterScheduler: Sendable {
     let store: any SchedulerStore
+    let placement: any PlacementClient
     let filters: [any HostFilter]
     let weighers: [any HostWeigher]
     let clock: any WallClock
+    let maxPlacementResults: Int
 
     public init(
-        store: any SchedulerStore, filters: [any HostFilter],
-        weighers: [any HostWeigher] = [RAMWeigher(), CPUWeigher()],
-        clock: any WallClock
+        store: any SchedulerStore, placement: any PlacementClient, filters: [any HostFilter],
+        weighers: [any HostWeigher] = [RAMWeigher(), CPUWeigher()], clock: any WallClock,
+        maxPlacementResults: Int = 1000
     ) {
         self.store = store
+        self.placement = placement
         self.filters = filters
         self.weighers = weighers
         self.clock = clock
+        self.maxPlacementResults = maxPlacementResults
     }
 
     /// Chooses and claims a host for every instance of the spec, or none: a partial multi-create is undone.
     public func selectDestinations(_ spec: RequestSpec) async throws -> [Selection] {
-        var hosts = try await store.hostStates(now: clock.now)
+        var known = try await store.hostStates(now: clock.now)
         if let forced = spec.forcedHost {
-            hosts = hosts.filter { $0.host == forced }
-            if hosts.isEmpty { throw NovaError.badRequest("Compute host \(forced) could not be found.") }
+            known = known.filter { $0.host == forced }
+            if known.isEmpty { throw NovaError.badRequest("Compute host \(forced) could not be found.") }
+        }
+        let query = try await candidateQuery(spec)
+        let result = try await placement.allocationCandidates(query)
+        var requests: [String: AllocationRequest] = [:]
+        for request in result.requests where requests[request.rootUUID] == nil {
+            requests[request.rootUUID] = request
+        }
+        let summaries = Dictionary(result.summaries.map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
+        var hosts: [HostState] = known.compactMap { host in
+            guard requests[host.nodeUUID] != nil, let provider = summaries[host.nodeUUID] else { return nil }
+            var host = host
+            host.capacity = Resources(
+                vcpus: provider.inventories["VCPU"]?.capacity ?? 0,
+                memoryMB: provider.inventories["MEMORY_MB"]?.capacity ?? 0,
+                diskGB: provider.inventories["DISK_GB"]?.capacity ?? 0)
+            host.used = Resources(
+                vcpus: provider.usages["VCPU"] ?? 0, memoryMB: provider.usages["MEMORY_MB"] ?? 0,
+                diskGB: provider.usages["DISK_GB"] ?? 0)
+            return host
         }
         var selections: [Selection] = []
         for uuid in spec.instanceUUIDs {
             let outcome = filterHosts(hosts, spec)
             var claimed: Selection?
             for host in rank(outcome.passed, spec) {
-                if try await store.claim(
-                    consumer: uuid, projectID: spec.projectID, userID: spec.userID, nodeID: host.nodeID,
-                    resources: spec.flavor.resources)
-                {
+                guard let request = requests[host.nodeUUID] else { continue }
+                let write = AllocationWrite(
+                    consumerUUID: uuid, allocations: request.allocations, projectID: spec.projectID,
+                    userID: spec.userID, consumerGeneration: nil, consumerType: "INSTANCE")
+                if try await placement.claim([write]) {
                     claimed = Selection(
-                        instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeID: host.nodeID)
-                    if let index = hosts.firstIndex(where: { $0.nodeID == host.nodeID }) {
+                        instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeUUID: host.nodeUUID)
+                    if let index = hosts.firstIndex(where: { $0.nodeUUID == host.nodeUUID }) {
                         hosts[index].consume(spec.flavor.resources)
                     }
                     break
@@ -44,13 +70,28 @@ public struct FilterScheduler: Sendable {
             }
             guard let claimed else {
                 for selection in selections {
-                    try await store.releaseAllocation(consumer: selection.instanceUUID)
+                    try await placement.deleteAllocations(consumer: selection.instanceUUID)
                 }
-                throw NoValidHost(hostCount: hosts.count, removals: outcome.removals).error
+                let reasons = try await placementReasons(known, hosts, query)
+                throw NoValidHost(hostCount: known.count, placement: reasons, removals: outcome.removals).error
             }
             selections.append(claimed)
         }
         return selections
+    }
+
+    /// Why Placement left hosts out, counted by reason, most common first.
+    func placementReasons(_ known: [HostState], _ candidates: [HostState], _ query: CandidateQuery) async throws
+        -> [(String, Int)]
+    {
+        guard candidates.count < known.count else { return [] }
+        let explained = try await placement.explainRejections(query)
+        let kept = Set(candidates.map(\.nodeUUID))
+        var counts: [String: Int] = [:]
+        for host in known where !kept.contains(host.nodeUUID) {
+            counts[explained[host.nodeUUID] ?? "had no resource provider inventory", default: 0] += 1
+        }
+        return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ($0.key, $0.value) }
     }
 
     /// Runs the filters in order, counting what each removed.
@@ -88,20 +129,29 @@ public struct FilterScheduler: Sendable {
     }
 }
 
-/// Nova's NoValidHost, with the reason Nova does not give: how many hosts each filter removed.
+/// Nova's NoValidHost, with the reason Nova does not give: how many hosts Placement left out and why, and
+/// how many each filter removed.
 public struct NoValidHost: Sendable {
     public let hostCount: Int
+    public let placement: [(String, Int)]
     public let removals: [(String, Int)]
+
+    public init(hostCount: Int, placement: [(String, Int)] = [], removals: [(String, Int)]) {
+        self.hostCount = hostCount
+        self.placement = placement
+        self.removals = removals
+    }
 
     public var message: String {
         var text = "No valid host was found. "
-        if hostCount == 0 {
-            text += "There are no compute hosts with a reported inventory."
-        } else {
-            let reasons = removals.filter { $0.1 > 0 }.map { "\($0.0) removed \($0.1)" }
-            text += "Out of \(hostCount) host(s): " + reasons.joined(separator: ", ") + "."
+        guard hostCount > 0 else { return text + "There are no compute hosts with a reported inventory." }
+        var parts: [String] = []
+        if !placement.isEmpty {
+            parts.append("Placement: " + placement.map { "\($0.1) \($0.0)" }.joined(separator: ", "))
         }
-        return text
+        let removed = removals.filter { $0.1 > 0 }.map { "\($0.0) removed \($0.1)" }
+        if !removed.isEmpty { parts.append(removed.joined(separator: ", ")) }
+        return text + "Out of \(hostCount) host(s): " + parts.joined(separator: "; ") + "."
     }
 
     public var error: NovaError { NovaError(.noValidHost, message) }

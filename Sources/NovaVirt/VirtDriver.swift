@@ -30,6 +30,15 @@ public struct DriverCapabilities: OptionSet, Sendable {
     public static let migrateToSameHost = DriverCapabilities(rawValue: 1 << 3)
 }
 
+extension DriverCapabilities {
+    /// The traits a compute node with these capabilities reports (capabilities_as_traits).
+    public var traits: Set<String> {
+        var traits: Set<String> = ["COMPUTE_NODE", "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_IMAGE_TYPE_RAW"]
+        if contains(.migrateToSameHost) { traits.insert("COMPUTE_SAME_HOST_COLD_MIGRATE") }
+        return traits
+    }
+}
+
 /// A hypervisor driver (nova/virt/driver.py ComputeDriver, the part every driver must have).
 public protocol VirtDriver: Sendable {
     var capabilities: DriverCapabilities { get }

@@ -274,7 +274,7 @@ import Testing
             #expect(server["fault"]?["code"]?.intValue == 500)
             #expect(
                 server["fault"]?["message"]?.stringValue
-                    == "No valid host was found. Out of 2 host(s): ResourceCapacityFilter removed 2.")
+                    == "No valid host was found. Out of 2 host(s): Placement: 2 lacked MEMORY_MB:8192.")
         }
     }
 

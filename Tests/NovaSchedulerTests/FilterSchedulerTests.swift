@@ -1,48 +1,71 @@
 import Foundation
 import NovaCore
 import NovaScheduler
+import PlacementCore
 import Testing
 
-/// An in-memory scheduler store with the same claim rule as the database one.
-actor MemorySchedulerStore: SchedulerStore {
+/// Compute hosts as the database lists them; their capacity lives in the Placement below.
+struct MemorySchedulerStore: SchedulerStore {
     var hosts: [HostState]
-    var claims: [String: (Int, Resources)] = [:]
-    var refuseClaimsOn: Set<Int> = []
-
-    init(hosts: [HostState]) { self.hosts = hosts }
-
-    func hostStates(now: Date) async throws -> [HostState] {
-        hosts.map { host in
-            var host = host
-            for (_, claim) in claims where claim.0 == host.nodeID { host.consume(claim.1) }
-            return host
-        }
-    }
-
-    func claim(consumer: String, projectID: String, userID: String, nodeID: Int, resources: Resources) async throws
-        -> Bool
-    {
-        if refuseClaimsOn.contains(nodeID) { return false }
-        guard let host = try await hostStates(now: Date()).first(where: { $0.nodeID == nodeID }), host.fits(resources)
-        else {
-            return false
-        }
-        claims[consumer] = (nodeID, resources)
-        return true
-    }
-
-    func releaseAllocation(consumer: String) async throws { claims[consumer] = nil }
-    func refuse(_ nodeID: Int) { refuseClaimsOn.insert(nodeID) }
-    var claimCount: Int { claims.count }
+    var aggregateList: [Aggregate] = []
+    func hostStates(now: Date) async throws -> [HostState] { hosts }
+    func aggregates() async throws -> [Aggregate] { aggregateList }
 }
 
-func host(_ id: Int, ram: Int = 8192, vcpus: Int = 8, disabled: Bool = false, up: Bool = true, zone: String = "nova")
-    -> HostState
-{
-    HostState(
-        nodeID: id, host: "host\(id)", nodename: "host\(id)", zone: zone,
-        capacity: Resources(vcpus: vcpus, memoryMB: ram, diskGB: 100), used: .zero, instanceCount: 0,
-        serviceDisabled: disabled, serviceUp: up)
+/// Placement in memory, able to lose claims on chosen providers as a concurrent scheduler would make it.
+final class TestPlacement: PlacementClient, @unchecked Sendable {
+    let service: PlacementService
+    var refused: Set<String> = []
+
+    init() async throws { service = try await PlacementService(persistence: TransientPlacementPersistence()) }
+
+    func allocationCandidates(_ query: CandidateQuery) async throws -> CandidateResult {
+        try await service.allocationCandidates(query)
+    }
+    func explainRejections(_ query: CandidateQuery) async throws -> [String: String] {
+        try await service.explainRejections(query)
+    }
+    func claim(_ writes: [AllocationWrite]) async throws -> Bool {
+        if writes.contains(where: { !refused.isDisjoint(with: $0.allocations.keys) }) { return false }
+        return try await service.claim(writes)
+    }
+    func deleteAllocations(consumer: String) async throws { try await service.deleteAllocations(consumer: consumer) }
+    func reportProvider(_ report: ProviderReport) async throws { try await service.reportProvider(report) }
+    func setTrait(_ trait: String, present: Bool, providerNamed name: String) async throws {
+        try await service.setTrait(trait, present: present, providerNamed: name)
+    }
+    func setAggregate(_ aggregateUUID: String, member: Bool, providerNamed name: String) async throws {
+        try await service.setAggregate(aggregateUUID, member: member, providerNamed: name)
+    }
+    func providerUsages() async throws -> [String: (usages: [String: Int], consumers: Int)] {
+        try await service.providerUsages()
+    }
+    var consumerCount: Int { service.snapshot.consumers.count }
+}
+
+func nodeUUID(_ id: Int) -> String { String(format: "00000000-0000-0000-0000-%012d", id) }
+
+struct TestHost {
+    var id: Int
+    var ram = 8192
+    var vcpus = 8
+    var disabled = false
+    var up = true
+    var zone = "nova"
+
+    var state: HostState {
+        HostState(
+            nodeUUID: nodeUUID(id), host: "host\(id)", nodename: "host\(id)", zone: zone, capacity: .zero,
+            used: .zero, instanceCount: 0, serviceDisabled: disabled, serviceUp: up)
+    }
+
+    var report: ProviderReport {
+        ProviderReport(
+            uuid: nodeUUID(id), name: "host\(id)",
+            inventories: [
+                "VCPU": Inventory(total: vcpus), "MEMORY_MB": Inventory(total: ram), "DISK_GB": Inventory(total: 100),
+            ], traits: disabled ? [StandardTraits.computeStatusDisabled] : [])
+    }
 }
 
 func spec(_ uuids: [String], flavor: Flavor = Flavor.defaults[0], zone: String? = nil) -> RequestSpec {
@@ -51,66 +74,101 @@ func spec(_ uuids: [String], flavor: Flavor = Flavor.defaults[0], zone: String? 
 }
 
 @Suite struct FilterSchedulerTests {
-    func scheduler(_ store: MemorySchedulerStore) throws -> FilterScheduler {
+    func setUp(_ hosts: [TestHost], aggregates: [Aggregate] = []) async throws -> (MemorySchedulerStore, TestPlacement)
+    {
+        let placement = try await TestPlacement()
+        for host in hosts { try await placement.reportProvider(host.report) }
+        for aggregate in aggregates {
+            for host in aggregate.hosts {
+                try await placement.setAggregate(aggregate.uuid, member: true, providerNamed: host)
+            }
+        }
+        return (MemorySchedulerStore(hosts: hosts.map(\.state), aggregateList: aggregates), placement)
+    }
+
+    func scheduler(_ store: MemorySchedulerStore, _ placement: TestPlacement, weighers: [any HostWeigher]? = nil)
+        throws -> FilterScheduler
+    {
         FilterScheduler(
-            store: store, filters: try FilterRegistry.filters(named: FilterRegistry.defaultNames), clock: SystemClock())
+            store: store, placement: placement,
+            filters: try FilterRegistry.filters(named: FilterRegistry.defaultNames),
+            weighers: weighers ?? [RAMWeigher(), CPUWeigher()], clock: SystemClock())
     }
 
     @Test func disabledAndDownHostsAreNotChosen() async throws {
-        let store = MemorySchedulerStore(hosts: [host(1, disabled: true), host(2, up: false), host(3)])
-        let selections = try await scheduler(store).selectDestinations(spec(["a"]))
+        let (store, placement) = try await setUp([
+            TestHost(id: 1, disabled: true), TestHost(id: 2, up: false), TestHost(id: 3),
+        ])
+        let selections = try await scheduler(store, placement).selectDestinations(spec(["a"]))
         #expect(selections.map(\.host) == ["host3"])
+        #expect(selections.map(\.nodeUUID) == [nodeUUID(3)])
     }
 
     @Test func instancesSpreadByFreeRAM() async throws {
-        let store = MemorySchedulerStore(hosts: [host(1, ram: 4096), host(2, ram: 8192)])
-        let ramOnly = FilterScheduler(
-            store: store, filters: try FilterRegistry.filters(named: FilterRegistry.defaultNames),
-            weighers: [RAMWeigher()],
-            clock: SystemClock())
+        let (store, placement) = try await setUp([TestHost(id: 1, ram: 4096), TestHost(id: 2, ram: 8192)])
+        let ramOnly = try scheduler(store, placement, weighers: [RAMWeigher()])
         let selections = try await ramOnly.selectDestinations(spec(["a", "b", "c"], flavor: Flavor.defaults[1]))
         #expect(selections.map(\.host) == ["host2", "host2", "host1"])
     }
 
     @Test func theCPUWeigherBreaksRAMTies() async throws {
-        let store = MemorySchedulerStore(hosts: [host(1, ram: 4096, vcpus: 16), host(2, ram: 4096, vcpus: 8)])
-        let selections = try await scheduler(store).selectDestinations(spec(["a"]))
+        let (store, placement) = try await setUp([
+            TestHost(id: 1, ram: 4096, vcpus: 16), TestHost(id: 2, ram: 4096, vcpus: 8),
+        ])
+        let selections = try await scheduler(store, placement).selectDestinations(spec(["a"]))
         #expect(selections.map(\.host) == ["host1"])
     }
 
-    @Test func noValidHostSaysWhichFilterRemovedHosts() async throws {
-        let store = MemorySchedulerStore(hosts: [host(1, disabled: true), host(2, ram: 1024)])
+    @Test func noValidHostSaysWhatPlacementAndEachFilterRemoved() async throws {
+        let (store, placement) = try await setUp([
+            TestHost(id: 1, disabled: true), TestHost(id: 2, ram: 1024), TestHost(id: 3, ram: 16384, up: false),
+        ])
         do {
-            _ = try await scheduler(store).selectDestinations(spec(["a"], flavor: Flavor.defaults[2]))
+            _ = try await scheduler(store, placement).selectDestinations(spec(["a"], flavor: Flavor.defaults[2]))
             Issue.record("a host was found")
         } catch let error as NovaError {
             #expect(error.code == .noValidHost)
             #expect(
                 error.message
-                    == "No valid host was found. Out of 2 host(s): ComputeFilter removed 1, ResourceCapacityFilter removed 1."
-            )
+                    == "No valid host was found. Out of 3 host(s): Placement: 1 had COMPUTE_STATUS_DISABLED, "
+                    + "1 lacked MEMORY_MB:4096; ComputeFilter removed 1.")
         }
     }
 
     @Test func multiCreateIsAllOrNothing() async throws {
-        let store = MemorySchedulerStore(hosts: [host(1, ram: 2048, vcpus: 2)])
+        let (store, placement) = try await setUp([TestHost(id: 1, ram: 2048, vcpus: 2)])
         await #expect(throws: NovaError.self) {
-            _ = try await scheduler(store).selectDestinations(spec(["a", "b", "c"], flavor: Flavor.defaults[0]))
+            _ = try await scheduler(store, placement).selectDestinations(
+                spec(["a", "b", "c"], flavor: Flavor.defaults[0]))
         }
-        #expect(await store.claimCount == 0)
+        #expect(placement.consumerCount == 0)
     }
 
     @Test func aLostClaimMovesOnToTheNextHost() async throws {
-        let store = MemorySchedulerStore(hosts: [host(1, ram: 16384), host(2)])
-        await store.refuse(1)
-        let selections = try await scheduler(store).selectDestinations(spec(["a"]))
+        let (store, placement) = try await setUp([TestHost(id: 1, ram: 16384), TestHost(id: 2)])
+        placement.refused = [nodeUUID(1)]
+        let selections = try await scheduler(store, placement).selectDestinations(spec(["a"]))
         #expect(selections.map(\.host) == ["host2"])
     }
 
-    @Test func theAvailabilityZoneIsRespected() async throws {
-        let store = MemorySchedulerStore(hosts: [host(1, ram: 16384), host(2, zone: "az2")])
-        let selections = try await scheduler(store).selectDestinations(spec(["a"], zone: "az2"))
+    @Test func theAvailabilityZoneBecomesAnAggregateConstraint() async throws {
+        let zone = Aggregate(
+            id: 1, uuid: "11111111-1111-1111-1111-111111111111", name: "a", metadata: ["availability_zone": "az2"],
+            hosts: ["host2"], createdAt: Date(), updatedAt: nil)
+        let (store, placement) = try await setUp(
+            [TestHost(id: 1, ram: 16384), TestHost(id: 2, zone: "az2")], aggregates: [zone])
+        let selections = try await scheduler(store, placement).selectDestinations(spec(["a"], zone: "az2"))
         #expect(selections.map(\.host) == ["host2"])
+        let query = try await scheduler(store, placement).candidateQuery(spec(["a"], zone: "az2"))
+        #expect(query.groups[0].memberOf.anyOf == [[zone.uuid]])
+    }
+
+    @Test func claimsAreHeldInPlacement() async throws {
+        let (store, placement) = try await setUp([TestHost(id: 1)])
+        _ = try await scheduler(store, placement).selectDestinations(spec(["a", "b"]))
+        let usage = try await placement.providerUsages()[nodeUUID(1)]
+        #expect(usage?.consumers == 2)
+        #expect(usage?.usages["MEMORY_MB"] == 1024)
     }
 
     @Test func unknownFiltersAreAConfigurationError() {

@@ -13,19 +13,28 @@ public protocol ConductorStore: Sendable {
     func destroyInstance(uuid: String, at date: Date) async throws
     func recordActionEvent(_ event: ActionEventReport) async throws
     func heartbeat(host: String, binary: String, topic: String, zone: String, at date: Date) async throws
-    func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws
-    func releaseAllocation(consumer: String) async throws
+    /// Stores the node's report; returns its uuid (its resource provider's) and whether its service is disabled.
+    func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws -> ComputeNodeRegistration
     /// Gives the instance a free address on the private network (kept if it has one); returns the instance.
     func allocateFixedAddress(uuid: String) async throws -> Instance
 }
 
-/// The host state the scheduler reads, and its claims.
+/// What the scheduler reads besides Placement: the compute nodes with their services, and aggregates.
 public protocol SchedulerStore: Sendable {
+    /// Every compute node with its service's state; capacity and usage come from Placement.
     func hostStates(now: Date) async throws -> [HostState]
-    /// Atomically records `resources` against node `nodeID` for `consumer` if the node still has room.
-    func claim(consumer: String, projectID: String, userID: String, nodeID: Int, resources: Resources) async throws
-        -> Bool
-    func releaseAllocation(consumer: String) async throws
+    func aggregates() async throws -> [Aggregate]
+}
+
+/// The answer to a compute node's report.
+public struct ComputeNodeRegistration: Sendable, Codable, Equatable {
+    public var nodeUUID: String
+    public var serviceDisabled: Bool
+
+    public init(nodeUUID: String, serviceDisabled: Bool) {
+        self.nodeUUID = nodeUUID
+        self.serviceDisabled = serviceDisabled
+    }
 }
 
 /// A field-by-field change to an instance, sent from compute through the conductor.

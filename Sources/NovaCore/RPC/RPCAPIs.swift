@@ -37,8 +37,10 @@ public struct ConductorRPCAPI: Sendable {
             topic: Self.topic, method: "service_heartbeat", args: request, context: context)
     }
 
-    public func computeNodeUpdate(_ report: ComputeNodeReport, context: RPCContext) async throws {
-        let _: RPCVoid = try await client.call(
+    public func computeNodeUpdate(_ report: ComputeNodeReport, context: RPCContext) async throws
+        -> ComputeNodeRegistration
+    {
+        try await client.call(
             topic: Self.topic, method: "compute_node_update", args: report, context: context)
     }
 

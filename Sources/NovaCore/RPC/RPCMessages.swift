@@ -28,13 +28,13 @@ public struct Selection: Sendable, Codable, Equatable {
     public var instanceUUID: String
     public var host: String
     public var nodename: String
-    public var nodeID: Int
+    public var nodeUUID: String
 
-    public init(instanceUUID: String, host: String, nodename: String, nodeID: Int) {
+    public init(instanceUUID: String, host: String, nodename: String, nodeUUID: String) {
         self.instanceUUID = instanceUUID
         self.host = host
         self.nodename = nodename
-        self.nodeID = nodeID
+        self.nodeUUID = nodeUUID
     }
 }
 

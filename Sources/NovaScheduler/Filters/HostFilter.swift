@@ -10,11 +10,11 @@ public protocol HostFilter: Sendable {
 /// The filters this scheduler knows, by Nova's names.
 public enum FilterRegistry {
     public static let all: [any HostFilter] = [
-        AllHostsFilter(), ComputeFilter(), AvailabilityZoneFilter(), ResourceCapacityFilter(),
+        AllHostsFilter(), ComputeFilter(), AvailabilityZoneFilter(),
     ]
 
-    /// Nova's default list plus the capacity check that Placement does for Nova.
-    public static let defaultNames = ["ComputeFilter", "AvailabilityZoneFilter", "ResourceCapacityFilter"]
+    /// Nova's default list as far as this scheduler has the filters; capacity is Placement's.
+    public static let defaultNames = ["ComputeFilter", "AvailabilityZoneFilter"]
 
     /// The filters named; an unknown name is a configuration error.
     public static func filters(named names: [String]) throws(NovaError) -> [any HostFilter] {

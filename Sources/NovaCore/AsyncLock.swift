@@ -1,9 +1,11 @@
 /// A FIFO lock for async code: one holder at a time, waiters resume in order.
-actor AsyncLock {
+public actor AsyncLock {
+    public init() {}
+
     private var locked = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
-    func lock() async {
+    public func lock() async {
         if !locked {
             locked = true
             return
@@ -11,7 +13,7 @@ actor AsyncLock {
         await withCheckedContinuation { waiters.append($0) }
     }
 
-    func unlock() {
+    public func unlock() {
         if waiters.isEmpty {
             locked = false
         } else {

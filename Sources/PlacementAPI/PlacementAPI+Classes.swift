@@ -1,0 +1,104 @@
+import APISupport
+import Hummingbird
+import NovaCore
+import PlacementCore
+
+/// /resource_classes (1.2) and /traits (1.6).
+extension PlacementAPI {
+    func classJSON(_ name: String) -> JSON {
+        ["name": .string(name), "links": [["rel": "self", "href": .string("/placement/resource_classes/\(name)")]]]
+    }
+
+    func registerClassesAndTraits(on root: RouterGroup<NovaRequestContext>) {
+        root.get("resource_classes") { _, context in
+            try context.requirePlacement(2)
+            try context.placementAdmin("resource_classes:list")
+            let state = service.snapshot
+            let names = ResourceClasses.standard + state.customClasses.sorted()
+            return Response.json(["resource_classes": .array(names.map(classJSON))])
+        }
+        root.post("resource_classes") { request, context in
+            try context.requirePlacement(2)
+            try context.placementAdmin("resource_classes:create")
+            let body = try await request.jsonBody(context: context)
+            guard let name = body["name"]?.stringValue else {
+                throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
+            }
+            try await service.write { try $0.createResourceClass(name) }
+            return Response.created(nil, location: "/placement/resource_classes/\(name)")
+        }
+        root.get("resource_classes/{name}") { _, context in
+            try context.requirePlacement(2)
+            try context.placementAdmin("resource_classes:show")
+            let name = context.parameter("name")
+            guard service.snapshot.isKnownClass(name) else {
+                throw NovaError.notFound("No such resource class \(name).")
+            }
+            return Response.json(classJSON(name))
+        }
+        root.put("resource_classes/{name}") { _, context in
+            try context.requirePlacement(7)
+            try context.placementAdmin("resource_classes:update")
+            let name = context.parameter("name")
+            if service.snapshot.isKnownClass(name) {
+                guard !ResourceClasses.standardSet.contains(name) else {
+                    throw NovaError.badRequest("Cannot update standard resource class \(name)")
+                }
+                return Response.empty(status: 204)
+            }
+            try await service.write { try $0.createResourceClass(name) }
+            return Response.created(nil, location: "/placement/resource_classes/\(name)")
+        }
+        root.delete("resource_classes/{name}") { _, context in
+            try context.requirePlacement(2)
+            try context.placementAdmin("resource_classes:delete")
+            try await service.write { try $0.deleteResourceClass(context.parameter("name")) }
+            return Response.empty(status: 204)
+        }
+        root.get("traits") { request, context in
+            try context.requirePlacement(6)
+            try context.placementAdmin("traits:list")
+            let state = service.snapshot
+            var names = StandardTraits.allSet.union(state.customTraits)
+            if let filter = request.query["name"] {
+                if filter.hasPrefix("startswith:") {
+                    let prefix = String(filter.dropFirst(11))
+                    names = names.filter { $0.hasPrefix(prefix) }
+                } else if filter.hasPrefix("in:") {
+                    names = names.intersection(filter.dropFirst(3).split(separator: ",").map(String.init))
+                } else {
+                    throw NovaError.badRequest(
+                        "Badly formatted name parameter. Expected name query string parameter in form: ?name=[in|startswith]:[name1,name2|prefix]. Got: \"\(filter)\""
+                    )
+                }
+            }
+            if let associated = request.query.flag("associated") {
+                let used = state.providers.values.reduce(into: Set<String>()) { $0.formUnion($1.traits) }
+                names = associated ? names.intersection(used) : names.subtracting(used)
+            }
+            return Response.json(["traits": stringArray(names)])
+        }
+        root.get("traits/{name}") { _, context in
+            try context.requirePlacement(6)
+            try context.placementAdmin("traits:show")
+            guard service.snapshot.isKnownTrait(context.parameter("name")) else {
+                throw NovaError.notFound("No such trait(s): \(context.parameter("name")).")
+            }
+            return Response.empty(status: 204)
+        }
+        root.put("traits/{name}") { _, context in
+            try context.requirePlacement(6)
+            try context.placementAdmin("traits:update")
+            let name = context.parameter("name")
+            if service.snapshot.isKnownTrait(name) { return Response.empty(status: 204) }
+            try await service.write { try $0.createTrait(name) }
+            return Response.created(nil, location: "/placement/traits/\(name)")
+        }
+        root.delete("traits/{name}") { _, context in
+            try context.requirePlacement(6)
+            try context.placementAdmin("traits:delete")
+            try await service.write { try $0.deleteTrait(context.parameter("name")) }
+            return Response.empty(status: 204)
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import APISupport
+import Hummingbird
+import NovaCore
+import PlacementCore
+
+/// A provider's inventories, usages, aggregates, traits and allocations.
+extension PlacementAPI {
+    static func inventoryJSON(_ inventory: Inventory) -> JSON {
+        [
+            "total": .int(inventory.total), "reserved": .int(inventory.reserved), "min_unit": .int(inventory.minUnit),
+            "max_unit": .int(inventory.maxUnit), "step_size": .int(inventory.stepSize),
+            "allocation_ratio": .double(inventory.allocationRatio),
+        ]
+    }
+
+    static func inventory(from body: JSON) throws -> Inventory {
+        let total = try body.requiredInt("total")
+        var inventory = Inventory(total: total)
+        for (key, value) in body.objectValue?.entries ?? [] {
+            switch key {
+            case "total", "resource_provider_generation", "resource_class": continue
+            case "reserved": inventory.reserved = try intField(key, value)
+            case "min_unit": inventory.minUnit = try intField(key, value)
+            case "max_unit": inventory.maxUnit = try intField(key, value)
+            case "step_size": inventory.stepSize = try intField(key, value)
+            case "allocation_ratio":
+                guard case .double(let ratio) = value else {
+                    inventory.allocationRatio = Double(try intField(key, value))
+                    continue
+                }
+                inventory.allocationRatio = ratio
+            default:
+                throw NovaError.badRequest(
+                    "JSON does not validate: Additional properties are not allowed ('\(key)' was unexpected)")
+            }
+        }
+        return inventory
+    }
+
+    static func intField(_ key: String, _ value: JSON) throws -> Int {
+        guard let number = value.intValue else {
+            throw NovaError.badRequest("JSON does not validate: '\(key)' must be an integer")
+        }
+        return number
+    }
+
+    func inventoriesResponse(_ provider: ResourceProvider, status: Int = 200) -> Response {
+        let inventories = provider.inventories.sorted { $0.key < $1.key }.map { ($0.key, Self.inventoryJSON($0.value)) }
+        return Response.json(
+            [
+                "inventories": .object(JSONObject(entries: inventories)),
+                "resource_provider_generation": .int(provider.generation),
+            ], status: status)
+    }
+
+    func registerProviderParts(on root: RouterGroup<NovaRequestContext>) {
+        let provider = root.group("resource_providers/{uuid}")
+        provider.get("inventories") { _, context in
+            try context.placementAdmin("resource_providers:inventories:list")
+            return inventoriesResponse(try service.snapshot.provider(context.parameter("uuid")))
+        }
+        provider.put("inventories") { request, context in
+            try context.placementAdmin("resource_providers:inventories:update")
+            let uuid = context.parameter("uuid")
+            let body = try await request.jsonBody(context: context)
+            let generation = try body.requiredInt("resource_provider_generation")
+            var inventories: [String: Inventory] = [:]
+            for (name, value) in try body.requiredObject("inventories").entries {
+                inventories[name] = try Self.inventory(from: value)
+            }
+            let updated = try await service.write { state in
+                try state.setInventories(uuid, generation: generation, inventories)
+                return try state.provider(uuid)
+            }
+            return inventoriesResponse(updated)
+        }
+        provider.post("inventories") { request, context in
+            try context.placementAdmin("resource_providers:inventories:create")
+            let uuid = context.parameter("uuid")
+            let body = try await request.jsonBody(context: context)
+            let generation = try body.requiredInt("resource_provider_generation")
+            guard let resourceClass = body["resource_class"]?.stringValue else {
+                throw NovaError.badRequest("JSON does not validate: 'resource_class' is a required property")
+            }
+            let inventory = try Self.inventory(from: body)
+            let updated = try await service.write { state in
+                if try state.provider(uuid).inventories[resourceClass] != nil {
+                    throw NovaError(.conflict, "Update conflict: inventory for \(resourceClass) already exists")
+                }
+                try state.setInventory(uuid, resourceClass, generation: generation, inventory)
+                return try state.provider(uuid)
+            }
+            return Response.json(
+                singleInventory(updated, resourceClass), status: 201,
+                headers: [.location: "/placement/resource_providers/\(uuid)/inventories/\(resourceClass)"])
+        }
+        provider.delete("inventories") { _, context in
+            try context.requirePlacement(5)
+            try context.placementAdmin("resource_providers:inventories:delete")
+            try await service.write { try $0.setInventories(context.parameter("uuid"), generation: nil, [:]) }
+            return Response.empty(status: 204)
+        }
+        provider.get("inventories/{rc}") { _, context in
+            try context.placementAdmin("resource_providers:inventories:show")
+            let found = try service.snapshot.provider(context.parameter("uuid"))
+            guard found.inventories[context.parameter("rc")] != nil else {
+                throw NovaError.notFound("No inventory of class \(context.parameter("rc")) for \(found.uuid)")
+            }
+            return Response.json(singleInventory(found, context.parameter("rc")))
+        }
+        provider.put("inventories/{rc}") { request, context in
+            try context.placementAdmin("resource_providers:inventories:update")
+            let uuid = context.parameter("uuid")
+            let resourceClass = context.parameter("rc")
+            let body = try await request.jsonBody(context: context)
+            let generation = try body.requiredInt("resource_provider_generation")
+            let inventory = try Self.inventory(from: body)
+            let updated = try await service.write { state in
+                try state.setInventory(uuid, resourceClass, generation: generation, inventory)
+                return try state.provider(uuid)
+            }
+            return Response.json(singleInventory(updated, resourceClass))
+        }
+        provider.delete("inventories/{rc}") { _, context in
+            try context.placementAdmin("resource_providers:inventories:delete")
+            try await service.write {
+                try $0.deleteInventory(context.parameter("uuid"), context.parameter("rc"), generation: nil)
+            }
+            return Response.empty(status: 204)
+        }
+        provider.get("usages") { _, context in
+            try context.placementAdmin("resource_providers:usages")
+            let found = try service.snapshot.provider(context.parameter("uuid"))
+            var usages = found.inventories.mapValues { _ in 0 }
+            usages.merge(found.usages) { _, used in used }
+            return Response.json([
+                "usages": resourcesJSON(usages), "resource_provider_generation": .int(found.generation),
+            ])
+        }
+        provider.get("allocations") { _, context in
+            try context.placementAdmin("resource_providers:allocations:list")
+            let state = service.snapshot
+            let found = try state.provider(context.parameter("uuid"))
+            let held = state.consumers.values.filter { $0.allocations[found.uuid] != nil }.sorted { $0.uuid < $1.uuid }
+            let entries = held.map { ($0.uuid, JSON.object(["resources": resourcesJSON($0.allocations[found.uuid]!)])) }
+            return Response.json([
+                "allocations": .object(JSONObject(entries: entries)),
+                "resource_provider_generation": .int(found.generation),
+            ])
+        }
+        registerAggregatesAndTraits(on: provider)
+    }
+
+    func singleInventory(_ provider: ResourceProvider, _ resourceClass: String) -> JSON {
+        guard case .object(var body) = Self.inventoryJSON(provider.inventories[resourceClass] ?? Inventory(total: 0))
+        else { return .null }
+        body.append("resource_provider_generation", .int(provider.generation))
+        return .object(body)
+    }
+
+    func registerAggregatesAndTraits(on provider: RouterGroup<NovaRequestContext>) {
+        provider.get("aggregates") { _, context in
+            try context.requirePlacement(1)
+            try context.placementAdmin("resource_providers:aggregates:list")
+            let found = try service.snapshot.provider(context.parameter("uuid"))
+            return aggregatesResponse(found, context)
+        }
+        provider.put("aggregates") { request, context in
+            try context.requirePlacement(1)
+            try context.placementAdmin("resource_providers:aggregates:update")
+            let uuid = context.parameter("uuid")
+            let body = try await request.jsonBody(context: context)
+            var generation: Int?
+            let list: [JSON]?
+            if context.placementAtLeast(19) {
+                generation = try body.requiredInt("resource_provider_generation")
+                list = body["aggregates"]?.arrayValue
+            } else {
+                list = body.arrayValue
+            }
+            guard let list else { throw NovaError.badRequest("JSON does not validate: aggregates must be a list") }
+            let aggregates = try list.map { value in
+                guard let text = value.stringValue else {
+                    throw NovaError.badRequest("JSON does not validate: aggregate uuid")
+                }
+                return try Self.normalisedUUID(text)
+            }
+            let updated = try await service.write { state in
+                try state.setAggregates(uuid, generation: generation, Set(aggregates))
+                return try state.provider(uuid)
+            }
+            return aggregatesResponse(updated, context)
+        }
+        provider.get("traits") { _, context in
+            try context.requirePlacement(6)
+            try context.placementAdmin("resource_providers:traits:list")
+            let found = try service.snapshot.provider(context.parameter("uuid"))
+            return Response.json([
+                "traits": stringArray(found.traits), "resource_provider_generation": .int(found.generation),
+            ])
+        }
+        provider.put("traits") { request, context in
+            try context.requirePlacement(6)
+            try context.placementAdmin("resource_providers:traits:update")
+            let uuid = context.parameter("uuid")
+            let body = try await request.jsonBody(context: context)
+            let generation = try body.requiredInt("resource_provider_generation")
+            guard let list = body["traits"]?.arrayValue else {
+                throw NovaError.badRequest("JSON does not validate: 'traits' is a required property")
+            }
+            let traits = Set(list.compactMap(\.stringValue))
+            let updated = try await service.write { state in
+                try state.setTraits(uuid, generation: generation, traits)
+                return try state.provider(uuid)
+            }
+            return Response.json([
+                "traits": stringArray(updated.traits), "resource_provider_generation": .int(updated.generation),
+            ])
+        }
+        provider.delete("traits") { _, context in
+            try context.requirePlacement(6)
+            try context.placementAdmin("resource_providers:traits:delete")
+            try await service.write { try $0.setTraits(context.parameter("uuid"), generation: nil, []) }
+            return Response.empty(status: 204)
+        }
+    }
+
+    func aggregatesResponse(_ provider: ResourceProvider, _ context: NovaRequestContext) -> Response {
+        var body: JSONObject = ["aggregates": stringArray(provider.aggregates)]
+        if context.placementAtLeast(19) { body.append("resource_provider_generation", .int(provider.generation)) }
+        return Response.json(.object(body))
+    }
+}

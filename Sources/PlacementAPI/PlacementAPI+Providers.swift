@@ -1,0 +1,133 @@
+import APISupport
+import Foundation
+import Hummingbird
+import NovaCore
+import PlacementCore
+
+extension PlacementAPI {
+    func providerJSON(_ provider: ResourceProvider, _ context: NovaRequestContext) -> JSON {
+        let base = "/placement/resource_providers/\(provider.uuid)"
+        var links: [JSON] = [
+            ["rel": "self", "href": .string(base)], ["rel": "inventories", "href": .string(base + "/inventories")],
+            ["rel": "usages", "href": .string(base + "/usages")],
+        ]
+        if context.placementAtLeast(1) { links.append(["rel": "aggregates", "href": .string(base + "/aggregates")]) }
+        if context.placementAtLeast(6) { links.append(["rel": "traits", "href": .string(base + "/traits")]) }
+        if context.placementAtLeast(11) {
+            links.append(["rel": "allocations", "href": .string(base + "/allocations")])
+        }
+        var body: JSONObject = [
+            "uuid": .string(provider.uuid), "name": .string(provider.name), "generation": .int(provider.generation),
+            "links": .array(links),
+        ]
+        if context.placementAtLeast(14) {
+            body.append("parent_provider_uuid", .optional(provider.parentUUID))
+            body.append("root_provider_uuid", .string(provider.rootUUID))
+        }
+        return .object(body)
+    }
+
+    func registerProviders(on root: RouterGroup<NovaRequestContext>) {
+        root.get("resource_providers") { request, context in
+            try context.placementAdmin("resource_providers:list")
+            let state = service.snapshot
+            let filter = try ProviderFilter(request.query, context, state)
+            let providers = state.order.compactMap { state.providers[$0] }.filter { filter.matches($0, state) }
+            return Response.json(["resource_providers": .array(providers.map { providerJSON($0, context) })])
+        }
+        root.post("resource_providers") { request, context in
+            try context.placementAdmin("resource_providers:create")
+            let body = try await request.jsonBody(context: context)
+            guard let name = body["name"]?.stringValue else {
+                throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
+            }
+            let uuid = try body["uuid"]?.stringValue.map(Self.normalisedUUID)
+            var parent: String?
+            if context.placementAtLeast(14), let value = body["parent_provider_uuid"]?.stringValue {
+                parent = try Self.normalisedUUID(value)
+            }
+            let provider = try await service.write {
+                try $0.createProvider(uuid: uuid, name: name, parentUUID: parent)
+            }
+            return Response.created(
+                context.placementAtLeast(20) ? providerJSON(provider, context) : nil,
+                location: "/placement/resource_providers/\(provider.uuid)")
+        }
+        root.get("resource_providers/{uuid}") { _, context in
+            try context.placementAdmin("resource_providers:show")
+            return Response.json(providerJSON(try service.snapshot.provider(context.parameter("uuid")), context))
+        }
+        root.put("resource_providers/{uuid}") { request, context in
+            try context.placementAdmin("resource_providers:update")
+            let uuid = context.parameter("uuid")
+            let body = try await request.jsonBody(context: context)
+            guard let name = body["name"]?.stringValue else {
+                throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
+            }
+            let current = try service.snapshot.provider(uuid)
+            var parent = current.parentUUID
+            if context.placementAtLeast(14), let value = body["parent_provider_uuid"] {
+                parent = try value.stringValue.map(Self.normalisedUUID)
+            }
+            let updated = try await service.write { state in
+                try state.updateProvider(uuid, name: name, parentUUID: parent)
+                return try state.provider(uuid)
+            }
+            return Response.json(providerJSON(updated, context))
+        }
+        root.delete("resource_providers/{uuid}") { _, context in
+            try context.placementAdmin("resource_providers:delete")
+            try await service.write { try $0.deleteProvider(context.parameter("uuid")) }
+            return Response.empty(status: 204)
+        }
+    }
+
+    static func normalisedUUID(_ text: String) throws -> String {
+        guard let uuid = UUID(uuidString: text) else {
+            throw NovaError.badRequest("JSON does not validate: '\(text)' is not a 'uuid'")
+        }
+        return uuid.uuidString.lowercased()
+    }
+}
+
+/// GET /resource_providers filters: name, uuid, member_of (1.3), resources (1.4), in_tree (1.14), required (1.18).
+struct ProviderFilter {
+    var name: String?
+    var uuid: String?
+    var memberOf = AggregateRule()
+    var resources: [String: Int] = [:]
+    var inTreeRoot: String?
+    var traits = TraitRule()
+
+    init(_ query: QueryParameters, _ context: NovaRequestContext, _ state: PlacementState) throws {
+        var allowed = ["name", "uuid"]
+        if context.placementAtLeast(3) { allowed.append("member_of") }
+        if context.placementAtLeast(4) { allowed.append("resources") }
+        if context.placementAtLeast(14) { allowed.append("in_tree") }
+        if context.placementAtLeast(18) { allowed.append("required") }
+        for key in query.keys where !allowed.contains(key) {
+            throw NovaError.badRequest(
+                "Invalid query string parameters: Additional properties are not allowed ('\(key)' was unexpected)")
+        }
+        name = query["name"]
+        uuid = query["uuid"]
+        for value in query.all("member_of") { memberOf.add(value) }
+        if let text = query["resources"] { resources = try CandidateQueryParser.parseResources(text, state) }
+        if let tree = query["in_tree"] {
+            inTreeRoot = state.providers[tree]?.rootUUID ?? "-none-"
+        }
+        for value in query.all("required") { traits.add(value) }
+    }
+
+    func matches(_ provider: ResourceProvider, _ state: PlacementState) -> Bool {
+        if let name, provider.name != name { return false }
+        if let uuid, provider.uuid != uuid { return false }
+        if let inTreeRoot, provider.rootUUID != inTreeRoot { return false }
+        if !memberOf.isEmpty {
+            let root = state.providers[provider.rootUUID]?.aggregates ?? []
+            if !memberOf.matches(provider.aggregates.union(root)) { return false }
+        }
+        if !traits.matches(provider.traits) { return false }
+        return resources.allSatisfy { provider.canAllocate($0.key, $0.value) }
+    }
+}

@@ -1,0 +1,109 @@
+import APISupport
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NovaCore
+import PlacementCore
+
+/// The Placement API 1.0 ... 1.39 under `/placement` (placement/handler.py), over the in-memory service.
+public struct PlacementAPI: Sendable {
+    let service: PlacementService
+
+    public init(service: PlacementService) {
+        self.service = service
+    }
+
+    public func register(on router: Router<NovaRequestContext>) {
+        let root = router.group("placement")
+        root.get { _, _ in versionDocument() }
+        registerProviders(on: root)
+        registerProviderParts(on: root)
+        registerClassesAndTraits(on: root)
+        registerAllocations(on: root)
+        registerCandidates(on: root)
+    }
+
+    func versionDocument() -> Response {
+        Response.json([
+            "versions": [
+                [
+                    "id": "v1.0", "max_version": .string("\(APIVersion.placementMaximum)"),
+                    "min_version": .string("\(APIVersion.placementMinimum)"), "status": "CURRENT",
+                    "links": [["rel": "self", "href": ""]],
+                ]
+            ]
+        ])
+    }
+}
+
+/// Request helpers shared by the handlers.
+extension NovaRequestContext {
+    /// Placement's default policy: admin, or the `service` role the other services' users have.
+    func placementAdmin(_ action: String) throws {
+        let caller = try caller()
+        guard caller.isAdmin || caller.hasRole("service") else {
+            throw NovaError.forbidden("Policy does not allow placement:\(action) to be performed.")
+        }
+    }
+
+    /// Routes added in a later microversion are not there below it.
+    func requirePlacement(_ minor: Int) throws {
+        guard placementVersion >= APIVersion(1, minor) else {
+            throw NovaError.notFound("The resource could not be found.")
+        }
+    }
+
+    func placementAtLeast(_ minor: Int) -> Bool { placementVersion >= APIVersion(1, minor) }
+}
+
+extension JSON {
+    /// A required integer field of a body, or Placement's 400.
+    func requiredInt(_ key: String) throws -> Int {
+        guard let value = self[key]?.intValue else {
+            throw NovaError.badRequest("JSON does not validate: '\(key)' is a required integer property")
+        }
+        return value
+    }
+
+    func requiredObject(_ key: String) throws -> JSONObject {
+        guard let value = self[key]?.objectValue else {
+            throw NovaError.badRequest("JSON does not validate: '\(key)' is a required object property")
+        }
+        return value
+    }
+
+    /// `{"VCPU": 1, ...}` as a class -> amount map.
+    func resourceAmounts() throws -> [String: Int] {
+        guard let object = objectValue else { throw NovaError.badRequest("JSON does not validate: resources") }
+        var amounts: [String: Int] = [:]
+        for (name, value) in object.entries {
+            guard let amount = value.intValue, amount >= 1 else {
+                throw NovaError.badRequest("JSON does not validate: \(name) must be an integer of at least 1")
+            }
+            amounts[name] = amount
+        }
+        return amounts
+    }
+}
+
+func resourcesJSON(_ amounts: [String: Int]) -> JSON {
+    .object(JSONObject(entries: amounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
+}
+
+func stringArray(_ values: some Sequence<String>) -> JSON { .array(values.sorted().map(JSON.string)) }
+
+extension JSONObject {
+    init(entries: [(String, JSON)]) {
+        self.init()
+        for (key, value) in entries { append(key, value) }
+    }
+}
+
+extension Response {
+    static func created(_ body: JSON?, location: String) -> Response {
+        var headers: HTTPFields = [.location: location]
+        guard let body else { return .empty(status: 201, headers: headers) }
+        headers[.contentType] = "application/json"
+        return .json(body, status: 201, headers: headers)
+    }
+}

@@ -1,0 +1,50 @@
+import NovaCore
+
+/// One resource class's inventory on a provider (placement/objects/inventory.py).
+public struct Inventory: Sendable, Equatable, Codable {
+    public static let maxInteger = 2_147_483_647
+
+    public var total: Int
+    public var reserved: Int
+    public var minUnit: Int
+    public var maxUnit: Int
+    public var stepSize: Int
+    public var allocationRatio: Double
+
+    public init(
+        total: Int, reserved: Int = 0, minUnit: Int = 1, maxUnit: Int = Inventory.maxInteger, stepSize: Int = 1,
+        allocationRatio: Double = 1.0
+    ) {
+        self.total = total
+        self.reserved = reserved
+        self.minUnit = minUnit
+        self.maxUnit = maxUnit
+        self.stepSize = stepSize
+        self.allocationRatio = allocationRatio
+    }
+
+    /// What may be allocated in all: (total - reserved) * allocation_ratio, truncated as Placement does.
+    public var capacity: Int { Int(Double(total - reserved) * allocationRatio) }
+
+    /// Placement's bounds: total 1...max, reserved 0...total, 1 <= min_unit <= max_unit <= total, step >= 1.
+    public func validate(_ resourceClass: String) throws(NovaError) {
+        guard total >= 1, total <= Self.maxInteger, reserved >= 0, minUnit >= 1, maxUnit >= 1, stepSize >= 1,
+            allocationRatio > 0
+        else {
+            throw .badRequest("Bad inventory \(resourceClass): values out of range.")
+        }
+        guard reserved <= total || reserved == 0 else {
+            throw .badRequest(
+                "Unable to update inventory for resource provider: Invalid inventory for '\(resourceClass)'. "
+                    + "The reserved value is greater than total.")
+        }
+        guard minUnit <= maxUnit else {
+            throw .badRequest("Bad inventory \(resourceClass): min_unit (\(minUnit)) > max_unit (\(maxUnit)).")
+        }
+    }
+
+    /// Whether `amount` fits this inventory's unit rules (min_unit, max_unit, step_size).
+    public func allowsUnit(_ amount: Int) -> Bool {
+        amount >= minUnit && amount <= maxUnit && amount % stepSize == 0
+    }
+}

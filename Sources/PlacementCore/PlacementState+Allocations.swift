@@ -1,0 +1,118 @@
+import Foundation
+import NovaCore
+
+/// Writes to consumers' allocations: all of a request's consumers change, or none.
+extension PlacementState {
+    /// Replaces the allocations of every consumer named (an empty set removes the consumer), checking
+    /// consumer generations, unit rules and capacity with the consumers' old allocations taken out first.
+    public mutating func writeAllocations(_ writes: [AllocationWrite], now: Date = Date()) throws(NovaError) {
+        var staged = self
+        for write in writes {
+            let existing = staged.consumers[write.consumerUUID]
+            if write.checkGeneration {
+                if let existing, write.consumerGeneration != existing.generation {
+                    throw NovaError(
+                        .placementConflict,
+                        "consumer generation conflict - expected \(write.consumerGeneration.map(String.init) ?? "null") but got \(existing.generation)"
+                    )
+                }
+                if existing == nil, let generation = write.consumerGeneration {
+                    throw NovaError(
+                        .placementConflict, "consumer generation conflict - expected \(generation) but got null")
+                }
+            }
+            if let existing { staged.apply(existing.allocations, sign: -1) }
+            for (providerUUID, resources) in write.allocations {
+                guard let provider = staged.providers[providerUUID] else {
+                    throw .badRequest(
+                        "Allocation for resource provider '\(providerUUID)' that does not exist.")
+                }
+                for (resourceClass, amount) in resources {
+                    guard amount >= 1 else {
+                        throw .badRequest("Allocation amount for \(resourceClass) must be at least 1.")
+                    }
+                    guard let inventory = provider.inventories[resourceClass] else {
+                        throw .badRequest(
+                            "Unable to allocate inventory: Inventory for '\(resourceClass)' on resource provider '\(providerUUID)' invalid."
+                        )
+                    }
+                    guard inventory.allowsUnit(amount) else {
+                        throw .badRequest(
+                            "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would violate inventory constraints."
+                        )
+                    }
+                    guard (provider.usages[resourceClass] ?? 0) + amount <= inventory.capacity else {
+                        throw NovaError(
+                            .conflict,
+                            "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would exceed the capacity."
+                        )
+                    }
+                }
+                staged.apply([providerUUID: resources], sign: 1)
+            }
+            let touched = Set(write.allocations.keys).union(existing.map { Array($0.allocations.keys) } ?? [])
+            for providerUUID in touched { staged.update(providerUUID, bump: true, generationOnly: true) { _ in } }
+            if write.allocations.isEmpty {
+                staged.consumers[write.consumerUUID] = nil
+            } else {
+                var consumer =
+                    existing
+                    ?? Consumer(
+                        uuid: write.consumerUUID, projectID: write.projectID, userID: write.userID, createdAt: now)
+                consumer.projectID = write.projectID
+                consumer.userID = write.userID
+                consumer.allocations = write.allocations
+                consumer.generation += 1
+                consumer.updatedAt = now
+                if let type = write.consumerType { consumer.consumerType = type }
+                staged.consumers[write.consumerUUID] = consumer
+            }
+            staged.changes.consumers.insert(write.consumerUUID)
+        }
+        self = staged
+    }
+
+    /// DELETE /allocations/{consumer}.
+    public mutating func deleteAllocations(_ consumerUUID: String) throws(NovaError) {
+        guard let consumer = consumers[consumerUUID] else {
+            throw .notFound("No allocations for consumer '\(consumerUUID)'")
+        }
+        try writeAllocations([
+            AllocationWrite(
+                consumerUUID: consumerUUID, allocations: [:], projectID: consumer.projectID, userID: consumer.userID,
+                checkGeneration: false)
+        ])
+    }
+}
+
+extension PlacementState {
+    /// POST /reshaper: new inventories and allocations in one step. Generations are checked against the state
+    /// before the change, since moving allocations bumps them on the way.
+    public mutating func reshape(inventories: [(String, Int, [String: Inventory])], allocations: [AllocationWrite])
+        throws(NovaError)
+    {
+        var staged = self
+        for (uuid, generation, _) in inventories {
+            try checkGeneration(try provider(uuid), generation)
+        }
+        for write in allocations where write.checkGeneration {
+            let existing = consumers[write.consumerUUID]?.generation
+            if existing != write.consumerGeneration {
+                throw NovaError(.placementConflict, "consumer generation conflict for \(write.consumerUUID)")
+            }
+        }
+        var cleared = allocations
+        for index in cleared.indices {
+            cleared[index].allocations = [:]
+            cleared[index].checkGeneration = false
+        }
+        try staged.writeAllocations(cleared)
+        for (uuid, _, set) in inventories {
+            try staged.setInventories(uuid, generation: nil, set)
+        }
+        var final = allocations
+        for index in final.indices { final[index].checkGeneration = false }
+        try staged.writeAllocations(final.filter { !$0.allocations.isEmpty })
+        self = staged
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import NovaCore
+
+/// Writes to providers, their inventories, traits and aggregates, and to custom classes and traits.
+extension PlacementState {
+    func checkGeneration(_ provider: ResourceProvider, _ generation: Int?) throws(NovaError) {
+        if let generation, generation != provider.generation {
+            throw .generationConflict("resource provider generation conflict:")
+        }
+    }
+
+    // MARK: Providers
+
+    @discardableResult
+    public mutating func createProvider(uuid: String?, name: String, parentUUID: String?) throws(NovaError)
+        -> ResourceProvider
+    {
+        let uuid = uuid ?? UUID().uuidString.lowercased()
+        guard !name.isEmpty, name.count <= 200 else { throw .badRequest("Provider name must be 1 to 200 characters.") }
+        if providers[uuid] != nil {
+            throw NovaError(.duplicateName, "Conflicting resource provider uuid: \(uuid) already exists.")
+        }
+        if names[name] != nil {
+            throw NovaError(.duplicateName, "Conflicting resource provider name: \(name) already exists.")
+        }
+        var root = uuid
+        if let parentUUID {
+            guard let parent = providers[parentUUID] else {
+                throw .badRequest("parent provider UUID \(parentUUID) does not exist.")
+            }
+            root = parent.rootUUID
+        }
+        let provider = ResourceProvider(uuid: uuid, name: name, generation: 0, parentUUID: parentUUID, rootUUID: root)
+        insert(provider)
+        changes.providers.insert(uuid)
+        return provider
+    }
+
+    /// PUT /resource_providers/{uuid}: a new name; a parent may be set once (or changed within the tree).
+    public mutating func updateProvider(_ uuid: String, name: String, parentUUID: String?) throws(NovaError) {
+        let provider = try provider(uuid)
+        if let other = names[name], other != uuid {
+            throw NovaError(.duplicateName, "Conflicting resource provider name: \(name) already exists.")
+        }
+        if parentUUID != provider.parentUUID {
+            guard let parentUUID else {
+                throw .badRequest("Un-parenting a provider is not allowed.")
+            }
+            guard let parent = providers[parentUUID] else {
+                throw .badRequest("parent provider UUID \(parentUUID) does not exist.")
+            }
+            if isDescendant(parentUUID, of: uuid) {
+                throw .badRequest("creating loop in the provider tree is not allowed.")
+            }
+            if provider.parentUUID == nil, parent.rootUUID != provider.rootUUID, children[uuid]?.isEmpty == false {
+                throw .badRequest("A provider with children cannot be moved under another tree.")
+            }
+            if let old = provider.parentUUID { children[old]?.remove(uuid) }
+            children[parentUUID, default: []].insert(uuid)
+            let newRoot = parent.rootUUID
+            for member in subtree(of: uuid) where member != uuid {
+                update(member, bump: false) { $0.rootUUID = newRoot }
+            }
+            update(uuid, bump: false) {
+                $0.parentUUID = parentUUID
+                $0.rootUUID = newRoot
+            }
+        }
+        update(uuid) { $0.name = name }
+    }
+
+    public mutating func deleteProvider(_ uuid: String) throws(NovaError) {
+        let provider = try provider(uuid)
+        if children[uuid]?.isEmpty == false {
+            throw NovaError(
+                .cannotDeleteParent,
+                "Unable to delete parent resource provider \(uuid): It has child resource providers.")
+        }
+        if !provider.usages.isEmpty {
+            throw NovaError(
+                .providerInUse, "Unable to delete resource provider \(uuid): Resource provider has allocations.")
+        }
+        remove(uuid)
+        children[uuid] = nil
+        changes.providers.insert(uuid)
+    }
+
+    // MARK: Inventories
+
+    /// Replaces every inventory (PUT .../inventories); a class with allocations cannot be removed.
+    public mutating func setInventories(_ uuid: String, generation: Int?, _ inventories: [String: Inventory])
+        throws(NovaError)
+    {
+        let provider = try provider(uuid)
+        try checkGeneration(provider, generation)
+        for (resourceClass, inventory) in inventories {
+            guard isKnownClass(resourceClass) else {
+                throw .badRequest("Unknown resource class in inventory for resource provider \(uuid): \(resourceClass)")
+            }
+            try inventory.validate(resourceClass)
+        }
+        for resourceClass in provider.inventories.keys where inventories[resourceClass] == nil {
+            if provider.usages[resourceClass] != nil {
+                throw NovaError(
+                    .inventoryInUse,
+                    "Inventory for '\(resourceClass)' on resource provider '\(uuid)' in use.")
+            }
+        }
+        update(uuid) { $0.inventories = inventories }
+    }
+
+    public mutating func setInventory(_ uuid: String, _ resourceClass: String, generation: Int?, _ inventory: Inventory)
+        throws(NovaError)
+    {
+        var all = try provider(uuid).inventories
+        all[resourceClass] = inventory
+        try setInventories(uuid, generation: generation, all)
+    }
+
+    public mutating func deleteInventory(_ uuid: String, _ resourceClass: String, generation: Int?) throws(NovaError) {
+        var all = try provider(uuid).inventories
+        guard all.removeValue(forKey: resourceClass) != nil else {
+            throw .notFound("No inventory of class \(resourceClass) found for delete")
+        }
+        try setInventories(uuid, generation: generation, all)
+    }
+
+    // MARK: Traits and aggregates
+
+    public mutating func setTraits(_ uuid: String, generation: Int?, _ traits: Set<String>) throws(NovaError) {
+        let provider = try provider(uuid)
+        try checkGeneration(provider, generation)
+        let unknown = traits.filter { !isKnownTrait($0) }.sorted()
+        guard unknown.isEmpty else { throw .badRequest("No such trait(s): \(unknown.joined(separator: ", ")).") }
+        update(uuid) { $0.traits = traits }
+    }
+
+    public mutating func setAggregates(_ uuid: String, generation: Int?, _ aggregates: Set<String>) throws(NovaError) {
+        let provider = try provider(uuid)
+        try checkGeneration(provider, generation)
+        update(uuid) { $0.aggregates = aggregates }
+    }
+
+    // MARK: Custom classes and traits
+
+    public mutating func createResourceClass(_ name: String) throws(NovaError) {
+        guard ResourceClasses.isValidCustom(name) else {
+            throw .badRequest("Failed validating 'pattern': '\(name)' does not match '^CUSTOM_[A-Z0-9_]+$'")
+        }
+        guard !isKnownClass(name) else {
+            throw NovaError(.duplicateName, "Conflicting resource class already exists: \(name)")
+        }
+        customClasses.insert(name)
+        changes.classes.insert(name)
+    }
+
+    public mutating func deleteResourceClass(_ name: String) throws(NovaError) {
+        if ResourceClasses.standardSet.contains(name) {
+            throw .badRequest("Cannot delete standard resource class \(name)")
+        }
+        guard customClasses.contains(name) else { throw .notFound("No such resource class \(name).") }
+        if providers.values.contains(where: { $0.inventories[name] != nil }) {
+            throw .conflict("Unable to delete resource class \(name). Class is in use in inventory.")
+        }
+        customClasses.remove(name)
+        changes.classes.insert(name)
+    }
+
+    public mutating func createTrait(_ name: String) throws(NovaError) {
+        guard ResourceClasses.isValidCustom(name) else {
+            throw .badRequest(
+                "The trait is invalid. A valid trait must be no longer than 255 characters, start with the prefix \"CUSTOM_\" and use following characters: \"A\"-\"Z\", \"0\"-\"9\" and \"_\""
+            )
+        }
+        customTraits.insert(name)
+        changes.traits.insert(name)
+    }
+
+    public mutating func deleteTrait(_ name: String) throws(NovaError) {
+        if StandardTraits.allSet.contains(name) { throw .badRequest("Cannot delete standard trait \(name).") }
+        guard customTraits.contains(name) else { throw .notFound("No such trait(s): \(name).") }
+        if providers.values.contains(where: { $0.traits.contains(name) }) {
+            throw .conflict("The trait \(name) is in use by a resource provider.")
+        }
+        customTraits.remove(name)
+        changes.traits.insert(name)
+    }
+}

@@ -1,0 +1,46 @@
+/// Placement's standard resource classes (os-resource-classes) and the rule for custom ones.
+public enum ResourceClasses {
+    public static let standard: [String] = [
+        "VCPU", "MEMORY_MB", "DISK_GB", "PCI_DEVICE", "SRIOV_NET_VF", "NUMA_SOCKET", "NUMA_CORE", "NUMA_THREAD",
+        "NUMA_MEMORY_MB", "IPV4_ADDRESS", "VGPU", "VGPU_DISPLAY_HEAD", "NET_BW_EGR_KILOBIT_PER_SEC",
+        "NET_BW_IGR_KILOBIT_PER_SEC", "PCPU", "MEM_ENCRYPTION_CONTEXT", "FPGA", "PGPU",
+        "NET_PACKET_RATE_KILOPACKET_PER_SEC",
+        "NET_PACKET_RATE_EGR_KILOPACKET_PER_SEC", "NET_PACKET_RATE_IGR_KILOPACKET_PER_SEC",
+    ]
+    public static let standardSet = Set(standard)
+
+    /// `CUSTOM_` followed by upper-case letters, digits and underscores (placement/schemas/resource_class.py).
+    public static func isValidCustom(_ name: String) -> Bool {
+        name.hasPrefix("CUSTOM_") && name.count > 7 && name.count <= 255
+            && name.utf8.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
+}
+
+/// Standard traits (os-traits) that this cloud reports or that clients commonly ask for; custom traits
+/// follow the same `CUSTOM_` rule as resource classes.
+public enum StandardTraits {
+    public static let sharesViaAggregate = "MISC_SHARES_VIA_AGGREGATE"
+    public static let computeStatusDisabled = "COMPUTE_STATUS_DISABLED"
+
+    public static let all: [String] = [
+        "COMPUTE_STATUS_DISABLED", "COMPUTE_DEVICE_TAGGING", "COMPUTE_NET_ATTACH_INTERFACE",
+        "COMPUTE_NET_ATTACH_INTERFACE_WITH_TAG", "COMPUTE_VOLUME_ATTACH_WITH_TAG", "COMPUTE_VOLUME_EXTEND",
+        "COMPUTE_VOLUME_MULTI_ATTACH", "COMPUTE_TRUSTED_CERTS", "COMPUTE_ACCELERATORS", "COMPUTE_RESCUE_BFV",
+        "COMPUTE_SAME_HOST_COLD_MIGRATE", "COMPUTE_NODE", "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_IMAGE_TYPE_RAW",
+        "COMPUTE_IMAGE_TYPE_ISO", "COMPUTE_IMAGE_TYPE_AMI", "COMPUTE_IMAGE_TYPE_AKI", "COMPUTE_IMAGE_TYPE_ARI",
+        "COMPUTE_IMAGE_TYPE_VDI", "COMPUTE_IMAGE_TYPE_VHD", "COMPUTE_IMAGE_TYPE_VHDX", "COMPUTE_IMAGE_TYPE_VMDK",
+        "COMPUTE_IMAGE_TYPE_PLOOP", "COMPUTE_ARCH_X86_64", "COMPUTE_ARCH_AARCH64", "COMPUTE_GRAPHICS_MODEL_VGA",
+        "COMPUTE_GRAPHICS_MODEL_VIRTIO", "COMPUTE_NET_VIF_MODEL_VIRTIO", "COMPUTE_NET_VIF_MODEL_E1000",
+        "COMPUTE_STORAGE_BUS_VIRTIO", "COMPUTE_STORAGE_BUS_SCSI", "COMPUTE_STORAGE_BUS_IDE",
+        "COMPUTE_SECURITY_UEFI_SECURE_BOOT", "COMPUTE_SECURITY_TPM_2_0", "COMPUTE_SOCKET_PCI_NUMA_AFFINITY",
+        "COMPUTE_REMOTE_MANAGED_PORTS", "COMPUTE_ADDRESS_SPACE_PASSTHROUGH", "COMPUTE_ADDRESS_SPACE_EMULATED",
+        "COMPUTE_EPHEMERAL_ENCRYPTION", "COMPUTE_EPHEMERAL_ENCRYPTION_LUKS", "COMPUTE_EPHEMERAL_ENCRYPTION_PLAIN",
+        "COMPUTE_SHARE_LOCAL_FS", "COMPUTE_MEM_BACKING_FILE", "COMPUTE_HYPERVISOR_KVM", "COMPUTE_HYPERVISOR_QEMU",
+        "COMPUTE_HYPERVISOR_FAKE", "COMPUTE_VIRTIO_PACKED", "COMPUTE_FIRMWARE_BIOS", "COMPUTE_FIRMWARE_UEFI",
+        "HW_CPU_X86_AVX", "HW_CPU_X86_AVX2", "HW_CPU_X86_SSE", "HW_CPU_X86_SSE2", "HW_CPU_X86_SSE41",
+        "HW_CPU_X86_SSE42", "HW_CPU_X86_SSSE3", "HW_CPU_X86_AESNI", "HW_CPU_X86_VMX", "HW_CPU_X86_SVM",
+        "HW_CPU_HYPERTHREADING", "HW_NIC_SRIOV", "HW_GPU_API_VULKAN", "HW_NUMA_ROOT", "STORAGE_DISK_HDD",
+        "STORAGE_DISK_SSD", "MISC_SHARES_VIA_AGGREGATE", "OWNER_NOVA", "OWNER_CYBORG", "OWNER_NEUTRON",
+    ]
+    public static let allSet = Set(all)
+}
