@@ -13,12 +13,12 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-venv; else sudo apt-get update -qq && sudo apt-get install -y -qq python3-venv; fi
 fi
 
-# 2. The OpenStack clients, from PyPI, unchanged.
-if [ ! -x .venv/bin/openstack ] || [ ! -x .venv/bin/nova ]; then
-    log "installing python-openstackclient and python-novaclient into .venv"
-    python3 -m venv .venv
+# 2. The OpenStack clients, from PyPI, unchanged (osc-placement adds `openstack resource provider ...`).
+if [ ! -x .venv/bin/openstack ] || [ ! -x .venv/bin/nova ] || ! .venv/bin/python -c 'import osc_placement' 2>/dev/null; then
+    log "installing python-openstackclient, python-novaclient and osc-placement into .venv"
+    [ -x .venv/bin/python ] || python3 -m venv .venv
     .venv/bin/pip install -q --upgrade pip
-    .venv/bin/pip install -q python-openstackclient python-novaclient
+    .venv/bin/pip install -q python-openstackclient python-novaclient osc-placement
 fi
 
 # 3. Format: the committed .swift-format, strictly (fix with: swift format format -i -r Sources Tests Package.swift).

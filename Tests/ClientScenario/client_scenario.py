@@ -336,6 +336,8 @@ def scenario(cloud, port, data_dir):
     result = run(NOVA_SWIFT, ["aggregate-delete", "agg1"], ours)
     check("nova-swift aggregate remove-host/delete", result.returncode == 0 and osc_json(["aggregate", "list"], admin) == [])
 
+    placement_steps(admin)
+
     # A restart keeps everything.
     cloud.stop()
     cloud.start()
@@ -344,6 +346,34 @@ def scenario(cloud, port, data_dir):
     result = run(OPENSTACK, ["server", "stop", "vm1"], demo)
     check("after a restart the servers still work", result.returncode == 0 and wait_status("vm1", "SHUTOFF", demo))
     check("after a restart the keypair is still there", [k["Name"] for k in osc_json(["keypair", "list"], demo) or []] == ["k1"])
+    server = (osc_json(["server", "show", "vm-admin"], admin) or {}).get("id") or "none"
+    held = osc_json(["--os-placement-api-version", "1.12", "resource", "provider", "allocation", "show", server], admin) or []
+    check("after a restart the server's allocation is still in Placement",
+          any(a.get("resources", {}).get("MEMORY_MB") == 2048 for a in held), str(held))
+
+
+def placement_steps(admin):
+    """osc-placement from PyPI against our Placement: providers the compute hosts reported, their inventory,
+    candidates, and a server's allocation."""
+    providers = osc_json(["resource", "provider", "list"], admin) or []
+    hosts = sorted(h["Hypervisor Hostname"] for h in osc_json(["hypervisor", "list"], admin) or [])
+    check("resource provider list shows a provider per compute node",
+          sorted(p["name"] for p in providers) == hosts and all(p["generation"] >= 1 for p in providers), str(providers))
+    uuid = providers[0]["uuid"] if providers else "none"
+    inventory = {i["resource_class"]: i for i in osc_json(["resource", "provider", "inventory", "list", uuid], admin) or []}
+    check("resource provider inventory list has VCPU, MEMORY_MB and DISK_GB with Nova's ratios",
+          set(inventory) == {"VCPU", "MEMORY_MB", "DISK_GB"} and inventory["VCPU"]["allocation_ratio"] == 4.0
+          and inventory["MEMORY_MB"]["reserved"] == 512, str(inventory))
+    traits = osc_json(["--os-placement-api-version", "1.6", "resource", "provider", "trait", "list", uuid], admin) or []
+    check("the compute node's provider has COMPUTE_* traits", any(t["name"] == "COMPUTE_NODE" for t in traits), str(traits))
+    candidates = osc_json(["--os-placement-api-version", "1.10", "allocation", "candidate", "list", "--resource", "VCPU=1"], admin) or []
+    check("allocation candidate list --resource VCPU=1", len({c["resource provider"] for c in candidates}) == len(hosts), str(candidates))
+    too_big = osc_json(["--os-placement-api-version", "1.10", "allocation", "candidate", "list", "--resource", "MEMORY_MB=99999999"], admin)
+    check("no candidate for more memory than any host has", too_big == [], str(too_big))
+    server = (osc_json(["server", "show", "vm-admin"], admin) or {}).get("id") or "none"
+    held = osc_json(["--os-placement-api-version", "1.12", "resource", "provider", "allocation", "show", server], admin) or []
+    check("a server's allocation is held in Placement on its host's provider",
+          len(held) == 1 and held[0]["resources"] == {"VCPU": 1, "MEMORY_MB": 2048, "DISK_GB": 20}, str(held))
 
 
 if __name__ == "__main__":

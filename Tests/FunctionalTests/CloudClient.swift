@@ -26,7 +26,10 @@ struct CloudClient {
     ) async throws -> Reply {
         var headers = extra
         if let token { headers[HTTPField.Name("X-Auth-Token")!] = token }
-        if let version { headers[HTTPField.Name("OpenStack-API-Version")!] = "compute \(version)" }
+        if let version {
+            headers[HTTPField.Name("OpenStack-API-Version")!] =
+                version.hasPrefix("1.") ? "placement \(version)" : "compute \(version)"
+        }
         var buffer: ByteBuffer?
         if let body {
             buffer = ByteBuffer(string: body.serialized())
@@ -145,11 +148,16 @@ extension CloudClient {
         }
     }
 
-    /// Waits until every compute host has reported (its service is up and its node known).
+    /// Waits until every compute host has reported (its service is up, its node known, its provider in Placement).
     func waitForHosts(_ count: Int, token: String) async throws {
         for _ in 0..<200 {
             let reply = try await request(.get, "/compute/v2.1/os-hypervisors", token: token)
-            if reply.json?["hypervisors"]?.arrayValue?.count == count { return }
+            let providers = try await request(.get, "/placement/resource_providers", token: token)
+            if reply.json?["hypervisors"]?.arrayValue?.count == count,
+                providers.json?["resource_providers"]?.arrayValue?.count == count
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("compute hosts did not report")
