@@ -126,6 +126,27 @@ public struct OpenStackMiddleware: RouterMiddleware {
         }
     }
 
+    /// The standard phrase of a status (HTTPTypes leaves it empty for a status made from a bare code).
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
+        case 409: "Conflict"
+        case 410: "Gone"
+        case 413: "Request Entity Too Large"
+        case 415: "Unsupported Media Type"
+        case 429: "Too Many Requests"
+        case 501: "Not Implemented"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Internal Server Error"
+        }
+    }
+
     static func render(_ error: any Error, service: Service, requestID: String, logger: Logger) -> Response {
         let novaError: NovaError
         switch error {
@@ -154,12 +175,12 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 [
                     "error": [
                         "code": .int(status), "message": .string(novaError.message),
-                        "title": .string(HTTPResponse.Status(code: status).reasonPhrase),
+                        "title": .string(Self.reasonPhrase(status)),
                     ]
                 ],
                 status: status)
         case .image:
-            let reason = HTTPResponse.Status(code: status).reasonPhrase
+            let reason = Self.reasonPhrase(status)
             let text = "\(status) \(reason)\n\n\(novaError.message)\n\n   "
             return Response(
                 status: HTTPResponse.Status(code: status), headers: [.contentType: "text/plain; charset=UTF-8"],
@@ -169,7 +190,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 [
                     "errors": [
                         [
-                            "status": .int(status), "title": .string(HTTPResponse.Status(code: status).reasonPhrase),
+                            "status": .int(status), "title": .string(Self.reasonPhrase(status)),
                             "detail": .string(novaError.message),
                             "code": .string(
                                 novaError.code.name.hasPrefix("placement.")

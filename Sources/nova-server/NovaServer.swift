@@ -10,7 +10,7 @@ struct NovaServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nova-server",
         abstract: "OpenStack Compute (Nova) in Swift.",
-        subcommands: [AllInOne.self, DB.self])
+        subcommands: [AllInOne.self, PlacementService.self, DB.self])
 }
 
 /// Options every subcommand takes.
@@ -88,6 +88,30 @@ struct AllInOne: AsyncParsableCommand {
                 "cannot listen on \(options.listenHost):\(options.listenPort): the address is in use; choose another with --listen"
             )
         }
+    }
+}
+
+struct PlacementService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "placement",
+        abstract: "Run the Placement API alone ([api] auth_strategy = noauth2 for testing without Keystone).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8778).")
+    var listen: String = "127.0.0.1:8778"
+
+    func run() async throws {
+        let options = try common.loadOptions()
+        let parts = listen.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else {
+            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8778")
+        }
+        let logger = common.makeLogger("nova-server.placement")
+        let app = try await PlacementOnly.makeApplication(
+            options: options, host: String(parts[0]), port: port, logger: logger)
+        say("nova-server placement on http://\(listen)/placement (data directory \(options.dataDirectory))")
+        try await app.runService()
     }
 }
 

@@ -1,0 +1,30 @@
+import APISupport
+import Foundation
+import Hummingbird
+import IdentityService
+import Logging
+import NovaCore
+import NovaDB
+import PlacementAPI
+import PlacementCore
+
+/// `nova-server placement`: the Placement API alone on its own listener, over the same database. Tokens are
+/// checked against the identity tables there, or not at all with `[api] auth_strategy = noauth2`.
+public enum PlacementOnly {
+    public static func makeApplication(options: CloudOptions, host: String, port: Int, logger: Logger) async throws
+        -> some ApplicationProtocol
+    {
+        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        let database = try await Database.openSQLite(path: options.databasePath, logger: logger)
+        let placement = try await PlacementService(persistence: PlacementStore(database: database))
+        let tokens = TokenService(
+            store: IdentityStore(database: database), clock: SystemClock(), lifetime: options.tokenLifetime)
+        let router = Router(context: NovaRequestContext.self)
+        router.add(middleware: OpenStackMiddleware(validator: tokens, placementNoAuth: options.placementNoAuth))
+        PlacementAPI(service: placement).register(on: router)
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "nova-swift"),
+            logger: logger)
+    }
+}
