@@ -141,7 +141,7 @@ extension ComputeAPI {
             "totalCoresUsed": .int(usage.resources.vcpus),
             "totalInstancesUsed": .int(usage.instances),
             "totalRAMUsed": .int(usage.resources.memoryMB),
-            "totalServerGroupsUsed": 0,
+            "totalServerGroupsUsed": .int(try await store.serverGroups(projectID: project).count),
         ]
         if version < APIVersion(2, 57) {
             json["maxPersonality"] = .int(limits.limit(.injectedFiles))

@@ -40,6 +40,14 @@ extension ComputeAPI {
         let keypair = try await requestedKeyPair(spec["key_name"], caller)
         let (zone, forcedHost) = try await requestedZone(spec, version: version, caller: caller)
         let metadata = try Self.metadata(spec["metadata"])
+        let hints = try Self.schedulerHints(body)
+        var group: ServerGroup?
+        if let uuid = hints["group"]?.first {
+            group = try await store.serverGroup(uuid: uuid)
+            guard let found = group, caller.isAdmin || found.projectID == caller.projectID else {
+                throw NovaError.badRequest("Invalid server group \(uuid): it could not be found.")
+            }
+        }
         let limits = try await store.quotaLimits(projectID: caller.projectID)
         if limits.limit(.metadataItems) >= 0, metadata.count > limits.limit(.metadataItems) {
             throw NovaError.forbidden("Quota exceeded for metadata_items: the limit is \(limits.limit(.metadataItems))")
@@ -101,12 +109,16 @@ extension ComputeAPI {
         }
         let flavorResources = flavor.resources
         let creating = count
-        try await store.createInstances(instances, actions: actions) { usedInstances, usedResources in
-            try limits.check(usage: usedResources, instances: usedInstances, adding: flavorResources, count: creating)
-        }
+        try await store.createInstances(
+            instances, actions: actions,
+            quotaCheck: { usedInstances, usedResources in
+                try limits.check(
+                    usage: usedResources, instances: usedInstances, adding: flavorResources, count: creating)
+            }, serverGroup: group.map { ($0.uuid, limits.limit(.serverGroupMembers)) })
         let requestSpec = RequestSpec(
             instanceUUIDs: instances.map(\.uuid), projectID: caller.projectID, userID: caller.userID, flavor: flavor,
-            imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost)
+            imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost, schedulerHints: hints,
+            imageProperties: (try await images.image(id: imageRef))?.properties ?? [:])
         do {
             try await conductor.buildInstances(requestSpec, context: context.rpcContext)
         } catch {

@@ -61,6 +61,7 @@ public struct ComputeAPI: Sendable {
         registerServers(on: v21)
         registerServerActions(on: v21)
         registerServerMetadata(on: v21)
+        registerServerGroups(on: v21)
         registerInstanceActions(on: v21)
         registerServices(on: v21)
         registerHypervisors(on: v21)

@@ -69,10 +69,8 @@ public final class AllInOneCloud: Sendable {
         let conductorDispatcher = conductor.dispatcher()
         try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
 
-        let scheduler = FilterScheduler(
-            store: computeStore, placement: placement,
-            filters: try FilterRegistry.filters(named: options.enabledFilters), clock: clock,
-            maxPlacementResults: options.maxPlacementResults)
+        let scheduler = try FilterScheduler(
+            store: computeStore, placement: placement, clock: clock, options: options.scheduler)
         let schedulerDispatcher = scheduler.dispatcher()
         try await bus.subscribe(topic: SchedulerRPCAPI.topic) { await schedulerDispatcher.handle($0) }
 

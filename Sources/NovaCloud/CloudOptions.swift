@@ -1,5 +1,6 @@
 import Foundation
 import NovaConfig
+import NovaScheduler
 import NovaCore
 
 /// Everything the all-in-one needs to start, from nova.conf and the command line (flags win).
@@ -14,9 +15,8 @@ public struct CloudOptions: Sendable {
     public var fakeHostResources: Resources
     public var hostname: String
     public var availabilityZone: String
-    public var enabledFilters: [String]
-    /// `[scheduler] max_placement_results`: the `limit` of the scheduler's allocation candidate query.
-    public var maxPlacementResults: Int = 1000
+    /// `[filter_scheduler]` and `[scheduler]`: filters, weigher multipliers, subset size, attempts.
+    public var scheduler = SchedulerOptions()
     /// `[api] auth_strategy` of the placement service alone (`keystone` or `noauth2`, for testing).
     public var placementNoAuth = false
     public var serviceDownTime: TimeInterval
@@ -43,7 +43,6 @@ public struct CloudOptions: Sendable {
         self.fakeHostResources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000)
         self.hostname = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
         self.availabilityZone = "nova"
-        self.enabledFilters = ["ComputeFilter", "AvailabilityZoneFilter"]
         self.serviceDownTime = 60
         self.reportInterval = .seconds(10)
         self.syncPowerStateInterval = .seconds(600)
@@ -85,8 +84,7 @@ public struct CloudOptions: Sendable {
             }
             fixedRange = network
         }
-        enabledFilters = config.list("filter_scheduler", "enabled_filters", default: enabledFilters)
-        maxPlacementResults = try config.int("scheduler", "max_placement_results", default: maxPlacementResults)
+        try readScheduler(config)
         if let strategy = config["api", "auth_strategy"] {
             guard strategy == "keystone" || strategy == "noauth2" else {
                 throw ConfigError(message: "[api] auth_strategy = \(strategy): keystone or noauth2")
@@ -108,5 +106,35 @@ public struct CloudOptions: Sendable {
     /// The compute host names: the machine's host name, or `<host>-1` .. `<host>-N` for several fake hosts.
     public var computeHostNames: [String] {
         fakeHostCount <= 1 ? [hostname] : (1...fakeHostCount).map { "\(hostname)-\($0)" }
+    }
+}
+
+extension CloudOptions {
+    mutating func readScheduler(_ config: NovaConfig) throws {
+        let section = "filter_scheduler"
+        scheduler.enabledFilters = config.list(section, "enabled_filters", default: scheduler.enabledFilters)
+        scheduler.maxInstancesPerHost = try config.int(section, "max_instances_per_host", default: 50)
+        scheduler.maxIOOpsPerHost = try config.int(section, "max_io_ops_per_host", default: 8)
+        scheduler.isolatedImages = config.list(section, "isolated_images", default: [])
+        scheduler.isolatedHosts = config.list(section, "isolated_hosts", default: [])
+        if let restrict = config[section, "restrict_isolated_hosts_to_isolated_images"] {
+            scheduler.restrictIsolatedHostsToIsolatedImages = restrict.lowercased() == "true"
+        }
+        scheduler.hostSubsetSize = try config.int(section, "host_subset_size", default: 1)
+        let multipliers: [(String, WritableKeyPath<SchedulerOptions, Double>)] = [
+            ("ram_weight_multiplier", \.ramWeightMultiplier), ("cpu_weight_multiplier", \.cpuWeightMultiplier),
+            ("disk_weight_multiplier", \.diskWeightMultiplier),
+            ("num_instances_weight_multiplier", \.numInstancesWeightMultiplier),
+            ("io_ops_weight_multiplier", \.ioOpsWeightMultiplier),
+            ("build_failure_weight_multiplier", \.buildFailureWeightMultiplier),
+            ("hypervisor_version_weight_multiplier", \.hypervisorVersionWeightMultiplier),
+            ("soft_affinity_weight_multiplier", \.softAffinityWeightMultiplier),
+            ("soft_anti_affinity_weight_multiplier", \.softAntiAffinityWeightMultiplier),
+        ]
+        for (name, keyPath) in multipliers {
+            scheduler[keyPath: keyPath] = try config.double(section, name, default: scheduler[keyPath: keyPath])
+        }
+        scheduler.maxAttempts = try config.int("scheduler", "max_attempts", default: 3)
+        scheduler.maxPlacementResults = try config.int("scheduler", "max_placement_results", default: 1000)
     }
 }

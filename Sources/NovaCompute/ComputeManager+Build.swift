@@ -4,8 +4,9 @@ import NovaCore
 extension ComputeManager {
     static let buildEvent = "compute__do_build_and_run_instance"
 
-    /// _do_build_and_run_instance: networking -> spawning -> ACTIVE, or ERROR with a fault.
-    func buildAndRunInstance(_ instance: Instance, context: RPCContext) async {
+    /// _do_build_and_run_instance: networking -> spawning -> ACTIVE. A failed spawn goes back to the conductor
+    /// for the next alternate host (RescheduledException) while there is one, else ERROR with a fault.
+    func buildAndRunInstance(_ instance: Instance, alternates: [HostChoice] = [], context: RPCContext) async {
         await event(instance, Self.buildEvent, context)
         do {
             try await update(
@@ -25,11 +26,13 @@ extension ComputeManager {
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("spawn of \(instance.uuid) failed: \(message)")
+            if !alternates.isEmpty, await reschedule(instance, alternates, message, context) { return }
             let fault = InstanceFault(
                 code: 500, message: "Build of instance \(instance.uuid) aborted: \(message)", created: clock.now)
             _ = try? await update(
                 instance.uuid,
-                InstanceUpdate(expectedTaskStates: [.spawning], vmState: .error, taskState: .some(nil), fault: fault),
+                InstanceUpdate(
+                    expectedTaskStates: [.spawning, .scheduling], vmState: .error, taskState: .some(nil), fault: fault),
                 context)
             await event(instance, Self.buildEvent, context, result: "Error", traceback: message)
             return
@@ -44,6 +47,26 @@ extension ComputeManager {
             await event(instance, Self.buildEvent, context, result: "Success")
         } catch {
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
+        }
+    }
+
+    /// Cleans up this host's part of a failed build and hands it back to the conductor; false if that failed.
+    func reschedule(_ instance: Instance, _ alternates: [HostChoice], _ message: String, _ context: RPCContext) async
+        -> Bool
+    {
+        try? await driver.destroy(instance)
+        do {
+            try await placement.deleteAllocations(consumer: instance.uuid)
+            let current = try await update(
+                instance.uuid, InstanceUpdate(expectedTaskStates: [.spawning], taskState: .scheduling), context)
+            await event(instance, Self.buildEvent, context, result: "Error", traceback: message)
+            try await conductor.rescheduleInstance(
+                RescheduleRequest(instance: current, alternates: alternates, failedHost: config.host, reason: message),
+                context: context)
+            return true
+        } catch {
+            logger.error("could not reschedule \(instance.uuid): \(error)")
+            return false
         }
     }
 }

@@ -34,7 +34,7 @@ public struct ComputeManager: Sendable {
     public func dispatcher() -> RPCDispatcher {
         var dispatcher = RPCDispatcher()
         dispatcher.on("build_and_run_instance") { (request: InstanceRequest, context) in
-            await buildAndRunInstance(request.instance, context: context)
+            await buildAndRunInstance(request.instance, alternates: request.alternates, context: context)
             return RPCVoid()
         }
         // The request names its operation: soft and hard reboot share one method, as in Nova.

@@ -55,6 +55,10 @@ public struct ConductorManager: Sendable {
         dispatcher.on("compute_node_update") { (report: ComputeNodeReport, _) in
             try await store.updateComputeNode(report, at: clock.now)
         }
+        dispatcher.on("reschedule_instance") { (request: RescheduleRequest, context) in
+            await reschedule(request, context: context)
+            return RPCVoid()
+        }
         dispatcher.on("instances_on_host") { (request: HostRequest, _) in
             try await store.instances(onHost: request.host)
         }
@@ -95,7 +99,8 @@ public struct ConductorManager: Sendable {
             }
             await recordEvent(selection.instanceUUID, context, result: "Success")
             do {
-                try await compute.buildAndRunInstance(instance, host: selection.host, context: context)
+                try await compute.buildAndRunInstance(
+                    instance, host: selection.host, alternates: selection.alternates, context: context)
             } catch {
                 try? await placement.deleteAllocations(consumer: selection.instanceUUID)
                 await failBuild(
@@ -103,6 +108,37 @@ public struct ConductorManager: Sendable {
                     context: context)
             }
         }
+    }
+
+    /// build_instances with host lists: a build failed on a host, so claim the next alternate and send the
+    /// build there; with none left, ERROR with a fault that names the last failure (MaxRetriesExceeded).
+    public func reschedule(_ request: RescheduleRequest, context: RPCContext) async {
+        let uuid = request.instance.uuid
+        var remaining = request.alternates
+        while !remaining.isEmpty {
+            let choice = remaining.removeFirst()
+            let write = AllocationWrite(
+                consumerUUID: uuid, allocations: choice.allocations, projectID: request.instance.projectID,
+                userID: request.instance.userID, consumerGeneration: nil, consumerType: "INSTANCE")
+            guard (try? await placement.claim([write])) == true else { continue }
+            do {
+                let instance = try await store.updateInstance(
+                    uuid: uuid,
+                    InstanceUpdate(expectedTaskStates: [.scheduling], host: choice.host, node: choice.nodename))
+                logger.info("rescheduling \(uuid) from \(request.failedHost) to \(choice.host): \(request.reason)")
+                try await compute.buildAndRunInstance(
+                    instance, host: choice.host, alternates: remaining, context: context)
+                return
+            } catch {
+                try? await placement.deleteAllocations(consumer: uuid)
+                if (try? await store.instance(uuid: uuid))?.taskState != .scheduling { return }
+            }
+        }
+        await failBuild(
+            uuid,
+            message:
+                "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance \(uuid). Last failure on \(request.failedHost): \(request.reason)",
+            context: context)
     }
 
     /// At start: a build that was stored but never reached a host was interrupted by a stop of the cloud.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One compute node as the scheduler sees it.
 public struct HostState: Sendable, Equatable {
     /// The compute node's uuid, which is also its resource provider's.
@@ -10,6 +12,15 @@ public struct HostState: Sendable, Equatable {
     public var instanceCount: Int
     public var serviceDisabled: Bool
     public var serviceUp: Bool
+    public var hypervisorType = "fake"
+    public var hypervisorVersion = 0
+    public var hostIP = ""
+    /// Instances in a task that loads the host's I/O (building, resizing, snapshotting, ...).
+    public var ioOps = 0
+    /// The metadata of each aggregate the host is in.
+    public var aggregates: [[String: String]] = []
+    /// Builds that failed on this host recently (BuildFailureWeigher).
+    public var failedBuilds = 0
 
     public init(
         nodeUUID: String, host: String, nodename: String, zone: String, capacity: Resources, used: Resources,
@@ -26,6 +37,18 @@ public struct HostState: Sendable, Equatable {
         self.serviceUp = serviceUp
     }
 
+    /// Values of `key` over the host's aggregates (comma-separated values split), as Nova's
+    /// utils.aggregate_values_from_key.
+    public func aggregateValues(_ key: String) -> Set<String> {
+        var values: Set<String> = []
+        for metadata in aggregates {
+            if let value = metadata[key] {
+                values.formUnion(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            }
+        }
+        return values
+    }
+
     public var free: Resources {
         Resources(
             vcpus: capacity.vcpus - used.vcpus, memoryMB: capacity.memoryMB - used.memoryMB,
@@ -40,5 +63,6 @@ public struct HostState: Sendable, Equatable {
     public mutating func consume(_ request: Resources) {
         used = used + request
         instanceCount += 1
+        ioOps += 1
     }
 }

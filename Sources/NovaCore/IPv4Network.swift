@@ -28,4 +28,13 @@ public struct IPv4Network: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(address(0))/\(prefixLength)" }
+
+    /// Whether two IPv4 addresses share their first `prefixLength` bits (0...32).
+    public static func sameNetwork(_ first: String, _ second: String, prefixLength: Int) -> Bool {
+        guard (0...32).contains(prefixLength), let a = parseAddress(first), let b = parseAddress(second) else {
+            return false
+        }
+        let mask: UInt32 = prefixLength == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefixLength)
+        return a & mask == b & mask
+    }
 }

@@ -135,16 +135,58 @@ extension ComputeStore {
 }
 
 extension ComputeStore: SchedulerStore {
+    /// Task states that load a host's I/O (nova/scheduler/host_manager.py _update_from_compute_node).
+    static let ioTaskStates = [
+        "spawning", "resize_migrating", "rebuilding", "resize_prep", "image_snapshot", "image_backup",
+        "rescuing", "unshelving",
+    ]
+
     public func hostStates(now: Date) async throws -> [HostState] {
         let nodes = try await computeNodes()
         let services = Dictionary(
             try await services(binary: "nova-compute").map { ($0.host, $0) }, uniquingKeysWith: { a, _ in a })
+        let aggregates = try await aggregates()
+        let load = try await hostLoad()
         return nodes.compactMap { node in
             guard let service = services[node.report.host] else { return nil }
-            return HostState(
+            var state = HostState(
                 nodeUUID: node.uuid, host: node.report.host, nodename: node.report.hypervisorHostname,
-                zone: service.zone, capacity: .zero, used: .zero, instanceCount: 0,
+                zone: service.zone, capacity: .zero, used: .zero, instanceCount: load[node.report.host]?.0 ?? 0,
                 serviceDisabled: service.disabled, serviceUp: service.isUp(now: now, serviceDownTime: serviceDownTime))
+            state.hypervisorType = node.report.hypervisorType
+            state.hypervisorVersion = node.report.hypervisorVersion
+            state.hostIP = node.report.hostIP
+            state.ioOps = load[node.report.host]?.1 ?? 0
+            state.failedBuilds = load[node.report.host]?.2 ?? 0
+            state.aggregates = aggregates.filter { $0.hosts.contains(node.report.host) }.map(\.metadata)
+            return state
+        }
+    }
+
+    /// Per host: instances, instances in an I/O-heavy task, and builds that ended in ERROR in the last hour.
+    func hostLoad() async throws -> [String: (Int, Int, Int)] {
+        let since = Date().addingTimeInterval(-3600).stored
+        return try await database.read { sql in
+            var text = SQLQueryString(
+                """
+                SELECT host, COUNT(*) AS n,
+                  SUM(CASE WHEN vm_state = 'building' OR task_state IN (
+                """)
+            for (index, state) in Self.ioTaskStates.enumerated() {
+                if index > 0 { text += ", " }
+                text += "\(bind: state)"
+            }
+            text += """
+                ) THEN 1 ELSE 0 END) AS io,
+                  SUM(CASE WHEN vm_state = 'error' AND created_at > \(bind: since) THEN 1 ELSE 0 END)
+                    AS failed
+                FROM instances WHERE deleted = 0 AND host IS NOT NULL GROUP BY host
+                """
+            var load: [String: (Int, Int, Int)] = [:]
+            for row in try await sql.raw(text).all() {
+                load[try row.string("host")] = (try row.int("n"), try row.int("io"), try row.int("failed"))
+            }
+            return load
         }
     }
 }

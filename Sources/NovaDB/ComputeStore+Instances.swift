@@ -31,7 +31,8 @@ extension ComputeStore {
     /// project's usage inside that transaction, so concurrent creates cannot together pass a quota.
     public func createInstances(
         _ instances: [Instance], actions: [InstanceActionRecord],
-        quotaCheck: (@Sendable (_ instances: Int, _ resources: Resources) throws -> Void)? = nil
+        quotaCheck: (@Sendable (_ instances: Int, _ resources: Resources) throws -> Void)? = nil,
+        serverGroup: (uuid: String, memberLimit: Int)? = nil
     ) async throws {
         try await database.write { sql in
             if let quotaCheck, let project = instances.first?.projectID {
@@ -39,6 +40,10 @@ extension ComputeStore {
                 try quotaCheck(usage.instances, usage.resources)
             }
             for instance in instances { try await Self.save(instance, in: sql) }
+            if let serverGroup {
+                try await Self.addMembers(
+                    instances.map(\.uuid), toGroup: serverGroup.uuid, limit: serverGroup.memberLimit, in: sql)
+            }
             for action in actions { try await Self.insertAction(action, in: sql) }
         }
     }

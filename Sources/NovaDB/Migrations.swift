@@ -116,6 +116,21 @@ enum Migrations {
             ]
         ),
         (4, placementSchema),
+        (
+            5,
+            [
+                """
+                CREATE TABLE server_groups (id INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE,
+                  name TEXT NOT NULL, project_id TEXT NOT NULL, user_id TEXT NOT NULL, policy TEXT NOT NULL,
+                  max_server_per_host INTEGER, created_at REAL NOT NULL)
+                """,
+                """
+                CREATE TABLE server_group_members (group_id INTEGER NOT NULL REFERENCES server_groups(id) ON DELETE CASCADE,
+                  instance_uuid TEXT NOT NULL, PRIMARY KEY (group_id, instance_uuid))
+                """,
+                "CREATE INDEX server_group_members_instance ON server_group_members (instance_uuid)",
+            ]
+        ),
     ]
 
     static func apply(to database: Database) async throws {

@@ -9,23 +9,36 @@ public struct FilterScheduler: Sendable {
     let filters: [any HostFilter]
     let weighers: [any HostWeigher]
     let clock: any WallClock
-    let maxPlacementResults: Int
+    let options: SchedulerOptions
 
     public init(
         store: any SchedulerStore, placement: any PlacementClient, filters: [any HostFilter],
         weighers: [any HostWeigher] = [RAMWeigher(), CPUWeigher()], clock: any WallClock,
-        maxPlacementResults: Int = 1000
+        options: SchedulerOptions = SchedulerOptions()
     ) {
         self.store = store
         self.placement = placement
         self.filters = filters
         self.weighers = weighers
         self.clock = clock
-        self.maxPlacementResults = maxPlacementResults
+        self.options = options
+    }
+
+    /// The scheduler `[filter_scheduler]` configures: the enabled filters and every weigher.
+    public init(
+        store: any SchedulerStore, placement: any PlacementClient, clock: any WallClock, options: SchedulerOptions
+    ) throws {
+        self.init(
+            store: store, placement: placement,
+            filters: try FilterRegistry.filters(named: options.enabledFilters, options: options),
+            weighers: FilterRegistry.weighers(options), clock: clock, options: options)
     }
 
     /// Chooses and claims a host for every instance of the spec, or none: a partial multi-create is undone.
+    /// Each selection carries up to `max_attempts - 1` alternates for a reschedule.
     public func selectDestinations(_ spec: RequestSpec) async throws -> [Selection] {
+        var spec = spec
+        spec.resolved = try await resolveHints(spec)
         var known = try await store.hostStates(now: clock.now)
         if let forced = spec.forcedHost {
             known = known.filter { $0.host == forced }
@@ -37,36 +50,34 @@ public struct FilterScheduler: Sendable {
         for request in result.requests where requests[request.rootUUID] == nil {
             requests[request.rootUUID] = request
         }
-        let summaries = Dictionary(result.summaries.map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
-        var hosts: [HostState] = known.compactMap { host in
-            guard requests[host.nodeUUID] != nil, let provider = summaries[host.nodeUUID] else { return nil }
-            var host = host
-            host.capacity = Resources(
-                vcpus: provider.inventories["VCPU"]?.capacity ?? 0,
-                memoryMB: provider.inventories["MEMORY_MB"]?.capacity ?? 0,
-                diskGB: provider.inventories["DISK_GB"]?.capacity ?? 0)
-            host.used = Resources(
-                vcpus: provider.usages["VCPU"] ?? 0, memoryMB: provider.usages["MEMORY_MB"] ?? 0,
-                diskGB: provider.usages["DISK_GB"] ?? 0)
-            return host
-        }
+        var hosts = hostStates(known, requests, result.summaries)
         var selections: [Selection] = []
         for uuid in spec.instanceUUIDs {
             let outcome = filterHosts(hosts, spec)
             var claimed: Selection?
-            for host in rank(outcome.passed, spec) {
+            let ranked = pickOrder(rank(outcome.passed, spec))
+            for (index, host) in ranked.enumerated() {
                 guard let request = requests[host.nodeUUID] else { continue }
                 let write = AllocationWrite(
                     consumerUUID: uuid, allocations: request.allocations, projectID: spec.projectID,
                     userID: spec.userID, consumerGeneration: nil, consumerType: "INSTANCE")
-                if try await placement.claim([write]) {
-                    claimed = Selection(
-                        instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeUUID: host.nodeUUID)
-                    if let index = hosts.firstIndex(where: { $0.nodeUUID == host.nodeUUID }) {
-                        hosts[index].consume(spec.flavor.resources)
+                guard try await placement.claim([write]) else { continue }
+                let alternates = ranked.dropFirst(index + 1).prefix(max(0, options.maxAttempts - 1)).compactMap {
+                    other in
+                    requests[other.nodeUUID].map {
+                        HostChoice(
+                            host: other.host, nodename: other.nodename, nodeUUID: other.nodeUUID,
+                            allocations: $0.allocations)
                     }
-                    break
                 }
+                claimed = Selection(
+                    instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeUUID: host.nodeUUID,
+                    alternates: alternates)
+                if let position = hosts.firstIndex(where: { $0.nodeUUID == host.nodeUUID }) {
+                    hosts[position].consume(spec.flavor.resources)
+                }
+                spec.resolved.groupHosts[host.host, default: 0] += 1
+                break
             }
             guard let claimed else {
                 for selection in selections {
@@ -78,6 +89,34 @@ public struct FilterScheduler: Sendable {
             selections.append(claimed)
         }
         return selections
+    }
+
+    /// The hosts Placement offered, with capacity and usage from its provider summaries.
+    func hostStates(_ known: [HostState], _ requests: [String: AllocationRequest], _ summaries: [ResourceProvider])
+        -> [HostState]
+    {
+        let providers = Dictionary(summaries.map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
+        return known.compactMap { host in
+            guard requests[host.nodeUUID] != nil, let provider = providers[host.nodeUUID] else { return nil }
+            var host = host
+            host.capacity = Resources(
+                vcpus: provider.inventories["VCPU"]?.capacity ?? 0,
+                memoryMB: provider.inventories["MEMORY_MB"]?.capacity ?? 0,
+                diskGB: provider.inventories["DISK_GB"]?.capacity ?? 0)
+            host.used = Resources(
+                vcpus: provider.usages["VCPU"] ?? 0, memoryMB: provider.usages["MEMORY_MB"] ?? 0,
+                diskGB: provider.usages["DISK_GB"] ?? 0)
+            return host
+        }
+    }
+
+    /// `host_subset_size`: the first choice is random among the best N, so concurrent schedulers spread.
+    func pickOrder(_ ranked: [HostState]) -> [HostState] {
+        let size = min(max(1, options.hostSubsetSize), ranked.count)
+        guard size > 1 else { return ranked }
+        var order = ranked
+        order.swapAt(0, Int.random(in: 0..<size))
+        return order
     }
 
     /// Why Placement left hosts out, counted by reason, most common first.

@@ -18,6 +18,34 @@ extension FilterScheduler {
             let uuids = try await store.aggregates().filter { $0.availabilityZone == zone }.map(\.uuid)
             if !uuids.isEmpty { group.memberOf.anyOf.append(Set(uuids)) }
         }
-        return CandidateQuery(groups: [group], limit: maxPlacementResults)
+        return CandidateQuery(groups: [group], limit: options.maxPlacementResults)
+    }
+
+    /// Reads what the hints name: the server group and where its members run, the hosts of the instances
+    /// `different_host` / `same_host` name, the network of `build_near_host_ip` + `cidr`, the `query`.
+    public func resolveHints(_ spec: RequestSpec) async throws -> SchedulingHints {
+        var hints = SchedulingHints()
+        let raw = spec.schedulerHints
+        if let uuid = raw["group"]?.first {
+            guard let group = try await store.serverGroup(uuid: uuid) else {
+                throw NovaError.badRequest("Server group \(uuid) could not be found.")
+            }
+            hints.groupUUID = group.uuid
+            hints.groupPolicy = group.policy
+            hints.maxServerPerHost = group.maxServerPerHost
+            let others = group.members.filter { !spec.instanceUUIDs.contains($0) }
+            for host in try await store.instanceHosts(others).values { hints.groupHosts[host, default: 0] += 1 }
+        }
+        if let uuids = raw["different_host"], !uuids.isEmpty {
+            hints.differentHosts = Set(try await store.instanceHosts(uuids).values)
+        }
+        if let uuids = raw["same_host"], !uuids.isEmpty {
+            hints.sameHosts = Set(try await store.instanceHosts(uuids).values)
+        }
+        if let near = raw["build_near_host_ip"]?.first, let cidr = raw["cidr"]?.first {
+            hints.nearNetwork = near + (cidr.hasPrefix("/") ? cidr : "/" + cidr)
+        }
+        hints.query = raw["query"]?.first
+        return hints
     }
 }

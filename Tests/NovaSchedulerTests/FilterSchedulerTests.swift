@@ -8,8 +8,12 @@ import Testing
 struct MemorySchedulerStore: SchedulerStore {
     var hosts: [HostState]
     var aggregateList: [Aggregate] = []
+    var groups: [ServerGroup] = []
+    var placed: [String: String] = [:]
     func hostStates(now: Date) async throws -> [HostState] { hosts }
     func aggregates() async throws -> [Aggregate] { aggregateList }
+    func serverGroup(uuid: String) async throws -> ServerGroup? { groups.first { $0.uuid == uuid } }
+    func instanceHosts(_ uuids: [String]) async throws -> [String: String] { placed.filter { uuids.contains($0.key) } }
 }
 
 /// Placement in memory, able to lose claims on chosen providers as a concurrent scheduler would make it.

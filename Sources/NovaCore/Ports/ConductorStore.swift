@@ -24,6 +24,9 @@ public protocol SchedulerStore: Sendable {
     /// Every compute node with its service's state; capacity and usage come from Placement.
     func hostStates(now: Date) async throws -> [HostState]
     func aggregates() async throws -> [Aggregate]
+    func serverGroup(uuid: String) async throws -> ServerGroup?
+    /// Where instances run: uuid -> host, for those placed and not deleted.
+    func instanceHosts(_ uuids: [String]) async throws -> [String: String]
 }
 
 /// The answer to a compute node's report.

@@ -44,6 +44,11 @@ public struct ConductorRPCAPI: Sendable {
             topic: Self.topic, method: "compute_node_update", args: report, context: context)
     }
 
+    /// A build failed on a host: try the next alternate, or end in ERROR.
+    public func rescheduleInstance(_ request: RescheduleRequest, context: RPCContext) async throws {
+        try await client.cast(topic: Self.topic, method: "reschedule_instance", args: request, context: context)
+    }
+
     public func instancesOnHost(_ host: String, context: RPCContext) async throws -> [Instance] {
         try await client.call(
             topic: Self.topic, method: "instances_on_host", args: HostRequest(host: host), context: context)
@@ -70,10 +75,12 @@ public struct ComputeRPCAPI: Sendable {
 
     public static func topic(host: String) -> String { "compute.\(host)" }
 
-    public func buildAndRunInstance(_ instance: Instance, host: String, context: RPCContext) async throws {
+    public func buildAndRunInstance(
+        _ instance: Instance, host: String, alternates: [HostChoice] = [], context: RPCContext
+    ) async throws {
         try await client.cast(
-            topic: Self.topic(host: host), method: "build_and_run_instance", args: InstanceRequest(instance: instance),
-            context: context)
+            topic: Self.topic(host: host), method: "build_and_run_instance",
+            args: InstanceRequest(instance: instance, alternates: alternates), context: context)
     }
 
     /// Casts start/stop/reboot/pause/unpause/suspend/resume/delete to the instance's host.

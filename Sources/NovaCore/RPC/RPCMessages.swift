@@ -8,11 +8,21 @@ public struct RequestSpec: Sendable, Codable, Equatable {
     public var availabilityZone: String?
     /// An admin's `az:host` forced host.
     public var forcedHost: String?
+    /// `os:scheduler_hints` as given: group, different_host, same_host, cidr, build_near_host_ip, query.
+    public var schedulerHints: [String: [String]]
+    /// The image's properties (for ImagePropertiesFilter and IsolatedHostsFilter).
+    public var imageProperties: [String: String]
+    /// Filled in by the scheduler from the database: the group's hosts, the hinted instances' hosts.
+    public var resolved: SchedulingHints
 
     public init(
         instanceUUIDs: [String], projectID: String, userID: String, flavor: Flavor, imageRef: String,
-        availabilityZone: String? = nil, forcedHost: String? = nil
+        availabilityZone: String? = nil, forcedHost: String? = nil, schedulerHints: [String: [String]] = [:],
+        imageProperties: [String: String] = [:]
     ) {
+        self.schedulerHints = schedulerHints
+        self.imageProperties = imageProperties
+        self.resolved = SchedulingHints()
         self.instanceUUIDs = instanceUUIDs
         self.projectID = projectID
         self.userID = userID
@@ -23,18 +33,53 @@ public struct RequestSpec: Sendable, Codable, Equatable {
     }
 }
 
-/// A chosen host for one instance, with its resources already claimed.
+/// A chosen host for one instance, with its resources already claimed, and alternates to retry on.
 public struct Selection: Sendable, Codable, Equatable {
     public var instanceUUID: String
     public var host: String
     public var nodename: String
     public var nodeUUID: String
+    /// Other hosts that passed, best first, with what to claim there (not claimed yet).
+    public var alternates: [HostChoice]
 
-    public init(instanceUUID: String, host: String, nodename: String, nodeUUID: String) {
+    public init(
+        instanceUUID: String, host: String, nodename: String, nodeUUID: String, alternates: [HostChoice] = []
+    ) {
         self.instanceUUID = instanceUUID
         self.host = host
         self.nodename = nodename
         self.nodeUUID = nodeUUID
+        self.alternates = alternates
+    }
+}
+
+/// A host the scheduler found suitable and the allocation to claim in Placement to use it.
+public struct HostChoice: Sendable, Codable, Equatable {
+    public var host: String
+    public var nodename: String
+    public var nodeUUID: String
+    public var allocations: [String: [String: Int]]
+
+    public init(host: String, nodename: String, nodeUUID: String, allocations: [String: [String: Int]]) {
+        self.host = host
+        self.nodename = nodename
+        self.nodeUUID = nodeUUID
+        self.allocations = allocations
+    }
+}
+
+/// A compute host gives a failed build back to the conductor to try the next alternate.
+public struct RescheduleRequest: Sendable, Codable, Equatable {
+    public var instance: Instance
+    public var alternates: [HostChoice]
+    public var failedHost: String
+    public var reason: String
+
+    public init(instance: Instance, alternates: [HostChoice], failedHost: String, reason: String) {
+        self.instance = instance
+        self.alternates = alternates
+        self.failedHost = failedHost
+        self.reason = reason
     }
 }
 
@@ -46,10 +91,13 @@ public struct BuildInstancesRequest: Sendable, Codable, Equatable {
 public struct InstanceRequest: Sendable, Codable, Equatable {
     public var instance: Instance
     public var operation: InstanceOperation?
+    /// For a build: where to retry if it fails here.
+    public var alternates: [HostChoice]
 
-    public init(instance: Instance, operation: InstanceOperation? = nil) {
+    public init(instance: Instance, operation: InstanceOperation? = nil, alternates: [HostChoice] = []) {
         self.instance = instance
         self.operation = operation
+        self.alternates = alternates
     }
 }
 

@@ -7,22 +7,79 @@ public protocol HostFilter: Sendable {
     func passes(_ host: HostState, _ spec: RequestSpec) -> Bool
 }
 
-/// The filters this scheduler knows, by Nova's names.
+/// `[filter_scheduler]` and `[scheduler]` options, with Nova's names and defaults.
+public struct SchedulerOptions: Sendable {
+    public var enabledFilters = FilterRegistry.defaultNames
+    public var maxInstancesPerHost = 50
+    public var maxIOOpsPerHost = 8
+    public var isolatedImages: [String] = []
+    public var isolatedHosts: [String] = []
+    public var restrictIsolatedHostsToIsolatedImages = true
+    public var ramWeightMultiplier = 1.0
+    public var cpuWeightMultiplier = 1.0
+    public var diskWeightMultiplier = 1.0
+    public var numInstancesWeightMultiplier = 0.0
+    public var ioOpsWeightMultiplier = -1.0
+    public var buildFailureWeightMultiplier = 1_000_000.0
+    public var hypervisorVersionWeightMultiplier = 1.0
+    public var softAffinityWeightMultiplier = 1.0
+    public var softAntiAffinityWeightMultiplier = 1.0
+    /// Pick at random among this many best hosts (spreads concurrent schedulers).
+    public var hostSubsetSize = 1
+    /// `[scheduler] max_attempts`: the chosen host plus up to max_attempts - 1 alternates.
+    public var maxAttempts = 3
+    public var maxPlacementResults = 1000
+
+    public init() {}
+}
+
+/// The filters and weighers this scheduler knows, by Nova's names.
 public enum FilterRegistry {
-    public static let all: [any HostFilter] = [
-        AllHostsFilter(), ComputeFilter(), AvailabilityZoneFilter(),
+    public static func all(_ options: SchedulerOptions) -> [any HostFilter] {
+        [
+            AllHostsFilter(), ComputeFilter(), AvailabilityZoneFilter(), ComputeCapabilitiesFilter(),
+            ImagePropertiesFilter(), AggregateInstanceExtraSpecsFilter(), AggregateMultiTenancyIsolation(),
+            AggregateTypeAffinityFilter(),
+            IsolatedHostsFilter(
+                isolatedImages: options.isolatedImages, isolatedHosts: options.isolatedHosts,
+                restrict: options.restrictIsolatedHostsToIsolatedImages),
+            DifferentHostFilter(), SameHostFilter(), SimpleCIDRAffinityFilter(), ServerGroupAffinityFilter(),
+            ServerGroupAntiAffinityFilter(), NumInstancesFilter(maxInstancesPerHost: options.maxInstancesPerHost),
+            IoOpsFilter(maxIOOpsPerHost: options.maxIOOpsPerHost), JsonFilter(),
+        ]
+    }
+
+    /// Nova's default list, with the zone filter and the two host hints that devstack enables.
+    public static let defaultNames = [
+        "ComputeFilter", "AvailabilityZoneFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
+        "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter", "SameHostFilter", "DifferentHostFilter",
     ]
 
-    /// Nova's default list as far as this scheduler has the filters; capacity is Placement's.
-    public static let defaultNames = ["ComputeFilter", "AvailabilityZoneFilter"]
-
     /// The filters named; an unknown name is a configuration error.
-    public static func filters(named names: [String]) throws(NovaError) -> [any HostFilter] {
-        try names.map { (name: String) throws(NovaError) -> any HostFilter in
-            guard let filter = all.first(where: { $0.name == name }) else {
-                throw .badRequest("Unknown scheduler filter \(name); known: \(all.map(\.name).joined(separator: ", "))")
+    public static func filters(named names: [String], options: SchedulerOptions = SchedulerOptions())
+        throws(NovaError) -> [any HostFilter]
+    {
+        let known = all(options)
+        return try names.map { (name: String) throws(NovaError) -> any HostFilter in
+            guard let filter = known.first(where: { $0.name == name }) else {
+                throw .badRequest(
+                    "Unknown scheduler filter \(name); known: \(known.map(\.name).joined(separator: ", "))")
             }
             return filter
         }
+    }
+
+    /// Every weigher (Nova's `weight_classes = all_weighers`) with the configured multipliers.
+    public static func weighers(_ options: SchedulerOptions) -> [any HostWeigher] {
+        [
+            RAMWeigher(multiplier: options.ramWeightMultiplier), CPUWeigher(multiplier: options.cpuWeightMultiplier),
+            DiskWeigher(multiplier: options.diskWeightMultiplier),
+            NumInstancesWeigher(multiplier: options.numInstancesWeightMultiplier),
+            IoOpsWeigher(multiplier: options.ioOpsWeightMultiplier),
+            BuildFailureWeigher(multiplier: options.buildFailureWeightMultiplier),
+            HypervisorVersionWeigher(multiplier: options.hypervisorVersionWeightMultiplier),
+            ServerGroupSoftAffinityWeigher(multiplier: options.softAffinityWeightMultiplier),
+            ServerGroupSoftAntiAffinityWeigher(multiplier: options.softAntiAffinityWeightMultiplier),
+        ]
     }
 }
