@@ -5,7 +5,7 @@ extension ComputeManager {
     static let buildEvent = "compute__do_build_and_run_instance"
 
     /// _do_build_and_run_instance: networking -> spawning -> ACTIVE. A failed spawn goes back to the conductor
-    /// for the next alternate host (RescheduledException) while there is one, else ERROR with a fault.
+    /// (RescheduledException), which tries the next alternate host or ends in ERROR (MaxRetriesExceeded).
     func buildAndRunInstance(_ instance: Instance, alternates: [HostChoice] = [], context: RPCContext) async {
         await event(instance, Self.buildEvent, context)
         do {
@@ -26,7 +26,8 @@ extension ComputeManager {
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("spawn of \(instance.uuid) failed: \(message)")
-            if !alternates.isEmpty, await reschedule(instance, alternates, message, context) { return }
+            if await reschedule(instance, alternates, message, context) { return }
+            try? await placement.deleteAllocations(consumer: instance.uuid)
             let fault = InstanceFault(
                 code: 500, message: "Build of instance \(instance.uuid) aborted: \(message)", created: clock.now)
             _ = try? await update(

@@ -1,0 +1,125 @@
+import Foundation
+import NovaCloud
+import NovaCore
+import Testing
+
+@Suite struct SchedulingTests {
+    func createGroup(_ client: CloudClient, token: String, policy: String, rules: JSON? = nil) async throws -> String {
+        var group: JSONObject = ["name": .string("g-\(policy)"), "policy": .string(policy)]
+        if let rules { group["rules"] = rules }
+        let reply = try await client.request(
+            .post, "/compute/v2.1/os-server-groups", token: token, version: "2.64",
+            body: ["server_group": .object(group)])
+        #expect(reply.status == 200)
+        return try #require(reply.json?["server_group"]?["id"]?.stringValue)
+    }
+
+    func boot(_ client: CloudClient, _ name: String, token: String, hints: JSON) async throws -> String {
+        let image = try await client.defaultImage(token: token)
+        let reply = try await client.request(
+            .post, "/compute/v2.1/servers", token: token, version: "2.37",
+            body: [
+                "server": ["name": .string(name), "flavorRef": "1", "imageRef": .string(image), "networks": "none"],
+                "os:scheduler_hints": hints,
+            ])
+        #expect(reply.status == 202, "\(reply.text)")
+        return try #require(reply.json?["server"]?["id"]?.stringValue)
+    }
+
+    @Test func antiAffinitySpreadsThenExplainsNoValidHost() async throws {
+        try await withCloud(fakeHosts: 2) { client, _ in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
+            let group = try await createGroup(client, token: token, policy: "anti-affinity")
+            var hosts: [String] = []
+            for index in 0..<2 {
+                let id = try await boot(client, "anti\(index)", token: token, hints: ["group": .string(group)])
+                let server = try await client.waitFor(id, status: "ACTIVE", token: token)
+                hosts.append(server["OS-EXT-SRV-ATTR:host"]?.stringValue ?? "")
+            }
+            #expect(Set(hosts).count == 2)
+            let third = try await boot(client, "anti2", token: token, hints: ["group": .string(group)])
+            let failed = try await client.waitFor(third, status: "ERROR", token: token)
+            #expect(
+                failed["fault"]?["message"]?.stringValue
+                    == "No valid host was found. Out of 2 host(s): ServerGroupAntiAffinityFilter removed 2.")
+            let shown = try await client.request(.get, "/compute/v2.1/os-server-groups/\(group)", token: token)
+            #expect(shown.json?["server_group"]?["members"]?.arrayValue?.count == 3)
+            #expect(shown.json?["server_group"]?["policies"] == ["anti-affinity"])
+        }
+    }
+
+    @Test func maxServerPerHostAndAffinity() async throws {
+        try await withCloud(fakeHosts: 2) { client, _ in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
+            let spread = try await createGroup(
+                client, token: token, policy: "anti-affinity", rules: ["max_server_per_host": 2])
+            let together = try await createGroup(client, token: token, policy: "affinity")
+            var spreadHosts: [String: Int] = [:]
+            var togetherHosts: Set<String> = []
+            for index in 0..<4 {
+                let a = try await boot(client, "s\(index)", token: token, hints: ["group": .string(spread)])
+                let b = try await boot(client, "t\(index)", token: token, hints: ["group": .string(together)])
+                let sa = try await client.waitFor(a, status: "ACTIVE", token: token)
+                let sb = try await client.waitFor(b, status: "ACTIVE", token: token)
+                spreadHosts[sa["OS-EXT-SRV-ATTR:host"]?.stringValue ?? "", default: 0] += 1
+                togetherHosts.insert(sb["OS-EXT-SRV-ATTR:host"]?.stringValue ?? "")
+            }
+            #expect(spreadHosts.values.sorted() == [2, 2])
+            #expect(togetherHosts.count == 1)
+            let bad = try await client.request(
+                .post, "/compute/v2.1/os-server-groups", token: token, version: "2.64",
+                body: ["server_group": ["name": "x", "policy": "affinity", "rules": ["max_server_per_host": 2]]])
+            #expect(bad.status == 400)
+        }
+    }
+
+    @Test func differentHostHint() async throws {
+        try await withCloud(fakeHosts: 2) { client, _ in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
+            let first = try await boot(client, "first", token: token, hints: [:])
+            let firstHost = try await client.waitFor(first, status: "ACTIVE", token: token)["OS-EXT-SRV-ATTR:host"]
+            for index in 0..<3 {
+                let id = try await boot(
+                    client, "apart\(index)", token: token, hints: ["different_host": [.string(first)]])
+                let server = try await client.waitFor(id, status: "ACTIVE", token: token)
+                #expect(server["OS-EXT-SRV-ATTR:host"] != firstHost)
+            }
+            let bad = try await client.request(
+                .post, "/compute/v2.1/servers", token: token,
+                body: [
+                    "server": ["name": "x", "flavorRef": "1", "imageRef": "x", "networks": "none"],
+                    "os:scheduler_hints": ["group": "not-a-uuid"],
+                ])
+            #expect(bad.status == 400)
+        }
+    }
+
+    @Test func aFailedSpawnIsRescheduledToAnAlternate() async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
+            for driver in cloud.drivers.values { await driver.failNext("spawn") }
+            let id = try await boot(client, "retry", token: token, hints: [:])
+            let failed = try await client.waitFor(id, status: "ERROR", token: token)
+            #expect(failed["fault"]?["message"]?.stringValue?.hasPrefix("Exceeded maximum number of retries.") == true)
+            let usages = try await cloud.placement.providerUsages()
+            #expect(usages.values.allSatisfy { $0.consumers == 0 })
+
+            let host1 = try #require(cloud.drivers.keys.sorted().first)
+            await cloud.drivers[host1]!.failNext("spawn")
+            let second = try await boot(client, "retry2", token: token, hints: [:])
+            let server = try await client.waitFor(second, status: "ACTIVE", token: token)
+            let landed = try #require(server["OS-EXT-SRV-ATTR:host"]?.stringValue)
+            let held = try await cloud.placement.providerUsages().values.filter { $0.consumers > 0 }
+            #expect(held.count == 1)
+            if landed != host1 {
+                let events = try await client.request(
+                    .get, "/compute/v2.1/servers/\(second)/os-instance-actions", token: token)
+                #expect(events.status == 200)
+            }
+        }
+    }
+}
