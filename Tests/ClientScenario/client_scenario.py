@@ -337,6 +337,7 @@ def scenario(cloud, port, data_dir):
     check("nova-swift aggregate remove-host/delete", result.returncode == 0 and osc_json(["aggregate", "list"], admin) == [])
 
     placement_steps(admin)
+    server_group_steps(admin)
 
     # A restart keeps everything.
     cloud.stop()
@@ -350,6 +351,31 @@ def scenario(cloud, port, data_dir):
     held = osc_json(["--os-placement-api-version", "1.12", "resource", "provider", "allocation", "show", server], admin) or []
     check("after a restart the server's allocation is still in Placement",
           any(a.get("resources", {}).get("MEMORY_MB") == 2048 for a in held), str(held))
+
+
+def server_group_steps(admin):
+    """An anti-affinity group through openstack: members spread over the two hosts, a third one ends in a
+    NoValidHost that says which filter removed the hosts."""
+    group = osc_json(["server", "group", "create", "--policy", "anti-affinity", "spread"], admin) or {}
+    check("server group create --policy anti-affinity", group.get("policy") == "anti-affinity" or
+          group.get("policies") == "anti-affinity", str(group))
+    hosts = set()
+    for name in ("spread-1", "spread-2"):
+        server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--hint",
+                           f"group={group.get('id')}", "--wait", name], admin) or {}
+        hosts.add((osc_json(["server", "show", name], admin) or {}).get("OS-EXT-SRV-ATTR:host"))
+    check("members of an anti-affinity group land on different hosts", len(hosts) == 2, str(hosts))
+    run(OPENSTACK, ["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--hint",
+                    f"group={group.get('id')}", "spread-3"], admin)
+    wait_status("spread-3", "ERROR", admin)
+    fault = (osc_json(["server", "show", "spread-3"], admin) or {}).get("fault") or {}
+    check("a third member ends in NoValidHost that names the filter",
+          "ServerGroupAntiAffinityFilter removed 2" in json.dumps(fault), str(fault))
+    listed = run(NOVA, ["server-group-list"], admin).stdout
+    check("nova server-group-list", "spread" in listed and "anti-affinity" in listed, listed)
+    run(OPENSTACK, ["server", "delete", "--wait", "spread-1", "spread-2", "spread-3"], admin)
+    result = run(OPENSTACK, ["server", "group", "delete", "spread"], admin)
+    check("server group delete", result.returncode == 0 and osc_json(["server", "group", "list"], admin) == [])
 
 
 def placement_steps(admin):
