@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "nova-bench",
             dependencies: [
-                "NovaCore",
+                "NovaCore", "NovaScheduler", "PlacementCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -135,6 +135,7 @@ extension CloudOptions {
             scheduler[keyPath: keyPath] = try config.double(section, name, default: scheduler[keyPath: keyPath])
         }
         scheduler.maxAttempts = try config.int("scheduler", "max_attempts", default: 3)
+        scheduler.driver = config["scheduler", "driver"] ?? scheduler.driver
         scheduler.maxPlacementResults = try config.int("scheduler", "max_placement_results", default: 1000)
     }
 }

@@ -20,7 +20,8 @@ extension ComputeStore {
     }
 
     public func createAggregate(name: String, zone: String?) async throws -> Aggregate {
-        try await database.write { sql in
+        defer { hostStateChanged() }
+        return try await database.write { sql in
             if try await sql.raw("SELECT id FROM aggregates WHERE name = \(bind: name)").first() != nil {
                 throw NovaError.conflict("Aggregate \(name) already exists.")
             }
@@ -44,7 +45,8 @@ extension ComputeStore {
     public func updateAggregate(
         id: Int, _ body: @Sendable @escaping (inout Aggregate, [Aggregate]) throws -> Void
     ) async throws -> Aggregate {
-        try await database.write { sql in
+        defer { hostStateChanged() }
+        return try await database.write { sql in
             let all = try await Self.loadAggregates(in: sql)
             guard var aggregate = all.first(where: { $0.id == id }) else {
                 throw NovaError.notFound("Aggregate \(id) could not be found.")
@@ -68,6 +70,7 @@ extension ComputeStore {
     }
 
     public func deleteAggregate(id: Int) async throws {
+        defer { hostStateChanged() }
         try await database.write { sql in
             guard let row = try await sql.raw("SELECT * FROM aggregates WHERE id = \(bind: id)").first() else {
                 throw NovaError.notFound("Aggregate \(id) could not be found.")

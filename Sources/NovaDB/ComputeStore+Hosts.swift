@@ -48,6 +48,7 @@ extension ComputeStore {
             }
             var service = try Self.service(from: row)
             try body(&service)
+            hostStateChanged()
             try await sql.raw(
                 """
                 UPDATE services SET disabled = \(bind: service.disabled ? 1 : 0), disabled_reason = \(bind: service.disabledReason),
@@ -78,11 +79,16 @@ extension ComputeStore {
                 try await sql.raw("DELETE FROM compute_nodes WHERE host = \(bind: service.host)").run()
             }
             try await sql.raw("DELETE FROM services WHERE id = \(bind: id)").run()
+            hostStateChanged()
         }
     }
 
     public func heartbeat(host: String, binary: String, topic: String, zone: String, at date: Date) async throws {
         try await database.write { sql in
+            let known = try await sql.raw(
+                "SELECT id FROM services WHERE host = \(bind: host) AND binary_name = \(bind: binary)"
+            ).first()
+            if known == nil { hostStateChanged() }
             try await sql.raw(
                 """
                 INSERT INTO services (uuid, host, binary_name, topic, zone, disabled, forced_down, last_seen_up,
@@ -99,6 +105,10 @@ extension ComputeStore {
     public func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws -> ComputeNodeRegistration {
         let data = try StoredJSON.encode(report)
         return try await database.write { sql in
+            let known = try await sql.raw(
+                "SELECT id FROM compute_nodes WHERE hypervisor_hostname = \(bind: report.hypervisorHostname)"
+            ).first()
+            if known == nil { hostStateChanged() }
             try await sql.raw(
                 """
                 INSERT INTO compute_nodes (uuid, host, hypervisor_hostname, data, updated_at)
@@ -135,6 +145,8 @@ extension ComputeStore {
 }
 
 extension ComputeStore: SchedulerStore {
+    public func hostStateVersion() async throws -> Int { hostVersion.load(ordering: .relaxed) }
+
     /// Task states that load a host's I/O (nova/scheduler/host_manager.py _update_from_compute_node).
     static let ioTaskStates = [
         "spawning", "resize_migrating", "rebuilding", "resize_prep", "image_snapshot", "image_backup",

@@ -24,14 +24,31 @@ public struct FilterScheduler: Sendable {
         self.options = options
     }
 
-    /// The scheduler `[filter_scheduler]` configures: the enabled filters and every weigher.
+    /// The scheduler `[scheduler] driver` names: `filter_scheduler` (the enabled filters, every weigher),
+    /// `caching_scheduler` (the same over host state kept in memory) or `chance_scheduler` (a random host
+    /// among those Placement offers whose compute service is up).
     public init(
         store: any SchedulerStore, placement: any PlacementClient, clock: any WallClock, options: SchedulerOptions
     ) throws {
-        self.init(
-            store: store, placement: placement,
-            filters: try FilterRegistry.filters(named: options.enabledFilters, options: options),
-            weighers: FilterRegistry.weighers(options), clock: clock, options: options)
+        switch options.driver {
+        case "filter_scheduler":
+            self.init(
+                store: store, placement: placement,
+                filters: try FilterRegistry.filters(named: options.enabledFilters, options: options),
+                weighers: FilterRegistry.weighers(options), clock: clock, options: options)
+        case "caching_scheduler":
+            self.init(
+                store: CachingSchedulerStore(base: store, ttl: options.hostStateCacheSeconds), placement: placement,
+                filters: try FilterRegistry.filters(named: options.enabledFilters, options: options),
+                weighers: FilterRegistry.weighers(options), clock: clock, options: options)
+        case "chance_scheduler":
+            self.init(
+                store: store, placement: placement, filters: [ComputeFilter()], weighers: [ChanceWeigher()],
+                clock: clock, options: options)
+        default:
+            throw NovaError.badRequest(
+                "[scheduler] driver = \(options.driver): filter_scheduler, caching_scheduler or chance_scheduler")
+        }
     }
 
     /// Chooses and claims a host for every instance of the spec, or none: a partial multi-create is undone.
@@ -39,9 +56,9 @@ public struct FilterScheduler: Sendable {
     public func selectDestinations(_ spec: RequestSpec) async throws -> [Selection] {
         var spec = spec
         spec.resolved = try await resolveHints(spec)
-        var known = try await store.hostStates(now: clock.now)
+        var known = try await store.hostIndex(now: clock.now)
         if let forced = spec.forcedHost {
-            known = known.filter { $0.host == forced }
+            known = known.filter { $0.value.host == forced }
             if known.isEmpty { throw NovaError.badRequest("Compute host \(forced) could not be found.") }
         }
         let query = try await candidateQuery(spec)
@@ -50,7 +67,8 @@ public struct FilterScheduler: Sendable {
         for request in result.requests where requests[request.rootUUID] == nil {
             requests[request.rootUUID] = request
         }
-        var hosts = hostStates(known, requests, result.summaries)
+        var hosts = hostStates(known, result.requests, result.summaries)
+        if !spec.ignoreHosts.isEmpty { hosts.removeAll { spec.ignoreHosts.contains($0.host) } }
         var selections: [Selection] = []
         for uuid in spec.instanceUUIDs {
             let outcome = filterHosts(hosts, spec)
@@ -92,13 +110,15 @@ public struct FilterScheduler: Sendable {
     }
 
     /// The hosts Placement offered, with capacity and usage from its provider summaries.
-    func hostStates(_ known: [HostState], _ requests: [String: AllocationRequest], _ summaries: [ResourceProvider])
-        -> [HostState]
-    {
+    func hostStates(
+        _ known: [String: HostState], _ requests: [AllocationRequest], _ summaries: [ResourceProvider]
+    ) -> [HostState] {
         let providers = Dictionary(summaries.map { ($0.uuid, $0) }, uniquingKeysWith: { first, _ in first })
-        return known.compactMap { host in
-            guard requests[host.nodeUUID] != nil, let provider = providers[host.nodeUUID] else { return nil }
-            var host = host
+        var seen: Set<String> = []
+        return requests.compactMap { request in
+            guard seen.insert(request.rootUUID).inserted, var host = known[request.rootUUID],
+                let provider = providers[request.rootUUID]
+            else { return nil }
             host.capacity = Resources(
                 vcpus: provider.inventories["VCPU"]?.capacity ?? 0,
                 memoryMB: provider.inventories["MEMORY_MB"]?.capacity ?? 0,
@@ -120,39 +140,39 @@ public struct FilterScheduler: Sendable {
     }
 
     /// Why Placement left hosts out, counted by reason, most common first.
-    func placementReasons(_ known: [HostState], _ candidates: [HostState], _ query: CandidateQuery) async throws
-        -> [(String, Int)]
+    func placementReasons(_ known: [String: HostState], _ candidates: [HostState], _ query: CandidateQuery)
+        async throws -> [(String, Int)]
     {
         guard candidates.count < known.count else { return [] }
         let explained = try await placement.explainRejections(query)
         let kept = Set(candidates.map(\.nodeUUID))
         var counts: [String: Int] = [:]
-        for host in known where !kept.contains(host.nodeUUID) {
+        for host in known.values where !kept.contains(host.nodeUUID) {
             counts[explained[host.nodeUUID] ?? "had no resource provider inventory", default: 0] += 1
         }
         return counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ($0.key, $0.value) }
     }
 
-    /// Runs the filters in order, counting what each removed.
+    /// Runs the filters in order, counting what each removed (over indices: hosts are copied once).
     public func filterHosts(_ hosts: [HostState], _ spec: RequestSpec) -> (
         passed: [HostState], removals: [(String, Int)]
     ) {
-        var remaining = hosts
+        var remaining = Array(hosts.indices)
         var removals: [(String, Int)] = []
-        for filter in filters {
+        for filter in filters where filter.applies(to: spec) {
             let before = remaining.count
-            remaining = remaining.filter { filter.passes($0, spec) }
+            remaining.removeAll { !filter.passes(hosts[$0], spec) }
             removals.append((filter.name, before - remaining.count))
             if remaining.isEmpty { break }
         }
-        return (remaining, removals)
+        return (remaining.map { hosts[$0] }, removals)
     }
 
     /// Orders hosts best first: each weigher's weights normalised to 0...1, times its multiplier, summed.
     public func rank(_ hosts: [HostState], _ spec: RequestSpec) -> [HostState] {
         guard hosts.count > 1 else { return hosts }
         var totals = Array(repeating: 0.0, count: hosts.count)
-        for weigher in weighers where weigher.multiplier != 0 {
+        for weigher in weighers where weigher.multiplier != 0 && weigher.applies(to: spec) {
             let raw = hosts.map { weigher.weight($0, spec) }
             let low = raw.min() ?? 0
             let high = raw.max() ?? 0

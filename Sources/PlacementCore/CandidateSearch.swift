@@ -14,10 +14,23 @@ extension PlacementState {
         var sharingUsed: Set<String> = []
         let treeLimits = query.groups.compactMap(\.inTree).map { providers[$0]?.rootUUID }
         if treeLimits.contains(where: { $0 == nil }) { return CandidateResult(requests: [], summaries: []) }
+        let simple = query.groups.count == 1 && query.groups[0].isUnsuffixed && !query.groups[0].resources.isEmpty
         for rootUUID in order where requests.count < limit {
             guard let root = providers[rootUUID], root.parentUUID == nil,
                 treeLimits.allSatisfy({ $0 == rootUUID }), query.rootRequired.matches(root.traits)
             else { continue }
+            // The common case (Nova's flat compute nodes, no sharing): one provider answers alone or not at all.
+            if simple, sharingProviders.isEmpty, children[rootUUID]?.isEmpty ?? true {
+                let group = query.groups[0]
+                guard group.traits.matches(root.traits), group.memberOf.matches(root.aggregates),
+                    group.resources.allSatisfy({ root.canAllocate($0.key, $0.value) })
+                else { continue }
+                var request = AllocationRequest(allocations: [rootUUID: group.resources], mappings: ["": [rootUUID]])
+                request.rootUUID = rootUUID
+                requests.append(request)
+                roots.append(rootUUID)
+                continue
+            }
             let tree = subtree(of: rootUUID)
             let found = candidates(in: tree, root: root, query, limit: limit - requests.count)
             guard !found.isEmpty else { continue }

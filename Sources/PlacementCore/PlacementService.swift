@@ -9,8 +9,10 @@ public protocol PlacementPersistence: Sendable {
     func savePlacement(_ state: PlacementState, changes: PlacementState.Changes) async throws
 }
 
-/// Placement in one process: reads work on an immutable snapshot without waiting; writes are serialised,
-/// stored, and only then become visible. A failed store leaves memory as it was.
+/// Placement in one process: reads work on a snapshot without waiting; writes are serialised. A write is
+/// checked and applied in place (no copy of the whole index), then stored; if storing fails, memory is
+/// reloaded from the database. Readers may see a write a moment before it is durable, never one that
+/// failed its checks.
 public final class PlacementService: Sendable {
     let persistence: any PlacementPersistence
     let current: Mutex<PlacementState>
@@ -27,13 +29,21 @@ public final class PlacementService: Sendable {
     public func write<T: Sendable>(_ body: (inout PlacementState) throws -> T) async throws -> T {
         await writes.lock()
         do {
-            var next = snapshot
-            next.changes = PlacementState.Changes()
-            let result = try body(&next)
-            if !next.changes.isEmpty {
-                try await persistence.savePlacement(next, changes: next.changes)
-                next.changes = PlacementState.Changes()
-                current.withLock { $0 = next }
+            let (result, changes, state) = try current.withLock { state in
+                state.changes = PlacementState.Changes()
+                let result = try body(&state)
+                let changes = state.changes
+                state.changes = PlacementState.Changes()
+                return (result, changes, changes.isEmpty ? nil : state)
+            }
+            if let state {
+                do {
+                    try await persistence.savePlacement(state, changes: changes)
+                } catch {
+                    let stored = try await persistence.loadPlacement()
+                    current.withLock { $0 = stored }
+                    throw error
+                }
             }
             await writes.unlock()
             return result

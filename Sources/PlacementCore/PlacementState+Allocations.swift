@@ -6,70 +6,101 @@ extension PlacementState {
     /// Replaces the allocations of every consumer named (an empty set removes the consumer), checking
     /// consumer generations, unit rules and capacity with the consumers' old allocations taken out first.
     public mutating func writeAllocations(_ writes: [AllocationWrite], now: Date = Date()) throws(NovaError) {
-        var staged = self
+        // Validate everything first against the usage the write would leave; only then change anything,
+        // so a refused write leaves the state as it was without copying it.
+        var delta: [String: [String: Int]] = [:]
+        var seen: Set<String> = []
         for write in writes {
-            let existing = staged.consumers[write.consumerUUID]
-            if write.checkGeneration {
-                if let existing, write.consumerGeneration != existing.generation {
+            guard seen.insert(write.consumerUUID).inserted else {
+                throw .badRequest("Consumer \(write.consumerUUID) appears more than once.")
+            }
+            let existing = consumers[write.consumerUUID]
+            try checkConsumerGeneration(write, existing)
+            for (providerUUID, resources) in existing?.allocations ?? [:] {
+                for (resourceClass, amount) in resources {
+                    delta[providerUUID, default: [:]][resourceClass, default: 0] -= amount
+                }
+            }
+            for (providerUUID, resources) in write.allocations {
+                for (resourceClass, amount) in resources {
+                    delta[providerUUID, default: [:]][resourceClass, default: 0] += amount
+                }
+            }
+        }
+        for write in writes {
+            for (providerUUID, resources) in write.allocations {
+                try checkUnits(providerUUID, resources)
+            }
+        }
+        for (providerUUID, changes) in delta {
+            guard let provider = providers[providerUUID] else { continue }
+            for (resourceClass, change) in changes where change > 0 {
+                let capacity = provider.inventories[resourceClass]?.capacity ?? 0
+                guard (provider.usages[resourceClass] ?? 0) + change <= capacity else {
                     throw NovaError(
-                        .placementConflict,
-                        "consumer generation conflict - expected \(write.consumerGeneration.map(String.init) ?? "null") but got \(existing.generation)"
+                        .conflict,
+                        "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would exceed the capacity."
                     )
                 }
-                if existing == nil, let generation = write.consumerGeneration {
-                    throw NovaError(
-                        .placementConflict, "consumer generation conflict - expected \(generation) but got null")
-                }
             }
-            if let existing { staged.apply(existing.allocations, sign: -1) }
-            for (providerUUID, resources) in write.allocations {
-                guard let provider = staged.providers[providerUUID] else {
-                    throw .badRequest(
-                        "Allocation for resource provider '\(providerUUID)' that does not exist.")
-                }
-                for (resourceClass, amount) in resources {
-                    guard amount >= 1 else {
-                        throw .badRequest("Allocation amount for \(resourceClass) must be at least 1.")
-                    }
-                    guard let inventory = provider.inventories[resourceClass] else {
-                        throw .badRequest(
-                            "Unable to allocate inventory: Inventory for '\(resourceClass)' on resource provider '\(providerUUID)' invalid."
-                        )
-                    }
-                    guard inventory.allowsUnit(amount) else {
-                        throw .badRequest(
-                            "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would violate inventory constraints."
-                        )
-                    }
-                    guard (provider.usages[resourceClass] ?? 0) + amount <= inventory.capacity else {
-                        throw NovaError(
-                            .conflict,
-                            "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would exceed the capacity."
-                        )
-                    }
-                }
-                staged.apply([providerUUID: resources], sign: 1)
-            }
-            let touched = Set(write.allocations.keys).union(existing.map { Array($0.allocations.keys) } ?? [])
-            for providerUUID in touched { staged.update(providerUUID, bump: true, generationOnly: true) { _ in } }
-            if write.allocations.isEmpty {
-                staged.consumers[write.consumerUUID] = nil
-            } else {
-                var consumer =
-                    existing
-                    ?? Consumer(
-                        uuid: write.consumerUUID, projectID: write.projectID, userID: write.userID, createdAt: now)
-                consumer.projectID = write.projectID
-                consumer.userID = write.userID
-                consumer.allocations = write.allocations
-                consumer.generation += 1
-                consumer.updatedAt = now
-                if let type = write.consumerType { consumer.consumerType = type }
-                staged.consumers[write.consumerUUID] = consumer
-            }
-            staged.changes.consumers.insert(write.consumerUUID)
         }
-        self = staged
+        for write in writes { apply(write, now: now) }
+    }
+
+    func checkConsumerGeneration(_ write: AllocationWrite, _ existing: Consumer?) throws(NovaError) {
+        guard write.checkGeneration else { return }
+        if let existing, write.consumerGeneration != existing.generation {
+            throw NovaError(
+                .placementConflict,
+                "consumer generation conflict - expected \(write.consumerGeneration.map(String.init) ?? "null") but got \(existing.generation)"
+            )
+        }
+        if existing == nil, let generation = write.consumerGeneration {
+            throw NovaError(.placementConflict, "consumer generation conflict - expected \(generation) but got null")
+        }
+    }
+
+    func checkUnits(_ providerUUID: String, _ resources: [String: Int]) throws(NovaError) {
+        guard let provider = providers[providerUUID] else {
+            throw .badRequest("Allocation for resource provider '\(providerUUID)' that does not exist.")
+        }
+        for (resourceClass, amount) in resources {
+            guard amount >= 1 else { throw .badRequest("Allocation amount for \(resourceClass) must be at least 1.") }
+            guard let inventory = provider.inventories[resourceClass] else {
+                throw .badRequest(
+                    "Unable to allocate inventory: Inventory for '\(resourceClass)' on resource provider '\(providerUUID)' invalid."
+                )
+            }
+            guard inventory.allowsUnit(amount) else {
+                throw .badRequest(
+                    "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would violate inventory constraints."
+                )
+            }
+        }
+    }
+
+    /// Replaces one consumer's allocations (already validated), keeping usages and generations in step.
+    mutating func apply(_ write: AllocationWrite, now: Date) {
+        let existing = consumers[write.consumerUUID]
+        if let existing { apply(existing.allocations, sign: -1) }
+        apply(write.allocations, sign: 1)
+        let touched = Set(write.allocations.keys).union(existing.map { Array($0.allocations.keys) } ?? [])
+        for providerUUID in touched { update(providerUUID, bump: true, generationOnly: true) { _ in } }
+        if write.allocations.isEmpty {
+            consumers[write.consumerUUID] = nil
+        } else {
+            var consumer =
+                existing
+                ?? Consumer(uuid: write.consumerUUID, projectID: write.projectID, userID: write.userID, createdAt: now)
+            consumer.projectID = write.projectID
+            consumer.userID = write.userID
+            consumer.allocations = write.allocations
+            consumer.generation += 1
+            consumer.updatedAt = now
+            if let type = write.consumerType { consumer.consumerType = type }
+            consumers[write.consumerUUID] = consumer
+        }
+        changes.consumers.insert(write.consumerUUID)
     }
 
     /// DELETE /allocations/{consumer}.

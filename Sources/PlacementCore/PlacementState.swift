@@ -70,6 +70,7 @@ public struct PlacementState: Sendable {
 
     /// The provider and everything below it.
     public func subtree(of uuid: String) -> [String] {
+        guard children[uuid]?.isEmpty == false else { return [uuid] }
         var result = [uuid]
         var index = 0
         while index < result.count {

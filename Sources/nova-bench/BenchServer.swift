@@ -16,21 +16,42 @@ final class BenchServer: @unchecked Sendable {
     }
 
     static func start(binary: String, fakeHosts: Int) async throws -> BenchServer {
+        try await start(binary: binary, readyPath: "/identity/v3") { directory, port in
+            [
+                "all", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--admin-password", "bench",
+                "--fake-hosts", String(fakeHosts), "--log-level", "error",
+            ]
+        }
+    }
+
+    /// `nova-server placement` alone with `[api] auth_strategy = noauth2`.
+    static func startPlacement(binary: String) async throws -> BenchServer {
+        try await start(binary: binary, readyPath: "/placement/") { directory, port in
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let config = directory + "/nova.conf"
+            try "[api]\nauth_strategy = noauth2\n".write(toFile: config, atomically: true, encoding: .utf8)
+            return [
+                "placement", "--config", config, "--data-dir", directory, "--listen", "127.0.0.1:\(port)",
+                "--log-level", "error",
+            ]
+        }
+    }
+
+    static func start(
+        binary: String, readyPath: String, arguments: (_ directory: String, _ port: Int) throws -> [String]
+    ) async throws -> BenchServer {
         let port = Int.random(in: 20_000..<40_000)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-bench-\(UUID().uuidString)")
             .path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "all", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--admin-password", "bench",
-            "--fake-hosts", String(fakeHosts), "--log-level", "error",
-        ]
+        process.arguments = try arguments(directory, port)
         process.standardOutput = FileHandle.nullDevice
         let started = Date()
         try process.run()
         let url = "http://127.0.0.1:\(port)"
         for _ in 0..<600 {
-            let request = HTTPClientRequest(url: url + "/identity/v3")
+            let request = HTTPClientRequest(url: url + readyPath)
             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)),
                 response.status.code == 200
             {

@@ -8,7 +8,15 @@ import NovaCore
 /// boots servers with the fake driver and measures. Prints one line per figure and writes them as JSON.
 @main
 struct NovaBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "nova-bench", abstract: "Benchmarks of nova-server.")
+    static let configuration = CommandConfiguration(
+        commandName: "nova-bench", abstract: "Benchmarks of nova-server.",
+        subcommands: [ComputeBench.self, PlacementBench.self, SchedulerBench.self], defaultSubcommand: ComputeBench.self
+    )
+}
+
+/// Boots servers through the compute API and times server lists, cold start and memory.
+struct ComputeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compute", abstract: "The all-in-one through its API.")
 
     @Option(help: "How many servers to boot.") var servers = 500
     @Option(help: "Concurrent API clients during the boot.") var concurrency = 8

@@ -23,10 +23,22 @@ public protocol ConductorStore: Sendable {
 public protocol SchedulerStore: Sendable {
     /// Every compute node with its service's state; capacity and usage come from Placement.
     func hostStates(now: Date) async throws -> [HostState]
+    /// The same, by compute node uuid.
+    func hostIndex(now: Date) async throws -> [String: HostState]
+    /// Changes whenever what `hostStates` returns changes other than by time (a cache's cue to read again).
+    func hostStateVersion() async throws -> Int
     func aggregates() async throws -> [Aggregate]
     func serverGroup(uuid: String) async throws -> ServerGroup?
     /// Where instances run: uuid -> host, for those placed and not deleted.
     func instanceHosts(_ uuids: [String]) async throws -> [String: String]
+}
+
+extension SchedulerStore {
+    public func hostStateVersion() async throws -> Int { 0 }
+
+    public func hostIndex(now: Date) async throws -> [String: HostState] {
+        Dictionary(try await hostStates(now: now).map { ($0.nodeUUID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
 }
 
 /// The answer to a compute node's report.

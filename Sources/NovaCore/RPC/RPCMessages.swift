@@ -14,6 +14,8 @@ public struct RequestSpec: Sendable, Codable, Equatable {
     public var imageProperties: [String: String]
     /// Filled in by the scheduler from the database: the group's hosts, the hinted instances' hosts.
     public var resolved: SchedulingHints
+    /// Hosts not to choose (a move's source, hosts already tried).
+    public var ignoreHosts: [String] = []
 
     public init(
         instanceUUIDs: [String], projectID: String, userID: String, flavor: Flavor, imageRef: String,

@@ -5,6 +5,7 @@ public struct AggregateInstanceExtraSpecsFilter: HostFilter {
     public let name = "AggregateInstanceExtraSpecsFilter"
     static let scope = "aggregate_instance_extra_specs:"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool { !spec.flavor.extraSpecs.isEmpty }
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         for (key, wanted) in spec.flavor.extraSpecs {
             let plain: String

@@ -5,6 +5,9 @@ public struct ComputeCapabilitiesFilter: HostFilter {
     public let name = "ComputeCapabilitiesFilter"
     static let scope = "capabilities:"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool {
+        spec.flavor.extraSpecs.keys.contains { $0.hasPrefix(Self.scope) }
+    }
 
     static func capabilities(_ host: HostState) -> [String: String] {
         [
@@ -30,6 +33,11 @@ public struct ComputeCapabilitiesFilter: HostFilter {
 public struct ImagePropertiesFilter: HostFilter {
     public let name = "ImagePropertiesFilter"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool {
+        ["hw_architecture", "architecture", "img_hv_type", "hypervisor_type", "hw_vm_mode", "vm_mode"].contains {
+            spec.imageProperties[$0] != nil
+        }
+    }
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         let properties = spec.imageProperties
         if let arch = properties["hw_architecture"] ?? properties["architecture"], arch.lowercased() != "x86_64" {

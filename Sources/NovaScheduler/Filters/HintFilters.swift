@@ -4,6 +4,7 @@ import NovaCore
 public struct DifferentHostFilter: HostFilter {
     public let name = "DifferentHostFilter"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.differentHosts != nil }
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         !(spec.resolved.differentHosts?.contains(host.host) ?? false)
     }
@@ -13,6 +14,7 @@ public struct DifferentHostFilter: HostFilter {
 public struct SameHostFilter: HostFilter {
     public let name = "SameHostFilter"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.sameHosts != nil }
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         spec.resolved.sameHosts?.contains(host.host) ?? true
     }
@@ -22,6 +24,7 @@ public struct SameHostFilter: HostFilter {
 public struct SimpleCIDRAffinityFilter: HostFilter {
     public let name = "SimpleCIDRAffinityFilter"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.nearNetwork != nil }
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         guard let near = spec.resolved.nearNetwork else { return true }
         let parts = near.split(separator: "/")

@@ -1,3 +1,4 @@
+import Foundation
 import NovaCore
 
 /// A scheduler filter: keeps the hosts that can take the request (nova/scheduler/filters).
@@ -5,6 +6,13 @@ public protocol HostFilter: Sendable {
     /// Nova's class name, used in `[filter_scheduler] enabled_filters` and in NoValidHost reasons.
     var name: String { get }
     func passes(_ host: HostState, _ spec: RequestSpec) -> Bool
+    /// Whether the filter has anything to check for this request; when not, it is skipped (it would pass
+    /// every host), as Nova's filters return early.
+    func applies(to spec: RequestSpec) -> Bool
+}
+
+extension HostFilter {
+    public func applies(to spec: RequestSpec) -> Bool { true }
 }
 
 /// `[filter_scheduler]` and `[scheduler]` options, with Nova's names and defaults.
@@ -29,6 +37,11 @@ public struct SchedulerOptions: Sendable {
     /// `[scheduler] max_attempts`: the chosen host plus up to max_attempts - 1 alternates.
     public var maxAttempts = 3
     public var maxPlacementResults = 1000
+    /// `[scheduler] driver`: filter_scheduler, caching_scheduler (the default here: host state in memory,
+    /// read again on change) or chance_scheduler.
+    public var driver = "caching_scheduler"
+    /// How long the caching scheduler keeps host state (services, nodes, aggregates) before reading it again.
+    public var hostStateCacheSeconds: TimeInterval = 10
 
     public init() {}
 }

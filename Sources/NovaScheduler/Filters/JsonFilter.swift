@@ -5,6 +5,7 @@ import NovaCore
 public struct JsonFilter: HostFilter {
     public let name = "JsonFilter"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.query != nil }
 
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         guard let text = spec.resolved.query else { return true }

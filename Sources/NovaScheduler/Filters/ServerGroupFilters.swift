@@ -4,6 +4,7 @@ import NovaCore
 public struct ServerGroupAntiAffinityFilter: HostFilter {
     public let name = "ServerGroupAntiAffinityFilter"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.groupPolicy == "anti-affinity" }
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         guard spec.resolved.groupPolicy == "anti-affinity" else { return true }
         return (spec.resolved.groupHosts[host.host] ?? 0) < (spec.resolved.maxServerPerHost ?? 1)
@@ -14,6 +15,7 @@ public struct ServerGroupAntiAffinityFilter: HostFilter {
 public struct ServerGroupAffinityFilter: HostFilter {
     public let name = "ServerGroupAffinityFilter"
     public init() {}
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.groupPolicy == "affinity" }
     public func passes(_ host: HostState, _ spec: RequestSpec) -> Bool {
         guard spec.resolved.groupPolicy == "affinity", !spec.resolved.groupHosts.isEmpty else { return true }
         return spec.resolved.groupHosts[host.host] != nil

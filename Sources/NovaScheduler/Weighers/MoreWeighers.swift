@@ -39,6 +39,7 @@ public struct HypervisorVersionWeigher: HostWeigher {
 public struct ServerGroupSoftAffinityWeigher: HostWeigher {
     public let multiplier: Double
     public init(multiplier: Double = 1.0) { self.multiplier = multiplier }
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.groupPolicy == "soft-affinity" }
     public func weight(_ host: HostState, _ spec: RequestSpec) -> Double {
         guard spec.resolved.groupPolicy == "soft-affinity" else { return 0 }
         return Double(spec.resolved.groupHosts[host.host] ?? 0)
@@ -49,8 +50,16 @@ public struct ServerGroupSoftAffinityWeigher: HostWeigher {
 public struct ServerGroupSoftAntiAffinityWeigher: HostWeigher {
     public let multiplier: Double
     public init(multiplier: Double = 1.0) { self.multiplier = multiplier }
+    public func applies(to spec: RequestSpec) -> Bool { spec.resolved.groupPolicy == "soft-anti-affinity" }
     public func weight(_ host: HostState, _ spec: RequestSpec) -> Double {
         guard spec.resolved.groupPolicy == "soft-anti-affinity" else { return 0 }
         return -Double(spec.resolved.groupHosts[host.host] ?? 0)
     }
+}
+
+/// The chance scheduler's order: a random weight per host and request.
+public struct ChanceWeigher: HostWeigher {
+    public let multiplier = 1.0
+    public init() {}
+    public func weight(_ host: HostState, _ spec: RequestSpec) -> Double { Double.random(in: 0..<1) }
 }

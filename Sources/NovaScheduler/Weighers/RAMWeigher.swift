@@ -4,6 +4,12 @@ import NovaCore
 public protocol HostWeigher: Sendable {
     var multiplier: Double { get }
     func weight(_ host: HostState, _ spec: RequestSpec) -> Double
+    /// Whether the weigher can tell hosts apart for this request; when not, it is skipped.
+    func applies(to spec: RequestSpec) -> Bool
+}
+
+extension HostWeigher {
+    public func applies(to spec: RequestSpec) -> Bool { true }
 }
 
 /// Spreads instances by free RAM (multiplier 1.0, Nova's default).
