@@ -36,15 +36,18 @@ public struct ComputeAPI: Sendable {
     let images: ImageStore
     let conductor: ConductorRPCAPI
     let compute: ComputeRPCAPI
+    let scheduler: SchedulerRPCAPI?
     let placement: any PlacementClient
     let clock: any WallClock
     let config: ComputeAPIConfig
 
     public init(
         store: ComputeStore, images: ImageStore, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
-        placement: any PlacementClient, clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
+        placement: any PlacementClient, scheduler: SchedulerRPCAPI? = nil, clock: any WallClock,
+        config: ComputeAPIConfig = ComputeAPIConfig()
     ) {
         self.store = store
+        self.scheduler = scheduler
         self.placement = placement
         self.images = images
         self.conductor = conductor
@@ -62,6 +65,7 @@ public struct ComputeAPI: Sendable {
         registerServerActions(on: v21)
         registerServerMetadata(on: v21)
         registerServerGroups(on: v21)
+        registerSchedulerExplain(on: v21)
         registerInstanceActions(on: v21)
         registerServices(on: v21)
         registerHypervisors(on: v21)

@@ -101,7 +101,7 @@ public final class AllInOneCloud: Sendable {
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
-            placement: placement, clock: clock,
+            placement: placement, scheduler: schedulerAPI, clock: clock,
             config: ComputeAPIConfig(
                 maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
                 defaultAvailabilityZone: options.availabilityZone)

@@ -171,6 +171,15 @@ public struct FilterScheduler: Sendable {
     /// Orders hosts best first: each weigher's weights normalised to 0...1, times its multiplier, summed.
     public func rank(_ hosts: [HostState], _ spec: RequestSpec) -> [HostState] {
         guard hosts.count > 1 else { return hosts }
+        let weights = totals(hosts, spec)
+        return hosts.indices.sorted {
+            weights[$0] > weights[$1] || (weights[$0] == weights[$1] && hosts[$0].host < hosts[$1].host)
+        }
+        .map { hosts[$0] }
+    }
+
+    /// Each host's total weight.
+    public func totals(_ hosts: [HostState], _ spec: RequestSpec) -> [Double] {
         var totals = Array(repeating: 0.0, count: hosts.count)
         for weigher in weighers where weigher.multiplier != 0 && weigher.applies(to: spec) {
             let raw = hosts.map { weigher.weight($0, spec) }
@@ -181,10 +190,7 @@ public struct FilterScheduler: Sendable {
                 totals[index] += normalised * weigher.multiplier
             }
         }
-        return hosts.indices.sorted {
-            totals[$0] > totals[$1] || (totals[$0] == totals[$1] && hosts[$0].host < hosts[$1].host)
-        }
-        .map { hosts[$0] }
+        return totals
     }
 }
 

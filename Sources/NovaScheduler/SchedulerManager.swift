@@ -5,6 +5,34 @@ extension FilterScheduler {
     public func dispatcher() -> RPCDispatcher {
         var dispatcher = RPCDispatcher()
         dispatcher.on("select_destinations") { (spec: RequestSpec, _) in try await selectDestinations(spec) }
+        dispatcher.on("explain") { (spec: RequestSpec, _) in try await explain(spec) }
         return dispatcher
+    }
+}
+
+extension FilterScheduler {
+    /// The stages of `selectDestinations` for the spec's first instance, claiming nothing.
+    public func explain(_ spec: RequestSpec) async throws -> SchedulingExplanation {
+        var spec = spec
+        spec.resolved = try await resolveHints(spec)
+        var known = try await store.hostIndex(now: clock.now)
+        if let forced = spec.forcedHost { known = known.filter { $0.value.host == forced } }
+        let query = try await candidateQuery(spec)
+        let result = try await placement.allocationCandidates(query)
+        var hosts = hostStates(known, result.requests, result.summaries)
+        if !spec.ignoreHosts.isEmpty { hosts.removeAll { spec.ignoreHosts.contains($0.host) } }
+        let outcome = filterHosts(hosts, spec)
+        let ranked = rank(outcome.passed, spec)
+        let weights = totals(ranked, spec)
+        let reasons = try await placementReasons(known, hosts, query)
+        let message =
+            ranked.first.map { "\($0.host) would be chosen out of \(known.count) host(s)." }
+            ?? NoValidHost(hostCount: known.count, placement: reasons, removals: outcome.removals).message
+        return SchedulingExplanation(
+            hostCount: known.count, placement: Dictionary(reasons, uniquingKeysWith: +),
+            filters: outcome.removals.map(\.0), removed: outcome.removals.map(\.1),
+            weighed: zip(ranked, weights).map {
+                SchedulingExplanation.Weighed(host: $0.host, nodename: $0.nodename, weight: $1)
+            }, message: message)
     }
 }

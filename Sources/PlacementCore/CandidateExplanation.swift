@@ -31,9 +31,11 @@ extension PlacementState {
             {
                 return "not in the requested aggregates"
             }
-            for (resourceClass, amount) in group.resources.sorted(by: { $0.key < $1.key })
-            where !pool.contains(where: { providers[$0]?.canAllocate(resourceClass, amount) == true }) {
-                return "lacked \(resourceClass):\(amount)"
+            let lacking = group.resources.sorted(by: { $0.key < $1.key }).filter { resourceClass, amount in
+                !pool.contains(where: { providers[$0]?.canAllocate(resourceClass, amount) == true })
+            }
+            if !lacking.isEmpty {
+                return "lacked " + lacking.map { "\($0.key):\($0.value)" }.joined(separator: " and ")
             }
         }
         return "had no combination of providers that fits"

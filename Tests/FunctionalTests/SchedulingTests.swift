@@ -122,4 +122,30 @@ import Testing
             }
         }
     }
+
+    @Test func anAdminCanAskWhyWithoutBooting() async throws {
+        try await withCloud(fakeHosts: 2, hostResources: Resources(vcpus: 8, memoryMB: 8192, diskGB: 100)) {
+            client, cloud in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
+            let fits = try await client.request(
+                .post, "/compute/v2.1/os-scheduler-explain", token: token, body: ["server": ["flavorRef": "1"]])
+            #expect(fits.status == 200)
+            #expect(fits.json?["explanation"]?["weighed"]?.arrayValue?.count == 2)
+            #expect(fits.json?["explanation"]?["selected"]?.stringValue != nil)
+            let tooBig = try await client.request(
+                .post, "/compute/v2.1/os-scheduler-explain", token: token, body: ["server": ["flavorRef": "5"]])
+            #expect(
+                tooBig.json?["explanation"]?["message"]
+                    == "No valid host was found. Out of 2 host(s): Placement: 2 lacked DISK_GB:160 and MEMORY_MB:16384."
+            )
+            #expect(tooBig.json?["explanation"]?["selected"] == .null)
+            let servers = try await client.request(.get, "/compute/v2.1/servers", token: token)
+            #expect(servers.json?["servers"] == [])
+            let member = try await client.request(
+                .post, "/compute/v2.1/os-scheduler-explain", token: try await client.demoToken(cloud),
+                body: ["server": ["flavorRef": "1"]])
+            #expect(member.status == 403)
+        }
+    }
 }

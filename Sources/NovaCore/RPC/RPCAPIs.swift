@@ -65,6 +65,11 @@ public struct SchedulerRPCAPI: Sendable {
     public func selectDestinations(_ spec: RequestSpec, context: RPCContext) async throws -> [Selection] {
         try await client.call(topic: Self.topic, method: "select_destinations", args: spec, context: context)
     }
+
+    /// What scheduling the spec would do, claiming nothing.
+    public func explain(_ spec: RequestSpec, context: RPCContext) async throws -> SchedulingExplanation {
+        try await client.call(topic: Self.topic, method: "explain", args: spec, context: context)
+    }
 }
 
 /// A compute host's RPC interface, topic `compute.<host>`.

@@ -134,3 +134,39 @@ public struct UUIDRequest: Sendable, Codable, Equatable {
     public var uuid: String
     public init(uuid: String) { self.uuid = uuid }
 }
+
+/// A dry run of the scheduler (our admin `os-scheduler-explain`): what each stage did, without claiming.
+public struct SchedulingExplanation: Sendable, Codable, Equatable {
+    public struct Weighed: Sendable, Codable, Equatable {
+        public var host: String
+        public var nodename: String
+        public var weight: Double
+        public init(host: String, nodename: String, weight: Double) {
+            self.host = host
+            self.nodename = nodename
+            self.weight = weight
+        }
+    }
+
+    public var hostCount: Int
+    /// Hosts Placement left out, by first failed constraint.
+    public var placement: [String: Int]
+    /// Filters in the order they ran, with how many hosts each removed.
+    public var filters: [String]
+    public var removed: [Int]
+    /// Hosts that passed, best first.
+    public var weighed: [Weighed]
+    public var message: String
+
+    public init(
+        hostCount: Int, placement: [String: Int], filters: [String], removed: [Int], weighed: [Weighed],
+        message: String
+    ) {
+        self.hostCount = hostCount
+        self.placement = placement
+        self.filters = filters
+        self.removed = removed
+        self.weighed = weighed
+        self.message = message
+    }
+}
