@@ -25,7 +25,7 @@ extension ComputeAPI {
                     throw NovaError.badRequest("Image \(ref) could not be found.")
                 }
                 imageRef = image.id
-                properties = image.properties
+                properties = try await schedulingProperties(image.id)
             }
             let requestSpec = RequestSpec(
                 instanceUUIDs: [UUID().uuidString.lowercased()], projectID: caller.projectID, userID: caller.userID,

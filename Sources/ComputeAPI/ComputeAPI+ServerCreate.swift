@@ -118,7 +118,7 @@ extension ComputeAPI {
         let requestSpec = RequestSpec(
             instanceUUIDs: instances.map(\.uuid), projectID: caller.projectID, userID: caller.userID, flavor: flavor,
             imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost, schedulerHints: hints,
-            imageProperties: (try await images.image(id: imageRef))?.properties ?? [:])
+            imageProperties: try await schedulingProperties(imageRef))
         do {
             try await conductor.buildInstances(requestSpec, context: context.rpcContext)
         } catch {
@@ -146,6 +146,14 @@ extension ComputeAPI {
         return Response.json(
             ["server": .object(server)], status: 202,
             headers: [.location: "\(base(request))/v2.1/servers/\(first.uuid)"])
+    }
+
+    /// The image's properties, with its disk format for the image-type pre-filter.
+    func schedulingProperties(_ imageRef: String) async throws -> [String: String] {
+        guard let image = try await images.image(id: imageRef) else { return [:] }
+        var properties = image.properties
+        if let format = image.diskFormat { properties["disk_format"] = format }
+        return properties
     }
 
     static func generatePassword() -> String {

@@ -136,6 +136,10 @@ extension CloudOptions {
         }
         scheduler.maxAttempts = try config.int("scheduler", "max_attempts", default: 3)
         scheduler.driver = config["scheduler", "driver"] ?? scheduler.driver
+        func flag(_ name: String) -> Bool { config["scheduler", name]?.lowercased() == "true" }
+        scheduler.limitTenantsToPlacementAggregate = flag("limit_tenants_to_placement_aggregate")
+        scheduler.placementAggregateRequiredForTenants = flag("placement_aggregate_required_for_tenants")
+        scheduler.queryPlacementForImageTypeSupport = flag("query_placement_for_image_type_support")
         scheduler.maxPlacementResults = try config.int("scheduler", "max_placement_results", default: 1000)
     }
 }

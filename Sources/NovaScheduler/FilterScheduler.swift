@@ -200,15 +200,19 @@ public struct NoValidHost: Sendable {
     public let hostCount: Int
     public let placement: [(String, Int)]
     public let removals: [(String, Int)]
+    /// A request pre-filter's refusal, said as it is.
+    public let reason: String?
 
-    public init(hostCount: Int, placement: [(String, Int)] = [], removals: [(String, Int)]) {
+    public init(hostCount: Int, placement: [(String, Int)] = [], removals: [(String, Int)], reason: String? = nil) {
         self.hostCount = hostCount
         self.placement = placement
         self.removals = removals
+        self.reason = reason
     }
 
     public var message: String {
         var text = "No valid host was found. "
+        if let reason { return text + reason }
         guard hostCount > 0 else { return text + "There are no compute hosts with a reported inventory." }
         var parts: [String] = []
         if !placement.isEmpty {

@@ -1,3 +1,4 @@
+import Foundation
 import NovaCore
 import PlacementCore
 
@@ -13,10 +14,35 @@ extension FilterScheduler {
         var group = RequestGroup(resources: resources)
         // compute_status_filter: disabled computes carry COMPUTE_STATUS_DISABLED.
         group.traits.forbidden.insert(StandardTraits.computeStatusDisabled)
+        let aggregates = try await store.aggregates()
         // map_az_to_placement_aggregate: a zone that aggregates define becomes member_of=in:<their uuids>.
         if let zone = spec.availabilityZone, !zone.isEmpty {
-            let uuids = try await store.aggregates().filter { $0.availabilityZone == zone }.map(\.uuid)
+            let uuids = aggregates.filter { $0.availabilityZone == zone }.map(\.uuid)
             if !uuids.isEmpty { group.memberOf.anyOf.append(Set(uuids)) }
+        }
+        // require_tenant_aggregate: the aggregates whose filter_tenant_id* metadata names the project.
+        if options.limitTenantsToPlacementAggregate {
+            let uuids = aggregates.filter { aggregate in
+                aggregate.metadata.contains { key, value in
+                    key.hasPrefix("filter_tenant_id")
+                        && value.split(separator: ",").contains {
+                            $0.trimmingCharacters(in: .whitespaces) == spec.projectID
+                        }
+                }
+            }.map(\.uuid)
+            if !uuids.isEmpty {
+                group.memberOf.anyOf.append(Set(uuids))
+            } else if options.placementAggregateRequiredForTenants {
+                throw NoValidHost(
+                    hostCount: 0, removals: [],
+                    reason:
+                        "No hosts available for project \(spec.projectID): no aggregate names it in filter_tenant_id."
+                ).error
+            }
+        }
+        // require_image_type_support: the image's disk format as a COMPUTE_IMAGE_TYPE_* trait.
+        if options.queryPlacementForImageTypeSupport, let format = spec.imageProperties["disk_format"] {
+            group.traits.required.insert("COMPUTE_IMAGE_TYPE_" + format.uppercased())
         }
         return CandidateQuery(groups: [group], limit: options.maxPlacementResults)
     }

@@ -178,4 +178,34 @@ func spec(_ uuids: [String], flavor: Flavor = Flavor.defaults[0], zone: String? 
     @Test func unknownFiltersAreAConfigurationError() {
         #expect(throws: NovaError.self) { try FilterRegistry.filters(named: ["RamFilter"]) }
     }
+
+    @Test func preFiltersBecomePlacementConstraints() async throws {
+        let tenants = Aggregate(
+            id: 2, uuid: "22222222-2222-2222-2222-222222222222", name: "t", metadata: ["filter_tenant_id": "p,q"],
+            hosts: ["host1"], createdAt: Date(), updatedAt: nil)
+        let (store, placement) = try await setUp([TestHost(id: 1), TestHost(id: 2)], aggregates: [tenants])
+        var options = SchedulerOptions()
+        options.limitTenantsToPlacementAggregate = true
+        options.queryPlacementForImageTypeSupport = true
+        let scheduler = try FilterScheduler(store: store, placement: placement, clock: SystemClock(), options: options)
+        var request = spec(["a"])
+        request.imageProperties = ["disk_format": "qcow2"]
+        let query = try await scheduler.candidateQuery(request)
+        #expect(query.groups[0].memberOf.anyOf == [[tenants.uuid]])
+        #expect(query.groups[0].traits.required == ["COMPUTE_IMAGE_TYPE_QCOW2"])
+        #expect(query.groups[0].traits.forbidden == [StandardTraits.computeStatusDisabled])
+        options.placementAggregateRequiredForTenants = true
+        let strict = try FilterScheduler(store: store, placement: placement, clock: SystemClock(), options: options)
+        var stranger = spec(["b"])
+        stranger.projectID = "other"
+        await #expect(throws: NovaError.self) { _ = try await strict.candidateQuery(stranger) }
+    }
+
+    @Test func alternatesFollowTheChosenHost() async throws {
+        let (store, placement) = try await setUp([TestHost(id: 1), TestHost(id: 2, ram: 16384), TestHost(id: 3)])
+        let selections = try await scheduler(store, placement).selectDestinations(spec(["a"]))
+        #expect(selections.first?.host == "host2")
+        #expect(selections.first?.alternates.map(\.host) == ["host1", "host3"])
+        #expect(selections.first?.alternates.first?.allocations[nodeUUID(1)]?["MEMORY_MB"] == 512)
+    }
 }

@@ -124,4 +124,34 @@ func request(
     func jsonQuery(query: String, passes: Bool) {
         #expect(JsonFilter().passes(state(), request { $0.query = query }) == passes)
     }
+
+    /// Each weigher prefers the host it should, given two hosts that differ in what it measures.
+    @Test(arguments: [
+        ("DiskWeigher", true), ("NumInstancesWeigher", false), ("IoOpsWeigher", true), ("BuildFailureWeigher", true),
+        ("HypervisorVersionWeigher", false), ("ServerGroupSoftAffinityWeigher", false),
+        ("ServerGroupSoftAntiAffinityWeigher", true),
+    ])
+    func weighersPreferTheRightHost(name: String, prefersQuietHost: Bool) {
+        var quiet = state("quiet")
+        var busy = state("busy", instances: 5, ioOps: 3)
+        busy.used = Resources(vcpus: 2, memoryMB: 1024, diskGB: 50)
+        busy.failedBuilds = 2
+        busy.hypervisorVersion = 2000
+        quiet.hypervisorVersion = 1000
+        let weighers: [String: any HostWeigher] = [
+            "DiskWeigher": DiskWeigher(), "NumInstancesWeigher": NumInstancesWeigher(multiplier: 1),
+            "IoOpsWeigher": IoOpsWeigher(), "BuildFailureWeigher": BuildFailureWeigher(),
+            "HypervisorVersionWeigher": HypervisorVersionWeigher(),
+            "ServerGroupSoftAffinityWeigher": ServerGroupSoftAffinityWeigher(),
+            "ServerGroupSoftAntiAffinityWeigher": ServerGroupSoftAntiAffinityWeigher(),
+        ]
+        let weigher = weighers[name]!
+        let spec = request {
+            $0.groupPolicy = name.contains("Anti") ? "soft-anti-affinity" : "soft-affinity"
+            $0.groupHosts = ["busy": 1]
+        }
+        let quietWins =
+            weigher.weight(quiet, spec) * weigher.multiplier > weigher.weight(busy, spec) * weigher.multiplier
+        #expect(quietWins == prefersQuietHost)
+    }
 }

@@ -37,6 +37,14 @@ public struct SchedulerOptions: Sendable {
     /// `[scheduler] max_attempts`: the chosen host plus up to max_attempts - 1 alternates.
     public var maxAttempts = 3
     public var maxPlacementResults = 1000
+    /// `[scheduler] limit_tenants_to_placement_aggregate`: projects named in an aggregate's
+    /// `filter_tenant_id*` metadata go only to that aggregate's hosts.
+    public var limitTenantsToPlacementAggregate = false
+    /// `[scheduler] placement_aggregate_required_for_tenants`: with the above, a project no aggregate names
+    /// gets no host at all.
+    public var placementAggregateRequiredForTenants = false
+    /// `[scheduler] query_placement_for_image_type_support`: ask for COMPUTE_IMAGE_TYPE_<disk format>.
+    public var queryPlacementForImageTypeSupport = false
     /// `[scheduler] driver`: filter_scheduler, caching_scheduler (the default here: host state in memory,
     /// read again on change) or chance_scheduler.
     public var driver = "caching_scheduler"
