@@ -17,7 +17,8 @@ struct NovaCLI: AsyncParsableCommand {
             KeypairAdd.self, KeypairDelete.self, QuotaShow.self, QuotaUpdate.self, Limits.self,
             AvailabilityZoneList.self, AggregateList.self, AggregateCreate.self, AggregateDelete.self,
             AggregateAddHost.self, AggregateRemoveHost.self, AggregateShow.self, AggregateUpdate.self,
-            AggregateSetMetadata.self,
+            AggregateSetMetadata.self, ServerGroupList.self, ServerGroupCreate.self, ServerGroupGet.self,
+            ServerGroupDelete.self,
         ])
 }
 

@@ -337,7 +337,7 @@ def scenario(cloud, port, data_dir):
     check("nova-swift aggregate remove-host/delete", result.returncode == 0 and osc_json(["aggregate", "list"], admin) == [])
 
     placement_steps(admin)
-    server_group_steps(admin)
+    server_group_steps(admin, ours)
 
     # A restart keeps everything.
     cloud.stop()
@@ -353,7 +353,7 @@ def scenario(cloud, port, data_dir):
           any(a.get("resources", {}).get("MEMORY_MB") == 2048 for a in held), str(held))
 
 
-def server_group_steps(admin):
+def server_group_steps(admin, ours):
     """An anti-affinity group through openstack: members spread over the two hosts, a third one ends in a
     NoValidHost that says which filter removed the hosts."""
     group = osc_json(["server", "group", "create", "--policy", "anti-affinity", "spread"], admin) or {}
@@ -376,6 +376,16 @@ def server_group_steps(admin):
     run(OPENSTACK, ["server", "delete", "--wait", "spread-1", "spread-2", "spread-3"], admin)
     result = run(OPENSTACK, ["server", "group", "delete", "spread"], admin)
     check("server group delete", result.returncode == 0 and osc_json(["server", "group", "list"], admin) == [])
+
+    created = run(NOVA_SWIFT, ["server-group-create", "pairs", "anti-affinity", "--rule", "max_server_per_host=2"], ours)
+    shown = osc_json(["--os-compute-api-version", "2.64", "server", "group", "show", "pairs"], admin) or {}
+    check("nova-swift server-group-create with a rule (seen by openstack)", created.returncode == 0
+          and shown.get("policy") == "anti-affinity" and "max_server_per_host" in json.dumps(shown.get("rules")), str(shown))
+    listed = run(NOVA_SWIFT, ["server-group-list", "--format", "json"], ours)
+    rows = json.loads(listed.stdout) if listed.returncode == 0 else []
+    check("nova-swift server-group-list", [r["Name"] for r in rows] == ["pairs"], listed.stdout + listed.stderr)
+    result = run(NOVA_SWIFT, ["server-group-delete", "pairs"], ours)
+    check("nova-swift server-group-delete", result.returncode == 0 and osc_json(["server", "group", "list"], admin) == [])
 
 
 def placement_steps(admin):

@@ -53,4 +53,12 @@ import Testing
         #expect(throws: (any Error).self) { try BootServer.parse(["--image", "x", "web"]) }
         #expect(throws: (any Error).self) { try FlavorCreate.parse(["f", "auto", "lots", "1", "1"]) }
     }
+
+    @Test func serverGroupCommands() throws {
+        let create = try ServerGroupCreate.parse(["g1", "anti-affinity", "--rule", "max_server_per_host=2"])
+        #expect(create.name == "g1" && create.policy == "anti-affinity" && create.rule == ["max_server_per_host=2"])
+        #expect(try ServerGroupList.parse(["--all-projects", "--limit", "5"]).allProjects)
+        #expect(try ServerGroupDelete.parse(["a", "b"]).groups == ["a", "b"])
+        #expect(throws: (any Error).self) { try ServerGroupCreate.parse(["only-a-name"]) }
+    }
 }
