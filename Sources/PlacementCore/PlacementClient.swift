@@ -81,22 +81,23 @@ extension PlacementService: PlacementClient {
     }
 
     public func setTrait(_ trait: String, present: Bool, providerNamed name: String) async throws {
-        try await write { state in
-            guard let provider = state.provider(named: name) else { return }
-            var traits = provider.traits
-            if present { traits.insert(trait) } else { traits.remove(trait) }
-            if traits != provider.traits { try state.setTraits(provider.uuid, generation: nil, traits) }
-        }
+        try await toggle(trait, present, name, \.traits) { try $0.setTraits($1, generation: nil, $2) }
     }
 
     public func setAggregate(_ aggregateUUID: String, member: Bool, providerNamed name: String) async throws {
+        try await toggle(aggregateUUID, member, name, \.aggregates) { try $0.setAggregates($1, generation: nil, $2) }
+    }
+
+    /// Adds or removes one member of a provider's set (traits or aggregates), writing only on a change.
+    func toggle(
+        _ value: String, _ present: Bool, _ name: String, _ set: KeyPath<ResourceProvider, Set<String>>,
+        _ store: @escaping (inout PlacementState, String, Set<String>) throws -> Void
+    ) async throws {
         try await write { state in
             guard let provider = state.provider(named: name) else { return }
-            var aggregates = provider.aggregates
-            if member { aggregates.insert(aggregateUUID) } else { aggregates.remove(aggregateUUID) }
-            if aggregates != provider.aggregates {
-                try state.setAggregates(provider.uuid, generation: nil, aggregates)
-            }
+            var values = provider[keyPath: set]
+            if present { values.insert(value) } else { values.remove(value) }
+            if values != provider[keyPath: set] { try store(&state, provider.uuid, values) }
         }
     }
 

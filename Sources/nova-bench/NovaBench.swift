@@ -51,17 +51,8 @@ struct ComputeBench: AsyncParsableCommand {
         let image = try await api.defaultImage()
 
         let bootStart = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<concurrency {
-                group.addTask {
-                    var index = worker
-                    while index < servers {
-                        try await api.createServer(name: "bench-\(index)", image: image)
-                        index += concurrency
-                    }
-                }
-            }
-            try await group.waitForAll()
+        try await inParallel(servers, workers: concurrency) { index in
+            try await api.createServer(name: "bench-\(index)", image: image)
         }
         let accepted = ContinuousClock.now - bootStart
         figures.add("create_requests_per_second", Double(servers) / accepted.seconds, "requests/s")
@@ -108,6 +99,22 @@ struct Figures {
                     .array(rows.map { ["name": .string($0.0), "value": .double($0.1), "unit": .string($0.2)] })
                 )))
         try json.serialized().write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Runs `body` for 0..<count, spread over `workers` concurrent tasks.
+func inParallel(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<workers {
+            group.addTask {
+                var index = worker
+                while index < count {
+                    try await body(index)
+                    index += workers
+                }
+            }
+        }
+        try await group.waitForAll()
     }
 }
 

@@ -68,17 +68,8 @@ struct PlacementBench: AsyncParsableCommand {
         }
         for concurrency in [1, 8] {
             let start = ContinuousClock.now
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for worker in 0..<concurrency {
-                    group.addTask {
-                        var index = worker
-                        while index < claims {
-                            try await client.claim(provider: uuids[(index * 7919) % uuids.count])
-                            index += concurrency
-                        }
-                    }
-                }
-                try await group.waitForAll()
+            try await inParallel(claims, workers: concurrency) { index in
+                try await client.claim(provider: uuids[(index * 7919) % uuids.count])
             }
             let name = concurrency == 1 ? "sequential" : "\(concurrency)_clients"
             figures.add(
@@ -123,17 +114,8 @@ struct PlacementHTTP: Sendable {
     func populate(_ count: Int, run: String) async throws -> [String] {
         _ = try await expect(.PUT, "/traits/CUSTOM_BENCH_OFF", nil, [201, 204])
         let uuids = (0..<count).map { _ in UUID().uuidString.lowercased() }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<8 {
-                group.addTask {
-                    var index = worker
-                    while index < count {
-                        try await provider(uuids[index], name: "bench-\(run)-\(index)", index: index)
-                        index += 8
-                    }
-                }
-            }
-            try await group.waitForAll()
+        try await inParallel(count, workers: 8) { index in
+            try await provider(uuids[index], name: "bench-\(run)-\(index)", index: index)
         }
         return uuids
     }

@@ -72,23 +72,19 @@ public struct JsonFilter: HostFilter {
 
     func compare(_ op: String, _ left: Value, _ right: Value) -> Bool {
         switch (left, right) {
-        case (.number(let a), .number(let b)):
-            switch op {
-            case "=": return a == b
-            case "<": return a < b
-            case ">": return a > b
-            case "<=": return a <= b
-            default: return a >= b
-            }
-        case (.text(let a), .text(let b)):
-            switch op {
-            case "=": return a == b
-            case "<": return a < b
-            case ">": return a > b
-            case "<=": return a <= b
-            default: return a >= b
-            }
+        case (.number(let a), .number(let b)): return order(op, a, b)
+        case (.text(let a), .text(let b)): return order(op, a, b)
         default: return op == "=" && left == right
+        }
+    }
+
+    func order<T: Comparable>(_ op: String, _ a: T, _ b: T) -> Bool {
+        switch op {
+        case "=": a == b
+        case "<": a < b
+        case ">": a > b
+        case "<=": a <= b
+        default: a >= b
         }
     }
 }
