@@ -12,10 +12,17 @@ extension ComputeAPI {
         v21.get("servers/{id}") { request, context in
             let instance = try await visibleInstance(context.parameter("id"), context)
             let builder = try await viewBuilder(request, context)
-            return Response.json(["server": builder.detail(instance, forShow: true)])
+            return Response.json([
+                "server": builder.detail(instance, serverGroups: try await groupsForShow(instance, context))
+            ])
         }
         v21.put("servers/{id}") { request, context in try await updateServer(request, context) }
         v21.delete("servers/{id}") { _, context in try await deleteServer(context) }
+    }
+
+    /// The groups a shown server belongs to (2.71+).
+    func groupsForShow(_ instance: Instance, _ context: NovaRequestContext) async throws -> [String] {
+        context.apiVersion >= APIVersion(2, 71) ? try await store.serverGroupUUIDs(instance: instance.uuid) : []
     }
 
     func viewBuilder(_ request: Request, _ context: NovaRequestContext) async throws -> ServerViewBuilder {
@@ -75,7 +82,10 @@ extension ComputeAPI {
             if let ipv4 { instance.accessIPv4 = ipv4 }
             if let ipv6 { instance.accessIPv6 = ipv6 }
         }
-        return Response.json(["server": try await viewBuilder(request, context).detail(updated, forShow: true)])
+        return Response.json([
+            "server": try await viewBuilder(request, context).detail(
+                updated, serverGroups: try await groupsForShow(updated, context))
+        ])
     }
 
     static func validName(_ value: JSON) throws -> String {

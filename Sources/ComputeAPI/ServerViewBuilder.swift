@@ -27,8 +27,8 @@ struct ServerViewBuilder {
         return SHA224.hex(projectID + host)
     }
 
-    /// The full server body; `forShow` adds what only show and update carry (server_groups at 2.71).
-    func detail(_ instance: Instance, forShow: Bool = false) -> JSON {
+    /// The full server body; `serverGroups` is what only show and update carry (server_groups at 2.71).
+    func detail(_ instance: Instance, serverGroups: [String]? = nil) -> JSON {
         var json = JSONObject()
         let status = instance.status
         json.append("id", .string(instance.uuid))
@@ -96,7 +96,9 @@ struct ServerViewBuilder {
         if version >= APIVersion(2, 19) { json.append("description", .optional(instance.description)) }
         if version >= APIVersion(2, 26) { json.append("tags", .array(instance.tags.map(JSON.string))) }
         if version >= APIVersion(2, 63) { json.append("trusted_image_certificates", .null) }
-        if version >= APIVersion(2, 71), forShow { json.append("server_groups", []) }
+        if version >= APIVersion(2, 71), let serverGroups {
+            json.append("server_groups", .array(serverGroups.map(JSON.string)))
+        }
         if version >= APIVersion(2, 73) { json.append("locked_reason", .optional(instance.lockedReason)) }
         if version >= APIVersion(2, 96) { json.append("pinned_availability_zone", .null) }
         return .object(json)

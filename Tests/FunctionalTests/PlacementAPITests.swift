@@ -128,4 +128,81 @@ import Testing
             #expect(candidates.json?["allocation_requests"]?.arrayValue?.count == 1)
         }
     }
+
+    @Test func severalConsumersAtOnceUsagesAndReshaper() async throws {
+        try await withCloud(fakeHosts: 1) { client, _ in
+            let token = try await client.adminToken()
+            let pool = UUID().uuidString.lowercased()
+            _ = try await client.request(
+                .post, "/placement/resource_providers", token: token, version: "1.20",
+                body: ["name": "pool", "uuid": .string(pool)])
+            _ = try await client.request(
+                .put, "/placement/resource_providers/\(pool)/inventories", token: token,
+                body: ["resource_provider_generation": 0, "inventories": ["DISK_GB": ["total": 100]]])
+            func consumers(_ amounts: [Int]) -> (JSON, [String]) {
+                var body = JSONObject()
+                var ids: [String] = []
+                for amount in amounts {
+                    let id = UUID().uuidString.lowercased()
+                    ids.append(id)
+                    var allocations = JSONObject()
+                    allocations.append(pool, ["resources": ["DISK_GB": .int(amount)]])
+                    body.append(
+                        id,
+                        [
+                            "allocations": .object(allocations), "project_id": "proj", "user_id": "u",
+                            "consumer_generation": .null, "consumer_type": "INSTANCE",
+                        ])
+                }
+                return (.object(body), ids)
+            }
+            let (tooMuch, _) = consumers([60, 60])
+            let refused = try await client.request(
+                .post, "/placement/allocations", token: token, version: "1.38", body: tooMuch)
+            #expect(refused.status == 409)
+            let (fits, ids) = consumers([30, 40])
+            let stored = try await client.request(
+                .post, "/placement/allocations", token: token, version: "1.38", body: fits)
+            #expect(stored.status == 204)
+            let usages = try await client.request(
+                .get, "/placement/usages?project_id=proj", token: token, version: "1.9")
+            #expect(usages.json?["usages"]?["DISK_GB"] == 70)
+            let byType = try await client.request(
+                .get, "/placement/usages?project_id=proj", token: token, version: "1.38")
+            #expect(byType.json?["usages"]?["INSTANCE"]?["DISK_GB"] == 70)
+
+            // Reshape: the pool's DISK_GB moves to a child provider, with the allocations.
+            let child = UUID().uuidString.lowercased()
+            _ = try await client.request(
+                .post, "/placement/resource_providers", token: token, version: "1.20",
+                body: ["name": "pool-disk", "uuid": .string(child), "parent_provider_uuid": .string(pool)])
+            let current = try await client.request(
+                .get, "/placement/resource_providers/\(pool)", token: token)
+            var inventories = JSONObject()
+            inventories.append(
+                pool, ["resource_provider_generation": current.json?["generation"] ?? 0, "inventories": [:]])
+            inventories.append(child, ["resource_provider_generation": 0, "inventories": ["DISK_GB": ["total": 100]]])
+            var moved = JSONObject()
+            for (id, amount) in zip(ids, [30, 40]) {
+                var allocations = JSONObject()
+                allocations.append(child, ["resources": ["DISK_GB": .int(amount)]])
+                moved.append(
+                    id,
+                    [
+                        "allocations": .object(allocations), "project_id": "proj", "user_id": "u",
+                        "consumer_generation": 1, "consumer_type": "INSTANCE",
+                    ])
+            }
+            let reshaped = try await client.request(
+                .post, "/placement/reshaper", token: token, version: "1.38",
+                body: ["inventories": .object(inventories), "allocations": .object(moved)])
+            #expect(reshaped.status == 204, "\(reshaped.text)")
+            let childUsage = try await client.request(
+                .get, "/placement/resource_providers/\(child)/usages", token: token)
+            #expect(childUsage.json?["usages"]?["DISK_GB"] == 70)
+            let poolInventory = try await client.request(
+                .get, "/placement/resource_providers/\(pool)/inventories", token: token)
+            #expect(poolInventory.json?["inventories"] == [:])
+        }
+    }
 }

@@ -46,6 +46,9 @@ import Testing
             let shown = try await client.request(.get, "/compute/v2.1/os-server-groups/\(group)", token: token)
             #expect(shown.json?["server_group"]?["members"]?.arrayValue?.count == 3)
             #expect(shown.json?["server_group"]?["policies"] == ["anti-affinity"])
+            let member = try await client.request(
+                .get, "/compute/v2.1/servers/\(third)", token: token, version: "2.71")
+            #expect(member.json?["server"]?["server_groups"] == [.string(group)])
         }
     }
 
