@@ -13,12 +13,85 @@ extension PlacementAPI {
             let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
             let result = state.allocationCandidates(query)
             let requested = Set(query.groups.flatMap(\.resources.keys))
-            return Response.json([
-                "allocation_requests": .array(result.requests.map { requestJSON($0, context) }),
-                "provider_summaries": .object(
-                    JSONObject(entries: result.summaries.map { ($0.uuid, summaryJSON($0, requested, context)) })),
-            ])
+            var writer = JSONWriter(capacity: 256 + 512 * result.summaries.count)
+            writer.beginObject()
+            writer.key("allocation_requests")
+            writer.beginArray()
+            for request in result.requests {
+                if context.placementAtLeast(12) {
+                    writeRequest(request, &writer, mappings: context.placementAtLeast(34))
+                } else {
+                    writer.value(requestJSON(request, context))
+                }
+            }
+            writer.endArray()
+            writer.key("provider_summaries")
+            writer.beginObject()
+            for provider in result.summaries {
+                writer.key(provider.uuid)
+                writeSummary(provider, requested, context, &writer)
+            }
+            writer.endObject()
+            writer.endObject()
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
         }
+    }
+
+    /// `{"allocations": {rp: {"resources": {...}}}, "mappings": {...}}` (1.12+), written directly.
+    func writeRequest(_ request: AllocationRequest, _ writer: inout JSONWriter, mappings: Bool) {
+        writer.beginObject()
+        writer.key("allocations")
+        writer.beginObject()
+        for (uuid, resources) in request.allocations.sorted(by: { $0.key < $1.key }) {
+            writer.key(uuid)
+            writer.beginObject()
+            writer.key("resources")
+            writer.intObject(resources)
+            writer.endObject()
+        }
+        writer.endObject()
+        if mappings {
+            writer.key("mappings")
+            writer.beginObject()
+            for (suffix, uuids) in request.mappings.sorted(by: { $0.key < $1.key }) {
+                writer.key(suffix)
+                writer.stringArray(uuids.sorted())
+            }
+            writer.endObject()
+        }
+        writer.endObject()
+    }
+
+    func writeSummary(
+        _ provider: ResourceProvider, _ requested: Set<String>, _ context: NovaRequestContext,
+        _ writer: inout JSONWriter
+    ) {
+        writer.beginObject()
+        writer.key("resources")
+        writer.beginObject()
+        for name in provider.inventories.keys.sorted() where context.placementAtLeast(27) || requested.contains(name) {
+            writer.key(name)
+            writer.beginObject()
+            writer.key("capacity")
+            writer.int(provider.inventories[name]?.capacity ?? 0)
+            writer.key("used")
+            writer.int(provider.usages[name] ?? 0)
+            writer.endObject()
+        }
+        writer.endObject()
+        if context.placementAtLeast(17) {
+            writer.key("traits")
+            writer.stringArray(provider.traits.sorted())
+        }
+        if context.placementAtLeast(29) {
+            writer.key("parent_provider_uuid")
+            if let parent = provider.parentUUID { writer.string(parent) } else { writer.null() }
+            writer.key("root_provider_uuid")
+            writer.string(provider.rootUUID)
+        }
+        writer.endObject()
     }
 
     func requestJSON(_ request: AllocationRequest, _ context: NovaRequestContext) -> JSON {
@@ -44,24 +117,4 @@ extension PlacementAPI {
         return .object(body)
     }
 
-    func summaryJSON(_ provider: ResourceProvider, _ requested: Set<String>, _ context: NovaRequestContext) -> JSON {
-        let classes = provider.inventories.keys.filter { context.placementAtLeast(27) || requested.contains($0) }
-            .sorted()
-        let resources = classes.map { name in
-            (
-                name,
-                JSON.object([
-                    "capacity": .int(provider.inventories[name]?.capacity ?? 0),
-                    "used": .int(provider.usages[name] ?? 0),
-                ])
-            )
-        }
-        var body: JSONObject = ["resources": .object(JSONObject(entries: resources))]
-        if context.placementAtLeast(17) { body.append("traits", stringArray(provider.traits)) }
-        if context.placementAtLeast(29) {
-            body.append("parent_provider_uuid", .optional(provider.parentUUID))
-            body.append("root_provider_uuid", .string(provider.rootUUID))
-        }
-        return .object(body)
-    }
 }
