@@ -48,7 +48,9 @@ public final class AllInOneCloud: Sendable {
         let firstStart = try await FirstStart(
             identity: identityStore, compute: computeStore, images: imageStore, files: files, clock: clock
         ).run(adminPassword: options.adminPassword)
-        let placement = try await PlacementService(persistence: PlacementStore(database: database))
+        let placement = try await PlacementService(
+            persistence: PlacementStore(database: database),
+            randomizeCandidates: options.randomizeAllocationCandidates)
         for aggregate in try await computeStore.aggregates() {
             for node in try await computeStore.computeNodes() where aggregate.hosts.contains(node.report.host) {
                 try await placement.setAggregate(

@@ -19,6 +19,8 @@ public struct CloudOptions: Sendable {
     public var scheduler = SchedulerOptions()
     /// `[api] auth_strategy` of the placement service alone (`keystone` or `noauth2`, for testing).
     public var placementNoAuth = false
+    /// `[placement] randomize_allocation_candidates`: a `limit`ed answer starts at a random provider.
+    public var randomizeAllocationCandidates = false
     public var serviceDownTime: TimeInterval
     public var reportInterval: Duration
     /// `[DEFAULT] sync_power_state_interval`: how often compute hosts compare power states with the hypervisor.
@@ -85,6 +87,7 @@ public struct CloudOptions: Sendable {
             fixedRange = network
         }
         try readScheduler(config)
+        randomizeAllocationCandidates = config["placement", "randomize_allocation_candidates"]?.lowercased() == "true"
         if let strategy = config["api", "auth_strategy"] {
             guard strategy == "keystone" || strategy == "noauth2" else {
                 throw ConfigError(message: "[api] auth_strategy = \(strategy): keystone or noauth2")

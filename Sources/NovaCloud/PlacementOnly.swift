@@ -16,7 +16,9 @@ public enum PlacementOnly {
     {
         try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
         let database = try await Database.openSQLite(path: options.databasePath, logger: logger)
-        let placement = try await PlacementService(persistence: PlacementStore(database: database))
+        let placement = try await PlacementService(
+            persistence: PlacementStore(database: database),
+            randomizeCandidates: options.randomizeAllocationCandidates)
         let tokens = TokenService(
             store: IdentityStore(database: database), clock: SystemClock(), lifetime: options.tokenLifetime)
         let router = Router(context: NovaRequestContext.self)

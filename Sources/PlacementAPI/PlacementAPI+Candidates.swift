@@ -11,7 +11,7 @@ extension PlacementAPI {
             try context.placementAdmin("allocation_candidates:list")
             let state = service.snapshot
             let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
-            let result = state.allocationCandidates(query)
+            let result = service.candidates(query, in: state)
             let requested = Set(query.groups.flatMap(\.resources.keys))
             var writer = JSONWriter(capacity: 256 + 512 * result.summaries.count)
             writer.beginObject()

@@ -7,7 +7,9 @@ extension PlacementState {
         var providers: [String]
     }
 
-    public func allocationCandidates(_ query: CandidateQuery) -> CandidateResult {
+    /// - Parameter randomStart: begin the walk over providers at a random place (Placement's
+    ///   `randomize_allocation_candidates`), so a `limit` does not always offer the same first providers.
+    public func allocationCandidates(_ query: CandidateQuery, randomStart: Bool = false) -> CandidateResult {
         let limit = query.limit ?? Int.max
         var requests: [AllocationRequest] = []
         var roots: [String] = []
@@ -15,7 +17,9 @@ extension PlacementState {
         let treeLimits = query.groups.compactMap(\.inTree).map { providers[$0]?.rootUUID }
         if treeLimits.contains(where: { $0 == nil }) { return CandidateResult(requests: [], summaries: []) }
         let simple = query.groups.count == 1 && query.groups[0].isUnsuffixed && !query.groups[0].resources.isEmpty
-        for rootUUID in order where requests.count < limit {
+        let start = randomStart && !order.isEmpty ? Int.random(in: 0..<order.count) : 0
+        for offset in order.indices where requests.count < limit {
+            let rootUUID = order[(start + offset) % order.count]
             guard let root = providers[rootUUID], root.parentUUID == nil,
                 treeLimits.allSatisfy({ $0 == rootUUID }), query.rootRequired.matches(root.traits)
             else { continue }

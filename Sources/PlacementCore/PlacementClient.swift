@@ -37,7 +37,7 @@ public protocol PlacementClient: Sendable {
 
 extension PlacementService: PlacementClient {
     public func allocationCandidates(_ query: CandidateQuery) async throws -> CandidateResult {
-        snapshot.allocationCandidates(query)
+        candidates(query, in: snapshot)
     }
 
     public func explainRejections(_ query: CandidateQuery) async throws -> [String: String] {

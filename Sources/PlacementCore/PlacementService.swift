@@ -17,13 +17,21 @@ public final class PlacementService: Sendable {
     let persistence: any PlacementPersistence
     let current: Mutex<PlacementState>
     let writes = AsyncLock()
+    /// `[placement] randomize_allocation_candidates`.
+    public let randomizeCandidates: Bool
 
-    public init(persistence: any PlacementPersistence) async throws {
+    public init(persistence: any PlacementPersistence, randomizeCandidates: Bool = false) async throws {
         self.persistence = persistence
+        self.randomizeCandidates = randomizeCandidates
         self.current = Mutex(try await persistence.loadPlacement())
     }
 
     public var snapshot: PlacementState { current.withLock { $0 } }
+
+    /// Allocation candidates from `state` (a snapshot), honouring `randomizeCandidates` when a limit is set.
+    public func candidates(_ query: CandidateQuery, in state: PlacementState) -> CandidateResult {
+        state.allocationCandidates(query, randomStart: randomizeCandidates && query.limit != nil)
+    }
 
     /// Applies `body` to a copy of the state, stores what it changed, then publishes the copy.
     public func write<T: Sendable>(_ body: (inout PlacementState) throws -> T) async throws -> T {

@@ -114,6 +114,16 @@ import Testing
         let tree = Tree()
         for index in 0..<20 { try tree.provider("cn\(index)", ["VCPU": 4]) }
         #expect(tree.candidates(.resources(["VCPU": 1], limit: 3)).count == 3)
+        let fixed = Set(
+            (0..<20).map { _ in tree.state.allocationCandidates(.resources(["VCPU": 1], limit: 3)).requests[0].rootUUID
+            })
+        #expect(fixed == ["cn0"])
+        let firsts = Set(
+            (0..<20).map { _ in
+                tree.state.allocationCandidates(.resources(["VCPU": 1], limit: 3), randomStart: true).requests[0]
+                    .rootUUID
+            })
+        #expect(firsts.count > 1)
     }
 
     @Test func rejectionsAreExplainedPerRoot() throws {
