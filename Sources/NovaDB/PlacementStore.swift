@@ -54,40 +54,32 @@ public struct PlacementStore: PlacementPersistence {
         }
     }
 
-    public func savePlacement(_ state: PlacementState, changes: PlacementState.Changes) async throws {
+    public func savePlacement(_ records: PlacementRecords) async throws {
         try await database.write { sql in
-            for name in changes.classes {
+            for (name, exists) in records.classes {
                 try await sql.raw("DELETE FROM custom_resource_classes WHERE name = \(bind: name)").run()
-                if state.customClasses.contains(name) {
+                if exists {
                     try await sql.raw("INSERT INTO custom_resource_classes (name) VALUES (\(bind: name))").run()
                 }
             }
-            for name in changes.traits {
+            for (name, exists) in records.traits {
                 try await sql.raw("DELETE FROM custom_traits WHERE name = \(bind: name)").run()
-                if state.customTraits.contains(name) {
-                    try await sql.raw("INSERT INTO custom_traits (name) VALUES (\(bind: name))").run()
-                }
+                if exists { try await sql.raw("INSERT INTO custom_traits (name) VALUES (\(bind: name))").run() }
             }
-            // Parents before children, so a new tree's rows satisfy their references in order.
-            let providers = changes.providers.sorted {
-                (state.providers[$0].map { depth($0, state) } ?? 0, $0)
-                    < (state.providers[$1].map { depth($0, state) } ?? 0, $1)
+            for (uuid, provider) in records.providersInTreeOrder {
+                try await saveProvider(uuid, provider, sql)
             }
-            for uuid in providers {
-                try await saveProvider(uuid, state.providers[uuid], sql)
-            }
-            for uuid in changes.generations.subtracting(changes.providers) {
-                guard let provider = state.providers[uuid] else { continue }
+            for (uuid, generation) in records.generations {
                 try await sql.raw(
                     """
-                    UPDATE resource_providers SET generation = \(bind: provider.generation),
-                      updated_at = \(bind: provider.updatedAt.stored) WHERE uuid = \(bind: uuid)
+                    UPDATE resource_providers SET generation = \(bind: generation.0),
+                      updated_at = \(bind: generation.1.stored) WHERE uuid = \(bind: uuid)
                     """
                 ).run()
             }
-            for uuid in changes.consumers {
+            for (uuid, consumer) in records.consumers {
                 try await sql.raw("DELETE FROM consumers WHERE uuid = \(bind: uuid)").run()
-                guard let consumer = state.consumers[uuid] else { continue }
+                guard let consumer else { continue }
                 try await sql.raw(
                     """
                     INSERT INTO consumers (uuid, project_id, user_id, generation, consumer_type, created_at, updated_at)
@@ -107,16 +99,6 @@ public struct PlacementStore: PlacementPersistence {
                 }
             }
         }
-    }
-
-    func depth(_ provider: ResourceProvider, _ state: PlacementState) -> Int {
-        var depth = 0
-        var parent = provider.parentUUID
-        while let uuid = parent, depth < 64 {
-            depth += 1
-            parent = state.providers[uuid]?.parentUUID
-        }
-        return depth
     }
 
     func saveProvider(_ uuid: String, _ provider: ResourceProvider?, _ sql: any SQLDatabase) async throws {

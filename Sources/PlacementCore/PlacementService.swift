@@ -5,59 +5,102 @@ import Synchronization
 /// Where Placement's state is kept durably (the database adapter implements it).
 public protocol PlacementPersistence: Sendable {
     func loadPlacement() async throws -> PlacementState
-    /// Stores what `changes` names, as it is in `state`, in one transaction.
-    func savePlacement(_ state: PlacementState, changes: PlacementState.Changes) async throws
+    /// Stores the records in one transaction.
+    func savePlacement(_ records: PlacementRecords) async throws
 }
 
-/// Placement in one process: reads work on a snapshot without waiting; writes are serialised. A write is
-/// checked and applied in place (no copy of the whole index), then stored; if storing fails, memory is
-/// reloaded from the database. Readers may see a write a moment before it is durable, never one that
-/// failed its checks.
+/// Placement in one process. Reads work on a snapshot without waiting. A write is checked and applied in
+/// place under a lock (no copy of the whole index) and its changed records join the batch being stored;
+/// it returns once a transaction holding them has committed (group commit: concurrent writers share one
+/// transaction). If storing fails, those writers get the error and memory is reloaded from the database.
+/// Readers may see a write a moment before it is durable, never one that failed its checks.
 public final class PlacementService: Sendable {
+    struct Inner {
+        var state: PlacementState
+        var batch = PlacementRecords()
+        var waiters: [CheckedContinuation<Void, any Error>] = []
+        var flushing = false
+    }
+
     let persistence: any PlacementPersistence
-    let current: Mutex<PlacementState>
-    let writes = AsyncLock()
+    let inner: Mutex<Inner>
     /// `[placement] randomize_allocation_candidates`.
     public let randomizeCandidates: Bool
 
     public init(persistence: any PlacementPersistence, randomizeCandidates: Bool = false) async throws {
         self.persistence = persistence
         self.randomizeCandidates = randomizeCandidates
-        self.current = Mutex(try await persistence.loadPlacement())
+        self.inner = Mutex(Inner(state: try await persistence.loadPlacement()))
     }
 
-    public var snapshot: PlacementState { current.withLock { $0 } }
+    public var snapshot: PlacementState { inner.withLock { $0.state } }
 
     /// Allocation candidates from `state` (a snapshot), honouring `randomizeCandidates` when a limit is set.
     public func candidates(_ query: CandidateQuery, in state: PlacementState) -> CandidateResult {
         state.allocationCandidates(query, randomStart: randomizeCandidates && query.limit != nil)
     }
 
-    /// Applies `body` to a copy of the state, stores what it changed, then publishes the copy.
+    /// Applies `body` to the state and returns once what it changed is stored.
     public func write<T: Sendable>(_ body: (inout PlacementState) throws -> T) async throws -> T {
-        await writes.lock()
-        do {
-            let (result, changes, state) = try current.withLock { state in
-                state.changes = PlacementState.Changes()
-                let result = try body(&state)
-                let changes = state.changes
-                state.changes = PlacementState.Changes()
-                return (result, changes, changes.isEmpty ? nil : state)
-            }
-            if let state {
+        var outcome: Result<T, any Error> = .failure(CancellationError())
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<Void, any Error>) in
+            let startFlush = inner.withLock { inner -> Bool in
+                inner.state.changes = PlacementState.Changes()
                 do {
-                    try await persistence.savePlacement(state, changes: changes)
+                    outcome = .success(try body(&inner.state))
                 } catch {
-                    let stored = try await persistence.loadPlacement()
-                    current.withLock { $0 = stored }
-                    throw error
+                    outcome = .failure(error)
+                    waiter.resume()
+                    return false
                 }
+                let changes = inner.state.changes
+                inner.state.changes = PlacementState.Changes()
+                guard !changes.isEmpty else {
+                    waiter.resume()
+                    return false
+                }
+                inner.batch.merge(inner.state.records(for: changes))
+                inner.waiters.append(waiter)
+                if inner.flushing { return false }
+                inner.flushing = true
+                return true
             }
-            await writes.unlock()
-            return result
-        } catch {
-            await writes.unlock()
-            throw error
+            if startFlush { Task { await self.flush() } }
+        }
+        return try outcome.get()
+    }
+
+    /// Stores batches until none is waiting.
+    func flush() async {
+        while true {
+            let taken = inner.withLock { inner -> (PlacementRecords, [CheckedContinuation<Void, any Error>])? in
+                if inner.waiters.isEmpty {
+                    inner.flushing = false
+                    return nil
+                }
+                defer {
+                    inner.batch = PlacementRecords()
+                    inner.waiters = []
+                }
+                return (inner.batch, inner.waiters)
+            }
+            guard let (records, waiters) = taken else { return }
+            do {
+                try await persistence.savePlacement(records)
+                for waiter in waiters { waiter.resume() }
+            } catch {
+                // Memory is ahead of the database: fail this batch and the next, and read the truth again.
+                let stored = try? await persistence.loadPlacement()
+                let next = inner.withLock { inner -> [CheckedContinuation<Void, any Error>] in
+                    if let stored { inner.state = stored }
+                    defer {
+                        inner.batch = PlacementRecords()
+                        inner.waiters = []
+                    }
+                    return inner.waiters
+                }
+                for waiter in waiters + next { waiter.resume(throwing: error) }
+            }
         }
     }
 }
@@ -66,5 +109,5 @@ public final class PlacementService: Sendable {
 public struct TransientPlacementPersistence: PlacementPersistence {
     public init() {}
     public func loadPlacement() async throws -> PlacementState { PlacementState() }
-    public func savePlacement(_ state: PlacementState, changes: PlacementState.Changes) async throws {}
+    public func savePlacement(_ records: PlacementRecords) async throws {}
 }
