@@ -56,11 +56,7 @@ public struct FilterScheduler: Sendable {
     public func selectDestinations(_ spec: RequestSpec) async throws -> [Selection] {
         var spec = spec
         spec.resolved = try await resolveHints(spec)
-        var known = try await store.hostIndex(now: clock.now)
-        if let forced = spec.forcedHost {
-            known = known.filter { $0.value.host == forced }
-            if known.isEmpty { throw NovaError.badRequest("Compute host \(forced) could not be found.") }
-        }
+        let known = try await consideredHosts(spec)
         let query = try await candidateQuery(spec)
         let result = try await placement.allocationCandidates(query)
         var requests: [String: AllocationRequest] = [:]
@@ -68,7 +64,6 @@ public struct FilterScheduler: Sendable {
             requests[request.rootUUID] = request
         }
         var hosts = hostStates(known, result.requests, result.summaries)
-        if !spec.ignoreHosts.isEmpty { hosts.removeAll { spec.ignoreHosts.contains($0.host) } }
         var selections: [Selection] = []
         for uuid in spec.instanceUUIDs {
             let outcome = filterHosts(hosts, spec)
@@ -107,6 +102,17 @@ public struct FilterScheduler: Sendable {
             selections.append(claimed)
         }
         return selections
+    }
+
+    /// The compute nodes a request may use: a forced host alone, and never the hosts it says to ignore.
+    func consideredHosts(_ spec: RequestSpec) async throws -> [String: HostState] {
+        var known = try await store.hostIndex(now: clock.now)
+        if let forced = spec.forcedHost {
+            known = known.filter { $0.value.host == forced }
+            if known.isEmpty { throw NovaError.badRequest("Compute host \(forced) could not be found.") }
+        }
+        if !spec.ignoreHosts.isEmpty { known = known.filter { !spec.ignoreHosts.contains($0.value.host) } }
+        return known
     }
 
     /// The hosts Placement offered, with capacity and usage from its provider summaries.

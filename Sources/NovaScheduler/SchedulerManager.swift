@@ -15,12 +15,10 @@ extension FilterScheduler {
     public func explain(_ spec: RequestSpec) async throws -> SchedulingExplanation {
         var spec = spec
         spec.resolved = try await resolveHints(spec)
-        var known = try await store.hostIndex(now: clock.now)
-        if let forced = spec.forcedHost { known = known.filter { $0.value.host == forced } }
+        let known = try await consideredHosts(spec)
         let query = try await candidateQuery(spec)
         let result = try await placement.allocationCandidates(query)
-        var hosts = hostStates(known, result.requests, result.summaries)
-        if !spec.ignoreHosts.isEmpty { hosts.removeAll { spec.ignoreHosts.contains($0.host) } }
+        let hosts = hostStates(known, result.requests, result.summaries)
         let outcome = filterHosts(hosts, spec)
         let ranked = rank(outcome.passed, spec)
         let weights = totals(ranked, spec)

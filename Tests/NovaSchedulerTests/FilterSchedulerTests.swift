@@ -208,4 +208,13 @@ func spec(_ uuids: [String], flavor: Flavor = Flavor.defaults[0], zone: String? 
         #expect(selections.first?.alternates.map(\.host) == ["host1", "host3"])
         #expect(selections.first?.alternates.first?.allocations[nodeUUID(1)]?["MEMORY_MB"] == 512)
     }
+
+    @Test func ignoredHostsAreNotConsidered() async throws {
+        let (store, placement) = try await setUp([TestHost(id: 1), TestHost(id: 2, ram: 16384)])
+        var request = spec(["a"])
+        request.ignoreHosts = ["host2"]
+        let selections = try await scheduler(store, placement).selectDestinations(request)
+        #expect(selections.map(\.host) == ["host1"])
+        #expect(selections.first?.alternates.isEmpty == true)
+    }
 }
