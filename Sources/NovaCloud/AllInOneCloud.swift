@@ -51,8 +51,9 @@ public final class AllInOneCloud: Sendable {
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)
+        let nodes = try await computeStore.computeNodes()
         for aggregate in try await computeStore.aggregates() {
-            for node in try await computeStore.computeNodes() where aggregate.hosts.contains(node.report.host) {
+            for node in nodes where aggregate.hosts.contains(node.report.host) {
                 try await placement.setAggregate(
                     aggregate.uuid, member: true, providerNamed: node.report.hypervisorHostname)
             }

@@ -85,11 +85,7 @@ extension ComputeStore {
 
     public func heartbeat(host: String, binary: String, topic: String, zone: String, at date: Date) async throws {
         try await database.write { sql in
-            let known = try await sql.raw(
-                "SELECT id FROM services WHERE host = \(bind: host) AND binary_name = \(bind: binary)"
-            ).first()
-            if known == nil { hostStateChanged() }
-            try await sql.raw(
+            let row = try await sql.raw(
                 """
                 INSERT INTO services (uuid, host, binary_name, topic, zone, disabled, forced_down, last_seen_up,
                   report_count, created_at, updated_at)
@@ -97,30 +93,30 @@ extension ComputeStore {
                   0, 0, \(bind: date.stored), 1, \(bind: date.stored), \(bind: date.stored))
                 ON CONFLICT (host, binary_name) DO UPDATE SET last_seen_up = excluded.last_seen_up,
                   report_count = services.report_count + 1
+                RETURNING report_count
                 """
-            ).run()
+            ).first()
+            // A first heartbeat is a new service: the scheduler's cached host state must be read again.
+            if try row?.int("report_count") == 1 { hostStateChanged() }
         }
     }
 
     public func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws -> ComputeNodeRegistration {
         let data = try StoredJSON.encode(report)
         return try await database.write { sql in
-            let known = try await sql.raw(
-                "SELECT id FROM compute_nodes WHERE hypervisor_hostname = \(bind: report.hypervisorHostname)"
-            ).first()
-            if known == nil { hostStateChanged() }
-            try await sql.raw(
+            let fresh = UUID().uuidString.lowercased()
+            let node = try await sql.raw(
                 """
                 INSERT INTO compute_nodes (uuid, host, hypervisor_hostname, data, updated_at)
-                VALUES (\(bind: UUID().uuidString.lowercased()), \(bind: report.host), \(bind: report.hypervisorHostname),
+                VALUES (\(bind: fresh), \(bind: report.host), \(bind: report.hypervisorHostname),
                   \(bind: data), \(bind: date.stored))
                 ON CONFLICT (hypervisor_hostname) DO UPDATE SET host = excluded.host, data = excluded.data,
                   updated_at = excluded.updated_at
+                RETURNING uuid
                 """
-            ).run()
-            let node = try await sql.raw(
-                "SELECT uuid FROM compute_nodes WHERE hypervisor_hostname = \(bind: report.hypervisorHostname)"
             ).first()
+            // A node that got the fresh uuid is new: the scheduler's cached host state must be read again.
+            if try node?.string("uuid") == fresh { hostStateChanged() }
             let service = try await sql.raw(
                 """
                 SELECT disabled FROM services WHERE host = \(bind: report.host) AND binary_name = 'nova-compute'

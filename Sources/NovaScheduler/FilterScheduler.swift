@@ -54,16 +54,7 @@ public struct FilterScheduler: Sendable {
     /// Chooses and claims a host for every instance of the spec, or none: a partial multi-create is undone.
     /// Each selection carries up to `max_attempts - 1` alternates for a reschedule.
     public func selectDestinations(_ spec: RequestSpec) async throws -> [Selection] {
-        var spec = spec
-        spec.resolved = try await resolveHints(spec)
-        let known = try await consideredHosts(spec)
-        let query = try await candidateQuery(spec)
-        let result = try await placement.allocationCandidates(query)
-        var requests: [String: AllocationRequest] = [:]
-        for request in result.requests where requests[request.rootUUID] == nil {
-            requests[request.rootUUID] = request
-        }
-        var hosts = hostStates(known, result.requests, result.summaries)
+        var (spec, known, query, requests, hosts) = try await candidates(spec)
         var selections: [Selection] = []
         for uuid in spec.instanceUUIDs {
             let outcome = filterHosts(hosts, spec)
@@ -102,6 +93,25 @@ public struct FilterScheduler: Sendable {
             selections.append(claimed)
         }
         return selections
+    }
+
+    /// The stages before filtering, shared by `selectDestinations` and `explain`: hints resolved, the hosts
+    /// the request may use, the Placement query, each host's first allocation request, and the hosts
+    /// Placement offered with their capacity and usage.
+    func candidates(_ request: RequestSpec) async throws -> (
+        spec: RequestSpec, known: [String: HostState], query: CandidateQuery, requests: [String: AllocationRequest],
+        hosts: [HostState]
+    ) {
+        var spec = request
+        spec.resolved = try await resolveHints(spec)
+        let known = try await consideredHosts(spec)
+        let query = try await candidateQuery(spec)
+        let result = try await placement.allocationCandidates(query)
+        var requests: [String: AllocationRequest] = [:]
+        for request in result.requests where requests[request.rootUUID] == nil {
+            requests[request.rootUUID] = request
+        }
+        return (spec, known, query, requests, hostStates(known, result.requests, result.summaries))
     }
 
     /// The compute nodes a request may use: a forced host alone, and never the hosts it says to ignore.
@@ -217,7 +227,7 @@ public struct NoValidHost: Sendable {
     }
 
     public var message: String {
-        var text = "No valid host was found. "
+        let text = "No valid host was found. "
         if let reason { return text + reason }
         guard hostCount > 0 else { return text + "There are no compute hosts with a reported inventory." }
         var parts: [String] = []

@@ -13,12 +13,7 @@ extension FilterScheduler {
 extension FilterScheduler {
     /// The stages of `selectDestinations` for the spec's first instance, claiming nothing.
     public func explain(_ spec: RequestSpec) async throws -> SchedulingExplanation {
-        var spec = spec
-        spec.resolved = try await resolveHints(spec)
-        let known = try await consideredHosts(spec)
-        let query = try await candidateQuery(spec)
-        let result = try await placement.allocationCandidates(query)
-        let hosts = hostStates(known, result.requests, result.summaries)
+        let (spec, known, query, _, hosts) = try await candidates(spec)
         let outcome = filterHosts(hosts, spec)
         let ranked = rank(outcome.passed, spec)
         let weights = totals(ranked, spec)

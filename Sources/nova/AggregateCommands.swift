@@ -76,10 +76,7 @@ struct AggregateAddHost: CloudCommand {
     @Argument var host: String
 
     func execute(_ session: Session, _ output: Output) async throws {
-        let id = try await aggregateID(aggregate, session)
-        let result = try await session.compute(
-            .POST, "/os-aggregates/\(id)/action", body: ["add_host": ["host": .string(host)]])
-        output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
+        try await aggregateHostAction("add_host", aggregate, host, session, output)
     }
 }
 
@@ -91,10 +88,7 @@ struct AggregateRemoveHost: CloudCommand {
     @Argument var host: String
 
     func execute(_ session: Session, _ output: Output) async throws {
-        let id = try await aggregateID(aggregate, session)
-        let result = try await session.compute(
-            .POST, "/os-aggregates/\(id)/action", body: ["remove_host": ["host": .string(host)]])
-        output.table(listTable([result?["aggregate"] ?? .null], aggregateColumns))
+        try await aggregateHostAction("remove_host", aggregate, host, session, output)
     }
 }
 
