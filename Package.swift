@@ -35,6 +35,20 @@ let package = Package(
         .target(name: "PlacementCore", dependencies: ["NovaCore"], swiftSettings: strict),
         .target(name: "NovaScheduler", dependencies: ["NovaCore", "PlacementCore"], swiftSettings: strict),
         .target(name: "NovaVirt", dependencies: ["NovaCore"], swiftSettings: strict),
+        // QMP protocol client: knows nothing of Nova.
+        .target(
+            name: "QMP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "NovaVirtQEMU",
+            dependencies: [
+                "NovaCore", "NovaVirt", "QMP", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // L2
         .target(
             name: "NovaConductor",
@@ -149,6 +163,13 @@ let package = Package(
         .testTarget(name: "NovaCLITests", dependencies: ["nova", "NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaClientKitTests", dependencies: ["NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
+        .testTarget(
+            name: "QMPTests",
+            dependencies: [
+                "QMP", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "NovaSchedulerTests", dependencies: ["NovaScheduler", "NovaCore", "PlacementCore"],
             swiftSettings: strict),

@@ -1,3 +1,4 @@
+import Foundation
 import NovaCore
 
 /// A driver that keeps guests in memory (nova/virt/fake.py): for tests, development and simulating many hosts.
@@ -7,10 +8,21 @@ public actor FakeDriver: VirtDriver {
     /// Names of operations that fail, for testing error paths (e.g. "spawn").
     private var failing: Set<String> = []
 
-    public nonisolated var capabilities: DriverCapabilities { [.pause, .suspend, .evacuate, .migrateToSameHost] }
+    public nonisolated var capabilities: DriverCapabilities {
+        [.pause, .suspend, .evacuate, .migrateToSameHost, .snapshot, .vncConsole]
+    }
+    /// Where snapshots go; without one, a snapshot fails as Nova's would without Glance.
+    private let images: (any ImageBackend)?
+    public nonisolated let lifecycleEvents: AsyncStream<String>
+    private let lifecycleSink: AsyncStream<String>.Continuation
 
     /// A fake host with the given size (Nova's fake driver defaults to 1000 vCPU / 800000 MB / 600000 GB).
-    public init(hostname: String, total: Resources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000)) {
+    public init(
+        hostname: String, total: Resources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000),
+        images: (any ImageBackend)? = nil
+    ) {
+        self.images = images
+        (lifecycleEvents, lifecycleSink) = AsyncStream.makeStream(of: String.self)
         resources = HostResources(
             hypervisorHostname: hostname, hypervisorType: "fake", hypervisorVersion: 1000, hostIP: "127.0.0.1",
             total: total)
@@ -78,4 +90,33 @@ public actor FakeDriver: VirtDriver {
     }
 
     public func listInstanceUUIDs() async -> [String] { Array(guests.keys) }
+
+    /// A guest powering itself off, as a real hypervisor would report it.
+    public func guestPoweredOff(_ uuid: String) {
+        guard guests[uuid] != nil else { return }
+        guests[uuid] = .shutdown
+        lifecycleSink.yield(uuid)
+    }
+
+    /// Nova's fake driver prints the same three lines.
+    public func consoleOutput(_ instance: Instance) async throws -> [UInt8] {
+        try requireGuest(instance)
+        return Array("FAKE CONSOLE OUTPUT\nANOTHER\nLAST LINE\n".utf8)
+    }
+
+    public func vncConsole(_ instance: Instance) async throws -> ConsoleEndpoint {
+        try requireGuest(instance)
+        return ConsoleEndpoint(host: "127.0.0.1", port: 6969)
+    }
+
+    /// Uploads a small stand-in disk naming the instance, so the snapshot is a real, bootable-by-fake image.
+    public func snapshot(_ instance: Instance, imageID: String) async throws {
+        try checkFailure("snapshot", instance)
+        try requireGuest(instance)
+        guard let images else { throw NovaError.internalError("The fake driver has no image service") }
+        let path = NSTemporaryDirectory() + "fake-snapshot-\(imageID)"
+        try Data("fake disk of \(instance.uuid)\n".utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await images.upload(imageID, from: path, diskFormat: "raw")
+    }
 }

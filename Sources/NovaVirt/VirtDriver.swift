@@ -28,6 +28,9 @@ public struct DriverCapabilities: OptionSet, Sendable {
     public static let suspend = DriverCapabilities(rawValue: 1 << 1)
     public static let evacuate = DriverCapabilities(rawValue: 1 << 2)
     public static let migrateToSameHost = DriverCapabilities(rawValue: 1 << 3)
+    public static let snapshot = DriverCapabilities(rawValue: 1 << 4)
+    public static let vncConsole = DriverCapabilities(rawValue: 1 << 5)
+
 }
 
 extension DriverCapabilities {
@@ -35,6 +38,8 @@ extension DriverCapabilities {
     public var traits: Set<String> {
         var traits: Set<String> = ["COMPUTE_NODE", "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_IMAGE_TYPE_RAW"]
         if contains(.migrateToSameHost) { traits.insert("COMPUTE_SAME_HOST_COLD_MIGRATE") }
+        if contains(.snapshot) { traits.insert("COMPUTE_SNAPSHOT") }
+        if contains(.vncConsole) { traits.insert("COMPUTE_REMOTE_CONSOLE_VNC") }
         return traits
     }
 }
@@ -61,4 +66,66 @@ public protocol VirtDriver: Sendable {
     /// Brings a guest the database says exists back after the host restarted (resume_state_on_host_boot).
     func resumeStateOnHostBoot(_ instance: Instance) async throws
     func listInstanceUUIDs() async -> [String]
+    /// The guest's serial console output so far (the tail of it, at most `ConsoleLimits.maxOutputBytes`).
+    func consoleOutput(_ instance: Instance) async throws -> [UInt8]
+    /// Where the guest's VNC server listens (get_vnc_console).
+    func vncConsole(_ instance: Instance) async throws -> ConsoleEndpoint
+    /// Uploads a consistent copy of the guest's root disk to the image service as image `imageID`, which the
+    /// API has already created (queued).
+    func snapshot(_ instance: Instance, imageID: String) async throws
+    /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a
+    /// QEMU that exited); the compute service syncs them at once (Nova's lifecycle events).
+    var lifecycleEvents: AsyncStream<String> { get }
+}
+
+/// A console server of a guest, as the hypervisor host sees it.
+public struct ConsoleEndpoint: Sendable, Codable, Equatable {
+    public var host: String
+    public var port: Int
+    /// Nova's internal_access_path: an HTTP CONNECT path some hypervisors need (nil for QEMU's VNC).
+    public var internalAccessPath: String?
+
+    public init(host: String, port: Int, internalAccessPath: String? = nil) {
+        self.host = host
+        self.port = port
+        self.internalAccessPath = internalAccessPath
+    }
+}
+
+public enum ConsoleLimits {
+    /// Nova's MAX_CONSOLE_BYTES: console output returns at most the last 100 KiB.
+    public static let maxOutputBytes = 100 * 1024
+
+    /// The last `lines` lines of `output` (os-getConsoleOutput's `length`); nil or negative means all.
+    public static func tail(_ output: [UInt8], lines: Int?) -> String {
+        let text = String(decoding: output, as: UTF8.self)
+        guard let lines, lines >= 0 else { return text }
+        var all = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if all.last == "" { all.removeLast() }
+        return all.suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// Where drivers get image data and put snapshots (Glance, for the compute host).
+public protocol ImageBackend: Sendable {
+    /// The image's disk format and md5 checksum, as the image service records them.
+    func imageInfo(_ id: String) async throws -> GuestImageInfo
+    /// Writes the image's data to `path`.
+    func download(_ id: String, to path: String) async throws
+    /// Stores the file at `path` as the data of the queued image `id`, which then becomes active.
+    func upload(_ id: String, from path: String, diskFormat: String) async throws
+}
+
+public struct GuestImageInfo: Sendable, Equatable {
+    public var id: String
+    public var diskFormat: String
+    public var size: Int
+    public var md5: String?
+
+    public init(id: String, diskFormat: String, size: Int, md5: String?) {
+        self.id = id
+        self.diskFormat = diskFormat
+        self.size = size
+        self.md5 = md5
+    }
 }

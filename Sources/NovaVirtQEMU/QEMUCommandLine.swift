@@ -1,0 +1,36 @@
+import NovaCore
+
+/// The `qemu-system-x86_64` arguments of one guest (what libvirt's domain XML says for Nova).
+struct QEMUCommandLine {
+    var instance: Instance
+    var paths: GuestPaths
+    var kvm: Bool
+    var vncListen: String
+    /// Start waiting for saved state (`migrate-incoming`) instead of booting.
+    var incoming = false
+
+    var arguments: [String] {
+        var arguments = [
+            "-name", "guest=\(instance.instanceName),debug-threads=on",
+            "-uuid", instance.uuid,
+            "-machine", "pc,accel=\(kvm ? "kvm" : "tcg")",
+        ]
+        if kvm { arguments += ["-cpu", "host"] }
+        arguments += [
+            "-m", "\(max(instance.flavor.memoryMB, 16))",
+            "-smp", "\(max(instance.flavor.vcpus, 1))",
+            "-nodefaults", "-no-user-config",
+            "-drive", "file=\(paths.disk),format=qcow2,if=virtio,cache=writeback",
+            "-vga", "std", "-display", "none",
+            // QEMU takes the first free display from 0: the driver reads the port back over QMP.
+            "-vnc", "\(vncListen):0,to=4000",
+            "-chardev", "file,id=serial0,path=\(paths.console),append=on",
+            "-serial", "chardev:serial0",
+            "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
+            "-pidfile", paths.pidFile,
+            "-daemonize",
+        ]
+        if incoming { arguments += ["-incoming", "defer"] }
+        return arguments
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import NovaCore
+import NovaVirt
+import QMP
+
+/// Runs each instance as a `qemu-system-x86_64` process driven over QMP (the way Incus drives QEMU): a qcow2
+/// overlay on the cached image, the serial console in a log, VNC on a port QEMU picks. Processes are
+/// daemonized, so they outlive a compute restart; `initHost` finds them again by their pid files.
+public actor QEMUDriver: VirtDriver {
+    let config: QEMUDriverConfig
+    let images: any ImageBackend
+    let logger: Logger
+    /// The QMP connection of each running guest.
+    var connections: [String: QMPClient] = [:]
+    /// Guests this driver is stopping or restarting itself: their exits are not lifecycle events.
+    var expectedExits: Set<String> = []
+    /// Image downloads in flight, so concurrent spawns of one image fetch it once.
+    var downloads: [String: Task<String, any Error>] = [:]
+    var kvm = false
+    var hypervisorVersion = 0
+    public nonisolated let lifecycleEvents: AsyncStream<String>
+    let lifecycleSink: AsyncStream<String>.Continuation
+
+    public nonisolated var capabilities: DriverCapabilities { [.pause, .suspend, .evacuate, .snapshot, .vncConsole] }
+
+    public init(config: QEMUDriverConfig, images: any ImageBackend, logger: Logger) {
+        self.config = config
+        self.images = images
+        self.logger = logger
+        (lifecycleEvents, lifecycleSink) = AsyncStream.makeStream(of: String.self)
+    }
+
+    func paths(_ uuid: String) -> GuestPaths { GuestPaths(instancesPath: config.instancesPath, uuid: uuid) }
+
+    // MARK: - Host
+
+    /// Chooses the accelerator, reads QEMU's version and reconnects to the guests still running.
+    public func initHost(host: String) async throws {
+        try FileManager.default.createDirectory(
+            atPath: config.instancesPath + "/_base", withIntermediateDirectories: true)
+        let version = try await ProcessRunner.check(config.qemuBinary, ["--version"])
+        hypervisorVersion = Self.parseVersion(version)
+        switch config.virtType {
+        case .kvm: kvm = true
+        case .qemu: kvm = false
+        case .auto: kvm = await KVMProbe.works(qemu: config.qemuBinary)
+        }
+        logger.info("QEMU \(hypervisorVersion), accelerator \(kvm ? "kvm" : "tcg")")
+        for uuid in await listInstanceUUIDs() {
+            guard let pid = runningPID(uuid) else { continue }
+            do {
+                try await connect(uuid)
+                logger.info("found running guest \(uuid) (pid \(pid))")
+            } catch {
+                logger.warning("guest \(uuid) runs (pid \(pid)) but its QMP socket does not answer: \(error)")
+            }
+        }
+    }
+
+    /// QEMU's "QEMU emulator version 7.2.22 (...)" as Nova's integer 7002022.
+    static func parseVersion(_ text: String) -> Int {
+        guard let range = text.range(of: #"version (\d+)\.(\d+)\.?(\d*)"#, options: .regularExpression) else {
+            return 0
+        }
+        let parts = text[range].dropFirst("version ".count).split(separator: ".").map { Int($0) ?? 0 }
+        return parts[0] * 1_000_000 + (parts.count > 1 ? parts[1] : 0) * 1000 + (parts.count > 2 ? parts[2] : 0)
+    }
+
+    public func availableResource() async -> HostResources {
+        HostResources(
+            hypervisorHostname: config.hypervisorHostname, hypervisorType: "QEMU",
+            hypervisorVersion: hypervisorVersion, hostIP: config.hostIP, total: config.total ?? Self.measureHost(config)
+        )
+    }
+
+    static func measureHost(_ config: QEMUDriverConfig) -> Resources {
+        let attributes = try? FileManager.default.attributesOfFileSystem(forPath: config.instancesPath)
+        let diskBytes = (attributes?[.systemSize] as? NSNumber)?.int64Value ?? 0
+        return Resources(
+            vcpus: ProcessInfo.processInfo.activeProcessorCount,
+            memoryMB: Int(ProcessInfo.processInfo.physicalMemory >> 20), diskGB: Int(diskBytes >> 30))
+    }
+
+    public func listInstanceUUIDs() async -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: config.instancesPath)) ?? []
+        return entries.filter { UUID(uuidString: $0) != nil && FileManager.default.fileExists(atPath: paths($0).disk) }
+    }
+
+    // MARK: - Processes
+
+    /// The pid of the guest's QEMU if it runs.
+    func runningPID(_ uuid: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: paths(uuid).pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+            ProcessRunner.isAlive(pid, marker: uuid)
+        else { return nil }
+        return pid
+    }
+
+    /// Starts the guest's QEMU (daemonized) and connects to its QMP socket.
+    func launch(_ instance: Instance, incoming: Bool = false) async throws {
+        let paths = paths(instance.uuid)
+        try? FileManager.default.removeItem(atPath: paths.qmpSocket)
+        let commandLine = QEMUCommandLine(
+            instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen, incoming: incoming)
+        try await ProcessRunner.check(config.qemuBinary, commandLine.arguments, logPath: paths.qemuLog)
+        try await connect(instance.uuid)
+    }
+
+    func connect(_ uuid: String) async throws {
+        let client = try await QMPClient.connect(socketPath: paths(uuid).qmpSocket)
+        connections[uuid] = client
+        Task { await self.watch(uuid, client) }
+    }
+
+    /// Turns QEMU's events into lifecycle events; the stream ends when QEMU exits.
+    func watch(_ uuid: String, _ client: QMPClient) async {
+        for await event in client.events where ["SHUTDOWN", "STOP", "RESUME", "RESET"].contains(event.name) {
+            if !expectedExits.contains(uuid) { lifecycleSink.yield(uuid) }
+        }
+        if connections[uuid] === client { connections[uuid] = nil }
+        if !expectedExits.contains(uuid) { lifecycleSink.yield(uuid) }
+    }
+
+    func client(_ instance: Instance) throws -> QMPClient {
+        guard let client = connections[instance.uuid] else {
+            throw NovaError.conflict("Instance \(instance.uuid) is not running.")
+        }
+        return client
+    }
+
+    /// Waits for the guest's QEMU to end; false if it still runs after `timeout`.
+    func waitForExit(_ uuid: String, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if runningPID(uuid) == nil { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return runningPID(uuid) == nil
+    }
+
+    /// Ends QEMU at once (`quit`, then SIGKILL).
+    func kill(_ uuid: String) async {
+        expectedExits.insert(uuid)
+        defer { expectedExits.remove(uuid) }
+        if let client = connections[uuid] { _ = try? await client.execute("quit", timeout: .seconds(5)) }
+        if await waitForExit(uuid, timeout: .seconds(5)) == false, let pid = runningPID(uuid) {
+            Foundation.kill(pid, SIGKILL)
+            _ = await waitForExit(uuid, timeout: .seconds(5))
+        }
+        await connections.removeValue(forKey: uuid)?.close()
+    }
+
+    /// ACPI power button, then `quit` after the timeout (Nova's clean shutdown).
+    func shutdown(_ uuid: String, timeout: Duration) async {
+        guard runningPID(uuid) != nil else { return }
+        expectedExits.insert(uuid)
+        defer { expectedExits.remove(uuid) }
+        if let client = connections[uuid] {
+            _ = try? await client.execute("system_powerdown")
+            if await waitForExit(uuid, timeout: timeout) {
+                await connections.removeValue(forKey: uuid)?.close()
+                return
+            }
+            logger.info("guest \(uuid) did not power off within \(timeout): forcing it")
+        }
+        await kill(uuid)
+    }
+}

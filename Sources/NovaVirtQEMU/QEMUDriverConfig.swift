@@ -1,0 +1,44 @@
+import NovaCore
+
+/// The options of the QEMU driver (Nova's `[libvirt]` and `[DEFAULT]` names where Nova has them).
+public struct QEMUDriverConfig: Sendable {
+    /// `[libvirt] virt_type`: KVM or plain emulation (TCG).
+    public enum VirtType: String, Sendable {
+        /// KVM when /dev/kvm works (a one-second probe at start), TCG otherwise.
+        case auto
+        case kvm
+        /// TCG: software emulation, works everywhere.
+        case qemu
+    }
+
+    /// `[DEFAULT] instances_path`: one folder per guest, and `_base` for cached images.
+    public var instancesPath: String
+    public var hypervisorHostname: String
+    /// `[DEFAULT] my_ip`.
+    public var hostIP: String
+    public var virtType: VirtType
+    public var qemuBinary: String
+    public var qemuImg: String
+    /// `[vnc] server_listen`: where guests' VNC servers listen.
+    public var vncListen: String
+    /// `[DEFAULT] shutdown_timeout`: how long a clean (ACPI) power-off may take before it is forced.
+    public var shutdownTimeout: Duration
+    /// What the host offers; nil measures the machine (processors, memory, the instances file system).
+    public var total: Resources?
+
+    public init(
+        instancesPath: String, hypervisorHostname: String, hostIP: String = "127.0.0.1", virtType: VirtType = .auto,
+        qemuBinary: String = "qemu-system-x86_64", qemuImg: String = "qemu-img", vncListen: String = "127.0.0.1",
+        shutdownTimeout: Duration = .seconds(60), total: Resources? = nil
+    ) {
+        self.instancesPath = instancesPath
+        self.hypervisorHostname = hypervisorHostname
+        self.hostIP = hostIP
+        self.virtType = virtType
+        self.qemuBinary = qemuBinary
+        self.qemuImg = qemuImg
+        self.vncListen = vncListen
+        self.shutdownTimeout = shutdownTimeout
+        self.total = total
+    }
+}
