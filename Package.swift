@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // L0: domain values and rules, no I/O.
@@ -112,11 +113,22 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict),
+        .target(
+            name: "ConsoleProxy",
+            dependencies: [
+                "NovaCore", "NovaDB", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         // Wiring shared by the executables and the functional tests.
         .target(
             name: "NovaCloud",
             dependencies: [
-                "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt",
+                "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt", "NovaVirtQEMU",
+                "ConsoleProxy",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
                 "APISupport", "PlacementCore", "PlacementAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -8,8 +8,8 @@ extension ComputeAPI {
     /// Actions of later issues: answered honestly as not available yet rather than as unknown.
     static let plannedActions: Set<String> = [
         "resize", "confirmResize", "revertResize", "migrate", "os-migrateLive", "rebuild", "evacuate", "shelve",
-        "shelveOffload", "unshelve", "rescue", "unrescue", "createImage", "createBackup", "os-getConsoleOutput",
-        "os-getVNCConsole", "trigger_crash_dump", "restore", "forceDelete", "changePassword",
+        "shelveOffload", "unshelve", "rescue", "unrescue", "createBackup", "trigger_crash_dump", "restore",
+        "forceDelete", "changePassword",
     ]
 
     func registerServerActions(on v21: RouterGroup<NovaRequestContext>) {
@@ -19,6 +19,7 @@ extension ComputeAPI {
             let body = try await request.jsonBody(context: context)
             guard let object = body.objectValue, object.entries.count == 1, let (name, argument) = object.entries.first
             else { throw NovaError.badRequest("The action body must be an object with exactly one action key") }
+            if let response = try await answeringAction(name, argument, instance, request, context) { return response }
             switch name {
             case "os-start": try await runAction(.start, instance, context)
             case "os-stop": try await runAction(.stop, instance, context)

@@ -17,6 +17,12 @@ public struct ComputeAPIConfig: Sendable {
     public var internalAvailabilityZone: String
     /// `[api] enable_instance_password`.
     public var enableInstancePassword: Bool
+    /// `[vnc] novncproxy_base_url`: the noVNC page a console URL points at.
+    public var novncProxyBaseURL = "http://127.0.0.1:6080/vnc_lite.html"
+    /// `[vnc] xvpvncproxy_base_url`: the raw VNC proxy (desktop VNC clients).
+    public var rawVNCProxyBaseURL = "http://127.0.0.1:6081/console"
+    /// `[consoleauth] token_ttl`: seconds a console token lasts.
+    public var consoleTokenTTL: TimeInterval = 600
 
     public init(
         maxLimit: Int = 1000, serviceDownTime: TimeInterval = 60, defaultAvailabilityZone: String = "nova",
@@ -63,6 +69,7 @@ public struct ComputeAPI: Sendable {
         registerKeyPairs(on: v21)
         registerServers(on: v21)
         registerServerActions(on: v21)
+        registerConsoles(on: v21)
         registerServerMetadata(on: v21)
         registerServerGroups(on: v21)
         registerSchedulerExplain(on: v21)

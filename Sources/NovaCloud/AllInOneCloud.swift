@@ -1,5 +1,6 @@
 import APISupport
 import ComputeAPI
+import ConsoleProxy
 import Foundation
 import Hummingbird
 import IdentityService
@@ -12,6 +13,7 @@ import NovaCore
 import NovaDB
 import NovaScheduler
 import NovaVirt
+import NovaVirtQEMU
 import PlacementAPI
 import PlacementCore
 import ServiceLifecycle
@@ -28,7 +30,11 @@ public final class AllInOneCloud: Sendable {
     public let tokens: TokenService
     public let bus: InProcessBus
     public let responder: RouterResponder<NovaRequestContext>
+    /// The fake hosts' drivers (for tests that make them fail); empty when QEMU is the driver.
     public let drivers: [String: FakeDriver]
+    /// Every host's driver, fake or QEMU.
+    public let virtDrivers: [String: any VirtDriver]
+    let computeAPI: ComputeRPCAPI
     public let firstStart: FirstStart.Result
     let computeManagers: [ComputeManager]
     let clock: any WallClock
@@ -48,6 +54,11 @@ public final class AllInOneCloud: Sendable {
         let firstStart = try await FirstStart(
             identity: identityStore, compute: computeStore, images: imageStore, files: files, clock: clock
         ).run(adminPassword: options.adminPassword)
+        let imageBackend = LocalImageBackend(store: imageStore, files: files)
+        if options.computeDriver == .qemu, let guestImage = options.qemu.guestImage {
+            try await GuestImageRegistration(identity: identityStore, images: imageStore, files: files, clock: clock)
+                .register(path: guestImage)
+        }
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)
@@ -78,10 +89,25 @@ public final class AllInOneCloud: Sendable {
         try await bus.subscribe(topic: SchedulerRPCAPI.topic) { await schedulerDispatcher.handle($0) }
 
         var drivers: [String: FakeDriver] = [:]
+        var virtDrivers: [String: any VirtDriver] = [:]
         var managers: [ComputeManager] = []
         for host in options.computeHostNames {
-            let driver = FakeDriver(hostname: host, total: options.fakeHostResources)
-            drivers[host] = driver
+            let driver: any VirtDriver
+            switch options.computeDriver {
+            case .fake:
+                let fake = FakeDriver(hostname: host, total: options.fakeHostResources, images: imageBackend)
+                drivers[host] = fake
+                driver = fake
+            case .qemu:
+                let hosts = options.computeHostNames.count
+                driver = QEMUDriver(
+                    config: QEMUDriverConfig(
+                        instancesPath: hosts > 1 ? options.instancesPath + "/" + host : options.instancesPath,
+                        hypervisorHostname: host, virtType: options.qemu.virtType,
+                        shutdownTimeout: .seconds(options.qemu.shutdownTimeout)),
+                    images: imageBackend, logger: Logger(label: "nova.virt.qemu.\(host)"))
+            }
+            virtDrivers[host] = driver
             let manager = ComputeManager(
                 config: ComputeConfig(
                     host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
@@ -102,18 +128,21 @@ public final class AllInOneCloud: Sendable {
         PlacementAPI(service: placement).register(on: router)
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
+        var apiConfig = ComputeAPIConfig(
+            maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
+            defaultAvailabilityZone: options.availabilityZone)
+        apiConfig.novncProxyBaseURL = options.console.resolvedNoVNCBaseURL
+        apiConfig.rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
+        apiConfig.consoleTokenTTL = TimeInterval(options.console.tokenTTL)
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
-            placement: placement, scheduler: schedulerAPI, clock: clock,
-            config: ComputeAPIConfig(
-                maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
-                defaultAvailabilityZone: options.availabilityZone)
+            placement: placement, scheduler: schedulerAPI, clock: clock, config: apiConfig
         ).register(on: router)
 
         return AllInOneCloud(
             options: options, database: database, computeStore: computeStore, identityStore: identityStore,
             imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: router.buildResponder(),
-            drivers: drivers,
+            drivers: drivers, virtDrivers: virtDrivers, computeAPI: computeAPI,
             firstStart: firstStart, computeManagers: managers, clock: clock, logger: logger)
     }
 
@@ -121,7 +150,8 @@ public final class AllInOneCloud: Sendable {
         options: CloudOptions, database: Database, computeStore: ComputeStore, identityStore: IdentityStore,
         imageStore: ImageStore, placement: PlacementService, tokens: TokenService, bus: InProcessBus,
         responder: RouterResponder<NovaRequestContext>,
-        drivers: [String: FakeDriver], firstStart: FirstStart.Result, computeManagers: [ComputeManager],
+        drivers: [String: FakeDriver], virtDrivers: [String: any VirtDriver], computeAPI: ComputeRPCAPI,
+        firstStart: FirstStart.Result, computeManagers: [ComputeManager],
         clock: any WallClock, logger: Logger
     ) {
         self.options = options
@@ -134,6 +164,8 @@ public final class AllInOneCloud: Sendable {
         self.bus = bus
         self.responder = responder
         self.drivers = drivers
+        self.virtDrivers = virtDrivers
+        self.computeAPI = computeAPI
         self.firstStart = firstStart
         self.computeManagers = computeManagers
         self.clock = clock
@@ -173,10 +205,43 @@ public final class AllInOneCloud: Sendable {
                             zone: "internal",
                             at: clock.now)
                     }
+                    // Nova's _cleanup_expired_console_auth_tokens.
+                    _ = try? await computeStore.deleteExpiredConsoleTokens(now: clock.now)
                     try await Task.sleep(for: options.reportInterval)
                 }
             })
+        if options.console.enabled { services += consoleProxyServices }
         return services
+    }
+
+    /// nova-novncproxy and the raw VNC proxy, each on its own port. A proxy that cannot listen is logged and
+    /// left out: the rest of the cloud runs on.
+    var consoleProxyServices: [any Service] {
+        let authorizer = ConsoleAuthorizer(store: computeStore, compute: computeAPI, clock: clock)
+        let console = options.console
+        let noVNC = NoVNCProxy(
+            authorizer: authorizer, webRoot: console.webRoot, allowedOrigins: console.allowedOrigins,
+            logger: Logger(label: "nova.novncproxy"))
+        let raw = RawVNCProxy(authorizer: authorizer, logger: Logger(label: "nova.rawvncproxy"))
+        return [
+            BackgroundService(name: "novncproxy") { [logger] in
+                do {
+                    try await noVNC.makeApplication(host: console.noVNCHost, port: console.noVNCPort).run()
+                } catch {
+                    logger.error("nova-novncproxy cannot listen on \(console.noVNCHost):\(console.noVNCPort): \(error)")
+                }
+            },
+            BackgroundService(name: "rawvncproxy") { [logger] in
+                let listener: RawVNCProxy.Listener
+                do {
+                    listener = try await raw.bind(host: console.rawHost, port: console.rawPort)
+                } catch {
+                    logger.error("the raw VNC proxy cannot listen on \(console.rawHost):\(console.rawPort): \(error)")
+                    return
+                }
+                try await raw.serve(listener)
+            },
+        ]
     }
 
     /// The HTTP application with the background services, ready to run.

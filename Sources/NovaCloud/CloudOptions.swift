@@ -35,6 +35,12 @@ public struct CloudOptions: Sendable {
     public var fixedRange: IPv4Network
     /// Write admin-openrc.sh / demo-openrc.sh and print the block (off in tests).
     public var writeOpenrc: Bool
+    /// `[DEFAULT] compute_driver`: `fake.FakeDriver` (the default) or `qemu` (also `libvirt.LibvirtDriver`).
+    public var computeDriver: ComputeDriverKind = .fake
+    /// The QEMU driver's options (`[libvirt] virt_type`, `[DEFAULT] instances_path`, `shutdown_timeout`).
+    public var qemu = QEMUOptions()
+    /// `[vnc]` and `[consoleauth]`: the console proxies and their tokens.
+    public var console = ConsoleOptions()
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -101,9 +107,15 @@ public struct CloudOptions: Sendable {
             vcpus: try config.int("fake_driver", "vcpus", default: fakeHostResources.vcpus),
             memoryMB: try config.int("fake_driver", "memory_mb", default: fakeHostResources.memoryMB),
             diskGB: try config.int("fake_driver", "disk_gb", default: fakeHostResources.diskGB))
-        if let driver = config["DEFAULT", "compute_driver"], driver != "fake.FakeDriver", driver != "fake" {
-            throw ConfigError(message: "[DEFAULT] compute_driver = \(driver): this release has the fake driver only")
+        if let driver = config["DEFAULT", "compute_driver"] {
+            guard let kind = ComputeDriverKind(configValue: driver) else {
+                throw ConfigError(
+                    message: "[DEFAULT] compute_driver = \(driver): fake.FakeDriver or qemu (libvirt.LibvirtDriver)")
+            }
+            computeDriver = kind
         }
+        try readQEMU(config)
+        try readConsole(config)
     }
 
     /// The compute host names: the machine's host name, or `<host>-1` .. `<host>-N` for several fake hosts.

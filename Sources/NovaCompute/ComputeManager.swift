@@ -47,6 +47,11 @@ public struct ComputeManager: Sendable {
                 return RPCVoid()
             }
         }
+        addConsoleMethods(to: &dispatcher)
+        dispatcher.on("snapshot_instance") { (request: SnapshotRequest, context) in
+            await snapshot(request.instance, imageID: request.imageID, context: context)
+            return RPCVoid()
+        }
         return dispatcher
     }
 
@@ -118,6 +123,7 @@ public struct ComputeManager: Sendable {
             group.addTask {
                 await every(config.syncPowerStateInterval, "sync_power_states") { try await syncPowerStates() }
             }
+            group.addTask { await handleLifecycleEvents() }
         }
     }
 

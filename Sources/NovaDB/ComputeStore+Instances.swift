@@ -156,6 +156,7 @@ extension ComputeStore: ConductorStore {
             instance.updatedAt = date
             try await Self.save(instance, in: sql)
             try await Self.releaseFixedAddresses(uuid: uuid, in: sql)
+            try await sql.raw("DELETE FROM console_auth_tokens WHERE instance_uuid = \(bind: uuid)").run()
         }
     }
 

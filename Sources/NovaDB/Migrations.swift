@@ -131,6 +131,7 @@ enum Migrations {
                 "CREATE INDEX server_group_members_instance ON server_group_members (instance_uuid)",
             ]
         ),
+        (6, consoleTokenSchema),
     ]
 
     static func apply(to database: Database) async throws {

@@ -30,6 +30,8 @@ public struct DriverCapabilities: OptionSet, Sendable {
     public static let migrateToSameHost = DriverCapabilities(rawValue: 1 << 3)
     public static let snapshot = DriverCapabilities(rawValue: 1 << 4)
     public static let vncConsole = DriverCapabilities(rawValue: 1 << 5)
+    /// Guests are x86-64 machines with VGA graphics and virtio disks and NICs (QEMU).
+    public static let virtualHardware = DriverCapabilities(rawValue: 1 << 6)
 
 }
 
@@ -38,8 +40,12 @@ extension DriverCapabilities {
     public var traits: Set<String> {
         var traits: Set<String> = ["COMPUTE_NODE", "COMPUTE_IMAGE_TYPE_QCOW2", "COMPUTE_IMAGE_TYPE_RAW"]
         if contains(.migrateToSameHost) { traits.insert("COMPUTE_SAME_HOST_COLD_MIGRATE") }
-        if contains(.snapshot) { traits.insert("COMPUTE_SNAPSHOT") }
-        if contains(.vncConsole) { traits.insert("COMPUTE_REMOTE_CONSOLE_VNC") }
+        if contains(.virtualHardware) {
+            traits.formUnion([
+                "COMPUTE_ARCH_X86_64", "COMPUTE_GRAPHICS_MODEL_VGA", "COMPUTE_STORAGE_BUS_VIRTIO",
+                "COMPUTE_NET_VIF_MODEL_VIRTIO",
+            ])
+        }
         return traits
     }
 }
@@ -76,20 +82,6 @@ public protocol VirtDriver: Sendable {
     /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a
     /// QEMU that exited); the compute service syncs them at once (Nova's lifecycle events).
     var lifecycleEvents: AsyncStream<String> { get }
-}
-
-/// A console server of a guest, as the hypervisor host sees it.
-public struct ConsoleEndpoint: Sendable, Codable, Equatable {
-    public var host: String
-    public var port: Int
-    /// Nova's internal_access_path: an HTTP CONNECT path some hypervisors need (nil for QEMU's VNC).
-    public var internalAccessPath: String?
-
-    public init(host: String, port: Int, internalAccessPath: String? = nil) {
-        self.host = host
-        self.port = port
-        self.internalAccessPath = internalAccessPath
-    }
 }
 
 public enum ConsoleLimits {

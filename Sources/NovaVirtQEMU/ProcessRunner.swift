@@ -8,38 +8,37 @@ enum ProcessRunner {
         var output: String
     }
 
-    /// Runs `executable` to its end; stdout and stderr together, or into `logPath` when given (for QEMU,
-    /// whose daemon keeps the inherited descriptors).
+    /// Runs `executable` to its end; stdout and stderr go to `logPath` (a temporary file when nil) and come
+    /// back as `output`. posix_spawn and waitpid rather than Foundation's Process, which waits for inherited
+    /// descriptors to close: QEMU's daemon keeps them, so its parent's exit would go unseen.
     static func run(_ executable: String, _ arguments: [String], logPath: String? = nil) async throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try resolve(executable))
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        if let logPath {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
-            let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-            process.standardOutput = log
-            process.standardError = log
-        } else {
-            process.standardOutput = pipe
-            process.standardError = pipe
+        let path = try resolve(executable)
+        let log = logPath ?? NSTemporaryDirectory() + "nova-run-\(UUID().uuidString)"
+        defer { if logPath == nil { try? FileManager.default.removeItem(atPath: log) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw NovaError.internalError("cannot start \(path): \(String(cString: strerror(spawned)))")
         }
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
+        let child = pid
+        let status = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) == -1, errno == EINTR {}
+                continuation.resume(returning: status)
             }
         }
-        if let logPath {
-            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            return Output(status: status, output: text)
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        return Output(status: status, output: String(decoding: data, as: UTF8.self))
+        let exitCode = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return Output(status: exitCode, output: text)
     }
 
     /// Runs and throws with the program's own words when it fails.
@@ -58,7 +57,8 @@ enum ProcessRunner {
     static func resolve(_ executable: String) throws -> String {
         if executable.contains("/") { return executable }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
+        for directory in directories {
             let candidate = "\(directory)/\(executable)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }

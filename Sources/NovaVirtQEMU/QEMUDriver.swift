@@ -22,7 +22,9 @@ public actor QEMUDriver: VirtDriver {
     public nonisolated let lifecycleEvents: AsyncStream<String>
     let lifecycleSink: AsyncStream<String>.Continuation
 
-    public nonisolated var capabilities: DriverCapabilities { [.pause, .suspend, .evacuate, .snapshot, .vncConsole] }
+    public nonisolated var capabilities: DriverCapabilities {
+        [.pause, .suspend, .evacuate, .snapshot, .vncConsole, .virtualHardware]
+    }
 
     public init(config: QEMUDriverConfig, images: any ImageBackend, logger: Logger) {
         self.config = config

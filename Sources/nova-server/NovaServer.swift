@@ -52,8 +52,20 @@ struct AllInOne: AsyncParsableCommand {
     @Option(name: .long, help: "The admin user's password (else $NOVA_ADMIN_PASSWORD, else generated on first start).")
     var adminPassword: String?
 
-    @Option(name: .long, help: "How many fake compute hosts to run, each its own compute service.")
+    @Option(name: .long, help: "How many compute hosts to run, each its own compute service.")
     var fakeHosts: Int?
+
+    @Option(name: .long, help: "The virt driver: fake (default) or qemu ([DEFAULT] compute_driver).")
+    var computeDriver: String?
+
+    @Option(name: .long, help: "With qemu: a guest qcow2 to register as image nova-guest ([qemu] guest_image).")
+    var guestImage: String?
+
+    @Option(name: .long, help: "Port of nova-novncproxy ([vnc] novncproxy_port, default 6080).")
+    var novncproxyPort: Int?
+
+    @Option(name: .long, help: "Port of the raw VNC proxy for desktop clients ([vnc] xvpvncproxy_port, default 6081).")
+    var rawvncproxyPort: Int?
 
     func run() async throws {
         var options = try common.loadOptions()
@@ -70,13 +82,22 @@ struct AllInOne: AsyncParsableCommand {
             guard fakeHosts >= 1 else { throw ValidationError("--fake-hosts must be at least 1") }
             options.fakeHostCount = fakeHosts
         }
+        if let computeDriver {
+            guard let kind = ComputeDriverKind(rawValue: computeDriver) else {
+                throw ValidationError("--compute-driver takes fake or qemu")
+            }
+            options.computeDriver = kind
+        }
+        if let guestImage { options.qemu.guestImage = guestImage }
+        if let novncproxyPort { options.console.noVNCPort = novncproxyPort }
+        if let rawvncproxyPort { options.console.rawPort = rawvncproxyPort }
         let logger = common.makeLogger("nova-server")
         let cloud = try await AllInOneCloud.build(options: options, logger: logger)
         let files = try Openrc.write(cloud: cloud)
         say(
             """
             nova-server all-in-one: identity, image and compute on http://\(options.listenHost):\(options.listenPort)
-            data directory: \(options.dataDirectory); compute hosts: \(options.computeHostNames.joined(separator: ", "))
+            data directory: \(options.dataDirectory); compute hosts (\(options.computeDriver.rawValue)): \(options.computeHostNames.joined(separator: ", "))
             To use the cloud as admin:
             """)
         say((try? String(contentsOfFile: files[0], encoding: .utf8)) ?? "")

@@ -96,4 +96,39 @@ public struct ComputeRPCAPI: Sendable {
             topic: Self.topic(host: host), method: operation.computeMethod,
             args: InstanceRequest(instance: instance, operation: operation), context: context)
     }
+
+    /// get_console_output (a call): the guest's serial console, its last `length` lines.
+    public func consoleOutput(_ instance: Instance, length: Int?, host: String, context: RPCContext) async throws
+        -> String
+    {
+        let reply: ConsoleOutputReply = try await client.call(
+            topic: Self.topic(host: host), method: "get_console_output",
+            args: ConsoleOutputRequest(instance: instance, length: length), context: context)
+        return reply.output
+    }
+
+    /// get_vnc_console (a call): where the guest's VNC server listens.
+    public func vncConsole(_ instance: Instance, host: String, context: RPCContext) async throws -> ConsoleEndpoint {
+        try await client.call(
+            topic: Self.topic(host: host), method: "get_vnc_console", args: InstanceRequest(instance: instance),
+            context: context)
+    }
+
+    /// validate_console_port (a call): the proxy's check that a token's port is still the guest's.
+    public func validateConsolePort(_ instance: Instance, port: Int, host: String, context: RPCContext) async throws
+        -> Bool
+    {
+        try await client.call(
+            topic: Self.topic(host: host), method: "validate_console_port",
+            args: ConsolePortRequest(instance: instance, port: port), context: context)
+    }
+
+    /// snapshot_instance (a cast): the instance is in task_state image_snapshot.
+    public func snapshotInstance(_ instance: Instance, imageID: String, host: String, context: RPCContext)
+        async throws
+    {
+        try await client.cast(
+            topic: Self.topic(host: host), method: "snapshot_instance",
+            args: SnapshotRequest(instance: instance, imageID: imageID), context: context)
+    }
 }

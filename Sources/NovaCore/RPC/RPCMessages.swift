@@ -170,3 +170,52 @@ public struct SchedulingExplanation: Sendable, Codable, Equatable {
         self.message = message
     }
 }
+
+/// A console server of a guest, as the hypervisor host sees it.
+public struct ConsoleEndpoint: Sendable, Codable, Equatable {
+    public var host: String
+    public var port: Int
+    /// Nova's internal_access_path: an HTTP CONNECT path some hypervisors need (nil for QEMU's VNC).
+    public var internalAccessPath: String?
+
+    public init(host: String, port: Int, internalAccessPath: String? = nil) {
+        self.host = host
+        self.port = port
+        self.internalAccessPath = internalAccessPath
+    }
+}
+
+/// get_console_output: the last `length` lines (all when nil).
+public struct ConsoleOutputRequest: Sendable, Codable, Equatable {
+    public var instance: Instance
+    public var length: Int?
+    public init(instance: Instance, length: Int?) {
+        self.instance = instance
+        self.length = length
+    }
+}
+
+public struct ConsoleOutputReply: Sendable, Codable, Equatable {
+    public var output: String
+    public init(output: String) { self.output = output }
+}
+
+/// snapshot_instance: upload the root disk as the queued image `imageID`.
+public struct SnapshotRequest: Sendable, Codable, Equatable {
+    public var instance: Instance
+    public var imageID: String
+    public init(instance: Instance, imageID: String) {
+        self.instance = instance
+        self.imageID = imageID
+    }
+}
+
+/// validate_console_port: whether the guest's console still listens on `port`.
+public struct ConsolePortRequest: Sendable, Codable, Equatable {
+    public var instance: Instance
+    public var port: Int
+    public init(instance: Instance, port: Int) {
+        self.instance = instance
+        self.port = port
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+/// nova-novncproxy: serves the noVNC web client and relays its WebSocket to the guest's VNC server once the
+/// token (`?token=` in the WebSocket URL, or the `token` cookie) checks out. The Origin must name this host
+/// (or one of `allowedOrigins`), as Nova's proxy requires; a client that sends no Origin is not a browser
+/// and is let through.
+public struct NoVNCProxy: Sendable {
+    let authorizer: ConsoleAuthorizer
+    /// Debian's `novnc` package puts the client here.
+    let webRoot: String
+    let allowedOrigins: Set<String>
+    let logger: Logger
+
+    public init(
+        authorizer: ConsoleAuthorizer, webRoot: String = "/usr/share/novnc", allowedOrigins: [String] = [],
+        logger: Logger
+    ) {
+        self.authorizer = authorizer
+        self.webRoot = webRoot
+        self.allowedOrigins = Set(allowedOrigins)
+        self.logger = logger
+    }
+
+    public func makeApplication(
+        host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: false, logger: logger))
+        router.get("/") { _, _ in Response(status: .found, headers: [.location: "/vnc_lite.html"]) }
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) {
+                [authorizer, allowedOrigins, logger] request, _, _ in
+                guard let token = Self.token(request) else { return .dontUpgrade }
+                guard Self.originAllowed(request, allowedOrigins) else {
+                    logger.warning("console connection refused: origin \(request.headerFields[.origin] ?? "")")
+                    throw HTTPError(.forbidden, message: "Origin not allowed")
+                }
+                let target: ConsoleTarget
+                do {
+                    target = try await authorizer.target(token: token, consoleType: "novnc")
+                } catch {
+                    throw HTTPError(.forbidden, message: "The token is invalid or has expired")
+                }
+                logger.info("console of \(target.instanceUUID): relaying to \(target.host):\(target.port)")
+                return .upgrade([:]) { inbound, outbound, _ in
+                    let vnc = try await TCPRelay.connect(target)
+                    try await vnc.executeThenClose { vncIn, vncOut in
+                        try await TCPRelay.pump([
+                            { for try await frame in inbound { try await vncOut.write(frame.data) } },
+                            { for try await bytes in vncIn { try await outbound.write(.binary(bytes)) } },
+                        ])
+                    }
+                }
+            },
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "nova-novncproxy"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+
+    /// `token` from the query (`/?token=...`), else from the `token` cookie.
+    static func token(_ request: HTTPRequest) -> String? {
+        let path = request.path ?? ""
+        if let query = path.split(separator: "?", maxSplits: 1).dropFirst().first {
+            for pair in query.split(separator: "&") where pair.hasPrefix("token=") {
+                return String(pair.dropFirst("token=".count)).removingPercentEncoding
+            }
+        }
+        for cookie in (request.headerFields[.cookie] ?? "").split(separator: ";") {
+            let trimmed = cookie.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("token=") { return String(trimmed.dropFirst("token=".count)) }
+        }
+        return nil
+    }
+
+    /// Nova's origin check: the Origin's host must be the Host header's host, or an allowed origin.
+    static func originAllowed(_ request: HTTPRequest, _ allowed: Set<String>) -> Bool {
+        guard let origin = request.headerFields[.origin] else { return true }
+        guard let originHost = URLComponents(string: origin)?.host else { return false }
+        if allowed.contains(originHost) { return true }
+        let host = request.authority ?? ""
+        let hostName =
+            host.hasPrefix("[")
+            ? String(host.prefix { $0 != "]" }.dropFirst()) : String(host.split(separator: ":").first ?? "")
+        return originHost == hostName
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import NovaConfig
+import NovaVirtQEMU
+
+public enum ComputeDriverKind: String, Sendable {
+    case fake
+    case qemu
+
+    init?(configValue: String) {
+        switch configValue {
+        case "fake", "fake.FakeDriver": self = .fake
+        case "qemu", "libvirt.LibvirtDriver", "libvirt": self = .qemu
+        default: return nil
+        }
+    }
+}
+
+/// The QEMU driver's options.
+public struct QEMUOptions: Sendable {
+    /// `[libvirt] virt_type`: kvm, qemu (TCG) or auto (KVM when /dev/kvm works).
+    public var virtType: QEMUDriverConfig.VirtType = .auto
+    /// `[DEFAULT] instances_path` (default `<state_path>/instances`).
+    public var instancesPath: String?
+    /// `[DEFAULT] shutdown_timeout`: seconds a clean power-off may take.
+    public var shutdownTimeout = 60
+    /// `[qemu] guest_image`: a qcow2 the all-in-one registers as image `nova-guest` when QEMU is the driver
+    /// (scripts/build-guest-image.sh makes one).
+    public var guestImage: String?
+}
+
+/// `[vnc]` and `[consoleauth]`.
+public struct ConsoleOptions: Sendable {
+    /// `[vnc] enabled`.
+    public var enabled = true
+    /// `[vnc] novncproxy_host` / `novncproxy_port`.
+    public var noVNCHost = "127.0.0.1"
+    public var noVNCPort = 6080
+    /// `[vnc] novncproxy_base_url`; nil derives it from the proxy's address.
+    public var noVNCBaseURL: String?
+    /// `[vnc] xvpvncproxy_host` / `xvpvncproxy_port`: the raw VNC proxy for desktop clients.
+    public var rawHost = "127.0.0.1"
+    public var rawPort = 6081
+    public var rawBaseURL: String?
+    /// `[consoleauth] token_ttl`.
+    public var tokenTTL = 600
+    /// `[console] allowed_origins`.
+    public var allowedOrigins: [String] = []
+    /// Debian's novnc package files.
+    public var webRoot = "/usr/share/novnc"
+
+    public var resolvedNoVNCBaseURL: String { noVNCBaseURL ?? "http://\(noVNCHost):\(noVNCPort)/vnc_lite.html" }
+    public var resolvedRawBaseURL: String { rawBaseURL ?? "http://\(rawHost):\(rawPort)/console" }
+}
+
+extension CloudOptions {
+    mutating func readQEMU(_ config: NovaConfig) throws {
+        if let type = config["libvirt", "virt_type"] {
+            guard let value = QEMUDriverConfig.VirtType(rawValue: type) else {
+                throw ConfigError(message: "[libvirt] virt_type = \(type): kvm, qemu or auto")
+            }
+            qemu.virtType = value
+        }
+        qemu.instancesPath = config["DEFAULT", "instances_path"]
+        qemu.shutdownTimeout = try config.int("DEFAULT", "shutdown_timeout", default: qemu.shutdownTimeout)
+        qemu.guestImage = config["qemu", "guest_image"]
+    }
+
+    mutating func readConsole(_ config: NovaConfig) throws {
+        console.enabled = (config["vnc", "enabled"] ?? "true").lowercased() == "true"
+        console.noVNCHost = config.string("vnc", "novncproxy_host", default: console.noVNCHost)
+        console.noVNCPort = try config.int("vnc", "novncproxy_port", default: console.noVNCPort)
+        console.noVNCBaseURL = config["vnc", "novncproxy_base_url"]
+        console.rawHost = config.string("vnc", "xvpvncproxy_host", default: console.rawHost)
+        console.rawPort = try config.int("vnc", "xvpvncproxy_port", default: console.rawPort)
+        console.rawBaseURL = config["vnc", "xvpvncproxy_base_url"]
+        console.tokenTTL = try config.int("consoleauth", "token_ttl", default: console.tokenTTL)
+        console.allowedOrigins = config.list("console", "allowed_origins", default: [])
+        console.webRoot = config.string("vnc", "novnc_web_root", default: console.webRoot)
+    }
+
+    var instancesPath: String { qemu.instancesPath ?? dataDirectory + "/instances" }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import ImageService
+import NovaCore
+import NovaDB
+import NovaVirt
+
+/// The image service as a compute host of the all-in-one sees it: the same records and files, no HTTP.
+struct LocalImageBackend: ImageBackend {
+    let store: ImageStore
+    let files: ImageFileStore
+
+    func imageInfo(_ id: String) async throws -> GuestImageInfo {
+        guard let image = try await store.image(id: id), image.status == "active" else {
+            throw NovaError.notFound("Image \(id) could not be found or has no data.")
+        }
+        return GuestImageInfo(
+            id: id, diskFormat: image.diskFormat ?? "raw", size: image.size ?? 0, md5: image.checksum)
+    }
+
+    func download(_ id: String, to path: String) async throws {
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.copyItem(atPath: files.path(for: id), toPath: path)
+    }
+
+    func upload(_ id: String, from path: String, diskFormat: String) async throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw NovaError.internalError("cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        let chunks = AsyncThrowingStream<[UInt8], any Error> {
+            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+            return Array(data)
+        }
+        let written = try await files.write(id: id, chunks: chunks)
+        _ = try await store.update(id: id) { image in
+            image.diskFormat = diskFormat
+            image.recordUpload(written)
+        }
+    }
+}

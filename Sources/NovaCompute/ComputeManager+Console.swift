@@ -1,0 +1,29 @@
+import NovaCore
+import NovaVirt
+
+extension ComputeManager {
+    func addConsoleMethods(to dispatcher: inout RPCDispatcher) {
+        dispatcher.on("get_console_output") { (request: ConsoleOutputRequest, _) in
+            let output = try await driver.consoleOutput(request.instance)
+            return ConsoleOutputReply(output: ConsoleLimits.tail(output, lines: request.length))
+        }
+        dispatcher.on("get_vnc_console") { (request: InstanceRequest, _) in
+            try await driver.vncConsole(request.instance)
+        }
+        dispatcher.on("validate_console_port") { (request: ConsolePortRequest, _) in
+            (try? await driver.vncConsole(request.instance).port) == request.port
+        }
+    }
+
+    /// Nova's handle_lifecycle_event: a guest that changed by itself (powered off, QEMU gone) is synced at
+    /// once instead of at the next periodic sync.
+    func handleLifecycleEvents() async {
+        for await uuid in driver.lifecycleEvents {
+            do {
+                try await syncPowerStates()
+            } catch {
+                logger.warning("power-state sync after an event of \(uuid) failed: \(error)")
+            }
+        }
+    }
+}
