@@ -189,10 +189,26 @@ let package = Package(
         .testTarget(name: "NovaConfigTests", dependencies: ["NovaConfig"], swiftSettings: strict),
         .testTarget(
             name: "ComputeAPITests", dependencies: ["ComputeAPI", "APISupport", "NovaCore"], swiftSettings: strict),
+        // Helpers shared by the functional and integration tests: a cloud under test and its HTTP client.
+        .target(
+            name: "NovaTestSupport",
+            dependencies: [
+                "NovaCloud", "NovaCore", "NovaVirt",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NovaVirtTests", dependencies: ["NovaVirt", "NovaCore", "NovaTestSupport", "NovaVirtQEMU"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaVirtQEMU", "QMP"],
+            swiftSettings: strict),
         .testTarget(
             name: "FunctionalTests",
             dependencies: [
-                "NovaCloud", "NovaCore",
+                "NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -90,11 +90,11 @@ public enum ConsoleLimits {
 
     /// The last `lines` lines of `output` (os-getConsoleOutput's `length`); nil or negative means all.
     public static func tail(_ output: [UInt8], lines: Int?) -> String {
-        let text = String(decoding: output, as: UTF8.self)
-        guard let lines, lines >= 0 else { return text }
-        var all = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if all.last == "" { all.removeLast() }
-        return all.suffix(lines).joined(separator: "\n")
+        guard let lines, lines >= 0 else { return String(decoding: output, as: UTF8.self) }
+        // Bytes, not Characters: "\r\n" (a serial console's line end) is one Character in Swift.
+        var all = output.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if all.last?.isEmpty == true { all.removeLast() }
+        return all.suffix(lines).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
     }
 }
 

@@ -1,12 +1,21 @@
 /// Where one guest's files live: `<instances_path>/<uuid>/`.
 struct GuestPaths: Sendable {
     let directory: String
+    let uuid: String
 
-    init(instancesPath: String, uuid: String) { directory = instancesPath + "/" + uuid }
+    init(instancesPath: String, uuid: String) {
+        directory = instancesPath + "/" + uuid
+        self.uuid = uuid
+    }
 
     var disk: String { directory + "/disk" }
     var console: String { directory + "/console.log" }
-    var qmpSocket: String { directory + "/qmp.sock" }
+    /// In the guest's folder, unless that path is longer than a Unix socket address allows (108 bytes):
+    /// then a short path named after the instance, the same on every start.
+    var qmpSocket: String {
+        let inside = directory + "/qmp.sock"
+        return inside.utf8.count < 100 ? inside : "/tmp/nova-qmp-\(uuid).sock"
+    }
     var pidFile: String { directory + "/qemu.pid" }
     var qemuLog: String { directory + "/qemu.log" }
     /// The saved state of a suspended guest (Nova's managed save).

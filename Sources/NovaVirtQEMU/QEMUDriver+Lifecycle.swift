@@ -22,6 +22,7 @@ extension QEMUDriver {
 
     public func destroy(_ instance: Instance) async throws {
         await kill(instance.uuid)
+        try? FileManager.default.removeItem(atPath: paths(instance.uuid).qmpSocket)
         try? FileManager.default.removeItem(atPath: paths(instance.uuid).directory)
     }
 

@@ -18,6 +18,7 @@ public actor QEMUDriver: VirtDriver {
     /// Image downloads in flight, so concurrent spawns of one image fetch it once.
     var downloads: [String: Task<String, any Error>] = [:]
     var kvm = false
+    var detached = false
     var hypervisorVersion = 0
     public nonisolated let lifecycleEvents: AsyncStream<String>
     let lifecycleSink: AsyncStream<String>.Continuation
@@ -89,6 +90,15 @@ public actor QEMUDriver: VirtDriver {
         return entries.filter { UUID(uuidString: $0) != nil && FileManager.default.fileExists(atPath: paths($0).disk) }
     }
 
+    /// Lets go of every guest without stopping it, as when the compute service stops: the guests run on and
+    /// the next `initHost` finds them (QEMU takes one QMP client at a time).
+    public func detach() async {
+        let clients = connections
+        connections = [:]
+        detached = true
+        for client in clients.values { await client.close() }
+    }
+
     // MARK: - Processes
 
     /// The pid of the guest's QEMU if it runs.
@@ -122,7 +132,7 @@ public actor QEMUDriver: VirtDriver {
             if !expectedExits.contains(uuid) { lifecycleSink.yield(uuid) }
         }
         if connections[uuid] === client { connections[uuid] = nil }
-        if !expectedExits.contains(uuid) { lifecycleSink.yield(uuid) }
+        if !expectedExits.contains(uuid), !detached { lifecycleSink.yield(uuid) }
     }
 
     func client(_ instance: Instance) throws -> QMPClient {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NovaCore
+import NovaTestSupport
 import Testing
 
 @Suite struct IdentityAndVersionTests {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import NovaCloud
 import NovaCore
+import NovaTestSupport
 import Testing
 
 @Suite struct PlacementAPITests {

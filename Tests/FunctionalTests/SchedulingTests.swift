@@ -1,6 +1,7 @@
 import Foundation
 import NovaCloud
 import NovaCore
+import NovaTestSupport
 import Testing
 
 @Suite struct SchedulingTests {

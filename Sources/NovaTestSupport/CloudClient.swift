@@ -8,19 +8,21 @@ import NovaCore
 import Testing
 
 /// A response as a test reads it.
-struct Reply {
-    let status: Int
-    let headers: HTTPFields
-    let json: JSON?
-    let text: String
-    let bytes: [UInt8]
+public struct Reply: Sendable {
+    public let status: Int
+    public let headers: HTTPFields
+    public let json: JSON?
+    public let text: String
+    public let bytes: [UInt8]
 }
 
 /// Talks to a cloud under test through its HTTP API, as a client would.
-struct CloudClient {
-    let client: any TestClientProtocol
+public struct CloudClient: Sendable {
+    public let client: any TestClientProtocol
 
-    func request(
+    public init(client: any TestClientProtocol) { self.client = client }
+
+    public func request(
         _ method: HTTPRequest.Method, _ path: String, token: String? = nil, version: String? = nil, body: JSON? = nil,
         rawBody: [UInt8]? = nil, headers extra: HTTPFields = [:]
     ) async throws -> Reply {
@@ -45,7 +47,7 @@ struct CloudClient {
     }
 
     /// A project-scoped token for a user of the Default domain.
-    func token(user: String, password: String, project: String) async throws -> String {
+    public func token(user: String, password: String, project: String) async throws -> String {
         let body: JSON = [
             "auth": [
                 "identity": [
@@ -63,7 +65,7 @@ struct CloudClient {
     }
 
     /// Creates a server and returns its id.
-    func createServer(
+    public func createServer(
         _ name: String, token: String, flavor: String = "1", image: String, extra: JSONObject = [:],
         version: String? = nil
     ) async throws -> String {
@@ -75,14 +77,16 @@ struct CloudClient {
         return try #require(reply.json?["server"]?["id"]?.stringValue)
     }
 
-    /// Polls the server until its status is `status` (or fails after 10 s).
+    /// Polls the server until its status is `status` and no task runs (or fails after `seconds`).
     @discardableResult
-    func waitFor(_ id: String, status: String, token: String) async throws -> JSON {
+    public func waitFor(_ id: String, status: String, token: String, seconds: Int = 10) async throws -> JSON {
         var last: JSON?
-        for _ in 0..<200 {
+        for _ in 0..<(seconds * 20) {
             let reply = try await request(.get, "/compute/v2.1/servers/\(id)", token: token)
             last = reply.json?["server"]
-            if last?["status"]?.stringValue == status { return last! }
+            if last?["status"]?.stringValue == status, last?["OS-EXT-STS:task_state"] ?? .null == .null {
+                return last!
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("server \(id) did not reach \(status); last: \(last?.serialized() ?? "nothing")")
@@ -91,7 +95,7 @@ struct CloudClient {
 }
 
 /// A fresh cloud in a temporary directory, run for the duration of `body`.
-func withCloud<T: Sendable>(
+public func withCloud<T: Sendable>(
     dataDirectory: String? = nil, fakeHosts: Int = 2, hostResources: Resources? = nil,
     configure: (inout CloudOptions) -> Void = { _ in },
     _ body: @Sendable (CloudClient, AllInOneCloud) async throws -> T
@@ -117,21 +121,21 @@ func withCloud<T: Sendable>(
 }
 
 extension CloudClient {
-    func adminToken() async throws -> String {
+    public func adminToken() async throws -> String {
         try await token(user: "admin", password: "test-admin", project: "admin")
     }
 
-    func demoToken(_ cloud: AllInOneCloud) async throws -> String {
+    public func demoToken(_ cloud: AllInOneCloud) async throws -> String {
         try await token(user: "demo", password: try #require(cloud.firstStart.demoPassword), project: "demo")
     }
 
-    func defaultImage(token: String) async throws -> String {
+    public func defaultImage(token: String) async throws -> String {
         let reply = try await request(.get, "/image/v2/images?name=tiny-boot-sector", token: token)
         return try #require(reply.json?["images"]?.arrayValue?.first?["id"]?.stringValue)
     }
 
     /// The first nova-compute service (2.53 view: its id is a UUID), once `hosts` hosts have reported.
-    func firstComputeService(hosts: Int, token: String) async throws -> JSON {
+    public func firstComputeService(hosts: Int, token: String) async throws -> JSON {
         try await waitForHosts(hosts, token: token)
         let services = try await request(
             .get, "/compute/v2.1/os-services?binary=nova-compute", token: token, version: "2.53")
@@ -139,7 +143,7 @@ extension CloudClient {
     }
 
     /// Boots `count` servers and checks that none lands on `host`.
-    func expectServersAvoid(host: JSON?, count: Int, token: String) async throws {
+    public func expectServersAvoid(host: JSON?, count: Int, token: String) async throws {
         let image = try await defaultImage(token: token)
         for index in 0..<count {
             let id = try await createServer("vm\(index)", token: token, image: image)
@@ -149,7 +153,7 @@ extension CloudClient {
     }
 
     /// Waits until every compute host has reported (its service is up, its node known, its provider in Placement).
-    func waitForHosts(_ count: Int, token: String) async throws {
+    public func waitForHosts(_ count: Int, token: String) async throws {
         for _ in 0..<200 {
             let reply = try await request(.get, "/compute/v2.1/os-hypervisors", token: token)
             let providers = try await request(.get, "/placement/resource_providers", token: token)

@@ -1,0 +1,140 @@
+import Foundation
+import NIOCore
+import NovaCloud
+import NovaCore
+import NovaTestSupport
+import Testing
+
+/// A real guest through the Compute API: the all-in-one with the QEMU driver and the project's guest image.
+@Suite(.enabled(if: QEMUEnvironment.available, "needs qemu-system-x86 and .build-guest/nova-guest.qcow2"), .serialized)
+struct QEMUCloudTests {
+    func withQEMUCloud(_ body: @Sendable (CloudClient, AllInOneCloud) async throws -> Void) async throws {
+        try await withCloud(fakeHosts: 1) { options in
+            options.computeDriver = .qemu
+            options.qemu.guestImage = QEMUEnvironment.guestImage
+            options.qemu.virtType = .auto
+            options.qemu.shutdownTimeout = 20
+            options.console.rawPort = Int.random(in: 20000..<30000)
+            options.console.noVNCPort = options.console.rawPort + 1
+        } _: { client, cloud in
+            try await body(client, cloud)
+        }
+    }
+
+    func guestImage(_ client: CloudClient, _ token: String) async throws -> String {
+        let reply = try await client.request(.get, "/image/v2/images?name=nova-guest", token: token)
+        return try #require(reply.json?["images"]?.arrayValue?.first?["id"]?.stringValue)
+    }
+
+    func action(_ client: CloudClient, _ id: String, _ body: JSON, _ token: String, version: String = "2.79")
+        async throws -> Reply
+    {
+        try await client.request(
+            .post, "/compute/v2.1/servers/\(id)/action", token: token, version: version, body: body)
+    }
+
+    func consoleOutput(_ client: CloudClient, _ id: String, _ token: String, length: Int? = nil) async throws
+        -> String
+    {
+        let argument: JSON = length.map { ["length": .int($0)] } ?? [:]
+        let reply = try await action(client, id, ["os-getConsoleOutput": argument], token)
+        return reply.json?["output"]?.stringValue ?? ""
+    }
+
+    /// Waits for `marker` to appear on the console `times` times (each boot prints it once).
+    func waitForMarker(_ client: CloudClient, _ id: String, _ token: String, times: Int = 1) async throws {
+        for _ in 0..<1200 {
+            let output = try await consoleOutput(client, id, token)
+            if output.components(separatedBy: "NOVA-GUEST-BOOTED").count - 1 >= times { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("the guest did not print its marker \(times) time(s)")
+    }
+
+    @Test func aRealGuestThroughItsWholeLife() async throws {
+        try await withQEMUCloud { client, _ in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(1, token: token)
+            let image = try await guestImage(client, token)
+            let id = try await client.createServer(
+                "guest", token: token, image: image, extra: ["networks": "none"], version: "2.37")
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            try await waitForMarker(client, id, token)
+            let lastTwo = try await consoleOutput(client, id, token, length: 2)
+            #expect(lastTwo.split(whereSeparator: \.isNewline).count == 2)
+
+            for (name, status) in [
+                ("pause", "PAUSED"), ("unpause", "ACTIVE"), ("os-stop", "SHUTOFF"), ("os-start", "ACTIVE"),
+            ] {
+                let reply = try await action(client, id, [name: .null], token)
+                #expect(reply.status == 202, "\(name): \(reply.text)")
+                try await client.waitFor(id, status: status, token: token, seconds: 120)
+            }
+            try await waitForMarker(client, id, token, times: 2)
+            #expect(try await action(client, id, ["reboot": ["type": "HARD"]], token).status == 202)
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            try await waitForMarker(client, id, token, times: 3)
+
+            // The raw VNC proxy: the token line, then QEMU's VNC server greets through the relay.
+            let console = try await client.request(
+                .post, "/compute/v2.1/servers/\(id)/remote-consoles", token: token, version: "2.6",
+                body: ["remote_console": ["protocol": "vnc", "type": "xvpvnc"]])
+            let url = try #require(console.json?["remote_console"]?["url"]?.stringValue)
+            let greeting = try await RawConsoleProbe.greeting(url: url)
+            #expect(greeting.hasPrefix("RFB 003."), "got \(greeting)")
+
+            // Snapshot, then a new server from it that boots too.
+            let snapshot = try await action(client, id, ["createImage": ["name": "guest-snap"]], token)
+            #expect(snapshot.status == 202, "\(snapshot.text)")
+            let snapshotID = try #require(snapshot.json?["image_id"]?.stringValue)
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            let stored = try await client.request(.get, "/image/v2/images/\(snapshotID)", token: token)
+            #expect(stored.json?["status"]?.stringValue == "active")
+            #expect(stored.json?["disk_format"]?.stringValue == "qcow2")
+            let second = try await client.createServer(
+                "from-snap", token: token, image: snapshotID, extra: ["networks": "none"], version: "2.37")
+            try await client.waitFor(second, status: "ACTIVE", token: token, seconds: 120)
+            try await waitForMarker(client, second, token)
+
+            for server in [id, second] {
+                #expect(
+                    try await client.request(.delete, "/compute/v2.1/servers/\(server)", token: token).status == 204)
+            }
+            for _ in 0..<300 {
+                if QEMUEnvironment.processes(naming: id).isEmpty, QEMUEnvironment.processes(naming: second).isEmpty {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(QEMUEnvironment.processes(naming: id).isEmpty)
+            #expect(QEMUEnvironment.processes(naming: second).isEmpty)
+        }
+    }
+}
+
+/// A desktop VNC client's first steps against the raw proxy: send the token line, read the RFB greeting.
+enum RawConsoleProbe {
+    static func greeting(url: String) async throws -> String {
+        let components = try #require(URLComponents(string: url))
+        let token = try #require(components.queryItems?.first { $0.name == "token" }?.value)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(components.port ?? 6081).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        try #require(connected == 0, "cannot connect to the raw VNC proxy")
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let line = Array((token + "\n").utf8)
+        _ = line.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+        var buffer = [UInt8](repeating: 0, count: 12)
+        let count = recv(descriptor, &buffer, 12, Int32(MSG_WAITALL))
+        return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+    }
+}

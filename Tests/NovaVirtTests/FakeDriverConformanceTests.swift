@@ -1,0 +1,28 @@
+import NovaCore
+import NovaTestSupport
+import NovaVirt
+import Testing
+
+@Suite struct FakeDriverConformanceTests {
+    @Test func fakeDriverPassesTheConformanceSuite() async throws {
+        try await DriverConformance.check(
+            FakeDriver(hostname: "fake"), instance: DriverConformance.instance(imageRef: "any"))
+    }
+
+    @Test func consoleOutputTailTakesLinesFromTheEnd() {
+        let output = Array("one\r\ntwo\r\nthree\r\n".utf8)
+        #expect(ConsoleLimits.tail(output, lines: 2) == "two\r\nthree\r")
+        #expect(ConsoleLimits.tail(output, lines: 0) == "")
+        #expect(ConsoleLimits.tail(output, lines: nil) == "one\r\ntwo\r\nthree\r\n")
+    }
+
+    @Test func aGuestThatPowersItselfOffIsReported() async throws {
+        let driver = FakeDriver(hostname: "fake")
+        let instance = DriverConformance.instance(imageRef: "any")
+        try await driver.spawn(instance)
+        var events = driver.lifecycleEvents.makeAsyncIterator()
+        await driver.guestPoweredOff(instance.uuid)
+        #expect(await events.next() == instance.uuid)
+        #expect(await driver.powerState(of: instance) == .shutdown)
+    }
+}
