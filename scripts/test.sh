@@ -13,6 +13,23 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-venv; else sudo apt-get update -qq && sudo apt-get install -y -qq python3-venv; fi
 fi
 
+# 1b. What the QEMU tests need from Debian: QEMU, the noVNC client, Chromium and its driver for the browser test.
+APT_NEEDED=()
+for pair in qemu-system-x86:/usr/bin/qemu-system-x86_64 qemu-utils:/usr/bin/qemu-img novnc:/usr/share/novnc/vnc_lite.html \
+    chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver; do
+    [ -e "${pair#*:}" ] || APT_NEEDED+=("${pair%%:*}")
+done
+if [ ${#APT_NEEDED[@]} -gt 0 ]; then
+    log "installing ${APT_NEEDED[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${APT_NEEDED[@]}" >/dev/null
+fi
+
+# 1c. The guest image the QEMU tests boot (Debian's kernel and busybox; see the script).
+log "guest image"
+scripts/build-guest-image.sh .build-guest/nova-guest.qcow2
+
 # 2. The OpenStack clients, from PyPI, unchanged (osc-placement adds `openstack resource provider ...`).
 if [ ! -x .venv/bin/openstack ] || [ ! -x .venv/bin/nova ] || ! .venv/bin/python -c 'import osc_placement' 2>/dev/null; then
     log "installing python-openstackclient, python-novaclient and osc-placement into .venv"
@@ -20,17 +37,25 @@ if [ ! -x .venv/bin/openstack ] || [ ! -x .venv/bin/nova ] || ! .venv/bin/python
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q python-openstackclient python-novaclient osc-placement
 fi
+.venv/bin/python -c 'import selenium' 2>/dev/null || .venv/bin/pip install -q selenium
 
 # 3. Format: the committed .swift-format, strictly (fix with: swift format format -i -r Sources Tests Package.swift).
 log "swift format lint"
 swift format lint --strict -r Sources Tests Package.swift
 
-# 4. Build and Swift tests (unit and functional: the whole cloud in one process over HTTP).
+# 4. Build and Swift tests (unit, functional: the whole cloud in one process over HTTP, and integration:
+#    real QEMU guests from .build-guest/nova-guest.qcow2).
 log "swift build"
 swift build --build-tests
 log "swift test"
 swift test --skip-build
 
-# 5. The client scenario against nova-server started on a free loopback port.
+# 5. A real browser on the noVNC console of a real guest; the screenshot is kept as a test artifact.
+log "noVNC console in headless Chromium"
+mkdir -p test-artifacts
+NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ConsoleBrowser/novnc_screenshot.py \
+    .build-guest/nova-guest.qcow2 test-artifacts/novnc-console.png
+
+# 6. The client scenario against nova-server started on a free loopback port.
 log "client scenario (openstack and nova CLIs)"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py

@@ -229,6 +229,8 @@ public final class AllInOneCloud: Sendable {
                     try await noVNC.makeApplication(host: console.noVNCHost, port: console.noVNCPort).run()
                 } catch {
                     logger.error("nova-novncproxy cannot listen on \(console.noVNCHost):\(console.noVNCPort): \(error)")
+                    // A service that returns would end the whole group: wait for the shutdown instead.
+                    try await gracefulShutdown()
                 }
             },
             BackgroundService(name: "rawvncproxy") { [logger] in
@@ -237,6 +239,7 @@ public final class AllInOneCloud: Sendable {
                     listener = try await raw.bind(host: console.rawHost, port: console.rawPort)
                 } catch {
                     logger.error("the raw VNC proxy cannot listen on \(console.rawHost):\(console.rawPort): \(error)")
+                    try await gracefulShutdown()
                     return
                 }
                 try await raw.serve(listener)

@@ -62,7 +62,8 @@ class Cloud:
 
     def start(self, admin_password=None):
         args = [SERVER, "all", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
-                "--fake-hosts", str(self.fake_hosts), "--log-level", "warning"]
+                "--fake-hosts", str(self.fake_hosts), "--log-level", "warning",
+                "--novncproxy-port", str(free_port()), "--rawvncproxy-port", str(free_port())]
         if admin_password:
             args += ["--admin-password", admin_password]
         self.log = open(os.path.join(self.data_dir, "server.log"), "a")
@@ -338,6 +339,7 @@ def scenario(cloud, port, data_dir):
 
     placement_steps(admin)
     server_group_steps(admin, ours)
+    console_and_snapshot_steps(demo)
 
     # A restart keeps everything.
     cloud.stop()
@@ -351,6 +353,21 @@ def scenario(cloud, port, data_dir):
     held = osc_json(["--os-placement-api-version", "1.12", "resource", "provider", "allocation", "show", server], admin) or []
     check("after a restart the server's allocation is still in Placement",
           any(a.get("resources", {}).get("MEMORY_MB") == 2048 for a in held), str(held))
+
+
+def console_and_snapshot_steps(demo):
+    """Console output, a noVNC console URL and a snapshot through the unchanged clients (fake driver)."""
+    log = run(OPENSTACK, ["console", "log", "show", "--lines", "1", "vm1"], demo)
+    check("openstack console log show --lines 1", log.stdout.strip() == "LAST LINE", log.stdout)
+    nova_log = run(NOVA, ["console-log", "vm1"], demo)
+    check("nova console-log (python-novaclient)", "FAKE CONSOLE OUTPUT" in nova_log.stdout, nova_log.stdout)
+    url = osc_json(["console", "url", "show", "--novnc", "vm1"], demo) or {}
+    check("openstack console url show --novnc gives a proxy URL with a token",
+          "vnc_lite.html?path=%3Ftoken%3D" in url.get("url", ""), str(url))
+    image = osc_json(["server", "image", "create", "--name", "vm1-snap", "--wait", "vm1"], demo) or {}
+    check("openstack server image create --wait gives an active snapshot",
+          image.get("status") == "active" and image.get("name") == "vm1-snap", str(image))
+    run(OPENSTACK, ["image", "delete", "vm1-snap"], demo)
 
 
 def server_group_steps(admin, ours):

@@ -1,0 +1,106 @@
+"""A real browser on the noVNC console: starts nova-server with the QEMU driver, boots the guest image,
+asks `openstack console url show --novnc` for the URL, opens it in headless Chromium (Debian's chromium and
+chromium-driver through Selenium), waits for noVNC to connect and draw, and saves a screenshot of the
+guest's screen. The check: the canvas is the guest's size and not one flat colour (a blank frame).
+
+Usage: NOVA_SERVER=.build/debug/nova-server python novnc_screenshot.py GUEST_IMAGE OUTPUT.png
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPENSTACK = os.path.join(os.path.dirname(sys.executable), "openstack")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(guest_image, output):
+    data = tempfile.mkdtemp(prefix="nova-browser-")
+    api, novnc, raw = free_port(), free_port(), free_port()
+    server = subprocess.Popen(
+        [os.environ["NOVA_SERVER"], "all", "--data-dir", data, "--listen", f"127.0.0.1:{api}",
+         "--admin-password", "browser", "--compute-driver", "qemu", "--guest-image", guest_image,
+         "--novncproxy-port", str(novnc), "--rawvncproxy-port", str(raw)],
+        stdout=open(os.path.join(data, "server.log"), "w"), stderr=subprocess.STDOUT)
+    env = dict(os.environ, OS_AUTH_URL=f"http://127.0.0.1:{api}/identity", OS_IDENTITY_API_VERSION="3",
+               OS_USERNAME="admin", OS_PASSWORD="browser", OS_PROJECT_NAME="admin", OS_USER_DOMAIN_NAME="Default",
+               OS_PROJECT_DOMAIN_NAME="Default", OS_COMPUTE_API_VERSION="2.79")
+
+    def openstack(*args):
+        return subprocess.run([OPENSTACK, *args], env=env, check=True, capture_output=True, text=True).stdout
+
+    try:
+        for _ in range(100):
+            try:
+                openstack("token", "issue")
+                break
+            except subprocess.CalledProcessError:
+                time.sleep(0.2)
+        openstack("server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--nic", "none", "--wait",
+                  "console-guest")
+        for _ in range(300):
+            if "NOVA-GUEST-BOOTED" in openstack("console", "log", "show", "console-guest"):
+                break
+            time.sleep(0.2)
+        url = json.loads(openstack("console", "url", "show", "--novnc", "console-guest", "-f", "json"))["url"]
+        print("noVNC URL:", url)
+        options = webdriver.ChromeOptions()
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1024,768"):
+            options.add_argument(flag)
+        options.binary_location = "/usr/bin/chromium"
+        browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        try:
+            browser.get(url)
+            status = ""
+            for _ in range(100):
+                status = browser.find_element(By.ID, "status").text
+                if status.startswith("Connected"):
+                    break
+                time.sleep(0.2)
+            assert status.startswith("Connected"), f"noVNC did not connect: {status!r}"
+            # The canvas: wait until the guest's screen is drawn (not one colour).
+            check = """
+                const c = document.querySelector('#screen canvas');
+                if (!c || c.width < 100) return null;
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                const colours = new Set();
+                for (let i = 0; i < d.length && colours.size < 3; i += 4 * 97) colours.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
+                return [c.width, c.height, colours.size];
+            """
+            drawn = None
+            for _ in range(150):
+                drawn = browser.execute_script(check)
+                if drawn and drawn[2] > 1:
+                    break
+                time.sleep(0.2)
+            browser.save_screenshot(output)
+            print("screenshot:", output, "canvas:", drawn, "status:", status)
+            assert drawn and drawn[2] > 1, f"the console stayed blank: {drawn}"
+        finally:
+            browser.quit()
+        openstack("server", "delete", "--wait", "console-guest")
+        print("browser: 1 passed, 0 failed")
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
