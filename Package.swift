@@ -148,7 +148,7 @@ let package = Package(
         .executableTarget(
             name: "nova-bench",
             dependencies: [
-                "NovaCore", "NovaScheduler", "PlacementCore",
+                "NovaCore", "NovaScheduler", "PlacementCore", "QMP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

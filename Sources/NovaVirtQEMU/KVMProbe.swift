@@ -17,7 +17,8 @@ enum KVMProbe {
         guard (try? process.run()) != nil else { return false }
         try? await Task.sleep(for: .seconds(1))
         let running = process.isRunning
-        if running { process.terminate() }
+        // SIGKILL: a child of Foundation's Process keeps the parent thread's blocked SIGTERM.
+        if running { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         return running
     }

@@ -10,7 +10,8 @@ import NovaCore
 struct NovaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nova-bench", abstract: "Benchmarks of nova-server.",
-        subcommands: [ComputeBench.self, PlacementBench.self, SchedulerBench.self], defaultSubcommand: ComputeBench.self
+        subcommands: [ComputeBench.self, PlacementBench.self, SchedulerBench.self, QEMUBench.self],
+        defaultSubcommand: ComputeBench.self
     )
 }
 
