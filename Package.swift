@@ -69,7 +69,7 @@ let package = Package(
             name: "NovaDB",
             dependencies: [
                 "NovaCore", "PlacementCore",
-                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLKit", package: "sql-kit"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],

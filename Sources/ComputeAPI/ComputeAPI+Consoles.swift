@@ -1,5 +1,4 @@
 import APISupport
-import Crypto
 import Foundation
 import Hummingbird
 import NovaCore
@@ -27,7 +26,7 @@ extension ComputeAPI {
         v21.get("os-console-auth-tokens/{token}") { _, context in
             try PolicyRule.admin.enforce("os_compute_api:os-console-auth-tokens", try context.caller())
             let token = context.parameter("token")
-            guard let record = try await store.consoleToken(hash: Self.tokenHash(token), now: clock.now) else {
+            guard let record = try await store.consoleToken(token, now: clock.now) else {
                 throw NovaError.notFound("The token '\(token)' is invalid or has expired")
             }
             var console: JSONObject = [
@@ -110,7 +109,7 @@ extension ComputeAPI {
         let token = UUID().uuidString.lowercased()
         try await store.createConsoleToken(
             ConsoleAuthToken(
-                tokenHash: Self.tokenHash(token), consoleType: type, host: endpoint.host, port: endpoint.port,
+                tokenHash: ConsoleAuthToken.hash(token), consoleType: type, host: endpoint.host, port: endpoint.port,
                 internalAccessPath: endpoint.internalAccessPath, instanceUUID: instance.uuid, computeHost: host,
                 expires: clock.now.addingTimeInterval(config.consoleTokenTTL), accessURLBase: base))
         return Self.accessURL(base: base, token: token, noVNC: type == "novnc")
@@ -120,9 +119,5 @@ extension ComputeAPI {
     static func accessURL(base: String, token: String, noVNC: Bool) -> String {
         let separator = base.contains("?") ? "&" : "?"
         return noVNC ? base + separator + "path=%3Ftoken%3D" + token : base + separator + "token=" + token
-    }
-
-    public static func tokenHash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }

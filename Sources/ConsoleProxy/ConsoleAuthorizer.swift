@@ -27,8 +27,7 @@ public struct ConsoleAuthorizer: Sendable {
     }
 
     public func target(token: String, consoleType: String) async throws -> ConsoleTarget {
-        let hash = SHA256Hex.of(token)
-        guard let record = try await store.consoleToken(hash: hash, now: clock.now),
+        guard let record = try await store.consoleToken(token, now: clock.now),
             record.consoleType == consoleType,
             let instance = try await store.instance(uuid: record.instanceUUID), !instance.isDeleted,
             try await compute.validateConsolePort(

@@ -59,6 +59,20 @@ public struct ImageFileStore: Sendable {
             })
     }
 
+    /// Copies a file on this machine in as the image's data (a snapshot, the registered guest image).
+    public func write(id: String, fromFile path: String) async throws -> Written {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw NovaError.internalError("cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        return try await write(
+            id: id,
+            chunks: AsyncThrowingStream<[UInt8], any Error> {
+                guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
+                return Array(data)
+            })
+    }
+
     public func remove(id: String) {
         try? FileManager.default.removeItem(atPath: path(for: id))
     }

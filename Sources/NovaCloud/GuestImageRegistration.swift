@@ -20,19 +20,12 @@ struct GuestImageRegistration {
             throw NovaError.badRequest("[qemu] guest_image = \(path): no such file (run scripts/build-guest-image.sh)")
         }
         if try await images.images(name: Self.name, status: "active").contains(where: { $0.size == size }) { return }
-        guard let admin = try await identity.projects(name: "admin").first,
-            let handle = FileHandle(forReadingAtPath: path)
-        else { return }
-        defer { try? handle.close() }
+        guard let admin = try await identity.projects(name: "admin").first else { return }
         let id = UUID().uuidString.lowercased()
         var image = ImageRecord(id: id, name: Self.name, owner: admin.id, visibility: "public", createdAt: clock.now)
         image.diskFormat = "qcow2"
         image.containerFormat = "bare"
-        let chunks = AsyncThrowingStream<[UInt8], any Error> {
-            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
-            return Array(data)
-        }
-        image.recordUpload(try await files.write(id: id, chunks: chunks))
+        image.recordUpload(try await files.write(id: id, fromFile: path))
         image.diskFormat = "qcow2"
         try await images.save(image)
     }

@@ -23,15 +23,7 @@ struct LocalImageBackend: ImageBackend {
     }
 
     func upload(_ id: String, from path: String, diskFormat: String) async throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw NovaError.internalError("cannot read \(path)")
-        }
-        defer { try? handle.close() }
-        let chunks = AsyncThrowingStream<[UInt8], any Error> {
-            guard let data = try handle.read(upToCount: 1 << 20), !data.isEmpty else { return nil }
-            return Array(data)
-        }
-        let written = try await files.write(id: id, chunks: chunks)
+        let written = try await files.write(id: id, fromFile: path)
         _ = try await store.update(id: id) { image in
             image.diskFormat = diskFormat
             image.recordUpload(written)

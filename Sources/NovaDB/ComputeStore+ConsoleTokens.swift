@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NovaCore
 import SQLKit
@@ -31,6 +32,13 @@ public struct ConsoleAuthToken: Sendable, Equatable {
     }
 }
 
+extension ConsoleAuthToken {
+    /// What is stored of a token: its SHA-256, in hex.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
 extension Migrations {
     static let consoleTokenSchema = [
         """
@@ -58,9 +66,10 @@ extension ComputeStore {
         }
     }
 
-    /// The authorization with this hash if it has not expired (an expired one is as good as absent).
-    public func consoleToken(hash: String, now: Date) async throws -> ConsoleAuthToken? {
-        try await database.read { sql in
+    /// The authorization of this token if it has not expired (an expired one is as good as absent).
+    public func consoleToken(_ token: String, now: Date) async throws -> ConsoleAuthToken? {
+        let hash = ConsoleAuthToken.hash(token)
+        return try await database.read { sql in
             guard
                 let row = try await sql.raw(
                     "SELECT * FROM console_auth_tokens WHERE token_hash = \(bind: hash) AND expires > \(bind: now.stored)"

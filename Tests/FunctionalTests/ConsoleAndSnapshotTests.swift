@@ -1,7 +1,7 @@
-import ComputeAPI
 import Foundation
 import NovaCloud
 import NovaCore
+import NovaDB
 import NovaTestSupport
 import Testing
 
@@ -43,7 +43,9 @@ import Testing
             #expect(url.hasPrefix(cloud.options.console.resolvedNoVNCBaseURL + "?path=%3Ftoken%3D"))
             let consoleToken = String(url.split(separator: "%3D").last!)
             // Only the hash is stored.
-            #expect(try await cloud.computeStore.consoleToken(hash: consoleToken, now: Date()) == nil)
+            let stored = try await cloud.computeStore.consoleToken(consoleToken, now: Date())
+            #expect(stored?.tokenHash == ConsoleAuthToken.hash(consoleToken))
+            #expect(stored?.tokenHash != consoleToken)
             let shown = try await client.request(
                 .get, "/compute/v2.1/os-console-auth-tokens/\(consoleToken)", token: token)
             #expect(shown.json?["console"]?["instance_uuid"]?.stringValue == id)
@@ -51,7 +53,7 @@ import Testing
             // Expired tokens are as good as absent, and the clean-up removes them.
             let later = Date().addingTimeInterval(601)
             #expect(
-                try await cloud.computeStore.consoleToken(hash: ComputeAPI.tokenHash(consoleToken), now: later) == nil)
+                try await cloud.computeStore.consoleToken(consoleToken, now: later) == nil)
             #expect(try await cloud.computeStore.deleteExpiredConsoleTokens(now: later) == 1)
             let gone = try await client.request(
                 .get, "/compute/v2.1/os-console-auth-tokens/\(consoleToken)", token: token)
