@@ -7,7 +7,7 @@ import NovaDB
 extension ComputeAPI {
     /// Actions of later issues: answered honestly as not available yet rather than as unknown.
     static let plannedActions: Set<String> = [
-        "resize", "confirmResize", "revertResize", "migrate", "os-migrateLive", "rebuild", "evacuate", "shelve",
+        "rebuild", "evacuate", "shelve",
         "shelveOffload", "unshelve", "rescue", "unrescue", "createBackup", "trigger_crash_dump", "restore",
         "forceDelete", "changePassword",
     ]
@@ -20,6 +20,7 @@ extension ComputeAPI {
             guard let object = body.objectValue, object.entries.count == 1, let (name, argument) = object.entries.first
             else { throw NovaError.badRequest("The action body must be an object with exactly one action key") }
             if let response = try await answeringAction(name, argument, instance, request, context) { return response }
+            if let response = try await moveAction(name, argument, instance, context) { return response }
             switch name {
             case "os-start": try await runAction(.start, instance, context)
             case "os-stop": try await runAction(.stop, instance, context)
@@ -127,7 +128,8 @@ extension ComputeAPI {
     }
 
     func localDelete(_ instance: Instance) async throws {
-        try await store.destroyInstance(uuid: instance.uuid, at: clock.now)
-        try await placement.deleteAllocations(consumer: instance.uuid)
+        for consumer in try await store.destroyInstance(uuid: instance.uuid, at: clock.now) {
+            try await placement.deleteAllocations(consumer: consumer)
+        }
     }
 }

@@ -23,6 +23,8 @@ public struct ComputeAPIConfig: Sendable {
     public var rawVNCProxyBaseURL = "http://127.0.0.1:6081/console"
     /// `[consoleauth] token_ttl`: seconds a console token lasts.
     public var consoleTokenTTL: TimeInterval = 600
+    /// Seconds before the conductor's sweep starts a move whose start message was lost.
+    public var moveStartTimeout: TimeInterval = 60
 
     public init(
         maxLimit: Int = 1000, serviceDownTime: TimeInterval = 60, defaultAvailabilityZone: String = "nova",
@@ -74,6 +76,7 @@ public struct ComputeAPI: Sendable {
         registerServerGroups(on: v21)
         registerSchedulerExplain(on: v21)
         registerInstanceActions(on: v21)
+        registerMigrations(on: v21)
         registerServices(on: v21)
         registerHypervisors(on: v21)
         registerLimitsAndQuotas(on: v21)

@@ -37,6 +37,7 @@ public final class AllInOneCloud: Sendable {
     let computeAPI: ComputeRPCAPI
     public let firstStart: FirstStart.Result
     let computeManagers: [ComputeManager]
+    let conductor: ConductorManager
     let clock: any WallClock
     let logger: Logger
 
@@ -78,7 +79,7 @@ public final class AllInOneCloud: Sendable {
 
         let conductor = ConductorManager(
             store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
-            logger: Logger(label: "nova.conductor"))
+            logger: Logger(label: "nova.conductor"), moves: options.moves)
         try await conductor.recoverInterruptedBuilds()
         let conductorDispatcher = conductor.dispatcher()
         try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
@@ -143,7 +144,7 @@ public final class AllInOneCloud: Sendable {
             options: options, database: database, computeStore: computeStore, identityStore: identityStore,
             imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: router.buildResponder(),
             drivers: drivers, virtDrivers: virtDrivers, computeAPI: computeAPI,
-            firstStart: firstStart, computeManagers: managers, clock: clock, logger: logger)
+            firstStart: firstStart, computeManagers: managers, conductor: conductor, clock: clock, logger: logger)
     }
 
     init(
@@ -151,9 +152,10 @@ public final class AllInOneCloud: Sendable {
         imageStore: ImageStore, placement: PlacementService, tokens: TokenService, bus: InProcessBus,
         responder: RouterResponder<NovaRequestContext>,
         drivers: [String: FakeDriver], virtDrivers: [String: any VirtDriver], computeAPI: ComputeRPCAPI,
-        firstStart: FirstStart.Result, computeManagers: [ComputeManager],
+        firstStart: FirstStart.Result, computeManagers: [ComputeManager], conductor: ConductorManager,
         clock: any WallClock, logger: Logger
     ) {
+        self.conductor = conductor
         self.options = options
         self.database = database
         self.computeStore = computeStore
@@ -208,6 +210,15 @@ public final class AllInOneCloud: Sendable {
                     // Nova's _cleanup_expired_console_auth_tokens.
                     _ = try? await computeStore.deleteExpiredConsoleTokens(now: clock.now)
                     try await Task.sleep(for: options.reportInterval)
+                }
+            })
+        services.append(
+            BackgroundService(name: "conductor.tasks") { [conductor, options] in
+                // Unfinished scheduling steps of moves the last run left; compute steps come back with their hosts.
+                await conductor.sweepMoves(all: true)
+                while !Task.isCancelled {
+                    try await Task.sleep(for: options.reportInterval)
+                    await conductor.sweepMoves()
                 }
             })
         if options.console.enabled { services += consoleProxyServices }

@@ -1,4 +1,5 @@
 import Foundation
+import NovaConductor
 import NovaConfig
 import NovaScheduler
 import NovaCore
@@ -41,6 +42,9 @@ public struct CloudOptions: Sendable {
     public var qemu = QEMUOptions()
     /// `[vnc]` and `[consoleauth]`: the console proxies and their tokens.
     public var console = ConsoleOptions()
+    /// Move tasks: `[DEFAULT] allow_resize_to_same_host`, `resize_confirm_window`, `[conductor] move_step_timeout`,
+    /// `[libvirt] live_migration_completion_timeout`.
+    public var moves = MoveOptions()
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -116,6 +120,12 @@ public struct CloudOptions: Sendable {
         }
         try readQEMU(config)
         try readConsole(config)
+        moves.allowResizeToSameHost = try config.bool("DEFAULT", "allow_resize_to_same_host", default: false)
+        moves.resizeConfirmWindow = TimeInterval(try config.int("DEFAULT", "resize_confirm_window", default: 0))
+        moves.stepTimeout = TimeInterval(
+            try config.int("conductor", "move_step_timeout", default: Int(moves.stepTimeout)))
+        moves.liveMigrationTimeout = TimeInterval(
+            try config.int("libvirt", "live_migration_completion_timeout", default: Int(moves.liveMigrationTimeout)))
     }
 
     /// The compute host names: the machine's host name, or `<host>-1` .. `<host>-N` for several fake hosts.

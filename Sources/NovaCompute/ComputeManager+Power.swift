@@ -99,5 +99,7 @@ extension ComputeManager {
                 await perform(operation, on: instance, context: context)
             }
         }
+        // Moves are durable tasks: the conductor sends this host again the steps it owes.
+        try await conductor.resumeHostMoves(config.host, context: serviceContext)
     }
 }

@@ -28,6 +28,9 @@ public struct ComputeManager: Sendable {
 
     public var topic: String { ComputeRPCAPI.topic(host: config.host) }
 
+    /// Peer compute hosts, over the conductor's bus.
+    var compute: ComputeRPCAPI { conductor.computeAPI }
+
     var serviceContext: RPCContext { .service("nova-compute@\(config.host)") }
 
     /// The RPC methods of the `compute.<host>` topic.
@@ -48,6 +51,7 @@ public struct ComputeManager: Sendable {
             }
         }
         addConsoleMethods(to: &dispatcher)
+        addMoveMethods(to: &dispatcher)
         dispatcher.on("snapshot_instance") { (request: SnapshotRequest, context) in
             await snapshot(request.instance, imageID: request.imageID, context: context)
             return RPCVoid()

@@ -12,11 +12,13 @@ public struct ConductorManager: Sendable {
     let compute: ComputeRPCAPI
     let clock: any WallClock
     let logger: Logger
+    let moves: MoveOptions
 
     public init(
         store: any ConductorStore, placement: any PlacementClient, scheduler: SchedulerRPCAPI, compute: ComputeRPCAPI,
-        clock: any WallClock, logger: Logger
+        clock: any WallClock, logger: Logger, moves: MoveOptions = MoveOptions()
     ) {
+        self.moves = moves
         self.store = store
         self.placement = placement
         self.scheduler = scheduler
@@ -43,8 +45,9 @@ public struct ConductorManager: Sendable {
             try await store.allocateFixedAddress(uuid: request.uuid)
         }
         dispatcher.on("instance_destroy") { (request: UUIDRequest, _) in
-            try await store.destroyInstance(uuid: request.uuid, at: clock.now)
-            try await placement.deleteAllocations(consumer: request.uuid)
+            for consumer in try await store.destroyInstance(uuid: request.uuid, at: clock.now) {
+                try await placement.deleteAllocations(consumer: consumer)
+            }
             return RPCVoid()
         }
         dispatcher.on("service_heartbeat") { (request: HeartbeatRequest, _) in
@@ -62,6 +65,7 @@ public struct ConductorManager: Sendable {
         dispatcher.on("instances_on_host") { (request: HostRequest, _) in
             try await store.instances(onHost: request.host)
         }
+        addMoveMethods(to: &dispatcher)
         return dispatcher
     }
 

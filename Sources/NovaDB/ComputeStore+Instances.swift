@@ -145,9 +145,10 @@ extension ComputeStore: ConductorStore {
         try await listInstances(InstanceListQuery(vmStates: [.building])).filter { $0.host == nil }
     }
 
-    public func destroyInstance(uuid: String, at date: Date) async throws {
+    @discardableResult
+    public func destroyInstance(uuid: String, at date: Date) async throws -> [String] {
         try await database.write { sql in
-            guard var instance = try await Self.load(uuid: uuid, in: sql) else { return }
+            guard var instance = try await Self.load(uuid: uuid, in: sql) else { return [] }
             instance.vmState = .deleted
             instance.taskState = nil
             instance.powerState = .noState
@@ -157,6 +158,7 @@ extension ComputeStore: ConductorStore {
             try await Self.save(instance, in: sql)
             try await Self.releaseFixedAddresses(uuid: uuid, in: sql)
             try await sql.raw("DELETE FROM console_auth_tokens WHERE instance_uuid = \(bind: uuid)").run()
+            return [uuid] + (try await Self.endMoves(instanceUUID: uuid, at: date, in: sql))
         }
     }
 

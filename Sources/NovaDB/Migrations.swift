@@ -132,6 +132,7 @@ enum Migrations {
             ]
         ),
         (6, consoleTokenSchema),
+        (7, moveSchema),
     ]
 
     static func apply(to database: Database) async throws {

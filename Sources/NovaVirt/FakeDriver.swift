@@ -3,10 +3,17 @@ import NovaCore
 
 /// A driver that keeps guests in memory (nova/virt/fake.py): for tests, development and simulating many hosts.
 public actor FakeDriver: VirtDriver {
-    private var guests: [String: PowerState] = [:]
+    var guests: [String: PowerState] = [:]
     private let resources: HostResources
     /// Names of operations that fail, for testing error paths (e.g. "spawn").
     private var failing: Set<String> = []
+    /// Guests stopped on this host by a cold move, kept until it is confirmed or reverted.
+    var movedAway: [String: PowerState] = [:]
+    /// Live migrations under way from this host: uuid -> aborted, or forced to complete.
+    var outgoing: [String: LiveMigrationControl] = [:]
+    /// How long a live migration takes: `liveMigrationSteps` rounds of `liveMigrationStepDelay`.
+    var liveMigrationSteps = 5
+    var liveMigrationStepDelay: Duration = .milliseconds(20)
 
     public nonisolated var capabilities: DriverCapabilities {
         [.pause, .suspend, .evacuate, .migrateToSameHost, .snapshot, .vncConsole]
@@ -30,45 +37,57 @@ public actor FakeDriver: VirtDriver {
 
     public func failNext(_ operation: String) { failing.insert(operation) }
 
+    /// Operations that never finish (a host that stopped answering mid-step), for testing deadlines.
+    var hanging: Set<String> = []
+    public func hang(_ operation: String) { hanging.insert(operation) }
+    public func release(_ operation: String) { hanging.remove(operation) }
+
+    /// Slows live migrations down, so a test can abort or force one while it runs.
+    public func setLiveMigrationPace(steps: Int, delay: Duration) {
+        liveMigrationSteps = steps
+        liveMigrationStepDelay = delay
+    }
+
     public func initHost(host: String) async throws {}
 
     public func availableResource() async -> HostResources { resources }
 
-    private func checkFailure(_ operation: String, _ instance: Instance) throws {
+    func checkFailure(_ operation: String, _ instance: Instance) async throws {
+        while hanging.contains(operation) { try await Task.sleep(for: .milliseconds(50)) }
         if failing.remove(operation) != nil {
             throw NovaError.internalError("Fake driver was told to fail \(operation) of \(instance.uuid)")
         }
     }
 
-    private func requireGuest(_ instance: Instance) throws {
+    func requireGuest(_ instance: Instance) throws {
         guard guests[instance.uuid] != nil else {
             throw NovaError.notFound("Instance \(instance.uuid) could not be found on the hypervisor.")
         }
     }
 
     public func spawn(_ instance: Instance) async throws {
-        try checkFailure("spawn", instance)
+        try await checkFailure("spawn", instance)
         guests[instance.uuid] = .running
     }
 
     public func destroy(_ instance: Instance) async throws {
-        try checkFailure("destroy", instance)
+        try await checkFailure("destroy", instance)
         guests[instance.uuid] = nil
     }
 
     public func reboot(_ instance: Instance, hard: Bool) async throws {
-        try checkFailure("reboot", instance)
+        try await checkFailure("reboot", instance)
         if !hard { try requireGuest(instance) }
         guests[instance.uuid] = .running
     }
 
     public func powerOff(_ instance: Instance) async throws {
-        try checkFailure("power_off", instance)
+        try await checkFailure("power_off", instance)
         try set(instance, .shutdown)
     }
 
     public func powerOn(_ instance: Instance) async throws {
-        try checkFailure("power_on", instance)
+        try await checkFailure("power_on", instance)
         try set(instance, .running)
     }
 
@@ -111,7 +130,7 @@ public actor FakeDriver: VirtDriver {
 
     /// Uploads a small stand-in disk naming the instance, so the snapshot is a real, bootable-by-fake image.
     public func snapshot(_ instance: Instance, imageID: String) async throws {
-        try checkFailure("snapshot", instance)
+        try await checkFailure("snapshot", instance)
         try requireGuest(instance)
         guard let images else { throw NovaError.internalError("The fake driver has no image service") }
         let path = NSTemporaryDirectory() + "fake-snapshot-\(imageID)"

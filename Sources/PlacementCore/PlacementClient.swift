@@ -33,6 +33,11 @@ public protocol PlacementClient: Sendable {
     func setAggregate(_ aggregateUUID: String, member: Bool, providerNamed name: String) async throws
     /// Usage per provider uuid, and how many consumers hold something on it.
     func providerUsages() async throws -> [String: (usages: [String: Int], consumers: Int)]
+    /// A consumer's allocations by provider uuid (empty when it has none).
+    func allocations(consumer: String) async throws -> [String: [String: Int]]
+    /// Nova's move_allocations: in one write, `target` gets what `source` holds (replacing what it held) and
+    /// `source` is left with nothing. Nothing happens when `source` holds nothing.
+    func moveAllocations(from source: String, to target: String, targetType: String) async throws
 }
 
 extension PlacementService: PlacementClient {
@@ -98,6 +103,24 @@ extension PlacementService: PlacementClient {
             var values = provider[keyPath: set]
             if present { values.insert(value) } else { values.remove(value) }
             if values != provider[keyPath: set] { try store(&state, provider.uuid, values) }
+        }
+    }
+
+    public func allocations(consumer: String) async throws -> [String: [String: Int]] {
+        snapshot.consumers[consumer]?.allocations ?? [:]
+    }
+
+    public func moveAllocations(from source: String, to target: String, targetType: String) async throws {
+        try await write { state in
+            guard let held = state.consumers[source], !held.allocations.isEmpty else { return }
+            try state.writeAllocations([
+                AllocationWrite(
+                    consumerUUID: target, allocations: held.allocations, projectID: held.projectID,
+                    userID: held.userID, checkGeneration: false, consumerType: targetType),
+                AllocationWrite(
+                    consumerUUID: source, allocations: [:], projectID: held.projectID, userID: held.userID,
+                    checkGeneration: false),
+            ])
         }
     }
 

@@ -44,6 +44,12 @@ final class TestPlacement: PlacementClient, @unchecked Sendable {
     func providerUsages() async throws -> [String: (usages: [String: Int], consumers: Int)] {
         try await service.providerUsages()
     }
+    func allocations(consumer: String) async throws -> [String: [String: Int]] {
+        try await service.allocations(consumer: consumer)
+    }
+    func moveAllocations(from source: String, to target: String, targetType: String) async throws {
+        try await service.moveAllocations(from: source, to: target, targetType: targetType)
+    }
     var consumerCount: Int { service.snapshot.consumers.count }
 }
 

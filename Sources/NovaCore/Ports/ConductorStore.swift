@@ -9,14 +9,27 @@ public protocol ConductorStore: Sendable {
     func instances(onHost host: String) async throws -> [Instance]
     /// Instances still in BUILD that no host was chosen for.
     func unscheduledBuilds() async throws -> [Instance]
-    /// Marks the instance deleted and releases its resources on its host.
-    func destroyInstance(uuid: String, at date: Date) async throws
+    /// Marks the instance deleted, releases its resources on its host and ends its moves; returns the
+    /// Placement consumers to release (the instance and its unfinished migrations).
+    @discardableResult
+    func destroyInstance(uuid: String, at date: Date) async throws -> [String]
     func recordActionEvent(_ event: ActionEventReport) async throws
     func heartbeat(host: String, binary: String, topic: String, zone: String, at date: Date) async throws
     /// Stores the node's report; returns its uuid (its resource provider's) and whether its service is disabled.
     func updateComputeNode(_ report: ComputeNodeReport, at date: Date) async throws -> ComputeNodeRegistration
     /// Gives the instance a free address on the private network (kept if it has one); returns the instance.
     func allocateFixedAddress(uuid: String) async throws -> Instance
+
+    // MARK: Move tasks
+    /// The task with its instance and migration; nil when it no longer exists.
+    func moveState(taskUUID: String) async throws -> MoveState?
+    /// Applies a step's outcome in one transaction (compare-and-set on the task's step); the task gets
+    /// `deadline` for its next step, or is deleted when `advance.nextStep` is nil.
+    func advanceMove(_ advance: MoveAdvance, deadline: Date, at date: Date) async throws -> MoveState
+    /// Counts another attempt of the task's current step and gives it a new deadline.
+    func retryMove(taskUUID: String, step: MoveStep, deadline: Date) async throws -> MoveState
+    /// Unfinished tasks, those whose deadline is before `dueBefore` when given.
+    func moveTasks(dueBefore: Date?) async throws -> [MoveTask]
 }
 
 /// What the scheduler reads besides Placement: the compute nodes with their services, and aggregates.
@@ -65,12 +78,15 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var terminatedAt: Date?
     public var progress: Int?
     public var fault: InstanceFault?
+    /// A move's new (or, on revert, old) flavor.
+    public var flavor: Flavor?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
         powerState: PowerState? = nil, host: String? = nil, node: String? = nil, launchedAt: Date? = nil,
-        terminatedAt: Date? = nil, progress: Int? = nil, fault: InstanceFault? = nil
+        terminatedAt: Date? = nil, progress: Int? = nil, fault: InstanceFault? = nil, flavor: Flavor? = nil
     ) {
+        self.flavor = flavor
         self.expectedTaskStates = expectedTaskStates
         self.vmState = vmState
         switch taskState {
@@ -106,6 +122,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         if let terminatedAt { instance.terminatedAt = terminatedAt }
         if let progress { instance.progress = progress }
         if let fault { instance.fault = fault }
+        if let flavor { instance.flavor = flavor }
         instance.updatedAt = date
     }
 }

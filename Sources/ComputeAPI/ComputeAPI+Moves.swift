@@ -1,0 +1,190 @@
+import APISupport
+import Foundation
+import Hummingbird
+import NovaCore
+import NovaDB
+
+/// resize, confirmResize, revertResize, migrate and os-migrateLive (servers.py, migrate_server.py): each checks
+/// policy, lock and state, then writes the task_state, the migration, the task row and the instance action in
+/// one transaction, and tells the conductor to run the task.
+extension ComputeAPI {
+    func moveAction(_ name: String, _ argument: JSON, _ instance: Instance, _ context: NovaRequestContext)
+        async throws -> Response?
+    {
+        let caller = try context.caller()
+        switch name {
+        case "resize":
+            try PolicyRule.projectMemberOrAdmin.enforce(
+                "os_compute_api:servers:resize", caller, targetProject: instance.projectID)
+            guard let ref = argument["flavorRef"], ref != .null else {
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute resize. 'flavorRef' is a required property")
+            }
+            let flavor = try await requestedFlavor(ref, context)
+            if flavor.id == instance.flavor.id {
+                throw NovaError.badRequest("When resizing, instances must change flavor!")
+            }
+            if flavor.rootGB < instance.flavor.rootGB {
+                throw NovaError.badRequest(
+                    "Resize error: Unable to resize disk down.")
+            }
+            try await beginColdMove(.resize, instance, newFlavor: flavor, host: nil, context)
+        case "migrate":
+            try PolicyRule.projectManagerOrAdmin.enforce(
+                "os_compute_api:os-migrate-server:migrate", caller, targetProject: instance.projectID)
+            var host: String?
+            if context.apiVersion >= APIVersion(2, 56), let value = argument["host"], value != .null {
+                guard let text = value.stringValue, !text.isEmpty else {
+                    throw NovaError.badRequest("Invalid input for field/attribute host.")
+                }
+                try PolicyRule.admin.enforce("os_compute_api:os-migrate-server:migrate:host", caller)
+                host = try await existingComputeHost(text, instance)
+            }
+            try await beginColdMove(.migrate, instance, newFlavor: instance.flavor, host: host, context)
+        case "os-migrateLive":
+            try await beginLiveMigration(argument, instance, context)
+        case "confirmResize", "revertResize":
+            try PolicyRule.projectMemberOrAdmin.enforce(
+                "os_compute_api:servers:\(name == "confirmResize" ? "confirm" : "revert")_resize", caller,
+                targetProject: instance.projectID)
+            try await finishResize(confirm: name == "confirmResize", instance, context)
+            return name == "confirmResize" ? Response.empty(status: 204) : Response.empty(status: 202)
+        default:
+            return nil
+        }
+        return Response.empty(status: 202)
+    }
+
+    /// The compute host named in a move request: it must exist and differ from the instance's.
+    func existingComputeHost(_ host: String, _ instance: Instance) async throws -> String {
+        guard try await !store.services(host: host, binary: "nova-compute").isEmpty else {
+            throw NovaError.badRequest("Compute host \(host) could not be found.")
+        }
+        if host == instance.host {
+            throw NovaError.badRequest(
+                "Unable to migrate instance (\(instance.uuid)) to current host (\(host)).")
+        }
+        return host
+    }
+
+    func beginColdMove(
+        _ operation: MoveOperation, _ instance: Instance, newFlavor: Flavor, host: String?,
+        _ context: NovaRequestContext
+    ) async throws {
+        try await beginMove(
+            operation, instance, context, allowed: [.active, .stopped], taskState: .resizePrep,
+            requestedHost: host
+        ) { current in
+            Migration(
+                uuid: UUID().uuidString.lowercased(), instance: current,
+                type: operation == .resize ? .resize : .migration, status: "pre-migrating", newFlavor: newFlavor,
+                createdAt: clock.now)
+        }
+    }
+
+    func beginLiveMigration(_ argument: JSON, _ instance: Instance, _ context: NovaRequestContext) async throws {
+        let caller = try context.caller()
+        try PolicyRule.projectManagerOrAdmin.enforce(
+            "os_compute_api:os-migrate-server:migrate_live", caller, targetProject: instance.projectID)
+        guard argument.objectValue != nil else {
+            throw NovaError.badRequest("Invalid input for field/attribute os-migrateLive. Value must be an object")
+        }
+        let auto = context.apiVersion >= APIVersion(2, 25)
+        let block: Bool
+        switch argument["block_migration"] {
+        case .bool(let value)?: block = value
+        case .string(let text)? where auto && text == "auto": block = true
+        case .string(let text)? where ["true", "false"].contains(text.lowercased()): block = text.lowercased() == "true"
+        default:
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute block_migration. Value must be a boolean\(auto ? " or 'auto'" : "")")
+        }
+        var host: String?
+        if let value = argument["host"], value != .null {
+            guard let text = value.stringValue, !text.isEmpty else {
+                throw NovaError.badRequest("Invalid input for field/attribute host.")
+            }
+            try PolicyRule.admin.enforce("os_compute_api:os-migrate-server:migrate_live:host", caller)
+            host = try await existingComputeHost(text, instance)
+        } else if context.apiVersion < APIVersion(2, 25) && argument["host"] == nil {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute os-migrateLive. 'host' is a required property")
+        }
+        try await beginMove(
+            .liveMigrate, instance, context, allowed: [.active, .paused], taskState: .migrating, requestedHost: host,
+            blockMigration: block
+        ) { current in
+            Migration(
+                uuid: UUID().uuidString.lowercased(), instance: current, type: .liveMigration, status: "accepted",
+                newFlavor: current.flavor, createdAt: clock.now)
+        }
+    }
+
+    /// confirmResize / revertResize: the instance is VERIFY_RESIZE with a finished migration.
+    func finishResize(confirm: Bool, _ instance: Instance, _ context: NovaRequestContext) async throws {
+        guard
+            let migration = try await store.latestMigration(
+                instanceUUID: instance.uuid, statuses: ["finished"], types: [.resize, .migration])
+        else {
+            throw NovaError.badRequest("Instance has not been resized.")
+        }
+        let operation: MoveOperation = confirm ? .confirmResize : .revertResize
+        try await beginMove(
+            operation, instance, context, allowed: [.resized], taskState: confirm ? nil : .resizeReverting,
+            host: confirm ? migration.sourceCompute : migration.destCompute
+        ) { _ in
+            var changed = migration
+            changed.status = confirm ? "confirming" : "reverting"
+            changed.updatedAt = clock.now
+            return changed
+        }
+    }
+
+    /// Starts a move task in one transaction with its state change, then asks the conductor to run it.
+    func beginMove(
+        _ operation: MoveOperation, _ instance: Instance, _ context: NovaRequestContext, allowed: Set<VMState>,
+        taskState: TaskState?, requestedHost: String? = nil, blockMigration: Bool = false, host: String? = nil,
+        migration: @Sendable @escaping (Instance) throws -> Migration
+    ) async throws {
+        let isAdmin = try context.caller().isAdmin
+        let task = MoveTask(
+            uuid: UUID().uuidString.lowercased(), instanceUUID: instance.uuid, migrationUUID: "",
+            operation: operation, host: host, deadline: clock.now.addingTimeInterval(config.moveStartTimeout),
+            requestID: context.requestID, requestedHost: requestedHost, blockMigration: blockMigration,
+            createdAt: clock.now)
+        let name = operation.actionName
+        try await requireComputeUp(instance)
+        let state = try await store.startMove(
+            instanceUUID: instance.uuid, task: task, action: actionRecord(name, instance, context),
+            migration: migration
+        ) { current in
+            if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
+            guard allowed.contains(current.vmState) else {
+                throw NovaError.conflict(
+                    "Cannot '\(name)' instance \(current.uuid) while it is in vm_state \(current.vmState.rawValue)")
+            }
+            guard current.taskState == nil else {
+                throw NovaError.conflict(
+                    "Cannot '\(name)' instance \(current.uuid) while it is in task_state \(current.taskState!.rawValue)"
+                )
+            }
+            if let taskState { current.taskState = taskState }
+        }
+        do {
+            try await conductor.startMove(task.uuid, context: context.rpcContext)
+        } catch {
+            // The task is stored: the conductor's sweep starts it when the deadline passes.
+            _ = state
+        }
+    }
+
+    /// Nova's check_instance_host(check_is_up=True): moves need the instance's compute service up.
+    func requireComputeUp(_ instance: Instance) async throws {
+        guard let host = instance.host else { throw NovaError.conflict("Instance \(instance.uuid) is not ready") }
+        let services = try await store.services(host: host, binary: "nova-compute")
+        guard let service = services.first, service.isUp(now: clock.now, serviceDownTime: config.serviceDownTime)
+        else {
+            throw NovaError.conflict("Compute service of \(host) is unavailable at this time.")
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import NovaCore
+
+/// How the conductor runs move tasks.
+public struct MoveOptions: Sendable {
+    /// Seconds a compute step may take before the sweep retries or rolls it back (ours: `[conductor] move_step_timeout`).
+    public var stepTimeout: TimeInterval
+    /// Seconds a live migration may take (`[libvirt] live_migration_completion_timeout`).
+    public var liveMigrationTimeout: TimeInterval
+    /// How often a step whose deadline passed is sent again before the task is rolled back.
+    public var maxRetries: Int
+    /// `[DEFAULT] allow_resize_to_same_host`: a resize or cold migration may pick the instance's own host.
+    public var allowResizeToSameHost: Bool
+    /// `[DEFAULT] resize_confirm_window`: seconds after which a finished resize is confirmed; 0 never.
+    public var resizeConfirmWindow: TimeInterval
+
+    public init(
+        stepTimeout: TimeInterval = 300, liveMigrationTimeout: TimeInterval = 900, maxRetries: Int = 1,
+        allowResizeToSameHost: Bool = false, resizeConfirmWindow: TimeInterval = 0
+    ) {
+        self.stepTimeout = stepTimeout
+        self.liveMigrationTimeout = liveMigrationTimeout
+        self.maxRetries = maxRetries
+        self.allowResizeToSameHost = allowResizeToSameHost
+        self.resizeConfirmWindow = resizeConfirmWindow
+    }
+
+    func timeout(for step: MoveStep) -> TimeInterval {
+        step == .liveMigration ? liveMigrationTimeout : stepTimeout
+    }
+}
