@@ -97,6 +97,9 @@ public final class AllInOneCloud: Sendable {
             switch options.computeDriver {
             case .fake:
                 let fake = FakeDriver(hostname: host, total: options.fakeHostResources, images: imageBackend)
+                let rounds = 5
+                await fake.setLiveMigrationPace(
+                    steps: rounds, delay: .milliseconds(Int(options.fakeLiveMigrationSeconds * 1000) / rounds))
                 drivers[host] = fake
                 driver = fake
             case .qemu:

@@ -14,6 +14,8 @@ public struct CloudOptions: Sendable {
     public var adminPassword: String?
     public var fakeHostCount: Int
     public var fakeHostResources: Resources
+    /// `[fake_driver] live_migration_seconds`: how long a fake live migration takes (time to abort one).
+    public var fakeLiveMigrationSeconds = 0.1
     public var hostname: String
     public var availabilityZone: String
     /// `[filter_scheduler]` and `[scheduler]`: filters, weigher multipliers, subset size, attempts.
@@ -111,6 +113,8 @@ public struct CloudOptions: Sendable {
             vcpus: try config.int("fake_driver", "vcpus", default: fakeHostResources.vcpus),
             memoryMB: try config.int("fake_driver", "memory_mb", default: fakeHostResources.memoryMB),
             diskGB: try config.int("fake_driver", "disk_gb", default: fakeHostResources.diskGB))
+        fakeLiveMigrationSeconds = try config.double(
+            "fake_driver", "live_migration_seconds", default: fakeLiveMigrationSeconds)
         if let driver = config["DEFAULT", "compute_driver"] {
             guard let kind = ComputeDriverKind(configValue: driver) else {
                 throw ConfigError(

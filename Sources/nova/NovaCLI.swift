@@ -18,7 +18,8 @@ struct NovaCLI: AsyncParsableCommand {
             AvailabilityZoneList.self, AggregateList.self, AggregateCreate.self, AggregateDelete.self,
             AggregateAddHost.self, AggregateRemoveHost.self, AggregateShow.self, AggregateUpdate.self,
             AggregateSetMetadata.self, ServerGroupList.self, ServerGroupCreate.self, ServerGroupGet.self,
-            ServerGroupDelete.self,
+            ServerGroupDelete.self, MigrateServer.self, ResizeServer.self, ResizeConfirm.self, ResizeRevert.self,
+            LiveMigrateServer.self, MigrationList.self, ConsoleLog.self, GetVNCConsole.self,
         ])
 }
 

@@ -178,6 +178,58 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("confirm_migration", "confirmResize", "ERROR"), ("revert_migration", "revertResize", "VERIFY_RESIZE"),
+        ("finish_revert_migration", "revertResize", "ERROR"),
+    ])
+    func aFailedConfirmOrRevertEndsCleanly(operation: String, request: String, status: String) async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let token = try await client.adminToken()
+            let (id, _) = try await bootAndLocate(client, cloud, token)
+            try await action(client, id, ["resize": ["flavorRef": .string(Self.small)]], token, expect: 202)
+            try await client.waitFor(id, status: "VERIFY_RESIZE", token: token)
+            for driver in cloud.drivers.values { await driver.failNext(operation) }
+            try await action(client, id, [request: .null], token, expect: request == "confirmResize" ? 204 : 202)
+            try await waitForMigration(client, id, token, status: status == "ERROR" ? "error" : "finished")
+            try await client.waitFor(id, status: status, token: token)
+            try await audit(cloud)
+        }
+    }
+
+    @Test func deletingAServerInTheMiddleOfAMoveEndsTheMove() async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let token = try await client.adminToken()
+            let (id, _) = try await bootAndLocate(client, cloud, token)
+            for driver in cloud.drivers.values { await driver.hang("finish_migration") }
+            try await action(client, id, ["migrate": .null], token, expect: 202)
+            var task: MoveTask?
+            for _ in 0..<200 {
+                task = try await cloud.computeStore.moveTask(instanceUUID: id)
+                if task?.step == .finishResize { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            let running = try #require(task)
+            // A late or repeated message for a step the task has passed changes nothing.
+            await #expect(throws: NovaError.self) {
+                try await cloud.computeStore.advanceMove(
+                    MoveAdvance(
+                        taskUUID: running.uuid, expectedStep: .prepResize, nextStep: nil,
+                        instance: InstanceUpdate(vmState: .error)),
+                    deadline: Date(), at: Date())
+            }
+            let deleted = try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: token)
+            #expect(deleted.status == 204)
+            for _ in 0..<200 {
+                if try await cloud.computeStore.instance(uuid: id)?.isDeleted == true { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            for driver in cloud.drivers.values { await driver.release("finish_migration") }
+            #expect(try await cloud.computeStore.moveTask(instanceUUID: id) == nil)
+            #expect(try await cloud.computeStore.migration(uuid: running.migrationUUID)?.status == "error")
+            #expect(cloud.placement.snapshot.consumers.isEmpty)
+        }
+    }
+
     @Test func aStepThatNeverFinishesIsRolledBackAtItsDeadline() async throws {
         try await withCloud(
             fakeHosts: 2,

@@ -33,6 +33,18 @@ import Testing
         #expect(settings.computeAPIVersion == "2.60")
     }
 
+    @Test func moveCommandsSendNovasBodies() throws {
+        #expect(try MigrateServer.parse(["vm1"]).body == ["migrate": .null])
+        #expect(try MigrateServer.parse(["--host", "c2", "vm1"]).body == ["migrate": ["host": "c2"]])
+        #expect(
+            try LiveMigrateServer.parse(["vm1"]).body == ["os-migrateLive": ["host": .null, "block_migration": "auto"]])
+        let block = try LiveMigrateServer.parse(["--block-migrate", "vm1", "c2"])
+        #expect(block.body == ["os-migrateLive": ["host": "c2", "block_migration": true]])
+        #expect(try ResizeServer.parse(["--poll", "vm1", "m1.small"]).flavor == "m1.small")
+        #expect(try GetVNCConsole.parse(["vm1", "novnc"]).consoleType == "novnc")
+        #expect(try ConsoleLog.parse(["--length", "5", "vm1"]).length == 5)
+    }
+
     @Test func actionBodiesAreNovas() throws {
         #expect(try ResetState.parse(["vm1"]).actionBody == ["os-resetState": ["state": "error"]])
         #expect(try ResetState.parse(["--active", "vm1"]).actionBody == ["os-resetState": ["state": "active"]])
