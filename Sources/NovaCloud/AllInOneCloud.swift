@@ -222,6 +222,7 @@ public final class AllInOneCloud: Sendable {
                 while !Task.isCancelled {
                     try await Task.sleep(for: options.reportInterval)
                     await conductor.sweepMoves()
+                    await conductor.confirmOverdueResizes()
                 }
             })
         if options.console.enabled { services += consoleProxyServices }

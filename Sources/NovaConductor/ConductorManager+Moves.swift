@@ -164,6 +164,46 @@ extension ConductorManager {
         try? await store.recordActionEvent(event)
     }
 
+    /// Nova's _poll_unconfirmed_resizes: a resize or cold migration left unconfirmed for
+    /// `resize_confirm_window` seconds is confirmed.
+    public func confirmOverdueResizes() async {
+        guard moves.resizeConfirmWindow > 0,
+            let due = try? await store.migrations(
+                status: "finished", updatedBefore: clock.now.addingTimeInterval(-moves.resizeConfirmWindow))
+        else { return }
+        let context = RPCContext.service("nova-conductor")
+        for migration in due where migration.migrationType == .resize || migration.migrationType == .migration {
+            let requestID = "req-" + UUID().uuidString.lowercased()
+            let task = MoveTask(
+                uuid: UUID().uuidString.lowercased(), instanceUUID: migration.instanceUUID,
+                migrationUUID: migration.uuid, operation: .confirmResize, host: migration.sourceCompute,
+                deadline: deadline(.confirmResize), requestID: requestID, createdAt: clock.now)
+            let action = InstanceActionRecord(
+                requestID: requestID, action: MoveOperation.confirmResize.actionName,
+                instanceUUID: migration.instanceUUID, userID: migration.userID, projectID: migration.projectID,
+                startTime: clock.now)
+            do {
+                let state = try await store.startMove(
+                    instanceUUID: migration.instanceUUID, task: task, action: action,
+                    migration: { [now = clock.now] _ in
+                        var confirming = migration
+                        confirming.status = "confirming"
+                        confirming.updatedAt = now
+                        return confirming
+                    },
+                    check: { instance in
+                        guard instance.vmState == .resized, instance.taskState == nil else {
+                            throw NovaError.conflict("Instance \(instance.uuid) is no longer awaiting confirmation")
+                        }
+                    })
+                logger.info("confirming the resize of \(migration.instanceUUID) (resize_confirm_window passed)")
+                await dispatch(state, context)
+            } catch {
+                logger.warning("could not confirm the resize of \(migration.instanceUUID): \(error)")
+            }
+        }
+    }
+
     /// The task sweep: a step whose deadline passed is sent again (a lost message, a restarted host) up to
     /// `maxRetries` times, then rolled back. With `all` (after the conductor restarted), every unfinished step
     /// of the conductor's own is taken up at once; compute hosts ask for theirs when they start.

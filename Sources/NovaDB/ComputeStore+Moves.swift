@@ -185,6 +185,13 @@ extension ComputeStore {
         return open
     }
 
+    public func migrations(status: String, updatedBefore date: Date) async throws -> [Migration] {
+        var query = MigrationListQuery()
+        query.status = status
+        query.changesBefore = date
+        return try await listMigrations(query)
+    }
+
     /// The unfinished task of an instance, if any.
     public func moveTask(instanceUUID: String) async throws -> MoveTask? {
         try await database.read { sql in

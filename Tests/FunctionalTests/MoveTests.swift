@@ -33,6 +33,24 @@ import Testing
         }
     }
 
+    @Test func anUnconfirmedResizeIsConfirmedAfterTheWindow() async throws {
+        try await withCloud(
+            fakeHosts: 2,
+            configure: {
+                $0.moves.resizeConfirmWindow = 1
+                $0.reportInterval = .milliseconds(200)
+            }
+        ) { client, cloud in
+            let token = try await client.adminToken()
+            let (id, _) = try await bootAndLocate(client, cloud, token)
+            try await action(client, id, ["resize": ["flavorRef": .string(Self.small)]], token, expect: 202)
+            try await waitForMigration(client, id, token, status: "confirmed")
+            let server = try await client.waitFor(id, status: "ACTIVE", token: token)
+            #expect(server["flavor"]?["id"]?.stringValue == Self.small)
+            try await audit(cloud)
+        }
+    }
+
     @Test func revertResizeBringsTheServerBackWithItsOldFlavor() async throws {
         try await withCloud(fakeHosts: 2) { client, cloud in
             let token = try await client.adminToken()

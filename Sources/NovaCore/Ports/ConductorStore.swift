@@ -30,6 +30,15 @@ public protocol ConductorStore: Sendable {
     func retryMove(taskUUID: String, step: MoveStep, deadline: Date) async throws -> MoveState
     /// Unfinished tasks, those whose deadline is before `dueBefore` when given.
     func moveTasks(dueBefore: Date?) async throws -> [MoveTask]
+    /// Starts a move task in one transaction with the instance's state change (`check`), its migration and its
+    /// instance action; 409 when the instance already has a task.
+    func startMove(
+        instanceUUID: String, task: MoveTask, action: InstanceActionRecord?,
+        migration: @Sendable @escaping (Instance) throws -> Migration,
+        check: @Sendable @escaping (inout Instance) throws -> Void
+    ) async throws -> MoveState
+    /// Migrations in `status` last changed before `date` (resizes awaiting confirmation).
+    func migrations(status: String, updatedBefore date: Date) async throws -> [Migration]
 }
 
 /// What the scheduler reads besides Placement: the compute nodes with their services, and aggregates.
