@@ -43,6 +43,8 @@ extension ComputeAPI {
             try await beginColdMove(.migrate, instance, newFlavor: instance.flavor, host: host, context)
         case "os-migrateLive":
             try await beginLiveMigration(argument, instance, context)
+        case "evacuate":
+            return try await evacuate(argument, instance, context)
         case "confirmResize", "revertResize":
             try PolicyRule.projectMemberOrAdmin.enforce(
                 "os_compute_api:servers:\(name == "confirmResize" ? "confirm" : "revert")_resize", caller,
@@ -120,6 +122,43 @@ extension ComputeAPI {
         }
     }
 
+    /// evacuate (admin): rebuild the server on another host because its own is down (evacuate.py).
+    func evacuate(_ argument: JSON, _ instance: Instance, _ context: NovaRequestContext) async throws -> Response {
+        try PolicyRule.admin.enforce("os_compute_api:os-evacuate", try context.caller())
+        guard argument.objectValue != nil else {
+            throw NovaError.badRequest("Invalid input for field/attribute evacuate. Value must be an object")
+        }
+        var host: String?
+        if let value = argument["host"], value != .null {
+            guard let text = value.stringValue, !text.isEmpty else {
+                throw NovaError.badRequest("Invalid input for field/attribute host.")
+            }
+            host = try await existingComputeHost(text, instance)
+        }
+        if context.apiVersion < APIVersion(2, 14), argument["onSharedStorage"] == nil {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute evacuate. 'onSharedStorage' is a required property")
+        }
+        guard let source = instance.host else { throw NovaError.conflict("Instance \(instance.uuid) is not ready") }
+        let services = try await store.services(host: source, binary: "nova-compute")
+        if let service = services.first, service.isUp(now: clock.now, serviceDownTime: config.serviceDownTime) {
+            throw NovaError.badRequest("Compute service of \(source) is still in use.")
+        }
+        let password = argument["adminPass"]?.stringValue ?? Self.generatePassword()
+        try await beginMove(
+            .evacuate, instance, context, allowed: [.active, .stopped, .error], taskState: .rebuilding,
+            requestedHost: host, requireSourceUp: false, leaveStopped: context.apiVersion >= APIVersion(2, 95)
+        ) { current in
+            Migration(
+                uuid: UUID().uuidString.lowercased(), instance: current, type: .evacuation, status: "accepted",
+                newFlavor: current.flavor, createdAt: clock.now)
+        }
+        if context.apiVersion < APIVersion(2, 14), config.enableInstancePassword {
+            return Response.json(["adminPass": .string(password)])
+        }
+        return Response.empty(status: 200)
+    }
+
     /// confirmResize / revertResize: the instance is VERIFY_RESIZE with a finished migration.
     func finishResize(confirm: Bool, _ instance: Instance, _ context: NovaRequestContext) async throws {
         guard
@@ -144,16 +183,20 @@ extension ComputeAPI {
     func beginMove(
         _ operation: MoveOperation, _ instance: Instance, _ context: NovaRequestContext, allowed: Set<VMState>,
         taskState: TaskState?, requestedHost: String? = nil, blockMigration: Bool = false, host: String? = nil,
+        requireSourceUp: Bool = true, leaveStopped: Bool = false,
         migration: @Sendable @escaping (Instance) throws -> Migration
     ) async throws {
         let isAdmin = try context.caller().isAdmin
-        let task = MoveTask(
+        var task = MoveTask(
             uuid: UUID().uuidString.lowercased(), instanceUUID: instance.uuid, migrationUUID: "",
             operation: operation, host: host, deadline: clock.now.addingTimeInterval(config.moveStartTimeout),
             requestID: context.requestID, requestedHost: requestedHost, blockMigration: blockMigration,
             createdAt: clock.now)
+        task.leaveStopped = leaveStopped
         let name = operation.actionName
-        try await requireComputeUp(instance)
+        if requireSourceUp { try await requireComputeUp(instance) }
+        // Evacuate does not look at the task state (Nova passes task_state=None): the host is gone.
+        let anyTaskState = operation == .evacuate
         let state = try await store.startMove(
             instanceUUID: instance.uuid, task: task, action: actionRecord(name, instance, context),
             migration: migration
@@ -163,7 +206,7 @@ extension ComputeAPI {
                 throw NovaError.conflict(
                     "Cannot '\(name)' instance \(current.uuid) while it is in vm_state \(current.vmState.rawValue)")
             }
-            guard current.taskState == nil else {
+            guard current.taskState == nil || anyTaskState else {
                 throw NovaError.conflict(
                     "Cannot '\(name)' instance \(current.uuid) while it is in task_state \(current.taskState!.rawValue)"
                 )

@@ -7,7 +7,7 @@ import NovaDB
 extension ComputeAPI {
     /// Actions of later issues: answered honestly as not available yet rather than as unknown.
     static let plannedActions: Set<String> = [
-        "rebuild", "evacuate", "shelve",
+        "rebuild", "shelve",
         "shelveOffload", "unshelve", "rescue", "unrescue", "createBackup", "trigger_crash_dump", "restore",
         "forceDelete", "changePassword",
     ]

@@ -77,9 +77,11 @@ public final class AllInOneCloud: Sendable {
         let computeAPI = ComputeRPCAPI(client: rpc)
         let schedulerAPI = SchedulerRPCAPI(client: rpc)
 
+        var moveOptions = options.moves
+        moveOptions.serviceDownTime = options.serviceDownTime
         let conductor = ConductorManager(
             store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
-            logger: Logger(label: "nova.conductor"), moves: options.moves)
+            logger: Logger(label: "nova.conductor"), moves: moveOptions)
         try await conductor.recoverInterruptedBuilds()
         let conductorDispatcher = conductor.dispatcher()
         try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
@@ -223,6 +225,7 @@ public final class AllInOneCloud: Sendable {
                     try await Task.sleep(for: options.reportInterval)
                     await conductor.sweepMoves()
                     await conductor.confirmOverdueResizes()
+                    await conductor.evacuateDownHosts()
                 }
             })
         if options.console.enabled { services += consoleProxyServices }

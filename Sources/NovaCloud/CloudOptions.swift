@@ -124,6 +124,7 @@ public struct CloudOptions: Sendable {
         }
         try readQEMU(config)
         try readConsole(config)
+        moves.autoEvacuate = try config.bool("compute", "auto_evacuate", default: false)
         moves.allowResizeToSameHost = try config.bool("DEFAULT", "allow_resize_to_same_host", default: false)
         moves.resizeConfirmWindow = TimeInterval(try config.int("DEFAULT", "resize_confirm_window", default: 0))
         moves.stepTimeout = TimeInterval(

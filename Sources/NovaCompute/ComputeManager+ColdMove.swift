@@ -7,12 +7,12 @@ import NovaVirt
 /// reports to the conductor, which records it with the task and sends the next step.
 extension ComputeManager {
     func addMoveMethods(to dispatcher: inout RPCDispatcher) {
-        let steps:
-            [(MoveStep, @Sendable (MoveState, MoveTask, any MovingVirtDriver, RPCContext) async throws -> Void)] = [
-                (.prepResize, prepResize), (.resizeInstance, resizeInstance), (.finishResize, finishResize),
-                (.confirmResize, confirmResize), (.revertResize, revertResize),
-                (.finishRevertResize, finishRevertResize), (.liveMigration, liveMigration),
-            ]
+        let steps: [(MoveStep, @Sendable (MoveState, MoveTask, RPCContext) async throws -> Void)] = [
+            (.prepResize, prepResize), (.resizeInstance, resizeInstance), (.finishResize, finishResize),
+            (.confirmResize, confirmResize), (.revertResize, revertResize),
+            (.finishRevertResize, finishRevertResize), (.liveMigration, liveMigration),
+            (.rebuildInstance, rebuildInstance),
+        ]
         for (step, body) in steps {
             dispatcher.on(step.rawValue) { (state: MoveState, context) in
                 await runStep(step, state, context, body)
@@ -25,16 +25,13 @@ extension ComputeManager {
     /// Runs one step; a failure goes to the conductor, which rolls the task back.
     func runStep(
         _ step: MoveStep, _ state: MoveState, _ context: RPCContext,
-        _ body: @Sendable (MoveState, MoveTask, any MovingVirtDriver, RPCContext) async throws -> Void
+        _ body: @Sendable (MoveState, MoveTask, RPCContext) async throws -> Void
     ) async {
         guard let task = state.task, task.step == step else { return }
         let eventName = "compute_" + step.rawValue
         await event(state.instance, eventName, context)
         do {
-            guard let driver = driver as? any MovingVirtDriver else {
-                throw NovaError.badRequest("The \(config.host) hypervisor driver cannot move instances.")
-            }
-            try await body(state, task, driver, context)
+            try await body(state, task, context)
             await event(state.instance, eventName, context, result: "Success")
         } catch let error as NovaError where error.code.status == 409 && error.message.hasPrefix("Task ") {
             // A repeated step the task has already passed: nothing to do.
@@ -62,9 +59,8 @@ extension ComputeManager {
 
     /// Destination: the scheduler already claimed the new size here; check the driver can take it, then
     /// hand over to the source.
-    func prepResize(_ state: MoveState, _ task: MoveTask, _ driver: any MovingVirtDriver, _ context: RPCContext)
-        async throws
-    {
+    func prepResize(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let driver = try movingDriver()
         let source = state.migration.sourceCompute ?? ""
         if source == config.host, !driver.capabilities.contains(.migrateToSameHost) {
             throw NovaError.badRequest("The \(config.host) hypervisor cannot resize an instance on the same host.")
@@ -76,9 +72,8 @@ extension ComputeManager {
     }
 
     /// Source: stop the guest and make its disk available; the instance is RESIZE (resize_migrating).
-    func resizeInstance(_ state: MoveState, _ task: MoveTask, _ driver: any MovingVirtDriver, _ context: RPCContext)
-        async throws
-    {
+    func resizeInstance(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let driver = try movingDriver()
         try await advance(
             MoveAdvance(
                 taskUUID: task.uuid, expectedStep: .resizeInstance, nextStep: .resizeInstance,
@@ -94,9 +89,8 @@ extension ComputeManager {
     }
 
     /// Destination: create the guest with the new flavor; the instance is VERIFY_RESIZE on this host.
-    func finishResize(_ state: MoveState, _ task: MoveTask, _ driver: any MovingVirtDriver, _ context: RPCContext)
-        async throws
-    {
+    func finishResize(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let driver = try movingDriver()
         let migration = state.migration
         try await advance(
             MoveAdvance(
@@ -117,9 +111,8 @@ extension ComputeManager {
     }
 
     /// Source, on confirm: remove the kept guest; the instance is back to ACTIVE (or SHUTOFF).
-    func confirmResize(_ state: MoveState, _ task: MoveTask, _ driver: any MovingVirtDriver, _ context: RPCContext)
-        async throws
-    {
+    func confirmResize(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let driver = try movingDriver()
         try await driver.confirmMigration(state.instance)
         try await advance(
             MoveAdvance(
@@ -129,9 +122,8 @@ extension ComputeManager {
     }
 
     /// Destination, on revert: remove the new guest, then the source brings the old one back.
-    func revertResize(_ state: MoveState, _ task: MoveTask, _ driver: any MovingVirtDriver, _ context: RPCContext)
-        async throws
-    {
+    func revertResize(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let driver = try movingDriver()
         try await driver.revertMigrationAtDestination(state.instance)
         try await advance(
             MoveAdvance(
@@ -140,9 +132,8 @@ extension ComputeManager {
     }
 
     /// Source, on revert: the kept guest runs again with the old flavor on this host.
-    func finishRevertResize(
-        _ state: MoveState, _ task: MoveTask, _ driver: any MovingVirtDriver, _ context: RPCContext
-    ) async throws {
+    func finishRevertResize(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let driver = try movingDriver()
         let migration = state.migration
         var instance = state.instance
         instance.flavor = migration.oldFlavor
@@ -156,5 +147,26 @@ extension ComputeManager {
                     powerState: powerOn ? .running : .shutdown, host: config.host, node: migration.sourceNode,
                     flavor: migration.oldFlavor),
                 migration: MigrationUpdate(status: "reverted")), context)
+    }
+
+    /// Destination of an evacuation: the source host is gone, so the guest is built afresh from its image
+    /// here (rebuild_instance with recreate), stopped if it was stopped or the caller asked (2.95).
+    func rebuildInstance(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let migration = state.migration
+        var instance = state.instance
+        instance.host = config.host
+        instance.node = migration.destNode
+        if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
+        try await driver.spawn(instance)
+        let stopped = task.leaveStopped || migration.oldVMState == .stopped
+        if stopped { try await driver.powerOff(instance) }
+        try await advance(
+            MoveAdvance(
+                taskUUID: task.uuid, expectedStep: .rebuildInstance, nextStep: nil,
+                instance: InstanceUpdate(
+                    vmState: stopped ? .stopped : .active, taskState: .some(nil),
+                    powerState: stopped ? .shutdown : .running, host: config.host, node: migration.destNode,
+                    launchedAt: clock.now, progress: 100),
+                migration: MigrationUpdate(status: "done")), context)
     }
 }

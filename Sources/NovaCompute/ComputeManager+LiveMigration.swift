@@ -37,9 +37,8 @@ extension ComputeManager {
 
     /// Source: the destination prepares, the guest is sent while it runs, the destination takes charge and
     /// the instance is recorded there. Any failure before the guest arrived leaves it running here.
-    func liveMigration(_ state: MoveState, _ task: MoveTask, _ driver: any MovingVirtDriver, _ context: RPCContext)
-        async throws
-    {
+    func liveMigration(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
+        let driver = try movingDriver()
         guard let destination = state.migration.destCompute else {
             throw NovaError.internalError("Live migration of \(state.instance.uuid) has no destination")
         }

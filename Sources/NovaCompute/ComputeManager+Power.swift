@@ -99,7 +99,20 @@ extension ComputeManager {
                 await perform(operation, on: instance, context: context)
             }
         }
+        try await destroyEvacuatedGuests(known: Set(instances.map(\.uuid)))
         // Moves are durable tasks: the conductor sends this host again the steps it owes.
         try await conductor.resumeHostMoves(config.host, context: serviceContext)
+    }
+
+    /// Nova's _destroy_evacuated_instances: a guest still here whose instance was deleted, or rebuilt on
+    /// another host while this one was down, must not run twice. Guests the database does not know are left.
+    func destroyEvacuatedGuests(known: Set<String>) async throws {
+        for uuid in await driver.listInstanceUUIDs() where !known.contains(uuid) {
+            guard let instance = try await conductor.instanceGet(uuid, context: serviceContext),
+                instance.isDeleted || (instance.host != config.host && instance.vmState != .resized)
+            else { continue }
+            logger.warning("destroying the guest of \(uuid): it was deleted or evacuated while this host was away")
+            try? await driver.destroy(instance)
+        }
     }
 }

@@ -23,6 +23,9 @@ extension ConductorManager {
                 status: failure.migrationStatus, context: context)
             return RPCVoid()
         }
+        dispatcher.on("instance_get") { (request: UUIDRequest, _) in
+            try await store.instance(uuid: request.uuid)
+        }
         dispatcher.on("move_resume_host") { (request: HostRequest, context) in
             for task in try await store.moveTasks(dueBefore: nil) where task.host == request.host {
                 if let state = try await store.moveState(taskUUID: task.uuid) { await dispatch(state, context) }
@@ -66,6 +69,7 @@ extension ConductorManager {
         let instance = state.instance
         let migration = state.migration
         let live = task.operation == .liveMigrate
+        let evacuate = task.operation == .evacuate
         do {
             try await placement.moveAllocations(
                 from: instance.uuid, to: migration.uuid, targetType: Self.migrationConsumerType)
@@ -73,13 +77,14 @@ extension ConductorManager {
                 instanceUUIDs: [instance.uuid], projectID: instance.projectID, userID: instance.userID,
                 flavor: migration.newFlavor, imageRef: instance.imageRef, availabilityZone: instance.availabilityZone,
                 forcedHost: task.requestedHost)
-            if live || !moves.allowResizeToSameHost, let source = migration.sourceCompute {
+            if live || evacuate || !moves.allowResizeToSameHost, let source = migration.sourceCompute {
                 spec.ignoreHosts = [source]
             }
             let selection = try await scheduler.selectDestinations(spec, context: context)[0]
             let next = try await advanceMove(
                 MoveAdvance(
-                    taskUUID: task.uuid, expectedStep: .schedule, nextStep: live ? .liveMigration : .prepResize,
+                    taskUUID: task.uuid, expectedStep: .schedule,
+                    nextStep: live ? .liveMigration : evacuate ? .rebuildInstance : .prepResize,
                     nextHost: live ? migration.sourceCompute : selection.host,
                     migration: MigrationUpdate(
                         status: live ? "queued" : "pre-migrating", destCompute: selection.host,
@@ -89,7 +94,7 @@ extension ConductorManager {
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.warning("scheduling \(task.operation.rawValue) of \(instance.uuid) failed: \(message)")
-            let what = live ? "live migration" : "cold migrate/resize"
+            let what = live ? "live migration" : evacuate ? "evacuate" : "cold migrate/resize"
             await rollbackMove(
                 task.uuid, at: .schedule, reason: "No valid host found for \(what): \(message)", sourceIntact: true,
                 status: "error", context: context)
@@ -100,7 +105,7 @@ extension ConductorManager {
     func settleAllocations(_ migration: Migration, instance: Instance) async {
         do {
             switch migration.status {
-            case "confirmed", "completed":
+            case "confirmed", "completed", "done":
                 try await placement.deleteAllocations(consumer: migration.uuid)
             case "reverted":
                 try await placement.moveAllocations(from: migration.uuid, to: instance.uuid, targetType: "INSTANCE")
@@ -135,6 +140,13 @@ extension ConductorManager {
                     vmState: whole ? migration.oldVMState : .error, taskState: .some(nil),
                     host: migration.sourceCompute, node: migration.sourceNode, progress: 0,
                     fault: whole ? nil : fault, flavor: migration.oldFlavor)
+            case .evacuate:
+                // The source host is down: the server stays recorded there; a failed rebuild is ERROR.
+                try await placement.moveAllocations(from: migration.uuid, to: instance.uuid, targetType: "INSTANCE")
+                let whole = step == .schedule
+                update = InstanceUpdate(
+                    vmState: whole ? migration.oldVMState : .error, taskState: .some(nil),
+                    host: migration.sourceCompute, node: migration.sourceNode, fault: whole ? nil : fault)
             case .confirmResize:
                 try await placement.deleteAllocations(consumer: migration.uuid)
                 update = InstanceUpdate(vmState: .error, taskState: .some(nil), fault: fault)
@@ -244,6 +256,57 @@ extension ConductorManager {
                 reason:
                     "Step \(task.step.rawValue) of \(task.operation.rawValue) did not finish on \(task.host ?? "the conductor") within \(seconds) s (\(task.attempts + 1) attempts)",
                 sourceIntact: false, status: "error", context: context)
+        }
+    }
+
+    /// `[compute] auto_evacuate`: the instances of a compute service that has been down longer than
+    /// `service_down_time` are evacuated (rebuilt on other hosts), once; an evacuation that failed from that
+    /// host is not tried again by itself.
+    public func evacuateDownHosts() async {
+        guard moves.autoEvacuate, let services = try? await store.computeServices() else { return }
+        let context = RPCContext.service("nova-conductor")
+        for service in services where !service.isUp(now: clock.now, serviceDownTime: moves.serviceDownTime) {
+            guard let instances = try? await store.instances(onHost: service.host) else { continue }
+            for instance in instances
+            where [.active, .stopped, .error].contains(instance.vmState) && instance.taskState == nil {
+                let earlier = (try? await store.migrations(instanceUUID: instance.uuid)) ?? []
+                if earlier.contains(where: {
+                    $0.migrationType == .evacuation && $0.sourceCompute == service.host
+                        && ["error", "failed"].contains($0.status)
+                }) {
+                    continue
+                }
+                await startEvacuation(instance, from: service.host, context: context)
+            }
+        }
+    }
+
+    func startEvacuation(_ instance: Instance, from host: String, context: RPCContext) async {
+        let requestID = "req-" + UUID().uuidString.lowercased()
+        let task = MoveTask(
+            uuid: UUID().uuidString.lowercased(), instanceUUID: instance.uuid, migrationUUID: "",
+            operation: .evacuate, host: nil, deadline: deadline(.schedule), requestID: requestID, createdAt: clock.now)
+        let action = InstanceActionRecord(
+            requestID: requestID, action: MoveOperation.evacuate.actionName, instanceUUID: instance.uuid,
+            userID: instance.userID, projectID: instance.projectID, startTime: clock.now)
+        do {
+            let state = try await store.startMove(
+                instanceUUID: instance.uuid, task: task, action: action,
+                migration: { [now = clock.now] current in
+                    Migration(
+                        uuid: UUID().uuidString.lowercased(), instance: current, type: .evacuation,
+                        status: "accepted", newFlavor: current.flavor, createdAt: now)
+                },
+                check: { current in
+                    guard current.host == host, current.taskState == nil else {
+                        throw NovaError.conflict("Instance \(current.uuid) is busy or moved")
+                    }
+                    current.taskState = .rebuilding
+                })
+            logger.warning("compute host \(host) is down: evacuating \(instance.uuid)")
+            await dispatch(state, context)
+        } catch {
+            logger.warning("could not evacuate \(instance.uuid) from \(host): \(error)")
         }
     }
 }

@@ -13,6 +13,11 @@ public struct MoveOptions: Sendable {
     public var allowResizeToSameHost: Bool
     /// `[DEFAULT] resize_confirm_window`: seconds after which a finished resize is confirmed; 0 never.
     public var resizeConfirmWindow: TimeInterval
+    /// Ours, `[compute] auto_evacuate`: evacuate the instances of a compute service down longer than
+    /// `serviceDownTime`.
+    public var autoEvacuate = false
+    /// `[DEFAULT] service_down_time`.
+    public var serviceDownTime: TimeInterval = 60
 
     public init(
         stepTimeout: TimeInterval = 300, liveMigrationTimeout: TimeInterval = 900, maxRetries: Int = 1,

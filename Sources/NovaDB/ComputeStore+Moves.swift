@@ -185,6 +185,14 @@ extension ComputeStore {
         return open
     }
 
+    public func migrations(instanceUUID: String) async throws -> [Migration] {
+        try await listMigrations(MigrationListQuery(instanceUUID: instanceUUID))
+    }
+
+    public func computeServices() async throws -> [ServiceRecord] {
+        try await services(binary: "nova-compute")
+    }
+
     public func migrations(status: String, updatedBefore date: Date) async throws -> [Migration] {
         var query = MigrationListQuery()
         query.status = status

@@ -455,6 +455,13 @@ def move_steps(admin, ours):
     check("nova-swift console-log --length 1", log.stdout.strip() == "LAST LINE", log.stdout)
     console = run(NOVA_SWIFT, ["get-vnc-console", "mover", "novnc"], ours)
     check("nova-swift get-vnc-console novnc", "vnc_lite.html?path=%3Ftoken%3D" in console.stdout, console.stdout)
+    dead = host_of_server("mover", admin)
+    run(OPENSTACK, ["--os-compute-api-version", "2.11", "compute", "service", "set", "--down", dead, "nova-compute"], admin)
+    # openstack 10.5's `server evacuate --wait` compares 'ACTIVE' with a lower-cased status and never ends.
+    result = run(OPENSTACK, ["--os-compute-api-version", "2.29", "server", "evacuate", "mover"], admin)
+    check("openstack server evacuate rebuilds the server on the other host while its own is down",
+          result.returncode == 0 and wait_status("mover", "ACTIVE", admin) and host_of_server("mover", admin) not in (None, dead))
+    run(OPENSTACK, ["--os-compute-api-version", "2.11", "compute", "service", "set", "--up", dead, "nova-compute"], admin)
     held = osc_json(["--os-placement-api-version", "1.12", "resource", "provider", "allocation", "show", server_id], admin) or []
     check("after every move the server holds one allocation, on its host, of its flavor",
           len(held) == 1 and held[0].get("resources", {}).get("MEMORY_MB") == 2048, str(held))

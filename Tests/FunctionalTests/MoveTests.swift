@@ -327,7 +327,9 @@ func waitForMigration(_ client: CloudClient, _ id: String, _ token: String, stat
 {
     var last: JSON = .null
     for _ in 0..<(seconds * 20) {
-        last = try await onlyMigration(client, id, token)
+        let reply = try await client.request(
+            .get, "/compute/v2.1/os-migrations?instance_uuid=\(id)", token: token, version: "2.80")
+        last = reply.json?["migrations"]?.arrayValue?.first ?? .null
         if last["status"]?.stringValue == status { return last }
         try await Task.sleep(for: .milliseconds(50))
     }

@@ -80,6 +80,12 @@ extension ConductorRPCAPI {
             topic: Self.topic, method: "move_failed", args: failure, context: context)
     }
 
+    /// The instance as the database has it (nil when unknown).
+    public func instanceGet(_ uuid: String, context: RPCContext) async throws -> Instance? {
+        try await client.call(
+            topic: Self.topic, method: "instance_get", args: UUIDRequest(uuid: uuid), context: context)
+    }
+
     /// A compute host started: send it again the steps it owes, at once rather than at their deadline.
     public func resumeHostMoves(_ host: String, context: RPCContext) async throws {
         try await client.cast(

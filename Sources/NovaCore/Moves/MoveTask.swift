@@ -6,6 +6,7 @@ public enum MoveOperation: String, Sendable, Codable {
     case confirmResize = "confirm_resize"
     case revertResize = "revert_resize"
     case liveMigrate = "live_migrate"
+    case evacuate
 
     /// The instance action the API records for it.
     public var actionName: String {
@@ -15,13 +16,14 @@ public enum MoveOperation: String, Sendable, Codable {
         case .confirmResize: return "confirmResize"
         case .revertResize: return "revertResize"
         case .liveMigrate: return "live-migration"
+        case .evacuate: return "evacuate"
         }
     }
 
     /// The step a new task of this operation starts at.
     public var firstStep: MoveStep {
         switch self {
-        case .resize, .migrate, .liveMigrate: return .schedule
+        case .resize, .migrate, .liveMigrate, .evacuate: return .schedule
         case .confirmResize: return .confirmResize
         case .revertResize: return .revertResize
         }
@@ -39,12 +41,14 @@ public enum MoveStep: String, Sendable, Codable {
     case revertResize = "revert_resize"
     case finishRevertResize = "finish_revert_resize"
     case liveMigration = "live_migration"
+    /// Destination of an evacuation: build the guest afresh from its image.
+    case rebuildInstance = "rebuild_instance"
 
     /// Whether the source guest may already have been stopped or moved when this step runs: a task that dies
     /// here cannot be undone by giving the allocations back alone, and ends the instance in ERROR.
     public var sourceTouched: Bool {
         switch self {
-        case .schedule, .prepResize, .confirmResize, .revertResize: return false
+        case .schedule, .prepResize, .confirmResize, .revertResize, .rebuildInstance: return false
         case .resizeInstance, .finishResize, .finishRevertResize, .liveMigration: return true
         }
     }
@@ -67,6 +71,8 @@ public struct MoveTask: Sendable, Codable, Equatable {
     /// What the caller asked for: a destination host, block migration for a live migration.
     public var requestedHost: String?
     public var blockMigration: Bool
+    /// Evacuation from 2.95: the rebuilt server stays stopped.
+    public var leaveStopped: Bool = false
     /// What the source compute handed over for the destination (a disk to copy in a cold move).
     public var transfer: MoveTransfer?
     public var createdAt: Date

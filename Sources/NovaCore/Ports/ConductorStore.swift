@@ -37,6 +37,10 @@ public protocol ConductorStore: Sendable {
         migration: @Sendable @escaping (Instance) throws -> Migration,
         check: @Sendable @escaping (inout Instance) throws -> Void
     ) async throws -> MoveState
+    /// An instance's migrations, newest first.
+    func migrations(instanceUUID: String) async throws -> [Migration]
+    /// Every nova-compute service (for finding hosts that are down).
+    func computeServices() async throws -> [ServiceRecord]
     /// Migrations in `status` last changed before `date` (resizes awaiting confirmation).
     func migrations(status: String, updatedBefore date: Date) async throws -> [Migration]
 }
