@@ -7,9 +7,7 @@ import NovaDB
 extension ComputeAPI {
     /// Actions of later issues: answered honestly as not available yet rather than as unknown.
     static let plannedActions: Set<String> = [
-        "rebuild", "shelve",
-        "shelveOffload", "unshelve", "rescue", "unrescue", "createBackup", "trigger_crash_dump", "restore",
-        "forceDelete", "changePassword",
+        "trigger_crash_dump", "changePassword",
     ]
 
     func registerServerActions(on v21: RouterGroup<NovaRequestContext>) {
@@ -21,6 +19,10 @@ extension ComputeAPI {
             else { throw NovaError.badRequest("The action body must be an object with exactly one action key") }
             if let response = try await answeringAction(name, argument, instance, request, context) { return response }
             if let response = try await moveAction(name, argument, instance, context) { return response }
+            if let response = try await hostOperationAction(name, argument, instance, request, context) {
+                return response
+            }
+            if let response = try await shelveAction(name, argument, instance, request, context) { return response }
             switch name {
             case "os-start": try await runAction(.start, instance, context)
             case "os-stop": try await runAction(.stop, instance, context)
@@ -94,8 +96,11 @@ extension ComputeAPI {
     /// Checks lock and state, sets the task_state and records the action in one transaction, then casts the
     /// operation to the instance's host. A delete of an instance with no host (or an unreachable one) is done
     /// here, as Nova's local delete.
-    func startOperation(_ operation: InstanceOperation, on instance: Instance, context: NovaRequestContext) async throws
-    {
+    @discardableResult
+    func startOperation(
+        _ operation: InstanceOperation, on instance: Instance, context: NovaRequestContext,
+        prepare: (@Sendable (inout Instance) throws -> Void)? = nil
+    ) async throws -> Instance {
         let caller = try context.caller()
         let record = actionRecord(operation.actionName, instance, context)
         let isAdmin = caller.isAdmin
@@ -107,17 +112,18 @@ extension ComputeAPI {
                 vmState: current.vmState, taskState: current.taskState, launched: current.launchedAt != nil,
                 instanceID: current.uuid)
             current.taskState = operation.taskState
+            try prepare?(&current)
         }
         guard let host = updated.host else {
-            if operation == .delete { try await localDelete(updated) }
-            return
+            if operation == .delete || operation == .softDelete { try await localDelete(updated) }
+            return updated
         }
         do {
             try await compute.perform(operation, on: updated, host: host, context: context.rpcContext)
         } catch {
             if operation == .delete {
                 try await localDelete(updated)
-                return
+                return updated
             }
             let expected: [TaskState?] = [operation.taskState]
             _ = try? await store.updateInstance(
@@ -125,6 +131,7 @@ extension ComputeAPI {
             throw NovaError.conflict(
                 "Compute host \(host) is not available, so '\(operation.actionName)' was not started.")
         }
+        return updated
     }
 
     func localDelete(_ instance: Instance) async throws {

@@ -115,7 +115,10 @@ extension ComputeAPI {
         let instance = try await visibleInstance(context.parameter("id"), context)
         try PolicyRule.projectMemberOrAdmin.enforce(
             "os_compute_api:servers:delete", caller, targetProject: instance.projectID)
-        try await startOperation(.delete, on: instance, context: context)
+        // With reclaim_instance_interval the server is only soft-deleted: `restore` brings it back until
+        // the conductor reclaims it.
+        let soft = config.reclaimInstanceInterval > 0 && instance.vmState != .softDeleted
+        try await startOperation(soft ? .softDelete : .delete, on: instance, context: context)
         return Response.empty(status: 204)
     }
 }

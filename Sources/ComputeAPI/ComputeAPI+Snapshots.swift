@@ -33,28 +33,16 @@ extension ComputeAPI {
             }
         }
         guard let host = instance.host else { throw NovaError.conflict("Instance \(instance.uuid) is not ready") }
-        properties["instance_uuid"] = instance.uuid
-        properties["image_type"] = "snapshot"
-        properties["base_image_ref"] = instance.imageRef
-        properties["user_id"] = caller.userID
-        properties["owner_project_name"] = nil
-        let imageID = UUID().uuidString.lowercased()
-        var image = ImageRecord(
-            id: imageID, name: name, owner: instance.projectID, visibility: "private", createdAt: clock.now)
-        image.properties = properties
-        image.minDisk = instance.flavor.rootGB
-        image.containerFormat = "bare"
+        var image = snapshotImage(of: instance, name: name, type: "snapshot", userID: caller.userID)
+        image.properties.merge(properties) { standard, _ in standard }
+        image.properties["owner_project_name"] = nil
+        let imageID = image.id
 
         let isAdmin = caller.isAdmin
         let updated = try await store.mutateInstance(
             uuid: instance.uuid, action: actionRecord("createImage", instance, context)
         ) { current in
-            if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
-            guard Self.snapshotStates.contains(current.vmState), current.taskState == nil else {
-                throw NovaError.conflict(
-                    "Cannot 'createImage' instance \(current.uuid) while it is in vm_state \(current.vmState.rawValue)"
-                        + (current.taskState.map { ", task_state \($0.rawValue)" } ?? ""))
-            }
+            try Self.checkSnapshotAllowed("createImage", current, isAdmin: isAdmin)
             current.taskState = .imageSnapshot
         }
         try await images.save(image)

@@ -23,6 +23,8 @@ public struct ComputeAPIConfig: Sendable {
     public var rawVNCProxyBaseURL = "http://127.0.0.1:6081/console"
     /// `[consoleauth] token_ttl`: seconds a console token lasts.
     public var consoleTokenTTL: TimeInterval = 600
+    /// `[DEFAULT] reclaim_instance_interval`: when > 0, DELETE soft-deletes and the conductor reclaims later.
+    public var reclaimInstanceInterval: TimeInterval = 0
     /// Seconds before the conductor's sweep starts a move whose start message was lost.
     public var moveStartTimeout: TimeInterval = 60
 

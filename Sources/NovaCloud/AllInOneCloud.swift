@@ -79,6 +79,7 @@ public final class AllInOneCloud: Sendable {
 
         var moveOptions = options.moves
         moveOptions.serviceDownTime = options.serviceDownTime
+        moveOptions.reclaimInstanceInterval = options.reclaimInstanceInterval
         let conductor = ConductorManager(
             store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
             logger: Logger(label: "nova.conductor"), moves: moveOptions)
@@ -120,8 +121,9 @@ public final class AllInOneCloud: Sendable {
                     syncPowerStateInterval: options.syncPowerStateInterval,
                     cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
                     diskAllocationRatio: options.diskAllocationRatio,
-                    reservedHostMemoryMB: options.reservedHostMemoryMB),
-                driver: driver, conductor: conductorAPI, placement: placement, clock: clock,
+                    reservedHostMemoryMB: options.reservedHostMemoryMB, shelvedOffloadTime: options.shelvedOffloadTime,
+                    shelvedPollInterval: .seconds(options.shelvedPollInterval)),
+                driver: driver, conductor: conductorAPI, placement: placement, images: imageBackend, clock: clock,
                 logger: Logger(label: "nova.compute.\(host)"))
             let dispatcher = manager.dispatcher()
             try await bus.subscribe(topic: manager.topic) { await dispatcher.handle($0) }
@@ -140,6 +142,7 @@ public final class AllInOneCloud: Sendable {
         apiConfig.novncProxyBaseURL = options.console.resolvedNoVNCBaseURL
         apiConfig.rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
         apiConfig.consoleTokenTTL = TimeInterval(options.console.tokenTTL)
+        apiConfig.reclaimInstanceInterval = options.reclaimInstanceInterval
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
             placement: placement, scheduler: schedulerAPI, clock: clock, config: apiConfig
@@ -226,6 +229,8 @@ public final class AllInOneCloud: Sendable {
                     await conductor.sweepMoves()
                     await conductor.confirmOverdueResizes()
                     await conductor.evacuateDownHosts()
+                    await conductor.reclaimSoftDeleted()
+                    await conductor.recoverStaleUnshelves()
                 }
             })
         if options.console.enabled { services += consoleProxyServices }

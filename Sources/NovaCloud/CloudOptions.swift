@@ -47,6 +47,11 @@ public struct CloudOptions: Sendable {
     /// Move tasks: `[DEFAULT] allow_resize_to_same_host`, `resize_confirm_window`, `[conductor] move_step_timeout`,
     /// `[libvirt] live_migration_completion_timeout`.
     public var moves = MoveOptions()
+    /// `[DEFAULT] reclaim_instance_interval`: > 0 makes DELETE a soft delete, reclaimed after that many seconds.
+    public var reclaimInstanceInterval: TimeInterval = 0
+    /// `[DEFAULT] shelved_offload_time` (0: offload at once, -1: never) and `shelved_poll_interval` (seconds).
+    public var shelvedOffloadTime = 0
+    public var shelvedPollInterval = 3600
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -124,6 +129,9 @@ public struct CloudOptions: Sendable {
         }
         try readQEMU(config)
         try readConsole(config)
+        reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
+        shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
+        shelvedPollInterval = max(1, try config.int("DEFAULT", "shelved_poll_interval", default: 3600))
         moves.autoEvacuate = try config.bool("compute", "auto_evacuate", default: false)
         moves.allowResizeToSameHost = try config.bool("DEFAULT", "allow_resize_to_same_host", default: false)
         moves.resizeConfirmWindow = TimeInterval(try config.int("DEFAULT", "resize_confirm_window", default: 0))

@@ -29,4 +29,18 @@ struct LocalImageBackend: ImageBackend {
             image.recordUpload(written)
         }
     }
+
+    func delete(_ id: String) async throws {
+        try await store.delete(id: id)
+        files.remove(id: id)
+    }
+
+    func backups(instanceUUID: String, backupType: String) async throws -> [String] {
+        try await store.images().filter {
+            $0.properties["instance_uuid"] == instanceUUID && $0.properties["image_type"] == "backup"
+                && $0.properties["backup_type"] == backupType
+        }
+        .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        .map(\.id)
+    }
 }

@@ -10,13 +10,19 @@ public struct ComputeConfig: Sendable {
     public var diskAllocationRatio: Double
     public var reservedHostMemoryMB: Int
     public var reservedHostDiskGB: Int
+    /// `[DEFAULT] shelved_offload_time`: 0 offloads at once, -1 never, N after N seconds.
+    public var shelvedOffloadTime: Int
+    public var shelvedPollInterval: Duration
 
     public init(
         host: String, availabilityZone: String = "nova", reportInterval: Duration = .seconds(10),
         resourceUpdateInterval: Duration = .seconds(60), syncPowerStateInterval: Duration = .seconds(600),
         cpuAllocationRatio: Double = 4.0, ramAllocationRatio: Double = 1.0, diskAllocationRatio: Double = 1.0,
-        reservedHostMemoryMB: Int = 512, reservedHostDiskGB: Int = 0
+        reservedHostMemoryMB: Int = 512, reservedHostDiskGB: Int = 0, shelvedOffloadTime: Int = 0,
+        shelvedPollInterval: Duration = .seconds(3600)
     ) {
+        self.shelvedOffloadTime = shelvedOffloadTime
+        self.shelvedPollInterval = shelvedPollInterval
         self.host = host
         self.availabilityZone = availabilityZone
         self.reportInterval = reportInterval

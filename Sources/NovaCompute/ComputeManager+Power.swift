@@ -5,6 +5,10 @@ extension ComputeManager {
     /// Carries out a power operation or delete, then records the outcome through the conductor.
     /// A failed operation reverts the task_state (Nova's `reverts_task_state`) and records the error.
     func perform(_ operation: InstanceOperation, on instance: Instance, context: RPCContext) async {
+        if [.shelve, .shelveOffload, .unshelve].contains(operation) {
+            await performShelving(operation, on: instance, context: context)
+            return
+        }
         let eventName = "compute_" + operation.computeMethod
         await event(instance, eventName, context)
         do {
@@ -19,20 +23,48 @@ extension ComputeManager {
             case .resume: try await driver.resume(instance)
             case .delete:
                 if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
-            case .lock, .unlock: break
+            case .rescue: try await driver.rescue(instance)
+            case .unrescue: try await driver.unrescue(instance)
+            case .rebuild:
+                if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
+                try await update(
+                    instance.uuid, InstanceUpdate(expectedTaskStates: [.rebuilding], taskState: .rebuildSpawning),
+                    context)
+                try await driver.spawn(instance)
+                if instance.vmState == .stopped { try await driver.powerOff(instance) }
+            case .softDelete:
+                if await driver.powerState(of: instance) == .running { try await driver.powerOff(instance) }
+            case .restore:
+                if await driver.powerState(of: instance) != nil { try await driver.powerOn(instance) }
+            case .lock, .unlock, .shelve, .shelveOffload, .unshelve: break
             }
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("\(operation.computeMethod) of \(instance.uuid) failed: \(message)")
-            let expected = operation.taskState.map { [$0] as [TaskState?] }
+            var expected = operation.taskState.map { [$0] as [TaskState?] }
+            if operation == .rebuild { expected = [.rebuilding, .rebuildSpawning] }
+            // A rebuild that failed has lost its old guest: ERROR, as Nova does.
+            let failedState: VMState? = operation == .rebuild ? .error : nil
             _ = try? await update(
-                instance.uuid, InstanceUpdate(expectedTaskStates: expected, taskState: .some(nil)), context)
+                instance.uuid,
+                InstanceUpdate(
+                    expectedTaskStates: expected, vmState: failedState, taskState: .some(nil),
+                    fault: failedState.map { _ in InstanceFault(code: 500, message: message, created: clock.now) }),
+                context)
             await event(instance, eventName, context, result: "Error", traceback: message)
             return
         }
         do {
             if operation == .delete {
                 try await conductor.instanceDestroy(instance.uuid, context: context)
+            } else if operation == .rebuild {
+                let stopped = instance.vmState == .stopped
+                try await update(
+                    instance.uuid,
+                    InstanceUpdate(
+                        expectedTaskStates: [.rebuildSpawning], vmState: stopped ? .stopped : .active,
+                        taskState: .some(nil), powerState: stopped ? .shutdown : .running, launchedAt: clock.now),
+                    context)
             } else if let outcome = operation.outcome {
                 let expected = operation.taskState.map { [$0] as [TaskState?] }
                 try await update(
@@ -78,11 +110,23 @@ extension ComputeManager {
         for instance in instances {
             let context = serviceContext
             switch instance.taskState {
-            case .scheduling, .networking, .spawning, .blockDeviceMapping:
+            case .rebuilding, .rebuildSpawning,
+                .rebuildBlockDeviceMapping
+            where try await conductor.hasMoveTask(instance.uuid, context: context):
+                continue  // an evacuation: its task finishes or rolls back
+            case .scheduling, .networking, .spawning, .blockDeviceMapping, .rebuildSpawning,
+                .rebuildBlockDeviceMapping:
                 let fault = InstanceFault(
                     code: 500, message: "Instance build was interrupted by a compute restart", created: clock.now)
                 try await update(
                     instance.uuid, InstanceUpdate(vmState: .error, taskState: .some(nil), fault: fault), context)
+                continue
+            case .imageSnapshot, .imageSnapshotPending, .imagePendingUpload, .imageUploading, .imageBackup:
+                // Nova's _init_instance: an interrupted snapshot is abandoned; the server carries on.
+                try await update(instance.uuid, InstanceUpdate(taskState: .some(nil)), context)
+                continue
+            case .shelvingImagePendingUpload, .shelvingImageUploading:
+                await revertShelving(.shelve, instance, context: context)
                 continue
             default:
                 break

@@ -11,14 +11,17 @@ public struct ComputeManager: Sendable {
     let driver: any VirtDriver
     let conductor: ConductorRPCAPI
     let placement: any PlacementClient
+    /// The image service, for deleting a shelved server's snapshot and rotating backups.
+    let images: (any ImageBackend)?
     let clock: any WallClock
     let logger: Logger
 
     public init(
         config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, placement: any PlacementClient,
-        clock: any WallClock, logger: Logger
+        images: (any ImageBackend)? = nil, clock: any WallClock, logger: Logger
     ) {
         self.placement = placement
+        self.images = images
         self.config = config
         self.driver = driver
         self.conductor = conductor
@@ -52,9 +55,11 @@ public struct ComputeManager: Sendable {
         }
         addConsoleMethods(to: &dispatcher)
         addMoveMethods(to: &dispatcher)
-        dispatcher.on("snapshot_instance") { (request: SnapshotRequest, context) in
-            await snapshot(request.instance, imageID: request.imageID, context: context)
-            return RPCVoid()
+        for method in ["snapshot_instance", "backup_instance"] {
+            dispatcher.on(method) { (request: SnapshotRequest, context) in
+                await snapshot(request.instance, imageID: request.imageID, backup: request.backup, context: context)
+                return RPCVoid()
+            }
         }
         return dispatcher
     }
@@ -128,6 +133,11 @@ public struct ComputeManager: Sendable {
                 await every(config.syncPowerStateInterval, "sync_power_states") { try await syncPowerStates() }
             }
             group.addTask { await handleLifecycleEvents() }
+            group.addTask {
+                await every(config.shelvedPollInterval, "poll_shelved_instances") {
+                    try await offloadShelvedInstances()
+                }
+            }
         }
     }
 

@@ -26,6 +26,9 @@ extension ConductorManager {
         dispatcher.on("instance_get") { (request: UUIDRequest, _) in
             try await store.instance(uuid: request.uuid)
         }
+        dispatcher.on("instance_has_move") { (request: UUIDRequest, _) in
+            try await store.moveTask(instanceUUID: request.uuid) != nil
+        }
         dispatcher.on("move_resume_host") { (request: HostRequest, context) in
             for task in try await store.moveTasks(dueBefore: nil) where task.host == request.host {
                 if let state = try await store.moveState(taskUUID: task.uuid) { await dispatch(state, context) }
@@ -307,6 +310,31 @@ extension ConductorManager {
             await dispatch(state, context)
         } catch {
             logger.warning("could not evacuate \(instance.uuid) from \(host): \(error)")
+        }
+    }
+
+    /// Nova's _reclaim_queued_deletes: soft-deleted servers older than `reclaim_instance_interval` are deleted.
+    public func reclaimSoftDeleted() async {
+        guard moves.reclaimInstanceInterval > 0,
+            let due = try? await store.instances(
+                in: [.softDeleted], updatedBefore: clock.now.addingTimeInterval(-moves.reclaimInstanceInterval))
+        else { return }
+        let context = RPCContext.service("nova-conductor")
+        for instance in due where instance.taskState == nil {
+            do {
+                let deleting = try await store.updateInstance(
+                    uuid: instance.uuid, InstanceUpdate(expectedTaskStates: [nil], taskState: .deleting))
+                if let host = deleting.host {
+                    try await compute.perform(.delete, on: deleting, host: host, context: context)
+                } else {
+                    for consumer in try await store.destroyInstance(uuid: instance.uuid, at: clock.now) {
+                        try await placement.deleteAllocations(consumer: consumer)
+                    }
+                }
+                logger.info("reclaiming soft-deleted \(instance.uuid)")
+            } catch {
+                logger.warning("could not reclaim \(instance.uuid): \(error)")
+            }
         }
     }
 }

@@ -66,6 +66,7 @@ public struct ConductorManager: Sendable {
             try await store.instances(onHost: request.host)
         }
         addMoveMethods(to: &dispatcher)
+        addShelveMethods(to: &dispatcher)
         return dispatcher
     }
 
@@ -168,13 +169,6 @@ public struct ConductorManager: Sendable {
     }
 
     func recordEvent(_ uuid: String, _ context: RPCContext, result: String?, traceback: String? = nil) async {
-        let event = ActionEventReport(
-            instanceUUID: uuid, requestID: context.requestID, event: Self.scheduleEvent, host: "conductor",
-            time: clock.now, result: result, traceback: traceback)
-        do {
-            try await store.recordActionEvent(event)
-        } catch {
-            logger.warning("could not record action event for \(uuid): \(error)")
-        }
+        await recordEvent(uuid, Self.scheduleEvent, context, result: result, traceback: traceback)
     }
 }

@@ -16,6 +16,8 @@ public struct MoveOptions: Sendable {
     /// Ours, `[compute] auto_evacuate`: evacuate the instances of a compute service down longer than
     /// `serviceDownTime`.
     public var autoEvacuate = false
+    /// `[DEFAULT] reclaim_instance_interval`: seconds after which a soft-deleted server is deleted; 0 never.
+    public var reclaimInstanceInterval: TimeInterval = 0
     /// `[DEFAULT] service_down_time`.
     public var serviceDownTime: TimeInterval = 60
 

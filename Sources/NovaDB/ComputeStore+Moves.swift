@@ -185,6 +185,10 @@ extension ComputeStore {
         return open
     }
 
+    public func instances(in vmStates: [VMState], updatedBefore date: Date) async throws -> [Instance] {
+        try await listInstances(InstanceListQuery(vmStates: vmStates)).filter { $0.updatedAt < date }
+    }
+
     public func migrations(instanceUUID: String) async throws -> [Migration] {
         try await listMigrations(MigrationListQuery(instanceUUID: instanceUUID))
     }

@@ -97,6 +97,8 @@ public actor FakeDriver: VirtDriver {
         guests[instance.uuid] = state
     }
 
+    public func rescue(_ instance: Instance) async throws { try set(instance, .running) }
+    public func unrescue(_ instance: Instance) async throws { try set(instance, .running) }
     public func pause(_ instance: Instance) async throws { try set(instance, .paused) }
     public func unpause(_ instance: Instance) async throws { try set(instance, .running) }
     public func suspend(_ instance: Instance) async throws { try set(instance, .suspended) }

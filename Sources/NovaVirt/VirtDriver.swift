@@ -79,9 +79,22 @@ public protocol VirtDriver: Sendable {
     /// Uploads a consistent copy of the guest's root disk to the image service as image `imageID`, which the
     /// API has already created (queued).
     func snapshot(_ instance: Instance, imageID: String) async throws
+    /// Boots the guest from a rescue image with its own disk attached second; `unrescue` boots it normally again.
+    func rescue(_ instance: Instance) async throws
+    func unrescue(_ instance: Instance) async throws
     /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a
     /// QEMU that exited); the compute service syncs them at once (Nova's lifecycle events).
     var lifecycleEvents: AsyncStream<String> { get }
+}
+
+extension VirtDriver {
+    public func rescue(_ instance: Instance) async throws {
+        throw NovaError.badRequest("This hypervisor driver cannot rescue instances.")
+    }
+
+    public func unrescue(_ instance: Instance) async throws {
+        throw NovaError.badRequest("This hypervisor driver cannot rescue instances.")
+    }
 }
 
 public enum ConsoleLimits {
@@ -106,6 +119,10 @@ public protocol ImageBackend: Sendable {
     func download(_ id: String, to path: String) async throws
     /// Stores the file at `path` as the data of the queued image `id`, which then becomes active.
     func upload(_ id: String, from path: String, diskFormat: String) async throws
+    /// Deletes an image and its data (a shelved server's snapshot once it is back, a rotated-out backup).
+    func delete(_ id: String) async throws
+    /// The ids of an instance's backups of one `backup_type` (createBackup), oldest first.
+    func backups(instanceUUID: String, backupType: String) async throws -> [String]
 }
 
 public struct GuestImageInfo: Sendable, Equatable {

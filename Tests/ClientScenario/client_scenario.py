@@ -455,6 +455,34 @@ def move_steps(admin, ours):
     check("nova-swift console-log --length 1", log.stdout.strip() == "LAST LINE", log.stdout)
     console = run(NOVA_SWIFT, ["get-vnc-console", "mover", "novnc"], ours)
     check("nova-swift get-vnc-console novnc", "vnc_lite.html?path=%3Ftoken%3D" in console.stdout, console.stdout)
+    rebuilt = run(OPENSTACK, ["server", "rebuild", "--image", "tiny-boot-sector", "--name", "mover", "--wait", "mover"], admin)
+    check("openstack server rebuild --image --wait keeps the server on its host", rebuilt.returncode == 0
+          and wait_status("mover", "ACTIVE", admin) and host_of_server("mover", admin) == second, rebuilt.stderr)
+    run(OPENSTACK, ["server", "rescue", "mover"], admin)
+    check("openstack server rescue -> RESCUE", wait_status("mover", "RESCUE", admin))
+    run(OPENSTACK, ["server", "unrescue", "mover"], admin)
+    check("openstack server unrescue -> ACTIVE", wait_status("mover", "ACTIVE", admin))
+    shelved = run(OPENSTACK, ["server", "shelve", "--wait", "mover"], admin)
+    check("openstack server shelve --wait -> SHELVED_OFFLOADED, off its host and out of Placement",
+          shelved.returncode == 0 and wait_status("mover", "SHELVED_OFFLOADED", admin)
+          and not host_of_server("mover", admin)
+          and not osc_json(["--os-placement-api-version", "1.12", "resource", "provider", "allocation", "show",
+                            server_id], admin), shelved.stderr)
+    unshelved = run(OPENSTACK, ["server", "unshelve", "--wait", "mover"], admin)
+    check("openstack server unshelve --wait -> ACTIVE on a host, the shelved image deleted",
+          unshelved.returncode == 0 and wait_status("mover", "ACTIVE", admin) and bool(host_of_server("mover", admin))
+          and not osc_json(["image", "list", "--name", "mover-shelved"], admin), unshelved.stderr)
+    backup = run(OPENSTACK, ["server", "backup", "create", "--name", "mover-daily", "--type", "daily", "--rotate", "1",
+                             "--wait", "mover"], admin)
+    run(NOVA, ["backup", "mover", "mover-daily", "daily", "1"], admin)
+    deadline = time.time() + 30
+    while time.time() < deadline and (osc_json(["server", "show", "mover"], admin) or {}).get("OS-EXT-STS:task_state"):
+        time.sleep(0.3)
+    backups = osc_json(["image", "list", "--name", "mover-daily"], admin) or []
+    check("openstack server backup create, then nova backup with rotation 1: one daily backup is kept",
+          backup.returncode == 0 and len(backups) == 1, backup.stderr + str(backups))
+    for image in backups:
+        run(OPENSTACK, ["image", "delete", image["ID"]], admin)
     dead = host_of_server("mover", admin)
     run(OPENSTACK, ["--os-compute-api-version", "2.11", "compute", "service", "set", "--down", dead, "nova-compute"], admin)
     # openstack 10.5's `server evacuate --wait` compares 'ACTIVE' with a lower-cased status and never ends.

@@ -112,6 +112,37 @@ struct QEMUCloudTests {
     }
 }
 
+extension QEMUCloudTests {
+    /// Shelve offload destroys the QEMU process; unshelve boots a new one from the uploaded snapshot.
+    @Test func aRealGuestShelvedAndUnshelved() async throws {
+        try await withQEMUCloud { client, _ in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(1, token: token)
+            let image = try await guestImage(client, token)
+            let id = try await client.createServer(
+                "shelver", token: token, image: image, extra: ["networks": "none"], version: "2.37")
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            try await waitForMarker(client, id, token)
+            #expect(try await action(client, id, ["shelve": .null], token).status == 202)
+            try await client.waitFor(id, status: "SHELVED_OFFLOADED", token: token, seconds: 120)
+            #expect(QEMUEnvironment.processes(naming: id).isEmpty, "the offloaded guest's QEMU is gone")
+            let shelved = try await client.request(.get, "/image/v2/images?name=shelver-shelved", token: token)
+            #expect(shelved.json?["images"]?.arrayValue?.first?["disk_format"] == "qcow2")
+            #expect(try await action(client, id, ["unshelve": .null], token).status == 202)
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            try await waitForMarker(client, id, token)
+            #expect(!QEMUEnvironment.processes(naming: id).isEmpty)
+            let gone = try await client.request(.get, "/image/v2/images?name=shelver-shelved", token: token)
+            #expect(gone.json?["images"]?.arrayValue?.isEmpty == true, "the snapshot is deleted after unshelve")
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: token).status == 204)
+            for _ in 0..<300 where !QEMUEnvironment.processes(naming: id).isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(QEMUEnvironment.processes(naming: id).isEmpty)
+        }
+    }
+}
+
 /// A desktop VNC client's first steps against the raw proxy: send the token line, read the RFB greeting.
 enum RawConsoleProbe {
     static func greeting(url: String) async throws -> String {

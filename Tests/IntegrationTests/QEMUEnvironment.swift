@@ -51,4 +51,10 @@ struct FileImageBackend: ImageBackend {
     func upload(_ id: String, from path: String, diskFormat: String) async throws {
         try FileManager.default.copyItem(atPath: path, toPath: directory + "/" + id)
     }
+
+    func delete(_ id: String) async throws {
+        try FileManager.default.removeItem(atPath: directory + "/" + id)
+    }
+
+    func backups(instanceUUID: String, backupType: String) async throws -> [String] { [] }
 }

@@ -40,6 +40,9 @@ public struct Instance: Sendable, Codable, Equatable {
     public var requestedNetworks: String?
     /// The fixed addresses the instance got during its build (Nova's network info cache).
     public var addresses: [FixedAddress]?
+    /// Nova's system_metadata shelved_image_id and shelved_at: the snapshot a shelved server comes back from.
+    public var shelvedImageID: String?
+    public var shelvedAt: Date?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,

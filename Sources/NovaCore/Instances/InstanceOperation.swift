@@ -2,6 +2,8 @@
 /// (`check_instance_state` in nova/compute/api.py). A violation is a 409.
 public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
     case start, stop, rebootSoft, rebootHard, pause, unpause, suspend, resume, delete, lock, unlock
+    case rescue, unrescue, rebuild, softDelete, restore
+    case shelve, shelveOffload, unshelve
 
     /// The vm_states the operation is allowed in; nil = any.
     public var allowedVMStates: Set<VMState>? {
@@ -14,14 +16,20 @@ public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
         case .unpause: return [.paused]
         case .suspend: return [.active]
         case .resume: return [.suspended]
-        case .delete, .lock, .unlock: return nil
+        case .rescue, .rebuild: return [.active, .stopped, .error]
+        case .unrescue: return [.rescued]
+        case .restore: return [.softDeleted]
+        case .shelve: return [.active, .stopped, .paused, .suspended]
+        case .shelveOffload: return [.shelved]
+        case .unshelve: return [.shelved, .shelvedOffloaded]
+        case .delete, .lock, .unlock, .softDelete: return nil
         }
     }
 
     /// The task_states the operation may start from; nil = any. `[nil]` means idle only.
     public var allowedTaskStates: Set<TaskState?>? {
         switch self {
-        case .delete, .lock, .unlock: return nil
+        case .delete, .lock, .unlock, .softDelete: return nil
         case .rebootHard:
             return [
                 nil, .rebooting, .rebootPending, .rebootStarted, .resuming, .rebootingHard, .unpausing, .pausing,
@@ -34,7 +42,7 @@ public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
     /// Whether the instance must have been launched once (Nova's `must_have_launched`).
     public var mustHaveLaunched: Bool {
         switch self {
-        case .delete, .lock, .unlock: return false
+        case .delete, .lock, .unlock, .softDelete, .restore: return false
         default: return true
         }
     }
@@ -51,6 +59,14 @@ public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
         case .suspend: return .suspending
         case .resume: return .resuming
         case .delete: return .deleting
+        case .rescue: return .rescuing
+        case .unrescue: return .unrescuing
+        case .rebuild: return .rebuilding
+        case .softDelete: return .softDeleting
+        case .restore: return .restoring
+        case .shelve: return .shelving
+        case .shelveOffload: return .shelvingOffloading
+        case .unshelve: return .unshelving
         case .lock, .unlock: return nil
         }
     }
@@ -63,7 +79,14 @@ public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
         case .pause: return (.paused, .paused)
         case .suspend: return (.suspended, .suspended)
         case .delete: return (.deleted, .noState)
-        case .lock, .unlock: return nil
+        case .rescue: return (.rescued, .running)
+        case .unrescue, .restore: return (.active, .running)
+        case .softDelete: return (.softDeleted, .shutdown)
+        case .shelve: return (.shelved, .shutdown)
+        case .shelveOffload: return (.shelvedOffloaded, .shutdown)
+        case .unshelve: return (.active, .running)
+        // A rebuilt server keeps its power intent: stopped stays stopped.
+        case .rebuild, .lock, .unlock: return nil
         }
     }
 
@@ -80,6 +103,14 @@ public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
         case .delete: return "delete"
         case .lock: return "lock"
         case .unlock: return "unlock"
+        case .rescue: return "rescue"
+        case .unrescue: return "unrescue"
+        case .rebuild: return "rebuild"
+        case .softDelete: return "delete"
+        case .restore: return "restore"
+        case .shelve: return "shelve"
+        case .shelveOffload: return "shelveOffload"
+        case .unshelve: return "unshelve"
         }
     }
 
@@ -94,6 +125,14 @@ public enum InstanceOperation: String, Sendable, Codable, CaseIterable {
         case .suspend: return "suspend_instance"
         case .resume: return "resume_instance"
         case .delete: return "terminate_instance"
+        case .rescue: return "rescue_instance"
+        case .unrescue: return "unrescue_instance"
+        case .rebuild: return "rebuild_instance"
+        case .softDelete: return "soft_delete_instance"
+        case .restore: return "restore_instance"
+        case .shelve: return "shelve_instance"
+        case .shelveOffload: return "shelve_offload_instance"
+        case .unshelve: return "unshelve_instance"
         case .lock, .unlock: return ""
         }
     }

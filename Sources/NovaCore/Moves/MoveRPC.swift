@@ -86,6 +86,12 @@ extension ConductorRPCAPI {
             topic: Self.topic, method: "instance_get", args: UUIDRequest(uuid: uuid), context: context)
     }
 
+    /// Whether a move task owns the instance now (its state is then the task's to repair, not the host's).
+    public func hasMoveTask(_ uuid: String, context: RPCContext) async throws -> Bool {
+        try await client.call(
+            topic: Self.topic, method: "instance_has_move", args: UUIDRequest(uuid: uuid), context: context)
+    }
+
     /// A compute host started: send it again the steps it owes, at once rather than at their deadline.
     public func resumeHostMoves(_ host: String, context: RPCContext) async throws {
         try await client.cast(

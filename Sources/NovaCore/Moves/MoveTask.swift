@@ -42,7 +42,7 @@ public enum MoveStep: String, Sendable, Codable {
     case finishRevertResize = "finish_revert_resize"
     case liveMigration = "live_migration"
     /// Destination of an evacuation: build the guest afresh from its image.
-    case rebuildInstance = "rebuild_instance"
+    case rebuildInstance = "rebuild_evacuated_instance"
 
     /// Whether the source guest may already have been stopped or moved when this step runs: a task that dies
     /// here cannot be undone by giving the allocations back alone, and ends the instance in ERROR.

@@ -37,6 +37,10 @@ public protocol ConductorStore: Sendable {
         migration: @Sendable @escaping (Instance) throws -> Migration,
         check: @Sendable @escaping (inout Instance) throws -> Void
     ) async throws -> MoveState
+    /// Instances in one of `vmStates` last changed before `date` (due to be reclaimed, offloaded, recovered).
+    func instances(in vmStates: [VMState], updatedBefore date: Date) async throws -> [Instance]
+    /// The unfinished move task of an instance, if any.
+    func moveTask(instanceUUID: String) async throws -> MoveTask?
     /// An instance's migrations, newest first.
     func migrations(instanceUUID: String) async throws -> [Migration]
     /// Every nova-compute service (for finding hosts that are down).
@@ -93,6 +97,10 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var fault: InstanceFault?
     /// A move's new (or, on revert, old) flavor.
     public var flavor: Flavor?
+    /// Shelve offload: the instance leaves its host (host and node become nil).
+    public var clearHost: Bool?
+    /// Unshelve: the shelved snapshot is no longer the instance's.
+    public var clearShelved: Bool?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
@@ -136,6 +144,14 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         if let progress { instance.progress = progress }
         if let fault { instance.fault = fault }
         if let flavor { instance.flavor = flavor }
+        if clearHost == true {
+            instance.host = nil
+            instance.node = nil
+        }
+        if clearShelved == true {
+            instance.shelvedImageID = nil
+            instance.shelvedAt = nil
+        }
         instance.updatedAt = date
     }
 }

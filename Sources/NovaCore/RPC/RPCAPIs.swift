@@ -131,4 +131,16 @@ public struct ComputeRPCAPI: Sendable {
             topic: Self.topic(host: host), method: "snapshot_instance",
             args: SnapshotRequest(instance: instance, imageID: imageID), context: context)
     }
+
+    /// backup_instance (a cast): the instance is in task_state image_backup.
+    public func backupInstance(
+        _ instance: Instance, imageID: String, backupType: String, rotation: Int, host: String, context: RPCContext
+    ) async throws {
+        try await client.cast(
+            topic: Self.topic(host: host), method: "backup_instance",
+            args: SnapshotRequest(
+                instance: instance, imageID: imageID,
+                backup: BackupRotation(backupType: backupType, rotation: rotation)),
+            context: context)
+    }
 }

@@ -204,9 +204,21 @@ public struct ConsoleOutputReply: Sendable, Codable, Equatable {
 public struct SnapshotRequest: Sendable, Codable, Equatable {
     public var instance: Instance
     public var imageID: String
-    public init(instance: Instance, imageID: String) {
+    /// A backup (createBackup): its type and how many of that type to keep.
+    public var backup: BackupRotation?
+    public init(instance: Instance, imageID: String, backup: BackupRotation? = nil) {
         self.instance = instance
         self.imageID = imageID
+        self.backup = backup
+    }
+}
+
+public struct BackupRotation: Sendable, Codable, Equatable {
+    public var backupType: String
+    public var rotation: Int
+    public init(backupType: String, rotation: Int) {
+        self.backupType = backupType
+        self.rotation = rotation
     }
 }
 
