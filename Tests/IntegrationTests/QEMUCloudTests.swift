@@ -8,8 +8,10 @@ import Testing
 /// A real guest through the Compute API: the all-in-one with the QEMU driver and the project's guest image.
 @Suite(.enabled(if: QEMUEnvironment.available, "needs qemu-system-x86 and .build-guest/nova-guest.qcow2"), .serialized)
 struct QEMUCloudTests {
-    func withQEMUCloud(_ body: @Sendable (CloudClient, AllInOneCloud) async throws -> Void) async throws {
-        try await withCloud(fakeHosts: 1) { options in
+    func withQEMUCloud(hosts: Int = 1, _ body: @Sendable (CloudClient, AllInOneCloud) async throws -> Void)
+        async throws
+    {
+        try await withCloud(fakeHosts: hosts) { options in
             options.computeDriver = .qemu
             options.qemu.guestImage = QEMUEnvironment.guestImage
             options.qemu.virtType = .auto
