@@ -101,13 +101,15 @@ extension ComputeManager {
         let powerOn = migration.oldVMState != .stopped
         try await driver.finishMigration(
             instance, transfer: task.transfer ?? MoveTransfer(diskPath: nil), powerOn: powerOn)
-        try await advance(
-            MoveAdvance(
-                taskUUID: task.uuid, expectedStep: .finishResize, nextStep: nil,
-                instance: InstanceUpdate(
-                    vmState: .resized, taskState: .some(nil), powerState: powerOn ? .running : .shutdown,
-                    host: config.host, node: migration.destNode, progress: 100, flavor: migration.newFlavor),
-                migration: MigrationUpdate(status: "finished")), context)
+        try await keepingGuestOnlyIfRecorded(instance, driver.revertMigrationAtDestination) {
+            try await advance(
+                MoveAdvance(
+                    taskUUID: task.uuid, expectedStep: .finishResize, nextStep: nil,
+                    instance: InstanceUpdate(
+                        vmState: .resized, taskState: .some(nil), powerState: powerOn ? .running : .shutdown,
+                        host: config.host, node: migration.destNode, progress: 100, flavor: migration.newFlavor),
+                    migration: MigrationUpdate(status: "finished")), context)
+        }
     }
 
     /// Source, on confirm: remove the kept guest; the instance is back to ACTIVE (or SHUTOFF).
@@ -159,14 +161,35 @@ extension ComputeManager {
         if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
         try await driver.spawn(instance)
         let stopped = task.leaveStopped || migration.oldVMState == .stopped
-        if stopped { try await driver.powerOff(instance) }
-        try await advance(
-            MoveAdvance(
-                taskUUID: task.uuid, expectedStep: .rebuildInstance, nextStep: nil,
-                instance: InstanceUpdate(
-                    vmState: stopped ? .stopped : .active, taskState: .some(nil),
-                    powerState: stopped ? .shutdown : .running, host: config.host, node: migration.destNode,
-                    launchedAt: clock.now, progress: 100),
-                migration: MigrationUpdate(status: "done")), context)
+        try await keepingGuestOnlyIfRecorded(instance, driver.destroy) {
+            if stopped { try await driver.powerOff(instance) }
+            try await advance(
+                MoveAdvance(
+                    taskUUID: task.uuid, expectedStep: .rebuildInstance, nextStep: nil,
+                    instance: InstanceUpdate(
+                        vmState: stopped ? .stopped : .active, taskState: .some(nil),
+                        powerState: stopped ? .shutdown : .running, host: config.host, node: migration.destNode,
+                        launchedAt: clock.now, progress: 100),
+                    migration: MigrationUpdate(status: "done")), context)
+        }
+    }
+
+    /// A guest built here for a move stays only if the move records it here: when the last report fails (the
+    /// task was rolled back meanwhile, the conductor is gone), the guest is removed so it does not leak.
+    func keepingGuestOnlyIfRecorded(
+        _ instance: Instance, _ remove: (Instance) async throws -> Void, _ record: () async throws -> Void
+    ) async throws {
+        do {
+            try await record()
+        } catch {
+            // A duplicate of this step may have recorded the guest here already: then it stays.
+            let current = try? await conductor.instanceGet(instance.uuid, context: serviceContext)
+            if current == nil || current?.isDeleted == true || current?.host != config.host
+                || current?.taskState != nil
+            {
+                try? await remove(instance)
+            }
+            throw error
+        }
     }
 }

@@ -53,6 +53,14 @@ public struct ComputeManager: Sendable {
                 return RPCVoid()
             }
         }
+        dispatcher.on("destroy_leftover_guest") { (request: InstanceRequest, _) in
+            guard let current = try await conductor.instanceGet(request.instance.uuid, context: serviceContext),
+                current.isDeleted || current.host != config.host
+            else { return RPCVoid() }
+            logger.info("destroying the guest \(request.instance.uuid) left on this host")
+            try await driver.destroy(request.instance)
+            return RPCVoid()
+        }
         addConsoleMethods(to: &dispatcher)
         addMoveMethods(to: &dispatcher)
         for method in ["snapshot_instance", "backup_instance"] {

@@ -44,9 +44,17 @@ public struct ConductorManager: Sendable {
         dispatcher.on("allocate_network") { (request: UUIDRequest, _) in
             try await store.allocateFixedAddress(uuid: request.uuid)
         }
-        dispatcher.on("instance_destroy") { (request: UUIDRequest, _) in
+        dispatcher.on("instance_destroy") { (request: UUIDRequest, context) in
+            // A resize awaiting confirmation keeps a stopped guest on its source (Nova confirms on delete).
+            let kept = try await store.migrations(instanceUUID: request.uuid).filter { $0.status == "finished" }
             for consumer in try await store.destroyInstance(uuid: request.uuid, at: clock.now) {
                 try await placement.deleteAllocations(consumer: consumer)
+            }
+            if let instance = try await store.instance(uuid: request.uuid) {
+                for migration in kept {
+                    guard let source = migration.sourceCompute, source != migration.destCompute else { continue }
+                    try? await compute.destroyLeftoverGuest(instance, host: source, context: context)
+                }
             }
             return RPCVoid()
         }

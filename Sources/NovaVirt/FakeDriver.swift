@@ -73,7 +73,11 @@ public actor FakeDriver: VirtDriver {
     public func destroy(_ instance: Instance) async throws {
         try await checkFailure("destroy", instance)
         guests[instance.uuid] = nil
+        movedAway[instance.uuid] = nil
     }
+
+    /// Whether this host keeps the stopped source guest of a move not yet confirmed or reverted.
+    public func keepsMovedGuest(_ uuid: String) -> Bool { movedAway[uuid] != nil }
 
     public func reboot(_ instance: Instance, hard: Bool) async throws {
         try await checkFailure("reboot", instance)

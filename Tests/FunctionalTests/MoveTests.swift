@@ -214,6 +214,23 @@ import Testing
         }
     }
 
+    @Test func deletingAServerAwaitingConfirmationRemovesBothGuests() async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let token = try await client.adminToken()
+            let (id, source) = try await bootAndLocate(client, cloud, token)
+            try await action(client, id, ["migrate": .null], token, expect: 202)
+            try await client.waitFor(id, status: "VERIFY_RESIZE", token: token)
+            #expect(await cloud.drivers[source]!.keepsMovedGuest(id))
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: token).status == 204)
+            for _ in 0..<200 where await cloud.drivers[source]!.keepsMovedGuest(id) {
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(await !cloud.drivers[source]!.keepsMovedGuest(id), "the source's stopped guest is removed")
+            for driver in cloud.drivers.values { #expect(await !driver.listInstanceUUIDs().contains(id)) }
+            #expect(cloud.placement.snapshot.consumers.isEmpty)
+        }
+    }
+
     @Test func deletingAServerInTheMiddleOfAMoveEndsTheMove() async throws {
         try await withCloud(fakeHosts: 2) { client, cloud in
             let token = try await client.adminToken()
@@ -242,6 +259,14 @@ import Testing
                 try await Task.sleep(for: .milliseconds(25))
             }
             for driver in cloud.drivers.values { await driver.release("finish_migration") }
+            // The destination's late guest is removed: its move no longer records it there.
+            for _ in 0..<100 {
+                var left = false
+                for driver in cloud.drivers.values where await driver.listInstanceUUIDs().contains(id) { left = true }
+                if !left { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            for driver in cloud.drivers.values { #expect(await !driver.listInstanceUUIDs().contains(id)) }
             #expect(try await cloud.computeStore.moveTask(instanceUUID: id) == nil)
             #expect(try await cloud.computeStore.migration(uuid: running.migrationUUID)?.status == "error")
             #expect(cloud.placement.snapshot.consumers.isEmpty)

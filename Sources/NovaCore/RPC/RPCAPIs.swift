@@ -123,6 +123,14 @@ public struct ComputeRPCAPI: Sendable {
             args: ConsolePortRequest(instance: instance, port: port), context: context)
     }
 
+    /// destroy_leftover_guest (a cast): a deleted instance's guest that stayed on this host (the source of a
+    /// resize that was never confirmed).
+    public func destroyLeftoverGuest(_ instance: Instance, host: String, context: RPCContext) async throws {
+        try await client.cast(
+            topic: Self.topic(host: host), method: "destroy_leftover_guest", args: InstanceRequest(instance: instance),
+            context: context)
+    }
+
     /// snapshot_instance (a cast): the instance is in task_state image_snapshot.
     public func snapshotInstance(_ instance: Instance, imageID: String, host: String, context: RPCContext)
         async throws
