@@ -17,11 +17,15 @@ extension ComputeAPI {
         case "rescue":
             try PolicyRule.projectMemberOrAdmin.enforce(
                 "os_compute_api:os-rescue", caller, targetProject: instance.projectID)
+            var rescueImage: String?
             if let image = argument["rescue_image_ref"]?.stringValue {
-                _ = try await requestedImage(["imageRef": .string(image)], flavor: instance.flavor, caller: caller)
+                rescueImage = try await requestedImage(
+                    ["imageRef": .string(image)], flavor: instance.flavor, caller: caller)
             }
             let password = argument["adminPass"]?.stringValue ?? Self.generatePassword()
-            try await startOperation(.rescue, on: instance, context: context)
+            try await startOperation(.rescue, on: instance, context: context) { [rescueImage] in
+                $0.rescueImageRef = rescueImage
+            }
             return config.enableInstancePassword
                 ? Response.json(["adminPass": .string(password)]) : Response.empty(status: 200)
         case "unrescue":

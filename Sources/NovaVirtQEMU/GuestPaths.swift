@@ -9,6 +9,8 @@ struct GuestPaths: Sendable {
     }
 
     var disk: String { directory + "/disk" }
+    /// The rescue image's overlay while the guest is rescued (its own disk is then the second drive).
+    var rescueDisk: String { directory + "/disk.rescue" }
     var console: String { directory + "/console.log" }
     /// In the guest's folder, unless that path is longer than a Unix socket address allows (108 bytes):
     /// then a short path named after the instance, the same on every start.

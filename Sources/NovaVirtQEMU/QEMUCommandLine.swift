@@ -8,6 +8,8 @@ struct QEMUCommandLine {
     var vncListen: String
     /// Start waiting for saved state (`migrate-incoming`) instead of booting.
     var incoming = false
+    /// Boot the rescue disk, with the guest's own disk as the second drive.
+    var rescue = false
 
     var arguments: [String] {
         var arguments = [
@@ -20,6 +22,11 @@ struct QEMUCommandLine {
             "-m", "\(max(instance.flavor.memoryMB, 16))",
             "-smp", "\(max(instance.flavor.vcpus, 1))",
             "-nodefaults", "-no-user-config",
+        ]
+        if rescue {
+            arguments += ["-drive", "file=\(paths.rescueDisk),format=qcow2,if=virtio,cache=writeback"]
+        }
+        arguments += [
             "-drive", "file=\(paths.disk),format=qcow2,if=virtio,cache=writeback",
             "-vga", "std", "-display", "none",
             // QEMU takes the first free display from 0: the driver reads the port back over QMP.

@@ -166,3 +166,30 @@ extension QEMUDriver {
         return ConsoleEndpoint(host: vnc["host"]?.stringValue ?? config.vncListen, port: port)
     }
 }
+
+extension QEMUDriver {
+    /// Nova's libvirt rescue: the guest stops hard and boots a fresh overlay of the rescue image, with its
+    /// own disk attached second; unrescue removes the overlay and boots the guest's own disk again.
+    public func rescue(_ instance: Instance) async throws {
+        try requireGuest(instance)
+        let paths = paths(instance.uuid)
+        await kill(instance.uuid)
+        let (base, format) = try await cachedImage(instance.rescueImageRef ?? instance.imageRef)
+        try? FileManager.default.removeItem(atPath: paths.rescueDisk)
+        try await ProcessRunner.check(
+            config.qemuImg, ["create", "-q", "-f", "qcow2", "-F", format, "-b", base, paths.rescueDisk])
+        do {
+            try await launch(instance)
+        } catch {
+            try? FileManager.default.removeItem(atPath: paths.rescueDisk)
+            throw error
+        }
+    }
+
+    public func unrescue(_ instance: Instance) async throws {
+        try requireGuest(instance)
+        await kill(instance.uuid)
+        try? FileManager.default.removeItem(atPath: paths(instance.uuid).rescueDisk)
+        try await launch(instance)
+    }
+}

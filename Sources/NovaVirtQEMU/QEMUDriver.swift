@@ -115,7 +115,8 @@ public actor QEMUDriver: VirtDriver {
         let paths = paths(instance.uuid)
         try? FileManager.default.removeItem(atPath: paths.qmpSocket)
         let commandLine = QEMUCommandLine(
-            instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen, incoming: incoming)
+            instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen, incoming: incoming,
+            rescue: FileManager.default.fileExists(atPath: paths.rescueDisk))
         try await ProcessRunner.check(config.qemuBinary, commandLine.arguments, logPath: paths.qemuLog)
         try await connect(instance.uuid)
     }

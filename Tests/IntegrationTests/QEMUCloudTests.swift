@@ -115,8 +115,8 @@ struct QEMUCloudTests {
 }
 
 extension QEMUCloudTests {
-    /// Shelve offload destroys the QEMU process; unshelve boots a new one from the uploaded snapshot.
-    @Test func aRealGuestShelvedAndUnshelved() async throws {
+    /// Rescue and unrescue; shelve offload destroys the QEMU process; unshelve boots a new one from the snapshot.
+    @Test func aRealGuestRescuedShelvedAndUnshelved() async throws {
         try await withQEMUCloud { client, _ in
             let token = try await client.adminToken()
             try await client.waitForHosts(1, token: token)
@@ -125,6 +125,15 @@ extension QEMUCloudTests {
                 "shelver", token: token, image: image, extra: ["networks": "none"], version: "2.37")
             try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
             try await waitForMarker(client, id, token)
+            // Rescue boots the image afresh with the guest's disk second; unrescue boots the guest's disk.
+            #expect(try await action(client, id, ["rescue": .null], token).status == 200)
+            try await client.waitFor(id, status: "RESCUE", token: token, seconds: 120)
+            try await waitForMarker(client, id, token, times: 2)
+            #expect(QEMUEnvironment.commandLines(naming: id).contains { $0.contains("disk.rescue") })
+            #expect(try await action(client, id, ["unrescue": .null], token).status == 202)
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            try await waitForMarker(client, id, token, times: 3)
+            #expect(!QEMUEnvironment.commandLines(naming: id).contains { $0.contains("disk.rescue") })
             #expect(try await action(client, id, ["shelve": .null], token).status == 202)
             try await client.waitFor(id, status: "SHELVED_OFFLOADED", token: token, seconds: 120)
             #expect(QEMUEnvironment.processes(naming: id).isEmpty, "the offloaded guest's QEMU is gone")

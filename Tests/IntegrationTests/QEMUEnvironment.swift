@@ -17,14 +17,19 @@ enum QEMUEnvironment {
     }
 
     /// QEMU processes whose command line names `uuid`.
-    static func processes(naming uuid: String) -> [Int32] {
+    static func processes(naming uuid: String) -> [Int32] { running(naming: uuid).map(\.pid) }
+
+    /// The command lines of the live QEMU processes of a guest.
+    static func commandLines(naming uuid: String) -> [String] { running(naming: uuid).map(\.commandLine) }
+
+    static func running(naming uuid: String) -> [(pid: Int32, commandLine: String)] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
+        return entries.compactMap(Int32.init).compactMap { pid in
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
                 let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), !stat.contains(") Z")
-            else { return false }
+            else { return nil }
             let cmdline = String(decoding: data, as: UTF8.self)
-            return cmdline.contains("qemu-system") && cmdline.contains(uuid)
+            return cmdline.contains("qemu-system") && cmdline.contains(uuid) ? (pid, cmdline) : nil
         }
     }
 

@@ -43,6 +43,8 @@ public struct Instance: Sendable, Codable, Equatable {
     /// Nova's system_metadata shelved_image_id and shelved_at: the snapshot a shelved server comes back from.
     public var shelvedImageID: String?
     public var shelvedAt: Date?
+    /// The image a rescue boots (`rescue_image_ref`); nil: the server's own image.
+    public var rescueImageRef: String?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
