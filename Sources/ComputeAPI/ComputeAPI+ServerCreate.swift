@@ -90,6 +90,7 @@ extension ComputeAPI {
             instance.keyName = keypair?.name
             instance.keyData = keypair?.publicKey
             instance.availabilityZone = zone
+            instance.schedulerHints = hints.isEmpty ? nil : hints
             instance.metadata = metadata
             instance.tags = tags
             instance.userData = spec["user_data"]?.stringValue

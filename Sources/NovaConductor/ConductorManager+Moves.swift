@@ -79,7 +79,7 @@ extension ConductorManager {
             var spec = RequestSpec(
                 instanceUUIDs: [instance.uuid], projectID: instance.projectID, userID: instance.userID,
                 flavor: migration.newFlavor, imageRef: instance.imageRef, availabilityZone: instance.availabilityZone,
-                forcedHost: task.requestedHost)
+                forcedHost: task.requestedHost, schedulerHints: instance.schedulerHints ?? [:])
             if live || evacuate || !moves.allowResizeToSameHost, let source = migration.sourceCompute {
                 spec.ignoreHosts = [source]
             }

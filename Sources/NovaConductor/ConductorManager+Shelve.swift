@@ -29,7 +29,7 @@ extension ConductorManager {
         let spec = RequestSpec(
             instanceUUIDs: [uuid], projectID: instance.projectID, userID: instance.userID, flavor: instance.flavor,
             imageRef: instance.imageRef, availabilityZone: request.availabilityZone ?? instance.availabilityZone,
-            forcedHost: request.host)
+            forcedHost: request.host, schedulerHints: instance.schedulerHints ?? [:])
         let scheduled: Instance
         do {
             let selection = try await scheduler.selectDestinations(spec, context: context)[0]

@@ -27,6 +27,43 @@ import Testing
         return try #require(reply.json?["server"]?["id"]?.stringValue)
     }
 
+    @Test func movesKeepTheGroupPolicy() async throws {
+        try await withCloud(fakeHosts: 3) { client, cloud in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(3, token: token)
+            let group = try await createGroup(client, token: token, policy: "anti-affinity")
+            var hosts: [String: String] = [:]
+            for index in 0..<2 {
+                let id = try await boot(client, "anti\(index)", token: token, hints: ["group": .string(group)])
+                let server = try await client.waitFor(id, status: "ACTIVE", token: token)
+                hosts[id] = server["OS-EXT-SRV-ATTR:host"]?.stringValue ?? ""
+            }
+            let ids = Array(hosts.keys)
+            let free = try #require(cloud.options.computeHostNames.first { !hosts.values.contains($0) })
+            // The only host the group allows for the first member is the free one, for a cold and a live move.
+            try await action(client, ids[0], ["migrate": .null], token, expect: 202)
+            let moved = try await client.waitFor(ids[0], status: "VERIFY_RESIZE", token: token)
+            #expect(moved["OS-EXT-SRV-ATTR:host"]?.stringValue == free)
+            try await action(client, ids[0], ["confirmResize": .null], token, expect: 204)
+            try await client.waitFor(ids[0], status: "ACTIVE", token: token)
+            // The second member may only go where the first was, not where it is now.
+            try await action(
+                client, ids[1], ["os-migrateLive": ["host": .null, "block_migration": "auto"]], token,
+                version: "2.30", expect: 202)
+            try await waitForMigration(client, ids[1], token, status: "completed")
+            let live = try await client.waitFor(ids[1], status: "ACTIVE", token: token)
+            #expect(live["OS-EXT-SRV-ATTR:host"]?.stringValue == hosts[ids[0]])
+            // With every host taken by a member, a third member's move finds no host and changes nothing.
+            let third = try await boot(client, "anti2", token: token, hints: ["group": .string(group)])
+            let placed = try await client.waitFor(third, status: "ACTIVE", token: token)
+            try await action(client, third, ["migrate": .null], token, expect: 202)
+            try await waitForMigration(client, third, token, status: "error")
+            let stayed = try await client.waitFor(third, status: "ACTIVE", token: token)
+            #expect(stayed["OS-EXT-SRV-ATTR:host"] == placed["OS-EXT-SRV-ATTR:host"])
+            try await audit(cloud)
+        }
+    }
+
     @Test func antiAffinitySpreadsThenExplainsNoValidHost() async throws {
         try await withCloud(fakeHosts: 2) { client, _ in
             let token = try await client.adminToken()

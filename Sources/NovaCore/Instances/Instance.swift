@@ -45,6 +45,9 @@ public struct Instance: Sendable, Codable, Equatable {
     public var shelvedAt: Date?
     /// The image a rescue boots (`rescue_image_ref`); nil: the server's own image.
     public var rescueImageRef: String?
+    /// The scheduler hints of the create request (Nova's RequestSpec keeps them): moves, evacuation and
+    /// unshelve schedule with them again, so a group's policy holds after the server moves.
+    public var schedulerHints: [String: [String]]?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
