@@ -231,6 +231,7 @@ public final class AllInOneCloud: Sendable {
                     await conductor.evacuateDownHosts()
                     await conductor.reclaimSoftDeleted()
                     await conductor.recoverStaleUnshelves()
+                    await conductor.recoverStaleOperations()
                 }
             })
         if options.console.enabled { services += consoleProxyServices }

@@ -185,6 +185,16 @@ extension ComputeStore {
         return open
     }
 
+    public func instancesInTask(updatedBefore date: Date) async throws -> [Instance] {
+        try await database.read { sql in
+            let rows = try await sql.raw(
+                "SELECT data FROM instances WHERE task_state IS NOT NULL AND deleted = 0"
+            ).all()
+            return try rows.map { try StoredJSON.decode(Instance.self, try $0.string("data")) }
+        }
+        .filter { $0.updatedAt < date }
+    }
+
     public func instances(in vmStates: [VMState], updatedBefore date: Date) async throws -> [Instance] {
         try await listInstances(InstanceListQuery(vmStates: vmStates)).filter { $0.updatedAt < date }
     }

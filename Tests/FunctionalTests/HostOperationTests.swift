@@ -95,7 +95,7 @@ import Testing
                     try await client.request(.get, "/compute/v2.1/servers/\(other)", token: token).status == 404
             }
             #expect(otherGone)
-            #expect(cloud.placement.snapshot.consumers.isEmpty)
+            try await expectNoAllocations(cloud)
         }
     }
 }

@@ -15,7 +15,11 @@ public struct Instance: Sendable, Codable, Equatable {
     public var keyName: String?
     public var keyData: String?
     public var vmState: VMState
-    public var taskState: TaskState?
+    public var taskState: TaskState? {
+        didSet { if taskState != oldValue { taskAttempts = nil } }
+    }
+    /// How many times the conductor sent the current task_state's operation again (lost messages).
+    public var taskAttempts: Int?
     public var powerState: PowerState
     public var availabilityZone: String?
     public var launchedAt: Date?

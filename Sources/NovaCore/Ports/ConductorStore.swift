@@ -37,6 +37,8 @@ public protocol ConductorStore: Sendable {
         migration: @Sendable @escaping (Instance) throws -> Migration,
         check: @Sendable @escaping (inout Instance) throws -> Void
     ) async throws -> MoveState
+    /// Live instances in a task_state last changed before `date` (operations that may have stalled).
+    func instancesInTask(updatedBefore date: Date) async throws -> [Instance]
     /// Instances in one of `vmStates` last changed before `date` (due to be reclaimed, offloaded, recovered).
     func instances(in vmStates: [VMState], updatedBefore date: Date) async throws -> [Instance]
     /// The unfinished move task of an instance, if any.
@@ -101,6 +103,8 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var clearHost: Bool?
     /// Unshelve: the shelved snapshot is no longer the instance's.
     public var clearShelved: Bool?
+    /// The conductor sent the operation again.
+    public var taskAttempts: Int?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
@@ -148,6 +152,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
             instance.host = nil
             instance.node = nil
         }
+        if let taskAttempts { instance.taskAttempts = taskAttempts }
         if clearShelved == true {
             instance.shelvedImageID = nil
             instance.shelvedAt = nil
