@@ -63,7 +63,13 @@ let package = Package(
         .target(name: "NovaConfig", swiftSettings: strict),
         .target(
             name: "NovaBus",
-            dependencies: ["NovaCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["NovaCore", "NATS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "NATS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .target(
             name: "NovaDB",
@@ -187,13 +193,14 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "PlacementCoreTests", dependencies: ["PlacementCore", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaConfigTests", dependencies: ["NovaConfig"], swiftSettings: strict),
+        .testTarget(name: "NATSTests", dependencies: ["NATS", "NovaTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ComputeAPITests", dependencies: ["ComputeAPI", "APISupport", "NovaCore"], swiftSettings: strict),
         // Helpers shared by the functional and integration tests: a cloud under test and its HTTP client.
         .target(
             name: "NovaTestSupport",
             dependencies: [
-                "NovaCloud", "NovaCore", "NovaVirt",
+                "NovaCloud", "NovaCore", "NovaVirt", "NATS",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -28,7 +28,7 @@ public final class AllInOneCloud: Sendable {
     public let imageStore: ImageStore
     public let placement: PlacementService
     public let tokens: TokenService
-    public let bus: InProcessBus
+    public let bus: any ServiceBus
     public let responder: RouterResponder<NovaRequestContext>
     /// The fake hosts' drivers (for tests that make them fail); empty when QEMU is the driver.
     public let drivers: [String: FakeDriver]
@@ -71,7 +71,12 @@ public final class AllInOneCloud: Sendable {
             }
         }
 
-        let bus = InProcessBus()
+        let bus: any ServiceBus =
+            if let url = options.transportURL {
+                try await NATSBus.connect(url: url, name: "nova-server", logger: Logger(label: "nova.bus"))
+            } else {
+                InProcessBus()
+            }
         let rpc = RPCClient(bus: bus)
         let conductorAPI = ConductorRPCAPI(client: rpc)
         let computeAPI = ComputeRPCAPI(client: rpc)
@@ -157,7 +162,7 @@ public final class AllInOneCloud: Sendable {
 
     init(
         options: CloudOptions, database: Database, computeStore: ComputeStore, identityStore: IdentityStore,
-        imageStore: ImageStore, placement: PlacementService, tokens: TokenService, bus: InProcessBus,
+        imageStore: ImageStore, placement: PlacementService, tokens: TokenService, bus: any ServiceBus,
         responder: RouterResponder<NovaRequestContext>,
         drivers: [String: FakeDriver], virtDrivers: [String: any VirtDriver], computeAPI: ComputeRPCAPI,
         firstStart: FirstStart.Result, computeManagers: [ComputeManager], conductor: ConductorManager,

@@ -49,6 +49,9 @@ public struct CloudOptions: Sendable {
     public var moves = MoveOptions()
     /// `[DEFAULT] reclaim_instance_interval`: > 0 makes DELETE a soft delete, reclaimed after that many seconds.
     public var reclaimInstanceInterval: TimeInterval = 0
+    /// `[DEFAULT] transport_url`: `nats://host:port` carries the services' messages over NATS; nil keeps
+    /// them in process.
+    public var transportURL: String?
     /// `[DEFAULT] shelved_offload_time` (0: offload at once, -1: never) and `shelved_poll_interval` (seconds).
     public var shelvedOffloadTime = 0
     public var shelvedPollInterval = 3600
@@ -131,6 +134,13 @@ public struct CloudOptions: Sendable {
         try readConsole(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
+        let url = config.string("DEFAULT", "transport_url", default: "")
+        if !url.isEmpty {
+            guard url.hasPrefix("nats://") else {
+                throw ConfigError(message: "[DEFAULT] transport_url = \(url) is not nats://host:port")
+            }
+            transportURL = url
+        }
         shelvedPollInterval = max(1, try config.int("DEFAULT", "shelved_poll_interval", default: 3600))
         moves.autoEvacuate = try config.bool("compute", "auto_evacuate", default: false)
         moves.allowResizeToSameHost = try config.bool("DEFAULT", "allow_resize_to_same_host", default: false)

@@ -1,0 +1,51 @@
+import Foundation
+import NATS
+
+/// A real nats-server on a free loopback port, started by the test and stopped by its PID.
+public final class NATSServerProcess: Sendable {
+    public static let binary = ["/usr/bin/nats-server", "/usr/sbin/nats-server", "/usr/local/bin/nats-server"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+    let process: Process
+    public var url: String { "nats://127.0.0.1:\(port)" }
+    public let port: Int
+
+    public init() throws {
+        port = Int.random(in: 30000..<40000)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary ?? "/usr/bin/nats-server")
+        process.arguments = ["-a", "127.0.0.1", "-p", "\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits until the server accepts connections.
+    public func connect() async throws -> NATSConnection {
+        for _ in 0..<100 {
+            if let connection = try? await NATSConnection.connect(.init(host: "127.0.0.1", port: port)) {
+                return connection
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw NATSError.timedOut("nats-server on port \(port)")
+    }
+
+    public func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// A server again on the same port (after `stop`).
+    public func restarted() throws -> NATSServerProcess { try NATSServerProcess(port: port) }
+
+    private init(port: Int) throws {
+        self.port = port
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary ?? "/usr/bin/nats-server")
+        process.arguments = ["-a", "127.0.0.1", "-p", "\(port)"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+}
