@@ -22,6 +22,37 @@ import Testing
         }
     }
 
+    @Test func aFailedRebuildOnTheDestinationEndsInErrorOnTheSource() async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let token = try await client.adminToken()
+            let (id, source) = try await bootAndLocate(client, cloud, token)
+            try await forceDown(source, client, token)
+            for (host, driver) in cloud.drivers where host != source { await driver.failNext("spawn") }
+            try await action(client, id, ["evacuate": .object([:])], token, version: "2.29", expect: 200)
+            try await waitForMigration(client, id, token, status: "error")
+            let server = try await client.waitFor(id, status: "ERROR", token: token)
+            #expect(server["OS-EXT-SRV-ATTR:host"]?.stringValue == source, "recorded where its guest may still be")
+            #expect(server["fault"]?["message"]?.stringValue?.contains("spawn") == true)
+            for (host, driver) in cloud.drivers where host != source {
+                #expect(await !driver.listInstanceUUIDs().contains(id), "no half-built guest is left")
+            }
+            try await audit(cloud)
+        }
+    }
+
+    @Test func withNoOtherHostAnEvacuationChangesNothing() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let token = try await client.adminToken()
+            let (id, source) = try await bootAndLocate(client, cloud, token, hosts: 1)
+            try await forceDown(source, client, token)
+            try await action(client, id, ["evacuate": .object([:])], token, version: "2.29", expect: 200)
+            try await waitForMigration(client, id, token, status: "error")
+            let server = try await client.waitFor(id, status: "ACTIVE", token: token)
+            #expect(server["OS-EXT-SRV-ATTR:host"]?.stringValue == source)
+            try await audit(cloud)
+        }
+    }
+
     @Test func from295AnEvacuatedServerIsLeftStopped() async throws {
         try await withCloud(fakeHosts: 2) { client, cloud in
             let token = try await client.adminToken()

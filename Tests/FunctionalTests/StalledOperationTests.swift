@@ -7,11 +7,13 @@ import Testing
 /// Single-host operations that stop making progress: sent again while the host is up, ended cleanly when
 /// it is down or keeps not answering.
 @Suite struct StalledOperationTests {
-    func withQuickDeadlines(_ body: @Sendable (CloudClient, AllInOneCloud) async throws -> Void) async throws {
+    func withQuickDeadlines(
+        stepTimeout: TimeInterval = 1, _ body: @Sendable (CloudClient, AllInOneCloud) async throws -> Void
+    ) async throws {
         try await withCloud(
             fakeHosts: 1,
             configure: {
-                $0.moves.stepTimeout = 1
+                $0.moves.stepTimeout = stepTimeout
                 $0.reportInterval = .milliseconds(200)
             }, body)
     }
@@ -21,15 +23,19 @@ import Testing
     }
 
     @Test func aStalledStopIsSentAgainThenFinishes() async throws {
-        try await withQuickDeadlines { client, cloud in
+        // The release must come between the first deadline and the second: a few seconds apart.
+        try await withQuickDeadlines(stepTimeout: 3) { client, cloud in
             let token = try await client.adminToken()
             let (id, host) = try await bootAndLocate(client, cloud, token, hosts: 1)
             await cloud.drivers[host]!.hang("power_off")
             try await action(client, id, ["os-stop": .null], token, expect: 202)
-            for _ in 0..<100 where try await instance(cloud, id).taskAttempts != 1 {
-                try await Task.sleep(for: .milliseconds(50))
+            var attempts: Int?
+            for _ in 0..<400 {
+                attempts = try await instance(cloud, id).taskAttempts
+                if attempts == 1 { break }
+                try await Task.sleep(for: .milliseconds(25))
             }
-            #expect(try await instance(cloud, id).taskAttempts == 1, "the stop was sent again")
+            #expect(attempts == 1, "the stop was sent again")
             await cloud.drivers[host]!.release("power_off")
             let stopped = try await client.waitFor(id, status: "SHUTOFF", token: token)
             #expect(stopped["fault"] == nil)
