@@ -154,7 +154,7 @@ let package = Package(
         .executableTarget(
             name: "nova-bench",
             dependencies: [
-                "NovaCore", "NovaScheduler", "PlacementCore", "QMP",
+                "NovaCore", "NovaScheduler", "PlacementCore", "QMP", "NATS", "NovaBus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -10,7 +10,7 @@ import NovaCore
 struct NovaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nova-bench", abstract: "Benchmarks of nova-server.",
-        subcommands: [ComputeBench.self, PlacementBench.self, SchedulerBench.self, QEMUBench.self],
+        subcommands: [ComputeBench.self, PlacementBench.self, SchedulerBench.self, QEMUBench.self, NATSBench.self],
         defaultSubcommand: ComputeBench.self
     )
 }
