@@ -128,7 +128,10 @@ public final class AllInOneCloud: Sendable {
                     diskAllocationRatio: options.diskAllocationRatio,
                     reservedHostMemoryMB: options.reservedHostMemoryMB, shelvedOffloadTime: options.shelvedOffloadTime,
                     shelvedPollInterval: .seconds(options.shelvedPollInterval)),
-                driver: driver, conductor: conductorAPI, placement: placement, images: imageBackend, clock: clock,
+                driver: driver, conductor: conductorAPI, placement: placement, images: imageBackend,
+                notifier: options.versionedNotifications
+                    ? Notifier(bus: bus, publisherID: "nova-compute:\(host)") : nil,
+                clock: clock,
                 logger: Logger(label: "nova.compute.\(host)"))
             let dispatcher = manager.dispatcher()
             try await bus.subscribe(topic: manager.topic) { await dispatcher.handle($0) }

@@ -52,6 +52,9 @@ public struct CloudOptions: Sendable {
     /// `[DEFAULT] transport_url`: `nats://host:port` carries the services' messages over NATS; nil keeps
     /// them in process.
     public var transportURL: String?
+    /// `[oslo_messaging_notifications] driver = messagingv2` with `[notifications] notification_format =
+    /// versioned` (or both): compute hosts publish Nova's versioned notifications on the bus.
+    public var versionedNotifications = false
     /// `[DEFAULT] shelved_offload_time` (0: offload at once, -1: never) and `shelved_poll_interval` (seconds).
     public var shelvedOffloadTime = 0
     public var shelvedPollInterval = 3600
@@ -134,6 +137,10 @@ public struct CloudOptions: Sendable {
         try readConsole(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
+        let driver = config.string("oslo_messaging_notifications", "driver", default: "")
+        let format = config.string("notifications", "notification_format", default: "unversioned")
+        versionedNotifications =
+            ["messaging", "messagingv2"].contains(driver) && ["versioned", "both"].contains(format)
         let url = config.string("DEFAULT", "transport_url", default: "")
         if !url.isEmpty {
             guard url.hasPrefix("nats://") else {

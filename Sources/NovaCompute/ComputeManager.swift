@@ -13,13 +13,16 @@ public struct ComputeManager: Sendable {
     let placement: any PlacementClient
     /// The image service, for deleting a shelved server's snapshot and rotating backups.
     let images: (any ImageBackend)?
+    /// Versioned notifications, when `[oslo_messaging_notifications] driver` asks for them.
+    let notifier: Notifier?
     let clock: any WallClock
     let logger: Logger
 
     public init(
         config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, placement: any PlacementClient,
-        images: (any ImageBackend)? = nil, clock: any WallClock, logger: Logger
+        images: (any ImageBackend)? = nil, notifier: Notifier? = nil, clock: any WallClock, logger: Logger
     ) {
+        self.notifier = notifier
         self.placement = placement
         self.images = images
         self.config = config
@@ -178,6 +181,16 @@ public struct ComputeManager: Sendable {
             try await conductor.actionEvent(report, context: context)
         } catch {
             logger.warning("could not record event \(name) for \(instance.uuid): \(error)")
+        }
+        if let notifier, let action = VersionedNotification.action(ofEvent: name) {
+            let phase = result == nil ? "start" : result == "Success" ? "end" : "error"
+            let current =
+                phase == "start"
+                ? instance : (try? await conductor.instanceGet(instance.uuid, context: context)) ?? instance
+            let fault = phase == "error" ? InstanceFault(code: 500, message: traceback ?? "", created: clock.now) : nil
+            await notifier.instanceAction(
+                action, phase: phase, instance: current, fault: fault, requestID: context.requestID,
+                at: clock.now)
         }
     }
 

@@ -159,6 +159,8 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
         entries = elements
     }
 
+    public init(_ pairs: [(String, JSON)]) { entries = pairs }
+
     public subscript(key: String) -> JSON? {
         get { entries.first(where: { $0.0 == key })?.1 }
         set {

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Publishes versioned notifications on the bus (a cast: nobody listening is not an error).
+public struct Notifier: Sendable {
+    let bus: any MessageBus
+    public let publisherID: String
+
+    public init(bus: any MessageBus, publisherID: String) {
+        self.bus = bus
+        self.publisherID = publisherID
+    }
+
+    /// `instance.<action>.<phase>` with the instance as it is now; phase is start, end or error.
+    public func instanceAction(
+        _ action: String, phase: String, instance: Instance, fault: InstanceFault?, requestID: String, at date: Date
+    ) async {
+        let error = phase == "error"
+        let envelope = VersionedNotification.envelope(
+            eventType: "instance.\(action).\(phase)", priority: error ? "ERROR" : "INFO", publisherID: publisherID,
+            payload: VersionedNotification.instanceAction(instance, fault: fault, requestID: requestID), at: date)
+        try? await bus.cast(
+            topic: error ? VersionedNotification.errorTopic : VersionedNotification.infoTopic,
+            payload: Array(envelope.serialized().utf8))
+    }
+}
