@@ -19,6 +19,8 @@ for pair in qemu-system-x86:/usr/bin/qemu-system-x86_64 qemu-utils:/usr/bin/qemu
     chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver nats-server:/usr/sbin/nats-server; do
     [ -e "${pair#*:}" ] || APT_NEEDED+=("${pair%%:*}")
 done
+# PostgreSQL's server programs (initdb, pg_ctl) and psql, for the functional tests on PostgreSQL.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null && [ -x /usr/bin/psql ] || APT_NEEDED+=(postgresql)
 if [ ${#APT_NEEDED[@]} -gt 0 ]; then
     log "installing ${APT_NEEDED[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -49,6 +51,18 @@ log "swift build"
 swift build --build-tests
 log "swift test"
 swift test --skip-build
+
+# 4b. The functional tests again with every store in PostgreSQL: a throwaway server (initdb in a temporary
+#     folder as a non-root user, 127.0.0.1 only), a database per cloud under test, stopped by its PID.
+log "functional tests on PostgreSQL"
+PGDIR=$(mktemp -d /tmp/nova-pg-XXXXXX)
+PGPORT=$((20000 + RANDOM % 20000))
+scripts/throwaway-postgres.sh start "$PGDIR" "$PGPORT" > /dev/null
+trap 'scripts/throwaway-postgres.sh stop "$PGDIR"' EXIT
+NOVA_TEST_POSTGRES_URL="postgresql://nova@127.0.0.1:$PGPORT/postgres" \
+    swift test --skip-build --no-parallel --filter FunctionalTests
+scripts/throwaway-postgres.sh stop "$PGDIR"
+trap - EXIT
 
 # 5. A real browser on the noVNC console of a real guest; the screenshot is kept as a test artifact.
 log "noVNC console in headless Chromium"

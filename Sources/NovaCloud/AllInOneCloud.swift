@@ -46,7 +46,7 @@ public final class AllInOneCloud: Sendable {
         -> AllInOneCloud
     {
         try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
-        let database = try await Database.openSQLite(path: options.databasePath, logger: logger)
+        let database = try await Database.open(connection: options.databaseConnection, logger: logger)
         let computeStore = ComputeStore(
             database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
         let identityStore = IdentityStore(database: database)

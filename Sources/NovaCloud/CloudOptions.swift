@@ -9,6 +9,10 @@ public struct CloudOptions: Sendable {
     public var dataDirectory: String
     /// nil keeps the database in memory (tests).
     public var databasePath: String?
+    /// `[database] connection = postgresql://user:password@host:port/db`: every store in PostgreSQL.
+    public var databaseURL: String?
+    /// What `Database.open` takes: the PostgreSQL URL, or SQLite at `databasePath` (in memory when nil).
+    public var databaseConnection: String? { databaseURL ?? databasePath.map { "sqlite:///" + $0 } }
     public var listenHost: String
     public var listenPort: Int
     public var adminPassword: String?
@@ -85,12 +89,14 @@ public struct CloudOptions: Sendable {
     public init(config: NovaConfig, dataDirectory: String?) throws {
         self.init(dataDirectory: dataDirectory ?? config.string("DEFAULT", "state_path", default: "./data"))
         if let connection = config["database", "connection"] {
-            guard connection.hasPrefix("sqlite:///") else {
+            if connection.hasPrefix("postgresql://") || connection.hasPrefix("postgres://") {
+                databaseURL = connection
+            } else if connection.hasPrefix("sqlite:///") {
+                databasePath = String(connection.dropFirst("sqlite:///".count))
+            } else {
                 throw ConfigError(
-                    message: "[database] connection = \(connection): only sqlite:///PATH is supported by the all-in-one"
-                )
+                    message: "[database] connection = \(connection) is neither sqlite:///PATH nor postgresql://...")
             }
-            databasePath = String(connection.dropFirst("sqlite:///".count))
         }
         listenHost = config.string("DEFAULT", "osapi_compute_listen", default: listenHost)
         listenPort = try config.int("DEFAULT", "osapi_compute_listen_port", default: listenPort)

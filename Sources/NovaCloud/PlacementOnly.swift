@@ -15,7 +15,7 @@ public enum PlacementOnly {
         -> some ApplicationProtocol
     {
         try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
-        let database = try await Database.openSQLite(path: options.databasePath, logger: logger)
+        let database = try await Database.open(connection: options.databaseConnection, logger: logger)
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)

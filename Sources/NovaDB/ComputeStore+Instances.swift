@@ -114,7 +114,8 @@ extension ComputeStore {
     {
         let row = try await sql.raw(
             """
-            SELECT COUNT(*) AS n, COALESCE(SUM(vcpus), 0) AS cores, COALESCE(SUM(memory_mb), 0) AS ram
+            SELECT COUNT(*) AS n, CAST(COALESCE(SUM(vcpus), 0) AS BIGINT) AS cores,
+              CAST(COALESCE(SUM(memory_mb), 0) AS BIGINT) AS ram
             FROM instances WHERE project_id = \(bind: projectID) AND deleted = 0
             """
         ).first()

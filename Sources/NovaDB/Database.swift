@@ -2,69 +2,147 @@ import Foundation
 import Logging
 import NIOPosix
 import NovaCore
+import PostgresKit
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
 
-/// The one SQL database of a process. SQLite is written through a single serialised connection (WAL mode),
-/// so concurrent requests queue instead of failing with "database is locked".
+/// The one SQL database of a process: SQLite (the all-in-one) or PostgreSQL (scale-out). Writes are
+/// serialised in both: SQLite through its single connection (WAL mode), PostgreSQL by a transaction-scoped
+/// advisory lock that every writer of every process takes, so read-check-write transactions (task_state
+/// compare-and-set, placement generations, quota) behave the same under concurrent API and conductor
+/// processes as they do in one process.
 public final class Database: Sendable {
-    public let sql: any SQLDatabase
-    let connection: SQLiteConnection
+    public enum Dialect: Sendable { case sqlite, postgresql }
+
+    enum Backend: Sendable {
+        case sqlite(SQLiteConnection)
+        case postgresql(PostgresClient, Task<Void, Never>)
+    }
+
+    let backend: Backend
     let lock = AsyncLock()
     let logger: Logger
 
-    init(connection: SQLiteConnection, logger: Logger) {
-        self.connection = connection
-        self.sql = connection.sql()
+    public var dialect: Dialect {
+        if case .sqlite = backend { return .sqlite }
+        return .postgresql
+    }
+
+    init(backend: Backend, logger: Logger) {
+        self.backend = backend
         self.logger = logger
+    }
+
+    /// `sqlite:///PATH` (nil or empty path: in memory) or `postgresql://user:password@host:port/database`.
+    public static func open(connection: String?, logger: Logger) async throws -> Database {
+        if let connection, connection.hasPrefix("postgresql://") || connection.hasPrefix("postgres://") {
+            return try await openPostgreSQL(url: connection, logger: logger)
+        }
+        let path = connection.map { String($0.dropFirst("sqlite:///".count)) }
+        return try await openSQLite(path: path?.isEmpty == false ? path : nil, logger: logger)
     }
 
     /// Opens (creating if needed) the SQLite database at `path` and applies pending migrations.
     public static func openSQLite(path: String?, logger: Logger) async throws -> Database {
         let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
         let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
-        let database = Database(connection: connection, logger: logger)
-        try await database.sql.raw("PRAGMA journal_mode=WAL").run()
-        try await database.sql.raw("PRAGMA synchronous=NORMAL").run()
-        try await database.sql.raw("PRAGMA foreign_keys=ON").run()
+        let database = Database(backend: .sqlite(connection), logger: logger)
+        let sql = connection.sql()
+        try await sql.raw("PRAGMA journal_mode=WAL").run()
+        try await sql.raw("PRAGMA synchronous=NORMAL").run()
+        try await sql.raw("PRAGMA foreign_keys=ON").run()
         try await Migrations.apply(to: database)
         return database
     }
 
-    public func close() async throws {
-        try await connection.close()
+    public static func openPostgreSQL(url: String, logger: Logger) async throws -> Database {
+        guard let components = URLComponents(string: url), let host = components.host,
+            let user = components.user, components.path.count > 1
+        else {
+            throw NovaError.badRequest("[database] connection = \(url) is not postgresql://user:password@host:port/db")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: String(components.path.dropFirst()), tls: .disable)
+        configuration.options.maximumConnections = 10
+        // Its warning that the first lease can come before `run()` has started is not worth a line.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        let runner = Task { await client.run() }
+        let database = Database(backend: .postgresql(client, runner), logger: logger)
+        do {
+            try await Migrations.apply(to: database)
+        } catch {
+            runner.cancel()
+            throw error
+        }
+        return database
     }
 
-    /// Runs `body` alone on the connection.
+    public func close() async throws {
+        switch backend {
+        case .sqlite(let connection): try await connection.close()
+        case .postgresql(_, let runner):
+            runner.cancel()
+            await runner.value
+        }
+    }
+
+    /// Runs `body` on one connection.
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        await lock.lock()
-        do {
-            let result = try await body(sql)
-            await lock.unlock()
-            return result
-        } catch {
-            await lock.unlock()
-            throw error
+        switch backend {
+        case .sqlite(let connection):
+            await lock.lock()
+            do {
+                let result = try await body(connection.sql())
+                await lock.unlock()
+                return result
+            } catch {
+                await lock.unlock()
+                throw error
+            }
+        case .postgresql(let client, _):
+            // `body` runs once, on this task's behalf, while the pool lends the connection.
+            nonisolated(unsafe) let work = body
+            return try await client.withConnection { connection in try await work(connection.sql()) }
         }
     }
 
     /// Runs `body` in one transaction: all of it is stored, or none of it.
     public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        await lock.lock()
-        do {
-            try await sql.raw("BEGIN IMMEDIATE").run()
+        switch backend {
+        case .sqlite(let connection):
+            await lock.lock()
             do {
-                let result = try await body(sql)
-                try await sql.raw("COMMIT").run()
+                let result = try await transaction(connection.sql(), begin: "BEGIN IMMEDIATE", body)
                 await lock.unlock()
                 return result
             } catch {
-                try? await sql.raw("ROLLBACK").run()
+                await lock.unlock()
                 throw error
             }
+        case .postgresql(let client, _):
+            nonisolated(unsafe) let work = body
+            return try await client.withConnection { connection in
+                try await self.transaction(connection.sql(), begin: "BEGIN", lockWriters: true, work)
+            }
+        }
+    }
+
+    private func transaction<T: Sendable>(
+        _ sql: any SQLDatabase, begin: String, lockWriters: Bool = false,
+        _ body: (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await sql.raw(SQLQueryString(begin)).run()
+        do {
+            if lockWriters { try await sql.raw("SELECT pg_advisory_xact_lock(7305)").run() }
+            let result = try await body(sql)
+            try await sql.raw("COMMIT").run()
+            return result
         } catch {
-            await lock.unlock()
+            try? await sql.raw("ROLLBACK").run()
             throw error
         }
     }

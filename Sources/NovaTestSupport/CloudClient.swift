@@ -108,6 +108,9 @@ public func withCloud<T: Sendable>(
     options.fakeHostCount = fakeHosts
     options.hostname = "fake"
     if let hostResources { options.fakeHostResources = hostResources }
+    if let server = PostgresTestDatabase.serverURL {
+        options.databaseURL = try PostgresTestDatabase.url(forDataDirectory: directory, server: server)
+    }
     configure(&options)
     var logger = Logger(label: "test")
     logger.logLevel = .warning

@@ -148,9 +148,9 @@ struct DB: AsyncParsableCommand {
             let options = try common.loadOptions()
             try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
             let logger = common.makeLogger("nova-server.db")
-            let database = try await NovaDBAccess.open(path: options.databasePath, logger: logger)
+            let database = try await NovaDBAccess.open(connection: options.databaseConnection, logger: logger)
             try await database.close()
-            print("database \(options.databasePath ?? "(memory)") is at the newest schema")
+            print("database \(options.databaseURL ?? options.databasePath ?? "(memory)") is at the newest schema")
         }
     }
 }

@@ -469,6 +469,10 @@ def move_steps(admin, ours):
           and not osc_json(["--os-placement-api-version", "1.12", "resource", "provider", "allocation", "show",
                             server_id], admin), shelved.stderr)
     unshelved = run(OPENSTACK, ["server", "unshelve", "--wait", "mover"], admin)
+    # The host deletes the snapshot just after it reports the server ACTIVE.
+    deadline = time.time() + 15
+    while time.time() < deadline and osc_json(["image", "list", "--name", "mover-shelved"], admin):
+        time.sleep(0.3)
     check("openstack server unshelve --wait -> ACTIVE on a host, the shelved image deleted",
           unshelved.returncode == 0 and wait_status("mover", "ACTIVE", admin) and bool(host_of_server("mover", admin))
           and not osc_json(["image", "list", "--name", "mover-shelved"], admin), unshelved.stderr)

@@ -34,9 +34,9 @@ struct NATSTransportTests {
         try await withCloud(fakeHosts: 1, configure: { $0.transportURL = server.url }) { _, cloud in
             let started = ContinuousClock.now
             await #expect(throws: NovaError.self) {
-                _ = try await cloud.bus.call(topic: "compute.no-such-host", payload: [], timeout: .seconds(10))
+                _ = try await cloud.bus.call(topic: "compute.no-such-host", payload: [], timeout: .seconds(60))
             }
-            #expect(ContinuousClock.now - started < .seconds(3))
+            #expect(ContinuousClock.now - started < .seconds(30), "an answer, not the timeout")
         }
     }
 }
