@@ -94,15 +94,7 @@ public final class Database: Sendable {
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(let connection):
-            await lock.lock()
-            do {
-                let result = try await body(connection.sql())
-                await lock.unlock()
-                return result
-            } catch {
-                await lock.unlock()
-                throw error
-            }
+            return try await alone { try await body(connection.sql()) }
         case .postgresql(let client, _):
             // `body` runs once, on this task's behalf, while the pool lends the connection.
             nonisolated(unsafe) let work = body
@@ -114,20 +106,25 @@ public final class Database: Sendable {
     public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(let connection):
-            await lock.lock()
-            do {
-                let result = try await transaction(connection.sql(), begin: "BEGIN IMMEDIATE", body)
-                await lock.unlock()
-                return result
-            } catch {
-                await lock.unlock()
-                throw error
-            }
+            return try await alone { try await transaction(connection.sql(), begin: "BEGIN IMMEDIATE", body) }
         case .postgresql(let client, _):
             nonisolated(unsafe) let work = body
             return try await client.withConnection { connection in
                 try await self.transaction(connection.sql(), begin: "BEGIN", lockWriters: true, work)
             }
+        }
+    }
+
+    /// Runs `body` holding the SQLite connection's lock.
+    private func alone<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await lock.lock()
+        do {
+            let result = try await body()
+            await lock.unlock()
+            return result
+        } catch {
+            await lock.unlock()
+            throw error
         }
     }
 

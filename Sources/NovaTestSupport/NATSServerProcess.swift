@@ -10,15 +10,7 @@ public final class NATSServerProcess: Sendable {
     public var url: String { "nats://127.0.0.1:\(port)" }
     public let port: Int
 
-    public init() throws {
-        port = Int.random(in: 30000..<40000)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary ?? "/usr/bin/nats-server")
-        process.arguments = ["-a", "127.0.0.1", "-p", "\(port)"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-    }
+    public convenience init() throws { try self.init(port: Int.random(in: 30000..<40000)) }
 
     /// Waits until the server accepts connections.
     public func connect() async throws -> NATSConnection {

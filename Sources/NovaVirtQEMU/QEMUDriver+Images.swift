@@ -33,6 +33,14 @@ extension QEMUDriver {
         return (try await download.value, info.diskFormat)
     }
 
+    /// A qcow2 overlay at `path` on this host's copy of the image, grown to `rootGB` when that is set.
+    func createOverlay(of imageID: String, at path: String, rootGB: Int) async throws {
+        let (base, format) = try await cachedImage(imageID)
+        var arguments = ["create", "-q", "-f", "qcow2", "-F", format, "-b", base, path]
+        if rootGB > 0 { arguments.append("\(rootGB)G") }
+        try await ProcessRunner.check(config.qemuImg, arguments)
+    }
+
     static func md5(ofFile path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw NovaError.internalError("cannot read \(path)")

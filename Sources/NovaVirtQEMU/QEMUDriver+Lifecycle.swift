@@ -8,10 +8,7 @@ extension QEMUDriver {
         let paths = paths(instance.uuid)
         try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         do {
-            let (base, format) = try await cachedImage(instance.imageRef)
-            var arguments = ["create", "-q", "-f", "qcow2", "-F", format, "-b", base, paths.disk]
-            if instance.flavor.rootGB > 0 { arguments.append("\(instance.flavor.rootGB)G") }
-            try await ProcessRunner.check(config.qemuImg, arguments)
+            try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
             try await launch(instance)
         } catch {
             await kill(instance.uuid)
@@ -174,10 +171,8 @@ extension QEMUDriver {
         try requireGuest(instance)
         let paths = paths(instance.uuid)
         await kill(instance.uuid)
-        let (base, format) = try await cachedImage(instance.rescueImageRef ?? instance.imageRef)
         try? FileManager.default.removeItem(atPath: paths.rescueDisk)
-        try await ProcessRunner.check(
-            config.qemuImg, ["create", "-q", "-f", "qcow2", "-F", format, "-b", base, paths.rescueDisk])
+        try await createOverlay(of: instance.rescueImageRef ?? instance.imageRef, at: paths.rescueDisk, rootGB: 0)
         do {
             try await launch(instance)
         } catch {

@@ -67,10 +67,7 @@ extension QEMUDriver: MovingVirtDriver {
         let paths = paths(instance.uuid)
         try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         do {
-            let (base, format) = try await cachedImage(instance.imageRef)
-            var arguments = ["create", "-q", "-f", "qcow2", "-F", format, "-b", base, paths.disk]
-            if instance.flavor.rootGB > 0 { arguments.append("\(instance.flavor.rootGB)G") }
-            try await ProcessRunner.check(config.qemuImg, arguments)
+            try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
             expectedExits.insert(instance.uuid)
             try await launch(instance, incoming: true)
             let client = try client(instance)

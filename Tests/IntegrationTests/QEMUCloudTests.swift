@@ -53,15 +53,21 @@ struct QEMUCloudTests {
         Issue.record("the guest did not print its marker \(times) time(s)")
     }
 
+    /// Waits for the compute hosts, boots the guest image as `name` and waits for its console marker.
+    func bootGuest(_ client: CloudClient, _ name: String, hosts: Int = 1) async throws -> (token: String, id: String) {
+        let token = try await client.adminToken()
+        try await client.waitForHosts(hosts, token: token)
+        let image = try await guestImage(client, token)
+        let id = try await client.createServer(
+            name, token: token, image: image, extra: ["networks": "none"], version: "2.37")
+        try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+        try await waitForMarker(client, id, token)
+        return (token, id)
+    }
+
     @Test func aRealGuestThroughItsWholeLife() async throws {
         try await withQEMUCloud { client, _ in
-            let token = try await client.adminToken()
-            try await client.waitForHosts(1, token: token)
-            let image = try await guestImage(client, token)
-            let id = try await client.createServer(
-                "guest", token: token, image: image, extra: ["networks": "none"], version: "2.37")
-            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
-            try await waitForMarker(client, id, token)
+            let (token, id) = try await bootGuest(client, "guest")
             let lastTwo = try await consoleOutput(client, id, token, length: 2)
             #expect(lastTwo.split(whereSeparator: \.isNewline).count == 2)
 
@@ -118,13 +124,7 @@ extension QEMUCloudTests {
     /// Rescue and unrescue; shelve offload destroys the QEMU process; unshelve boots a new one from the snapshot.
     @Test func aRealGuestRescuedShelvedAndUnshelved() async throws {
         try await withQEMUCloud { client, _ in
-            let token = try await client.adminToken()
-            try await client.waitForHosts(1, token: token)
-            let image = try await guestImage(client, token)
-            let id = try await client.createServer(
-                "shelver", token: token, image: image, extra: ["networks": "none"], version: "2.37")
-            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
-            try await waitForMarker(client, id, token)
+            let (token, id) = try await bootGuest(client, "shelver")
             // Rescue boots the image afresh with the guest's disk second; unrescue boots the guest's disk.
             #expect(try await action(client, id, ["rescue": .null], token).status == 200)
             try await client.waitFor(id, status: "RESCUE", token: token, seconds: 120)

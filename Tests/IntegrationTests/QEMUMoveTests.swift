@@ -22,13 +22,7 @@ extension QEMUCloudTests {
 
     @Test func aRealGuestLiveMigratesAndColdMigratesBetweenTwoHosts() async throws {
         try await withQEMUCloud(hosts: 2) { client, cloud in
-            let token = try await client.adminToken()
-            try await client.waitForHosts(2, token: token)
-            let image = try await guestImage(client, token)
-            let id = try await client.createServer(
-                "traveller", token: token, image: image, extra: ["networks": "none"], version: "2.37")
-            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
-            try await waitForMarker(client, id, token)
+            let (token, id) = try await bootGuest(client, "traveller", hosts: 2)
             var tick = -1
             for _ in 0..<100 where tick < 1 {
                 try await Task.sleep(for: .milliseconds(300))
