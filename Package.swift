@@ -64,10 +64,10 @@ let package = Package(
         .target(name: "NovaConfig", swiftSettings: strict),
         .target(
             name: "NovaBus",
-            dependencies: ["NovaCore", "NATS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["NovaCore", "NATSClient", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
-            name: "NATS",
+            name: "NATSClient",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "nova-bench",
             dependencies: [
-                "NovaCore", "NovaScheduler", "PlacementCore", "QMP", "NATS", "NovaBus",
+                "NovaCore", "NovaScheduler", "PlacementCore", "QMP", "NATSClient", "NovaBus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -195,14 +195,14 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "PlacementCoreTests", dependencies: ["PlacementCore", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaConfigTests", dependencies: ["NovaConfig"], swiftSettings: strict),
-        .testTarget(name: "NATSTests", dependencies: ["NATS", "NovaTestSupport"], swiftSettings: strict),
+        .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "NovaTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ComputeAPITests", dependencies: ["ComputeAPI", "APISupport", "NovaCore"], swiftSettings: strict),
         // Helpers shared by the functional and integration tests: a cloud under test and its HTTP client.
         .target(
             name: "NovaTestSupport",
             dependencies: [
-                "NovaCloud", "NovaCore", "NovaVirt", "NATS",
+                "NovaCloud", "NovaCore", "NovaVirt", "NATSClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

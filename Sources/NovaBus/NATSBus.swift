@@ -1,5 +1,5 @@
 import Logging
-import NATS
+import NATSClient
 import NovaCore
 
 /// The scale-out transport: every topic is a NATS subject (`nova.<topic>`) served by a queue group of the

@@ -1,5 +1,5 @@
 import Foundation
-import NATS
+import NATSClient
 
 /// A real nats-server on a free loopback port, started by the test and stopped by its PID.
 public final class NATSServerProcess: Sendable {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NATS
+import NATSClient
 import NovaBus
 import NovaCore
 

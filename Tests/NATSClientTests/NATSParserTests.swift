@@ -1,4 +1,4 @@
-import NATS
+import NATSClient
 import Testing
 
 @Suite struct NATSParserTests {

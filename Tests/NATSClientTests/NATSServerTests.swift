@@ -1,5 +1,5 @@
 import Foundation
-import NATS
+import NATSClient
 import NovaTestSupport
 import Testing
 
