@@ -39,13 +39,13 @@ extension ComputeManager {
             return
         }
         do {
-            try await update(
+            let built = try await update(
                 instance.uuid,
                 InstanceUpdate(
                     expectedTaskStates: [.spawning], vmState: .active, taskState: .some(nil), powerState: .running,
                     launchedAt: clock.now, progress: 100),
                 context)
-            await event(instance, Self.buildEvent, context, result: "Success")
+            await event(instance, Self.buildEvent, context, result: "Success", reached: built)
         } catch {
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
         }

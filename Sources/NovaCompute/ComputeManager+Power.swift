@@ -54,27 +54,29 @@ extension ComputeManager {
             await event(instance, eventName, context, result: "Error", traceback: message)
             return
         }
+        // The instance as the operation left it, for the notification (a later change must not show in it).
+        var outcome: Instance?
         do {
             if operation == .delete {
                 try await conductor.instanceDestroy(instance.uuid, context: context)
             } else if operation == .rebuild {
                 let stopped = instance.vmState == .stopped
-                try await update(
+                outcome = try await update(
                     instance.uuid,
                     InstanceUpdate(
                         expectedTaskStates: [.rebuildSpawning], vmState: stopped ? .stopped : .active,
                         taskState: .some(nil), powerState: stopped ? .shutdown : .running, launchedAt: clock.now),
                     context)
-            } else if let outcome = operation.outcome {
+            } else if let target = operation.outcome {
                 let expected = operation.taskState.map { [$0] as [TaskState?] }
-                try await update(
+                outcome = try await update(
                     instance.uuid,
                     InstanceUpdate(
-                        expectedTaskStates: expected, vmState: outcome.vmState, taskState: .some(nil),
-                        powerState: outcome.powerState),
+                        expectedTaskStates: expected, vmState: target.vmState, taskState: .some(nil),
+                        powerState: target.powerState),
                     context)
             }
-            await event(instance, eventName, context, result: "Success")
+            await event(instance, eventName, context, result: "Success", reached: outcome)
         } catch {
             await event(instance, eventName, context, result: "Error", traceback: "\(error)")
         }

@@ -169,8 +169,11 @@ public struct ComputeManager: Sendable {
 
     // MARK: - Reporting helpers
 
+    /// Records an action event and, with notifications on, publishes it; `reached` is the instance as the
+    /// operation left it (otherwise it is read again).
     func event(
-        _ instance: Instance, _ name: String, _ context: RPCContext, result: String? = nil, traceback: String? = nil
+        _ instance: Instance, _ name: String, _ context: RPCContext, result: String? = nil, traceback: String? = nil,
+        reached: Instance? = nil
     )
         async
     {
@@ -184,9 +187,13 @@ public struct ComputeManager: Sendable {
         }
         if let notifier, let action = VersionedNotification.action(ofEvent: name) {
             let phase = result == nil ? "start" : result == "Success" ? "end" : "error"
-            let current =
-                phase == "start"
-                ? instance : (try? await conductor.instanceGet(instance.uuid, context: context)) ?? instance
+            var current = instance
+            if let reached {
+                current = reached
+            } else if phase != "start", let fetched = try? await conductor.instanceGet(instance.uuid, context: context)
+            {
+                current = fetched
+            }
             let fault = phase == "error" ? InstanceFault(code: 500, message: traceback ?? "", created: clock.now) : nil
             await notifier.instanceAction(
                 action, phase: phase, instance: current, fault: fault, requestID: context.requestID,
