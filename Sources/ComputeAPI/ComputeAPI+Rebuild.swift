@@ -61,44 +61,14 @@ extension ComputeAPI {
         }
         let image = try await requestedImage(["imageRef": imageRef], flavor: instance.flavor, caller: caller)
         let name = try spec["name"].map { try Self.validName($0) }
-        var metadata: [String: String]?
-        if let value = spec["metadata"], value != .null {
-            guard let object = value.objectValue else {
-                throw NovaError.badRequest("Invalid input for field/attribute metadata. Value must be an object")
-            }
-            metadata = try object.entries.reduce(into: [:]) { result, entry in
-                guard let text = entry.1.stringValue else {
-                    throw NovaError.badRequest("Invalid input for field/attribute metadata. Values must be strings")
-                }
-                result[entry.0] = text
-            }
-        }
-        let newMetadata = metadata
+        let metadata = try spec["metadata"].flatMap { $0 == .null ? nil : try Self.metadata($0) }
         let description = context.apiVersion >= APIVersion(2, 19) ? spec["description"]?.stringValue : nil
         let password = spec["adminPass"]?.stringValue ?? Self.generatePassword()
-        let isAdmin = caller.isAdmin
-        let operation = InstanceOperation.rebuild
-        let updated = try await store.mutateInstance(
-            uuid: instance.uuid, action: actionRecord(operation.actionName, instance, context)
-        ) { current in
-            if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
-            try operation.check(
-                vmState: current.vmState, taskState: current.taskState, launched: current.launchedAt != nil,
-                instanceID: current.uuid)
-            current.taskState = .rebuilding
+        let updated = try await startOperation(.rebuild, on: instance, context: context) { current in
             current.imageRef = image
             if let name { current.displayName = name }
-            if let newMetadata { current.metadata = newMetadata }
+            if let metadata { current.metadata = metadata }
             if let description { current.description = description }
-        }
-        if let host = updated.host {
-            do {
-                try await compute.perform(operation, on: updated, host: host, context: context.rpcContext)
-            } catch {
-                _ = try? await store.updateInstance(
-                    uuid: updated.uuid, InstanceUpdate(expectedTaskStates: [.rebuilding], taskState: .some(nil)))
-                throw NovaError.conflict("Compute host \(host) is not available, so 'rebuild' was not started.")
-            }
         }
         var server = try await viewBuilder(request, context).detail(updated, serverGroups: []).objectValue ?? [:]
         if config.enableInstancePassword { server["adminPass"] = .string(password) }

@@ -317,8 +317,8 @@ public actor NATSConnection {
         pongWaiters.removeFirst().resume(throwing: NATSError.timedOut("PONG"))
     }
 
-    public var isConnected: Bool { connected }
-    public var isClosed: Bool { closed }
+    /// Returns once `close()` has ended the connection (reconnections in between do not end it).
+    public func waitUntilClosed() async { await reader?.value }
 
     public func close() async {
         closed = true

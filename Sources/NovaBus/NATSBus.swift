@@ -65,11 +65,7 @@ public final class NATSBus: ServiceBus {
     }
 
     /// Waits until the connection is closed by `shutdown()`.
-    public func run() async {
-        while await !connection.isClosed {
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-    }
+    public func run() async { await connection.waitUntilClosed() }
 
     public func shutdown() {
         let connection = connection

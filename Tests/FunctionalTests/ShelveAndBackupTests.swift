@@ -16,7 +16,7 @@ import Testing
             let offloaded = try await client.waitFor(id, status: "SHELVED_OFFLOADED", token: token)
             #expect(offloaded["OS-EXT-SRV-ATTR:host"] == .null)
             try await expectNoAllocations(cloud, of: id, "an offloaded server holds no resources")
-            let shelvedImage = try #require(try await shelvedImages(client, token, named: "mover-shelved").first)
+            let shelvedImage = try #require(try await images(client, token, named: "mover-shelved").first)
             #expect(shelvedImage["status"] == "active")
             #expect(await !cloud.drivers[host]!.listInstanceUUIDs().contains(id), "the guest is gone")
 
@@ -142,7 +142,7 @@ import Testing
                 body: ["createBackup": ["name": "weekly-1", "backup_type": "weekly", "rotation": "1"]])
             #expect(weekly.status == 202 && weekly.headers[.location]?.contains("/images/") == true)
             try await waitForIdle(client, id, token)
-            let kept = Set(try await shelvedImages(client, token, named: nil).compactMap { $0["id"]?.stringValue })
+            let kept = Set(try await images(client, token, named: nil).compactMap { $0["id"]?.stringValue })
             #expect(!kept.contains(made[0]) && kept.contains(made[1]) && kept.contains(made[2]), "\(kept)")
             #expect(kept.count == 4, "two daily backups, one weekly, the default image: \(kept)")
             let events = try await client.request(
@@ -163,16 +163,16 @@ func waitForIdle(_ client: CloudClient, _ id: String, _ token: String) async thr
 
 /// The host deletes a shelved server's snapshot just after it reports the server ACTIVE.
 func expectNoImage(named name: String, _ client: CloudClient, _ token: String) async throws {
-    var left = try await shelvedImages(client, token, named: name)
+    var left = try await images(client, token, named: name)
     for _ in 0..<200 where !left.isEmpty {
         try await Task.sleep(for: .milliseconds(25))
-        left = try await shelvedImages(client, token, named: name)
+        left = try await images(client, token, named: name)
     }
     #expect(left.isEmpty, "\(name) is still in the image service")
 }
 
 /// Images in the image service, by name when given.
-func shelvedImages(_ client: CloudClient, _ token: String, named name: String?) async throws -> [JSON] {
+func images(_ client: CloudClient, _ token: String, named name: String?) async throws -> [JSON] {
     let reply = try await client.request(.get, "/image/v2/images", token: token)
     let images = reply.json?["images"]?.arrayValue ?? []
     return name.map { name in images.filter { $0["name"]?.stringValue == name } } ?? images
