@@ -131,6 +131,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // HTTP clients one service uses to reach another (Placement, Glance) with a Keystone token.
+        .target(
+            name: "ServiceClients",
+            dependencies: [
+                "NovaCore", "PlacementCore", "NovaVirt",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
         // Wiring shared by the executables and the functional tests.
         .target(
             name: "NovaCloud",
@@ -138,7 +148,7 @@ let package = Package(
                 "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt", "NovaVirtQEMU",
                 "ConsoleProxy",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
-                "APISupport", "PlacementCore", "PlacementAPI",
+                "APISupport", "PlacementCore", "PlacementAPI", "ServiceClients",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -217,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "FunctionalTests",
             dependencies: [
-                "NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaDB",
+                "NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients", "PlacementCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

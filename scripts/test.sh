@@ -59,10 +59,8 @@ PGDIR=$(mktemp -d /tmp/nova-pg-XXXXXX)
 PGPORT=$((20000 + RANDOM % 20000))
 scripts/throwaway-postgres.sh start "$PGDIR" "$PGPORT" > /dev/null
 trap 'scripts/throwaway-postgres.sh stop "$PGDIR"' EXIT
-NOVA_TEST_POSTGRES_URL="postgresql://nova@127.0.0.1:$PGPORT/postgres" \
-    swift test --skip-build --no-parallel --filter FunctionalTests
-scripts/throwaway-postgres.sh stop "$PGDIR"
-trap - EXIT
+export NOVA_TEST_POSTGRES_URL="postgresql://nova@127.0.0.1:$PGPORT/postgres"
+swift test --skip-build --no-parallel --filter FunctionalTests
 
 # 5. A real browser on the noVNC console of a real guest; the screenshot is kept as a test artifact.
 log "noVNC console in headless Chromium"
@@ -73,3 +71,12 @@ NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ConsoleBrows
 # 6. The client scenario against nova-server started on a free loopback port.
 log "client scenario (openstack and nova CLIs)"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py
+
+# 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
+#     1 scheduler, 2 compute hosts, placement, novncproxy) over the throwaway PostgreSQL and a nats-server.
+log "client scenario against one process per service (PostgreSQL, NATS)"
+NOVA_SCENARIO_DEPLOYMENT=scale-out NOVA_SERVER="$ROOT/.build/debug/nova-server" \
+    .venv/bin/python Tests/ClientScenario/client_scenario.py
+
+scripts/throwaway-postgres.sh stop "$PGDIR"
+trap - EXIT

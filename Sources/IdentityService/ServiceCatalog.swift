@@ -11,8 +11,13 @@ public struct ServiceCatalog: Sendable {
 
     public static let region = "RegionOne"
     public let entries: [Entry]
+    /// Service type -> URL listed instead of the listener's own (Placement in a process of its own).
+    public let overrides: [String: String]
 
-    public init(entries: [Entry] = ServiceCatalog.defaultEntries) { self.entries = entries }
+    public init(entries: [Entry] = ServiceCatalog.defaultEntries, overrides: [String: String] = [:]) {
+        self.entries = entries
+        self.overrides = overrides
+    }
 
     public static let defaultEntries = [
         Entry(type: "identity", name: "keystone", path: "/identity"),
@@ -28,7 +33,7 @@ public struct ServiceCatalog: Sendable {
                     [
                         "id": .string(Self.stableID(entry.type + interface)), "interface": .string(interface),
                         "region_id": .string(Self.region), "region": .string(Self.region),
-                        "url": .string(baseURL + entry.path),
+                        "url": .string(overrides[entry.type] ?? baseURL + entry.path),
                     ]
                 }
                 return [

@@ -1,6 +1,5 @@
 import APISupport
 import ComputeAPI
-import ConsoleProxy
 import Foundation
 import Hummingbird
 import IdentityService
@@ -71,23 +70,15 @@ public final class AllInOneCloud: Sendable {
             }
         }
 
-        let bus: any ServiceBus =
-            if let url = options.transportURL {
-                try await NATSBus.connect(url: url, name: "nova-server", logger: Logger(label: "nova.bus"))
-            } else {
-                InProcessBus()
-            }
+        let bus = try await CloudParts.connectBus(options, name: "nova-server")
         let rpc = RPCClient(bus: bus)
         let conductorAPI = ConductorRPCAPI(client: rpc)
         let computeAPI = ComputeRPCAPI(client: rpc)
         let schedulerAPI = SchedulerRPCAPI(client: rpc)
 
-        var moveOptions = options.moves
-        moveOptions.serviceDownTime = options.serviceDownTime
-        moveOptions.reclaimInstanceInterval = options.reclaimInstanceInterval
         let conductor = ConductorManager(
             store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
-            logger: Logger(label: "nova.conductor"), moves: moveOptions)
+            logger: Logger(label: "nova.conductor"), moves: CloudParts.moveOptions(options))
         try await conductor.recoverInterruptedBuilds()
         let conductorDispatcher = conductor.dispatcher()
         try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
@@ -101,41 +92,17 @@ public final class AllInOneCloud: Sendable {
         var virtDrivers: [String: any VirtDriver] = [:]
         var managers: [ComputeManager] = []
         for host in options.computeHostNames {
-            let driver: any VirtDriver
-            switch options.computeDriver {
-            case .fake:
-                let fake = FakeDriver(hostname: host, total: options.fakeHostResources, images: imageBackend)
-                let rounds = 5
-                await fake.setLiveMigrationPace(
-                    steps: rounds, delay: .milliseconds(Int(options.fakeLiveMigrationSeconds * 1000) / rounds))
-                drivers[host] = fake
-                driver = fake
-            case .qemu:
-                let hosts = options.computeHostNames.count
-                driver = QEMUDriver(
-                    config: QEMUDriverConfig(
-                        instancesPath: hosts > 1 ? options.instancesPath + "/" + host : options.instancesPath,
-                        hypervisorHostname: host, virtType: options.qemu.virtType,
-                        shutdownTimeout: .seconds(options.qemu.shutdownTimeout)),
-                    images: imageBackend, logger: Logger(label: "nova.virt.qemu.\(host)"))
-            }
+            let driver = await CloudParts.makeDriver(
+                host: host,
+                instancesPath: options.computeHostNames.count > 1
+                    ? options.instancesPath + "/" + host : options.instancesPath,
+                options: options, images: imageBackend)
+            drivers[host] = driver as? FakeDriver
             virtDrivers[host] = driver
-            let manager = ComputeManager(
-                config: ComputeConfig(
-                    host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
-                    syncPowerStateInterval: options.syncPowerStateInterval,
-                    cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
-                    diskAllocationRatio: options.diskAllocationRatio,
-                    reservedHostMemoryMB: options.reservedHostMemoryMB, shelvedOffloadTime: options.shelvedOffloadTime,
-                    shelvedPollInterval: .seconds(options.shelvedPollInterval)),
-                driver: driver, conductor: conductorAPI, placement: placement, images: imageBackend,
-                notifier: options.versionedNotifications
-                    ? Notifier(bus: bus, publisherID: "nova-compute:\(host)") : nil,
-                clock: clock,
-                logger: Logger(label: "nova.compute.\(host)"))
-            let dispatcher = manager.dispatcher()
-            try await bus.subscribe(topic: manager.topic) { await dispatcher.handle($0) }
-            managers.append(manager)
+            managers.append(
+                try await CloudParts.startComputeManager(
+                    host: host, driver: driver, options: options, bus: bus, conductor: conductorAPI,
+                    placement: placement, images: imageBackend, clock: clock))
         }
 
         let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
@@ -144,16 +111,9 @@ public final class AllInOneCloud: Sendable {
         PlacementAPI(service: placement).register(on: router)
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
-        var apiConfig = ComputeAPIConfig(
-            maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
-            defaultAvailabilityZone: options.availabilityZone)
-        apiConfig.novncProxyBaseURL = options.console.resolvedNoVNCBaseURL
-        apiConfig.rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
-        apiConfig.consoleTokenTTL = TimeInterval(options.console.tokenTTL)
-        apiConfig.reclaimInstanceInterval = options.reclaimInstanceInterval
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
-            placement: placement, scheduler: schedulerAPI, clock: clock, config: apiConfig
+            placement: placement, scheduler: schedulerAPI, clock: clock, config: ComputeAPIConfig(options: options)
         ).register(on: router)
 
         return AllInOneCloud(
@@ -193,90 +153,18 @@ public final class AllInOneCloud: Sendable {
     /// The services that run beside the HTTP server: message delivery, each compute host (registration,
     /// repair of interrupted work, periodic tasks) and the conductor's and scheduler's heartbeats.
     public var backgroundServices: [any Service] {
-        var services: [any Service] = [
-            BackgroundService(name: "bus") { [bus] in
-                await withTaskCancellationHandler {
-                    await bus.run()
-                } onCancel: {
-                    bus.shutdown()
-                }
-            }
-        ]
-        for manager in computeManagers {
-            services.append(
-                BackgroundService(name: "compute.\(manager.config.host)") { [logger] in
-                    do {
-                        try await manager.register()
-                        try await manager.initInstances()
-                    } catch {
-                        logger.error("compute \(manager.config.host) failed to start: \(error)")
-                    }
-                    await manager.runPeriodicTasks()
-                })
+        var services = [CloudParts.busService(bus)]
+        services += computeManagers.map { CloudParts.computeService($0, logger: logger) }
+        services.append(
+            CloudParts.heartbeatService(
+                store: computeStore, host: options.hostname, binaries: ["nova-conductor", "nova-scheduler"],
+                interval: options.reportInterval, clock: clock))
+        services.append(CloudParts.conductorTasksService(conductor, interval: options.reportInterval))
+        if options.console.enabled {
+            services += CloudParts.consoleProxyServices(
+                store: computeStore, compute: computeAPI, options: options, clock: clock, logger: logger)
         }
-        services.append(
-            BackgroundService(name: "heartbeats") { [computeStore, options, clock] in
-                while !Task.isCancelled {
-                    for binary in ["nova-conductor", "nova-scheduler"] {
-                        try? await computeStore.heartbeat(
-                            host: options.hostname, binary: binary, topic: String(binary.dropFirst(5)),
-                            zone: "internal",
-                            at: clock.now)
-                    }
-                    // Nova's _cleanup_expired_console_auth_tokens.
-                    _ = try? await computeStore.deleteExpiredConsoleTokens(now: clock.now)
-                    try await Task.sleep(for: options.reportInterval)
-                }
-            })
-        services.append(
-            BackgroundService(name: "conductor.tasks") { [conductor, options] in
-                // Unfinished scheduling steps of moves the last run left; compute steps come back with their hosts.
-                await conductor.sweepMoves(all: true)
-                while !Task.isCancelled {
-                    try await Task.sleep(for: options.reportInterval)
-                    await conductor.sweepMoves()
-                    await conductor.confirmOverdueResizes()
-                    await conductor.evacuateDownHosts()
-                    await conductor.reclaimSoftDeleted()
-                    await conductor.recoverStaleUnshelves()
-                    await conductor.recoverStaleOperations()
-                }
-            })
-        if options.console.enabled { services += consoleProxyServices }
         return services
-    }
-
-    /// nova-novncproxy and the raw VNC proxy, each on its own port. A proxy that cannot listen is logged and
-    /// left out: the rest of the cloud runs on.
-    var consoleProxyServices: [any Service] {
-        let authorizer = ConsoleAuthorizer(store: computeStore, compute: computeAPI, clock: clock)
-        let console = options.console
-        let noVNC = NoVNCProxy(
-            authorizer: authorizer, webRoot: console.webRoot, allowedOrigins: console.allowedOrigins,
-            logger: Logger(label: "nova.novncproxy"))
-        let raw = RawVNCProxy(authorizer: authorizer, logger: Logger(label: "nova.rawvncproxy"))
-        return [
-            BackgroundService(name: "novncproxy") { [logger] in
-                do {
-                    try await noVNC.makeApplication(host: console.noVNCHost, port: console.noVNCPort).run()
-                } catch {
-                    logger.error("nova-novncproxy cannot listen on \(console.noVNCHost):\(console.noVNCPort): \(error)")
-                    // A service that returns would end the whole group: wait for the shutdown instead.
-                    try await gracefulShutdown()
-                }
-            },
-            BackgroundService(name: "rawvncproxy") { [logger] in
-                let listener: RawVNCProxy.Listener
-                do {
-                    listener = try await raw.bind(host: console.rawHost, port: console.rawPort)
-                } catch {
-                    logger.error("the raw VNC proxy cannot listen on \(console.rawHost):\(console.rawPort): \(error)")
-                    try await gracefulShutdown()
-                    return
-                }
-                try await raw.serve(listener)
-            },
-        ]
     }
 
     /// The HTTP application with the background services, ready to run.

@@ -62,6 +62,8 @@ public struct CloudOptions: Sendable {
     /// `[DEFAULT] shelved_offload_time` (0: offload at once, -1: never) and `shelved_poll_interval` (seconds).
     public var shelvedOffloadTime = 0
     public var shelvedPollInterval = 3600
+    /// How separate service processes reach Placement and Glance (`[service_user]`, endpoint overrides).
+    public var scaleOut = ScaleOutOptions()
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -140,6 +142,7 @@ public struct CloudOptions: Sendable {
             computeDriver = kind
         }
         try readQEMU(config)
+        try readScaleOut(config)
         try readConsole(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)

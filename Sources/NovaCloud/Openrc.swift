@@ -20,18 +20,22 @@ public enum Openrc {
     /// Writes `admin-openrc.sh` and `demo-openrc.sh` for the passwords set on this start; a file whose user kept
     /// an unknown (hashed) password is left as it is.
     public static func write(cloud: AllInOneCloud) throws -> [String] {
-        let options = cloud.options
+        try write(options: cloud.options, firstStart: cloud.firstStart, updateExisting: true)
+    }
+
+    /// The same for any process serving identity; `updateExisting` points kept files at this listener.
+    static func write(options: CloudOptions, firstStart: FirstStart.Result, updateExisting: Bool) throws -> [String] {
         let authURL = "http://\(options.listenHost):\(options.listenPort)/identity"
         var written: [String] = []
         for (user, password, project) in [
-            ("admin", cloud.firstStart.adminPassword, "admin"), ("demo", cloud.firstStart.demoPassword, "demo"),
+            ("admin", firstStart.adminPassword, "admin"), ("demo", firstStart.demoPassword, "demo"),
         ] {
             let path = options.dataDirectory + "/\(user)-openrc.sh"
             if let password {
                 try text(authURL: authURL, user: user, password: password, project: project)
                     .write(toFile: path, atomically: true, encoding: .utf8)
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-            } else if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
+            } else if updateExisting, let existing = try? String(contentsOfFile: path, encoding: .utf8) {
                 // The listener may have moved: keep the password, update the URL.
                 let updated =
                     existing.split(separator: "\n").map { line in

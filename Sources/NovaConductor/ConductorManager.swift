@@ -154,10 +154,13 @@ public struct ConductorManager: Sendable {
             context: context)
     }
 
-    /// At start: a build that was stored but never reached a host was interrupted by a stop of the cloud.
-    /// Nothing else will finish it, so it ends in ERROR with a fault rather than staying in BUILD.
-    public func recoverInterruptedBuilds() async throws {
-        for instance in try await store.unscheduledBuilds() where instance.taskState == .scheduling {
+    /// A build that was stored but never reached a host was interrupted by a stop of the cloud (at start,
+    /// all of them), or by the loss of the conductor that had it (later, those untouched since
+    /// `untouchedSince`: several conductors share the builds). Nothing else will finish it, so it ends in
+    /// ERROR with a fault rather than staying in BUILD.
+    public func recoverInterruptedBuilds(untouchedSince: Date? = nil) async throws {
+        for instance in try await store.unscheduledBuilds()
+        where instance.taskState == .scheduling && untouchedSince.map({ instance.updatedAt < $0 }) ?? true {
             logger.warning("build of \(instance.uuid) was interrupted before scheduling; marking it ERROR")
             await failBuild(
                 instance.uuid,
@@ -165,6 +168,11 @@ public struct ConductorManager: Sendable {
                     "The build was interrupted by a restart before a host was chosen; delete and create the server again.",
                 context: .service("nova-conductor"))
         }
+    }
+
+    /// The periodic form: builds left in scheduling for longer than a step may take.
+    public func recoverStalledBuilds() async {
+        try? await recoverInterruptedBuilds(untouchedSince: clock.now.addingTimeInterval(-moves.stepTimeout))
     }
 
     func failBuild(_ uuid: String, message: String, context: RPCContext) async {

@@ -44,6 +44,7 @@ public struct NovaError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func conflict(_ message: String) -> NovaError { NovaError(.conflict, message) }
     public static func unauthorized(_ message: String) -> NovaError { NovaError(.unauthorized, message) }
     public static func internalError(_ message: String) -> NovaError { NovaError(.internalError, message) }
+    public static func serviceUnavailable(_ message: String) -> NovaError { NovaError(.serviceUnavailable, message) }
 
     public var description: String { "\(code.name) (\(code.status)): \(message)" }
 }

@@ -20,8 +20,8 @@ extension ComputeStore {
     }
 
     public func createAggregate(name: String, zone: String?) async throws -> Aggregate {
-        defer { hostStateChanged() }
-        return try await database.write { sql in
+        try await database.write { sql in
+            try await Self.hostStateChanged(sql)
             if try await sql.raw("SELECT id FROM aggregates WHERE name = \(bind: name)").first() != nil {
                 throw NovaError.conflict("Aggregate \(name) already exists.")
             }
@@ -45,8 +45,8 @@ extension ComputeStore {
     public func updateAggregate(
         id: Int, _ body: @Sendable @escaping (inout Aggregate, [Aggregate]) throws -> Void
     ) async throws -> Aggregate {
-        defer { hostStateChanged() }
-        return try await database.write { sql in
+        try await database.write { sql in
+            try await Self.hostStateChanged(sql)
             let all = try await Self.loadAggregates(in: sql)
             guard var aggregate = all.first(where: { $0.id == id }) else {
                 throw NovaError.notFound("Aggregate \(id) could not be found.")
@@ -70,8 +70,8 @@ extension ComputeStore {
     }
 
     public func deleteAggregate(id: Int) async throws {
-        defer { hostStateChanged() }
         try await database.write { sql in
+            try await Self.hostStateChanged(sql)
             guard let row = try await sql.raw("SELECT * FROM aggregates WHERE id = \(bind: id)").first() else {
                 throw NovaError.notFound("Aggregate \(id) could not be found.")
             }

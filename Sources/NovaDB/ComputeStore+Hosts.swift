@@ -48,7 +48,7 @@ extension ComputeStore {
             }
             var service = try Self.service(from: row)
             try body(&service)
-            hostStateChanged()
+            try await Self.hostStateChanged(sql)
             try await sql.raw(
                 """
                 UPDATE services SET disabled = \(bind: service.disabled ? 1 : 0), disabled_reason = \(bind: service.disabledReason),
@@ -79,7 +79,7 @@ extension ComputeStore {
                 try await sql.raw("DELETE FROM compute_nodes WHERE host = \(bind: service.host)").run()
             }
             try await sql.raw("DELETE FROM services WHERE id = \(bind: id)").run()
-            hostStateChanged()
+            try await Self.hostStateChanged(sql)
         }
     }
 
@@ -97,7 +97,7 @@ extension ComputeStore {
                 """
             ).first()
             // A first heartbeat is a new service: the scheduler's cached host state must be read again.
-            if try row?.int("report_count") == 1 { hostStateChanged() }
+            if try row?.int("report_count") == 1 { try await Self.hostStateChanged(sql) }
         }
     }
 
@@ -116,7 +116,7 @@ extension ComputeStore {
                 """
             ).first()
             // A node that got the fresh uuid is new: the scheduler's cached host state must be read again.
-            if try node?.string("uuid") == fresh { hostStateChanged() }
+            if try node?.string("uuid") == fresh { try await Self.hostStateChanged(sql) }
             let service = try await sql.raw(
                 """
                 SELECT disabled FROM services WHERE host = \(bind: report.host) AND binary_name = 'nova-compute'
@@ -141,7 +141,11 @@ extension ComputeStore {
 }
 
 extension ComputeStore: SchedulerStore {
-    public func hostStateVersion() async throws -> Int { hostVersion.load(ordering: .relaxed) }
+    public func hostStateVersion() async throws -> Int {
+        try await database.read { sql in
+            try await sql.raw("SELECT version FROM host_state WHERE singleton = 1").first()?.int("version") ?? 0
+        }
+    }
 
     /// Task states that load a host's I/O (nova/scheduler/host_manager.py _update_from_compute_node).
     static let ioTaskStates = [

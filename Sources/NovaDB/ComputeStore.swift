@@ -1,7 +1,6 @@
 import Foundation
 import NovaCore
 import SQLKit
-import Synchronization
 
 /// The compute database: instances, their actions, services, compute nodes, allocations, flavors, keypairs
 /// and quotas. The API, the conductor and the scheduler use it; compute hosts never do.
@@ -12,12 +11,12 @@ public final class ComputeStore: Sendable {
 
     /// The private network servers get addresses on (`[DEFAULT] fixed_range`).
     public let privateNetwork: IPv4Network
-    /// Bumped by every change the scheduler's cached host state depends on (services enabled, disabled or
-    /// deleted, new compute nodes, aggregates). In this process only: several scheduler processes rely on
-    /// the cache's time limit instead.
-    let hostVersion = Atomic<Int>(0)
-
-    func hostStateChanged() { hostVersion.add(1, ordering: .relaxed) }
+    /// Counts, in the database, every change the scheduler's cached host state depends on (services
+    /// enabled, disabled or deleted, new compute nodes, aggregates), in the transaction of the change: a
+    /// scheduler in any process sees it on its next request.
+    static func hostStateChanged(_ sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE host_state SET version = version + 1 WHERE singleton = 1").run()
+    }
 
     public init(
         database: Database, serviceDownTime: TimeInterval = 60,

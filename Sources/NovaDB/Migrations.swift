@@ -133,6 +133,14 @@ enum Migrations {
         ),
         (6, consoleTokenSchema),
         (7, moveSchema),
+        (
+            8,
+            [
+                // One counter every process moves when what the scheduler caches about hosts changes.
+                "CREATE TABLE host_state (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), version INTEGER NOT NULL)",
+                "INSERT INTO host_state (singleton, version) VALUES (1, 0)",
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -94,9 +94,10 @@ public struct CloudClient: Sendable {
     }
 }
 
-/// A fresh cloud in a temporary directory, run for the duration of `body`.
+/// A fresh cloud in a temporary directory, run for the duration of `body`; `live` serves it on a free loopback
+/// port (`client.client.port`) for clients that need a real socket.
 public func withCloud<T: Sendable>(
-    dataDirectory: String? = nil, fakeHosts: Int = 2, hostResources: Resources? = nil,
+    dataDirectory: String? = nil, fakeHosts: Int = 2, hostResources: Resources? = nil, live: Bool = false,
     configure: (inout CloudOptions) -> Void = { _ in },
     _ body: @Sendable (CloudClient, AllInOneCloud) async throws -> T
 ) async throws -> T {
@@ -111,12 +112,13 @@ public func withCloud<T: Sendable>(
     if let server = PostgresTestDatabase.serverURL {
         options.databaseURL = try PostgresTestDatabase.url(forDataDirectory: directory, server: server)
     }
+    if live { options.listenPort = 0 }
     configure(&options)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     let cloud = try await AllInOneCloud.build(options: options, logger: logger)
     defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let result = try await cloud.makeApplication().test(.router) { client in
+    let result = try await cloud.makeApplication().test(live ? .live : .router) { client in
         try await body(CloudClient(client: client), cloud)
     }
     try await cloud.database.close()

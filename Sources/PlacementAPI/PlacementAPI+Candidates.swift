@@ -37,6 +37,15 @@ extension PlacementAPI {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
         }
+        // Not in OpenStack's Placement: why each root provider gave no candidate, for the scheduler's
+        // explanation when it runs in another process (RemotePlacement.explainRejections).
+        root.get("allocation_candidates/rejections") { request, context in
+            try context.placementAdmin("allocation_candidates:list")
+            let state = service.snapshot
+            let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
+            let reasons = state.explainRejections(query).sorted { $0.key < $1.key }
+            return Response.json(["rejections": .object(JSONObject(reasons.map { ($0.key, JSON.string($0.value)) }))])
+        }
     }
 
     /// `{"allocations": {rp: {"resources": {...}}}, "mappings": {...}}` (1.12+), written directly.

@@ -10,7 +10,10 @@ struct NovaServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nova-server",
         abstract: "OpenStack Compute (Nova) in Swift.",
-        subcommands: [AllInOne.self, PlacementService.self, DB.self])
+        subcommands: [
+            AllInOne.self, APIService.self, ConductorService.self, SchedulerService.self, ComputeService.self,
+            PlacementService.self, NoVNCProxyService.self, DB.self,
+        ])
 }
 
 /// Options every subcommand takes.
@@ -69,14 +72,7 @@ struct AllInOne: AsyncParsableCommand {
 
     func run() async throws {
         var options = try common.loadOptions()
-        if let listen {
-            let parts = listen.split(separator: ":")
-            guard parts.count == 2, let port = Int(parts[1]) else {
-                throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8774")
-            }
-            options.listenHost = String(parts[0])
-            options.listenPort = port
-        }
+        if let listen { (options.listenHost, options.listenPort) = try parseListen(listen) }
         options.adminPassword = adminPassword ?? ProcessInfo.processInfo.environment["NOVA_ADMIN_PASSWORD"]
         if let fakeHosts {
             guard fakeHosts >= 1 else { throw ValidationError("--fake-hosts must be at least 1") }
@@ -124,13 +120,9 @@ struct PlacementService: AsyncParsableCommand {
 
     func run() async throws {
         let options = try common.loadOptions()
-        let parts = listen.split(separator: ":")
-        guard parts.count == 2, let port = Int(parts[1]) else {
-            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8778")
-        }
+        let (host, port) = try parseListen(listen)
         let logger = common.makeLogger("nova-server.placement")
-        let app = try await PlacementOnly.makeApplication(
-            options: options, host: String(parts[0]), port: port, logger: logger)
+        let app = try await PlacementOnly.makeApplication(options: options, host: host, port: port, logger: logger)
         say("nova-server placement on http://\(listen)/placement (data directory \(options.dataDirectory))")
         try await app.runService()
     }

@@ -124,12 +124,21 @@ def wait_status(name, status, env, timeout=30):
 def main():
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="nova-scenario-")
-    cloud = Cloud(data_dir, port)
-    cloud.start(admin_password="scenario-admin")
+    if os.environ.get("NOVA_SCENARIO_DEPLOYMENT") == "scale-out":
+        # One process per service over PostgreSQL and NATS (see scale_out.py).
+        from scale_out import ScaleOutCloud
+        cloud = ScaleOutCloud(SERVER, data_dir, port, os.environ["NOVA_TEST_POSTGRES_URL"])
+        print("deployment: 2 api, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; PostgreSQL, NATS")
+    else:
+        cloud = Cloud(data_dir, port)
     try:
+        cloud.start(admin_password="scenario-admin")
         scenario(cloud, port, data_dir)
     finally:
-        cloud.stop()
+        if isinstance(cloud, Cloud):
+            cloud.stop()
+        else:
+            cloud.stop(keep_nats=False)
         if failed == 0:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:

@@ -1,0 +1,167 @@
+import ConsoleProxy
+import Foundation
+import Logging
+import NovaBus
+import NovaCompute
+import NovaConductor
+import NovaCore
+import NovaDB
+import NovaVirt
+import NovaVirtQEMU
+import PlacementCore
+import ServiceLifecycle
+
+/// The pieces the all-in-one and the separate service processes are both made of.
+enum CloudParts {
+    /// The bus the options name: NATS for `transport_url = nats://...`, else in this process.
+    static func connectBus(_ options: CloudOptions, name: String) async throws -> any ServiceBus {
+        if let url = options.transportURL {
+            return try await NATSBus.connect(url: url, name: name, logger: Logger(label: "nova.bus"))
+        }
+        return InProcessBus()
+    }
+
+    static func busService(_ bus: any ServiceBus) -> any Service {
+        BackgroundService(name: "bus") {
+            await withTaskCancellationHandler {
+                await bus.run()
+            } onCancel: {
+                bus.shutdown()
+            }
+        }
+    }
+
+    static func moveOptions(_ options: CloudOptions) -> MoveOptions {
+        var moves = options.moves
+        moves.serviceDownTime = options.serviceDownTime
+        moves.reclaimInstanceInterval = options.reclaimInstanceInterval
+        return moves
+    }
+
+    /// The virt driver of one compute host.
+    static func makeDriver(
+        host: String, instancesPath: String, options: CloudOptions, images: any ImageBackend
+    ) async -> any VirtDriver {
+        switch options.computeDriver {
+        case .fake:
+            let fake = FakeDriver(hostname: host, total: options.fakeHostResources, images: images)
+            let rounds = 5
+            await fake.setLiveMigrationPace(
+                steps: rounds, delay: .milliseconds(Int(options.fakeLiveMigrationSeconds * 1000) / rounds))
+            return fake
+        case .qemu:
+            return QEMUDriver(
+                config: QEMUDriverConfig(
+                    instancesPath: instancesPath, hypervisorHostname: host, virtType: options.qemu.virtType,
+                    shutdownTimeout: .seconds(options.qemu.shutdownTimeout)),
+                images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
+        }
+    }
+
+    /// One compute host's manager, subscribed to its topic.
+    static func startComputeManager(
+        host: String, driver: any VirtDriver, options: CloudOptions, bus: any ServiceBus,
+        conductor: ConductorRPCAPI, placement: any PlacementClient, images: any ImageBackend, clock: any WallClock
+    ) async throws -> ComputeManager {
+        let manager = ComputeManager(
+            config: ComputeConfig(
+                host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
+                syncPowerStateInterval: options.syncPowerStateInterval,
+                cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
+                diskAllocationRatio: options.diskAllocationRatio,
+                reservedHostMemoryMB: options.reservedHostMemoryMB, shelvedOffloadTime: options.shelvedOffloadTime,
+                shelvedPollInterval: .seconds(options.shelvedPollInterval)),
+            driver: driver, conductor: conductor, placement: placement, images: images,
+            notifier: options.versionedNotifications ? Notifier(bus: bus, publisherID: "nova-compute:\(host)") : nil,
+            clock: clock,
+            logger: Logger(label: "nova.compute.\(host)"))
+        let dispatcher = manager.dispatcher()
+        try await bus.subscribe(topic: manager.topic) { await dispatcher.handle($0) }
+        return manager
+    }
+
+    /// A compute host's life: registration, repair of interrupted work, then its periodic tasks.
+    static func computeService(_ manager: ComputeManager, logger: Logger) -> any Service {
+        BackgroundService(name: "compute.\(manager.config.host)") {
+            do {
+                try await manager.register()
+                try await manager.initInstances()
+            } catch {
+                logger.error("compute \(manager.config.host) failed to start: \(error)")
+            }
+            await manager.runPeriodicTasks()
+        }
+    }
+
+    /// The service rows of `binaries` on `host` kept alive; the conductor's heartbeat also drops expired
+    /// console tokens (Nova's _cleanup_expired_console_auth_tokens).
+    static func heartbeatService(
+        store: ComputeStore, host: String, binaries: [String], interval: Duration, clock: any WallClock
+    ) -> any Service {
+        BackgroundService(name: "heartbeats") {
+            while !Task.isCancelled {
+                for binary in binaries {
+                    try? await store.heartbeat(
+                        host: host, binary: binary, topic: String(binary.dropFirst(5)), zone: "internal", at: clock.now)
+                }
+                if binaries.contains("nova-conductor") {
+                    _ = try? await store.deleteExpiredConsoleTokens(now: clock.now)
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// The conductor's periodic work on moves, resizes, down hosts, soft deletes and stalled operations.
+    static func conductorTasksService(_ conductor: ConductorManager, interval: Duration) -> any Service {
+        BackgroundService(name: "conductor.tasks") {
+            // Unfinished scheduling steps of moves the last run left; compute steps come back with their hosts.
+            await conductor.sweepMoves(all: true)
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await conductor.sweepMoves()
+                await conductor.confirmOverdueResizes()
+                await conductor.evacuateDownHosts()
+                await conductor.reclaimSoftDeleted()
+                await conductor.recoverStaleUnshelves()
+                await conductor.recoverStaleOperations()
+                await conductor.recoverStalledBuilds()
+            }
+        }
+    }
+
+    /// nova-novncproxy and the raw VNC proxy, each on its own port. A proxy that cannot listen is logged and
+    /// left out: the rest of the cloud runs on.
+    static func consoleProxyServices(
+        store: ComputeStore, compute: ComputeRPCAPI, options: CloudOptions, clock: any WallClock, logger: Logger
+    ) -> [any Service] {
+        let authorizer = ConsoleAuthorizer(store: store, compute: compute, clock: clock)
+        let console = options.console
+        let noVNC = NoVNCProxy(
+            authorizer: authorizer, webRoot: console.webRoot, allowedOrigins: console.allowedOrigins,
+            logger: Logger(label: "nova.novncproxy"))
+        let raw = RawVNCProxy(authorizer: authorizer, logger: Logger(label: "nova.rawvncproxy"))
+        return [
+            BackgroundService(name: "novncproxy") {
+                do {
+                    try await noVNC.makeApplication(host: console.noVNCHost, port: console.noVNCPort).run()
+                } catch {
+                    logger.error("nova-novncproxy cannot listen on \(console.noVNCHost):\(console.noVNCPort): \(error)")
+                    // A service that returns would end the whole group: wait for the shutdown instead.
+                    try await gracefulShutdown()
+                }
+            },
+            BackgroundService(name: "rawvncproxy") {
+                let listener: RawVNCProxy.Listener
+                do {
+                    listener = try await raw.bind(host: console.rawHost, port: console.rawPort)
+                } catch {
+                    logger.error("the raw VNC proxy cannot listen on \(console.rawHost):\(console.rawPort): \(error)")
+                    try await gracefulShutdown()
+                    return
+                }
+                try await raw.serve(listener)
+            },
+        ]
+    }
+}

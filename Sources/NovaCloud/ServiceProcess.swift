@@ -1,0 +1,166 @@
+import APISupport
+import ComputeAPI
+import Foundation
+import Hummingbird
+import IdentityService
+import ImageService
+import Logging
+import NovaBus
+import NovaCompute
+import NovaConductor
+import NovaConfig
+import NovaCore
+import NovaDB
+import NovaScheduler
+import PlacementCore
+import ServiceClients
+import ServiceLifecycle
+
+/// The services of a scale-out deployment, one process each (`nova-server api|conductor|scheduler|compute|
+/// novncproxy`; Placement is `nova-server placement`). They share the database, except compute hosts, which
+/// have only the bus; Placement and Glance are reached over HTTP.
+public enum ServiceRole: String, CaseIterable, Sendable {
+    case api, conductor, scheduler, compute, novncproxy
+}
+
+public struct ServiceProcess: Sendable {
+    public let role: ServiceRole
+    let options: CloudOptions
+    let services: [any Service]
+    /// The API's routes (identity, image, compute); nil for the roles that serve no HTTP of their own.
+    let responder: RouterResponder<NovaRequestContext>?
+    let logger: Logger
+    /// What the process says when it is ready.
+    public let summary: String
+
+    public static func build(_ role: ServiceRole, options: CloudOptions, logger: Logger) async throws -> ServiceProcess
+    {
+        guard options.transportURL != nil else {
+            throw ConfigError(message: "nova-server \(role.rawValue) needs [DEFAULT] transport_url = nats://host:port")
+        }
+        let clock = SystemClock()
+        let bus = try await CloudParts.connectBus(options, name: "nova-\(role.rawValue):\(options.hostname)")
+        let rpc = RPCClient(bus: bus)
+        var services = [CloudParts.busService(bus)]
+        var responder: RouterResponder<NovaRequestContext>?
+        var summary = "nova-\(role.rawValue) on host \(options.hostname), bus \(options.transportURL ?? "")"
+        switch role {
+        case .compute:
+            let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
+            let images = RemoteImageBackend(session: session)
+            let driver = await CloudParts.makeDriver(
+                host: options.hostname, instancesPath: options.instancesPath, options: options, images: images)
+            let manager = try await CloudParts.startComputeManager(
+                host: options.hostname, driver: driver, options: options, bus: bus,
+                conductor: ConductorRPCAPI(client: rpc), placement: RemotePlacement(session: session),
+                images: images, clock: clock)
+            services.append(CloudParts.computeService(manager, logger: logger))
+            summary += ", driver \(options.computeDriver.rawValue), instances in \(options.instancesPath)"
+        case .conductor, .scheduler, .novncproxy, .api:
+            let database = try await Database.open(connection: options.databaseConnection, logger: logger)
+            let store = ComputeStore(
+                database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
+            switch role {
+            case .conductor:
+                let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
+                let conductor = ConductorManager(
+                    store: store, placement: RemotePlacement(session: session), scheduler: SchedulerRPCAPI(client: rpc),
+                    compute: ComputeRPCAPI(client: rpc), clock: clock, logger: Logger(label: "nova.conductor"),
+                    moves: CloudParts.moveOptions(options))
+                try await conductor.recoverInterruptedBuilds(
+                    untouchedSince: clock.now.addingTimeInterval(-options.moves.stepTimeout))
+                let dispatcher = conductor.dispatcher()
+                try await bus.subscribe(topic: ConductorRPCAPI.topic) { await dispatcher.handle($0) }
+                services.append(CloudParts.conductorTasksService(conductor, interval: options.reportInterval))
+            case .scheduler:
+                let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
+                let scheduler = try FilterScheduler(
+                    store: store, placement: RemotePlacement(session: session), clock: clock,
+                    options: options.scheduler)
+                let dispatcher = scheduler.dispatcher()
+                try await bus.subscribe(topic: SchedulerRPCAPI.topic) { await dispatcher.handle($0) }
+            case .novncproxy:
+                services += CloudParts.consoleProxyServices(
+                    store: store, compute: ComputeRPCAPI(client: rpc), options: options, clock: clock, logger: logger)
+                summary += ", noVNC on \(options.console.noVNCHost):\(options.console.noVNCPort)"
+            case .api, .compute:
+                responder = try await apiResponder(options: options, database: database, store: store, rpc: rpc)
+                summary =
+                    "nova-api: identity, image and compute on http://\(options.listenHost):\(options.listenPort)"
+                    + ", placement at \(options.scaleOut.placementURL ?? "(this listener)")"
+            }
+            if role == .conductor || role == .scheduler {
+                services.append(
+                    CloudParts.heartbeatService(
+                        store: store, host: options.hostname, binaries: ["nova-\(role.rawValue)"],
+                        interval: options.reportInterval, clock: clock))
+            }
+        }
+        return ServiceProcess(
+            role: role, options: options, services: services, responder: responder, logger: logger, summary: summary)
+    }
+
+    /// The identity, image and compute APIs over the shared database; Placement through its HTTP API.
+    static func apiResponder(options: CloudOptions, database: Database, store: ComputeStore, rpc: RPCClient)
+        async throws -> RouterResponder<NovaRequestContext>
+    {
+        let clock = SystemClock()
+        let identityStore = IdentityStore(database: database)
+        let imageStore = ImageStore(database: database)
+        let files = try ImageFileStore(directory: options.dataDirectory + "/images")
+        let firstStart = try await FirstStart(
+            identity: identityStore, compute: store, images: imageStore, files: files, clock: clock
+        ).run(adminPassword: options.adminPassword)
+        if options.writeOpenrc {
+            _ = try Openrc.write(options: options, firstStart: firstStart, updateExisting: false)
+        }
+        if options.computeDriver == .qemu, let guestImage = options.qemu.guestImage {
+            try await GuestImageRegistration(identity: identityStore, images: imageStore, files: files, clock: clock)
+                .register(path: guestImage)
+        }
+        let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: "api"))
+        let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
+        let router = Router(context: NovaRequestContext.self)
+        router.add(middleware: OpenStackMiddleware(validator: tokens))
+        let catalog = ServiceCatalog(overrides: options.scaleOut.placementURL.map { ["placement": $0] } ?? [:])
+        IdentityAPI(store: identityStore, tokens: tokens, catalog: catalog).register(on: router)
+        ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
+        ComputeAPI(
+            store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
+            compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session),
+            scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options)
+        ).register(on: router)
+        return router.buildResponder()
+    }
+
+    /// Runs until SIGTERM or SIGINT: the HTTP listener with the services, or the services alone.
+    public func run() async throws {
+        if let responder {
+            try await Application(
+                responder: responder,
+                configuration: ApplicationConfiguration(
+                    address: .hostname(options.listenHost, port: options.listenPort), serverName: "nova-swift"),
+                services: services, logger: logger
+            ).runService()
+        } else {
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}
+
+extension ComputeAPIConfig {
+    /// The API's options from the cloud's.
+    init(options: CloudOptions) {
+        self.init(
+            maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
+            defaultAvailabilityZone: options.availabilityZone)
+        novncProxyBaseURL = options.console.resolvedNoVNCBaseURL
+        rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
+        consoleTokenTTL = TimeInterval(options.console.tokenTTL)
+        reclaimInstanceInterval = options.reclaimInstanceInterval
+    }
+}

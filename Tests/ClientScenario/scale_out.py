@@ -1,0 +1,154 @@
+"""A scale-out deployment on one machine for the client scenario: nats-server, a database in the throwaway
+PostgreSQL the test command started, and one nova-server process per service (placement, 2 api, 2 conductor,
+1 scheduler, 2 compute hosts, novncproxy), each stopped by its PID.
+
+It has the all-in-one Cloud's interface (start, stop, port, data_dir with admin-openrc.sh and demo-openrc.sh),
+so the same scenario runs against it. The demo user's openrc points at the second API process.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, process, what, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except Exception:
+            if process.poll() is not None:
+                raise RuntimeError(f"{what} exited during start")
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not answer within {timeout} s")
+
+
+class ScaleOutCloud:
+    def __init__(self, server, data_dir, port, postgres_url, fake_hosts=2):
+        self.server, self.data_dir, self.port = server, data_dir, port
+        self.api2_port, self.placement_port, self.nats_port = free_port(), free_port(), free_port()
+        self.hosts = [f"compute-{n}" for n in range(1, fake_hosts + 1)]
+        self.processes = {}
+        self.nats = None
+        database = "nova_scale_out_%d" % os.getpid()
+        subprocess.run(["psql", "-q", postgres_url, "-c", f"DROP DATABASE IF EXISTS {database}"], check=True,
+                       capture_output=True)
+        subprocess.run(["psql", "-q", postgres_url, "-c", f"CREATE DATABASE {database}"], check=True,
+                       capture_output=True)
+        self.database_url = re.sub(r"/[^/]*$", "/" + database, postgres_url)
+        self.config = os.path.join(data_dir, "nova.conf")
+
+    def write_config(self, admin_password):
+        api = f"http://127.0.0.1:{self.port}"
+        with open(self.config, "w") as conf:
+            conf.write(f"""[DEFAULT]
+transport_url = nats://127.0.0.1:{self.nats_port}
+report_interval = 2
+[database]
+connection = {self.database_url}
+[service_user]
+auth_url = {api}/identity
+username = admin
+password = {admin_password}
+project_name = admin
+[placement]
+endpoint_override = http://127.0.0.1:{self.placement_port}/placement
+[glance]
+api_servers = {api}/image
+[fake_driver]
+live_migration_seconds = 8
+[vnc]
+novncproxy_port = {free_port()}
+xvpvncproxy_port = {free_port()}
+""")
+
+    def spawn(self, name, args):
+        log = open(os.path.join(self.data_dir, f"{name}.log"), "a")
+        process = subprocess.Popen([self.server] + args + ["--config", self.config, "--data-dir", self.data_dir,
+                                                           "--log-level", "warning"],
+                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.processes[name] = process
+        return process
+
+    def start(self, admin_password=None):
+        if admin_password:
+            self.admin_password = admin_password
+        self.write_config(self.admin_password)
+        if self.nats is None:
+            self.nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.nats_port)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run([self.server, "db", "sync", "--config", self.config, "--data-dir", self.data_dir],
+                       check=True, capture_output=True)
+        placement = self.spawn("placement", ["placement", "--listen", f"127.0.0.1:{self.placement_port}"])
+        api = self.spawn("api-1", ["api", "--listen", f"127.0.0.1:{self.port}", "--admin-password",
+                                   self.admin_password])
+        wait_for(f"http://127.0.0.1:{self.port}/identity/v3", api, "nova-server api")
+        wait_for(f"http://127.0.0.1:{self.placement_port}/placement", placement, "nova-server placement")
+        api2 = self.spawn("api-2", ["api", "--listen", f"127.0.0.1:{self.api2_port}"])
+        for n in (1, 2):
+            self.spawn(f"conductor-{n}", ["conductor", "--host", f"conductor-{n}"])
+        self.spawn("scheduler", ["scheduler", "--host", "scheduler-1"])
+        for host in self.hosts:
+            self.spawn(host, ["compute", "--host", host])
+        self.spawn("novncproxy", ["novncproxy"])
+        wait_for(f"http://127.0.0.1:{self.api2_port}/identity/v3", api2, "the second nova-server api")
+        self.point_demo_at_second_api()
+        self.wait_for_compute_hosts()
+
+    def point_demo_at_second_api(self):
+        path = os.path.join(self.data_dir, "demo-openrc.sh")
+        text = open(path).read()
+        open(path, "w").write(text.replace(f"127.0.0.1:{self.port}/", f"127.0.0.1:{self.api2_port}/"))
+
+    def wait_for_compute_hosts(self, timeout=60):
+        """Until every compute host has registered its node (through the conductor) and is up."""
+        token = self.admin_token()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited during start (see {name}.log)")
+            request = urllib.request.Request(f"http://127.0.0.1:{self.port}/compute/v2.1/os-hypervisors/detail",
+                                             headers={"X-Auth-Token": token})
+            hypervisors = json.loads(urllib.request.urlopen(request, timeout=5).read())["hypervisors"]
+            if sorted(h["hypervisor_hostname"] for h in hypervisors if h["state"] == "up") == self.hosts:
+                return
+            time.sleep(0.3)
+        raise RuntimeError("the compute hosts did not register within %d s" % timeout)
+
+    def admin_token(self):
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "admin", "domain": {"name": "Default"}, "password": self.admin_password}}},
+            "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/identity/v3/auth/tokens",
+                                         data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        return urllib.request.urlopen(request, timeout=10).headers["X-Subject-Token"]
+
+    def stop(self, keep_nats=True):
+        for name, process in reversed(list(self.processes.items())):
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+        for name, process in self.processes.items():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes = {}
+        if not keep_nats and self.nats:
+            os.kill(self.nats.pid, signal.SIGTERM)
+            self.nats.wait()
+            self.nats = None
