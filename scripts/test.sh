@@ -78,5 +78,10 @@ log "client scenario against one process per service (PostgreSQL, NATS)"
 NOVA_SCENARIO_DEPLOYMENT=scale-out NOVA_SERVER="$ROOT/.build/debug/nova-server" \
     .venv/bin/python Tests/ClientScenario/client_scenario.py
 
+# 6c. The fault test: 100 concurrent boots while a conductor process and then nats-server are killed and
+#     started again; every server must end ACTIVE or ERROR with a fault and no allocation may leak.
+log "fault test: 100 boots while a conductor and nats-server are killed"
+NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ScaleOut/fault_test.py
+
 scripts/throwaway-postgres.sh stop "$PGDIR"
 trap - EXIT

@@ -132,9 +132,8 @@ public actor NATSConnection {
             handshakeSent = false
             outbound = nil
             parser = NATSParser()
-            let lost = requests
-            requests = [:]
-            for (_, request) in lost { request.waiter.resume(throwing: NATSError.connectionClosed) }
+            // Requests stay: the inbox is subscribed again on the next connection, so a reply the responder
+            // sends after it comes back still arrives; otherwise each request ends at its own timeout.
             let pongs = pongWaiters
             pongWaiters = []
             for waiter in pongs { waiter.resume(throwing: NATSError.connectionClosed) }
@@ -144,6 +143,9 @@ public actor NATSConnection {
         }
         for subscription in subscriptions.values { subscription.sink.finish() }
         subscriptions = [:]
+        let unanswered = requests
+        requests = [:]
+        for (_, request) in unanswered { request.waiter.resume(throwing: NATSError.connectionClosed) }
         failConnectedWaiters(NATSError.connectionClosed)
     }
 

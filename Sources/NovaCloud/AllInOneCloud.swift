@@ -159,7 +159,8 @@ public final class AllInOneCloud: Sendable {
             CloudParts.heartbeatService(
                 store: computeStore, host: options.hostname, binaries: ["nova-conductor", "nova-scheduler"],
                 interval: options.reportInterval, clock: clock))
-        services.append(CloudParts.conductorTasksService(conductor, interval: options.reportInterval))
+        services.append(
+            CloudParts.conductorTasksService(conductor, interval: options.reportInterval, soleConductor: true))
         if options.console.enabled {
             services += CloudParts.consoleProxyServices(
                 store: computeStore, compute: computeAPI, options: options, clock: clock, logger: logger)
@@ -168,11 +169,9 @@ public final class AllInOneCloud: Sendable {
     }
 
     /// The HTTP application with the background services, ready to run.
-    public func makeApplication() -> some ApplicationProtocol {
-        Application(
-            responder: responder,
-            configuration: ApplicationConfiguration(
-                address: .hostname(options.listenHost, port: options.listenPort), serverName: "nova-swift"),
+    public func makeApplication() throws -> some ApplicationProtocol {
+        try HTTPListener.application(
+            responder: responder, host: options.listenHost, port: options.listenPort, tls: options.tls,
             services: backgroundServices, logger: logger)
     }
 }

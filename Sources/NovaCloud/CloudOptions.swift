@@ -64,6 +64,8 @@ public struct CloudOptions: Sendable {
     public var shelvedPollInterval = 3600
     /// How separate service processes reach Placement and Glance (`[service_user]`, endpoint overrides).
     public var scaleOut = ScaleOutOptions()
+    /// `[ssl] cert_file` / `key_file`: the process's HTTP listeners serve HTTPS.
+    public var tls: TLSOptions?
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -143,6 +145,7 @@ public struct CloudOptions: Sendable {
         }
         try readQEMU(config)
         try readScaleOut(config)
+        try readTLS(config)
         try readConsole(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
@@ -163,6 +166,8 @@ public struct CloudOptions: Sendable {
         moves.resizeConfirmWindow = TimeInterval(try config.int("DEFAULT", "resize_confirm_window", default: 0))
         moves.stepTimeout = TimeInterval(
             try config.int("conductor", "move_step_timeout", default: Int(moves.stepTimeout)))
+        moves.schedulingTimeout = TimeInterval(
+            try config.int("conductor", "scheduling_timeout", default: Int(moves.schedulingTimeout)))
         moves.liveMigrationTimeout = TimeInterval(
             try config.int("libvirt", "live_migration_completion_timeout", default: Int(moves.liveMigrationTimeout)))
     }

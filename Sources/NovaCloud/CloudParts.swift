@@ -80,14 +80,22 @@ enum CloudParts {
         return manager
     }
 
-    /// A compute host's life: registration, repair of interrupted work, then its periodic tasks.
+    /// A compute host's life: registration, repair of interrupted work, then its periodic tasks. Like Nova's
+    /// compute waiting for the conductor, a host whose start fails (no conductor yet, Placement down) tries
+    /// again every second until it has started.
     static func computeService(_ manager: ComputeManager, logger: Logger) -> any Service {
         BackgroundService(name: "compute.\(manager.config.host)") {
-            do {
-                try await manager.register()
-                try await manager.initInstances()
-            } catch {
-                logger.error("compute \(manager.config.host) failed to start: \(error)")
+            for attempt in 1... {
+                do {
+                    try await manager.register()
+                    try await manager.initInstances()
+                    break
+                } catch {
+                    if attempt == 1 || attempt % 30 == 0 {
+                        logger.warning("compute \(manager.config.host) cannot start yet (trying again): \(error)")
+                    }
+                    try await Task.sleep(for: .seconds(1))
+                }
             }
             await manager.runPeriodicTasks()
         }
@@ -113,10 +121,14 @@ enum CloudParts {
     }
 
     /// The conductor's periodic work on moves, resizes, down hosts, soft deletes and stalled operations.
-    static func conductorTasksService(_ conductor: ConductorManager, interval: Duration) -> any Service {
+    /// `soleConductor` (the all-in-one) also takes over at start every scheduling step the last run left;
+    /// beside other conductors, only those past their deadline are taken.
+    static func conductorTasksService(_ conductor: ConductorManager, interval: Duration, soleConductor: Bool)
+        -> any Service
+    {
         BackgroundService(name: "conductor.tasks") {
             // Unfinished scheduling steps of moves the last run left; compute steps come back with their hosts.
-            await conductor.sweepMoves(all: true)
+            if soleConductor { await conductor.sweepMoves(all: true) }
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 await conductor.sweepMoves()

@@ -25,7 +25,7 @@ public enum Openrc {
 
     /// The same for any process serving identity; `updateExisting` points kept files at this listener.
     static func write(options: CloudOptions, firstStart: FirstStart.Result, updateExisting: Bool) throws -> [String] {
-        let authURL = "http://\(options.listenHost):\(options.listenPort)/identity"
+        let authURL = "\(options.listenerScheme)://\(options.listenHost):\(options.listenPort)/identity"
         var written: [String] = []
         for (user, password, project) in [
             ("admin", firstStart.adminPassword, "admin"), ("demo", firstStart.demoPassword, "demo"),

@@ -24,9 +24,7 @@ public enum PlacementOnly {
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens, placementNoAuth: options.placementNoAuth))
         PlacementAPI(service: placement).register(on: router)
-        return Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "nova-swift"),
-            logger: logger)
+        return try HTTPListener.application(
+            responder: router.buildResponder(), host: host, port: port, tls: options.tls, logger: logger)
     }
 }

@@ -32,6 +32,8 @@ public struct ServiceProcess: Sendable {
     let logger: Logger
     /// What the process says when it is ready.
     public let summary: String
+    /// The HTTP client to Keystone, Placement and Glance, shut down when the process ends.
+    let session: ServiceSession?
 
     public static func build(_ role: ServiceRole, options: CloudOptions, logger: Logger) async throws -> ServiceProcess
     {
@@ -44,9 +46,12 @@ public struct ServiceProcess: Sendable {
         var services = [CloudParts.busService(bus)]
         var responder: RouterResponder<NovaRequestContext>?
         var summary = "nova-\(role.rawValue) on host \(options.hostname), bus \(options.transportURL ?? "")"
+        let session =
+            role == .novncproxy
+            ? nil : ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
         switch role {
         case .compute:
-            let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
+            guard let session else { preconditionFailure("compute hosts have a session") }
             let images = RemoteImageBackend(session: session)
             let driver = await CloudParts.makeDriver(
                 host: options.hostname, instancesPath: options.instancesPath, options: options, images: images)
@@ -62,18 +67,19 @@ public struct ServiceProcess: Sendable {
                 database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
             switch role {
             case .conductor:
-                let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
+                guard let session else { preconditionFailure("conductors have a session") }
                 let conductor = ConductorManager(
                     store: store, placement: RemotePlacement(session: session), scheduler: SchedulerRPCAPI(client: rpc),
                     compute: ComputeRPCAPI(client: rpc), clock: clock, logger: Logger(label: "nova.conductor"),
                     moves: CloudParts.moveOptions(options))
                 try await conductor.recoverInterruptedBuilds(
-                    untouchedSince: clock.now.addingTimeInterval(-options.moves.stepTimeout))
+                    untouchedSince: clock.now.addingTimeInterval(-options.moves.schedulingTimeout))
                 let dispatcher = conductor.dispatcher()
                 try await bus.subscribe(topic: ConductorRPCAPI.topic) { await dispatcher.handle($0) }
-                services.append(CloudParts.conductorTasksService(conductor, interval: options.reportInterval))
+                services.append(
+                    CloudParts.conductorTasksService(conductor, interval: options.reportInterval, soleConductor: false))
             case .scheduler:
-                let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
+                guard let session else { preconditionFailure("schedulers have a session") }
                 let scheduler = try FilterScheduler(
                     store: store, placement: RemotePlacement(session: session), clock: clock,
                     options: options.scheduler)
@@ -84,9 +90,11 @@ public struct ServiceProcess: Sendable {
                     store: store, compute: ComputeRPCAPI(client: rpc), options: options, clock: clock, logger: logger)
                 summary += ", noVNC on \(options.console.noVNCHost):\(options.console.noVNCPort)"
             case .api, .compute:
-                responder = try await apiResponder(options: options, database: database, store: store, rpc: rpc)
+                guard let session else { preconditionFailure("the API has a session") }
+                responder = try await apiResponder(
+                    options: options, database: database, store: store, rpc: rpc, session: session)
                 summary =
-                    "nova-api: identity, image and compute on http://\(options.listenHost):\(options.listenPort)"
+                    "nova-api: identity, image and compute on \(options.listenerScheme)://\(options.listenHost):\(options.listenPort)"
                     + ", placement at \(options.scaleOut.placementURL ?? "(this listener)")"
             }
             if role == .conductor || role == .scheduler {
@@ -97,13 +105,14 @@ public struct ServiceProcess: Sendable {
             }
         }
         return ServiceProcess(
-            role: role, options: options, services: services, responder: responder, logger: logger, summary: summary)
+            role: role, options: options, services: services, responder: responder, logger: logger, summary: summary,
+            session: session)
     }
 
     /// The identity, image and compute APIs over the shared database; Placement through its HTTP API.
-    static func apiResponder(options: CloudOptions, database: Database, store: ComputeStore, rpc: RPCClient)
-        async throws -> RouterResponder<NovaRequestContext>
-    {
+    static func apiResponder(
+        options: CloudOptions, database: Database, store: ComputeStore, rpc: RPCClient, session: ServiceSession
+    ) async throws -> RouterResponder<NovaRequestContext> {
         let clock = SystemClock()
         let identityStore = IdentityStore(database: database)
         let imageStore = ImageStore(database: database)
@@ -118,7 +127,6 @@ public struct ServiceProcess: Sendable {
             try await GuestImageRegistration(identity: identityStore, images: imageStore, files: files, clock: clock)
                 .register(path: guestImage)
         }
-        let session = ServiceSession(credentials: try options.requiredServiceCredentials(for: "api"))
         let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
@@ -135,11 +143,19 @@ public struct ServiceProcess: Sendable {
 
     /// Runs until SIGTERM or SIGINT: the HTTP listener with the services, or the services alone.
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            await session?.shutdown()
+            throw error
+        }
+        await session?.shutdown()
+    }
+
+    func serve() async throws {
         if let responder {
-            try await Application(
-                responder: responder,
-                configuration: ApplicationConfiguration(
-                    address: .hostname(options.listenHost, port: options.listenPort), serverName: "nova-swift"),
+            try await HTTPListener.application(
+                responder: responder, host: options.listenHost, port: options.listenPort, tls: options.tls,
                 services: services, logger: logger
             ).runService()
         } else {

@@ -92,8 +92,9 @@ public struct ConductorManager: Sendable {
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.warning("scheduling failed: \(message)", metadata: ["nova.request.id": "\(context.requestID)"])
-            for uuid in spec.instanceUUIDs {
-                await failBuild(uuid, message: message, context: context)
+            for uuid in spec.instanceUUIDs where await failBuild(uuid, message: message, context: context) {
+                // A scheduler whose answer was lost (bus down, timeout) may have claimed resources.
+                try? await placement.deleteAllocations(consumer: uuid)
             }
             return
         }
@@ -154,34 +155,52 @@ public struct ConductorManager: Sendable {
             context: context)
     }
 
-    /// A build that was stored but never reached a host was interrupted by a stop of the cloud (at start,
-    /// all of them), or by the loss of the conductor that had it (later, those untouched since
-    /// `untouchedSince`: several conductors share the builds). Nothing else will finish it, so it ends in
-    /// ERROR with a fault rather than staying in BUILD.
+    /// At start (`untouchedSince` nil): a build that was stored but never reached a host was interrupted by a
+    /// stop of the cloud. Later: a build still in scheduling, with or without a chosen host, untouched since
+    /// `untouchedSince` was lost with a conductor or a message (several conductors share the builds, and the
+    /// bus delivers at most once). Nothing else will finish either, so it ends in ERROR with a fault, and its
+    /// claim is given back, rather than staying in BUILD.
     public func recoverInterruptedBuilds(untouchedSince: Date? = nil) async throws {
-        for instance in try await store.unscheduledBuilds()
-        where instance.taskState == .scheduling && untouchedSince.map({ instance.updatedAt < $0 }) ?? true {
-            logger.warning("build of \(instance.uuid) was interrupted before scheduling; marking it ERROR")
-            await failBuild(
-                instance.uuid,
-                message:
-                    "The build was interrupted by a restart before a host was chosen; delete and create the server again.",
-                context: .service("nova-conductor"))
+        let candidates =
+            if let untouchedSince {
+                try await store.instances(in: [.building], updatedBefore: untouchedSince)
+            } else {
+                try await store.unscheduledBuilds()
+            }
+        for instance in candidates where instance.taskState == .scheduling {
+            let message =
+                if let host = instance.host {
+                    "The build was lost on its way to compute host \(host) (no answer within \(Int(moves.schedulingTimeout)) s); delete and create the server again."
+                } else if untouchedSince != nil {
+                    "The build was lost before a host was chosen (no answer within \(Int(moves.schedulingTimeout)) s); delete and create the server again."
+                } else {
+                    "The build was interrupted by a restart before a host was chosen; delete and create the server again."
+                }
+            logger.warning("build of \(instance.uuid) was interrupted in scheduling; marking it ERROR")
+            if await failBuild(instance.uuid, message: message, context: .service("nova-conductor")) {
+                // The scheduler may have claimed resources before the interruption.
+                try? await placement.deleteAllocations(consumer: instance.uuid)
+            }
         }
     }
 
-    /// The periodic form: builds left in scheduling for longer than a step may take.
+    /// The periodic form: builds left in scheduling for longer than `[conductor] scheduling_timeout`.
     public func recoverStalledBuilds() async {
-        try? await recoverInterruptedBuilds(untouchedSince: clock.now.addingTimeInterval(-moves.stepTimeout))
+        try? await recoverInterruptedBuilds(untouchedSince: clock.now.addingTimeInterval(-moves.schedulingTimeout))
     }
 
-    func failBuild(_ uuid: String, message: String, context: RPCContext) async {
+    /// Ends a build still in scheduling in ERROR with a fault; false when it had moved on meanwhile.
+    @discardableResult
+    func failBuild(_ uuid: String, message: String, context: RPCContext) async -> Bool {
         let fault = InstanceFault(code: 500, message: message, created: clock.now)
-        _ = try? await store.updateInstance(
-            uuid: uuid,
-            InstanceUpdate(
-                expectedTaskStates: [.scheduling], vmState: .error, taskState: .some(nil), fault: fault))
+        guard
+            (try? await store.updateInstance(
+                uuid: uuid,
+                InstanceUpdate(
+                    expectedTaskStates: [.scheduling], vmState: .error, taskState: .some(nil), fault: fault))) != nil
+        else { return false }
         await recordEvent(uuid, context, result: "Error", traceback: message)
+        return true
     }
 
     func recordEvent(_ uuid: String, _ context: RPCContext, result: String?, traceback: String? = nil) async {

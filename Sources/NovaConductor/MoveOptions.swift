@@ -20,6 +20,9 @@ public struct MoveOptions: Sendable {
     public var reclaimInstanceInterval: TimeInterval = 0
     /// `[DEFAULT] service_down_time`.
     public var serviceDownTime: TimeInterval = 60
+    /// Ours, `[conductor] scheduling_timeout`: seconds a new build may wait in scheduling before a
+    /// conductor takes it for lost (its conductor died) and ends it in ERROR.
+    public var schedulingTimeout: TimeInterval = 300
 
     public init(
         stepTimeout: TimeInterval = 300, liveMigrationTimeout: TimeInterval = 900, maxRetries: Int = 1,

@@ -10,13 +10,13 @@ struct BenchClient: Sendable {
     let baseURL: String
     let token: String
 
-    init(baseURL: String) async throws {
+    init(baseURL: String, password: String = "bench") async throws {
         self.baseURL = baseURL
         let body: JSON = [
             "auth": [
                 "identity": [
                     "methods": ["password"],
-                    "password": ["user": ["name": "admin", "domain": ["name": "Default"], "password": "bench"]],
+                    "password": ["user": ["name": "admin", "domain": ["name": "Default"], "password": .string(password)]],
                 ],
                 "scope": ["project": ["name": "admin", "domain": ["name": "Default"]]],
             ]

@@ -25,15 +25,21 @@ struct ComputeBench: AsyncParsableCommand {
     @Option(help: "Requests per latency figure.") var samples = 100
     @Option(help: "The nova-server binary (default: beside this one).") var serverBinary: String?
     @Option(help: "Where to write the figures as JSON.") var output = "bench-results.json"
+    @Option(help: "Measure a running cloud at this URL instead (e.g. a scale-out deployment's API).") var url: String?
+    @Option(help: "With --url: the admin password.") var adminPassword = "bench"
 
     func run() async throws {
+        if let url {
+            try await measure(baseURL: url, server: nil)
+            return
+        }
         let binary =
             serverBinary
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("nova-server").path
         let server = try await BenchServer.start(binary: binary, fakeHosts: fakeHosts)
         do {
-            try await measure(server)
+            try await measure(baseURL: server.baseURL, server: server)
         } catch {
             server.stop()
             throw error
@@ -41,13 +47,16 @@ struct ComputeBench: AsyncParsableCommand {
         server.stop()
     }
 
-    func measure(_ server: BenchServer) async throws {
+    /// The figures of the cloud at `baseURL`; the process ones (start, memory) when it is ours.
+    func measure(baseURL: String, server: BenchServer?) async throws {
         var figures = Figures()
-        figures.add("cold_start_to_first_200", server.coldStart * 1000, "ms")
-        try await Task.sleep(for: .seconds(2))
-        figures.add("idle_rss", Double(server.rssKiB()) / 1024, "MiB")
+        if let server {
+            figures.add("cold_start_to_first_200", server.coldStart * 1000, "ms")
+            try await Task.sleep(for: .seconds(2))
+            figures.add("idle_rss", Double(server.rssKiB()) / 1024, "MiB")
+        }
 
-        let api = try await BenchClient(baseURL: server.baseURL)
+        let api = try await BenchClient(baseURL: baseURL, password: adminPassword)
         try await api.unlimitedQuota()
         let image = try await api.defaultImage()
 
@@ -78,7 +87,7 @@ struct ComputeBench: AsyncParsableCommand {
             figures.add("\(name)_p50", latencies[latencies.count / 2], "ms")
             figures.add("\(name)_p95", latencies[latencies.count * 95 / 100], "ms")
         }
-        figures.add("rss_after_\(servers)_servers", Double(server.rssKiB()) / 1024, "MiB")
+        if let server { figures.add("rss_after_\(servers)_servers", Double(server.rssKiB()) / 1024, "MiB") }
         await api.shutdown()
         try figures.write(to: output)
     }

@@ -92,7 +92,7 @@ struct AllInOne: AsyncParsableCommand {
         let files = try Openrc.write(cloud: cloud)
         say(
             """
-            nova-server all-in-one: identity, image and compute on http://\(options.listenHost):\(options.listenPort)
+            nova-server all-in-one: identity, image and compute on \(options.listenerScheme)://\(options.listenHost):\(options.listenPort)
             data directory: \(options.dataDirectory); compute hosts (\(options.computeDriver.rawValue)): \(options.computeHostNames.joined(separator: ", "))
             To use the cloud as admin:
             """)
@@ -123,7 +123,9 @@ struct PlacementService: AsyncParsableCommand {
         let (host, port) = try parseListen(listen)
         let logger = common.makeLogger("nova-server.placement")
         let app = try await PlacementOnly.makeApplication(options: options, host: host, port: port, logger: logger)
-        say("nova-server placement on http://\(listen)/placement (data directory \(options.dataDirectory))")
+        say(
+            "nova-server placement on \(options.listenerScheme)://\(listen)/placement (data directory \(options.dataDirectory))"
+        )
         try await app.runService()
     }
 }

@@ -153,6 +153,9 @@ def scenario(cloud, port, data_dir):
     demo = dict(base_env, **read_openrc(os.path.join(data_dir, "demo-openrc.sh")))
     check("admin openrc has the given password", admin.get("OS_PASSWORD") == "scenario-admin")
     check("demo openrc names the demo project", demo.get("OS_PROJECT_NAME") == "demo")
+    if demo.get("OS_CACERT"):
+        check("the demo member uses the second API over HTTPS, trusting OS_CACERT",
+              demo["OS_AUTH_URL"].startswith("https://") and demo["OS_AUTH_URL"] != admin["OS_AUTH_URL"])
 
     # Without a token only version discovery answers.
     try:

@@ -3,15 +3,19 @@ PostgreSQL the test command started, and one nova-server process per service (pl
 1 scheduler, 2 compute hosts, novncproxy), each stopped by its PID.
 
 It has the all-in-one Cloud's interface (start, stop, port, data_dir with admin-openrc.sh and demo-openrc.sh),
-so the same scenario runs against it. The demo user's openrc points at the second API process.
+so the same scenario runs against it. The second API process and Placement serve HTTPS from a certificate
+made here; the services reach Keystone, Glance and Placement over HTTPS, and the demo user's openrc points
+at the second API process with OS_CACERT, as `--os-cacert` would.
 """
 import json
 import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 
@@ -21,11 +25,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(url, process, what, timeout=60):
+def wait_for(url, process, what, cafile=None, timeout=60):
+    context = ssl.create_default_context(cafile=cafile) if cafile else None
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=1)
+            urllib.request.urlopen(url, timeout=1, context=context)
             return
         except urllib.error.HTTPError:
             return
@@ -37,8 +42,10 @@ def wait_for(url, process, what, timeout=60):
 
 
 class ScaleOutCloud:
-    def __init__(self, server, data_dir, port, postgres_url, fake_hosts=2):
+    def __init__(self, server, data_dir, port, postgres_url, fake_hosts=2, extra_config=""):
         self.server, self.data_dir, self.port = server, data_dir, port
+        self.extra_config = extra_config
+        self.commands = {}
         self.api2_port, self.placement_port, self.nats_port = free_port(), free_port(), free_port()
         self.hosts = [f"compute-{n}" for n in range(1, fake_hosts + 1)]
         self.processes = {}
@@ -50,11 +57,15 @@ class ScaleOutCloud:
                        capture_output=True)
         self.database_url = re.sub(r"/[^/]*$", "/" + database, postgres_url)
         self.config = os.path.join(data_dir, "nova.conf")
+        self.tls_config = os.path.join(data_dir, "nova-tls.conf")
+        self.cert, self.key = os.path.join(data_dir, "cert.pem"), os.path.join(data_dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", self.key, "-out", self.cert], check=True, capture_output=True)
 
     def write_config(self, admin_password):
-        api = f"http://127.0.0.1:{self.port}"
-        with open(self.config, "w") as conf:
-            conf.write(f"""[DEFAULT]
+        api = f"https://127.0.0.1:{self.api2_port}"
+        text = f"""[DEFAULT]
 transport_url = nats://127.0.0.1:{self.nats_port}
 report_interval = 2
 [database]
@@ -64,8 +75,9 @@ auth_url = {api}/identity
 username = admin
 password = {admin_password}
 project_name = admin
+cafile = {self.cert}
 [placement]
-endpoint_override = http://127.0.0.1:{self.placement_port}/placement
+endpoint_override = https://127.0.0.1:{self.placement_port}/placement
 [glance]
 api_servers = {api}/image
 [fake_driver]
@@ -73,45 +85,74 @@ live_migration_seconds = 8
 [vnc]
 novncproxy_port = {free_port()}
 xvpvncproxy_port = {free_port()}
-""")
+""" + self.extra_config
+        with open(self.config, "w") as conf:
+            conf.write(text)
+        with open(self.tls_config, "w") as conf:
+            conf.write(text + f"[ssl]\ncert_file = {self.cert}\nkey_file = {self.key}\n")
 
-    def spawn(self, name, args):
+    def spawn(self, name, args, tls=False):
         log = open(os.path.join(self.data_dir, f"{name}.log"), "a")
-        process = subprocess.Popen([self.server] + args + ["--config", self.config, "--data-dir", self.data_dir,
-                                                           "--log-level", "warning"],
-                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        config = self.tls_config if tls else self.config
+        command = [self.server] + args + ["--config", config, "--data-dir", self.data_dir, "--log-level", "warning"]
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.processes[name] = process
+        self.commands[name] = (args, tls)
         return process
+
+    def kill(self, name):
+        """SIGKILL, as a crash: no clean shutdown."""
+        process = self.processes[name]
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def respawn(self, name):
+        args, tls = self.commands[name]
+        return self.spawn(name, args, tls=tls)
+
+    def start_nats(self):
+        self.nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.nats_port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def kill_nats(self):
+        os.kill(self.nats.pid, signal.SIGKILL)
+        self.nats.wait()
+        self.nats = None
 
     def start(self, admin_password=None):
         if admin_password:
             self.admin_password = admin_password
         self.write_config(self.admin_password)
         if self.nats is None:
-            self.nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.nats_port)],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.start_nats()
         subprocess.run([self.server, "db", "sync", "--config", self.config, "--data-dir", self.data_dir],
                        check=True, capture_output=True)
-        placement = self.spawn("placement", ["placement", "--listen", f"127.0.0.1:{self.placement_port}"])
+        placement = self.spawn("placement", ["placement", "--listen", f"127.0.0.1:{self.placement_port}"], tls=True)
         api = self.spawn("api-1", ["api", "--listen", f"127.0.0.1:{self.port}", "--admin-password",
                                    self.admin_password])
         wait_for(f"http://127.0.0.1:{self.port}/identity/v3", api, "nova-server api")
-        wait_for(f"http://127.0.0.1:{self.placement_port}/placement", placement, "nova-server placement")
-        api2 = self.spawn("api-2", ["api", "--listen", f"127.0.0.1:{self.api2_port}"])
+        wait_for(f"https://127.0.0.1:{self.placement_port}/placement", placement, "nova-server placement", self.cert)
+        api2 = self.spawn("api-2", ["api", "--listen", f"127.0.0.1:{self.api2_port}"], tls=True)
         for n in (1, 2):
             self.spawn(f"conductor-{n}", ["conductor", "--host", f"conductor-{n}"])
         self.spawn("scheduler", ["scheduler", "--host", "scheduler-1"])
         for host in self.hosts:
             self.spawn(host, ["compute", "--host", host])
         self.spawn("novncproxy", ["novncproxy"])
-        wait_for(f"http://127.0.0.1:{self.api2_port}/identity/v3", api2, "the second nova-server api")
+        wait_for(f"https://127.0.0.1:{self.api2_port}/identity/v3", api2, "the second nova-server api", self.cert)
         self.point_demo_at_second_api()
         self.wait_for_compute_hosts()
 
     def point_demo_at_second_api(self):
-        path = os.path.join(self.data_dir, "demo-openrc.sh")
-        text = open(path).read()
-        open(path, "w").write(text.replace(f"127.0.0.1:{self.port}/", f"127.0.0.1:{self.api2_port}/"))
+        """Both users trust the certificate (Placement is HTTPS for both); demo goes to the second API."""
+        for user in ("admin", "demo"):
+            path = os.path.join(self.data_dir, f"{user}-openrc.sh")
+            text = open(path).read()
+            if user == "demo":
+                text = text.replace(f"http://127.0.0.1:{self.port}/", f"https://127.0.0.1:{self.api2_port}/")
+            if "OS_CACERT" not in text:
+                text += f"export OS_CACERT={self.cert}\n"
+            open(path, "w").write(text)
 
     def wait_for_compute_hosts(self, timeout=60):
         """Until every compute host has registered its node (through the conductor) and is up."""
@@ -130,12 +171,17 @@ xvpvncproxy_port = {free_port()}
         raise RuntimeError("the compute hosts did not register within %d s" % timeout)
 
     def admin_token(self):
+        return self.admin_auth()[0]
+
+    def admin_auth(self):
+        """The admin's token and project id."""
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
             "name": "admin", "domain": {"name": "Default"}, "password": self.admin_password}}},
             "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/identity/v3/auth/tokens",
                                          data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-        return urllib.request.urlopen(request, timeout=10).headers["X-Subject-Token"]
+        response = urllib.request.urlopen(request, timeout=10)
+        return response.headers["X-Subject-Token"], json.loads(response.read())["token"]["project"]["id"]
 
     def stop(self, keep_nats=True):
         for name, process in reversed(list(self.processes.items())):

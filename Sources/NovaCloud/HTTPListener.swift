@@ -1,0 +1,65 @@
+import APISupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import NovaConfig
+import ServiceLifecycle
+
+/// `[ssl] cert_file` and `key_file` (oslo.service's names): every HTTP listener of the process serves HTTPS.
+public struct TLSOptions: Sendable, Equatable {
+    public var certFile: String
+    public var keyFile: String
+
+    public init(certFile: String, keyFile: String) {
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
+}
+
+extension CloudOptions {
+    mutating func readTLS(_ config: NovaConfig) throws {
+        let cert = config["ssl", "cert_file"]
+        let key = config["ssl", "key_file"]
+        switch (cert, key) {
+        case (nil, nil): tls = nil
+        case (let cert?, let key?): tls = TLSOptions(certFile: cert, keyFile: key)
+        default: throw ConfigError(message: "[ssl] needs both cert_file and key_file to serve HTTPS")
+        }
+    }
+
+    /// `http` or `https`, as this process's listeners serve.
+    public var listenerScheme: String { tls == nil ? "http" : "https" }
+}
+
+/// The HTTP applications of the cloud's processes: plain HTTP/1.1, or HTTPS from `[ssl]`.
+enum HTTPListener {
+    static func application(
+        responder: some HTTPResponder<NovaRequestContext>, host: String, port: Int, tls: TLSOptions?,
+        services: [any Service] = [], logger: Logger
+    ) throws -> some ApplicationProtocol {
+        var server = HTTPServerBuilder.http1()
+        var served = CallbackResponder<NovaRequestContext> { request, context in
+            try await responder.respond(to: request, context: context)
+        }
+        if let tls {
+            let chain = try NIOSSLCertificate.fromPEMFile(tls.certFile).map { NIOSSLCertificateSource.certificate($0) }
+            let configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)))
+            server = try .tls(.http1(), tlsConfiguration: configuration)
+            // The links and catalog a handler writes name the scheme the client used.
+            served = CallbackResponder { request, context in
+                var head = request.head
+                let proto = HTTPField.Name("X-Forwarded-Proto")!
+                if head.headerFields[proto] == nil { head.headerFields[proto] = "https" }
+                return try await responder.respond(to: Request(head: head, body: request.body), context: context)
+            }
+        }
+        return Application(
+            responder: served, server: server,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "nova-swift"),
+            services: services, logger: logger)
+    }
+}
