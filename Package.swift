@@ -231,6 +231,7 @@ let package = Package(
             name: "FunctionalTests",
             dependencies: [
                 "NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients", "PlacementCore",
+                "NovaBus", "NATSClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -9,15 +9,38 @@ import NovaCore
 public final class NATSBus: ServiceBus {
     let connection: NATSConnection
     let logger: Logger
+    /// Notifications go into the JetStream stream `NOVA_NOTIFICATIONS`, acknowledged.
+    let jetStreamNotifications: Bool
 
-    public static func connect(url: String, name: String, logger: Logger) async throws -> NATSBus {
+    /// Connects; with `jetStreamNotifications`, also makes sure the notification stream exists.
+    public static func connect(url: String, name: String, logger: Logger, jetStreamNotifications: Bool = false)
+        async throws -> NATSBus
+    {
         let connection = try await NATSConnection.connect(try NATSConnection.Options(url: url, name: name))
-        return NATSBus(connection: connection, logger: logger)
+        let bus = NATSBus(connection: connection, logger: logger, jetStreamNotifications: jetStreamNotifications)
+        if jetStreamNotifications { try await bus.ensureNotificationStream() }
+        return bus
     }
 
-    init(connection: NATSConnection, logger: Logger) {
+    init(connection: NATSConnection, logger: Logger, jetStreamNotifications: Bool = false) {
         self.connection = connection
         self.logger = logger
+        self.jetStreamNotifications = jetStreamNotifications
+    }
+
+    public func publishNotification(topic: String, payload: [UInt8]) async throws {
+        guard jetStreamNotifications else { return try await cast(topic: topic, payload: payload) }
+        // At-least-once: a lost acknowledgement is retried; consumers see a duplicate rather than nothing.
+        for attempt in 1...3 {
+            do {
+                _ = try await publishAcknowledged(Self.subject(topic), payload: payload)
+                return
+            } catch {
+                logger.warning("notification on \(topic) not acknowledged (attempt \(attempt) of 3): \(error)")
+                if attempt == 3 { throw error }
+                try await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 
     static func subject(_ topic: String) -> String { "nova." + topic }

@@ -59,6 +59,9 @@ public struct CloudOptions: Sendable {
     /// `[oslo_messaging_notifications] driver = messagingv2` with `[notifications] notification_format =
     /// versioned` (or both): compute hosts publish Nova's versioned notifications on the bus.
     public var versionedNotifications = false
+    /// Ours, `[notifications] jetstream = true` (with a NATS transport): notifications are stored in the
+    /// JetStream stream NOVA_NOTIFICATIONS, each publish acknowledged (nats-server needs `-js`).
+    public var jetStreamNotifications = false
     /// `[DEFAULT] shelved_offload_time` (0: offload at once, -1: never) and `shelved_poll_interval` (seconds).
     public var shelvedOffloadTime = 0
     public var shelvedPollInterval = 3600
@@ -153,6 +156,7 @@ public struct CloudOptions: Sendable {
         let format = config.string("notifications", "notification_format", default: "unversioned")
         versionedNotifications =
             ["messaging", "messagingv2"].contains(driver) && ["versioned", "both"].contains(format)
+        jetStreamNotifications = try config.bool("notifications", "jetstream", default: false)
         let url = config.string("DEFAULT", "transport_url", default: "")
         if !url.isEmpty {
             guard url.hasPrefix("nats://") else {

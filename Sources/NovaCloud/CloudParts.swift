@@ -16,7 +16,9 @@ enum CloudParts {
     /// The bus the options name: NATS for `transport_url = nats://...`, else in this process.
     static func connectBus(_ options: CloudOptions, name: String) async throws -> any ServiceBus {
         if let url = options.transportURL {
-            return try await NATSBus.connect(url: url, name: name, logger: Logger(label: "nova.bus"))
+            return try await NATSBus.connect(
+                url: url, name: name, logger: Logger(label: "nova.bus"),
+                jetStreamNotifications: options.versionedNotifications && options.jetStreamNotifications)
         }
         return InProcessBus()
     }

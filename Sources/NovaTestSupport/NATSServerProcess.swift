@@ -10,7 +10,12 @@ public final class NATSServerProcess: Sendable {
     public var url: String { "nats://127.0.0.1:\(port)" }
     public let port: Int
 
-    public convenience init() throws { try self.init(port: Int.random(in: 30000..<40000)) }
+    /// With `jetStream`, the server keeps streams (`-js`) in a temporary folder removed by `stop()`.
+    let storeDirectory: String?
+
+    public convenience init(jetStream: Bool = false) throws {
+        try self.init(port: Int.random(in: 30000..<40000), jetStream: jetStream)
+    }
 
     /// Waits until the server accepts connections.
     public func connect() async throws -> NATSConnection {
@@ -26,16 +31,24 @@ public final class NATSServerProcess: Sendable {
     public func stop() {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        if let storeDirectory { try? FileManager.default.removeItem(atPath: storeDirectory) }
     }
 
     /// A server again on the same port (after `stop`).
-    public func restarted() throws -> NATSServerProcess { try NATSServerProcess(port: port) }
+    public func restarted() throws -> NATSServerProcess { try NATSServerProcess(port: port, jetStream: false) }
 
-    private init(port: Int) throws {
+    private init(port: Int, jetStream: Bool) throws {
         self.port = port
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary ?? "/usr/bin/nats-server")
         process.arguments = ["-a", "127.0.0.1", "-p", "\(port)"]
+        if jetStream {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nats-js-\(UUID())").path
+            process.arguments! += ["-js", "-sd", directory]
+            storeDirectory = directory
+        } else {
+            storeDirectory = nil
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -16,7 +16,9 @@ struct BenchClient: Sendable {
             "auth": [
                 "identity": [
                     "methods": ["password"],
-                    "password": ["user": ["name": "admin", "domain": ["name": "Default"], "password": .string(password)]],
+                    "password": [
+                        "user": ["name": "admin", "domain": ["name": "Default"], "password": .string(password)]
+                    ],
                 ],
                 "scope": ["project": ["name": "admin", "domain": ["name": "Default"]]],
             ]

@@ -1,6 +1,8 @@
 import Foundation
 
-/// Publishes versioned notifications on the bus (a cast: nobody listening is not an error).
+/// Publishes versioned notifications on the bus: into a JetStream stream with an acknowledgement when the
+/// NATS transport has one, else a cast (nobody listening is not an error). A notification that cannot be
+/// published is logged by the bus and does not fail the operation it reports.
 public struct Notifier: Sendable {
     let bus: any MessageBus
     public let publisherID: String
@@ -18,7 +20,7 @@ public struct Notifier: Sendable {
         let envelope = VersionedNotification.envelope(
             eventType: "instance.\(action).\(phase)", priority: error ? "ERROR" : "INFO", publisherID: publisherID,
             payload: VersionedNotification.instanceAction(instance, fault: fault, requestID: requestID), at: date)
-        try? await bus.cast(
+        try? await bus.publishNotification(
             topic: error ? VersionedNotification.errorTopic : VersionedNotification.infoTopic,
             payload: Array(envelope.serialized().utf8))
     }
