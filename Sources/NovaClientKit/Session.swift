@@ -45,31 +45,12 @@ public final class Session: Sendable {
     }
 
     func authenticate() async throws -> CachedAuth {
-        let base =
-            (settings.authURL ?? "").hasSuffix("/")
-            ? String((settings.authURL ?? "").dropLast()) : settings.authURL ?? ""
-        let url = base.hasSuffix("/v3") ? base + "/auth/tokens" : base + "/v3/auth/tokens"
-        let body: JSON = [
-            "auth": [
-                "identity": [
-                    "methods": ["password"],
-                    "password": [
-                        "user": [
-                            "name": .string(settings.username ?? ""),
-                            "domain": ["name": .string(settings.userDomainName)],
-                            "password": .string(settings.password ?? ""),
-                        ]
-                    ],
-                ],
-                "scope": [
-                    "project": [
-                        "name": .string(settings.projectName ?? ""),
-                        "domain": ["name": .string(settings.projectDomainName)],
-                    ]
-                ],
-            ]
-        ]
-        let (status, headers, json) = try await send(.POST, url, token: nil, body: body, microversion: false)
+        let request = PasswordAuthRequest(
+            authURL: settings.authURL ?? "", username: settings.username ?? "", password: settings.password ?? "",
+            projectName: settings.projectName ?? "", userDomainName: settings.userDomainName,
+            projectDomainName: settings.projectDomainName)
+        let (status, headers, json) = try await send(
+            .POST, request.tokensURL, token: nil, body: request.body, microversion: false)
         guard status == 201, let token = headers.first(name: "X-Subject-Token"), let scoped = json?["token"] else {
             throw Self.error(status: status, headers: headers, json: json, fallback: "authentication failed")
         }

@@ -48,17 +48,9 @@ public final class AllInOneCloud: Sendable {
         let database = try await Database.open(connection: options.databaseConnection, logger: logger)
         let computeStore = ComputeStore(
             database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
-        let identityStore = IdentityStore(database: database)
-        let imageStore = ImageStore(database: database)
-        let files = try ImageFileStore(directory: options.dataDirectory + "/images")
-        let firstStart = try await FirstStart(
-            identity: identityStore, compute: computeStore, images: imageStore, files: files, clock: clock
-        ).run(adminPassword: options.adminPassword)
+        let (identityStore, imageStore, files, firstStart) = try await CloudParts.identityAndImages(
+            options: options, database: database, store: computeStore, clock: clock)
         let imageBackend = LocalImageBackend(store: imageStore, files: files)
-        if options.computeDriver == .qemu, let guestImage = options.qemu.guestImage {
-            try await GuestImageRegistration(identity: identityStore, images: imageStore, files: files, clock: clock)
-                .register(path: guestImage)
-        }
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)

@@ -1,5 +1,6 @@
 import ConsoleProxy
 import Foundation
+import ImageService
 import Logging
 import NovaBus
 import NovaCompute
@@ -13,6 +14,26 @@ import ServiceLifecycle
 
 /// The pieces the all-in-one and the separate service processes are both made of.
 enum CloudParts {
+    /// The identity and image stores a process serving those APIs needs, after the first start's setup
+    /// (roles, users, flavors, the default image) and, with QEMU, the guest image's registration.
+    static func identityAndImages(options: CloudOptions, database: Database, store: ComputeStore, clock: any WallClock)
+        async throws -> (
+            identity: IdentityStore, images: ImageStore, files: ImageFileStore, firstStart: FirstStart.Result
+        )
+    {
+        let identity = IdentityStore(database: database)
+        let images = ImageStore(database: database)
+        let files = try ImageFileStore(directory: options.dataDirectory + "/images")
+        let firstStart = try await FirstStart(
+            identity: identity, compute: store, images: images, files: files, clock: clock
+        ).run(adminPassword: options.adminPassword)
+        if options.computeDriver == .qemu, let guestImage = options.qemu.guestImage {
+            try await GuestImageRegistration(identity: identity, images: images, files: files, clock: clock)
+                .register(path: guestImage)
+        }
+        return (identity, images, files, firstStart)
+    }
+
     /// The bus the options name: NATS for `transport_url = nats://...`, else in this process.
     static func connectBus(_ options: CloudOptions, name: String) async throws -> any ServiceBus {
         if let url = options.transportURL {

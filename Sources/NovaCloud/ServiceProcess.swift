@@ -114,12 +114,8 @@ public struct ServiceProcess: Sendable {
         options: CloudOptions, database: Database, store: ComputeStore, rpc: RPCClient, session: ServiceSession
     ) async throws -> RouterResponder<NovaRequestContext> {
         let clock = SystemClock()
-        let identityStore = IdentityStore(database: database)
-        let imageStore = ImageStore(database: database)
-        let files = try ImageFileStore(directory: options.dataDirectory + "/images")
-        let firstStart = try await FirstStart(
-            identity: identityStore, compute: store, images: imageStore, files: files, clock: clock
-        ).run(adminPassword: options.adminPassword)
+        let (identityStore, imageStore, files, firstStart) = try await CloudParts.identityAndImages(
+            options: options, database: database, store: store, clock: clock)
         if options.writeOpenrc {
             _ = try Openrc.write(options: options, firstStart: firstStart, updateExisting: false)
         }

@@ -143,32 +143,14 @@ public final class ServiceSession: Sendable {
     }
 
     func authenticate() async throws -> Auth {
-        var base = credentials.authURL
-        while base.hasSuffix("/") { base.removeLast() }
-        var request = HTTPClientRequest(url: base.hasSuffix("/v3") ? base + "/auth/tokens" : base + "/v3/auth/tokens")
+        let auth = PasswordAuthRequest(
+            authURL: credentials.authURL, username: credentials.username, password: credentials.password,
+            projectName: credentials.projectName, userDomainName: credentials.userDomainName,
+            projectDomainName: credentials.projectDomainName)
+        var request = HTTPClientRequest(url: auth.tokensURL)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        let body: JSON = [
-            "auth": [
-                "identity": [
-                    "methods": ["password"],
-                    "password": [
-                        "user": [
-                            "name": .string(credentials.username),
-                            "domain": ["name": .string(credentials.userDomainName)],
-                            "password": .string(credentials.password),
-                        ]
-                    ],
-                ],
-                "scope": [
-                    "project": [
-                        "name": .string(credentials.projectName),
-                        "domain": ["name": .string(credentials.projectDomainName)],
-                    ]
-                ],
-            ]
-        ]
-        request.body = .bytes(ByteBuffer(bytes: body.bytes()))
+        request.body = .bytes(ByteBuffer(bytes: auth.body.bytes()))
         let response = try await execute(request, timeout: .seconds(30))
         guard response.status == 201, let token = response.headers.first(name: "X-Subject-Token"),
             let scoped = response.json?["token"]
