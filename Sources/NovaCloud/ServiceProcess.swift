@@ -89,7 +89,9 @@ public struct ServiceProcess: Sendable {
                 services += CloudParts.consoleProxyServices(
                     store: store, compute: ComputeRPCAPI(client: rpc), options: options, clock: clock, logger: logger)
                 summary += ", noVNC on \(options.console.noVNCHost):\(options.console.noVNCPort)"
-            case .api, .compute:
+            case .compute:
+                preconditionFailure("compute hosts never open the database")
+            case .api:
                 guard let session else { preconditionFailure("the API has a session") }
                 responder = try await apiResponder(
                     options: options, database: database, store: store, rpc: rpc, session: session)
@@ -118,10 +120,6 @@ public struct ServiceProcess: Sendable {
             options: options, database: database, store: store, clock: clock)
         if options.writeOpenrc {
             _ = try Openrc.write(options: options, firstStart: firstStart, updateExisting: false)
-        }
-        if options.computeDriver == .qemu, let guestImage = options.qemu.guestImage {
-            try await GuestImageRegistration(identity: identityStore, images: imageStore, files: files, clock: clock)
-                .register(path: guestImage)
         }
         let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
         let router = Router(context: NovaRequestContext.self)
