@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, builds, runs the Swift tests, then the client scenario
-# (python-openstackclient and python-novaclient from PyPI against a real all-in-one cloud).
+# (python-openstackclient and python-novaclient from PyPI against a real all-in-one cloud, then against one
+# process per service on PostgreSQL and NATS) and the fault test of that deployment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
