@@ -14,10 +14,12 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-venv; else sudo apt-get update -qq && sudo apt-get install -y -qq python3-venv; fi
 fi
 
-# 1b. From Debian: QEMU, the noVNC client, Chromium and its driver for the browser test, nats-server for the NATS tests.
+# 1b. From Debian: QEMU, the noVNC client, Chromium and its driver for the browser test, nats-server for the NATS tests,
+#     openssl for the scale-out test's certificate.
 APT_NEEDED=()
 for pair in qemu-system-x86:/usr/bin/qemu-system-x86_64 qemu-utils:/usr/bin/qemu-img novnc:/usr/share/novnc/vnc_lite.html \
-    chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver nats-server:/usr/sbin/nats-server; do
+    chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver nats-server:/usr/sbin/nats-server \
+    openssl:/usr/bin/openssl; do
     [ -e "${pair#*:}" ] || APT_NEEDED+=("${pair%%:*}")
 done
 # PostgreSQL's server programs (initdb, pg_ctl) and psql, for the functional tests on PostgreSQL.
