@@ -88,9 +88,12 @@ extension ComputeStore {
             }
             if let uuids = query.uuids { text = text + " AND uuid IN (\(binds: uuids))" }
             if let after = query.after {
+                // The marker's own stored created_at: the one in its JSON went through milliseconds and may
+                // differ from the column in the last bits, which would repeat or skip rows across pages.
                 text =
-                    text
-                    + " AND (created_at < \(bind: after.createdAt.stored) OR (created_at = \(bind: after.createdAt.stored) AND uuid < \(bind: after.uuid)))"
+                    text + " AND (created_at < (SELECT created_at FROM instances WHERE uuid = \(bind: after.uuid))"
+                    + " OR (created_at = (SELECT created_at FROM instances WHERE uuid = \(bind: after.uuid))"
+                    + " AND uuid < \(bind: after.uuid)))"
             }
             text = text + " ORDER BY created_at DESC, uuid DESC"
             if let limit = query.limit { text = text + " LIMIT \(bind: limit)" }
