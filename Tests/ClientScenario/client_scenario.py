@@ -10,13 +10,14 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import urllib.error
+
+from scale_out import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
@@ -37,12 +38,6 @@ def check(name, condition, detail=""):
     else:
         failed += 1
         print(f"FAIL {name} {detail}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def read_openrc(path):
@@ -126,7 +121,7 @@ def main():
     data_dir = tempfile.mkdtemp(prefix="nova-scenario-")
     if os.environ.get("NOVA_SCENARIO_DEPLOYMENT") == "scale-out":
         # One process per service over PostgreSQL and NATS (see scale_out.py).
-        from scale_out import ScaleOutCloud
+        from scale_out import ScaleOutCloud  # noqa: E402 (the all-in-one run needs none of it)
         cloud = ScaleOutCloud(SERVER, data_dir, port, os.environ["NOVA_TEST_POSTGRES_URL"])
         print("deployment: 2 api, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; PostgreSQL, NATS")
     else:

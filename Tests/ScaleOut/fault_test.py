@@ -21,22 +21,13 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
+import client_scenario as checks  # noqa: E402 (check() and its passed/failed counters)
+from client_scenario import check  # noqa: E402
 from scale_out import ScaleOutCloud, free_port  # noqa: E402
 
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
 BOOTS = int(os.environ.get("NOVA_FAULT_BOOTS", "100"))
 SETTLE_SECONDS = 240
-passed = failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
 
 
 class API:
@@ -78,12 +69,12 @@ def main():
         raise
     finally:
         cloud.stop(keep_nats=False)
-        if failed == 0:
+        if checks.failed == 0:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
             print(f"     kept {data_dir} (one log per process) for inspection")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 0 if checks.failed == 0 else 1
 
 
 def run(cloud):
