@@ -230,7 +230,8 @@ let package = Package(
         .testTarget(
             name: "FunctionalTests",
             dependencies: [
-                "NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients", "PlacementCore",
+                "NovaTestSupport", "NovaCloud", "NovaConfig", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients",
+                "PlacementCore",
                 "NovaBus", "NATSClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -85,7 +85,7 @@ public final class AllInOneCloud: Sendable {
         var managers: [ComputeManager] = []
         for host in options.computeHostNames {
             let driver = await CloudParts.makeDriver(
-                host: host,
+                host: host, hostIP: options.myIP ?? "127.0.0.1",
                 instancesPath: options.computeHostNames.count > 1
                     ? options.instancesPath + "/" + host : options.instancesPath,
                 options: options, images: imageBackend)

@@ -47,6 +47,10 @@ public struct ConsoleOptions: Sendable {
     public var allowedOrigins: [String] = []
     /// Debian's novnc package files.
     public var webRoot = "/usr/share/novnc"
+    /// `[vnc] server_listen`: where guests' VNC servers listen on their compute host.
+    public var serverListen = "127.0.0.1"
+    /// `[vnc] server_proxyclient_address`: where the console proxies reach those VNC servers.
+    public var serverProxyClientAddress = "127.0.0.1"
 
     public var resolvedNoVNCBaseURL: String { noVNCBaseURL ?? "http://\(noVNCHost):\(noVNCPort)/vnc_lite.html" }
     public var resolvedRawBaseURL: String { rawBaseURL ?? "http://\(rawHost):\(rawPort)/console" }
@@ -63,6 +67,7 @@ extension CloudOptions {
         qemu.instancesPath = config["DEFAULT", "instances_path"]
         qemu.shutdownTimeout = try config.int("DEFAULT", "shutdown_timeout", default: qemu.shutdownTimeout)
         qemu.guestImage = config["qemu", "guest_image"]
+        myIP = config["DEFAULT", "my_ip"]
     }
 
     mutating func readConsole(_ config: NovaConfig) throws {
@@ -76,6 +81,9 @@ extension CloudOptions {
         console.tokenTTL = try config.int("consoleauth", "token_ttl", default: console.tokenTTL)
         console.allowedOrigins = config.list("console", "allowed_origins", default: [])
         console.webRoot = config.string("vnc", "novnc_web_root", default: console.webRoot)
+        console.serverListen = config.string("vnc", "server_listen", default: console.serverListen)
+        console.serverProxyClientAddress = config.string(
+            "vnc", "server_proxyclient_address", default: console.serverProxyClientAddress)
     }
 
     var instancesPath: String { qemu.instancesPath ?? dataDirectory + "/instances" }

@@ -44,6 +44,10 @@ public struct CloudOptions: Sendable {
     public var writeOpenrc: Bool
     /// `[DEFAULT] compute_driver`: `fake.FakeDriver` (the default) or `qemu` (also `libvirt.LibvirtDriver`).
     public var computeDriver: ComputeDriverKind = .fake
+    /// `[DEFAULT] my_ip`: the address other hosts reach a compute host at (live migrations arrive there, and
+    /// the hypervisor's host_ip). Unset, the all-in-one's hosts use 127.0.0.1 and a compute process the
+    /// machine's first non-loopback IPv4 address, as Nova's default is the host's address.
+    public var myIP: String?
     /// The QEMU driver's options (`[libvirt] virt_type`, `[DEFAULT] instances_path`, `shutdown_timeout`).
     public var qemu = QEMUOptions()
     /// `[vnc]` and `[consoleauth]`: the console proxies and their tokens.

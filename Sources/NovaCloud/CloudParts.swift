@@ -63,11 +63,11 @@ enum CloudParts {
 
     /// The virt driver of one compute host.
     static func makeDriver(
-        host: String, instancesPath: String, options: CloudOptions, images: any ImageBackend
+        host: String, hostIP: String, instancesPath: String, options: CloudOptions, images: any ImageBackend
     ) async -> any VirtDriver {
         switch options.computeDriver {
         case .fake:
-            let fake = FakeDriver(hostname: host, total: options.fakeHostResources, images: images)
+            let fake = FakeDriver(hostname: host, hostIP: hostIP, total: options.fakeHostResources, images: images)
             let rounds = 5
             await fake.setLiveMigrationPace(
                 steps: rounds, delay: .milliseconds(Int(options.fakeLiveMigrationSeconds * 1000) / rounds))
@@ -75,7 +75,9 @@ enum CloudParts {
         case .qemu:
             return QEMUDriver(
                 config: QEMUDriverConfig(
-                    instancesPath: instancesPath, hypervisorHostname: host, virtType: options.qemu.virtType,
+                    instancesPath: instancesPath, hypervisorHostname: host, hostIP: hostIP,
+                    virtType: options.qemu.virtType, vncListen: options.console.serverListen,
+                    vncProxyClientAddress: options.console.serverProxyClientAddress,
                     shutdownTimeout: .seconds(options.qemu.shutdownTimeout)),
                 images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
         }

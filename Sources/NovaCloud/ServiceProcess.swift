@@ -54,7 +54,8 @@ public struct ServiceProcess: Sendable {
             guard let session else { preconditionFailure("compute hosts have a session") }
             let images = RemoteImageBackend(session: session)
             let driver = await CloudParts.makeDriver(
-                host: options.hostname, instancesPath: options.instancesPath, options: options, images: images)
+                host: options.hostname, hostIP: options.myIP ?? HostAddress.firstNonLoopbackIPv4(),
+                instancesPath: options.instancesPath, options: options, images: images)
             let manager = try await CloudParts.startComputeManager(
                 host: options.hostname, driver: driver, options: options, bus: bus,
                 conductor: ConductorRPCAPI(client: rpc), placement: RemotePlacement(session: session),

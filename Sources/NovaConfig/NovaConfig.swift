@@ -37,6 +37,21 @@ public struct NovaConfig: Sendable, Equatable {
         try NovaConfig(text: String(contentsOfFile: path, encoding: .utf8))
     }
 
+    /// Several files read in order, as oslo's repeated `--config-file`: a key in a later file wins (a host's own
+    /// file beside the shared nova.conf, for `host` or `my_ip`).
+    public static func load(paths: [String]) throws -> NovaConfig {
+        try paths.reduce(NovaConfig()) { config, path in config.overlaid(by: try load(path: path)) }
+    }
+
+    /// This configuration with every key of `later` set over it.
+    public func overlaid(by later: NovaConfig) -> NovaConfig {
+        var merged = self
+        for (section, values) in later.sections {
+            merged.sections[section, default: [:]].merge(values) { _, new in new }
+        }
+        return merged
+    }
+
     public subscript(section: String, key: String) -> String? {
         get { sections[section]?[key] }
         set { sections[section, default: [:]][key] = newValue }

@@ -25,13 +25,14 @@ public actor FakeDriver: VirtDriver {
 
     /// A fake host with the given size (Nova's fake driver defaults to 1000 vCPU / 800000 MB / 600000 GB).
     public init(
-        hostname: String, total: Resources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000),
+        hostname: String, hostIP: String = "127.0.0.1",
+        total: Resources = Resources(vcpus: 1000, memoryMB: 800_000, diskGB: 600_000),
         images: (any ImageBackend)? = nil
     ) {
         self.images = images
         (lifecycleEvents, lifecycleSink) = AsyncStream.makeStream(of: String.self)
         resources = HostResources(
-            hypervisorHostname: hostname, hypervisorType: "fake", hypervisorVersion: 1000, hostIP: "127.0.0.1",
+            hypervisorHostname: hostname, hypervisorType: "fake", hypervisorVersion: 1000, hostIP: hostIP,
             total: total)
     }
 

@@ -160,7 +160,7 @@ extension QEMUDriver {
         let vnc = try await client(instance).execute("query-vnc")
         guard vnc["enabled"]?.boolValue == true, let service = vnc["service"]?.stringValue, let port = Int(service)
         else { throw NovaError.conflict("Instance \(instance.uuid) has no VNC console.") }
-        return ConsoleEndpoint(host: vnc["host"]?.stringValue ?? config.vncListen, port: port)
+        return ConsoleEndpoint(host: config.vncProxyClientAddress, port: port)
     }
 }
 

@@ -21,6 +21,8 @@ public struct QEMUDriverConfig: Sendable {
     public var qemuImg: String
     /// `[vnc] server_listen`: where guests' VNC servers listen.
     public var vncListen: String
+    /// `[vnc] server_proxyclient_address`: where the console proxies reach them (server_listen may be 0.0.0.0).
+    public var vncProxyClientAddress: String
     /// `[DEFAULT] shutdown_timeout`: how long a clean (ACPI) power-off may take before it is forced.
     public var shutdownTimeout: Duration
     /// What the host offers; nil measures the machine (processors, memory, the instances file system).
@@ -29,7 +31,7 @@ public struct QEMUDriverConfig: Sendable {
     public init(
         instancesPath: String, hypervisorHostname: String, hostIP: String = "127.0.0.1", virtType: VirtType = .auto,
         qemuBinary: String = "qemu-system-x86_64", qemuImg: String = "qemu-img", vncListen: String = "127.0.0.1",
-        shutdownTimeout: Duration = .seconds(60), total: Resources? = nil
+        vncProxyClientAddress: String = "127.0.0.1", shutdownTimeout: Duration = .seconds(60), total: Resources? = nil
     ) {
         self.instancesPath = instancesPath
         self.hypervisorHostname = hypervisorHostname
@@ -38,6 +40,7 @@ public struct QEMUDriverConfig: Sendable {
         self.qemuBinary = qemuBinary
         self.qemuImg = qemuImg
         self.vncListen = vncListen
+        self.vncProxyClientAddress = vncProxyClientAddress
         self.shutdownTimeout = shutdownTimeout
         self.total = total
     }

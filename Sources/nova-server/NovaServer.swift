@@ -18,8 +18,8 @@ struct NovaServer: AsyncParsableCommand {
 
 /// Options every subcommand takes.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "nova.conf to read (oslo.config INI form).")
-    var config: String?
+    @Option(name: .long, help: "nova.conf to read (oslo.config INI form); repeat it for more files, a later one wins.")
+    var config: [String] = []
 
     @Option(name: .long, help: "Directory for the database, image files and openrc files ([DEFAULT] state_path).")
     var dataDir: String?
@@ -28,7 +28,7 @@ struct CommonOptions: ParsableArguments {
     var logLevel: String = "info"
 
     func loadOptions() throws -> CloudOptions {
-        let config = try config.map(NovaConfig.load(path:)) ?? NovaConfig()
+        let config = try NovaConfig.load(paths: config)
         return try CloudOptions(config: config, dataDirectory: dataDir)
     }
 

@@ -53,6 +53,7 @@ def read_openrc(path):
 class Cloud:
     def __init__(self, data_dir, port, fake_hosts=2):
         self.data_dir, self.port, self.fake_hosts = data_dir, port, fake_hosts
+        self.address = "127.0.0.1"
         self.process = None
 
     def start(self, admin_password=None):
@@ -120,10 +121,15 @@ def main():
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="nova-scenario-")
     if os.environ.get("NOVA_SCENARIO_DEPLOYMENT") == "scale-out":
-        # One process per service over PostgreSQL and NATS (see scale_out.py).
+        # One process per service over PostgreSQL and NATS (see scale_out.py), the compute hosts in network
+        # namespaces of their own unless NOVA_SCENARIO_NAMESPACES=0 (making them needs root).
         from scale_out import ScaleOutCloud  # noqa: E402 (the all-in-one run needs none of it)
-        cloud = ScaleOutCloud(SERVER, data_dir, port, os.environ["NOVA_TEST_POSTGRES_URL"])
-        print("deployment: 2 api, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; PostgreSQL, NATS")
+        from network_namespaces import NetworkNamespaces  # noqa: E402
+        namespaces = None if os.environ.get("NOVA_SCENARIO_NAMESPACES") == "0" else NetworkNamespaces(2)
+        cloud = ScaleOutCloud(SERVER, data_dir, port, os.environ.get("NOVA_TEST_POSTGRES_URL"), namespaces=namespaces)
+        print("deployment: 2 api, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; PostgreSQL, NATS"
+              + (f"; compute hosts in namespaces {', '.join(namespaces.hosts)}, the rest in {namespaces.control}"
+                 if namespaces else "; all on loopback"))
     else:
         cloud = Cloud(data_dir, port)
     try:
@@ -133,7 +139,7 @@ def main():
         if isinstance(cloud, Cloud):
             cloud.stop()
         else:
-            cloud.stop(keep_nats=False)
+            cloud.close()
         if failed == 0:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
@@ -154,7 +160,7 @@ def scenario(cloud, port, data_dir):
 
     # Without a token only version discovery answers.
     try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/compute/v2.1/servers", timeout=5)
+        urllib.request.urlopen(f"http://{cloud.address}:{port}/compute/v2.1/servers", timeout=5)
         check("no token is refused", False)
     except urllib.error.HTTPError as error:
         body = json.loads(error.read())
@@ -267,6 +273,8 @@ def scenario(cloud, port, data_dir):
     check("hypervisor list shows both hosts", len(hypervisors) == 2, str(hypervisors))
     hv = osc_json(["hypervisor", "show", host_of or "?"], admin) or {}
     check("hypervisor show", hv.get("hypervisor_hostname") == host_of and hv.get("state") == "up", str(hv))
+    if getattr(cloud, "namespaces", None):
+        namespace_steps(cloud, admin)
 
     limits = {l["Name"]: l["Value"] for l in osc_json(["limits", "show", "--absolute"], demo) or []}
     check("limits show --absolute counts demo's servers", limits.get("total_instances_used") == 2 and limits.get("max_total_instances") == 10, str(limits))
@@ -555,6 +563,21 @@ def server_group_steps(admin, ours):
     check("nova-swift server-group-list", [r["Name"] for r in rows] == ["pairs"], listed.stdout + listed.stderr)
     result = run(NOVA_SWIFT, ["server-group-delete", "pairs"], ours)
     check("nova-swift server-group-delete", result.returncode == 0 and osc_json(["server", "group", "list"], admin) == [])
+
+
+def namespace_steps(cloud, admin):
+    """Each compute host runs in a network namespace of its own, apart from the control plane's and this one's,
+    and reports its address there (its my_ip) as the hypervisor's host_ip."""
+    namespaces = cloud.namespaces
+    own = {name: namespaces.of_process(cloud.processes[name].pid) for name in cloud.hosts + ["conductor-1"]}
+    here = namespaces.of_process(os.getpid())
+    check("the compute hosts run in network namespaces of their own",
+          len({own[name] for name in cloud.hosts} | {own["conductor-1"], here}) == len(cloud.hosts) + 2, str(own))
+    addresses = {}
+    for host in cloud.hosts:
+        addresses[host] = (osc_json(["hypervisor", "show", host], admin) or {}).get("host_ip")
+    check("each hypervisor's host_ip is its host's address in its namespace",
+          addresses == dict(zip(cloud.hosts, namespaces.host_ips)), str(addresses))
 
 
 def placement_steps(admin):

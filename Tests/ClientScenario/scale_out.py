@@ -2,10 +2,15 @@
 PostgreSQL the test command started, and one nova-server process per service (placement, 2 api, 2 conductor,
 1 scheduler, 2 compute hosts, novncproxy), each stopped by its PID.
 
-It has the all-in-one Cloud's interface (start, stop, port, data_dir with admin-openrc.sh and demo-openrc.sh),
-so the same scenario runs against it. The second API process and Placement serve HTTPS from a certificate
-made here; the services reach Keystone, Glance and Placement over HTTPS, and the demo user's openrc points
-at the second API process with OS_CACERT, as `--os-cacert` would.
+It has the all-in-one Cloud's interface (start, stop, address, port, data_dir with admin-openrc.sh and
+demo-openrc.sh), so the same scenario runs against it. The second API process and Placement serve HTTPS from a
+certificate made here; the services reach Keystone, Glance and Placement over HTTPS, and the demo user's openrc
+points at the second API process with OS_CACERT, as `--os-cacert` would.
+
+With NetworkNamespaces (network_namespaces.py), the control plane runs in a namespace of its own with its own
+PostgreSQL, and each compute host in another, with its own my_ip, nova.conf overlay and data directory: the
+compute hosts reach nats-server, Keystone, Glance and Placement only across the namespaces' network. Without,
+every process listens on 127.0.0.1 and the database is made in the PostgreSQL the test command started.
 """
 import json
 import os
@@ -14,9 +19,13 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
+
+THROWAWAY_POSTGRES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                  "scripts", "throwaway-postgres.sh")
 
 
 def free_port():
@@ -42,31 +51,67 @@ def wait_for(url, process, what, cafile=None, timeout=60):
 
 
 class ScaleOutCloud:
-    def __init__(self, server, data_dir, port, postgres_url, fake_hosts=2, extra_config=""):
+    def __init__(self, server, data_dir, port, postgres_url, fake_hosts=2, extra_config="", namespaces=None):
         self.server, self.data_dir, self.port = server, data_dir, port
         self.extra_config = extra_config
+        self.namespaces = namespaces
+        self.address = namespaces.control_ip if namespaces else "127.0.0.1"
         self.commands = {}
         self.api2_port, self.placement_port, self.nats_port = free_port(), free_port(), free_port()
         self.hosts = [f"compute-{n}" for n in range(1, fake_hosts + 1)]
         self.processes = {}
         self.nats = None
-        database = "nova_scale_out_%d" % os.getpid()
-        subprocess.run(["psql", "-q", postgres_url, "-c", f"DROP DATABASE IF EXISTS {database}"], check=True,
-                       capture_output=True)
-        subprocess.run(["psql", "-q", postgres_url, "-c", f"CREATE DATABASE {database}"], check=True,
-                       capture_output=True)
-        self.database_url = re.sub(r"/[^/]*$", "/" + database, postgres_url)
+        self.postgres_dir = None
+        self.database_url = self.own_postgres() if namespaces else self.new_database(postgres_url)
         self.config = os.path.join(data_dir, "nova.conf")
         self.tls_config = os.path.join(data_dir, "nova-tls.conf")
         self.cert, self.key = os.path.join(data_dir, "cert.pem"), os.path.join(data_dir, "key.pem")
+        names = sorted({"127.0.0.1", self.address})
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-subj", f"/CN={self.address}", "-addext",
+                        "subjectAltName=" + ",".join(f"IP:{name}" for name in names),
                         "-keyout", self.key, "-out", self.cert], check=True, capture_output=True)
 
+    @staticmethod
+    def new_database(postgres_url):
+        database = "nova_scale_out_%d" % os.getpid()
+        for statement in (f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database}"):
+            subprocess.run(["psql", "-q", postgres_url, "-c", statement], check=True, capture_output=True)
+        return re.sub(r"/[^/]*$", "/" + database, postgres_url)
+
+    def own_postgres(self):
+        """A throwaway PostgreSQL inside the control plane's namespace, on its loopback."""
+        self.postgres_dir = tempfile.mkdtemp(prefix="nova-pg-ctl-")
+        port = free_port()
+        subprocess.run(self.namespaces.command(self.namespaces.control, [THROWAWAY_POSTGRES, "start",
+                                                                          self.postgres_dir, str(port)]),
+                       check=True, capture_output=True)
+        return f"postgresql://nova@127.0.0.1:{port}/postgres"
+
+    def host_config(self, host):
+        """A compute host's own file over the shared nova.conf: where it is on the network."""
+        path = os.path.join(self.data_dir, f"{host}.conf")
+        if self.namespaces:
+            address = self.namespaces.host_ips[self.hosts.index(host)]
+            with open(path, "w") as conf:
+                conf.write(f"[DEFAULT]\nmy_ip = {address}\n[vnc]\nserver_listen = {address}\n"
+                           f"server_proxyclient_address = {address}\n")
+        else:
+            with open(path, "w") as conf:
+                conf.write("[DEFAULT]\nmy_ip = 127.0.0.1\n")
+        return path
+
+    def namespace_of(self, name):
+        if not self.namespaces:
+            return None
+        if name in self.hosts:
+            return self.namespaces.hosts[self.hosts.index(name)]
+        return self.namespaces.control
+
     def write_config(self, admin_password):
-        api = f"https://127.0.0.1:{self.api2_port}"
+        api = f"https://{self.address}:{self.api2_port}"
         text = f"""[DEFAULT]
-transport_url = nats://127.0.0.1:{self.nats_port}
+transport_url = nats://{self.address}:{self.nats_port}
 report_interval = 2
 [database]
 connection = {self.database_url}
@@ -77,13 +122,15 @@ password = {admin_password}
 project_name = admin
 cafile = {self.cert}
 [placement]
-endpoint_override = https://127.0.0.1:{self.placement_port}/placement
+endpoint_override = https://{self.address}:{self.placement_port}/placement
 [glance]
 api_servers = {api}/image
 [fake_driver]
 live_migration_seconds = 8
 [vnc]
+novncproxy_host = {self.address}
 novncproxy_port = {free_port()}
+xvpvncproxy_host = {self.address}
 xvpvncproxy_port = {free_port()}
 """ + self.extra_config
         with open(self.config, "w") as conf:
@@ -92,9 +139,20 @@ xvpvncproxy_port = {free_port()}
             conf.write(text + f"[ssl]\ncert_file = {self.cert}\nkey_file = {self.key}\n")
 
     def spawn(self, name, args, tls=False):
+        """A service process: compute hosts with their own file and data directory, in their namespace if any."""
         log = open(os.path.join(self.data_dir, f"{name}.log"), "a")
-        config = self.tls_config if tls else self.config
-        command = [self.server] + args + ["--config", config, "--data-dir", self.data_dir, "--log-level", "warning"]
+        configs = [self.tls_config if tls else self.config]
+        data_dir = self.data_dir
+        if name in self.hosts:
+            configs.append(self.host_config(name))
+            data_dir = os.path.join(self.data_dir, name)
+            os.makedirs(data_dir, exist_ok=True)
+        command = [self.server] + args + ["--data-dir", data_dir, "--log-level", "warning"]
+        for config in configs:
+            command += ["--config", config]
+        namespace = self.namespace_of(name)
+        if namespace:
+            command = self.namespaces.command(namespace, command)
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.processes[name] = process
         self.commands[name] = (args, tls)
@@ -111,8 +169,10 @@ xvpvncproxy_port = {free_port()}
         return self.spawn(name, args, tls=tls)
 
     def start_nats(self):
-        self.nats = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(self.nats_port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = ["nats-server", "-a", self.address, "-p", str(self.nats_port)]
+        if self.namespaces:
+            command = self.namespaces.command(self.namespaces.control, command)
+        self.nats = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def kill_nats(self):
         os.kill(self.nats.pid, signal.SIGKILL)
@@ -125,21 +185,25 @@ xvpvncproxy_port = {free_port()}
         self.write_config(self.admin_password)
         if self.nats is None:
             self.start_nats()
-        subprocess.run([self.server, "db", "sync", "--config", self.config, "--data-dir", self.data_dir],
-                       check=True, capture_output=True)
-        placement = self.spawn("placement", ["placement", "--listen", f"127.0.0.1:{self.placement_port}"], tls=True)
-        api = self.spawn("api-1", ["api", "--listen", f"127.0.0.1:{self.port}", "--admin-password",
+        sync = [self.server, "db", "sync", "--config", self.config, "--data-dir", self.data_dir]
+        if self.namespaces:
+            sync = self.namespaces.command(self.namespaces.control, sync)
+        subprocess.run(sync, check=True, capture_output=True)
+        placement = self.spawn("placement", ["placement", "--listen", f"{self.address}:{self.placement_port}"],
+                               tls=True)
+        api = self.spawn("api-1", ["api", "--listen", f"{self.address}:{self.port}", "--admin-password",
                                    self.admin_password])
-        wait_for(f"http://127.0.0.1:{self.port}/identity/v3", api, "nova-server api")
-        wait_for(f"https://127.0.0.1:{self.placement_port}/placement", placement, "nova-server placement", self.cert)
-        api2 = self.spawn("api-2", ["api", "--listen", f"127.0.0.1:{self.api2_port}"], tls=True)
+        wait_for(f"http://{self.address}:{self.port}/identity/v3", api, "nova-server api")
+        wait_for(f"https://{self.address}:{self.placement_port}/placement", placement, "nova-server placement",
+                 self.cert)
+        api2 = self.spawn("api-2", ["api", "--listen", f"{self.address}:{self.api2_port}"], tls=True)
         for n in (1, 2):
             self.spawn(f"conductor-{n}", ["conductor", "--host", f"conductor-{n}"])
         self.spawn("scheduler", ["scheduler", "--host", "scheduler-1"])
         for host in self.hosts:
             self.spawn(host, ["compute", "--host", host])
         self.spawn("novncproxy", ["novncproxy"])
-        wait_for(f"https://127.0.0.1:{self.api2_port}/identity/v3", api2, "the second nova-server api", self.cert)
+        wait_for(f"https://{self.address}:{self.api2_port}/identity/v3", api2, "the second nova-server api", self.cert)
         self.point_demo_at_second_api()
         self.wait_for_compute_hosts()
 
@@ -149,7 +213,7 @@ xvpvncproxy_port = {free_port()}
             path = os.path.join(self.data_dir, f"{user}-openrc.sh")
             text = open(path).read()
             if user == "demo":
-                text = text.replace(f"http://127.0.0.1:{self.port}/", f"https://127.0.0.1:{self.api2_port}/")
+                text = text.replace(f"http://{self.address}:{self.port}/", f"https://{self.address}:{self.api2_port}/")
             if "OS_CACERT" not in text:
                 text += f"export OS_CACERT={self.cert}\n"
             open(path, "w").write(text)
@@ -162,7 +226,7 @@ xvpvncproxy_port = {free_port()}
             for name, process in self.processes.items():
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} exited during start (see {name}.log)")
-            request = urllib.request.Request(f"http://127.0.0.1:{self.port}/compute/v2.1/os-hypervisors/detail",
+            request = urllib.request.Request(f"http://{self.address}:{self.port}/compute/v2.1/os-hypervisors/detail",
                                              headers={"X-Auth-Token": token})
             hypervisors = json.loads(urllib.request.urlopen(request, timeout=5).read())["hypervisors"]
             if sorted(h["hypervisor_hostname"] for h in hypervisors if h["state"] == "up") == self.hosts:
@@ -178,7 +242,7 @@ xvpvncproxy_port = {free_port()}
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
             "name": "admin", "domain": {"name": "Default"}, "password": self.admin_password}}},
             "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/identity/v3/auth/tokens",
+        request = urllib.request.Request(f"http://{self.address}:{self.port}/identity/v3/auth/tokens",
                                          data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
         response = urllib.request.urlopen(request, timeout=10)
         return response.headers["X-Subject-Token"], json.loads(response.read())["token"]["project"]["id"]
@@ -198,3 +262,12 @@ xvpvncproxy_port = {free_port()}
             os.kill(self.nats.pid, signal.SIGTERM)
             self.nats.wait()
             self.nats = None
+
+    def close(self):
+        """Everything this deployment started, then its own PostgreSQL and namespaces if it has them."""
+        self.stop(keep_nats=False)
+        if self.postgres_dir:
+            subprocess.run([THROWAWAY_POSTGRES, "stop", self.postgres_dir], capture_output=True)
+            self.postgres_dir = None
+        if self.namespaces:
+            self.namespaces.remove()

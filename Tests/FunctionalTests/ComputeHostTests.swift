@@ -1,4 +1,6 @@
 import Foundation
+import NovaCloud
+import NovaConfig
 import NovaCore
 import NovaTestSupport
 import Testing
@@ -18,6 +20,19 @@ import Testing
             let server = try await client.waitFor(id, status: "SHUTOFF", token: token)
             #expect(server["OS-EXT-STS:power_state"]?.intValue == 4)
             #expect(server["OS-EXT-STS:task_state"] == .null)
+        }
+    }
+
+    @Test func myIPIsTheHypervisorsHostIP() async throws {
+        let config = try NovaConfig(
+            text: "[DEFAULT]\nmy_ip = 192.0.2.7\n[vnc]\nserver_proxyclient_address = 192.0.2.7\n")
+        let read = try CloudOptions(config: config, dataDirectory: "/tmp/unused")
+        #expect(read.console.serverProxyClientAddress == "192.0.2.7" && read.console.serverListen == "127.0.0.1")
+        try await withCloud(fakeHosts: 2, configure: { $0.myIP = read.myIP }) { client, _ in
+            let token = try await client.adminToken()
+            let hypervisors = try await client.request(.get, "/compute/v2.1/os-hypervisors/detail", token: token)
+            let addresses = hypervisors.json?["hypervisors"]?.arrayValue?.map { $0["host_ip"] }
+            #expect(addresses == ["192.0.2.7", "192.0.2.7"])
         }
     }
 

@@ -35,6 +35,19 @@ import Testing
         }
     }
 
+    @Test func aLaterFileWinsKeyByKey() throws {
+        let shared = try NovaConfig(text: text)
+        let host = try NovaConfig(
+            text: "[DEFAULT]\nhost = compute-8\nmy_ip = 10.1.2.3\n[vnc]\nserver_listen = 0.0.0.0\n")
+        let merged = shared.overlaid(by: host)
+        #expect(merged["DEFAULT", "host"] == "compute-8")
+        #expect(merged["DEFAULT", "my_ip"] == "10.1.2.3")
+        #expect(merged["DEFAULT", "service_down_time"] == "90")
+        #expect(merged["vnc", "server_listen"] == "0.0.0.0")
+        #expect(merged["api", "max_limit"] == "many")
+        #expect(try NovaConfig.load(paths: []) == NovaConfig())
+    }
+
     @Test func aBadLineIsAParseError() {
         #expect(throws: NovaConfig.ParseError.self) { try NovaConfig(text: "[DEFAULT]\njust words\n") }
         #expect(throws: NovaConfig.ParseError.self) { try NovaConfig(text: "[DEFAULT\n") }

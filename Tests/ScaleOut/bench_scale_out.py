@@ -45,9 +45,9 @@ def main():
         cloud.start(admin_password="bench")
         try:
             scale_out = bench(nova_bench, os.path.join(work, "scale-out.json"),
-                              common + ["--url", f"http://127.0.0.1:{cloud.port}", "--admin-password", "bench"])
+                              common + ["--url", f"http://{cloud.address}:{cloud.port}", "--admin-password", "bench"])
         finally:
-            cloud.stop(keep_nats=False)
+            cloud.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{'figure':34} {'all-in-one':>12} {'scale-out':>12}  unit")

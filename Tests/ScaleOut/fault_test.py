@@ -68,7 +68,7 @@ def main():
         check("the deployment runs", False)
         raise
     finally:
-        cloud.stop(keep_nats=False)
+        cloud.close()
         if checks.failed == 0:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
@@ -79,8 +79,8 @@ def main():
 
 def run(cloud):
     token, project = cloud.admin_auth()
-    apis = [API(f"http://127.0.0.1:{cloud.port}", token),
-            API(f"https://127.0.0.1:{cloud.api2_port}", token, cafile=cloud.cert)]
+    apis = [API(f"http://{cloud.address}:{cloud.port}", token),
+            API(f"https://{cloud.address}:{cloud.api2_port}", token, cafile=cloud.cert)]
     admin = apis[0]
     status, _ = admin.call("PUT", f"/compute/v2.1/os-quota-sets/{project}",
                            {"quota_set": {"instances": -1, "cores": -1, "ram": -1}})
@@ -165,7 +165,7 @@ def run(cloud):
 
 def allocations(cloud, admin):
     """Consumer -> resources summed over the providers, from Placement's API."""
-    placement = API(f"https://127.0.0.1:{cloud.placement_port}/placement", admin.token, cafile=cloud.cert)
+    placement = API(f"https://{cloud.address}:{cloud.placement_port}/placement", admin.token, cafile=cloud.cert)
 
     def get(path):
         request = urllib.request.Request(placement.base + path, headers={
