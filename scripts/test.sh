@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, builds, runs the Swift tests, then the client scenario
 # (python-openstackclient and python-novaclient from PyPI against a real all-in-one cloud, then against one
-# process per service on PostgreSQL and NATS) and the fault test of that deployment.
+# process per service on PostgreSQL and NATS with the compute hosts in network namespaces), the fault test of
+# that deployment, and a real guest live-migrated between the namespaced compute hosts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,11 +16,11 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
 fi
 
 # 1b. From Debian: QEMU, the noVNC client, Chromium and its driver for the browser test, nats-server for the NATS tests,
-#     openssl for the scale-out test's certificate.
+#     openssl for the scale-out test's certificate, iproute2 for its network namespaces.
 APT_NEEDED=()
 for pair in qemu-system-x86:/usr/bin/qemu-system-x86_64 qemu-utils:/usr/bin/qemu-img novnc:/usr/share/novnc/vnc_lite.html \
     chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver nats-server:/usr/sbin/nats-server \
-    openssl:/usr/bin/openssl; do
+    openssl:/usr/bin/openssl iproute2:/usr/sbin/ip; do
     [ -e "${pair#*:}" ] || APT_NEEDED+=("${pair%%:*}")
 done
 # PostgreSQL's server programs (initdb, pg_ctl) and psql, for the functional tests on PostgreSQL.
@@ -61,7 +62,13 @@ log "functional tests on PostgreSQL"
 PGDIR=$(mktemp -d /tmp/nova-pg-XXXXXX)
 PGPORT=$((20000 + RANDOM % 20000))
 scripts/throwaway-postgres.sh start "$PGDIR" "$PGPORT" > /dev/null
-trap 'scripts/throwaway-postgres.sh stop "$PGDIR"' EXIT
+trap '# 6d. A real guest across the namespaces: booted on compute-1, its console through the proxy, live-migrated
+#     with its disk to compute-2 over the namespaces' network, its console there.
+log "a QEMU guest live-migrated between compute hosts in network namespaces"
+NOVA_SERVER="$ROOT/.build/debug/nova-server" "${AS_ROOT[@]}" .venv/bin/python Tests/ScaleOut/qemu_across_namespaces.py \
+    .build-guest/nova-guest.qcow2
+
+scripts/throwaway-postgres.sh stop "$PGDIR"' EXIT
 export NOVA_TEST_POSTGRES_URL="postgresql://nova@127.0.0.1:$PGPORT/postgres"
 swift test --skip-build --no-parallel --filter FunctionalTests
 
@@ -76,15 +83,23 @@ log "client scenario (openstack and nova CLIs)"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py
 
 # 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
-#     1 scheduler, 2 compute hosts, placement, novncproxy) over the throwaway PostgreSQL and a nats-server.
-log "client scenario against one process per service (PostgreSQL, NATS)"
+#     1 scheduler, 2 compute hosts, placement, novncproxy) over PostgreSQL and a nats-server. The compute hosts
+#     run in network namespaces of their own, the rest in a third with its own PostgreSQL; making them needs root.
+AS_ROOT=(); [ "$(id -u)" = 0 ] || AS_ROOT=(sudo -E)
+log "client scenario against one process per service (PostgreSQL, NATS, compute hosts in network namespaces)"
 NOVA_SCENARIO_DEPLOYMENT=scale-out NOVA_SERVER="$ROOT/.build/debug/nova-server" \
-    .venv/bin/python Tests/ClientScenario/client_scenario.py
+    "${AS_ROOT[@]}" .venv/bin/python Tests/ClientScenario/client_scenario.py
 
 # 6c. The fault test: 100 concurrent boots while a conductor process and then nats-server are killed and
 #     started again; every server must end ACTIVE or ERROR with a fault and no allocation may leak.
 log "fault test: 100 boots while a conductor and nats-server are killed"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ScaleOut/fault_test.py
+
+# 6d. A real guest across the namespaces: booted on compute-1, its console through the proxy, live-migrated
+#     with its disk to compute-2 over the namespaces' network, its console there.
+log "a QEMU guest live-migrated between compute hosts in network namespaces"
+NOVA_SERVER="$ROOT/.build/debug/nova-server" "${AS_ROOT[@]}" .venv/bin/python Tests/ScaleOut/qemu_across_namespaces.py \
+    .build-guest/nova-guest.qcow2
 
 scripts/throwaway-postgres.sh stop "$PGDIR"
 trap - EXIT

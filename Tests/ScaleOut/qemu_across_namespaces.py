@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""A real guest across two compute hosts in network namespaces of their own (see network_namespaces.py and
+scale_out.py): the scale-out deployment with the QEMU driver boots the guest image on compute-1, reaches its VNC
+server through the console proxy in the control plane's namespace, live-migrates it (block migration: memory and
+disk over TCP) to compute-2, and reaches its console there. Each step crosses the namespaces' network only:
+Glance's image download, the proxy to the host's server_proxyclient_address, QEMU's stream to the destination's
+my_ip. Prints one line per check and `N passed, M failed`.
+
+Usage (as root): NOVA_SERVER=.build/debug/nova-server python qemu_across_namespaces.py GUEST_IMAGE
+"""
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
+import client_scenario as checks  # noqa: E402 (check() and its passed/failed counters)
+from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
+from network_namespaces import NetworkNamespaces  # noqa: E402
+from scale_out import ScaleOutCloud, free_port  # noqa: E402
+
+SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
+
+
+def main(guest_image):
+    data_dir = tempfile.mkdtemp(prefix="nova-qemu-netns-")
+    namespaces = NetworkNamespaces(2)
+    cloud = ScaleOutCloud(SERVER, data_dir, free_port(), None, namespaces=namespaces, extra_config=(
+        f"[DEFAULT]\ncompute_driver = qemu\n[qemu]\nguest_image = {os.path.abspath(guest_image)}\n"))
+    try:
+        cloud.start(admin_password="qemu-admin")
+        print(f"compute-1 in {namespaces.hosts[0]} at {namespaces.host_ips[0]}, compute-2 in {namespaces.hosts[1]} "
+              f"at {namespaces.host_ips[1]}, the control plane in {namespaces.control} at {namespaces.control_ip}")
+        admin = dict({k: v for k, v in os.environ.items() if not k.startswith("OS_")},
+                     **read_openrc(os.path.join(data_dir, "admin-openrc.sh")), OS_COMPUTE_API_VERSION="2.79")
+        scenario(cloud, admin)
+    except Exception:
+        check("the deployment runs", False)
+        raise
+    finally:
+        cloud.close()
+        if checks.failed == 0:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"     kept {data_dir} (one log per process) for inspection")
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 0 if checks.failed == 0 else 1
+
+
+def scenario(cloud, admin):
+    server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--nic", "none",
+                       "--availability-zone", "nova:compute-1", "--wait", "roamer"], admin) or {}
+    uuid = server.get("id", "none")
+    check("a guest boots on compute-1 from the image Glance serves across the namespaces",
+          server.get("status") == "ACTIVE" and server.get("OS-EXT-SRV-ATTR:host") == "compute-1", str(server))
+    booted = wait_until(lambda: "NOVA-GUEST-BOOTED" in run(OPENSTACK, ["console", "log", "show", "roamer"],
+                                                            admin).stdout, 180)
+    check("its kernel and init ran (console log through compute-1)", booted)
+    check("its QEMU runs in compute-1's namespace", guest_namespaces(cloud, uuid) == [host_namespace(cloud, 0)],
+          str(guest_namespaces(cloud, uuid)))
+    greeting = raw_console_greeting(admin)
+    check("the console proxy reaches its VNC server at compute-1's address", greeting.startswith("RFB 003."),
+          repr(greeting))
+
+    result = run(OPENSTACK, ["--os-compute-api-version", "2.30", "server", "migrate", "--live-migration",
+                             "--host", "compute-2", "--block-migration", "roamer"], admin)
+    moved = result.returncode == 0 and wait_until(lambda: (
+        (osc_json(["server", "show", "roamer"], admin) or {}).get("OS-EXT-SRV-ATTR:host") == "compute-2"
+        and (osc_json(["server", "show", "roamer"], admin) or {}).get("status") == "ACTIVE"), 240)
+    server = osc_json(["server", "show", "roamer"], admin) or {}
+    check("a live migration with its disk moves it to compute-2", moved, str(server.get("status")) + result.stderr)
+    check("it runs after the move", server.get("OS-EXT-STS:power_state") in ("Running", 1), str(server))
+    check("its QEMU now runs in compute-2's namespace and no longer in compute-1's",
+          guest_namespaces(cloud, uuid) == [host_namespace(cloud, 1)], str(guest_namespaces(cloud, uuid)))
+    greeting = raw_console_greeting(admin)
+    check("the console proxy reaches it at compute-2's address", greeting.startswith("RFB 003."), repr(greeting))
+    migrations = osc_json(["--os-compute-api-version", "2.59", "server", "migration", "list", "--server", "roamer"],
+                          admin) or []
+    check("the migration record says compute-1 to compute-2, completed",
+          [(m.get("Source Compute"), m.get("Dest Compute"), m.get("Status")) for m in migrations]
+          == [("compute-1", "compute-2", "completed")], str(migrations))
+
+    result = run(OPENSTACK, ["server", "delete", "--wait", "roamer"], admin)
+    check("delete stops the guest", result.returncode == 0 and wait_until(lambda: not guest_namespaces(cloud, uuid), 30))
+
+
+def wait_until(condition, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(1)
+    return False
+
+
+def host_namespace(cloud, index):
+    return NetworkNamespaces.of_process(cloud.processes[cloud.hosts[index]].pid)
+
+
+def guest_namespaces(cloud, uuid):
+    """The network namespaces of the QEMU processes that run this instance."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            if argv and b"qemu-system" in argv[0] and any(uuid.encode() in arg for arg in argv):
+                found.append(NetworkNamespaces.of_process(pid))
+        except OSError:
+            continue
+    return sorted(found)
+
+
+def raw_console_greeting(admin):
+    """A desktop VNC client's first steps against the raw proxy: the token line, then the RFB greeting."""
+    url = (osc_json(["console", "url", "show", "--xvpvnc", "roamer"], admin) or {}).get("url", "")
+    parts = urllib.parse.urlsplit(url)
+    token = urllib.parse.parse_qs(parts.query).get("token", [""])[0]
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+            connection.sendall(token.encode() + b"\n")
+            greeting = b""
+            while len(greeting) < 12:
+                chunk = connection.recv(12 - len(greeting))
+                if not chunk:
+                    break
+                greeting += chunk
+            return greeting.decode(errors="replace")
+    except OSError as error:
+        return f"{url}: {error}"
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
