@@ -1,9 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 
 /// nova-novncproxy: serves the noVNC web client and relays its WebSocket to the guest's VNC server once the
 /// token (`?token=` in the WebSocket URL, or the `token` cookie) checks out. The Origin must name this host
@@ -26,42 +29,49 @@ public struct NoVNCProxy: Sendable {
         self.logger = logger
     }
 
+    /// The proxy's listener: HTTP, or HTTPS and `wss://` with a TLS configuration.
     public func makeApplication(
-        host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+        host: String, port: Int, tls: TLSConfiguration? = nil,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: false, logger: logger))
         router.get("/") { _, _ in Response(status: .found, headers: [.location: "/vnc_lite.html"]) }
+        let server = upgradingServer()
         return Application(
-            router: router,
-            server: .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) {
-                [authorizer, allowedOrigins, logger] request, _, _ in
-                guard let token = Self.token(request) else { return .dontUpgrade }
-                guard Self.originAllowed(request, allowedOrigins) else {
-                    logger.warning("console connection refused: origin \(request.headerFields[.origin] ?? "")")
-                    throw HTTPError(.forbidden, message: "Origin not allowed")
-                }
-                let target: ConsoleTarget
-                do {
-                    target = try await authorizer.target(token: token, consoleType: "novnc")
-                } catch {
-                    throw HTTPError(.forbidden, message: "The token is invalid or has expired")
-                }
-                logger.info("console of \(target.instanceUUID): relaying to \(target.host):\(target.port)")
-                return .upgrade([:]) { inbound, outbound, _ in
-                    let vnc = try await TCPRelay.connect(target)
-                    try await vnc.executeThenClose { vncIn, vncOut in
-                        try await TCPRelay.pump([
-                            { for try await frame in inbound { try await vncOut.write(frame.data) } },
-                            { for try await bytes in vncIn { try await outbound.write(.binary(bytes)) } },
-                        ])
-                    }
-                }
-            },
+            router: router, server: try tls.map { try .tls(server, tlsConfiguration: $0) } ?? server,
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "nova-novncproxy"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
+    }
+
+    /// HTTP/1.1 that upgrades a console request with a valid token to a WebSocket relayed to the guest's VNC.
+    func upgradingServer() -> HTTPServerBuilder {
+        .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) {
+            [authorizer, allowedOrigins, logger] request, _, _ in
+            guard let token = Self.token(request) else { return .dontUpgrade }
+            guard Self.originAllowed(request, allowedOrigins) else {
+                logger.warning("console connection refused: origin \(request.headerFields[.origin] ?? "")")
+                throw HTTPError(.forbidden, message: "Origin not allowed")
+            }
+            let target: ConsoleTarget
+            do {
+                target = try await authorizer.target(token: token, consoleType: "novnc")
+            } catch {
+                throw HTTPError(.forbidden, message: "The token is invalid or has expired")
+            }
+            logger.info("console of \(target.instanceUUID): relaying to \(target.host):\(target.port)")
+            return .upgrade([:]) { inbound, outbound, _ in
+                let vnc = try await TCPRelay.connect(target)
+                try await vnc.executeThenClose { vncIn, vncOut in
+                    try await TCPRelay.pump([
+                        { for try await frame in inbound { try await vncOut.write(frame.data) } },
+                        { for try await bytes in vncIn { try await outbound.write(.binary(bytes)) } },
+                    ])
+                }
+            }
+        }
     }
 
     /// `token` from the query (`/?token=...`), else from the `token` cookie.

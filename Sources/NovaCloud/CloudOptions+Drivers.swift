@@ -52,7 +52,6 @@ public struct ConsoleOptions: Sendable {
     /// `[vnc] server_proxyclient_address`: where the console proxies reach those VNC servers.
     public var serverProxyClientAddress = "127.0.0.1"
 
-    public var resolvedNoVNCBaseURL: String { noVNCBaseURL ?? "http://\(noVNCHost):\(noVNCPort)/vnc_lite.html" }
     public var resolvedRawBaseURL: String { rawBaseURL ?? "http://\(rawHost):\(rawPort)/console" }
 }
 

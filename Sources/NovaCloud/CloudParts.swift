@@ -181,7 +181,9 @@ enum CloudParts {
         return [
             BackgroundService(name: "novncproxy") {
                 do {
-                    try await noVNC.makeApplication(host: console.noVNCHost, port: console.noVNCPort).run()
+                    try await noVNC.makeApplication(
+                        host: console.noVNCHost, port: console.noVNCPort, tls: try options.tls?.serverConfiguration()
+                    ).run()
                 } catch {
                     logger.error("nova-novncproxy cannot listen on \(console.noVNCHost):\(console.noVNCPort): \(error)")
                     // A service that returns would end the whole group: wait for the shutdown instead.

@@ -17,6 +17,13 @@ public struct TLSOptions: Sendable, Equatable {
         self.certFile = certFile
         self.keyFile = keyFile
     }
+
+    /// The server side of TLS from the PEM files.
+    func serverConfiguration() throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(certFile).map { NIOSSLCertificateSource.certificate($0) }
+        return TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem)))
+    }
 }
 
 extension CloudOptions {
@@ -32,6 +39,12 @@ extension CloudOptions {
 
     /// `http` or `https`, as this process's listeners serve.
     public var listenerScheme: String { tls == nil ? "http" : "https" }
+
+    /// `[vnc] novncproxy_base_url`, else the proxy's address with this process's scheme (right for the
+    /// all-in-one; an API process whose proxy runs elsewhere with other `[ssl]` needs the option set).
+    public var resolvedNoVNCBaseURL: String {
+        console.noVNCBaseURL ?? "\(listenerScheme)://\(console.noVNCHost):\(console.noVNCPort)/vnc_lite.html"
+    }
 }
 
 /// The HTTP applications of the cloud's processes: plain HTTP/1.1, or HTTPS from `[ssl]`.
@@ -45,10 +58,7 @@ enum HTTPListener {
             try await responder.respond(to: request, context: context)
         }
         if let tls {
-            let chain = try NIOSSLCertificate.fromPEMFile(tls.certFile).map { NIOSSLCertificateSource.certificate($0) }
-            let configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyFile, format: .pem)))
-            server = try .tls(.http1(), tlsConfiguration: configuration)
+            server = try .tls(.http1(), tlsConfiguration: try tls.serverConfiguration())
             // The links and catalog a handler writes name the scheme the client used.
             served = CallbackResponder { request, context in
                 var head = request.head

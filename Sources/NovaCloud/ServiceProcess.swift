@@ -169,7 +169,7 @@ extension ComputeAPIConfig {
         self.init(
             maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
             defaultAvailabilityZone: options.availabilityZone)
-        novncProxyBaseURL = options.console.resolvedNoVNCBaseURL
+        novncProxyBaseURL = options.resolvedNoVNCBaseURL
         rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
         consoleTokenTTL = TimeInterval(options.console.tokenTTL)
         reclaimInstanceInterval = options.reclaimInstanceInterval

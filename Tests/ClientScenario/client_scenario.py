@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ import time
 import urllib.request
 import urllib.error
 
+from console_probes import websocket_open
 from scale_out import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -524,6 +526,13 @@ def console_and_snapshot_steps(demo):
     url = osc_json(["console", "url", "show", "--novnc", "vm1"], demo) or {}
     check("openstack console url show --novnc gives a proxy URL with a token",
           "vnc_lite.html?path=%3Ftoken%3D" in url.get("url", ""), str(url))
+    if url.get("url", "").startswith("https://"):
+        context = ssl.create_default_context(cafile=demo.get("OS_CACERT"))
+        page = urllib.request.urlopen(url["url"], timeout=10, context=context)
+        check("the noVNC proxy serves its page over HTTPS", page.status == 200 and b"noVNC" in page.read())
+        connection, status = websocket_open(url["url"], demo.get("OS_CACERT"))
+        connection.close()
+        check("the noVNC proxy upgrades a WebSocket with the token over TLS (wss)", " 101 " in status + " ", status)
     image = osc_json(["server", "image", "create", "--name", "vm1-snap", "--wait", "vm1"], demo) or {}
     check("openstack server image create --wait gives an active snapshot",
           image.get("status") == "active" and image.get("name") == "vm1-snap", str(image))

@@ -3,8 +3,8 @@ PostgreSQL the test command started, and one nova-server process per service (pl
 1 scheduler, 2 compute hosts, novncproxy), each stopped by its PID.
 
 It has the all-in-one Cloud's interface (start, stop, address, port, data_dir with admin-openrc.sh and
-demo-openrc.sh), so the same scenario runs against it. The second API process and Placement serve HTTPS from a
-certificate made here; the services reach Keystone, Glance and Placement over HTTPS, and the demo user's openrc
+demo-openrc.sh), so the same scenario runs against it. The second API process, Placement and the noVNC proxy serve HTTPS
+from a certificate made here; the services reach Keystone, Glance and Placement over HTTPS, and the demo user's openrc
 points at the second API process with OS_CACERT, as `--os-cacert` would.
 
 With NetworkNamespaces (network_namespaces.py), the control plane runs in a namespace of its own with its own
@@ -58,6 +58,7 @@ class ScaleOutCloud:
         self.address = namespaces.control_ip if namespaces else "127.0.0.1"
         self.commands = {}
         self.api2_port, self.placement_port, self.nats_port = free_port(), free_port(), free_port()
+        self.novnc_port, self.raw_vnc_port = free_port(), free_port()
         self.hosts = [f"compute-{n}" for n in range(1, fake_hosts + 1)]
         self.processes = {}
         self.nats = None
@@ -129,9 +130,10 @@ api_servers = {api}/image
 live_migration_seconds = 8
 [vnc]
 novncproxy_host = {self.address}
-novncproxy_port = {free_port()}
+novncproxy_port = {self.novnc_port}
+novncproxy_base_url = https://{self.address}:{self.novnc_port}/vnc_lite.html
 xvpvncproxy_host = {self.address}
-xvpvncproxy_port = {free_port()}
+xvpvncproxy_port = {self.raw_vnc_port}
 """ + self.extra_config
         with open(self.config, "w") as conf:
             conf.write(text)
@@ -202,7 +204,7 @@ xvpvncproxy_port = {free_port()}
         self.spawn("scheduler", ["scheduler", "--host", "scheduler-1"])
         for host in self.hosts:
             self.spawn(host, ["compute", "--host", host])
-        self.spawn("novncproxy", ["novncproxy"])
+        self.spawn("novncproxy", ["novncproxy"], tls=True)
         wait_for(f"https://{self.address}:{self.api2_port}/identity/v3", api2, "the second nova-server api", self.cert)
         self.point_demo_at_second_api()
         self.wait_for_compute_hosts()

@@ -40,7 +40,7 @@ import Testing
                 body: ["remote_console": ["protocol": "vnc", "type": "novnc"]])
             #expect(reply.status == 200, "\(reply.text)")
             let url = try #require(reply.json?["remote_console"]?["url"]?.stringValue)
-            #expect(url.hasPrefix(cloud.options.console.resolvedNoVNCBaseURL + "?path=%3Ftoken%3D"))
+            #expect(url.hasPrefix(cloud.options.resolvedNoVNCBaseURL + "?path=%3Ftoken%3D"))
             let consoleToken = String(url.split(separator: "%3D").last!)
             // Only the hash is stored.
             let stored = try await cloud.computeStore.consoleToken(consoleToken, now: Date())

@@ -10,17 +10,16 @@ Usage (as root): NOVA_SERVER=.build/debug/nova-server python qemu_across_namespa
 """
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
-import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
 import client_scenario as checks  # noqa: E402 (check() and its passed/failed counters)
 from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
+from console_probes import novnc_greeting, raw_greeting  # noqa: E402
 from network_namespaces import NetworkNamespaces  # noqa: E402
 from scale_out import ScaleOutCloud, free_port  # noqa: E402
 
@@ -63,9 +62,9 @@ def scenario(cloud, admin):
     check("its kernel and init ran (console log through compute-1)", booted)
     check("its QEMU runs in compute-1's namespace", guest_namespaces(cloud, uuid) == [host_namespace(cloud, 0)],
           str(guest_namespaces(cloud, uuid)))
-    greeting = raw_console_greeting(admin)
-    check("the console proxy reaches its VNC server at compute-1's address", greeting.startswith("RFB 003."),
-          repr(greeting))
+    greetings = console_greetings(cloud, admin)
+    check("both console proxies reach its VNC server at compute-1's address (noVNC's over wss)",
+          all(g.startswith("RFB 003.") for g in greetings), repr(greetings))
 
     result = run(OPENSTACK, ["--os-compute-api-version", "2.30", "server", "migrate", "--live-migration",
                              "--host", "compute-2", "--block-migration", "roamer"], admin)
@@ -77,8 +76,9 @@ def scenario(cloud, admin):
     check("it runs after the move", server.get("OS-EXT-STS:power_state") in ("Running", 1), str(server))
     check("its QEMU now runs in compute-2's namespace and no longer in compute-1's",
           guest_namespaces(cloud, uuid) == [host_namespace(cloud, 1)], str(guest_namespaces(cloud, uuid)))
-    greeting = raw_console_greeting(admin)
-    check("the console proxy reaches it at compute-2's address", greeting.startswith("RFB 003."), repr(greeting))
+    greetings = console_greetings(cloud, admin)
+    check("both console proxies reach it at compute-2's address",
+          all(g.startswith("RFB 003.") for g in greetings), repr(greetings))
     migrations = osc_json(["--os-compute-api-version", "2.59", "server", "migration", "list", "--server", "roamer"],
                           admin) or []
     check("the migration record says compute-1 to compute-2, completed",
@@ -116,23 +116,11 @@ def guest_namespaces(cloud, uuid):
     return sorted(found)
 
 
-def raw_console_greeting(admin):
-    """A desktop VNC client's first steps against the raw proxy: the token line, then the RFB greeting."""
-    url = (osc_json(["console", "url", "show", "--xvpvnc", "roamer"], admin) or {}).get("url", "")
-    parts = urllib.parse.urlsplit(url)
-    token = urllib.parse.parse_qs(parts.query).get("token", [""])[0]
-    try:
-        with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
-            connection.sendall(token.encode() + b"\n")
-            greeting = b""
-            while len(greeting) < 12:
-                chunk = connection.recv(12 - len(greeting))
-                if not chunk:
-                    break
-                greeting += chunk
-            return greeting.decode(errors="replace")
-    except OSError as error:
-        return f"{url}: {error}"
+def console_greetings(cloud, admin):
+    """The RFB greeting through the raw proxy and through the noVNC proxy (a WebSocket over TLS)."""
+    raw = (osc_json(["console", "url", "show", "--xvpvnc", "roamer"], admin) or {}).get("url", "")
+    novnc = (osc_json(["console", "url", "show", "--novnc", "roamer"], admin) or {}).get("url", "")
+    return raw_greeting(raw), novnc_greeting(novnc, cloud.cert)
 
 
 if __name__ == "__main__":
