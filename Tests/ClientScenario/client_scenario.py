@@ -42,6 +42,25 @@ def check(name, condition, detail=""):
         print(f"FAIL {name} {detail}")
 
 
+def checked_deployment(cloud, data_dir, admin_password, body):
+    """For the scale-out tests: starts `cloud`, runs body(cloud), then closes it, keeping the logs if a check
+    failed. Prints the counts; returns the exit status."""
+    try:
+        cloud.start(admin_password=admin_password)
+        body(cloud)
+    except Exception:
+        check("the deployment runs", False)
+        raise
+    finally:
+        cloud.close()
+        if failed == 0:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"     kept {data_dir} (one log per process) for inspection")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
 def read_openrc(path):
     env = {}
     with open(path) as f:
@@ -547,8 +566,8 @@ def server_group_steps(admin, ours):
           group.get("policies") == "anti-affinity", str(group))
     hosts = set()
     for name in ("spread-1", "spread-2"):
-        server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--hint",
-                           f"group={group.get('id')}", "--wait", name], admin) or {}
+        osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--hint",
+                  f"group={group.get('id')}", "--wait", name], admin)
         hosts.add((osc_json(["server", "show", name], admin) or {}).get("OS-EXT-SRV-ATTR:host"))
     check("members of an anti-affinity group land on different hosts", len(hosts) == 2, str(hosts))
     run(OPENSTACK, ["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--hint",

@@ -9,7 +9,6 @@ Needs NOVA_TEST_POSTGRES_URL (a PostgreSQL the test command started) and nats-se
 """
 import json
 import os
-import shutil
 import ssl
 import sys
 import tempfile
@@ -21,8 +20,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
-import client_scenario as checks  # noqa: E402 (check() and its passed/failed counters)
-from client_scenario import check  # noqa: E402
+from client_scenario import check, checked_deployment  # noqa: E402
 from scale_out import ScaleOutCloud, free_port  # noqa: E402
 
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
@@ -61,20 +59,7 @@ def main():
     data_dir = tempfile.mkdtemp(prefix="nova-fault-")
     cloud = ScaleOutCloud(SERVER, data_dir, free_port(), os.environ["NOVA_TEST_POSTGRES_URL"],
                           extra_config="[conductor]\nscheduling_timeout = 20\nmove_step_timeout = 20\n")
-    try:
-        cloud.start(admin_password="fault-admin")
-        run(cloud)
-    except Exception:
-        check("the deployment runs", False)
-        raise
-    finally:
-        cloud.close()
-        if checks.failed == 0:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        else:
-            print(f"     kept {data_dir} (one log per process) for inspection")
-    print(f"{checks.passed} passed, {checks.failed} failed")
-    return 0 if checks.failed == 0 else 1
+    return checked_deployment(cloud, data_dir, "fault-admin", run)
 
 
 def run(cloud):

@@ -9,7 +9,6 @@ my_ip. Prints one line per check and `N passed, M failed`.
 Usage (as root): NOVA_SERVER=.build/debug/nova-server python qemu_across_namespaces.py GUEST_IMAGE
 """
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -17,8 +16,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
-import client_scenario as checks  # noqa: E402 (check() and its passed/failed counters)
-from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
+from client_scenario import OPENSTACK, check, checked_deployment, osc_json, read_openrc, run  # noqa: E402
 from console_probes import novnc_greeting, raw_greeting  # noqa: E402
 from network_namespaces import NetworkNamespaces  # noqa: E402
 from scale_out import ScaleOutCloud, free_port  # noqa: E402
@@ -31,27 +29,15 @@ def main(guest_image):
     namespaces = NetworkNamespaces(2)
     cloud = ScaleOutCloud(SERVER, data_dir, free_port(), None, namespaces=namespaces, extra_config=(
         f"[DEFAULT]\ncompute_driver = qemu\n[qemu]\nguest_image = {os.path.abspath(guest_image)}\n"))
-    try:
-        cloud.start(admin_password="qemu-admin")
-        print(f"compute-1 in {namespaces.hosts[0]} at {namespaces.host_ips[0]}, compute-2 in {namespaces.hosts[1]} "
-              f"at {namespaces.host_ips[1]}, the control plane in {namespaces.control} at {namespaces.control_ip}")
-        admin = dict({k: v for k, v in os.environ.items() if not k.startswith("OS_")},
-                     **read_openrc(os.path.join(data_dir, "admin-openrc.sh")), OS_COMPUTE_API_VERSION="2.79")
-        scenario(cloud, admin)
-    except Exception:
-        check("the deployment runs", False)
-        raise
-    finally:
-        cloud.close()
-        if checks.failed == 0:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        else:
-            print(f"     kept {data_dir} (one log per process) for inspection")
-    print(f"{checks.passed} passed, {checks.failed} failed")
-    return 0 if checks.failed == 0 else 1
+    return checked_deployment(cloud, data_dir, "qemu-admin", scenario)
 
 
-def scenario(cloud, admin):
+def scenario(cloud):
+    namespaces = cloud.namespaces
+    print(f"compute-1 in {namespaces.hosts[0]} at {namespaces.host_ips[0]}, compute-2 in {namespaces.hosts[1]} "
+          f"at {namespaces.host_ips[1]}, the control plane in {namespaces.control} at {namespaces.control_ip}")
+    admin = dict({k: v for k, v in os.environ.items() if not k.startswith("OS_")},
+                 **read_openrc(os.path.join(cloud.data_dir, "admin-openrc.sh")), OS_COMPUTE_API_VERSION="2.79")
     server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--nic", "none",
                        "--availability-zone", "nova:compute-1", "--wait", "roamer"], admin) or {}
     uuid = server.get("id", "none")
