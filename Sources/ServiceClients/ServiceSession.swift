@@ -55,9 +55,21 @@ public final class ServiceSession: Sendable {
         var endpoints: [String: String]
     }
 
+    /// No token yet, a token, or the one authentication every caller waits for (so that many concurrent first
+    /// calls make one token, not one each).
+    enum AuthState: Sendable {
+        case none
+        case ready(Auth)
+        case pending(Task<Auth, any Error>)
+    }
+
     public let credentials: ServiceCredentials
     let http: HTTPClient
-    let auth = Mutex<Auth?>(nil)
+    let auth = Mutex<AuthState>(.none)
+    let authentications = Atomic<Int>(0)
+
+    /// How many tokens this session has asked Keystone for.
+    public var authenticationCount: Int { authentications.load(ordering: .relaxed) }
 
     public init(credentials: ServiceCredentials) {
         self.credentials = credentials
@@ -97,7 +109,7 @@ public final class ServiceSession: Sendable {
             }
             let response = try await execute(request, timeout: timeout)
             if response.status == 401, attempt == 0 {
-                auth.withLock { $0 = nil }
+                forget(current.token)
                 continue
             }
             return response
@@ -134,15 +146,51 @@ public final class ServiceSession: Sendable {
         return ServiceResponse(status: Int(response.status.code), headers: response.headers, body: body)
     }
 
-    /// The current token, or a new one when there is none or it ends within five minutes.
+    /// The current token, or a new one when there is none or it ends within five minutes; callers that find an
+    /// authentication under way wait for it.
     func authenticated() async throws -> Auth {
-        if let current = auth.withLock({ $0 }), current.expiresAt.timeIntervalSinceNow > 300 { return current }
-        let fresh = try await authenticate()
-        auth.withLock { $0 = fresh }
-        return fresh
+        enum Next {
+            case use(Auth)
+            case wait(Task<Auth, any Error>)
+        }
+        let next: Next = auth.withLock { state in
+            switch state {
+            case .ready(let current) where current.expiresAt.timeIntervalSinceNow > 300: return .use(current)
+            case .pending(let task): return .wait(task)
+            case .none, .ready:
+                let task = Task { try await self.authenticate() }
+                state = .pending(task)
+                return .wait(task)
+            }
+        }
+        switch next {
+        case .use(let current):
+            return current
+        case .wait(let task):
+            do {
+                let fresh = try await task.value
+                auth.withLock { state in
+                    if case .pending(let running) = state, running == task { state = .ready(fresh) }
+                }
+                return fresh
+            } catch {
+                auth.withLock { state in
+                    if case .pending(let running) = state, running == task { state = .none }
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Drops a token Keystone refused, unless another call has already replaced it.
+    func forget(_ token: String) {
+        auth.withLock { state in
+            if case .ready(let current) = state, current.token == token { state = .none }
+        }
     }
 
     func authenticate() async throws -> Auth {
+        authentications.add(1, ordering: .relaxed)
         let auth = PasswordAuthRequest(
             authURL: credentials.authURL, username: credentials.username, password: credentials.password,
             projectName: credentials.projectName, userDomainName: credentials.userDomainName,

@@ -53,6 +53,21 @@ import Testing
         }
     }
 
+    @Test func concurrentFirstCallsShareOneToken() async throws {
+        try await withCloud(fakeHosts: 1, live: true) { client, _ in
+            let session = try Self.session(client)
+            defer { Task { await session.shutdown() } }
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<16 {
+                    group.addTask { try await session.send("placement", .GET, "/resource_providers").status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: 200, count: 16))
+            #expect(session.authenticationCount == 1)
+        }
+    }
+
     @Test func candidatesClaimsAndMovesMatchTheService() async throws {
         try await withCloud(fakeHosts: 2, live: true) { client, cloud in
             let session = try Self.session(client)
