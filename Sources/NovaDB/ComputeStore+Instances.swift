@@ -34,7 +34,10 @@ extension ComputeStore {
         quotaCheck: (@Sendable (_ instances: Int, _ resources: Resources) throws -> Void)? = nil,
         serverGroup: (uuid: String, memberLimit: Int)? = nil
     ) async throws {
-        try await database.write { sql in
+        // What decides: the project's usage (quota) and the group's members; what changes: new rows only.
+        var names = Set(instances.map { "project:" + $0.projectID })
+        if let serverGroup { names.insert("server_group:" + serverGroup.uuid) }
+        try await database.write(lockingOnly: Array(names)) { sql in
             if let quotaCheck, let project = instances.first?.projectID {
                 let usage = try await Self.usage(projectID: project, in: sql)
                 try quotaCheck(usage.instances, usage.resources)
@@ -131,7 +134,7 @@ extension ComputeStore {
 
 extension ComputeStore: ConductorStore {
     public func updateInstance(uuid: String, _ update: InstanceUpdate) async throws -> Instance {
-        try await database.write { sql in
+        try await database.write(lockingOnly: ["instance:" + uuid]) { sql in
             guard var instance = try await Self.load(uuid: uuid, in: sql) else {
                 throw NovaError.notFound("Instance \(uuid) could not be found.")
             }
@@ -167,6 +170,8 @@ extension ComputeStore: ConductorStore {
     }
 
     public func recordActionEvent(_ event: ActionEventReport) async throws {
-        try await database.write { sql in try await Self.recordEvent(event, in: sql) }
+        try await database.write(lockingOnly: ["instance:" + event.instanceUUID]) { sql in
+            try await Self.recordEvent(event, in: sql)
+        }
     }
 }

@@ -8,10 +8,12 @@ import SQLiteKit
 import SQLiteNIO
 
 /// The one SQL database of a process: SQLite (the all-in-one) or PostgreSQL (scale-out). Writes are
-/// serialised in both: SQLite through its single connection (WAL mode), PostgreSQL by a transaction-scoped
-/// advisory lock that every writer of every process takes, so read-check-write transactions (task_state
+/// serialised in both: SQLite through its single connection (WAL mode), PostgreSQL by transaction-scoped
+/// advisory locks that the writers of every process take, so read-check-write transactions (task_state
 /// compare-and-set, placement generations, quota) behave the same under concurrent API and conductor
-/// processes as they do in one process.
+/// processes as they do in one process. A write that names what it touches (`lockingOnly`: an instance, a
+/// project) takes the all-writers lock shared and an exclusive lock per name, so it waits only for writers of
+/// the same names and for writers that name nothing, which take the all-writers lock exclusively.
 public final class Database: Sendable {
     public enum Dialect: Sendable { case sqlite, postgresql }
 
@@ -102,17 +104,32 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs `body` in one transaction: all of it is stored, or none of it.
-    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+    /// Runs `body` in one transaction: all of it is stored, or none of it. `lockingOnly` names everything the
+    /// transaction reads to decide and everything it writes (`instance:<uuid>`, `project:<id>`); nil (the
+    /// default) is for a transaction that may touch anything.
+    public func write<T: Sendable>(
+        lockingOnly keys: [String]? = nil, _ body: (any SQLDatabase) async throws -> T
+    ) async throws -> T {
         switch backend {
         case .sqlite(let connection):
             return try await alone { try await transaction(connection.sql(), begin: "BEGIN IMMEDIATE", body) }
         case .postgresql(let client, _):
             nonisolated(unsafe) let work = body
+            let lock = Self.writerLock(keys)
             return try await client.withConnection { connection in
-                try await self.transaction(connection.sql(), begin: "BEGIN", lockWriters: true, work)
+                try await self.transaction(connection.sql(), begin: "BEGIN", lock: lock, work)
             }
         }
+    }
+
+    /// One statement taking the writer locks: the all-writers lock (7305) exclusively, or shared plus one
+    /// exclusive lock per name (7306, hashed) in sorted order, so that two writers never wait for each other
+    /// in a circle.
+    static func writerLock(_ keys: [String]?) -> SQLQueryString {
+        guard let keys, !keys.isEmpty else { return "SELECT pg_advisory_xact_lock(7305)" }
+        var statement: SQLQueryString = "SELECT pg_advisory_xact_lock_shared(7305)"
+        for key in Set(keys).sorted() { statement += ", pg_advisory_xact_lock(7306, hashtext(\(bind: key)))" }
+        return statement
     }
 
     /// Runs `body` holding the SQLite connection's lock.
@@ -129,12 +146,12 @@ public final class Database: Sendable {
     }
 
     private func transaction<T: Sendable>(
-        _ sql: any SQLDatabase, begin: String, lockWriters: Bool = false,
+        _ sql: any SQLDatabase, begin: String, lock: SQLQueryString? = nil,
         _ body: (any SQLDatabase) async throws -> T
     ) async throws -> T {
         try await sql.raw(SQLQueryString(begin)).run()
         do {
-            if lockWriters { try await sql.raw("SELECT pg_advisory_xact_lock(7305)").run() }
+            if let lock { try await sql.raw(lock).run() }
             let result = try await body(sql)
             try await sql.raw("COMMIT").run()
             return result
