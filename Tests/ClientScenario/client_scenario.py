@@ -43,8 +43,8 @@ def check(name, condition, detail=""):
 
 
 def checked_deployment(cloud, data_dir, admin_password, body):
-    """For the scale-out tests: starts `cloud`, runs body(cloud), then closes it, keeping the logs if a check
-    failed. Prints the counts; returns the exit status."""
+    """Starts `cloud`, runs body(cloud), then closes it, keeping its data directory and logs if a check failed.
+    Prints the counts; returns the exit status."""
     try:
         cloud.start(admin_password=admin_password)
         body(cloud)
@@ -56,7 +56,7 @@ def checked_deployment(cloud, data_dir, admin_password, body):
         if failed == 0:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
-            print(f"     kept {data_dir} (one log per process) for inspection")
+            print(f"     kept {data_dir} (its logs) for inspection")
     print(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 
@@ -100,6 +100,9 @@ class Cloud:
                     raise RuntimeError("nova-server exited during start")
                 time.sleep(0.2)
         raise RuntimeError("nova-server did not answer within 60 s")
+
+    def close(self):
+        self.stop()
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -153,20 +156,7 @@ def main():
                  if namespaces else "; all on loopback"))
     else:
         cloud = Cloud(data_dir, port)
-    try:
-        cloud.start(admin_password="scenario-admin")
-        scenario(cloud, port, data_dir)
-    finally:
-        if isinstance(cloud, Cloud):
-            cloud.stop()
-        else:
-            cloud.close()
-        if failed == 0:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        else:
-            print(f"     kept {data_dir} (server.log) for inspection")
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 else 1
+    return checked_deployment(cloud, data_dir, "scenario-admin", lambda started: scenario(started, port, data_dir))
 
 
 def scenario(cloud, port, data_dir):
