@@ -144,35 +144,39 @@ public actor QEMUDriver: VirtDriver {
     }
 
     /// Waits for the guest's QEMU to end; false if it still runs after `timeout`.
-    func waitForExit(_ uuid: String, timeout: Duration) async -> Bool {
+    /// Until the guest's QEMU process has ended. `pid` is read before QEMU was told to end: QEMU removes its
+    /// pid file while it quits, before its process is gone.
+    func waitForExit(_ uuid: String, pid: Int32?, timeout: Duration) async -> Bool {
+        func ended() -> Bool { pid.map { !ProcessRunner.isAlive($0, marker: uuid) } ?? (runningPID(uuid) == nil) }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if runningPID(uuid) == nil { return true }
+            if ended() { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        return runningPID(uuid) == nil
+        return ended()
     }
 
     /// Ends QEMU at once (`quit`, then SIGKILL).
     func kill(_ uuid: String) async {
         expectedExits.insert(uuid)
         defer { expectedExits.remove(uuid) }
+        let pid = runningPID(uuid)
         if let client = connections[uuid] { _ = try? await client.execute("quit", timeout: .seconds(5)) }
-        if await waitForExit(uuid, timeout: .seconds(5)) == false, let pid = runningPID(uuid) {
+        if await waitForExit(uuid, pid: pid, timeout: .seconds(5)) == false, let pid {
             Foundation.kill(pid, SIGKILL)
-            _ = await waitForExit(uuid, timeout: .seconds(5))
+            _ = await waitForExit(uuid, pid: pid, timeout: .seconds(5))
         }
         await connections.removeValue(forKey: uuid)?.close()
     }
 
     /// ACPI power button, then `quit` after the timeout (Nova's clean shutdown).
     func shutdown(_ uuid: String, timeout: Duration) async {
-        guard runningPID(uuid) != nil else { return }
+        guard let pid = runningPID(uuid) else { return }
         expectedExits.insert(uuid)
         defer { expectedExits.remove(uuid) }
         if let client = connections[uuid] {
             _ = try? await client.execute("system_powerdown")
-            if await waitForExit(uuid, timeout: timeout) {
+            if await waitForExit(uuid, pid: pid, timeout: timeout) {
                 await connections.removeValue(forKey: uuid)?.close()
                 return
             }
