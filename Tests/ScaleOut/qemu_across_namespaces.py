@@ -46,8 +46,8 @@ def scenario(cloud):
     booted = wait_until(lambda: "NOVA-GUEST-BOOTED" in run(OPENSTACK, ["console", "log", "show", "roamer"],
                                                             admin).stdout, 180)
     check("its kernel and init ran (console log through compute-1)", booted)
-    check("its QEMU runs in compute-1's namespace", guest_namespaces(cloud, uuid) == [host_namespace(cloud, 0)],
-          str(guest_namespaces(cloud, uuid)))
+    running_in = guest_namespaces(cloud, uuid)
+    check("its QEMU runs in compute-1's namespace", running_in == [host_namespace(cloud, 0)], str(running_in))
     greetings = console_greetings(cloud, admin)
     check("both console proxies reach its VNC server at compute-1's address (noVNC's over wss)",
           all(g.startswith("RFB 003.") for g in greetings), repr(greetings))
@@ -55,13 +55,12 @@ def scenario(cloud):
     result = run(OPENSTACK, ["--os-compute-api-version", "2.30", "server", "migrate", "--live-migration",
                              "--host", "compute-2", "--block-migration", "roamer"], admin)
     moved = result.returncode == 0 and wait_until(lambda: (
-        (osc_json(["server", "show", "roamer"], admin) or {}).get("OS-EXT-SRV-ATTR:host") == "compute-2"
-        and (osc_json(["server", "show", "roamer"], admin) or {}).get("status") == "ACTIVE"), 240)
+        placement_of(admin) == ("compute-2", "ACTIVE")), 240)
     server = osc_json(["server", "show", "roamer"], admin) or {}
     check("a live migration with its disk moves it to compute-2", moved, str(server.get("status")) + result.stderr)
     check("it runs after the move", server.get("OS-EXT-STS:power_state") in ("Running", 1), str(server))
     check("its QEMU now runs in compute-2's namespace and no longer in compute-1's",
-          guest_namespaces(cloud, uuid) == [host_namespace(cloud, 1)], str(guest_namespaces(cloud, uuid)))
+          (running_in := guest_namespaces(cloud, uuid)) == [host_namespace(cloud, 1)], str(running_in))
     greetings = console_greetings(cloud, admin)
     check("both console proxies reach it at compute-2's address",
           all(g.startswith("RFB 003.") for g in greetings), repr(greetings))
@@ -73,6 +72,12 @@ def scenario(cloud):
 
     result = run(OPENSTACK, ["server", "delete", "--wait", "roamer"], admin)
     check("delete stops the guest", result.returncode == 0 and wait_until(lambda: not guest_namespaces(cloud, uuid), 30))
+
+
+def placement_of(admin):
+    """The server's host and status, from one `server show`."""
+    server = osc_json(["server", "show", "roamer"], admin) or {}
+    return server.get("OS-EXT-SRV-ATTR:host"), server.get("status")
 
 
 def wait_until(condition, timeout):
