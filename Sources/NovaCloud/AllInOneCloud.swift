@@ -35,7 +35,8 @@ public final class AllInOneCloud: Sendable {
     public let virtDrivers: [String: any VirtDriver]
     let computeAPI: ComputeRPCAPI
     public let firstStart: FirstStart.Result
-    let computeManagers: [ComputeManager]
+    /// One per compute host, in `options.computeHostNames` order.
+    public let computeManagers: [ComputeManager]
     let conductor: ConductorManager
     let clock: any WallClock
     let logger: Logger
@@ -63,7 +64,7 @@ public final class AllInOneCloud: Sendable {
         }
 
         let bus = try await CloudParts.connectBus(options, name: "nova-server")
-        let rpc = RPCClient(bus: bus)
+        let rpc = RPCClient(bus: bus, timeout: .seconds(options.rpcResponseTimeout))
         let conductorAPI = ConductorRPCAPI(client: rpc)
         let computeAPI = ComputeRPCAPI(client: rpc)
         let schedulerAPI = SchedulerRPCAPI(client: rpc)

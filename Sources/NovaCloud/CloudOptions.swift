@@ -60,6 +60,8 @@ public struct CloudOptions: Sendable {
     /// `[DEFAULT] transport_url`: `nats://host:port` carries the services' messages over NATS; nil keeps
     /// them in process.
     public var transportURL: String?
+    /// `[DEFAULT] rpc_response_timeout` (seconds): how long a call over the bus waits for its reply.
+    public var rpcResponseTimeout = 60
     /// `[oslo_messaging_notifications] driver = messagingv2` with `[notifications] notification_format =
     /// versioned` (or both): compute hosts publish Nova's versioned notifications on the bus.
     public var versionedNotifications = false
@@ -169,6 +171,7 @@ public struct CloudOptions: Sendable {
             transportURL = url
         }
         shelvedPollInterval = max(1, try config.int("DEFAULT", "shelved_poll_interval", default: 3600))
+        rpcResponseTimeout = max(1, try config.int("DEFAULT", "rpc_response_timeout", default: rpcResponseTimeout))
         moves.autoEvacuate = try config.bool("compute", "auto_evacuate", default: false)
         moves.allowResizeToSameHost = try config.bool("DEFAULT", "allow_resize_to_same_host", default: false)
         moves.resizeConfirmWindow = TimeInterval(try config.int("DEFAULT", "resize_confirm_window", default: 0))

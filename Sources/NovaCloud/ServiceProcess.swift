@@ -42,7 +42,7 @@ public struct ServiceProcess: Sendable {
         }
         let clock = SystemClock()
         let bus = try await CloudParts.connectBus(options, name: "nova-\(role.rawValue):\(options.hostname)")
-        let rpc = RPCClient(bus: bus)
+        let rpc = RPCClient(bus: bus, timeout: .seconds(options.rpcResponseTimeout))
         var services = [CloudParts.busService(bus)]
         var responder: RouterResponder<NovaRequestContext>?
         var summary = "nova-\(role.rawValue) on host \(options.hostname), bus \(options.transportURL ?? "")"

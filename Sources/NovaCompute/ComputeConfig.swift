@@ -13,6 +13,8 @@ public struct ComputeConfig: Sendable {
     /// `[DEFAULT] shelved_offload_time`: 0 offloads at once, -1 never, N after N seconds.
     public var shelvedOffloadTime: Int
     public var shelvedPollInterval: Duration
+    /// How often the host looks for builds of its own that were lost half way (`recoverLostBuilds`).
+    public var lostBuildPollInterval: Duration = .seconds(60)
 
     public init(
         host: String, availabilityZone: String = "nova", reportInterval: Duration = .seconds(10),

@@ -7,6 +7,8 @@ extension ComputeManager {
     /// _do_build_and_run_instance: networking -> spawning -> ACTIVE. A failed spawn goes back to the conductor
     /// (RescheduledException), which tries the next alternate host or ends in ERROR (MaxRetriesExceeded).
     func buildAndRunInstance(_ instance: Instance, alternates: [HostChoice] = [], context: RPCContext) async {
+        buildsInFlight.begin(instance.uuid)
+        defer { buildsInFlight.end(instance.uuid) }
         await event(instance, Self.buildEvent, context)
         do {
             try await update(
@@ -17,7 +19,8 @@ extension ComputeManager {
             try await update(
                 instance.uuid, InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning), context)
         } catch {
-            // Deleted meanwhile: the delete path cleans up.
+            // Deleted meanwhile: the delete path cleans up. Lost on the bus: `recoverLostBuilds` ends it.
+            logger.warning("the build of \(instance.uuid) stopped before its spawn: \(error)")
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
             return
         }
@@ -47,6 +50,7 @@ extension ComputeManager {
                 context)
             await event(instance, Self.buildEvent, context, result: "Success", reached: built)
         } catch {
+            logger.warning("the build of \(instance.uuid) could not be recorded as ACTIVE: \(error)")
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
         }
     }

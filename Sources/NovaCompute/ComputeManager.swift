@@ -17,6 +17,8 @@ public struct ComputeManager: Sendable {
     let notifier: Notifier?
     let clock: any WallClock
     let logger: Logger
+    /// The builds running in this process now (`recoverLostBuilds` leaves them alone).
+    let buildsInFlight = BuildsInFlight()
 
     public init(
         config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, placement: any PlacementClient,
@@ -144,6 +146,9 @@ public struct ComputeManager: Sendable {
                 await every(config.syncPowerStateInterval, "sync_power_states") { try await syncPowerStates() }
             }
             group.addTask { await handleLifecycleEvents() }
+            group.addTask {
+                await every(config.lostBuildPollInterval, "recover_lost_builds") { try await recoverLostBuilds() }
+            }
             group.addTask {
                 await every(config.shelvedPollInterval, "poll_shelved_instances") {
                     try await offloadShelvedInstances()

@@ -23,6 +23,17 @@ extension ComputeStore {
             ).first()
         else { return }
         let actionID = try action.int("id")
+        // The same report sent again (its answer was lost) is recorded once.
+        let sameTime = try await sql.raw(
+            """
+            SELECT result FROM instance_action_events WHERE action_id = \(bind: actionID) AND event = \(bind: event.event)
+              AND host = \(bind: event.host)
+              AND (start_time = \(bind: event.time.stored) OR finish_time = \(bind: event.time.stored))
+            """
+        ).all()
+        if try sameTime.contains(where: { try ($0.optionalString("result") == nil) == (event.result == nil) }) {
+            return
+        }
         if let result = event.result {
             let open = try await sql.raw(
                 """

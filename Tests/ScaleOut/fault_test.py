@@ -58,7 +58,7 @@ class API:
 def main():
     data_dir = tempfile.mkdtemp(prefix="nova-fault-")
     cloud = ScaleOutCloud(SERVER, data_dir, free_port(), os.environ["NOVA_TEST_POSTGRES_URL"],
-                          extra_config="[conductor]\nscheduling_timeout = 20\nmove_step_timeout = 20\n")
+                          extra_config="[DEFAULT]\nrpc_response_timeout = 15\n[conductor]\nscheduling_timeout = 20\nmove_step_timeout = 20\n")
     return checked_deployment(cloud, data_dir, "fault-admin", run)
 
 

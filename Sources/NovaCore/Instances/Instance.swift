@@ -20,6 +20,9 @@ public struct Instance: Sendable, Codable, Equatable {
     }
     /// How many times the conductor sent the current task_state's operation again (lost messages).
     public var taskAttempts: Int?
+    /// The `InstanceUpdate.updateID` applied last: the same update sent again (its answer was lost) is not
+    /// applied twice.
+    public var lastUpdateID: String?
     public var powerState: PowerState
     public var availabilityZone: String?
     public var launchedAt: Date?

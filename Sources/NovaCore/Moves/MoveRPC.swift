@@ -83,7 +83,8 @@ extension ConductorRPCAPI {
     /// The instance as the database has it (nil when unknown).
     public func instanceGet(_ uuid: String, context: RPCContext) async throws -> Instance? {
         try await client.call(
-            topic: Self.topic, method: "instance_get", args: UUIDRequest(uuid: uuid), context: context)
+            topic: Self.topic, method: "instance_get", args: UUIDRequest(uuid: uuid), context: context,
+            attempts: Self.resendAttempts)
     }
 
     /// Whether a move task owns the instance now (its state is then the task's to repair, not the host's).

@@ -105,6 +105,9 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var clearShelved: Bool?
     /// The conductor sent the operation again.
     public var taskAttempts: Int?
+    /// Names this change, so that sending it again after a lost answer does not apply it twice (nil: always
+    /// applied). `ConductorRPCAPI.instanceUpdate` gives every update one.
+    public var updateID: String?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
@@ -131,8 +134,10 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         self.fault = fault
     }
 
-    /// Applies the change to `instance`; throws 409 when the task_state guard fails.
+    /// Applies the change to `instance`; throws 409 when the task_state guard fails. The update the instance
+    /// had last, sent again, leaves it as it is.
     public func apply(to instance: inout Instance, at date: Date) throws(NovaError) {
+        if let updateID, updateID == instance.lastUpdateID { return }
         if let expected = expectedTaskStates, !expected.contains(instance.taskState) {
             throw .conflict(
                 "Conflict updating instance \(instance.uuid). Expected: {'task_state': \(expected.map { $0?.rawValue ?? "None" })}. "
@@ -157,6 +162,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
             instance.shelvedImageID = nil
             instance.shelvedAt = nil
         }
+        instance.lastUpdateID = updateID
         instance.updatedAt = date
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The conductor's RPC interface (nova/conductor/rpcapi.py), topic `conductor`.
 public struct ConductorRPCAPI: Sendable {
     public static let topic = "conductor"
@@ -10,21 +12,30 @@ public struct ConductorRPCAPI: Sendable {
             topic: Self.topic, method: "build_instances", args: BuildInstancesRequest(spec: spec), context: context)
     }
 
+    /// How many times a request whose repeat does no harm is sent when the bus loses it.
+    static let resendAttempts = 4
+
+    /// Sent again when lost: the update carries an ID, so a repeat of one that was applied changes nothing.
     public func instanceUpdate(_ uuid: String, _ update: InstanceUpdate, context: RPCContext) async throws -> Instance {
-        try await client.call(
+        var update = update
+        if update.updateID == nil { update.updateID = UUID().uuidString }
+        return try await client.call(
             topic: Self.topic, method: "instance_update", args: InstanceUpdateRequest(uuid: uuid, update: update),
-            context: context)
+            context: context, attempts: Self.resendAttempts)
     }
 
+    /// Sent again when lost: a report is recorded once.
     public func actionEvent(_ event: ActionEventReport, context: RPCContext) async throws {
         let _: RPCVoid = try await client.call(
-            topic: Self.topic, method: "action_event", args: event, context: context)
+            topic: Self.topic, method: "action_event", args: event, context: context, attempts: Self.resendAttempts)
     }
 
+    /// Sent again when lost: an instance that has its address keeps it.
     @discardableResult
     public func allocateNetwork(_ uuid: String, context: RPCContext) async throws -> Instance {
         try await client.call(
-            topic: Self.topic, method: "allocate_network", args: UUIDRequest(uuid: uuid), context: context)
+            topic: Self.topic, method: "allocate_network", args: UUIDRequest(uuid: uuid), context: context,
+            attempts: Self.resendAttempts)
     }
 
     public func instanceDestroy(_ uuid: String, context: RPCContext) async throws {
@@ -51,7 +62,8 @@ public struct ConductorRPCAPI: Sendable {
 
     public func instancesOnHost(_ host: String, context: RPCContext) async throws -> [Instance] {
         try await client.call(
-            topic: Self.topic, method: "instances_on_host", args: HostRequest(host: host), context: context)
+            topic: Self.topic, method: "instances_on_host", args: HostRequest(host: host), context: context,
+            attempts: Self.resendAttempts)
     }
 }
 

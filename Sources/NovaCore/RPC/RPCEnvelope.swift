@@ -66,6 +66,8 @@ public struct RPCClient: Sendable {
     public let bus: any MessageBus
     public let timeout: Duration
     public static let version = "1.0"
+    /// What the bus throws when a request or its reply may have been lost.
+    static let lostMessage: [NovaError.Code] = [.timeout, .serviceUnavailable]
 
     public init(bus: any MessageBus, timeout: Duration = .seconds(60)) {
         self.bus = bus
@@ -77,12 +79,27 @@ public struct RPCClient: Sendable {
         try await bus.cast(topic: topic, payload: Array(RPCCoding.encoder().encode(request)))
     }
 
+    /// Sends the request and waits for its reply. With `attempts` above 1, a request the bus lost (no reply
+    /// within the timeout, no listener, the bus away: a conductor or nats-server restarting) is sent again,
+    /// 1, 2, 4... seconds later; only for methods that do no harm when they run twice. Errors the remote
+    /// method answered with are never sent again.
     public func call<Args: Codable, Result: Codable>(
-        topic: String, method: String, args: Args, context: RPCContext, returning: Result.Type = Result.self
+        topic: String, method: String, args: Args, context: RPCContext, returning: Result.Type = Result.self,
+        attempts: Int = 1
     ) async throws -> Result {
         let request = RPCRequest(method: method, version: Self.version, context: context, args: args)
-        let replyBytes = try await bus.call(
-            topic: topic, payload: Array(RPCCoding.encoder().encode(request)), timeout: timeout)
+        let payload = Array(try RPCCoding.encoder().encode(request))
+        var attempt = 1
+        var replyBytes: [UInt8]
+        while true {
+            do {
+                replyBytes = try await bus.call(topic: topic, payload: payload, timeout: timeout)
+                break
+            } catch let error as NovaError where attempt < attempts && Self.lostMessage.contains(error.code) {
+                try await Task.sleep(for: .seconds(1 << (attempt - 1)))
+                attempt += 1
+            }
+        }
         let reply = try RPCCoding.decoder().decode(RPCReply<Result>.self, from: Data(replyBytes))
         if let error = reply.error {
             throw NovaError(NovaError.Code(status: error.status, name: error.name), error.message)
