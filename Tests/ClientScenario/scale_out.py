@@ -63,15 +63,19 @@ class ScaleOutCloud:
         self.processes = {}
         self.nats = None
         self.postgres_dir = None
-        self.database_url = self.own_postgres() if namespaces else self.new_database(postgres_url)
         self.config = os.path.join(data_dir, "nova.conf")
         self.tls_config = os.path.join(data_dir, "nova-tls.conf")
         self.cert, self.key = os.path.join(data_dir, "cert.pem"), os.path.join(data_dir, "key.pem")
-        names = sorted({"127.0.0.1", self.address})
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", f"/CN={self.address}", "-addext",
-                        "subjectAltName=" + ",".join(f"IP:{name}" for name in names),
-                        "-keyout", self.key, "-out", self.cert], check=True, capture_output=True)
+        try:
+            self.database_url = self.own_postgres() if namespaces else self.new_database(postgres_url)
+            names = sorted({"127.0.0.1", self.address})
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", f"/CN={self.address}", "-addext",
+                            "subjectAltName=" + ",".join(f"IP:{name}" for name in names),
+                            "-keyout", self.key, "-out", self.cert], check=True, capture_output=True)
+        except BaseException:
+            self.close()  # its PostgreSQL and the namespaces it was given are not left behind
+            raise
 
     @staticmethod
     def new_database(postgres_url):
