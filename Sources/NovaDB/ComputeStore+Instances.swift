@@ -76,7 +76,7 @@ extension ComputeStore {
     /// Lists instances newest first (Nova's default sort: created_at desc, id desc).
     public func listInstances(_ query: InstanceListQuery) async throws -> [Instance] {
         try await database.read { sql in
-            var text = SQLQueryString("SELECT data FROM instances WHERE 1 = 1")
+            var text = SQLQueryString("SELECT uuid, data FROM instances WHERE 1 = 1")
             if let project = query.projectID { text = text + " AND project_id = \(bind: project)" }
             if let host = query.host { text = text + " AND host = \(bind: host)" }
             if query.onlyDeleted {
@@ -101,9 +101,7 @@ extension ComputeStore {
             text = text + " ORDER BY created_at DESC, uuid DESC"
             if let limit = query.limit { text = text + " LIMIT \(bind: limit)" }
             let rows = try await sql.raw(text).all()
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .millisecondsSince1970
-            var instances = try rows.map { try decoder.decode(Instance.self, from: Data(try $0.string("data").utf8)) }
+            var instances = try decodedInstances.instances(rows.map { (try $0.string("uuid"), try $0.string("data")) })
             if let reservation = query.reservationID {
                 instances = instances.filter { $0.reservationID == reservation }
             }

@@ -11,6 +11,8 @@ public final class ComputeStore: Sendable {
 
     /// The private network servers get addresses on (`[DEFAULT] fixed_range`).
     public let privateNetwork: IPv4Network
+    /// Listing reuses the decoding of rows that did not change since the last list.
+    let decodedInstances = DecodedInstances()
     /// Counts, in the database, every change the scheduler's cached host state depends on (services
     /// enabled, disabled or deleted, new compute nodes, aggregates), in the transaction of the change: a
     /// scheduler in any process sees it on its next request.

@@ -1,0 +1,46 @@
+import Foundation
+import NovaCore
+import Synchronization
+
+/// The instances a store decoded last, each with the stored JSON it came from. Listing servers decodes
+/// every row's JSON, and most rows have not changed since the last list (clients poll), so a row whose
+/// bytes are the same as last time reuses that decoding. Byte-equal text decodes to an equal instance,
+/// so this can never answer with stale data; it only skips work.
+final class DecodedInstances: Sendable {
+    struct Entry {
+        var text: String
+        var instance: Instance
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    /// More distinct instances than this and the cache starts again (a bound on its memory).
+    let capacity: Int
+
+    init(capacity: Int = 20_000) { self.capacity = capacity }
+
+    /// The instances of `rows` (uuid, stored JSON), decoding only those not seen with the same text.
+    func instances(_ rows: [(uuid: String, text: String)]) throws -> [Instance] {
+        var found: [Instance?] = entries.withLock { entries in
+            rows.map { row in
+                guard let entry = entries[row.uuid], entry.text.utf8.elementsEqual(row.text.utf8) else { return nil }
+                return entry.instance
+            }
+        }
+        var decoded: [String: Entry] = [:]
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        for index in rows.indices where found[index] == nil {
+            let instance = try decoder.decode(Instance.self, from: Data(rows[index].text.utf8))
+            found[index] = instance
+            decoded[rows[index].uuid] = Entry(text: rows[index].text, instance: instance)
+        }
+        if !decoded.isEmpty {
+            let capacity = capacity
+            entries.withLock { entries in
+                if entries.count + decoded.count > capacity { entries.removeAll(keepingCapacity: true) }
+                entries.merge(decoded) { _, new in new }
+            }
+        }
+        return found.map { $0! }
+    }
+}
