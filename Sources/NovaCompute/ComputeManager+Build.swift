@@ -42,17 +42,19 @@ extension ComputeManager {
             return
         }
         do {
-            let built = try await update(
-                instance.uuid,
-                InstanceUpdate(
-                    expectedTaskStates: [.spawning], vmState: .active, taskState: .some(nil), powerState: .running,
-                    launchedAt: clock.now, progress: 100),
-                context)
+            let built = try await update(instance.uuid, spawned(), context)
             await event(instance, Self.buildEvent, context, result: "Success", reached: built)
         } catch {
             logger.warning("the build of \(instance.uuid) could not be recorded as ACTIVE: \(error)")
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
         }
+    }
+
+    /// A spawned guest's build is done: ACTIVE, running, launched now.
+    func spawned() -> InstanceUpdate {
+        InstanceUpdate(
+            expectedTaskStates: [.spawning], vmState: .active, taskState: .some(nil), powerState: .running,
+            launchedAt: clock.now, progress: 100)
     }
 
     /// Cleans up this host's part of a failed build and hands it back to the conductor; false if that failed.

@@ -36,12 +36,7 @@ extension ComputeManager {
     private func recoverLostBuild(_ instance: Instance) async {
         if instance.taskState == .spawning, await driver.powerState(of: instance) == .running {
             logger.warning("the build of \(instance.uuid) was lost after its guest started; it is ACTIVE now")
-            _ = try? await update(
-                instance.uuid,
-                InstanceUpdate(
-                    expectedTaskStates: [.spawning], vmState: .active, taskState: .some(nil), powerState: .running,
-                    launchedAt: clock.now, progress: 100),
-                serviceContext)
+            _ = try? await update(instance.uuid, spawned(), serviceContext)
             return
         }
         let message =

@@ -23,17 +23,8 @@ extension ComputeStore {
             ).first()
         else { return }
         let actionID = try action.int("id")
-        // The same report sent again (its answer was lost) is recorded once.
-        let sameTime = try await sql.raw(
-            """
-            SELECT result FROM instance_action_events WHERE action_id = \(bind: actionID) AND event = \(bind: event.event)
-              AND host = \(bind: event.host)
-              AND (start_time = \(bind: event.time.stored) OR finish_time = \(bind: event.time.stored))
-            """
-        ).all()
-        if try sameTime.contains(where: { try ($0.optionalString("result") == nil) == (event.result == nil) }) {
-            return
-        }
+        // The same report sent again (its answer was lost) is recorded once: a repeated finish finds its event
+        // closed at the same time, a repeated start is not inserted again.
         if let result = event.result {
             let open = try await sql.raw(
                 """
@@ -49,6 +40,13 @@ extension ComputeStore {
                     """
                 ).run()
             } else {
+                let recorded = try await sql.raw(
+                    """
+                    SELECT id FROM instance_action_events WHERE action_id = \(bind: actionID) AND event = \(bind: event.event)
+                      AND host = \(bind: event.host) AND finish_time = \(bind: event.time.stored)
+                    """
+                ).first()
+                if recorded != nil { return }
                 try await sql.raw(
                     """
                     INSERT INTO instance_action_events (action_id, event, start_time, finish_time, result, traceback, host)
@@ -64,7 +62,10 @@ extension ComputeStore {
             try await sql.raw(
                 """
                 INSERT INTO instance_action_events (action_id, event, start_time, host)
-                VALUES (\(bind: actionID), \(bind: event.event), \(bind: event.time.stored), \(bind: event.host))
+                SELECT \(bind: actionID), \(bind: event.event), \(bind: event.time.stored), \(bind: event.host)
+                WHERE NOT EXISTS (
+                  SELECT 1 FROM instance_action_events WHERE action_id = \(bind: actionID) AND event = \(bind: event.event)
+                    AND host = \(bind: event.host) AND start_time = \(bind: event.time.stored))
                 """
             ).run()
         }

@@ -27,10 +27,8 @@ final class DecodedInstances: Sendable {
             }
         }
         var decoded: [String: Entry] = [:]
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
         for index in rows.indices where found[index] == nil {
-            let instance = try decoder.decode(Instance.self, from: Data(rows[index].text.utf8))
+            let instance = try StoredJSON.decode(Instance.self, rows[index].text)
             found[index] = instance
             decoded[rows[index].uuid] = Entry(text: rows[index].text, instance: instance)
         }
