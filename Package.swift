@@ -87,6 +87,7 @@ let package = Package(
             dependencies: [
                 "NovaCore", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .target(
@@ -234,7 +235,7 @@ let package = Package(
             name: "FunctionalTests",
             dependencies: [
                 "NovaTestSupport", "NovaCloud", "NovaConfig", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients",
-                "PlacementCore",
+                "PlacementCore", "IdentityService", "APISupport",
                 "NovaBus", "NATSClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -18,8 +18,10 @@ public struct NovaRequestContext: RequestContext {
         self.coreContext = .init(source: source)
     }
 
-    /// Bodies up to 1 MiB are read whole; image uploads stream instead.
-    public var maxUploadSize: Int { 1 << 20 }
+    /// Bodies up to 1 MiB are read whole (a larger one is answered 413); image uploads stream instead.
+    public static let maxBodySize = 1 << 20
+
+    public var maxUploadSize: Int { Self.maxBodySize }
 
     /// The caller's credentials; a request reaching a protected route without them is a programming error.
     public func caller() throws(NovaError) -> Credentials {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import NovaCore
 
 /// Resolves a token to the caller's credentials (implemented by the identity service or a remote Keystone).
@@ -147,12 +148,28 @@ public struct OpenStackMiddleware: RouterMiddleware {
         }
     }
 
+    /// The whole body text of a 5xx answer.
+    static func genericMessage(_ status: Int, requestID: String) -> String {
+        let what =
+            switch status {
+            case 503: "The service is unavailable at the moment; try again later."
+            case 504: "The service did not answer in time; try again later."
+            case 501: "This is not implemented."
+            default: "Unexpected API Error."
+            }
+        return "\(what) The service log has the details under request id \(requestID)."
+    }
+
     static func render(_ error: any Error, service: Service, requestID: String, logger: Logger) -> Response {
-        let novaError: NovaError
+        var novaError: NovaError
         switch error {
         case let error as NovaError:
             novaError = error
+        case is NIOTooManyBytesError:
+            novaError = NovaError(
+                .overLimit, "Request body too large: at most \(NovaRequestContext.maxBodySize) bytes are accepted.")
         case let error as HTTPError:
+            // checked: an HTTP status code, widened
             let status = Int(error.status.code)
             let code: NovaError.Code =
                 switch status {
@@ -165,8 +182,14 @@ public struct OpenStackMiddleware: RouterMiddleware {
             novaError = NovaError(
                 code, error.body ?? (status == 404 ? "The resource could not be found." : error.status.reasonPhrase))
         default:
-            logger.error("unexpected error: \(error)")
-            novaError = NovaError(.internalError, "Unexpected API Error. \(type(of: error)): \(error)")
+            novaError = NovaError(.internalError, "\(type(of: error)): \(error)")
+        }
+        // A 5xx body says what kind of failure it was and nothing of the server's insides (paths, errors of
+        // the libraries): the detail goes to the log under the request id, where an operator finds it.
+        if novaError.code.status >= 500 {
+            logger.error(
+                "request \(requestID) failed: \(novaError.message)", metadata: ["nova.request.id": "\(requestID)"])
+            novaError = NovaError(novaError.code, Self.genericMessage(novaError.code.status, requestID: requestID))
         }
         let status = novaError.code.status
         switch service {

@@ -63,6 +63,7 @@ public enum Timestamp {
     /// Keystone's form: 2026-11-25T04:32:16.000000Z.
     public static func keystone(_ date: Date) -> String {
         let whole = iso(date).dropLast()
+        // checked: a fraction of a second times a million
         let micro = Int((date.timeIntervalSince1970.truncatingRemainder(dividingBy: 1)) * 1_000_000)
         return whole + "." + String(micro).leftPadded(6) + "Z"
     }

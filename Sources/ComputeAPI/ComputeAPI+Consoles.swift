@@ -74,11 +74,8 @@ extension ComputeAPI {
 
     /// `length`: an integer (or a string of one); -1 or null for everything.
     static func consoleLength(_ value: JSON?) throws -> Int? {
-        guard let value, value != .null else { return nil }
-        let number = value.intValue ?? value.stringValue.flatMap { Int($0) }
-        guard let number, number >= -1 else {
-            throw NovaError.badRequest("Invalid input for field/attribute length. Value must be an integer >= -1")
-        }
+        let number = try CheckedInput.integer(
+            value, field: "length", in: -1...Int.max, allowString: true, nullIsAbsent: true)
         return number == -1 ? nil : number
     }
 

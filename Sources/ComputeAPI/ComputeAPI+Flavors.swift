@@ -63,11 +63,11 @@ extension ComputeAPI {
         }
         var flavors = try await store.flavors(isPublic: isPublic, projectID: project)
         if let minRAM = query["minRam"] {
-            guard let value = Int(minRAM) else { throw NovaError.badRequest("Invalid minRam filter [\(minRAM)]") }
+            let value = try CheckedInput.integer(minRAM, field: "minRam", in: Int.min...Int.max) ?? 0
             flavors = flavors.filter { $0.memoryMB >= value }
         }
         if let minDisk = query["minDisk"] {
-            guard let value = Int(minDisk) else { throw NovaError.badRequest("Invalid minDisk filter [\(minDisk)]") }
+            let value = try CheckedInput.integer(minDisk, field: "minDisk", in: Int.min...Int.max) ?? 0
             flavors = flavors.filter { $0.rootGB >= value }
         }
         let page = try Page(query, maxLimit: config.maxLimit)
@@ -117,6 +117,14 @@ extension ComputeAPI {
         return .object(object)
     }
 
+    /// Nova's flavor id pattern: `^(?! )[a-zA-Z0-9. _-]+(?<! )$`.
+    static let flavorIDCharacters = Set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789. _-".unicodeScalars)
+
+    static func isFlavorID(_ text: String) -> Bool {
+        !text.hasPrefix(" ") && !text.hasSuffix(" ") && text.unicodeScalars.allSatisfy(flavorIDCharacters.contains)
+    }
+
     func createFlavor(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
         try PolicyRule.admin.enforce("os_compute_api:os-flavor-manage:create", try context.caller())
         let body = try await request.jsonBody(context: context)
@@ -131,25 +139,24 @@ extension ComputeAPI {
                 }
                 return 0
             }
-            let number = value.intValue ?? value.stringValue.flatMap { Int($0) }
-            guard let number, number >= minimum else {
-                throw NovaError.badRequest(
-                    "Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= \(minimum)"
-                )
-            }
-            return number
+            return try CheckedInput.requiredInteger(
+                value, field: key, in: minimum...CheckedInput.maxDatabaseInteger, allowString: true)
         }
-        guard let name = spec["name"]?.stringValue, !name.trimmingCharacters(in: .whitespaces).isEmpty,
-            name.count <= 255
+        guard let name = try CheckedInput.text(spec["name"], field: "name", length: 1...255),
+            !name.trimmingCharacters(in: .whitespaces).isEmpty
         else {
             throw NovaError.badRequest(
                 "Invalid input for field/attribute name. A flavor needs a name of 1 to 255 characters.")
         }
         var id = UUID().uuidString.lowercased()
         if let given = spec["id"], !given.isNull {
-            guard let text = given.stringValue ?? given.intValue.map(String.init), !text.isEmpty, text.count <= 255
+            // checked: a whole number becomes the id text (intValue never traps)
+            guard let text = given.stringValue ?? given.intValue.map(String.init), (1...255).contains(text.count),
+                Self.isFlavorID(text)
             else {
-                throw NovaError.badRequest("Invalid input for field/attribute id.")
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute id. Value: \(given.serialized().prefix(64)). "
+                        + "A flavor id is 1 to 255 letters, digits, '.', '_', '-' or inner spaces")
             }
             if text != "auto" { id = text }
         }
@@ -159,9 +166,8 @@ extension ComputeAPI {
             rootGB: try integer("disk", minimum: 0, required: true),
             ephemeralGB: try integer("OS-FLV-EXT-DATA:ephemeral", minimum: 0, required: false),
             swapMB: try integer("swap", minimum: 0, required: false),
-            rxtxFactor: spec["rxtx_factor"].flatMap {
-                $0.intValue.map(Double.init) ?? { if case .double(let d) = $0 { return d } else { return nil } }($0)
-            } ?? 1.0,
+            rxtxFactor: try CheckedInput.number(spec["rxtx_factor"], field: "rxtx_factor", in: 1e-300...3.40282e38)
+                ?? 1.0,
             isPublic: spec["os-flavor-access:is_public"]?.boolValue ?? true,
             description: context.apiVersion >= APIVersion(2, 55) ? spec["description"]?.stringValue : nil)
         try await store.createFlavor(flavor)

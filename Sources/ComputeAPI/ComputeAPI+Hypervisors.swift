@@ -165,6 +165,7 @@ extension ComputeAPI {
 
     /// The host's uptime line, as `uptime` prints it (Nova reports the hypervisor host's).
     static func uptime() -> String {
+        // checked: the machine's uptime, not a request value
         let seconds = Int(ProcessInfo.processInfo.systemUptime)
         let load =
             (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)

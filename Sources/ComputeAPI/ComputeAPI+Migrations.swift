@@ -87,7 +87,9 @@ extension ComputeAPI {
             "status": .string(migration.status), "source_compute": .optional(migration.sourceCompute),
             "source_node": .optional(migration.sourceNode), "dest_compute": .optional(migration.destCompute),
             "dest_node": .optional(migration.destNode), "dest_host": .optional(migration.destHost),
+            // checked: stored flavor ids; text to Int never traps
             "old_instance_type_id": .int(Int(migration.oldFlavor.id) ?? 0),
+            // checked: stored flavor ids; text to Int never traps
             "new_instance_type_id": .int(Int(migration.newFlavor.id) ?? 0),
             "created_at": .string(Timestamp.naive(migration.createdAt)),
             "updated_at": .string(Timestamp.naive(migration.updatedAt)),
@@ -143,6 +145,7 @@ extension ComputeAPI {
     }
 
     func liveMigration(_ id: String, _ instance: Instance) async throws -> Migration {
+        // checked: text to Int never traps; an id out of range is simply not found
         guard let number = Int(id), let migration = try await store.migration(id: number),
             migration.instanceUUID == instance.uuid, migration.migrationType == .liveMigration,
             Migration.liveInProgress.contains(migration.status)
@@ -155,6 +158,7 @@ extension ComputeAPI {
     /// Abort or force-complete: only while the source is sending the guest.
     func controlLiveMigration(_ context: NovaRequestContext, method: String, verb: String) async throws {
         let instance = try await migratingInstance(context, since: APIVersion(2, 22))
+        // checked: text to Int never traps; not found otherwise
         guard let number = Int(context.parameter("migration")), let migration = try await store.migration(id: number),
             migration.instanceUUID == instance.uuid
         else {

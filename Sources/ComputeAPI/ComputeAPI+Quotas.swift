@@ -99,11 +99,8 @@ extension ComputeAPI {
                     "Invalid input for field/attribute quota_set. Additional properties are not allowed ('\(key)' was unexpected)"
                 )
             }
-            guard let limit = value.intValue ?? value.stringValue.flatMap({ Int($0) }), limit >= -1 else {
-                throw NovaError.badRequest(
-                    "Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= -1"
-                )
-            }
+            let limit = try CheckedInput.requiredInteger(
+                value, field: key, in: -1...CheckedInput.maxDatabaseInteger, allowString: true)
             if !force, limit >= 0 {
                 let used =
                     switch resource {

@@ -5,6 +5,9 @@ import NovaCore
 import NovaDB
 
 extension ComputeAPI {
+    /// A guard of this cloud's, beside the quota (which may be unlimited): the servers one request may create.
+    static let maxServersPerRequest = 1000
+
     static let createKeys: Set<String> = [
         "name", "imageRef", "flavorRef", "min_count", "max_count", "networks", "block_device_mapping_v2",
         "block_device_mapping", "key_name", "availability_zone", "metadata", "user_data", "security_groups",
@@ -68,15 +71,15 @@ extension ComputeAPI {
 
         // Quota: all of max_count if it fits, else as many as fit down to min_count (Nova's behaviour).
         let usage = try await store.quotaUsage(projectID: caller.projectID)
-        var count = maxCount
-        while true {
-            do {
-                try limits.check(
-                    usage: usage.resources, instances: usage.instances, adding: flavor.resources, count: count)
-                break
-            } catch {
-                if count > minCount { count -= 1 } else { throw error }
-            }
+        let count = max(
+            minCount,
+            limits.fitting(
+                usage: usage.resources, instances: usage.instances, adding: flavor.resources, wanted: maxCount))
+        try limits.check(usage: usage.resources, instances: usage.instances, adding: flavor.resources, count: count)
+        guard count <= Self.maxServersPerRequest else {
+            throw NovaError.forbidden(
+                "Requested \(count) servers in one request; this cloud builds at most \(Self.maxServersPerRequest) per request."
+            )
         }
 
         let now = clock.now
@@ -163,6 +166,7 @@ extension ComputeAPI {
     }
 
     func requestedFlavor(_ value: JSON?, _ context: NovaRequestContext) async throws -> Flavor {
+        // checked: a whole number becomes the flavor id text
         guard let value, let ref = value.stringValue ?? value.intValue.map(String.init), !ref.isEmpty else {
             throw NovaError.badRequest("Invalid input for field/attribute server. 'flavorRef' is a required property")
         }
@@ -189,6 +193,7 @@ extension ComputeAPI {
                         "Block device mapping source_type=\(source) destination_type=\(destination) needs the block storage service, which this cloud does not have."
                     )
                 }
+                // checked: a comparison; intValue never traps
                 if mapping["boot_index"]?.intValue == 0, ref.isEmpty, let uuid = mapping["uuid"]?.stringValue {
                     ref = uuid
                 }
@@ -218,13 +223,8 @@ extension ComputeAPI {
 
     static func counts(_ spec: JSONObject) throws -> (Int, Int) {
         func parse(_ key: String) throws -> Int? {
-            guard let value = spec[key] else { return nil }
-            guard let number = value.intValue ?? value.stringValue.flatMap({ Int($0) }), number >= 1 else {
-                throw NovaError.badRequest(
-                    "Invalid input for field/attribute \(key). Value: \(value.serialized()). It must be an integer >= 1"
-                )
-            }
-            return number
+            try CheckedInput.integer(
+                spec[key], field: key, in: 1...CheckedInput.maxDatabaseInteger, allowString: true)
         }
         let minimum = try parse("min_count") ?? 1
         let maximum = try parse("max_count") ?? minimum

@@ -11,18 +11,17 @@ extension ComputeAPI {
             try PolicyRule.projectReaderOrAdmin.enforce("os_compute_api:os-server-groups:index", caller)
             let all = caller.isAdmin && request.query.flag("all_projects") == true
             var groups = try await store.serverGroups(projectID: all ? nil : caller.projectID)
-            let offset = Int(request.query["offset"] ?? "0") ?? 0
-            guard offset >= 0 else { throw NovaError.badRequest("Invalid input for query parameters offset.") }
-            let limit = min(Int(request.query["limit"] ?? "") ?? config.maxLimit, config.maxLimit)
-            groups = Array(groups.dropFirst(offset).prefix(max(0, limit)))
+            let offset = try CheckedInput.integer(request.query["offset"], field: "offset", in: 0...Int.max) ?? 0
+            let limit = try CheckedInput.integer(request.query["limit"], field: "limit", in: 1...Int.max)
+            groups = Array(groups.dropFirst(offset).prefix(min(limit ?? config.maxLimit, config.maxLimit)))
             return Response.json(["server_groups": .array(groups.map { serverGroupJSON($0, context) })])
         }
         v21.post("os-server-groups") { request, context in
             let caller = try context.caller()
             try PolicyRule.projectMemberOrAdmin.enforce("os_compute_api:os-server-groups:create", caller)
             let body = try await request.jsonBody(context: context)
-            guard let spec = body["server_group"]?.objectValue, let name = spec["name"]?.stringValue,
-                (1...255).contains(name.count)
+            guard let spec = body["server_group"]?.objectValue,
+                let name = try CheckedInput.text(spec["name"], field: "name", length: 1...255)
             else {
                 throw NovaError.badRequest(
                     "Invalid input for field/attribute server_group. 'name' of 1 to 255 characters is required")
@@ -67,14 +66,14 @@ extension ComputeAPI {
             }
             var maxPerHost: Int?
             if let rules = spec["rules"]?.objectValue, !rules.entries.isEmpty {
-                guard policy == "anti-affinity", rules.keys == ["max_server_per_host"],
-                    let value = rules["max_server_per_host"]?.intValue, value >= 1
-                else {
+                guard policy == "anti-affinity", rules.keys == ["max_server_per_host"] else {
                     throw NovaError.badRequest(
                         "Invalid input for field/attribute rules: only max_server_per_host (an integer >= 1) with the anti-affinity policy"
                     )
                 }
-                maxPerHost = value
+                maxPerHost = try CheckedInput.integer(
+                    rules["max_server_per_host"], field: "max_server_per_host",
+                    in: 1...CheckedInput.maxDatabaseInteger, allowString: true)
             }
             return (policy, maxPerHost)
         }

@@ -89,7 +89,7 @@ extension ComputeAPI {
     }
 
     static func validName(_ value: JSON) throws -> String {
-        guard let name = value.stringValue, (1...255).contains(name.count),
+        guard let name = try CheckedInput.text(value, field: "name", length: 1...255),
             name.trimmingCharacters(in: .whitespaces) == name
         else {
             throw NovaError.badRequest(

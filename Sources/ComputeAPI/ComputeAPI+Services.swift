@@ -34,6 +34,7 @@ extension ComputeAPI {
             context.apiVersion >= APIVersion(2, 53)
             ? services.first { $0.uuid == id } : services.first { String($0.id) == id }
         guard let found else {
+            // checked: only asks whether the id is numeric
             if context.apiVersion >= APIVersion(2, 53), Int(id) != nil || UUID(uuidString: id) == nil {
                 throw NovaError.badRequest("Invalid uuid \(id)")
             }

@@ -127,10 +127,8 @@ extension ComputeAPI {
         guard let backupType = object["backup_type"]?.stringValue, !backupType.isEmpty else {
             throw NovaError.badRequest("Invalid input for field/attribute backup_type. Value must be a string")
         }
-        guard let rotation = Self.integer(object["rotation"]), rotation >= 0 else {
-            throw NovaError.badRequest(
-                "Invalid input for field/attribute rotation. Value must be an integer of 0 or more")
-        }
+        let rotation = try CheckedInput.requiredInteger(
+            object["rotation"], field: "rotation", in: CheckedInput.databaseRange, allowString: true)
         var image = snapshotImage(of: instance, name: name, type: "backup", userID: caller.userID)
         image.properties["backup_type"] = backupType
         try await images.save(image)
@@ -171,11 +169,6 @@ extension ComputeAPI {
                 "Cannot '\(action)' instance \(current.uuid) while it is in vm_state \(current.vmState.rawValue)"
                     + (current.taskState.map { ", task_state \($0.rawValue)" } ?? ""))
         }
-    }
-
-    static func integer(_ value: JSON?) -> Int? {
-        if let number = value?.intValue { return number }
-        return value?.stringValue.flatMap { Int($0) }
     }
 
     /// A queued private image for a snapshot of `instance` (Nova's compute API _create_image).

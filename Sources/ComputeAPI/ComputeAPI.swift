@@ -134,15 +134,7 @@ struct Page {
     var marker: String?
 
     init(_ query: QueryParameters, maxLimit: Int) throws(NovaError) {
-        if let text = query["limit"] {
-            guard let value = Int(text), value >= 0 else {
-                throw .badRequest(
-                    "Invalid input for query parameters limit. Value: \(text). '\(text)' is not a 'integer'")
-            }
-            limit = min(value, maxLimit)
-        } else {
-            limit = maxLimit
-        }
+        limit = min(try CheckedInput.integer(query["limit"], field: "limit", in: 0...Int.max) ?? maxLimit, maxLimit)
         marker = query["marker"]
     }
 

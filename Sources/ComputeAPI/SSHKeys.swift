@@ -66,6 +66,7 @@ enum SSHKeys {
             let blob = Data(base64Encoded: String(fields[1])), blob.count > 4
         else { throw .badRequest("Keypair data is invalid: failed to generate fingerprint") }
         let bytes = Array(blob)
+        // checked: bytes widened; the length is checked against the blob below
         let length = Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3])
         guard length > 0, 4 + length <= bytes.count,
             String(decoding: bytes[4..<4 + length], as: UTF8.self) == String(fields[0])
@@ -85,6 +86,7 @@ enum SSHKeys {
     }
 
     static func appendString(_ value: [UInt8], to bytes: inout [UInt8]) {
+        // checked: lengths of keys this code generates
         appendUInt32(UInt32(value.count), to: &bytes)
         bytes += value
     }

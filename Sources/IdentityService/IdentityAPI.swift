@@ -58,6 +58,7 @@ public struct IdentityAPI: Sendable {
         }
         let user: UserRecord
         var inheritedProject: String?
+        var parent: TokenRecord?
         if methods.contains("password") {
             user = try await passwordUser(identity["password"]?["user"])
         } else if methods.contains("token") {
@@ -66,6 +67,7 @@ public struct IdentityAPI: Sendable {
                 let found = try await store.user(id: record.userID)
             else { throw NovaError.unauthorized("The request you have made requires authentication.") }
             user = found
+            parent = record
             inheritedProject = record.projectID.isEmpty ? nil : record.projectID
         } else {
             throw NovaError.unauthorized("Unsupported authentication method: \(methods.joined(separator: ", "))")
@@ -80,7 +82,7 @@ public struct IdentityAPI: Sendable {
             }
             projectID = ""
         }
-        let (token, record) = try await tokens.issue(userID: user.id, projectID: projectID)
+        let (token, record) = try await tokens.issue(userID: user.id, projectID: projectID, from: parent)
         let body2 = try await tokenBody(record, methods: methods, baseURL: request.baseURL(fallback: ""))
         return Response.json(body2, status: 201, headers: [.subjectToken: token])
     }
@@ -97,7 +99,9 @@ public struct IdentityAPI: Sendable {
             let domainID = try await domainID(json["domain"])
             candidate = try await store.users(name: name, domainID: domainID).first
         }
-        guard let user = candidate, let hash = user.passwordHash, PasswordHasher.verify(password, against: hash) else {
+        // An unknown user costs the same hashing as a known one, so that timing does not tell user names apart.
+        let verified = PasswordHasher.verify(password, against: candidate?.passwordHash ?? PasswordHasher.dummyHash)
+        guard let user = candidate, user.passwordHash != nil, verified else {
             throw NovaError.unauthorized("The request you have made requires authentication.")
         }
         return user
@@ -142,7 +146,7 @@ public struct IdentityAPI: Sendable {
             "user": [
                 "id": .string(user.id), "name": .string(user.name), "domain": domain, "password_expires_at": .null,
             ],
-            "audit_ids": [.string(record.auditID)],
+            "audit_ids": .array(record.auditIDs.map(JSON.string)),
             "expires_at": .string(Timestamp.keystone(record.expiresAt)),
             "issued_at": .string(Timestamp.keystone(record.issuedAt)),
         ]
@@ -156,25 +160,35 @@ public struct IdentityAPI: Sendable {
         return ["token": .object(token)]
     }
 
-    func subjectRecord(_ request: Request, _ context: NovaRequestContext) async throws -> (String, TokenRecord) {
-        _ = try context.caller()
+    /// The token named by X-Subject-Token, for its own user, an admin or a service (Keystone's
+    /// `identity:validate_token`, `check_token` and `revoke_token` rules); anyone else is refused with 403
+    /// and learns nothing of it.
+    func subjectRecord(_ request: Request, _ context: NovaRequestContext, action: String) async throws -> (
+        String, TokenRecord
+    ) {
+        let caller = try context.caller()
         guard let subject = request.headers[.subjectToken] else {
             throw NovaError.badRequest("Expecting to find X-Subject-Token in the request.")
         }
-        guard let record = try await tokens.record(forToken: subject) else {
+        let record = try await tokens.record(forToken: subject)
+        guard caller.isAdmin || caller.hasRole("service") || record?.userID == caller.userID else {
+            throw NovaError.forbidden("You are not authorized to perform the requested action: identity:\(action).")
+        }
+        guard let record else {
             throw NovaError.notFound("Could not find token: \(subject.prefix(8))...")
         }
         return (subject, record)
     }
 
     func validateToken(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
-        let (subject, record) = try await subjectRecord(request, context)
+        let action = request.method == .head ? "check_token" : "validate_token"
+        let (subject, record) = try await subjectRecord(request, context, action: action)
         let body = try await tokenBody(record, methods: ["password"], baseURL: request.baseURL(fallback: ""))
         return Response.json(body, headers: [.subjectToken: subject])
     }
 
     func revokeToken(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
-        let (subject, _) = try await subjectRecord(request, context)
+        let (subject, _) = try await subjectRecord(request, context, action: "revoke_token")
         _ = try await tokens.revoke(subject)
         return Response.empty(status: 204)
     }

@@ -6,6 +6,11 @@ import Foundation
 public enum PasswordHasher {
     public static let rounds = 210_000
 
+    /// A well-formed hash that no password matches: verified against when a user is not found, so a login
+    /// for an unknown user takes as long as one for a known user.
+    public static let dummyHash =
+        "pbkdf2_sha256$\(rounds)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
     public static func hash(_ password: String, rounds: Int = rounds) throws -> String {
         let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let key = try derive(password, salt: salt, rounds: rounds)
@@ -14,7 +19,9 @@ public enum PasswordHasher {
 
     public static func verify(_ password: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$")
+        // checked: a stored hash; text to Int never traps and the range is checked
         guard parts.count == 4, parts[0] == "pbkdf2_sha256", let rounds = Int(parts[1]),
+            (1...10_000_000).contains(rounds),
             let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])),
             let actual = try? derive(password, salt: Array(salt), rounds: rounds)
         else { return false }

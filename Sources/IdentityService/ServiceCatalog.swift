@@ -46,6 +46,7 @@ public struct ServiceCatalog: Sendable {
     /// Ids that stay the same across restarts (derived from the name, as hex).
     static func stableID(_ name: String) -> String {
         var hash: UInt64 = 1_469_598_103_934_665_603
+        // checked: bytes of a configured name, widened
         for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex + String(repeating: "0", count: 16)

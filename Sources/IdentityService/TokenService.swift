@@ -6,12 +6,18 @@ import NovaDB
 import Synchronization
 
 /// Issues, validates and revokes tokens. Only a SHA-256 of each token is stored; validated tokens are cached
-/// in memory (at most `cacheLifetime`) so a request costs no database read for its token.
+/// in memory so a request costs no database read for its token.
+///
+/// The guarantees: a token never outlives the `expires_at` it was issued with, and one issued from another
+/// token (`"methods": ["token"]`) keeps the first one's expiry and audit chain, as Keystone does, so a stolen
+/// token cannot be renewed. A revocation (or a disabled user or project) takes effect at once in the
+/// process that made it and within `cacheLifetime` (`[token] cache_time`) in every other process, which
+/// reads the token's row again once its cache entry is that old.
 public final class TokenService: TokenValidator {
     let store: IdentityStore
     let clock: any WallClock
     let lifetime: TimeInterval
-    let cacheLifetime: TimeInterval = 30
+    let cacheLifetime: TimeInterval
 
     struct CacheEntry {
         var credentials: Credentials
@@ -21,27 +27,37 @@ public final class TokenService: TokenValidator {
 
     private let cache = Mutex<[String: CacheEntry]>([:])
 
-    public init(store: IdentityStore, clock: any WallClock, lifetime: TimeInterval = 3600) {
+    public init(
+        store: IdentityStore, clock: any WallClock, lifetime: TimeInterval = 3600, cacheLifetime: TimeInterval = 30
+    ) {
         self.store = store
         self.clock = clock
         self.lifetime = lifetime
+        self.cacheLifetime = cacheLifetime
     }
 
     static func hash(_ token: String) -> String {
         SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16).leftPadded2 }.joined()
     }
 
-    /// A new random token for `userID`, scoped to `projectID` ("" for unscoped).
-    public func issue(userID: String, projectID: String) async throws -> (token: String, record: TokenRecord) {
+    /// A new random token for `userID`, scoped to `projectID` ("" for unscoped). With `from`, the token that
+    /// authenticated this request (token authentication): the new one expires with it and joins its audit chain.
+    public func issue(userID: String, projectID: String, from parent: TokenRecord? = nil) async throws -> (
+        token: String, record: TokenRecord
+    ) {
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let token = Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
         let now = clock.now
         let auditBytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
-        let record = TokenRecord(
+        var record = TokenRecord(
             userID: userID, projectID: projectID, issuedAt: now, expiresAt: now.addingTimeInterval(lifetime),
             auditID: String(Data(auditBytes).base64EncodedString().prefix(22)))
+        if let parent {
+            record.expiresAt = min(record.expiresAt, parent.expiresAt)
+            record.auditChainID = parent.auditChainID ?? parent.auditID
+        }
         try await store.storeToken(hash: Self.hash(token), record)
         return (token, record)
     }

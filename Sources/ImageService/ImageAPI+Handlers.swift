@@ -37,9 +37,7 @@ extension ImageAPI {
         }
         var body: JSONObject = ["first": "/v2/images", "schema": "/v2/schemas/images"]
         if let limitText = query["limit"] {
-            guard let limit = Int(limitText), limit >= 0 else {
-                throw NovaError.badRequest("limit param must be an integer")
-            }
+            let limit = try CheckedInput.integer(limitText, field: "limit", in: 0...Int.max) ?? 0
             if images.count > limit {
                 images = Array(images.prefix(limit))
                 if let last = images.last { body["next"] = .string("/v2/images?marker=\(last.id)&limit=\(limit)") }
@@ -54,7 +52,15 @@ extension ImageAPI {
         guard let body = try await request.jsonBody(context: context).objectValue else {
             throw NovaError.badRequest("Image create body must be a JSON object")
         }
-        let id = body["id"]?.stringValue ?? UUID().uuidString.lowercased()
+        var id = UUID().uuidString.lowercased()
+        if let given = body["id"] {
+            // Glance's schema: an id is a UUID (the file store names files by it, so nothing else may pass).
+            guard let text = given.stringValue, ImageFileStore.isValidID(text) else {
+                throw NovaError.badRequest(
+                    "Invalid value for id: \(given.serialized().prefix(64)) is not a UUID (Glance's images.id pattern)")
+            }
+            id = text
+        }
         let visibility = body["visibility"]?.stringValue ?? "shared"
         guard ["public", "private", "shared", "community"].contains(visibility) else {
             throw NovaError.badRequest("Invalid visibility value: \(visibility)")
@@ -77,7 +83,7 @@ extension ImageAPI {
         for (key, value) in body.entries {
             switch key {
             case "id" where creating, "visibility" where creating: continue
-            case "name": image.name = value.stringValue
+            case "name": image.name = value.isNull ? nil : try CheckedInput.text(value, field: "name", length: 0...255)
             case "visibility":
                 guard let text = value.stringValue, ["public", "private", "shared", "community"].contains(text) else {
                     throw NovaError.badRequest("Invalid visibility value")
@@ -97,9 +103,7 @@ extension ImageAPI {
                 }
                 image.containerFormat = format
             case "min_disk", "min_ram":
-                guard let number = value.intValue, number >= 0 else {
-                    throw NovaError.badRequest("\(key) must be a non-negative integer")
-                }
+                let number = try CheckedInput.requiredInteger(value, field: key, in: CheckedInput.databaseRange)
                 if key == "min_disk" { image.minDisk = number } else { image.minRAM = number }
             case "protected":
                 guard let flag = value.boolValue else { throw NovaError.badRequest("protected must be a boolean") }
@@ -186,7 +190,7 @@ extension ImageAPI {
     func download(_ context: NovaRequestContext) async throws -> Response {
         let image = try await visibleImage(context.parameter("id"), context)
         guard image.status == "active" else { return Response.empty(status: 204) }
-        guard let data = FileManager.default.contents(atPath: files.path(for: image.id)) else {
+        guard let data = FileManager.default.contents(atPath: try files.path(for: image.id)) else {
             throw NovaError.notFound("Image data for \(image.id) is missing from the store")
         }
         var headers: HTTPFields = [.contentType: "application/octet-stream", .contentLength: String(data.count)]

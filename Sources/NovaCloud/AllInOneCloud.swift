@@ -45,7 +45,8 @@ public final class AllInOneCloud: Sendable {
     public static func build(options: CloudOptions, logger: Logger, clock: any WallClock = SystemClock()) async throws
         -> AllInOneCloud
     {
-        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: options.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let database = try await Database.open(connection: options.databaseConnection, logger: logger)
         let computeStore = ComputeStore(
             database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
@@ -98,7 +99,7 @@ public final class AllInOneCloud: Sendable {
                     placement: placement, images: imageBackend, clock: clock))
         }
 
-        let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
+        let tokens = options.tokenService(store: identityStore, clock: clock)
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
         PlacementAPI(service: placement).register(on: router)

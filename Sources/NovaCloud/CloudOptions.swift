@@ -1,8 +1,10 @@
 import Foundation
+import IdentityService
 import NovaConductor
 import NovaConfig
 import NovaScheduler
 import NovaCore
+import NovaDB
 
 /// Everything the all-in-one needs to start, from nova.conf and the command line (flags win).
 public struct CloudOptions: Sendable {
@@ -33,6 +35,9 @@ public struct CloudOptions: Sendable {
     /// `[DEFAULT] sync_power_state_interval`: how often compute hosts compare power states with the hypervisor.
     public var syncPowerStateInterval: Duration
     public var tokenLifetime: TimeInterval
+    /// `[token] cache_time`: how long a process trusts a token it validated before reading its row again,
+    /// and so the longest a revocation made in another process takes to reach this one.
+    public var tokenCacheTime: TimeInterval = 30
     public var maxLimit: Int
     public var cpuAllocationRatio: Double
     public var ramAllocationRatio: Double
@@ -138,6 +143,7 @@ public struct CloudOptions: Sendable {
         }
         maxLimit = try config.int("api", "max_limit", default: maxLimit)
         tokenLifetime = TimeInterval(try config.int("token", "expiration", default: Int(tokenLifetime)))
+        tokenCacheTime = TimeInterval(try config.int("token", "cache_time", default: Int(tokenCacheTime)))
         fakeHostCount = try config.int("fake_driver", "hosts", default: fakeHostCount)
         fakeHostResources = Resources(
             vcpus: try config.int("fake_driver", "vcpus", default: fakeHostResources.vcpus),
@@ -221,5 +227,12 @@ extension CloudOptions {
         scheduler.placementAggregateRequiredForTenants = flag("placement_aggregate_required_for_tenants")
         scheduler.queryPlacementForImageTypeSupport = flag("query_placement_for_image_type_support")
         scheduler.maxPlacementResults = try config.int("scheduler", "max_placement_results", default: 1000)
+    }
+}
+
+extension CloudOptions {
+    /// The token service of a process, with `[token] expiration` and `cache_time`.
+    func tokenService(store: IdentityStore, clock: any WallClock) -> TokenService {
+        TokenService(store: store, clock: clock, lifetime: tokenLifetime, cacheLifetime: tokenCacheTime)
     }
 }

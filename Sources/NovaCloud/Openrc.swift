@@ -32,19 +32,33 @@ public enum Openrc {
         ] {
             let path = options.dataDirectory + "/\(user)-openrc.sh"
             if let password {
-                try text(authURL: authURL, user: user, password: password, project: project)
-                    .write(toFile: path, atomically: true, encoding: .utf8)
-                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+                try writePrivate(text(authURL: authURL, user: user, password: password, project: project), to: path)
             } else if updateExisting, let existing = try? String(contentsOfFile: path, encoding: .utf8) {
                 // The listener may have moved: keep the password, update the URL.
                 let updated =
                     existing.split(separator: "\n").map { line in
                         line.hasPrefix("export OS_AUTH_URL=") ? "export OS_AUTH_URL=\(authURL)" : String(line)
                     }.joined(separator: "\n") + "\n"
-                try updated.write(toFile: path, atomically: true, encoding: .utf8)
+                try writePrivate(updated, to: path)
             }
             written.append(path)
         }
         return written
+    }
+
+    /// Writes `text` to `path` readable by this user alone (it holds a password), replacing the file whole:
+    /// the new file is made with mode 0600 beside it and renamed over it, so no reader sees it half written
+    /// or with wider permissions.
+    static func writePrivate(_ text: String, to path: String) throws {
+        let temporary = path + ".new"
+        unlink(temporary)
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temporary]) }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
     }
 }

@@ -14,13 +14,13 @@ public enum PlacementOnly {
     public static func makeApplication(options: CloudOptions, host: String, port: Int, logger: Logger) async throws
         -> some ApplicationProtocol
     {
-        try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: options.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let database = try await Database.open(connection: options.databaseConnection, logger: logger)
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)
-        let tokens = TokenService(
-            store: IdentityStore(database: database), clock: SystemClock(), lifetime: options.tokenLifetime)
+        let tokens = options.tokenService(store: IdentityStore(database: database), clock: SystemClock())
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens, placementNoAuth: options.placementNoAuth))
         PlacementAPI(service: placement).register(on: router)

@@ -122,7 +122,7 @@ public struct ServiceProcess: Sendable {
         if options.writeOpenrc {
             _ = try Openrc.write(options: options, firstStart: firstStart, updateExisting: false)
         }
-        let tokens = TokenService(store: identityStore, clock: clock, lifetime: options.tokenLifetime)
+        let tokens = options.tokenService(store: identityStore, clock: clock)
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
         let catalog = ServiceCatalog(overrides: options.scaleOut.placementURL.map { ["placement": $0] } ?? [:])

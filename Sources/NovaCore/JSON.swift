@@ -20,10 +20,12 @@ public enum JSON: Sendable, Equatable {
         return nil
     }
 
+    /// The whole number in this value, or nil when it is not one or does not fit `Int` (never traps). Request
+    /// fields go through `CheckedInput`, which also checks the range and names the field.
     public var intValue: Int? {
         switch self {
         case .int(let value): return value
-        case .double(let value) where value == value.rounded(): return Int(value)
+        case .double(let value): return Int(exactly: value)
         default: return nil
         }
     }
@@ -378,6 +380,8 @@ struct JSONParser {
         }
         guard index > start, let text = String(bytes: bytes[start..<index], encoding: .ascii) else { return nil }
         if isInteger, let value = Int(text) { return .int(value) }
-        return Double(text).map(JSON.double)
+        // JSON has no infinity: a number too large for a Double (1e999999) is not a value this cloud keeps.
+        guard let value = Double(text), value.isFinite else { return nil }
+        return .double(value)
     }
 }

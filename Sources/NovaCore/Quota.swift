@@ -42,21 +42,38 @@ public struct QuotaLimits: Sendable, Equatable {
 
     public func limit(_ resource: QuotaResource) -> Int { overrides[resource.rawValue] ?? resource.defaultLimit }
 
-    /// Checks that adding `delta` to `usage` stays within the limits, as Nova's quota check does before a build.
+    /// Checks that adding `count` servers of `delta` each to `usage` stays within the limits, as Nova's quota
+    /// check does before a build. The arithmetic saturates: `count` and the limits come from requests.
     public func check(usage: Resources, instances: Int, adding delta: Resources, count: Int) throws(NovaError) {
         var over: [String] = []
         func exceeds(_ resource: QuotaResource, _ used: Int, _ wanted: Int) -> Bool {
             let limit = limit(resource)
-            return limit >= 0 && used + wanted > limit
+            return limit >= 0 && used.saturatingAdd(wanted) > limit
         }
         if exceeds(.instances, instances, count) { over.append("instances") }
-        if exceeds(.cores, usage.vcpus, delta.vcpus * count) { over.append("cores") }
-        if exceeds(.ram, usage.memoryMB, delta.memoryMB * count) { over.append("ram") }
+        if exceeds(.cores, usage.vcpus, delta.vcpus.saturatingMultiply(count)) { over.append("cores") }
+        if exceeds(.ram, usage.memoryMB, delta.memoryMB.saturatingMultiply(count)) { over.append("ram") }
         if !over.isEmpty {
             throw .forbidden(
                 "Quota exceeded for \(over.joined(separator: ", ")): Requested \(count), but already used "
                     + "\(instances) of \(limit(.instances)) instances, \(usage.vcpus) of \(limit(.cores)) cores, "
                     + "\(usage.memoryMB) of \(limit(.ram)) ram")
         }
+    }
+
+    /// How many servers of `delta` each fit beside `usage`, at most `wanted` (Nova builds as many of
+    /// max_count as the quota allows, down to min_count).
+    public func fitting(usage: Resources, instances: Int, adding delta: Resources, wanted: Int) -> Int {
+        func room(_ resource: QuotaResource, _ used: Int, _ each: Int) -> Int {
+            let limit = limit(resource)
+            guard limit >= 0 else { return wanted }
+            let left = max(0, limit - min(used, limit))
+            return each <= 0 ? wanted : left / each
+        }
+        return max(
+            0,
+            min(
+                wanted, room(.instances, instances, 1), room(.cores, usage.vcpus, delta.vcpus),
+                room(.ram, usage.memoryMB, delta.memoryMB)))
     }
 }

@@ -47,6 +47,16 @@ public final class Database: Sendable {
 
     /// Opens (creating if needed) the SQLite database at `path` and applies pending migrations.
     public static func openSQLite(path: String?, logger: Logger) async throws -> Database {
+        if let path {
+            // Password and token hashes live here: readable by this user alone. SQLite gives its -wal and -shm
+            // files the database file's mode.
+            if !FileManager.default.fileExists(atPath: path) {
+                FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file)
+            }
+        }
         let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
         let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
         let database = Database(backend: .sqlite(connection), logger: logger)

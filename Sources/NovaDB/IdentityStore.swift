@@ -65,14 +65,23 @@ public struct TokenRecord: Sendable, Equatable {
     public var issuedAt: Date
     public var expiresAt: Date
     public var auditID: String
+    /// The audit id of the first token of a chain made by token authentication (Keystone's second audit id).
+    public var auditChainID: String?
 
-    public init(userID: String, projectID: String, issuedAt: Date, expiresAt: Date, auditID: String) {
+    public init(
+        userID: String, projectID: String, issuedAt: Date, expiresAt: Date, auditID: String,
+        auditChainID: String? = nil
+    ) {
         self.userID = userID
         self.projectID = projectID
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.auditID = auditID
+        self.auditChainID = auditChainID
     }
+
+    /// Keystone's `audit_ids`: this token's, then its chain's first.
+    public var auditIDs: [String] { [auditID] + (auditChainID.map { [$0] } ?? []) }
 }
 
 /// Keystone's tables.
@@ -291,9 +300,10 @@ public final class IdentityStore: Sendable {
         try await database.write { sql in
             try await sql.raw(
                 """
-                INSERT INTO tokens (token_hash, user_id, project_id, issued_at, expires_at, audit_id, revoked)
+                INSERT INTO tokens (token_hash, user_id, project_id, issued_at, expires_at, audit_id, audit_chain_id,
+                  revoked)
                 VALUES (\(bind: hash), \(bind: token.userID), \(bind: token.projectID), \(bind: token.issuedAt.stored),
-                  \(bind: token.expiresAt.stored), \(bind: token.auditID), 0)
+                  \(bind: token.expiresAt.stored), \(bind: token.auditID), \(bind: token.auditChainID), 0)
                 """
             ).run()
             // Expired tokens are of no use to anyone: drop them as new ones are issued.
@@ -310,7 +320,7 @@ public final class IdentityStore: Sendable {
                 TokenRecord(
                     userID: try row.string("user_id"), projectID: try row.string("project_id"),
                     issuedAt: try row.date("issued_at"), expiresAt: try row.date("expires_at"),
-                    auditID: try row.string("audit_id"))
+                    auditID: try row.string("audit_id"), auditChainID: try row.optionalString("audit_chain_id"))
             }
         }
     }

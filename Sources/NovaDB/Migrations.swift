@@ -141,6 +141,8 @@ enum Migrations {
                 "INSERT INTO host_state (singleton, version) VALUES (1, 0)",
             ]
         ),
+        // A token made by token authentication keeps its parent's expiry and audit chain.
+        (9, ["ALTER TABLE tokens ADD COLUMN audit_chain_id TEXT"]),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -45,6 +45,7 @@ enum CandidateQueryParser {
             }
             switch key {
             case "limit" where atLeast(16):
+                // checked: text to Int never traps; range checked here
                 guard let limit = Int(value), limit >= 1 else {
                     throw NovaError(.badValue, "Invalid query string parameters: limit must be a positive integer")
                 }
@@ -107,6 +108,7 @@ enum CandidateQueryParser {
         var resources: [String: Int] = [:]
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            // checked: text to Int never traps; amounts are summed with saturating arithmetic
             guard parts.count == 2, let amount = Int(parts[1]) else {
                 throw NovaError(
                     .badValue,

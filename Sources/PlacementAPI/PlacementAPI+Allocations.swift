@@ -132,7 +132,7 @@ extension PlacementAPI {
             guard let value = body["consumer_generation"] else {
                 throw NovaError.badRequest("JSON does not validate: 'consumer_generation' is a required property")
             }
-            generation = value.intValue
+            generation = value.isNull ? nil : try PlacementAPI.integer("consumer_generation", value, in: 0...Int.max)
         }
         var consumerType: String?
         if context.placementAtLeast(38) {

@@ -14,21 +14,20 @@ extension PlacementAPI {
     }
 
     static func inventory(from body: JSON) throws -> Inventory {
-        let total = try body.requiredInt("total")
+        let total = try body.requiredInt("total", in: 1...CheckedInput.maxDatabaseInteger)
         var inventory = Inventory(total: total)
         for (key, value) in body.objectValue?.entries ?? [] {
             switch key {
             case "total", "resource_provider_generation", "resource_class": continue
-            case "reserved": inventory.reserved = try intField(key, value)
-            case "min_unit": inventory.minUnit = try intField(key, value)
-            case "max_unit": inventory.maxUnit = try intField(key, value)
-            case "step_size": inventory.stepSize = try intField(key, value)
+            case "reserved": inventory.reserved = try integer(key, value, in: CheckedInput.databaseRange)
+            case "min_unit": inventory.minUnit = try integer(key, value, in: 1...CheckedInput.maxDatabaseInteger)
+            case "max_unit": inventory.maxUnit = try integer(key, value, in: 1...CheckedInput.maxDatabaseInteger)
+            case "step_size": inventory.stepSize = try integer(key, value, in: 1...CheckedInput.maxDatabaseInteger)
             case "allocation_ratio":
-                guard case .double(let ratio) = value else {
-                    inventory.allocationRatio = Double(try intField(key, value))
-                    continue
+                inventory.allocationRatio = try placementChecked {
+                    () throws(NovaError) in
+                    try CheckedInput.number(value, field: key, in: 0...Self.maxFloat) ?? 1
                 }
-                inventory.allocationRatio = ratio
             default:
                 throw NovaError.badRequest(
                     "JSON does not validate: Additional properties are not allowed ('\(key)' was unexpected)")
@@ -37,11 +36,33 @@ extension PlacementAPI {
         return inventory
     }
 
-    static func intField(_ key: String, _ value: JSON) throws -> Int {
-        guard let number = value.intValue else {
-            throw NovaError.badRequest("JSON does not validate: '\(key)' must be an integer")
+    /// Placement's SQL_SP_FLOAT_MAX, the largest allocation ratio its schema takes.
+    static let maxFloat = 3.40282e38
+
+    /// A provider's name: Placement's schema takes 1 to 200 characters; control characters are refused too.
+    static func providerName(_ value: JSON?) throws -> String {
+        try placementChecked { () throws(NovaError) in
+            guard let name = try CheckedInput.text(value, field: "name", length: 1...200) else {
+                throw .badRequest("'name' is a required property")
+            }
+            return name
         }
-        return number
+    }
+
+    /// A body integer in range through `CheckedInput`, with Placement's "JSON does not validate" wording.
+    static func integer(_ key: String, _ value: JSON, in range: ClosedRange<Int>) throws -> Int {
+        try placementChecked { () throws(NovaError) in
+            try CheckedInput.requiredInteger(value, field: key, in: range)
+        }
+    }
+
+    /// Runs a `CheckedInput` conversion, its 400 worded as Placement's schema errors are.
+    static func placementChecked<T>(_ body: () throws(NovaError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw NovaError(error.code, "JSON does not validate: " + error.message)
+        }
     }
 
     func inventoriesResponse(_ provider: ResourceProvider, status: Int = 200) -> Response {

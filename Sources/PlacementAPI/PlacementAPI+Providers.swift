@@ -38,9 +38,7 @@ extension PlacementAPI {
         root.post("resource_providers") { request, context in
             try context.placementAdmin("resource_providers:create")
             let body = try await request.jsonBody(context: context)
-            guard let name = body["name"]?.stringValue else {
-                throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
-            }
+            let name = try Self.providerName(body["name"])
             let uuid = try body["uuid"]?.stringValue.map(Self.normalisedUUID)
             var parent: String?
             if context.placementAtLeast(14), let value = body["parent_provider_uuid"]?.stringValue {
@@ -61,9 +59,7 @@ extension PlacementAPI {
             try context.placementAdmin("resource_providers:update")
             let uuid = context.parameter("uuid")
             let body = try await request.jsonBody(context: context)
-            guard let name = body["name"]?.stringValue else {
-                throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
-            }
+            let name = try Self.providerName(body["name"])
             let current = try service.snapshot.provider(uuid)
             var parent = current.parentUUID
             if context.placementAtLeast(14), let value = body["parent_provider_uuid"] {

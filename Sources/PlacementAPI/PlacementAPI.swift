@@ -58,11 +58,11 @@ extension NovaRequestContext {
 
 extension JSON {
     /// A required integer field of a body, or Placement's 400.
-    func requiredInt(_ key: String) throws -> Int {
-        guard let value = self[key]?.intValue else {
+    func requiredInt(_ key: String, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
+        guard let value = self[key] else {
             throw NovaError.badRequest("JSON does not validate: '\(key)' is a required integer property")
         }
-        return value
+        return try PlacementAPI.integer(key, value, in: range)
     }
 
     func requiredObject(_ key: String) throws -> JSONObject {
@@ -77,10 +77,7 @@ extension JSON {
         guard let object = objectValue else { throw NovaError.badRequest("JSON does not validate: resources") }
         var amounts: [String: Int] = [:]
         for (name, value) in object.entries {
-            guard let amount = value.intValue, amount >= 1 else {
-                throw NovaError.badRequest("JSON does not validate: \(name) must be an integer of at least 1")
-            }
-            amounts[name] = amount
+            amounts[name] = try PlacementAPI.integer(name, value, in: 1...CheckedInput.maxDatabaseInteger)
         }
         return amounts
     }

@@ -170,7 +170,7 @@ extension PlacementState {
                 for uuid in option.providers where !numberedProviders.insert(uuid).inserted { return nil }
             }
             for (uuid, resources) in option.allocations {
-                allocations[uuid, default: [:]].merge(resources, uniquingKeysWith: +)
+                allocations[uuid, default: [:]].merge(resources) { $0.saturatingAdd($1) }
             }
             mappings[group.suffix] = option.providers
         }
@@ -179,7 +179,8 @@ extension PlacementState {
         for (uuid, resources) in allocations {
             guard let provider = providers[uuid] else { return nil }
             for (resourceClass, amount) in resources
-            where (provider.usages[resourceClass] ?? 0) + amount > (provider.inventories[resourceClass]?.capacity ?? 0)
+            where (provider.usages[resourceClass] ?? 0).saturatingAdd(amount)
+                > (provider.inventories[resourceClass]?.capacity ?? 0)
             {
                 return nil
             }

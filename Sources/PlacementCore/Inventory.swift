@@ -24,7 +24,7 @@ public struct Inventory: Sendable, Equatable, Codable {
     }
 
     /// What may be allocated in all: (total - reserved) * allocation_ratio, truncated as Placement does.
-    public var capacity: Int { Int(Double(total - reserved) * allocationRatio) }
+    public var capacity: Int { Int(saturating: Double(total - reserved) * allocationRatio) }
 
     /// Placement's bounds: total 1...max, reserved 0...total, 1 <= min_unit <= max_unit <= total, step >= 1.
     public func validate(_ resourceClass: String) throws(NovaError) {

@@ -36,7 +36,7 @@ extension PlacementState {
             guard let provider = providers[providerUUID] else { continue }
             for (resourceClass, change) in changes where change > 0 {
                 let capacity = provider.inventories[resourceClass]?.capacity ?? 0
-                guard (provider.usages[resourceClass] ?? 0) + change <= capacity else {
+                guard (provider.usages[resourceClass] ?? 0).saturatingAdd(change) <= capacity else {
                     throw NovaError(
                         .conflict,
                         "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would exceed the capacity."

@@ -42,7 +42,7 @@ public struct ResourceProvider: Sendable, Equatable {
     /// Whether `amount` more of the class can be allocated here: unit rules and capacity.
     public func canAllocate(_ resourceClass: String, _ amount: Int) -> Bool {
         guard let inventory = inventories[resourceClass] else { return false }
-        return inventory.allowsUnit(amount) && (usages[resourceClass] ?? 0) + amount <= inventory.capacity
+        return inventory.allowsUnit(amount) && (usages[resourceClass] ?? 0).saturatingAdd(amount) <= inventory.capacity
     }
 }
 

@@ -94,10 +94,9 @@ struct AllInOne: AsyncParsableCommand {
             """
             nova-server all-in-one: identity, image and compute on \(options.listenerScheme)://\(options.listenHost):\(options.listenPort)
             data directory: \(options.dataDirectory); compute hosts (\(options.computeDriver.rawValue)): \(options.computeHostNames.joined(separator: ", "))
-            To use the cloud as admin:
+            To use the cloud as admin: source \(files[0])
+            (the demo user's is \(files[1]); they hold the passwords and only this user may read them)
             """)
-        say((try? String(contentsOfFile: files[0], encoding: .utf8)) ?? "")
-        say("(also written to \(files.joined(separator: " and ")))")
         do {
             try await cloud.makeApplication().runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
