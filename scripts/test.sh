@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need, builds, runs the Swift tests, then the client scenario
-# (python-openstackclient and python-novaclient from PyPI against a real all-in-one cloud, then against one
-# process per service on PostgreSQL and NATS with the compute hosts in network namespaces), the fault test of
-# that deployment, and a real guest live-migrated between the namespaced compute hosts.
+# (python-openstackclient and python-novaclient from PyPI against a real all-in-one cloud), the fuzz test of its
+# APIs, the scenario again against one process per service on PostgreSQL and NATS with the compute hosts in network
+# namespaces, the fault test of that deployment, and a real guest live-migrated between the namespaced compute hosts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -75,6 +75,12 @@ NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ConsoleBrows
 # 6. The client scenario against nova-server started on a free loopback port.
 log "client scenario (openstack and nova CLIs)"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py
+
+# 6a. The fuzz test: a seeded series of malformed and extreme requests (numbers past 2^63, NUL, `..` ids, bodies over
+#     1 MiB, odd microversions, stolen tokens) to every write endpoint of every service, as a member and as an admin:
+#     the process must stay up, answer no 5xx, and a refused request must change nothing stored.
+log "fuzz test: hostile requests to every service"
+NOVA_SERVER="$ROOT/.build/debug/nova-server" python3 Tests/Fuzz/fuzz_api.py
 
 # 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
 #     1 scheduler, 2 compute hosts, placement, novncproxy) over PostgreSQL and a nats-server. The compute hosts

@@ -28,12 +28,12 @@ extension IdentityAPI {
         v3.post("projects") { request, context in
             try requireAdmin(context)
             let body = try await request.jsonBody(context: context)
-            guard let name = body["project"]?["name"]?.stringValue, !name.isEmpty else {
+            guard let name = try CheckedInput.text(body["project"]?["name"], field: "name", length: 1...64) else {
                 throw NovaError.badRequest("Invalid input for field 'name': a project needs a name.")
             }
             let project = ProjectRecord(
                 id: IdentityBootstrap.newID(), name: name,
-                domainID: body["project"]?["domain_id"]?.stringValue ?? IdentityStore.defaultDomainID,
+                domainID: try await existingDomain(body["project"]?["domain_id"]),
                 description: body["project"]?["description"]?.stringValue ?? "",
                 enabled: body["project"]?["enabled"]?.boolValue ?? true)
             try await store.createProject(project)
@@ -71,12 +71,13 @@ extension IdentityAPI {
         v3.post("users") { request, context in
             try requireAdmin(context)
             let body = try await request.jsonBody(context: context)
-            guard let user = body["user"], let name = user["name"]?.stringValue, !name.isEmpty else {
+            guard let user = body["user"],
+                let name = try CheckedInput.text(user["name"], field: "name", length: 1...255)
+            else {
                 throw NovaError.badRequest("Invalid input for field 'name': a user needs a name.")
             }
             let record = UserRecord(
-                id: IdentityBootstrap.newID(), name: name,
-                domainID: user["domain_id"]?.stringValue ?? IdentityStore.defaultDomainID,
+                id: IdentityBootstrap.newID(), name: name, domainID: try await existingDomain(user["domain_id"]),
                 passwordHash: try user["password"]?.stringValue.map { try PasswordHasher.hash($0) },
                 enabled: user["enabled"]?.boolValue ?? true,
                 defaultProjectID: user["default_project_id"]?.stringValue ?? user["project_id"]?.stringValue,
@@ -190,6 +191,15 @@ extension IdentityAPI {
         guard try await store.roles().contains(where: { $0.id == context.parameter("role") }) else {
             throw NovaError.notFound("Could not find role: \(context.parameter("role")).")
         }
+    }
+
+    /// The domain a new project or user goes into: the one named (which must exist), else Default.
+    func existingDomain(_ value: JSON?) async throws -> String {
+        guard let value, !value.isNull else { return IdentityStore.defaultDomainID }
+        guard let id = value.stringValue, try await store.domains().contains(where: { $0.id == id }) else {
+            throw NovaError.notFound("Could not find domain: \(value.serialized().prefix(64)).")
+        }
+        return id
     }
 
     func requireAdmin(_ context: NovaRequestContext) throws {

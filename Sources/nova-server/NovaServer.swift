@@ -28,6 +28,8 @@ struct CommonOptions: ParsableArguments {
     var logLevel: String = "info"
 
     func loadOptions() throws -> CloudOptions {
+        // What this process writes (the database, openrc files, images, disks) is for its own user alone.
+        umask(0o077)
         let config = try NovaConfig.load(paths: config)
         return try CloudOptions(config: config, dataDirectory: dataDir)
     }
@@ -87,6 +89,12 @@ struct AllInOne: AsyncParsableCommand {
         if let guestImage { options.qemu.guestImage = guestImage }
         if let novncproxyPort { options.console.noVNCPort = novncproxyPort }
         if let rawvncproxyPort { options.console.rawPort = rawvncproxyPort }
+        try PortCheck.requireFree(
+            host: options.console.noVNCHost, port: options.console.noVNCPort, what: "nova-novncproxy",
+            flag: "--novncproxy-port ([vnc] novncproxy_port)")
+        try PortCheck.requireFree(
+            host: options.console.rawHost, port: options.console.rawPort, what: "the raw VNC proxy",
+            flag: "--rawvncproxy-port ([vnc] xvpvncproxy_port)")
         let logger = common.makeLogger("nova-server")
         let cloud = try await AllInOneCloud.build(options: options, logger: logger)
         let files = try Openrc.write(cloud: cloud)

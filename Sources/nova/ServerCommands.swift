@@ -125,15 +125,20 @@ func imageID(_ nameOrID: String, _ session: Session) async throws -> String {
 protocol ServerActionCommand: CloudCommand {
     var servers: [String] { get }
     var actionBody: JSON { get }
+    /// What novaclient prints for each server whose request was accepted (only stop and start print).
+    var acceptedVerb: String? { get }
 }
 
 extension ServerActionCommand {
+    var acceptedVerb: String? { nil }
+
     func execute(_ session: Session, _ output: Output) async throws {
         var failures: [String] = []
         for name in servers {
             do {
                 let server = try await ServerLookup.find(name, in: session)
                 try await session.compute(.POST, "/servers/\(server["id"]?.stringValue ?? "")/action", body: actionBody)
+                if let acceptedVerb { print("Request to \(acceptedVerb) server \(name) has been accepted.") }
             } catch let error as ClientError {
                 failures.append("\(name): \(error.description)")
             }
@@ -147,6 +152,7 @@ struct StartServers: ServerActionCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var servers: [String]
     var actionBody: JSON { ["os-start": .null] }
+    var acceptedVerb: String? { "start" }
 }
 
 struct StopServers: ServerActionCommand {
@@ -154,6 +160,7 @@ struct StopServers: ServerActionCommand {
     @OptionGroup var global: GlobalOptions
     @Argument var servers: [String]
     var actionBody: JSON { ["os-stop": .null] }
+    var acceptedVerb: String? { "stop" }
 }
 
 struct PauseServers: ServerActionCommand {

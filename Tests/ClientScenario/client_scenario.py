@@ -340,6 +340,8 @@ def scenario(cloud, port, data_dir):
     check("nova-swift boot --poll reaches ACTIVE", result.returncode == 0 and swift_vm.get("status") == "ACTIVE", result.stderr)
     result = run(NOVA_SWIFT, ["stop", "swift-vm"], ours)
     check("nova-swift stop -> SHUTOFF (seen by openstack)", result.returncode == 0 and wait_status("swift-vm", "SHUTOFF", admin))
+    check("nova-swift stop says the request was accepted, as novaclient does",
+          result.stdout.strip() == "Request to stop server swift-vm has been accepted.", result.stdout)
     listed = json.loads(run(NOVA_SWIFT, ["list", "--format", "json"], ours).stdout or "[]")
     check("nova-swift list --format json", [s["Status"] for s in listed if s["Name"] == "swift-vm"] == ["SHUTOFF"], str(listed))
     services = run(NOVA_SWIFT, ["service-list", "--binary", "nova-compute"], ours).stdout

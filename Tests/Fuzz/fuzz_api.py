@@ -1,0 +1,517 @@
+#!/usr/bin/env python3
+"""Fuzz test: malformed and extreme requests to every write endpoint of every service of the all-in-one cloud.
+
+Starts `nova-server all` (fake driver) on a free loopback port with a throwaway data directory, makes a few
+resources to aim at (a server, a keypair, a server group, an image, a flavor, an aggregate, a resource provider),
+then sends a bounded, seeded series of requests built from each endpoint's valid body with one to three parts made
+hostile: numbers of 2^63 and beyond, 1e308, negative counts, NUL and control characters, long and empty strings,
+path ids such as `..` and `a/b`, wrong types, bodies that are not JSON or over 1 MiB, odd microversions, stolen and
+garbage tokens. Each goes out as the demo member or as the admin.
+
+After every request it checks that the process still runs, that the answer is not 5xx, and that a refused request
+(4xx) changed nothing stored: a digest of the database's tables (less the ones that move by themselves: heartbeats,
+tokens) is the same before and after. Prints the request count, the status histogram and every violation, then
+`N passed, M failed` (a request passes when all three hold). FUZZ_SEED, FUZZ_REQUESTS and FUZZ_SECONDS bound it.
+"""
+import collections
+import hashlib
+import http.client
+import json
+import os
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ClientScenario"))
+from client_scenario import Cloud  # noqa: E402
+from scale_out import free_port  # noqa: E402
+
+SEED = int(os.environ.get("FUZZ_SEED", "17"))
+REQUESTS = int(os.environ.get("FUZZ_REQUESTS", "4000"))
+SECONDS = float(os.environ.get("FUZZ_SECONDS", "150"))
+ADMIN_PASSWORD = "fuzz-admin"
+
+# Tables whose rows change with no request: service heartbeats, tokens (issued and pruned as clients log in),
+# the scheduler's host-state counter, console tokens that expire, and the compute hosts' own reports.
+VOLATILE_TABLES = {"services", "tokens", "host_state", "schema_migrations", "console_auth_tokens", "compute_nodes"}
+
+
+class Raw:
+    """A JSON number written as given (1e308, 18446744073709551616), which Python's json would not write."""
+
+    def __init__(self, text):
+        self.text = text
+
+
+EXTREME_VALUES = [
+    Raw("1e308"), Raw("-1e308"), Raw("18446744073709551616"), Raw("9223372036854775807"), Raw("9223372036854775808"),
+    Raw("-9223372036854775809"), Raw("1e19"), Raw("2147483648"), Raw("4611686018427387904"), Raw("1e999999"),
+    Raw("-0.0"), Raw("0.5"), -1, 0, 1, 2 ** 31 - 1, -(2 ** 31),
+    "", " ", "\u0000", "x\u0000y", "a\nb", "..", ".", "../../../tmp/x", "a/b", "%00", "\u202e\u0000", "\ud83d\udca5" * 300,
+    "a" * 256, "a" * 5000, "1e308", "-1", "9223372036854775808", "null",
+    None, True, False, [], {}, [None], {"": None}, [[[[[]]]]],
+]
+
+QUERY_VALUES = ["-1", "0", "1", "1e308", "99999999999999999999", "-99999999999999999999", "abc", "", "%00", "..",
+                "a" * 3000, "1.5", " 1", "9223372036854775807", "2147483648", "true", "%2e%2e%2f"]
+
+PATH_IDS = ["..", ".", "%2e%2e", "a%2Fb", "..%2F..%2Ftmp", "%00", "x%00y", "a" * 300, "-1", "9223372036854775808",
+            "00000000-0000-0000-0000-000000000000", "%20", "null", "1e308"]
+
+BAD_BODIES = [b"", b"not json", b"{", b"[]", b"null", b"1e308", b'"x"', b'{"a":' * 300 + b"1" + b"}" * 300,
+              b"[" * 5000 + b"]" * 5000, b'{"name": "\xff\xfe"}', b"\x00", b'{"server": ' + b"9" * 400 + b"}",
+              b'{"a": 1, "a": 2}', b"{" + b'"k": 1,' * 20000 + b'"k": 2}']
+
+VERSIONS = ["compute 2.1", "compute 2.999", "compute latest", "compute 99999999999999999999.1", "compute -1.5",
+            "compute 2.", "compute 2.79", "compute 2.64", "placement 1.39", "placement 1.99999999999999999999",
+            "placement 1.0", "garbage", "compute 2.1e308", ""]
+
+
+def encode(value):
+    """JSON text of value, with Raw numbers as given."""
+    raws = []
+
+    def default(obj):
+        if isinstance(obj, Raw):
+            raws.append(obj.text)
+            return f"__RAW_{len(raws) - 1}__"
+        raise TypeError(type(obj))
+
+    text = json.dumps(value, default=default)
+    for index, raw in enumerate(raws):
+        text = text.replace(f'"__RAW_{index}__"', raw)
+    return text.encode("utf-8", "surrogatepass")
+
+
+def leaf_paths(value, prefix=()):
+    """Every path (a tuple of keys and indexes) into value, the root included."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaf_paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaf_paths(item, prefix + (index,))
+
+
+def mutate(body, rng):
+    """A copy of body with one to three parts made hostile: a value replaced, a key removed, an unknown key added."""
+    body = json.loads(json.dumps(body))
+    for _ in range(rng.randint(1, 3)):
+        paths = [path for path in leaf_paths(body) if path]
+        if not paths:
+            return rng.choice(EXTREME_VALUES)
+        path = rng.choice(paths)
+        parent = body
+        for key in path[:-1]:
+            parent = parent[key]
+        action = rng.random()
+        if action < 0.75:
+            parent[path[-1]] = rng.choice(EXTREME_VALUES)
+        elif action < 0.88 and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[rng.choice(["x\u0000", "unexpected", "id", "", "a" * 300])] = rng.choice(EXTREME_VALUES)
+    return body
+
+
+class Client:
+    def __init__(self, port):
+        self.port = port
+        self.connection = None
+
+    def send(self, method, path, body=None, headers=None):
+        for attempt in range(2):
+            try:
+                if self.connection is None:
+                    self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self.connection.request(method, path, body=body, headers=headers or {})
+                response = self.connection.getresponse()
+                data = response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    self.connection.close()
+                    self.connection = None
+                return response.status, data, response.headers
+            except (ConnectionError, http.client.HTTPException, OSError):
+                if self.connection:
+                    self.connection.close()
+                self.connection = None
+                if attempt:
+                    raise
+
+    def json(self, method, path, token=None, body=None, version=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["X-Auth-Token"] = token
+        if version:
+            headers["OpenStack-API-Version"] = version
+        status, data, response_headers = self.send(method, path, encode(body) if body is not None else None, headers)
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = None
+        return status, parsed, response_headers
+
+
+def login(client, user, password, project):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"id": "default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+    status, reply, headers = client.json("POST", "/identity/v3/auth/tokens", body=body)
+    if status != 201:
+        raise RuntimeError(f"{user} could not log in: {status} {reply}")
+    return headers["X-Subject-Token"], reply["token"]
+
+
+class Database:
+    """A read-only view of the cloud's SQLite file and a digest of its stable tables."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def digest(self):
+        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        try:
+            tables = [row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            digests = {}
+            for table in tables:
+                if table in VOLATILE_TABLES:
+                    continue
+                rows = sorted(repr(row) for row in connection.execute(f'SELECT * FROM "{table}"'))
+                hasher = hashlib.sha256()
+                for row in rows:
+                    hasher.update(row.encode())
+                digests[table] = hasher.hexdigest()
+            return digests
+        finally:
+            connection.close()
+
+    def quiet_digest(self, limit=8.0):
+        """The digest once two reads 0.15 s apart agree (background work of an accepted request has settled)."""
+        deadline = time.time() + limit
+        last = self.digest()
+        while time.time() < deadline:
+            time.sleep(0.15)
+            current = self.digest()
+            if current == last:
+                return current
+            last = current
+        return last
+
+
+def wait_active(client, token, server, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        status, reply, _ = client.json("GET", f"/compute/v2.1/servers/{server}", token=token)
+        if status == 200 and reply["server"]["status"] == "ACTIVE":
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"server {server} did not become ACTIVE")
+
+
+def fixtures(client, admin, member):
+    """The resources the endpoints aim at, made with valid requests."""
+    ids = {}
+    status, reply, _ = client.json("GET", "/image/v2/images?name=tiny-boot-sector", token=member)
+    ids["boot_image"] = reply["images"][0]["id"]
+    status, reply, _ = client.json("POST", "/compute/v2.1/servers", token=member, body={"server": {
+        "name": "fuzz-target", "flavorRef": "1", "imageRef": ids["boot_image"], "metadata": {"k": "v"}}})
+    ids["server"] = reply["server"]["id"]
+    status, reply, _ = client.json("POST", "/compute/v2.1/servers", token=admin, body={"server": {
+        "name": "admin-target", "flavorRef": "1", "imageRef": ids["boot_image"]}})
+    ids["admin_server"] = reply["server"]["id"]
+    client.json("POST", "/compute/v2.1/os-keypairs", token=member, body={"keypair": {"name": "fuzz-key"}})
+    ids["keypair"] = "fuzz-key"
+    status, reply, _ = client.json("POST", "/compute/v2.1/os-server-groups", token=member,
+                                   body={"server_group": {"name": "fuzz-group", "policies": ["anti-affinity"]}})
+    ids["group"] = reply["server_group"]["id"]
+    status, reply, _ = client.json("POST", "/image/v2/images", token=member,
+                                   body={"name": "fuzz-image", "disk_format": "raw", "container_format": "bare"})
+    ids["image"] = reply["id"]
+    status, reply, _ = client.json("POST", "/compute/v2.1/flavors", token=admin,
+                                   body={"flavor": {"name": "fuzz-flavor", "ram": 256, "vcpus": 1, "disk": 1}})
+    ids["flavor"] = reply["flavor"]["id"]
+    status, reply, _ = client.json("POST", "/compute/v2.1/os-aggregates", token=admin,
+                                   body={"aggregate": {"name": "fuzz-aggregate"}})
+    ids["aggregate"] = str(reply["aggregate"]["id"])
+    status, reply, _ = client.json("POST", "/placement/resource_providers", token=admin, version="placement 1.20",
+                                   body={"name": "fuzz-provider"})
+    ids["rp"] = reply["uuid"]
+    client.json("PUT", f"/placement/resource_providers/{ids['rp']}/inventories", token=admin,
+                body={"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}})
+    ids["consumer"] = "11111111-2222-3333-4444-555555555555"
+    wait_active(client, member, ids["server"])
+    wait_active(client, admin, ids["admin_server"])
+    return ids
+
+
+def endpoints(ids, member_token_info):
+    """(method, path, body, natural caller, version) for every write endpoint and a few listings with queries."""
+    project = member_token_info["project"]["id"]
+    user = member_token_info["user"]["id"]
+    s, f, g, i, a, rp, c = (ids[k] for k in ("server", "flavor", "group", "image", "aggregate", "rp", "consumer"))
+    boot = ids["boot_image"]
+    allocation = {"allocations": {rp: {"resources": {"VCPU": 1}}}, "project_id": project, "user_id": user,
+                  "consumer_generation": None}
+    actions = [
+        {"os-getConsoleOutput": {"length": 10}}, {"createBackup": {"name": "b", "backup_type": "daily", "rotation": 1}},
+        {"createImage": {"name": "snap", "metadata": {"k": "v"}}}, {"reboot": {"type": "SOFT"}},
+        {"resize": {"flavorRef": "2"}}, {"rebuild": {"imageRef": boot, "name": "again"}}, {"os-stop": None},
+        {"os-start": None}, {"lock": {"locked_reason": "r"}}, {"unlock": None}, {"shelve": None}, {"unshelve": None},
+        {"migrate": {"host": "fake-1"}}, {"os-migrateLive": {"host": None, "block_migration": "auto"}},
+        {"evacuate": {"host": "fake-2"}}, {"rescue": {"adminPass": "p"}}, {"os-resetState": {"state": "active"}},
+        {"os-getVNCConsole": {"type": "novnc"}}, {"pause": None}, {"suspend": None}, {"confirmResize": None},
+        {"restore": None}, {"forceDelete": None},
+    ]
+    table = [
+        ("POST", "/identity/v3/auth/tokens", {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "demo", "domain": {"id": "default"}, "password": "wrong"}}}}}, "none", None),
+        ("POST", "/identity/v3/auth/tokens", {"auth": {"identity": {"methods": ["token"], "token": {"id": "TOKEN"}},
+                                                       "scope": {"project": {"id": project}}}}, "member", None),
+        ("POST", "/identity/v3/users", {"user": {"name": "fuzz-user", "password": "p", "default_project_id": project}},
+         "admin", None),
+        ("POST", "/identity/v3/projects", {"project": {"name": "fuzz-project", "domain_id": "default"}}, "admin", None),
+        ("PUT", f"/identity/v3/projects/{project}/users/{user}/roles/ROLE", None, "admin", None),
+        ("POST", "/image/v2/images", {"name": "n", "disk_format": "raw", "container_format": "bare", "min_disk": 1,
+                                      "min_ram": 1, "tags": ["t"], "visibility": "private"}, "member", None),
+        ("PATCH", f"/image/v2/images/{i}", [{"op": "replace", "path": "/name", "value": "m"},
+                                             {"op": "add", "path": "/min_ram", "value": 2}], "member", None),
+        ("POST", "/compute/v2.1/servers", {"server": {"name": "fz", "flavorRef": "1", "imageRef": boot,
+                                                      "min_count": 1, "max_count": 1, "metadata": {"a": "b"},
+                                                      "networks": "auto", "user_data": "aGVsbG8="}},
+         "member", "compute 2.37"),
+        ("PUT", f"/compute/v2.1/servers/{s}", {"server": {"name": "renamed", "description": "d"}}, "member",
+         "compute 2.19"),
+        ("POST", f"/compute/v2.1/servers/{s}/metadata", {"metadata": {"k2": "v2"}}, "member", None),
+        ("PUT", f"/compute/v2.1/servers/{s}/metadata", {"metadata": {"k": "v"}}, "member", None),
+        ("PUT", f"/compute/v2.1/servers/{s}/metadata/k", {"meta": {"k": "v"}}, "member", None),
+        ("PUT", f"/compute/v2.1/servers/{s}/tags", {"tags": ["a", "b"]}, "member", "compute 2.26"),
+        ("POST", f"/compute/v2.1/servers/{s}/remote-consoles", {"remote_console": {"protocol": "vnc",
+                                                                                  "type": "novnc"}},
+         "member", "compute 2.6"),
+        ("POST", "/compute/v2.1/os-keypairs", {"keypair": {"name": "k", "type": "ssh"}}, "member", "compute 2.2"),
+        ("POST", "/compute/v2.1/os-server-groups", {"server_group": {"name": "g", "policy": "anti-affinity",
+                                                                     "rules": {"max_server_per_host": 2}}},
+         "member", "compute 2.64"),
+        ("POST", "/compute/v2.1/flavors", {"flavor": {"name": "f", "ram": 512, "vcpus": 1, "disk": 1, "swap": 0,
+                                                      "OS-FLV-EXT-DATA:ephemeral": 0, "rxtx_factor": 1.0,
+                                                      "id": "fz-id", "os-flavor-access:is_public": True}},
+         "admin", None),
+        ("PUT", f"/compute/v2.1/flavors/{f}", {"flavor": {"description": "d"}}, "admin", "compute 2.55"),
+        ("POST", f"/compute/v2.1/flavors/{f}/os-extra_specs", {"extra_specs": {"hw:cpu_policy": "shared"}}, "admin",
+         None),
+        ("POST", f"/compute/v2.1/flavors/{f}/action", {"addTenantAccess": {"tenant": project}}, "admin", None),
+        ("PUT", f"/compute/v2.1/os-quota-sets/{project}", {"quota_set": {"instances": 10, "cores": 20, "ram": 51200,
+                                                                         "key_pairs": 100}}, "admin", None),
+        ("POST", "/compute/v2.1/os-aggregates", {"aggregate": {"name": "ag", "availability_zone": "z"}}, "admin",
+         None),
+        ("PUT", f"/compute/v2.1/os-aggregates/{a}", {"aggregate": {"name": "ag2"}}, "admin", None),
+        ("POST", f"/compute/v2.1/os-aggregates/{a}/action", {"set_metadata": {"metadata": {"k": "v"}}}, "admin",
+         None),
+        ("POST", "/compute/v2.1/os-scheduler-explain", {"server": {"flavorRef": "1", "imageRef": boot}}, "admin",
+         None),
+        ("POST", "/placement/resource_providers", {"name": "p", "uuid": "22222222-3333-4444-5555-666666666666"},
+         "admin", "placement 1.20"),
+        ("PUT", f"/placement/resource_providers/{rp}", {"name": "renamed"}, "admin", "placement 1.14"),
+        ("PUT", f"/placement/resource_providers/{rp}/inventories", {"resource_provider_generation": 1, "inventories": {
+            "VCPU": {"total": 8, "reserved": 0, "min_unit": 1, "max_unit": 8, "step_size": 1,
+                     "allocation_ratio": 1.0}}}, "admin", None),
+        ("PUT", f"/placement/resource_providers/{rp}/inventories/VCPU", {"resource_provider_generation": 1,
+                                                                       "total": 8, "allocation_ratio": 2.0},
+         "admin", None),
+        ("POST", f"/placement/resource_providers/{rp}/inventories", {"resource_class": "MEMORY_MB", "total": 64,
+                                                                   "resource_provider_generation": 1}, "admin", None),
+        ("PUT", f"/placement/resource_providers/{rp}/traits", {"resource_provider_generation": 1,
+                                                             "traits": ["HW_CPU_X86_AVX"]}, "admin", "placement 1.6"),
+        ("PUT", f"/placement/resource_providers/{rp}/aggregates", {"resource_provider_generation": 1,
+                                                                 "aggregates": [c]}, "admin", "placement 1.19"),
+        ("PUT", f"/placement/allocations/{c}", allocation, "admin", "placement 1.28"),
+        ("POST", "/placement/allocations", {c: allocation}, "admin", "placement 1.28"),
+        ("POST", "/placement/resource_classes", {"name": "CUSTOM_FUZZ"}, "admin", "placement 1.2"),
+        ("PUT", "/placement/traits/CUSTOM_FUZZ", None, "admin", "placement 1.6"),
+        ("POST", "/placement/reshaper", {"inventories": {}, "allocations": {}}, "admin", "placement 1.30"),
+    ]
+    table += [("POST", f"/compute/v2.1/servers/{s}/action", body, "member", "compute 2.79") for body in actions]
+    deletes = [
+        "/compute/v2.1/servers/ID", "/compute/v2.1/flavors/ID", "/compute/v2.1/os-keypairs/ID",
+        "/compute/v2.1/os-server-groups/ID", "/compute/v2.1/os-aggregates/ID", f"/compute/v2.1/servers/{s}/tags/ID",
+        f"/compute/v2.1/servers/{s}/metadata/ID", "/image/v2/images/ID", "/placement/resource_providers/ID",
+        "/placement/allocations/ID", "/placement/resource_classes/ID", "/placement/traits/ID",
+        "/identity/v3/users/ID", "/identity/v3/projects/ID", "/compute/v2.1/os-quota-sets/ID",
+        f"/compute/v2.1/servers/{s}/migrations/ID", f"/compute/v2.1/flavors/{f}/os-extra_specs/ID",
+    ]
+    queries = [
+        ("/compute/v2.1/servers/detail", ["limit", "marker", "changes-since", "sort_key", "name", "all_tenants"]),
+        ("/compute/v2.1/flavors", ["minRam", "minDisk", "limit", "marker", "is_public"]),
+        ("/compute/v2.1/os-server-groups", ["offset", "limit", "all_projects"]),
+        ("/compute/v2.1/os-keypairs", ["limit", "marker", "user_id"]),
+        ("/compute/v2.1/os-migrations", ["limit", "marker", "changes-since"]),
+        ("/compute/v2.1/os-simple-tenant-usage", ["start", "end", "detailed"]),
+        ("/image/v2/images", ["limit", "marker", "id", "name", "visibility"]),
+        ("/placement/allocation_candidates", ["resources", "limit", "required", "member_of", "group_policy"]),
+        ("/placement/resource_providers", ["name", "uuid", "resources", "member_of", "in_tree"]),
+        (f"/compute/v2.1/servers/{s}/os-instance-actions", ["limit", "marker", "changes-since"]),
+    ]
+    return table, deletes, queries
+
+
+class Fuzzer:
+    def __init__(self, cloud, client, database, rng):
+        self.cloud, self.client, self.database, self.rng = cloud, client, database, rng
+        self.histogram = collections.Counter()
+        self.violations = []
+        self.passed = 0
+        self.sent = 0
+        self.baseline = None
+
+    def log_in(self):
+        self.admin, _ = login(self.client, "admin", ADMIN_PASSWORD, "admin")
+        self.member, self.member_info = login(self.client, "demo", self.demo_password, "demo")
+
+    def violation(self, text):
+        self.violations.append(text)
+        print(f"FAIL {text}")
+
+    def send(self, method, path, body, caller, version, description):
+        """Sends one request and checks the three rules; returns the status."""
+        if self.baseline is None:
+            self.baseline = self.database.quiet_digest()
+        headers = {"Content-Type": self.rng.choice(["application/json"] * 8 + ["text/plain", "", "application/x"])}
+        token = {"admin": self.admin, "member": self.member, "none": None}[caller]
+        roll = self.rng.random()
+        if roll < 0.04:
+            token = self.rng.choice(["garbage", "", "a" * 5000, self.admin[:-1] + "x"])
+        elif roll < 0.06:
+            token = None
+        if token is not None:
+            headers["X-Auth-Token"] = token
+        if version is not None:
+            headers["OpenStack-API-Version"] = version
+        if self.rng.random() < 0.1:
+            headers["OpenStack-API-Version"] = self.rng.choice(VERSIONS)
+        if path == "/identity/v3/auth/tokens" and method in ("GET", "DELETE", "HEAD"):
+            headers["X-Subject-Token"] = self.rng.choice([self.admin, self.member, "garbage", ""])
+        try:
+            status, data, _ = self.client.send(method, path, body, headers)
+        except Exception as error:  # noqa: BLE001 (any failure to get an answer is the finding)
+            status, data = 0, str(error).encode()
+        self.sent += 1
+        self.histogram[status] += 1
+        alive = self.cloud.process is not None and self.cloud.process.poll() is None
+        ok = True
+        if not alive:
+            self.violation(f"the process died on {description}")
+            return status
+        if status == 0 or status >= 500:
+            ok = False
+            self.violation(f"{status} for {description}: {data[:300]!r}")
+        if 400 <= status < 500 and method != "GET":
+            after = self.database.digest()
+            if after != self.baseline:
+                settled = self.database.quiet_digest()
+                changed = sorted(t for t in set(settled) | set(self.baseline)
+                                 if settled.get(t) != self.baseline.get(t))
+                if changed:
+                    ok = False
+                    self.violation(f"{status} for {description} but tables changed: {', '.join(changed)}")
+                self.baseline = settled
+        elif status < 400 and method != "GET":
+            self.baseline = None
+        if status == 401 and token in (self.admin, self.member):
+            self.log_in()  # a request of the series revoked one of our tokens: carry on with new ones
+        if ok:
+            self.passed += 1
+        return status
+
+    def run(self, table, deletes, queries):
+        started = time.time()
+        while self.sent < REQUESTS and time.time() - started < SECONDS:
+            kind = self.rng.random()
+            if kind < 0.62:
+                method, path, body, caller, version = self.rng.choice(table)
+                path = path.replace("ROLE", "member")
+                if body is not None:
+                    body = json.loads(json.dumps(body).replace('"TOKEN"', json.dumps(self.member)))
+                shape = self.rng.random()
+                if shape < 0.08:
+                    raw = self.rng.choice(BAD_BODIES)
+                elif shape < 0.1:
+                    raw = b'{"x": "' + b"a" * (2 << 20) + b'"}'
+                elif body is None:
+                    raw = None if shape < 0.6 else encode(self.rng.choice(EXTREME_VALUES))
+                else:
+                    raw = encode(mutate(body, self.rng))
+                if self.rng.random() < 0.12:
+                    parts = path.split("/")
+                    ids = [index for index, part in enumerate(parts) if len(part) >= 20 or part.isdigit()]
+                    if ids:
+                        parts[self.rng.choice(ids)] = self.rng.choice(PATH_IDS)
+                        path = "/".join(parts)
+                if self.rng.random() < 0.25:
+                    caller = "member" if caller == "admin" else "admin"
+                self.send(method, path, raw, caller, version, f"{method} {path} {(raw or b'')[:160]!r}")
+            elif kind < 0.8:
+                path = self.rng.choice(deletes).replace("ID", self.rng.choice(PATH_IDS))
+                caller = self.rng.choice(["admin", "member"])
+                self.send("DELETE", path, None, caller, None, f"DELETE {path} as {caller}")
+            elif kind < 0.97:
+                base, names = self.rng.choice(queries)
+                query = "&".join(f"{self.rng.choice(names)}={urllib.parse.quote(self.rng.choice(QUERY_VALUES))}"
+                                 for _ in range(self.rng.randint(1, 3)))
+                caller = self.rng.choice(["admin", "member"])
+                self.send("GET", f"{base}?{query}", None, caller, None, f"GET {base}?{query[:200]} as {caller}")
+            else:
+                method = self.rng.choice(["GET", "HEAD", "DELETE"])
+                self.send(method, "/identity/v3/auth/tokens", None, self.rng.choice(["admin", "member"]), None,
+                          f"{method} /identity/v3/auth/tokens")
+            if self.violations and "the process died" in self.violations[-1]:
+                break
+        return time.time() - started
+
+
+def main():
+    port = free_port()
+    data_dir = tempfile.mkdtemp(prefix="nova-fuzz-")
+    cloud = Cloud(data_dir, port)
+    rng = random.Random(SEED)
+    fuzzer = None
+    try:
+        cloud.start(admin_password=ADMIN_PASSWORD)
+        client = Client(port)
+        with open(os.path.join(data_dir, "demo-openrc.sh")) as openrc:
+            demo_password = next(line.split("=", 1)[1].strip().strip("'") for line in openrc
+                                 if line.startswith("export OS_PASSWORD="))
+        database = Database(os.path.join(data_dir, "nova.sqlite"))
+        fuzzer = Fuzzer(cloud, client, database, rng)
+        fuzzer.demo_password = demo_password
+        fuzzer.log_in()
+        ids = fixtures(client, fuzzer.admin, fuzzer.member)
+        table, deletes, queries = endpoints(ids, fuzzer.member_info)
+        print(f"fuzz: seed {SEED}, at most {REQUESTS} requests or {SECONDS:.0f} s, {len(table)} write endpoints, "
+              f"{len(deletes)} delete routes, {len(queries)} listings with queries")
+        elapsed = fuzzer.run(table, deletes, queries)
+        if cloud.process is not None and cloud.process.poll() is None:
+            status, _, _ = client.json("GET", "/compute/v2.1/servers", token=fuzzer.admin)
+            if status != 200:
+                fuzzer.violation(f"after the series, GET /servers answered {status}")
+        histogram = ", ".join(f"{status}: {count}" for status, count in sorted(fuzzer.histogram.items()))
+        print(f"fuzz: {fuzzer.sent} requests in {elapsed:.0f} s; statuses {histogram}")
+        print(f"fuzz: {len(fuzzer.violations)} violations (process deaths, 5xx, refused requests that changed data)")
+    finally:
+        cloud.stop()
+        if fuzzer is not None and not fuzzer.violations:
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"     kept {data_dir} (server.log) for inspection")
+    failed = len(fuzzer.violations) if fuzzer else 1
+    print(f"{fuzzer.passed if fuzzer else 0} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
