@@ -82,6 +82,8 @@ extension ComputeAPI {
             )
         }
 
+        let schedulingRequest = SchedulingRequest(
+            forcedHost: forcedHost, imageProperties: try await schedulingProperties(imageRef))
         let now = clock.now
         let reservationID = "r-" + String(UUID().uuidString.lowercased().prefix(8))
         var instances: [Instance] = []
@@ -101,6 +103,7 @@ extension ComputeAPI {
             instance.accessIPv4 = spec["accessIPv4"]?.stringValue ?? ""
             instance.accessIPv6 = spec["accessIPv6"]?.stringValue ?? ""
             instance.requestedNetworks = spec["networks"]?.stringValue == "none" ? "none" : "auto"
+            instance.schedulingRequest = schedulingRequest
             if let hostname = spec["hostname"]?.stringValue, version >= APIVersion(2, 90) {
                 instance.hostname = Instance.sanitizedHostname(hostname)
             }
@@ -122,11 +125,13 @@ extension ComputeAPI {
         let requestSpec = RequestSpec(
             instanceUUIDs: instances.map(\.uuid), projectID: caller.projectID, userID: caller.userID, flavor: flavor,
             imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost, schedulerHints: hints,
-            imageProperties: try await schedulingProperties(imageRef))
+            imageProperties: schedulingRequest.imageProperties)
         do {
             try await conductor.buildInstances(requestSpec, context: context.rpcContext)
         } catch {
-            for instance in instances {
+            // The request is stored: a conductor's sweep schedules builds that no conductor took up.
+            context.logger.warning("the conductor did not take the build of \(instances.count) server(s) yet: \(error)")
+            for instance in instances where !RPCClient.isLostMessage(error) {
                 let fault = InstanceFault(
                     code: 500, message: "The conductor could not be reached: \(error)", created: clock.now)
                 _ = try? await store.updateInstance(

@@ -37,14 +37,17 @@ public final class AllInOneCloud: Sendable {
     public let firstStart: FirstStart.Result
     /// One per compute host, in `options.computeHostNames` order.
     public let computeManagers: [ComputeManager]
-    let conductor: ConductorManager
+    public let conductor: ConductorManager
     let clock: any WallClock
     let logger: Logger
+    /// When this process built the cloud: builds untouched since were the last run's.
+    let startedAt: Date
 
     /// Builds every part; nothing runs until the application's services start.
     public static func build(options: CloudOptions, logger: Logger, clock: any WallClock = SystemClock()) async throws
         -> AllInOneCloud
     {
+        let startedAt = clock.now
         try FileManager.default.createDirectory(
             atPath: options.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let database = try await Database.open(connection: options.databaseConnection, logger: logger)
@@ -73,7 +76,6 @@ public final class AllInOneCloud: Sendable {
         let conductor = ConductorManager(
             store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,
             logger: Logger(label: "nova.conductor"), moves: CloudParts.moveOptions(options))
-        try await conductor.recoverInterruptedBuilds()
         let conductorDispatcher = conductor.dispatcher()
         try await bus.subscribe(topic: ConductorRPCAPI.topic) { await conductorDispatcher.handle($0) }
 
@@ -114,7 +116,8 @@ public final class AllInOneCloud: Sendable {
             options: options, database: database, computeStore: computeStore, identityStore: identityStore,
             imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: router.buildResponder(),
             drivers: drivers, virtDrivers: virtDrivers, computeAPI: computeAPI,
-            firstStart: firstStart, computeManagers: managers, conductor: conductor, clock: clock, logger: logger)
+            firstStart: firstStart, computeManagers: managers, conductor: conductor, clock: clock, logger: logger,
+            startedAt: startedAt)
     }
 
     init(
@@ -123,7 +126,7 @@ public final class AllInOneCloud: Sendable {
         responder: RouterResponder<NovaRequestContext>,
         drivers: [String: FakeDriver], virtDrivers: [String: any VirtDriver], computeAPI: ComputeRPCAPI,
         firstStart: FirstStart.Result, computeManagers: [ComputeManager], conductor: ConductorManager,
-        clock: any WallClock, logger: Logger
+        clock: any WallClock, logger: Logger, startedAt: Date
     ) {
         self.conductor = conductor
         self.options = options
@@ -142,6 +145,7 @@ public final class AllInOneCloud: Sendable {
         self.computeManagers = computeManagers
         self.clock = clock
         self.logger = logger
+        self.startedAt = startedAt
     }
 
     /// The services that run beside the HTTP server: message delivery, each compute host (registration,
@@ -154,7 +158,8 @@ public final class AllInOneCloud: Sendable {
                 store: computeStore, host: options.hostname, binaries: ["nova-conductor", "nova-scheduler"],
                 interval: options.reportInterval, clock: clock))
         services.append(
-            CloudParts.conductorTasksService(conductor, interval: options.reportInterval, soleConductor: true))
+            CloudParts.conductorTasksService(
+                conductor, interval: options.reportInterval, soleConductorSince: startedAt))
         if options.console.enabled {
             services += CloudParts.consoleProxyServices(
                 store: computeStore, compute: computeAPI, options: options, clock: clock, logger: logger)

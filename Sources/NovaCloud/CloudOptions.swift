@@ -185,6 +185,7 @@ public struct CloudOptions: Sendable {
             try config.int("conductor", "move_step_timeout", default: Int(moves.stepTimeout)))
         moves.schedulingTimeout = TimeInterval(
             try config.int("conductor", "scheduling_timeout", default: Int(moves.schedulingTimeout)))
+        moves.lostBuildAttempts = try config.int("conductor", "lost_build_attempts", default: moves.lostBuildAttempts)
         moves.liveMigrationTimeout = TimeInterval(
             try config.int("libvirt", "live_migration_completion_timeout", default: Int(moves.liveMigrationTimeout)))
     }

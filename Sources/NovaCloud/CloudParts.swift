@@ -146,14 +146,19 @@ enum CloudParts {
     }
 
     /// The conductor's periodic work on moves, resizes, down hosts, soft deletes and stalled operations.
-    /// `soleConductor` (the all-in-one) also takes over at start every scheduling step the last run left;
-    /// beside other conductors, only those past their deadline are taken.
-    static func conductorTasksService(_ conductor: ConductorManager, interval: Duration, soleConductor: Bool)
+    /// A sole conductor (the all-in-one, built at `soleConductorSince`) also takes over at start every
+    /// scheduling step and every build the last run left; beside other conductors, only those past their
+    /// deadline are taken.
+    static func conductorTasksService(_ conductor: ConductorManager, interval: Duration, soleConductorSince: Date?)
         -> any Service
     {
         BackgroundService(name: "conductor.tasks") {
             // Unfinished scheduling steps of moves the last run left; compute steps come back with their hosts.
-            if soleConductor { await conductor.sweepMoves(all: true) }
+            // Builds the last run accepted but never placed are scheduled again (nothing of them survived).
+            if let soleConductorSince {
+                await conductor.sweepMoves(all: true)
+                try? await conductor.recoverInterruptedBuilds(untouchedSince: soleConductorSince)
+            }
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
                 await conductor.sweepMoves()

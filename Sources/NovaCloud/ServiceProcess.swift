@@ -73,12 +73,11 @@ public struct ServiceProcess: Sendable {
                     store: store, placement: RemotePlacement(session: session), scheduler: SchedulerRPCAPI(client: rpc),
                     compute: ComputeRPCAPI(client: rpc), clock: clock, logger: Logger(label: "nova.conductor"),
                     moves: CloudParts.moveOptions(options))
-                try await conductor.recoverInterruptedBuilds(
-                    untouchedSince: clock.now.addingTimeInterval(-options.moves.schedulingTimeout))
                 let dispatcher = conductor.dispatcher()
                 try await bus.subscribe(topic: ConductorRPCAPI.topic) { await dispatcher.handle($0) }
                 services.append(
-                    CloudParts.conductorTasksService(conductor, interval: options.reportInterval, soleConductor: false))
+                    CloudParts.conductorTasksService(
+                        conductor, interval: options.reportInterval, soleConductorSince: nil))
             case .scheduler:
                 guard let session else { preconditionFailure("schedulers have a session") }
                 let scheduler = try FilterScheduler(

@@ -11,8 +11,11 @@ extension ComputeManager {
         defer { buildsInFlight.end(instance.uuid) }
         await event(instance, Self.buildEvent, context)
         do {
-            try await update(
-                instance.uuid, InstanceUpdate(expectedTaskStates: [.scheduling], taskState: .networking), context)
+            // The first step names the build attempt: a build message that arrives after the build was
+            // scheduled again (it was taken for lost) stops here.
+            var start = InstanceUpdate(expectedTaskStates: [.scheduling], taskState: .networking)
+            start.expectedBuildAttempt = instance.buildAttempt ?? 0
+            try await update(instance.uuid, start, context)
             if instance.requestedNetworks != "none" {
                 try await conductor.allocateNetwork(instance.uuid, context: context)
             }

@@ -20,10 +20,12 @@ final class BuildsInFlight: Sendable {
 
 extension ComputeManager {
     /// A build whose message to the conductor stayed lost through its resends (the conductor or the bus away
-    /// for longer) gives up half way, in networking or spawning, and nothing else would finish it. This
-    /// periodic task finds the builds on this host that no build of this process is carrying on: one whose
-    /// guest runs is finished (ACTIVE); any other ends in ERROR with a fault, its guest and its claim gone.
-    /// Each change is guarded by the task state it saw, so a build that moved on meanwhile is left alone.
+    /// for longer), or that a restart of this host interrupted, stopped half way, in networking or spawning,
+    /// and nothing else would finish it. This periodic task (it also runs at start) finds the builds on this
+    /// host that no build of this process is carrying on: one whose guest runs is finished (ACTIVE); any other
+    /// has its guest removed and goes back to the conductor, which schedules it again under its next build
+    /// attempt. Each change is guarded by the task state and attempt it saw, so a build that moved on
+    /// meanwhile is left alone.
     public func recoverLostBuilds() async throws {
         for instance in try await conductor.instancesOnHost(config.host, context: serviceContext)
         where instance.vmState == .building && [.networking, .spawning].contains(instance.taskState)
@@ -33,25 +35,26 @@ extension ComputeManager {
         }
     }
 
-    private func recoverLostBuild(_ instance: Instance) async {
+    func recoverLostBuild(_ instance: Instance) async {
         if instance.taskState == .spawning, await driver.powerState(of: instance) == .running {
             logger.warning("the build of \(instance.uuid) was lost after its guest started; it is ACTIVE now")
-            _ = try? await update(instance.uuid, spawned(), serviceContext)
+            var finish = spawned()
+            finish.expectedBuildAttempt = instance.buildAttempt ?? 0
+            _ = try? await update(instance.uuid, finish, serviceContext)
             return
         }
-        let message =
-            "The build on compute host \(config.host) was lost (the conductor did not answer); delete and create the server again."
         logger.warning(
-            "the build of \(instance.uuid) was lost in \(instance.taskState?.rawValue ?? "-"); marking it ERROR")
-        let fault = InstanceFault(code: 500, message: message, created: clock.now)
-        guard
-            (try? await update(
-                instance.uuid,
-                InstanceUpdate(
-                    expectedTaskStates: [instance.taskState], vmState: .error, taskState: .some(nil), fault: fault),
-                serviceContext)) != nil
-        else { return }
+            "the build of \(instance.uuid) was lost in \(instance.taskState?.rawValue ?? "-"); scheduling it again")
         try? await driver.destroy(instance)
-        try? await placement.deleteAllocations(consumer: instance.uuid)
+        do {
+            try await conductor.scheduleLostBuild(
+                RescheduleRequest(
+                    instance: instance, alternates: [], failedHost: config.host,
+                    reason: "the build stopped in \(instance.taskState?.rawValue ?? "-") (the conductor did not answer)"
+                ),
+                context: serviceContext)
+        } catch {
+            logger.warning("could not hand the lost build of \(instance.uuid) back to the conductor: \(error)")
+        }
     }
 }

@@ -116,6 +116,11 @@ extension ComputeManager {
                 .rebuildBlockDeviceMapping
             where try await conductor.hasMoveTask(instance.uuid, context: context):
                 continue  // an evacuation: its task finishes or rolls back
+            case .scheduling, .networking,
+                .spawning where instance.vmState == .building:
+                // A build this restart interrupted: finished if its guest runs, else scheduled again.
+                await recoverLostBuild(instance)
+                continue
             case .scheduling, .networking, .spawning, .blockDeviceMapping, .rebuildSpawning,
                 .rebuildBlockDeviceMapping:
                 let fault = InstanceFault(

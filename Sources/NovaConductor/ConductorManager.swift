@@ -70,6 +70,11 @@ public struct ConductorManager: Sendable {
             await reschedule(request, context: context)
             return RPCVoid()
         }
+        dispatcher.on("schedule_lost_build") { (request: RescheduleRequest, context) in
+            await scheduleLostBuild(
+                request.instance, reason: "compute host \(request.failedHost): \(request.reason)", context: context)
+            return RPCVoid()
+        }
         dispatcher.on("instances_on_host") { (request: HostRequest, _) in
             try await store.instances(onHost: request.host)
         }
@@ -81,8 +86,12 @@ public struct ConductorManager: Sendable {
     static let scheduleEvent = "conductor_schedule_and_build_instances"
 
     /// schedule_and_build_instances: pick hosts, record them, hand each instance to its compute host.
-    /// Every failure ends with the instance in ERROR with a fault, never stuck in BUILD.
+    /// A refusal (no valid host) ends the build in ERROR with a fault. A message lost on the way (the
+    /// scheduler's answer, the cast to the host) leaves it in scheduling, where the sweep finds it and
+    /// schedules it again (`scheduleLostBuild`). Every change names the spec's build attempt, so an answer
+    /// that arrives after the build was scheduled again changes nothing.
     public func buildInstances(_ spec: RequestSpec, context: RPCContext) async {
+        let attempt = spec.buildAttempt ?? 0
         for uuid in spec.instanceUUIDs {
             await recordEvent(uuid, context, result: nil)
         }
@@ -92,8 +101,9 @@ public struct ConductorManager: Sendable {
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.warning("scheduling failed: \(message)", metadata: ["nova.request.id": "\(context.requestID)"])
-            for uuid in spec.instanceUUIDs where await failBuild(uuid, message: message, context: context) {
-                // A scheduler whose answer was lost (bus down, timeout) may have claimed resources.
+            if RPCClient.isLostMessage(error) { return }
+            for uuid in spec.instanceUUIDs
+            where await failBuild(uuid, attempt: attempt, message: message, context: context) {
                 try? await placement.deleteAllocations(consumer: uuid)
             }
             return
@@ -101,13 +111,17 @@ public struct ConductorManager: Sendable {
         for selection in selections {
             let instance: Instance
             do {
-                instance = try await store.updateInstance(
-                    uuid: selection.instanceUUID,
-                    InstanceUpdate(
-                        expectedTaskStates: [.scheduling], host: selection.host, node: selection.nodename))
+                var update = InstanceUpdate(
+                    expectedTaskStates: [.scheduling], host: selection.host, node: selection.nodename)
+                update.expectedBuildAttempt = attempt
+                instance = try await store.updateInstance(uuid: selection.instanceUUID, update)
             } catch {
-                // Deleted while it was being scheduled: give its claim back.
-                try? await placement.deleteAllocations(consumer: selection.instanceUUID)
+                // Deleted while it was being scheduled: give its claim back. Scheduled again meanwhile: the claim
+                // is the newer attempt's business.
+                let current = try? await store.instance(uuid: selection.instanceUUID)
+                if current.map({ ($0.buildAttempt ?? 0) == attempt }) ?? true {
+                    try? await placement.deleteAllocations(consumer: selection.instanceUUID)
+                }
                 await recordEvent(selection.instanceUUID, context, result: "Error")
                 continue
             }
@@ -116,10 +130,14 @@ public struct ConductorManager: Sendable {
                 try await compute.buildAndRunInstance(
                     instance, host: selection.host, alternates: selection.alternates, context: context)
             } catch {
-                try? await placement.deleteAllocations(consumer: selection.instanceUUID)
-                await failBuild(
-                    selection.instanceUUID, message: "Compute host \(selection.host) is not reachable: \(error)",
-                    context: context)
+                logger.warning("could not send the build of \(selection.instanceUUID) to \(selection.host): \(error)")
+                if RPCClient.isLostMessage(error) { continue }
+                if await failBuild(
+                    selection.instanceUUID, attempt: attempt,
+                    message: "Compute host \(selection.host) is not reachable: \(error)", context: context)
+                {
+                    try? await placement.deleteAllocations(consumer: selection.instanceUUID)
+                }
             }
         }
     }
@@ -128,6 +146,7 @@ public struct ConductorManager: Sendable {
     /// build there; with none left, ERROR with a fault that names the last failure (MaxRetriesExceeded).
     public func reschedule(_ request: RescheduleRequest, context: RPCContext) async {
         let uuid = request.instance.uuid
+        let attempt = request.instance.buildAttempt ?? 0
         var remaining = request.alternates
         while !remaining.isEmpty {
             let choice = remaining.removeFirst()
@@ -136,9 +155,10 @@ public struct ConductorManager: Sendable {
                 userID: request.instance.userID, consumerGeneration: nil, consumerType: "INSTANCE")
             guard (try? await placement.claim([write])) == true else { continue }
             do {
-                let instance = try await store.updateInstance(
-                    uuid: uuid,
-                    InstanceUpdate(expectedTaskStates: [.scheduling], host: choice.host, node: choice.nodename))
+                var update = InstanceUpdate(
+                    expectedTaskStates: [.scheduling], host: choice.host, node: choice.nodename)
+                update.expectedBuildAttempt = attempt
+                let instance = try await store.updateInstance(uuid: uuid, update)
                 logger.info("rescheduling \(uuid) from \(request.failedHost) to \(choice.host): \(request.reason)")
                 try await compute.buildAndRunInstance(
                     instance, host: choice.host, alternates: remaining, context: context)
@@ -149,56 +169,24 @@ public struct ConductorManager: Sendable {
             }
         }
         await failBuild(
-            uuid,
+            uuid, attempt: attempt,
             message:
                 "Exceeded maximum number of retries. Exhausted all hosts available for retrying build failures for instance \(uuid). Last failure on \(request.failedHost): \(request.reason)",
             context: context)
     }
 
-    /// At start (`untouchedSince` nil): a build that was stored but never reached a host was interrupted by a
-    /// stop of the cloud. Later: a build still in scheduling, with or without a chosen host, untouched since
-    /// `untouchedSince` was lost with a conductor or a message (several conductors share the builds, and the
-    /// bus delivers at most once). Nothing else will finish either, so it ends in ERROR with a fault, and its
-    /// claim is given back, rather than staying in BUILD.
-    public func recoverInterruptedBuilds(untouchedSince: Date? = nil) async throws {
-        let candidates =
-            if let untouchedSince {
-                try await store.instances(in: [.building], updatedBefore: untouchedSince)
-            } else {
-                try await store.unscheduledBuilds()
-            }
-        for instance in candidates where instance.taskState == .scheduling {
-            let message =
-                if let host = instance.host {
-                    "The build was lost on its way to compute host \(host) (no answer within \(Int(moves.schedulingTimeout)) s); delete and create the server again."
-                } else if untouchedSince != nil {
-                    "The build was lost before a host was chosen (no answer within \(Int(moves.schedulingTimeout)) s); delete and create the server again."
-                } else {
-                    "The build was interrupted by a restart before a host was chosen; delete and create the server again."
-                }
-            logger.warning("build of \(instance.uuid) was interrupted in scheduling; marking it ERROR")
-            if await failBuild(instance.uuid, message: message, context: .service("nova-conductor")) {
-                // The scheduler may have claimed resources before the interruption.
-                try? await placement.deleteAllocations(consumer: instance.uuid)
-            }
-        }
-    }
-
-    /// The periodic form: builds left in scheduling for longer than `[conductor] scheduling_timeout`.
-    public func recoverStalledBuilds() async {
-        try? await recoverInterruptedBuilds(untouchedSince: clock.now.addingTimeInterval(-moves.schedulingTimeout))
-    }
-
-    /// Ends a build still in scheduling in ERROR with a fault; false when it had moved on meanwhile.
+    /// Ends attempt `attempt` of a build still in scheduling in ERROR with a fault; false when it had moved on
+    /// meanwhile (deleted, on its way, or scheduled again).
     @discardableResult
-    func failBuild(_ uuid: String, message: String, context: RPCContext) async -> Bool {
+    func failBuild(
+        _ uuid: String, attempt: Int, from taskStates: [TaskState?] = [.scheduling], message: String,
+        context: RPCContext
+    ) async -> Bool {
         let fault = InstanceFault(code: 500, message: message, created: clock.now)
-        guard
-            (try? await store.updateInstance(
-                uuid: uuid,
-                InstanceUpdate(
-                    expectedTaskStates: [.scheduling], vmState: .error, taskState: .some(nil), fault: fault))) != nil
-        else { return false }
+        var update = InstanceUpdate(
+            expectedTaskStates: taskStates, vmState: .error, taskState: .some(nil), fault: fault)
+        update.expectedBuildAttempt = attempt
+        guard (try? await store.updateInstance(uuid: uuid, update)) != nil else { return false }
         await recordEvent(uuid, context, result: "Error", traceback: message)
         return true
     }

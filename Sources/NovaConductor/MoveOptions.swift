@@ -21,8 +21,11 @@ public struct MoveOptions: Sendable {
     /// `[DEFAULT] service_down_time`.
     public var serviceDownTime: TimeInterval = 60
     /// Ours, `[conductor] scheduling_timeout`: seconds a new build may wait in scheduling before a
-    /// conductor takes it for lost (its conductor died) and ends it in ERROR.
+    /// conductor takes it for lost (its conductor died, a message was lost) and schedules it again.
     public var schedulingTimeout: TimeInterval = 300
+    /// Ours, `[conductor] lost_build_attempts`: how many times a lost build is scheduled again before it
+    /// ends in ERROR with a fault.
+    public var lostBuildAttempts = 3
 
     public init(
         stepTimeout: TimeInterval = 300, liveMigrationTimeout: TimeInterval = 900, maxRetries: Int = 1,

@@ -146,10 +146,6 @@ extension ComputeStore: ConductorStore {
         try await listInstances(InstanceListQuery(host: host))
     }
 
-    public func unscheduledBuilds() async throws -> [Instance] {
-        try await listInstances(InstanceListQuery(vmStates: [.building])).filter { $0.host == nil }
-    }
-
     @discardableResult
     public func destroyInstance(uuid: String, at date: Date) async throws -> [String] {
         try await database.write { sql in

@@ -1,5 +1,18 @@
 import Foundation
 
+/// The parts of a create request the scheduler needs that the instance does not otherwise keep.
+public struct SchedulingRequest: Sendable, Codable, Equatable {
+    /// An admin's `az:host` forced host.
+    public var forcedHost: String?
+    /// The image's properties as the create request saw them.
+    public var imageProperties: [String: String]
+
+    public init(forcedHost: String?, imageProperties: [String: String]) {
+        self.forcedHost = forcedHost
+        self.imageProperties = imageProperties
+    }
+}
+
 /// A server as the database holds it.
 public struct Instance: Sendable, Codable, Equatable {
     public var uuid: String
@@ -55,6 +68,13 @@ public struct Instance: Sendable, Codable, Equatable {
     /// The scheduler hints of the create request (Nova's RequestSpec keeps them): moves, evacuation and
     /// unshelve schedule with them again, so a group's policy holds after the server moves.
     public var schedulerHints: [String: [String]]?
+    /// What the build asked of the scheduler beyond the fields above, kept so that a lost build is scheduled
+    /// again as it was first asked.
+    public var schedulingRequest: SchedulingRequest?
+    /// The build's scheduling attempt (nil: the first, 0). A lost build scheduled again takes the next one, and
+    /// every update of a build names the attempt it belongs to: a late answer of an earlier attempt (a
+    /// scheduler's reply, a compute host's first step) changes nothing. A fencing token.
+    public var buildAttempt: Int?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,

@@ -7,8 +7,6 @@ public protocol ConductorStore: Sendable {
     /// `expectedTaskStates` (nil: any). Returns the new instance, or throws 409 when the state moved on.
     func updateInstance(uuid: String, _ update: InstanceUpdate) async throws -> Instance
     func instances(onHost host: String) async throws -> [Instance]
-    /// Instances still in BUILD that no host was chosen for.
-    func unscheduledBuilds() async throws -> [Instance]
     /// Marks the instance deleted, releases its resources on its host and ends its moves; returns the
     /// Placement consumers to release (the instance and its unfinished migrations).
     @discardableResult
@@ -108,6 +106,10 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     /// Names this change, so that sending it again after a lost answer does not apply it twice (nil: always
     /// applied). `ConductorRPCAPI.instanceUpdate` gives every update one.
     public var updateID: String?
+    /// The build attempt this change belongs to: refused (409) when the instance's build is on another one.
+    public var expectedBuildAttempt: Int?
+    /// A lost build scheduled again: its new attempt.
+    public var buildAttempt: Int?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
@@ -143,6 +145,11 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
                 "Conflict updating instance \(instance.uuid). Expected: {'task_state': \(expected.map { $0?.rawValue ?? "None" })}. "
                     + "Actual: {'task_state': '\(instance.taskState?.rawValue ?? "None")'}")
         }
+        if let expectedBuildAttempt, expectedBuildAttempt != instance.buildAttempt ?? 0 {
+            throw .conflict(
+                "Conflict updating instance \(instance.uuid): the change is for build attempt \(expectedBuildAttempt), "
+                    + "the build is on attempt \(instance.buildAttempt ?? 0)")
+        }
         if let vmState { instance.vmState = vmState }
         if setTaskState { instance.taskState = taskState }
         if let powerState { instance.powerState = powerState }
@@ -158,6 +165,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
             instance.node = nil
         }
         if let taskAttempts { instance.taskAttempts = taskAttempts }
+        if let buildAttempt { instance.buildAttempt = buildAttempt }
         if clearShelved == true {
             instance.shelvedImageID = nil
             instance.shelvedAt = nil

@@ -60,6 +60,11 @@ public struct ConductorRPCAPI: Sendable {
         try await client.cast(topic: Self.topic, method: "reschedule_instance", args: request, context: context)
     }
 
+    /// A build this host gave up half way (its messages lost): schedule it again from the start.
+    public func scheduleLostBuild(_ request: RescheduleRequest, context: RPCContext) async throws {
+        try await client.cast(topic: Self.topic, method: "schedule_lost_build", args: request, context: context)
+    }
+
     public func instancesOnHost(_ host: String, context: RPCContext) async throws -> [Instance] {
         try await client.call(
             topic: Self.topic, method: "instances_on_host", args: HostRequest(host: host), context: context,

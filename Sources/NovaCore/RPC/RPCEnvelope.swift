@@ -69,6 +69,12 @@ public struct RPCClient: Sendable {
     /// What the bus throws when a request or its reply may have been lost.
     static let lostMessage: [NovaError.Code] = [.timeout, .serviceUnavailable]
 
+    /// Whether `error` says a message or its answer may have been lost (a timeout, nobody listening, the bus
+    /// away), rather than an answer.
+    public static func isLostMessage(_ error: any Error) -> Bool {
+        (error as? NovaError).map { lostMessage.contains($0.code) } ?? false
+    }
+
     public init(bus: any MessageBus, timeout: Duration = .seconds(60)) {
         self.bus = bus
         self.timeout = timeout

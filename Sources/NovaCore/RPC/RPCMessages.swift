@@ -16,6 +16,8 @@ public struct RequestSpec: Sendable, Codable, Equatable {
     public var resolved: SchedulingHints
     /// Hosts not to choose (a move's source, hosts already tried).
     public var ignoreHosts: [String] = []
+    /// The build attempt this request schedules (`Instance.buildAttempt`; nil: the first).
+    public var buildAttempt: Int?
 
     public init(
         instanceUUIDs: [String], projectID: String, userID: String, flavor: Flavor, imageRef: String,
@@ -32,6 +34,18 @@ public struct RequestSpec: Sendable, Codable, Equatable {
         self.imageRef = imageRef
         self.availabilityZone = availabilityZone
         self.forcedHost = forcedHost
+    }
+}
+
+extension RequestSpec {
+    /// The request of `instance`'s build, made again from what the instance keeps (a lost build).
+    public init(rebuilding instance: Instance) {
+        self.init(
+            instanceUUIDs: [instance.uuid], projectID: instance.projectID, userID: instance.userID,
+            flavor: instance.flavor, imageRef: instance.imageRef, availabilityZone: instance.availabilityZone,
+            forcedHost: instance.schedulingRequest?.forcedHost, schedulerHints: instance.schedulerHints ?? [:],
+            imageProperties: instance.schedulingRequest?.imageProperties ?? [:])
+        buildAttempt = instance.buildAttempt
     }
 }
 
