@@ -148,19 +148,20 @@ public struct OpenStackMiddleware: RouterMiddleware {
         }
     }
 
-    /// The whole body text of a 5xx answer.
+    /// The whole body text of a 5xx answer (501 keeps its own message: it names what is not implemented).
     static func genericMessage(_ status: Int, requestID: String) -> String {
         let what =
             switch status {
             case 503: "The service is unavailable at the moment; try again later."
             case 504: "The service did not answer in time; try again later."
-            case 501: "This is not implemented."
             default: "Unexpected API Error."
             }
         return "\(what) The service log has the details under request id \(requestID)."
     }
 
-    static func render(_ error: any Error, service: Service, requestID: String, logger: Logger) -> Response {
+    /// What the client is told of `error`: NovaErrors as they are, a body over the limit as 413, anything
+    /// else as a 500; every 5xx but 501 generic, its detail logged under the request id.
+    static func clientError(_ error: any Error, requestID: String, logger: Logger) -> NovaError {
         var novaError: NovaError
         switch error {
         case let error as NovaError:
@@ -186,11 +187,16 @@ public struct OpenStackMiddleware: RouterMiddleware {
         }
         // A 5xx body says what kind of failure it was and nothing of the server's insides (paths, errors of
         // the libraries): the detail goes to the log under the request id, where an operator finds it.
-        if novaError.code.status >= 500 {
+        if novaError.code.status >= 500, novaError.code != .notImplemented {
             logger.error(
                 "request \(requestID) failed: \(novaError.message)", metadata: ["nova.request.id": "\(requestID)"])
             novaError = NovaError(novaError.code, Self.genericMessage(novaError.code.status, requestID: requestID))
         }
+        return novaError
+    }
+
+    static func render(_ error: any Error, service: Service, requestID: String, logger: Logger) -> Response {
+        let novaError = clientError(error, requestID: requestID, logger: logger)
         let status = novaError.code.status
         switch service {
         case .identity:

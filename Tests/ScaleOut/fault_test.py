@@ -124,6 +124,7 @@ def run(cloud):
     accepted, started = boot_storm(apis, image, flavor, faults)
     placement = API(f"https://{cloud.address}:{cloud.placement_port}/placement", token, cafile=cloud.cert)
     verify(admin, placement, accepted, started, flavor)
+    print(f"     builds lost with a process or a message and scheduled again: {scheduled_again(cloud.data_dir)}")
 
 
 def run_all_in_one(cloud):
@@ -132,8 +133,13 @@ def run_all_in_one(cloud):
     image, flavor = prepare(admin, project)
 
     def faults():
-        time.sleep(0.3)
-        print("     killing nova-server all (SIGKILL)")
+        # Mid-build: once the first servers are ACTIVE, with the others still on their way.
+        deadline, active = time.time() + 20, 0
+        while time.time() < deadline and active < 10:
+            status, body = admin.call("GET", "/compute/v2.1/servers?status=ACTIVE&limit=1000")
+            active = len(body["servers"]) if status == 200 else active
+            time.sleep(0.05)
+        print(f"     killing nova-server all (SIGKILL) with {active} servers ACTIVE")
         os.kill(cloud.process.pid, signal.SIGKILL)
         cloud.process.wait()
         cloud.process = None
@@ -144,10 +150,18 @@ def run_all_in_one(cloud):
     token, _ = admin_auth(cloud)
     admin = API(f"http://127.0.0.1:{cloud.port}", token)
     verify(admin, API(f"http://127.0.0.1:{cloud.port}/placement", token), accepted, started, flavor)
-    with open(os.path.join(cloud.data_dir, "server.log")) as log:
-        again = {line.split("the build of ")[1].split()[0] for line in log
-                 if "scheduling it again, attempt" in line and "the build of " in line}
-    print(f"     builds the kill interrupted and the restart scheduled again: {len(again)}")
+    print(f"     builds the kill interrupted and the restart scheduled again: {scheduled_again(cloud.data_dir)}")
+
+
+def scheduled_again(data_dir):
+    """How many builds the conductors' logs say were scheduled again (lost builds)."""
+    builds = set()
+    for name in os.listdir(data_dir):
+        if name.endswith(".log"):
+            with open(os.path.join(data_dir, name), errors="replace") as log:
+                builds |= {line.split("the build of ")[1].split()[0] for line in log
+                           if "scheduling it again, attempt" in line and "the build of " in line}
+    return len(builds)
 
 
 def admin_auth(cloud):
