@@ -138,27 +138,27 @@ public enum CheckedInput {
 
 extension Int {
     /// `self + other`, held at `Int.max`/`Int.min` instead of trapping (request arithmetic: quotas, sizes).
+    @inlinable
     public func saturatingAdd(_ other: Int) -> Int {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? (other > 0 ? .max : .min) : sum
     }
 
     /// `self * other`, held at `Int.max`/`Int.min` instead of trapping.
+    @inlinable
     public func saturatingMultiply(_ other: Int) -> Int {
         let (product, overflow) = multipliedReportingOverflow(by: other)
         return overflow ? ((self < 0) != (other < 0) ? .min : .max) : product
     }
 
     /// A `Double` made whole toward zero and held within `Int`'s range (NaN is 0) instead of trapping.
+    @inlinable
     public init(saturating value: Double) {
-        if value.isNaN {
-            self = 0
-        } else if value >= 9.223_372_036_854_775_807e18 {
-            self = .max
-        } else if value <= -9.223_372_036_854_775_808e18 {
-            self = .min
-        } else {
+        // The common case first: one range test (NaN fails it too).
+        if value < 9.223_372_036_854_775_807e18, value > -9.223_372_036_854_775_808e18 {
             self = Int(value)
+        } else {
+            self = value.isNaN ? 0 : value > 0 ? .max : .min
         }
     }
 }
