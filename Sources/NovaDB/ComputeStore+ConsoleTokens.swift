@@ -96,11 +96,4 @@ extension ComputeStore {
             return count
         }
     }
-
-    /// An instance's authorizations end with it (delete, move).
-    public func deleteConsoleTokens(instance uuid: String) async throws {
-        try await database.write { sql in
-            try await sql.raw("DELETE FROM console_auth_tokens WHERE instance_uuid = \(bind: uuid)").run()
-        }
-    }
 }

@@ -158,6 +158,7 @@ extension ComputeStore: ConductorStore {
             instance.updatedAt = date
             try await Self.save(instance, in: sql)
             try await Self.releaseFixedAddresses(uuid: uuid, in: sql)
+            // Its console authorizations end with it.
             try await sql.raw("DELETE FROM console_auth_tokens WHERE instance_uuid = \(bind: uuid)").run()
             return [uuid] + (try await Self.endMoves(instanceUUID: uuid, at: date, in: sql))
         }
