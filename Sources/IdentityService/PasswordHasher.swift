@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import Synchronization
 
 /// Salted, slow password hashes: PBKDF2-HMAC-SHA256, stored as `pbkdf2_sha256$rounds$salt$hash` (base64).
 public enum PasswordHasher {
@@ -30,7 +31,17 @@ public enum PasswordHasher {
         return zip(actual, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
+    /// Counts the key derivations made in a task: what a login costs, observed without timing it.
+    public final class DerivationCounter: Sendable {
+        let derivations = Atomic<Int>(0)
+        public init() {}
+        public var count: Int { derivations.load(ordering: .relaxed) }
+    }
+
+    @TaskLocal public static var counter: DerivationCounter?
+
     static func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
+        counter?.derivations.add(1, ordering: .relaxed)
         let key = try KDF.Insecure.PBKDF2.deriveKey(
             from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, rounds: rounds)
         return key.withUnsafeBytes { Array($0) }
