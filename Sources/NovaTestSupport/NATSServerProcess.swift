@@ -14,7 +14,7 @@ public final class NATSServerProcess: Sendable {
     let storeDirectory: String?
 
     public convenience init(jetStream: Bool = false) throws {
-        try self.init(port: Int.random(in: 30000..<40000), jetStream: jetStream)
+        try self.init(port: freeLoopbackPort(), jetStream: jetStream)
     }
 
     /// Waits until the server accepts connections.
