@@ -37,6 +37,8 @@ let package = Package(
         .target(name: "PlacementCore", dependencies: ["NovaCore"], swiftSettings: strict),
         .target(name: "NovaScheduler", dependencies: ["NovaCore", "PlacementCore"], swiftSettings: strict),
         .target(name: "NovaVirt", dependencies: ["NovaCore"], swiftSettings: strict),
+        // The Neutron subset's rules: records, address allocation, mechanism drivers (no I/O).
+        .target(name: "NetworkCore", dependencies: ["NovaCore"], swiftSettings: strict),
         // QMP protocol client: knows nothing of Nova.
         .target(
             name: "QMP",
@@ -75,7 +77,7 @@ let package = Package(
         .target(
             name: "NovaDB",
             dependencies: [
-                "NovaCore", "PlacementCore",
+                "NovaCore", "PlacementCore", "NetworkCore",
                 .product(name: "SQLKit", package: "sql-kit"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -116,6 +118,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "NetworkAPI",
+            dependencies: [
+                "NovaCore", "NetworkCore", "NovaDB", "APISupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "PlacementAPI",
             dependencies: [
                 "NovaCore", "PlacementCore", "APISupport",
@@ -152,7 +161,7 @@ let package = Package(
                 "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt", "NovaVirtQEMU",
                 "ConsoleProxy",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
-                "APISupport", "PlacementCore", "PlacementAPI", "ServiceClients",
+                "NetworkCore", "NetworkAPI", "APISupport", "PlacementCore", "PlacementAPI", "ServiceClients",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -200,6 +209,7 @@ let package = Package(
         .testTarget(name: "NovaCLITests", dependencies: ["nova", "NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaClientKitTests", dependencies: ["NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
+        .testTarget(name: "NetworkCoreTests", dependencies: ["NetworkCore", "NovaCore"], swiftSettings: strict),
         .testTarget(
             name: "QMPTests",
             dependencies: [
@@ -235,7 +245,7 @@ let package = Package(
             name: "FunctionalTests",
             dependencies: [
                 "NovaTestSupport", "NovaCloud", "NovaConfig", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients",
-                "PlacementCore", "IdentityService", "APISupport",
+                "PlacementCore", "IdentityService", "APISupport", "NetworkCore",
                 "NovaBus", "NATSClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

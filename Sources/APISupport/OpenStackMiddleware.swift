@@ -39,7 +39,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
     }
 
     enum Service {
-        case compute, identity, image, placement, other
+        case compute, identity, image, placement, network, other
 
         init(path: String) {
             if path.hasPrefix("/compute") {
@@ -50,6 +50,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 self = .image
             } else if path.hasPrefix("/placement") {
                 self = .placement
+            } else if path.hasPrefix("/networking") {
+                self = .network
             } else {
                 self = .other
             }
@@ -65,7 +67,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
         guard request.method == .get || request.method == .head else { return false }
         return [
             "/", "/identity", "/identity/v3", "/compute", "/compute/v2.1", "/compute/v2", "/image", "/image/versions",
-            "/placement",
+            "/placement", "/networking",
         ].contains(path)
     }
 
@@ -125,6 +127,19 @@ public struct OpenStackMiddleware: RouterMiddleware {
         case 503: "serviceUnavailable"
         default: "computeFault"
         }
+    }
+
+    /// Neutron's error type: its own exception name for the networking service's codes, else the name of the
+    /// webob exception Neutron answers with for that status.
+    static func neutronType(_ code: NovaError.Code) -> String {
+        let generic: [String: String] = [
+            "badRequest": "HTTPBadRequest", "unauthorized": "HTTPUnauthorized", "forbidden": "HTTPForbidden",
+            "itemNotFound": "HTTPNotFound", "badMethod": "HTTPMethodNotAllowed", "conflictingRequest": "HTTPConflict",
+            "overLimit": "HTTPRequestEntityTooLarge", "badMediaType": "HTTPUnsupportedMediaType",
+            "notImplemented": "HTTPNotImplemented", "serviceUnavailable": "HTTPServiceUnavailable",
+            "computeFault": "HTTPInternalServerError",
+        ]
+        return generic[code.name] ?? code.name
     }
 
     /// The standard phrase of a status (HTTPTypes leaves it empty for a status made from a bare code).
@@ -226,6 +241,15 @@ public struct OpenStackMiddleware: RouterMiddleware {
                                     ? novaError.code.name : "placement.undefined_code"),
                             "request_id": .string(requestID),
                         ]
+                    ]
+                ],
+                status: status)
+        case .network:
+            return .json(
+                [
+                    "NeutronError": [
+                        "type": .string(Self.neutronType(novaError.code)), "message": .string(novaError.message),
+                        "detail": "",
                     ]
                 ],
                 status: status)

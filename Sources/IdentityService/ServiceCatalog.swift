@@ -24,6 +24,7 @@ public struct ServiceCatalog: Sendable {
         Entry(type: "compute", name: "nova", path: "/compute/v2.1"),
         Entry(type: "image", name: "glance", path: "/image"),
         Entry(type: "placement", name: "placement", path: "/placement"),
+        Entry(type: "network", name: "neutron", path: "/networking"),
     ]
 
     public func json(baseURL: String) -> JSON {

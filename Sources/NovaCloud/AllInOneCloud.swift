@@ -107,6 +107,8 @@ public final class AllInOneCloud: Sendable {
         PlacementAPI(service: placement).register(on: router)
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
+        try await CloudParts.networkAPI(options: options, database: database, identity: identityStore, logger: logger)
+            .register(on: router)
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
             placement: placement, scheduler: schedulerAPI, clock: clock, config: ComputeAPIConfig(options: options)

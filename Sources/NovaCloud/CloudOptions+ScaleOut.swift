@@ -9,6 +9,9 @@ public struct ScaleOutOptions: Sendable {
     public var credentials: ServiceCredentials?
     /// `[placement] endpoint_override`: also the placement URL the identity catalog lists.
     public var placementURL: String?
+    /// `[neutron] endpoint_override`: the networking API's URL when it runs in a process of its own (the
+    /// identity catalog lists it); nil when the API process serves it.
+    public var networkURL: String?
 }
 
 extension CloudOptions {
@@ -23,6 +26,7 @@ extension CloudOptions {
         credentials.projectDomainName = config.string("service_user", "project_domain_name", default: "Default")
         credentials.caFile = config["service_user", "cafile"]
         if let placement = scaleOut.placementURL { credentials.endpointOverrides["placement"] = placement }
+        if let network = config["neutron", "endpoint_override"] { credentials.endpointOverrides["network"] = network }
         if let glance = config.list("glance", "api_servers", default: []).first {
             credentials.endpointOverrides["image"] = glance
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NetworkCore
 import IdentityService
 import NovaConductor
 import NovaConfig
@@ -78,6 +79,10 @@ public struct CloudOptions: Sendable {
     public var shelvedPollInterval = 3600
     /// How separate service processes reach Placement and Glance (`[service_user]`, endpoint overrides).
     public var scaleOut = ScaleOutOptions()
+    /// The networking service's options (`[ml2]`, `[ml2_type_*]`, `[quotas]`).
+    public var network = NetworkOptions()
+    /// `[ml2] mechanism_drivers`.
+    public var mechanismDrivers = ["noop"]
     /// `[ssl] cert_file` / `key_file`: the process's HTTP listeners serve HTTPS.
     public var tls: TLSOptions?
 
@@ -160,6 +165,7 @@ public struct CloudOptions: Sendable {
         }
         try readQEMU(config)
         try readScaleOut(config)
+        try readNetwork(config)
         try readTLS(config)
         try readConsole(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))

@@ -124,9 +124,18 @@ public struct ServiceProcess: Sendable {
         let tokens = options.tokenService(store: identityStore, clock: clock)
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
-        let catalog = ServiceCatalog(overrides: options.scaleOut.placementURL.map { ["placement": $0] } ?? [:])
+        var overrides: [String: String] = [:]
+        overrides["placement"] = options.scaleOut.placementURL
+        overrides["network"] = options.scaleOut.networkURL
+        let catalog = ServiceCatalog(overrides: overrides)
         IdentityAPI(store: identityStore, tokens: tokens, catalog: catalog).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
+        // The networking API is served here unless it runs in a process of its own ([neutron] endpoint_override).
+        if options.scaleOut.networkURL == nil {
+            try await CloudParts.networkAPI(
+                options: options, database: database, identity: identityStore, logger: Logger(label: "nova.network")
+            ).register(on: router)
+        }
         ComputeAPI(
             store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
             compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session),

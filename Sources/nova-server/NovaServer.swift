@@ -12,7 +12,7 @@ struct NovaServer: AsyncParsableCommand {
         abstract: "OpenStack Compute (Nova) in Swift.",
         subcommands: [
             AllInOne.self, APIService.self, ConductorService.self, SchedulerService.self, ComputeService.self,
-            PlacementService.self, NoVNCProxyService.self, DB.self,
+            PlacementService.self, NetworkService.self, NoVNCProxyService.self, DB.self,
         ])
 }
 
@@ -132,6 +132,28 @@ struct PlacementService: AsyncParsableCommand {
         let app = try await PlacementOnly.makeApplication(options: options, host: host, port: port, logger: logger)
         say(
             "nova-server placement on \(options.listenerScheme)://\(listen)/placement (data directory \(options.dataDirectory))"
+        )
+        try await app.runService()
+    }
+}
+
+struct NetworkService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "network",
+        abstract: "Run the networking API (the Neutron v2.0 subset) alone, on the shared database.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:9696).")
+    var listen: String = "127.0.0.1:9696"
+
+    func run() async throws {
+        let options = try common.loadOptions()
+        let (host, port) = try parseListen(listen)
+        let logger = common.makeLogger("nova-server.network")
+        let app = try await NetworkOnly.makeApplication(options: options, host: host, port: port, logger: logger)
+        say(
+            "nova-server network on \(options.listenerScheme)://\(listen)/networking (data directory \(options.dataDirectory))"
         )
         try await app.runService()
     }

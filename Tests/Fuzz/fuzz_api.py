@@ -245,6 +245,18 @@ def fixtures(client, admin, member):
     client.json("PUT", f"/placement/resource_providers/{ids['rp']}/inventories", token=admin,
                 body={"resource_provider_generation": 0, "inventories": {"VCPU": {"total": 8}}})
     ids["consumer"] = "11111111-2222-3333-4444-555555555555"
+    net = "/networking/v2.0"
+    status, reply, _ = client.json("POST", f"{net}/networks", token=member, body={"network": {"name": "fuzz-net"}})
+    ids["network"] = reply["network"]["id"]
+    status, reply, _ = client.json("POST", f"{net}/subnets", token=member, body={"subnet": {
+        "network_id": ids["network"], "cidr": "10.77.0.0/24", "ip_version": 4}})
+    ids["subnet"] = reply["subnet"]["id"]
+    status, reply, _ = client.json("POST", f"{net}/ports", token=member, body={"port": {"network_id": ids["network"]}})
+    ids["port"] = reply["port"]["id"]
+    status, reply, _ = client.json("POST", f"{net}/security-groups", token=member,
+                                   body={"security_group": {"name": "fuzz-sg"}})
+    ids["security_group"] = reply["security_group"]["id"]
+    client.json("GET", f"{net}/security-groups", token=admin)
     wait_active(client, member, ids["server"])
     wait_active(client, admin, ids["admin_server"])
     return ids
@@ -256,6 +268,7 @@ def endpoints(ids, member_token_info):
     user = member_token_info["user"]["id"]
     s, f, g, i, a, rp, c = (ids[k] for k in ("server", "flavor", "group", "image", "aggregate", "rp", "consumer"))
     boot = ids["boot_image"]
+    net, sg = "/networking/v2.0", ids["security_group"]
     allocation = {"allocations": {rp: {"resources": {"VCPU": 1}}}, "project_id": project, "user_id": user,
                   "consumer_generation": None}
     actions = [
@@ -335,6 +348,28 @@ def endpoints(ids, member_token_info):
         ("POST", "/placement/resource_classes", {"name": "CUSTOM_FUZZ"}, "admin", "placement 1.2"),
         ("PUT", "/placement/traits/CUSTOM_FUZZ", None, "admin", "placement 1.6"),
         ("POST", "/placement/reshaper", {"inventories": {}, "allocations": {}}, "admin", "placement 1.30"),
+        ("POST", f"{net}/networks", {"network": {"name": "n", "mtu": 1400, "admin_state_up": True}}, "member", None),
+        ("POST", f"{net}/networks", {"network": {"name": "v", "provider:network_type": "vlan",
+                                                 "provider:physical_network": "physnet1",
+                                                 "provider:segmentation_id": 1500}}, "admin", None),
+        ("PUT", f"{net}/networks/{ids['network']}", {"network": {"name": "m", "mtu": 1300}}, "member", None),
+        ("POST", f"{net}/subnets", {"subnet": {"network_id": ids["network"], "cidr": "10.78.0.0/24", "ip_version": 4,
+                                               "allocation_pools": [{"start": "10.78.0.10", "end": "10.78.0.20"}],
+                                               "dns_nameservers": ["8.8.8.8"], "gateway_ip": "10.78.0.1"}},
+         "member", None),
+        ("PUT", f"{net}/subnets/{ids['subnet']}", {"subnet": {"name": "s", "enable_dhcp": False}}, "member", None),
+        ("POST", f"{net}/ports", {"port": {"network_id": ids["network"], "name": "p",
+                                           "fixed_ips": [{"subnet_id": ids["subnet"], "ip_address": "10.77.0.99"}],
+                                           "security_groups": [sg]}}, "member", None),
+        ("PUT", f"{net}/ports/{ids['port']}", {"port": {"name": "q", "allowed_address_pairs": [
+            {"ip_address": "10.77.0.200"}]}}, "member", None),
+        ("PUT", f"{net}/ports/{ids['port']}", {"port": {"binding:host_id": "fake-1", "device_id": "d"}}, "admin", None),
+        ("POST", f"{net}/security-groups", {"security_group": {"name": "g", "description": "d"}}, "member", None),
+        ("PUT", f"{net}/security-groups/{sg}", {"security_group": {"name": "h"}}, "member", None),
+        ("POST", f"{net}/security-group-rules", {"security_group_rule": {
+            "security_group_id": sg, "direction": "ingress", "protocol": "tcp", "port_range_min": 80,
+            "port_range_max": 81, "remote_ip_prefix": "10.0.0.0/8"}}, "member", None),
+        ("PUT", f"{net}/quotas/{project}", {"quota": {"port": 100, "network": 10}}, "admin", None),
     ]
     table += [("POST", f"/compute/v2.1/servers/{s}/action", body, "member", "compute 2.79") for body in actions]
     deletes = [
@@ -344,6 +379,8 @@ def endpoints(ids, member_token_info):
         "/placement/allocations/ID", "/placement/resource_classes/ID", "/placement/traits/ID",
         "/identity/v3/users/ID", "/identity/v3/projects/ID", "/compute/v2.1/os-quota-sets/ID",
         f"/compute/v2.1/servers/{s}/migrations/ID", f"/compute/v2.1/flavors/{f}/os-extra_specs/ID",
+        f"{net}/networks/ID", f"{net}/subnets/ID", f"{net}/ports/ID", f"{net}/security-groups/ID",
+        f"{net}/security-group-rules/ID", f"{net}/quotas/ID",
     ]
     queries = [
         ("/compute/v2.1/servers/detail", ["limit", "marker", "changes-since", "sort_key", "name", "all_tenants"]),
@@ -356,6 +393,9 @@ def endpoints(ids, member_token_info):
         ("/placement/allocation_candidates", ["resources", "limit", "required", "member_of", "group_policy"]),
         ("/placement/resource_providers", ["name", "uuid", "resources", "member_of", "in_tree"]),
         (f"/compute/v2.1/servers/{s}/os-instance-actions", ["limit", "marker", "changes-since"]),
+        (f"{net}/ports", ["limit", "marker", "fields", "sort_key", "sort_dir", "device_id", "fixed_ips",
+                          "page_reverse"]),
+        (f"{net}/networks", ["limit", "marker", "name", "shared", "router:external", "sort_key"]),
     ]
     return table, deletes, queries
 

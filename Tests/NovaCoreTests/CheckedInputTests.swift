@@ -75,7 +75,8 @@ import Testing
 /// or on the line before.
 @Suite struct InputRuleTests {
     static let modules = [
-        "ComputeAPI", "PlacementAPI", "ImageService", "IdentityService", "APISupport", "ConsoleProxy",
+        "ComputeAPI", "PlacementAPI", "ImageService", "IdentityService", "APISupport", "ConsoleProxy", "NetworkAPI",
+        "NetworkCore",
     ]
 
     @Test func requestModulesConvertOnlyThroughCheckedInput() throws {

@@ -1,0 +1,44 @@
+import APISupport
+import Foundation
+import Hummingbird
+import IdentityService
+import Logging
+import NetworkAPI
+import NetworkCore
+import NovaCore
+import NovaDB
+
+/// `nova-server network`: the networking API alone on its own listener, over the same database, tokens
+/// checked against the identity tables there.
+public enum NetworkOnly {
+    public static func makeApplication(options: CloudOptions, host: String, port: Int, logger: Logger) async throws
+        -> some ApplicationProtocol
+    {
+        try FileManager.default.createDirectory(
+            atPath: options.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let database = try await Database.open(connection: options.databaseConnection, logger: logger)
+        let identity = IdentityStore(database: database)
+        let tokens = options.tokenService(store: identity, clock: SystemClock())
+        let router = Router(context: NovaRequestContext.self)
+        router.add(middleware: OpenStackMiddleware(validator: tokens))
+        try await CloudParts.networkAPI(options: options, database: database, identity: identity, logger: logger)
+            .register(on: router)
+        return try HTTPListener.application(
+            responder: router.buildResponder(), host: host, port: port, tls: options.tls, logger: logger)
+    }
+}
+
+extension CloudParts {
+    /// The networking API over `database` with the configured mechanism driver, after the first start's
+    /// networks are made.
+    static func networkAPI(options: CloudOptions, database: Database, identity: IdentityStore, logger: Logger)
+        async throws -> NetworkAPI
+    {
+        let store = NetworkStore(database: database, options: options.network)
+        let clock = SystemClock()
+        try await NetworkBootstrap(identity: identity, store: store, privateRange: options.fixedRange, clock: clock)
+            .run()
+        return NetworkAPI(
+            store: store, driver: NoopMechanismDriver(), clock: clock, logger: Logger(label: "nova.network"))
+    }
+}
