@@ -45,6 +45,14 @@ extension NetworkAPI {
         v2.delete("ports/{id}") { _, context in
             let caller = try context.caller()
             let port = try await ownedPort(context.parameter("id"), caller)
+            if [DeviceOwner.routerInterface, DeviceOwner.routerGateway, DeviceOwner.floatingIP].contains(
+                port.deviceOwner)
+            {
+                throw NovaError(
+                    NovaError.Code(status: 409, name: "ServicePortInUse"),
+                    "Port \(port.id) cannot be deleted directly via the port API: has device owner \(port.deviceOwner)."
+                )
+            }
             let deleted = try await store.deletePort(id: port.id)
             try await notify(.deleted(.port(deleted)))
             return Response.empty(status: 204)

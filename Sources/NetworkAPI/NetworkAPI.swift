@@ -7,7 +7,7 @@ import NovaCore
 import NovaDB
 
 /// The Neutron v2.0 subset under `/networking`: networks, subnets, ports, security groups and their rules,
-/// quotas, extensions and version discovery. Each change is stored first, then told to the mechanism driver
+/// routers, floating IPs, quotas, extensions and version discovery. Each change is stored first, then told to the mechanism driver
 /// inside the same request.
 public struct NetworkAPI: Sendable {
     let store: NetworkStore
@@ -44,6 +44,8 @@ public struct NetworkAPI: Sendable {
         registerSubnets(on: v2)
         registerPorts(on: v2)
         registerSecurityGroups(on: v2)
+        registerRouters(on: v2)
+        registerFloatingIPs(on: v2)
         registerQuotas(on: v2)
     }
 
@@ -56,7 +58,8 @@ public struct NetworkAPI: Sendable {
         let base = request.baseURL(fallback: "") + "/\(Self.prefix)/v2.0/"
         let collections = [
             ("network", "networks"), ("subnet", "subnets"), ("port", "ports"), ("security_group", "security-groups"),
-            ("security_group_rule", "security-group-rules"), ("quota", "quotas"),
+            ("security_group_rule", "security-group-rules"), ("router", "routers"), ("floatingip", "floatingips"),
+            ("quota", "quotas"),
         ]
         return [
             "resources": .array(

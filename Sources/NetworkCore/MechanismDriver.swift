@@ -5,6 +5,8 @@ public enum NetworkResource: Sendable, Equatable {
     case port(NetworkPort)
     case securityGroup(SecurityGroup)
     case securityGroupRule(SecurityGroupRule)
+    case router(NetworkRouter)
+    case floatingIP(FloatingIP)
 }
 
 public enum ResourceChange: Sendable, Equatable {

@@ -21,6 +21,14 @@ extension NovaError.Code {
     public static let securityGroupRuleExists = Self(status: 409, name: "SecurityGroupRuleExists")
     public static let securityGroupCannotRemoveDefault = Self(status: 409, name: "SecurityGroupCannotRemoveDefault")
     public static let policyNotAuthorized = Self(status: 403, name: "PolicyNotAuthorized")
+    public static let routerNotFound = Self(status: 404, name: "RouterNotFound")
+    public static let floatingIPNotFound = Self(status: 404, name: "FloatingIPNotFound")
+    public static let routerInUse = Self(status: 409, name: "RouterInUse")
+    public static let routerInterfaceNotFound = Self(status: 404, name: "RouterInterfaceNotFoundForSubnet")
+    public static let routerInterfaceInUseByFloatingIP = Self(status: 409, name: "RouterInterfaceInUseByFloatingIP")
+    public static let externalGatewayForFloatingIPNotFound = Self(
+        status: 404, name: "ExternalGatewayForFloatingIPNotFound")
+    public static let floatingIPPortAlreadyAssociated = Self(status: 409, name: "FloatingIPPortAlreadyAssociated")
     public static let noNetworkAvailable = Self(status: 503, name: "NoNetworkAvailable")
 }
 

@@ -5,8 +5,9 @@ import NovaCore
 import NovaDB
 
 /// What devstack makes on a new cloud: a `public` external network (flat, physical network `public`) with
-/// 172.24.4.0/24, and the demo project's `private` network with `[DEFAULT] fixed_range`. Done once; each part
-/// is looked up by name first, so a start interrupted half-way finishes the rest.
+/// 172.24.4.0/24, the demo project's `private` network with `[DEFAULT] fixed_range`, and the demo project's
+/// `router1` between them. Done once; each part is looked up by name first, so a start interrupted half-way
+/// finishes the rest.
 struct NetworkBootstrap {
     let identity: IdentityStore
     let store: NetworkStore
@@ -35,6 +36,19 @@ struct NetworkBootstrap {
                     segment: Segment(networkType: store.options.tenantNetworkType), mtu: store.options.overlayMTU,
                     createdAt: clock.now))
             try await addSubnet("private-subnet", cidr: privateRange.description, to: network)
+        }
+        let networks = try await store.networks()
+        if let publicNetwork = networks.first(where: { $0.name == "public" }),
+            let privateNetwork = networks.first(where: { $0.name == "private" && $0.projectID == demo.id }),
+            try await store.routers(projectID: demo.id).isEmpty
+        {
+            let router = try await store.createRouter(
+                NetworkRouter(
+                    id: UUID().uuidString.lowercased(), projectID: demo.id, name: "router1", createdAt: clock.now),
+                gateway: GatewayRequest(networkID: publicNetwork.id))
+            if let subnet = try await store.subnets(networkIDs: [privateNetwork.id]).first {
+                _ = try await store.addRouterInterface(routerID: router.id, subnetID: subnet.id, portID: nil)
+            }
         }
         try await store.markBootstrapped(at: clock.now)
     }

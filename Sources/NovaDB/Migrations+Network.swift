@@ -52,4 +52,20 @@ extension Migrations {
         // Set once the first start has made the default networks: deleting them later does not bring them back.
         "CREATE TABLE network_bootstrap (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), done_at REAL NOT NULL)",
     ]
+
+    /// Routers and floating IPs (migration 11); a router's ports are ports it is the device of.
+    static let routerSchema = [
+        """
+        CREATE TABLE routers (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL,
+          created_at REAL NOT NULL, data TEXT NOT NULL)
+        """,
+        "CREATE INDEX routers_project ON routers (project_id)",
+        """
+        CREATE TABLE floating_ips (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, floating_network_id TEXT NOT NULL,
+          floating_port_id TEXT NOT NULL, fixed_port_id TEXT, fixed_ip_address TEXT, router_id TEXT,
+          created_at REAL NOT NULL, data TEXT NOT NULL, UNIQUE (fixed_port_id, fixed_ip_address))
+        """,
+        "CREATE INDEX floating_ips_project ON floating_ips (project_id)",
+        "CREATE INDEX floating_ips_router ON floating_ips (router_id)",
+    ]
 }

@@ -144,6 +144,7 @@ enum Migrations {
         // A token made by token authentication keeps its parent's expiry and audit chain.
         (9, ["ALTER TABLE tokens ADD COLUMN audit_chain_id TEXT"]),
         (10, networkSchema),
+        (11, routerSchema),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -17,36 +17,46 @@ extension NetworkStore {
         -> NetworkPort
     {
         try await database.write(lockingOnly: ["network:" + port.networkID, "netproject:" + port.projectID]) { sql in
-            try await self.checkQuota("port", table: "ports", project: port.projectID, in: sql)
-            guard
-                try await sql.raw("SELECT id FROM networks WHERE id = \(bind: port.networkID)").first() != nil
-            else { throw NovaError(.networkNotFound, "Network \(port.networkID) could not be found.") }
-            var port = port
-            while try await sql.raw(
-                "SELECT id FROM ports WHERE network_id = \(bind: port.networkID) AND mac_address = \(bind: port.macAddress)"
-            ).first() != nil {
-                if macGiven {
-                    throw NovaError(
-                        .macAddressInUse,
-                        "Unable to complete operation for network \(port.networkID). The mac address \(port.macAddress) is in use."
-                    )
-                }
-                port.macAddress = MACAddress.random()
-            }
-            try await Self.checkSecurityGroups(port.securityGroups, in: sql)
-            try await sql.raw(
-                """
-                INSERT INTO ports (id, network_id, project_id, name, device_id, device_owner, mac_address, created_at, data)
-                VALUES (\(bind: port.id), \(bind: port.networkID), \(bind: port.projectID), \(bind: port.name),
-                  \(bind: port.deviceID), \(bind: port.deviceOwner), \(bind: port.macAddress),
-                  \(bind: port.standard.createdAt.stored), '{}')
-                """
-            ).run()
-            port.fixedIPs = try await Self.allocate(addresses, port: port, in: sql)
-            try await Self.storeData(port, in: sql)
-            try await Self.linkSecurityGroups(port, in: sql)
-            return port
+            try await self.insertPort(port, addresses: addresses, macGiven: macGiven, in: sql)
         }
+    }
+
+    /// Stores a port with its addresses inside the caller's transaction. Ports of no project (a router's
+    /// gateway, a floating IP's) count against no quota.
+    func insertPort(_ port: NetworkPort, addresses: [AddressRequest]?, macGiven: Bool, in sql: any SQLDatabase)
+        async throws -> NetworkPort
+    {
+        if !port.projectID.isEmpty {
+            try await checkQuota("port", table: "ports", project: port.projectID, in: sql)
+        }
+        guard
+            try await sql.raw("SELECT id FROM networks WHERE id = \(bind: port.networkID)").first() != nil
+        else { throw NovaError(.networkNotFound, "Network \(port.networkID) could not be found.") }
+        var port = port
+        while try await sql.raw(
+            "SELECT id FROM ports WHERE network_id = \(bind: port.networkID) AND mac_address = \(bind: port.macAddress)"
+        ).first() != nil {
+            if macGiven {
+                throw NovaError(
+                    .macAddressInUse,
+                    "Unable to complete operation for network \(port.networkID). The mac address \(port.macAddress) is in use."
+                )
+            }
+            port.macAddress = MACAddress.random()
+        }
+        try await Self.checkSecurityGroups(port.securityGroups, in: sql)
+        try await sql.raw(
+            """
+            INSERT INTO ports (id, network_id, project_id, name, device_id, device_owner, mac_address, created_at, data)
+            VALUES (\(bind: port.id), \(bind: port.networkID), \(bind: port.projectID), \(bind: port.name),
+              \(bind: port.deviceID), \(bind: port.deviceOwner), \(bind: port.macAddress),
+              \(bind: port.standard.createdAt.stored), '{}')
+            """
+        ).run()
+        port.fixedIPs = try await Self.allocate(addresses, port: port, in: sql)
+        try await Self.storeData(port, in: sql)
+        try await Self.linkSecurityGroups(port, in: sql)
+        return port
     }
 
     static func checkSecurityGroups(_ ids: [String], in sql: any SQLDatabase) async throws {
@@ -272,6 +282,7 @@ extension NetworkStore {
             guard try await sql.raw("SELECT id FROM ports WHERE id = \(bind: id)").first() != nil else {
                 throw NovaError(.portNotFound, "NetworkPort \(id) could not be found.")
             }
+            try await Self.disassociateFloatingIPs(portID: id, in: sql)
             try await sql.raw("DELETE FROM ip_allocations WHERE port_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM port_security_groups WHERE port_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM ports WHERE id = \(bind: id)").run()

@@ -4,10 +4,10 @@ import NovaCore
 import SQLKit
 
 extension NetworkStore {
-    /// The tables whose rows count against each quota resource (routers and floating IPs come later).
+    /// The tables whose rows count against each quota resource.
     static let quotaTables = [
         "network": "networks", "subnet": "subnets", "port": "ports", "security_group": "security_groups",
-        "security_group_rule": "security_group_rules",
+        "security_group_rule": "security_group_rules", "router": "routers", "floatingip": "floating_ips",
     ]
 
     static func limit(_ resource: String, project: String, default fallback: Int?, in sql: any SQLDatabase)

@@ -118,8 +118,8 @@ public final class NetworkStore: Sendable {
         }
     }
 
-    /// Deletes a network with its subnets and the ports the networking service owns on it; 409 NetworkInUse
-    /// while any other port is on it.
+    /// Deletes a network with its subnets and its DHCP and metadata ports; 409 NetworkInUse while any other
+    /// port (a server's, a router's, a floating IP's) is on it.
     public func deleteNetwork(id: String) async throws -> Network {
         try await database.write(lockingOnly: ["network:" + id]) { sql in
             guard
@@ -129,7 +129,8 @@ public final class NetworkStore: Sendable {
             else { throw NovaError(.networkNotFound, "Network \(id) could not be found.") }
             let users = try await sql.raw(
                 """
-                SELECT id FROM ports WHERE network_id = \(bind: id) AND device_owner NOT LIKE 'network:%'
+                SELECT id FROM ports WHERE network_id = \(bind: id)
+                  AND device_owner NOT IN ('network:dhcp', 'network:distributed')
                 """
             ).first()
             if users != nil {
@@ -223,8 +224,8 @@ public final class NetworkStore: Sendable {
         }
     }
 
-    /// Deletes a subnet; 409 SubnetInUse while a port other than the networking service's own has an address
-    /// on it (those lose theirs).
+    /// Deletes a subnet; 409 SubnetInUse while a port other than a DHCP or metadata port has an address on it
+    /// (those lose theirs).
     public func deleteSubnet(id: String) async throws -> Subnet {
         guard let current = try await subnet(id: id) else {
             throw NovaError(.subnetNotFound, "Subnet \(id) could not be found.")
@@ -233,7 +234,7 @@ public final class NetworkStore: Sendable {
             let users = try await sql.raw(
                 """
                 SELECT a.port_id FROM ip_allocations a JOIN ports p ON p.id = a.port_id
-                WHERE a.subnet_id = \(bind: id) AND p.device_owner NOT LIKE 'network:%'
+                WHERE a.subnet_id = \(bind: id) AND p.device_owner NOT IN ('network:dhcp', 'network:distributed')
                 """
             ).first()
             if users != nil {

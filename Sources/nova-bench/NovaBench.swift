@@ -10,7 +10,10 @@ import NovaCore
 struct NovaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nova-bench", abstract: "Benchmarks of nova-server.",
-        subcommands: [ComputeBench.self, PlacementBench.self, SchedulerBench.self, QEMUBench.self, NATSBench.self],
+        subcommands: [
+            ComputeBench.self, PlacementBench.self, NetworkBench.self, SchedulerBench.self, QEMUBench.self,
+            NATSBench.self,
+        ],
         defaultSubcommand: ComputeBench.self
     )
 }

@@ -151,7 +151,7 @@ def main():
         from network_namespaces import NetworkNamespaces  # noqa: E402
         namespaces = None if os.environ.get("NOVA_SCENARIO_NAMESPACES") == "0" else NetworkNamespaces(2)
         cloud = ScaleOutCloud(SERVER, data_dir, port, os.environ.get("NOVA_TEST_POSTGRES_URL"), namespaces=namespaces)
-        print("deployment: 2 api, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; PostgreSQL, NATS"
+        print("deployment: 2 api, network, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; PostgreSQL, NATS"
               + (f"; compute hosts in namespaces {', '.join(namespaces.hosts)}, the rest in {namespaces.control}"
                  if namespaces else "; all on loopback"))
     else:
@@ -371,6 +371,7 @@ def scenario(cloud, port, data_dir):
     check("nova-swift aggregate remove-host/delete", result.returncode == 0 and osc_json(["aggregate", "list"], admin) == [])
 
     placement_steps(admin)
+    network_steps(admin, demo)
     server_group_steps(admin, ours)
     console_and_snapshot_steps(demo)
     move_steps(admin, ours)
@@ -598,6 +599,75 @@ def namespace_steps(cloud, admin):
         addresses[host] = (osc_json(["hypervisor", "show", host], admin) or {}).get("host_ip")
     check("each hypervisor's host_ip is its host's address in its namespace",
           addresses == dict(zip(cloud.hosts, namespaces.host_ips)), str(addresses))
+
+
+def network_steps(admin, demo):
+    """openstackclient's network commands against the networking API (issue 18's first slice: the records;
+    servers do not get ports yet)."""
+    networks = {n["Name"] for n in osc_json(["network", "list"], demo) or []}
+    check("network list: the first start made public and private", {"public", "private"} <= networks, str(networks))
+    network = osc_json(["network", "create", "scenario-net"], demo) or {}
+    check("network create: a geneve network with an MTU under the overlay's", network.get("mtu") == 1442, str(network))
+    subnet = osc_json(["subnet", "create", "--network", "scenario-net", "--subnet-range", "10.50.0.0/24",
+                       "--allocation-pool", "start=10.50.0.10,end=10.50.0.20", "--dns-nameserver", "10.50.0.2",
+                       "scenario-subnet"], demo) or {}
+    check("subnet create with a pool and a DNS server",
+          subnet.get("allocation_pools") == [{"start": "10.50.0.10", "end": "10.50.0.20"}]
+          and subnet.get("gateway_ip") == "10.50.0.1", str(subnet))
+    port = osc_json(["port", "create", "--network", "scenario-net", "--fixed-ip",
+                     "subnet=scenario-subnet,ip-address=10.50.0.15", "scenario-port"], demo) or {}
+    check("port create --fixed-ip takes that address and a fa:16:3e MAC",
+          [f["ip_address"] for f in port.get("fixed_ips", [])] == ["10.50.0.15"]
+          and port.get("mac_address", "").startswith("fa:16:3e:"), str(port))
+    again = run(OPENSTACK, ["port", "create", "--network", "scenario-net", "--fixed-ip",
+                            "subnet=scenario-subnet,ip-address=10.50.0.15", "twice"], demo, expect_ok=False)
+    check("the same address twice is refused with 409", again.returncode != 0 and "409" in again.stderr, again.stderr)
+    group = osc_json(["security", "group", "create", "scenario-sg"], demo) or {}
+    rule = osc_json(["security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22",
+                     "--remote-ip", "0.0.0.0/0", "scenario-sg"], demo) or {}
+    check("security group and rule create", group.get("name") == "scenario-sg"
+          and rule.get("port_range_min") == 22 and rule.get("protocol") == "tcp", str(rule))
+    groups = {g["Name"] for g in osc_json(["security", "group", "list"], demo) or []}
+    check("the project's default security group exists", {"default", "scenario-sg"} <= groups, str(groups))
+    run(OPENSTACK, ["port", "set", "--security-group", "scenario-sg", "scenario-port"], demo)
+    shown = osc_json(["port", "show", "scenario-port"], demo) or {}
+    check("port set --security-group adds the group", group.get("id") in shown.get("security_group_ids", []),
+          str(shown))
+    every = osc_json(["network", "list"], admin) or []
+    check("the admin sees every project's networks", any(n["Name"] == "scenario-net" for n in every), str(every))
+    quota = {q["Resource"]: q["Limit"] for q in osc_json(["quota", "show", "--network", "demo"], admin) or []}
+    check("quota show --network shows Neutron's defaults", quota.get("ports") == 500 and quota.get("networks") == 100,
+          str(quota))
+    routers = {r["Name"] for r in osc_json(["router", "list"], demo) or []}
+    check("the first start made router1 for the demo project", "router1" in routers, str(routers))
+    run(OPENSTACK, ["router", "create", "scenario-router"], demo)
+    added = run(OPENSTACK, ["router", "add", "subnet", "scenario-router", "scenario-subnet"], demo)
+    gateway = run(OPENSTACK, ["router", "set", "--external-gateway", "public", "scenario-router"], demo)
+    router = osc_json(["router", "show", "scenario-router"], demo) or {}
+    check("router add subnet takes the subnet's gateway address; router set --external-gateway public",
+          added.returncode == 0 and gateway.returncode == 0
+          and [i.get("ip_address") for i in router.get("interfaces_info", [])] == ["10.50.0.1"]
+          and (router.get("external_gateway_info") or {}).get("external_fixed_ips"), str(router))
+    floating = osc_json(["floating", "ip", "create", "--port", "scenario-port", "public"], demo) or {}
+    check("floating ip create public --port maps an address of public to the port's fixed IP",
+          floating.get("fixed_ip_address") == "10.50.0.15"
+          and floating.get("floating_ip_address", "").startswith("172.24.4.")
+          and floating.get("router_id") == router.get("id"), str(floating))
+    refused = run(OPENSTACK, ["router", "remove", "subnet", "scenario-router", "scenario-subnet"], demo,
+                  expect_ok=False)
+    check("a subnet a floating IP reaches through the router stays attached (409)",
+          refused.returncode != 0 and "409" in refused.stderr, refused.stderr)
+    run(OPENSTACK, ["floating", "ip", "delete", floating.get("id", "none")], demo)
+    removed = run(OPENSTACK, ["router", "remove", "subnet", "scenario-router", "scenario-subnet"], demo)
+    deleted = run(OPENSTACK, ["router", "delete", "scenario-router"], demo)
+    check("floating ip delete, router remove subnet, router delete", removed.returncode == 0
+          and deleted.returncode == 0)
+    run(OPENSTACK, ["port", "delete", "scenario-port"], demo)
+    run(OPENSTACK, ["security", "group", "delete", "scenario-sg"], demo)
+    run(OPENSTACK, ["subnet", "delete", "scenario-subnet"], demo)
+    result = run(OPENSTACK, ["network", "delete", "scenario-net"], demo)
+    check("port, security group, subnet and network delete", result.returncode == 0
+          and not any(n["Name"] == "scenario-net" for n in osc_json(["network", "list"], demo) or []))
 
 
 def placement_steps(admin):

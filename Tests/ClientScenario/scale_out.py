@@ -1,6 +1,6 @@
 """A scale-out deployment on one machine for the client scenario: nats-server, a database in the throwaway
-PostgreSQL the test command started, and one nova-server process per service (placement, 2 api, 2 conductor,
-1 scheduler, 2 compute hosts, novncproxy), each stopped by its PID.
+PostgreSQL the test command started, and one nova-server process per service (placement, 2 api, network,
+2 conductor, 1 scheduler, 2 compute hosts, novncproxy), each stopped by its PID.
 
 It has the all-in-one Cloud's interface (start, stop, address, port, data_dir with admin-openrc.sh and
 demo-openrc.sh), so the same scenario runs against it. The second API process, Placement and the noVNC proxy serve HTTPS
@@ -58,7 +58,7 @@ class ScaleOutCloud:
         self.address = namespaces.control_ip if namespaces else "127.0.0.1"
         self.commands = {}
         self.api2_port, self.placement_port, self.nats_port = free_port(), free_port(), free_port()
-        self.novnc_port, self.raw_vnc_port = free_port(), free_port()
+        self.novnc_port, self.raw_vnc_port, self.network_port = free_port(), free_port(), free_port()
         self.hosts = [f"compute-{n}" for n in range(1, fake_hosts + 1)]
         self.processes = {}
         self.nats = None
@@ -130,6 +130,8 @@ cafile = {self.cert}
 endpoint_override = https://{self.address}:{self.placement_port}/placement
 [glance]
 api_servers = {api}/image
+[neutron]
+endpoint_override = https://{self.address}:{self.network_port}/networking
 [fake_driver]
 live_migration_seconds = 8
 [vnc]
@@ -203,6 +205,8 @@ xvpvncproxy_port = {self.raw_vnc_port}
         wait_for(f"https://{self.address}:{self.placement_port}/placement", placement, "nova-server placement",
                  self.cert)
         api2 = self.spawn("api-2", ["api", "--listen", f"{self.address}:{self.api2_port}"], tls=True)
+        network = self.spawn("network", ["network", "--listen", f"{self.address}:{self.network_port}"], tls=True)
+        wait_for(f"https://{self.address}:{self.network_port}/networking", network, "nova-server network", self.cert)
         for n in (1, 2):
             self.spawn(f"conductor-{n}", ["conductor", "--host", f"conductor-{n}"])
         self.spawn("scheduler", ["scheduler", "--host", "scheduler-1"])

@@ -173,10 +173,14 @@ import Testing
             #expect(bound.json?["port"]?["binding:vif_type"] == "other")
             let byDevice = try await client.request(.get, Self.base + "/ports?device_id=vm-1", token: demo)
             #expect(byDevice.json?["ports"]?.arrayValue?.count == 1)
-            // Quotas: the demo project may have one more port, then 409 OverQuota.
+            // Quotas: the demo project may have one more port, then 409 OverQuota (router1's interface on
+            // private is one of its ports too).
+            let before = try await client.request(.get, Self.base + "/quotas/\(demoProject)/details", token: demo)
+            let used = try #require(before.json?["quota"]?["port"]?["used"]?.intValue)
+            #expect(used == 2, "\(before.text)")
             let quota = try await client.request(
-                .put, Self.base + "/quotas/\(demoProject)", token: admin, body: ["quota": ["port": 2]])
-            #expect(quota.json?["quota"]?["port"] == 2, "\(quota.text)")
+                .put, Self.base + "/quotas/\(demoProject)", token: admin, body: ["quota": ["port": .int(used + 1)]])
+            #expect(quota.json?["quota"]?["port"] == .int(used + 1), "\(quota.text)")
             let second = try await client.request(
                 .post, Self.base + "/ports", token: demo, body: ["port": ["network_id": .string(networkID)]])
             #expect(second.status == 201)
@@ -184,10 +188,55 @@ import Testing
                 .post, Self.base + "/ports", token: demo, body: ["port": ["network_id": .string(networkID)]])
             #expect(over.status == 409 && Self.errorType(over) == "OverQuota", "\(over.text)")
             let details = try await client.request(.get, Self.base + "/quotas/\(demoProject)/details", token: demo)
-            #expect(details.json?["quota"]?["port"]?["used"] == 2)
+            #expect(details.json?["quota"]?["port"]?["used"] == .int(used + 1))
             let hugeQuota = try await client.request(
                 .put, Self.base + "/quotas/\(demoProject)", token: admin, body: ["quota": ["port": .double(1e300)]])
             #expect(hugeQuota.status == 400)
+        }
+    }
+
+    @Test func floatingIPsNeedARouterToTheirNetwork() async throws {
+        try await withCloud { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let (networkID, subnetID) = try await Self.network(client, token: demo, name: "r", cidr: "10.60.0.0/24")
+            let port = try await client.request(
+                .post, Self.base + "/ports", token: demo, body: ["port": ["network_id": .string(networkID)]])
+            let portID = try #require(port.json?["port"]?["id"]?.stringValue)
+            let publicID = try #require(
+                try await client.request(.get, Self.base + "/networks?name=public", token: demo).json?["networks"]?
+                    .arrayValue?.first?["id"]?.stringValue)
+            let unreachable = try await client.request(
+                .post, Self.base + "/floatingips", token: demo,
+                body: ["floatingip": ["floating_network_id": .string(publicID), "port_id": .string(portID)]])
+            #expect(
+                unreachable.status == 404 && Self.errorType(unreachable) == "ExternalGatewayForFloatingIPNotFound",
+                "\(unreachable.text)")
+            let notExternal = try await client.request(
+                .post, Self.base + "/floatingips", token: demo,
+                body: ["floatingip": ["floating_network_id": .string(networkID)]])
+            #expect(notExternal.status == 400, "\(notExternal.text)")
+            let router = try await client.request(
+                .post, Self.base + "/routers", token: demo,
+                body: ["router": ["name": "r1", "external_gateway_info": ["network_id": .string(publicID)]]])
+            let routerID = try #require(router.json?["router"]?["id"]?.stringValue, "\(router.text)")
+            let added = try await client.request(
+                .put, Self.base + "/routers/\(routerID)/add_router_interface", token: demo,
+                body: ["subnet_id": .string(subnetID)])
+            #expect(added.status == 200 && added.json?["subnet_id"]?.stringValue == subnetID, "\(added.text)")
+            let mapped = try await client.request(
+                .post, Self.base + "/floatingips", token: demo,
+                body: ["floatingip": ["floating_network_id": .string(publicID), "port_id": .string(portID)]])
+            #expect(mapped.status == 201 && mapped.json?["floatingip"]?["router_id"]?.stringValue == routerID)
+            #expect(mapped.json?["floatingip"]?["status"] == "ACTIVE", "\(mapped.text)")
+            let inUse = try await client.request(.delete, Self.base + "/networks/\(networkID)", token: demo)
+            #expect(inUse.status == 409, "\(inUse.text)")
+            let busy = try await client.request(.delete, Self.base + "/routers/\(routerID)", token: demo)
+            #expect(busy.status == 409 && Self.errorType(busy) == "RouterInUse", "\(busy.text)")
+            // Deleting the port leaves the floating IP, unmapped.
+            let floatingID = try #require(mapped.json?["floatingip"]?["id"]?.stringValue)
+            _ = try await client.request(.delete, Self.base + "/ports/\(portID)", token: demo)
+            let after = try await client.request(.get, Self.base + "/floatingips/\(floatingID)", token: demo)
+            #expect(after.json?["floatingip"]?["port_id"] == .null && after.json?["floatingip"]?["status"] == "DOWN")
         }
     }
 }

@@ -256,6 +256,10 @@ def fixtures(client, admin, member):
     status, reply, _ = client.json("POST", f"{net}/security-groups", token=member,
                                    body={"security_group": {"name": "fuzz-sg"}})
     ids["security_group"] = reply["security_group"]["id"]
+    status, reply, _ = client.json("POST", f"{net}/routers", token=member, body={"router": {"name": "fuzz-router"}})
+    ids["router"] = reply["router"]["id"]
+    status, reply, _ = client.json("GET", f"{net}/networks?name=public", token=member)
+    ids["public"] = reply["networks"][0]["id"]
     client.json("GET", f"{net}/security-groups", token=admin)
     wait_active(client, member, ids["server"])
     wait_active(client, admin, ids["admin_server"])
@@ -370,6 +374,15 @@ def endpoints(ids, member_token_info):
             "security_group_id": sg, "direction": "ingress", "protocol": "tcp", "port_range_min": 80,
             "port_range_max": 81, "remote_ip_prefix": "10.0.0.0/8"}}, "member", None),
         ("PUT", f"{net}/quotas/{project}", {"quota": {"port": 100, "network": 10}}, "admin", None),
+        ("POST", f"{net}/routers", {"router": {"name": "r", "external_gateway_info": {
+            "network_id": ids["public"], "enable_snat": True}}}, "member", None),
+        ("PUT", f"{net}/routers/{ids['router']}", {"router": {"name": "s", "external_gateway_info": {
+            "network_id": ids["public"]}}}, "member", None),
+        ("PUT", f"{net}/routers/{ids['router']}/add_router_interface", {"subnet_id": ids["subnet"]}, "member", None),
+        ("PUT", f"{net}/routers/{ids['router']}/remove_router_interface", {"subnet_id": ids["subnet"]}, "member",
+         None),
+        ("POST", f"{net}/floatingips", {"floatingip": {"floating_network_id": ids["public"],
+                                                       "port_id": ids["port"]}}, "member", None),
     ]
     table += [("POST", f"/compute/v2.1/servers/{s}/action", body, "member", "compute 2.79") for body in actions]
     deletes = [
@@ -380,7 +393,7 @@ def endpoints(ids, member_token_info):
         "/identity/v3/users/ID", "/identity/v3/projects/ID", "/compute/v2.1/os-quota-sets/ID",
         f"/compute/v2.1/servers/{s}/migrations/ID", f"/compute/v2.1/flavors/{f}/os-extra_specs/ID",
         f"{net}/networks/ID", f"{net}/subnets/ID", f"{net}/ports/ID", f"{net}/security-groups/ID",
-        f"{net}/security-group-rules/ID", f"{net}/quotas/ID",
+        f"{net}/security-group-rules/ID", f"{net}/quotas/ID", f"{net}/routers/ID", f"{net}/floatingips/ID",
     ]
     queries = [
         ("/compute/v2.1/servers/detail", ["limit", "marker", "changes-since", "sort_key", "name", "all_tenants"]),
