@@ -39,7 +39,6 @@ extension ComputeAPI {
         let flavor = try await requestedFlavor(spec["flavorRef"], context)
         let imageRef = try await requestedImage(spec, flavor: flavor, caller: caller)
         let (minCount, maxCount) = try Self.counts(spec)
-        try Self.validateNetworks(spec["networks"], version: version)
         let keypair = try await requestedKeyPair(spec["key_name"], caller)
         let (zone, forcedHost) = try await requestedZone(spec, version: version, caller: caller)
         let metadata = try Self.metadata(spec["metadata"])
@@ -82,6 +81,8 @@ extension ComputeAPI {
             )
         }
 
+        let networkRequests = try await requestedNetworks(
+            spec["networks"], version: version, caller: caller, count: count)
         let schedulingRequest = SchedulingRequest(
             forcedHost: forcedHost, imageProperties: try await schedulingProperties(imageRef))
         let now = clock.now
@@ -103,6 +104,7 @@ extension ComputeAPI {
             instance.accessIPv4 = spec["accessIPv4"]?.stringValue ?? ""
             instance.accessIPv6 = spec["accessIPv6"]?.stringValue ?? ""
             instance.requestedNetworks = spec["networks"]?.stringValue == "none" ? "none" : "auto"
+            instance.networkRequests = networkRequests
             instance.schedulingRequest = schedulingRequest
             if let hostname = spec["hostname"]?.stringValue, version >= APIVersion(2, 90) {
                 instance.hostname = Instance.sanitizedHostname(hostname)
@@ -237,7 +239,7 @@ extension ComputeAPI {
         return (minimum, maximum)
     }
 
-    static func validateNetworks(_ value: JSON?, version: APIVersion) throws {
+    static func validateNetworks(_ value: JSON?, version: APIVersion, networking: Bool) throws {
         guard let value else {
             if version >= APIVersion(2, 37) {
                 throw NovaError.badRequest(
@@ -255,7 +257,7 @@ extension ComputeAPI {
         guard let list = value.arrayValue else {
             throw NovaError.badRequest("Invalid input for field/attribute networks.")
         }
-        if let first = list.first {
+        if !networking, let first = list.first {
             let id = first["uuid"]?.stringValue ?? first["port"]?.stringValue ?? "?"
             throw NovaError.badRequest(
                 "Network \(id) could not be found. This cloud has no networking service; use networks 'auto' or 'none'."

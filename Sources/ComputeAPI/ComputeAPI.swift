@@ -48,14 +48,17 @@ public struct ComputeAPI: Sendable {
     let compute: ComputeRPCAPI
     let scheduler: SchedulerRPCAPI?
     let placement: any PlacementClient
+    /// The networking service (nil: servers get addresses of the old bookkeeping table).
+    let network: (any NetworkClient)?
     let clock: any WallClock
     let config: ComputeAPIConfig
 
     public init(
         store: ComputeStore, images: ImageStore, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
-        placement: any PlacementClient, scheduler: SchedulerRPCAPI? = nil, clock: any WallClock,
-        config: ComputeAPIConfig = ComputeAPIConfig()
+        placement: any PlacementClient, network: (any NetworkClient)? = nil, scheduler: SchedulerRPCAPI? = nil,
+        clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
     ) {
+        self.network = network
         self.store = store
         self.scheduler = scheduler
         self.placement = placement

@@ -46,6 +46,7 @@ public struct NetworkAPI: Sendable {
         registerSecurityGroups(on: v2)
         registerRouters(on: v2)
         registerFloatingIPs(on: v2)
+        registerAutoAllocation(on: v2)
         registerQuotas(on: v2)
     }
 

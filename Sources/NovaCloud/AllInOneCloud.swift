@@ -5,6 +5,7 @@ import Hummingbird
 import IdentityService
 import ImageService
 import Logging
+import NetworkAPI
 import NovaBus
 import NovaCompute
 import NovaConductor
@@ -56,6 +57,9 @@ public final class AllInOneCloud: Sendable {
         let (identityStore, imageStore, files, firstStart) = try await CloudParts.identityAndImages(
             options: options, database: database, store: computeStore, clock: clock)
         let imageBackend = LocalImageBackend(store: imageStore, files: files)
+        let networkAPI = try await CloudParts.networkAPI(
+            options: options, database: database, identity: identityStore, logger: logger)
+        let networkClient = LocalNetworkClient(api: networkAPI)
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)
@@ -98,7 +102,7 @@ public final class AllInOneCloud: Sendable {
             managers.append(
                 try await CloudParts.startComputeManager(
                     host: host, driver: driver, options: options, bus: bus, conductor: conductorAPI,
-                    placement: placement, images: imageBackend, clock: clock))
+                    placement: placement, images: imageBackend, network: networkClient, clock: clock))
         }
 
         let tokens = options.tokenService(store: identityStore, clock: clock)
@@ -107,11 +111,11 @@ public final class AllInOneCloud: Sendable {
         PlacementAPI(service: placement).register(on: router)
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
-        try await CloudParts.networkAPI(options: options, database: database, identity: identityStore, logger: logger)
-            .register(on: router)
+        networkAPI.register(on: router)
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
-            placement: placement, scheduler: schedulerAPI, clock: clock, config: ComputeAPIConfig(options: options)
+            placement: placement, network: networkClient, scheduler: schedulerAPI, clock: clock,
+            config: ComputeAPIConfig(options: options)
         ).register(on: router)
 
         return AllInOneCloud(

@@ -86,7 +86,8 @@ enum CloudParts {
     /// One compute host's manager, subscribed to its topic.
     static func startComputeManager(
         host: String, driver: any VirtDriver, options: CloudOptions, bus: any ServiceBus,
-        conductor: ConductorRPCAPI, placement: any PlacementClient, images: any ImageBackend, clock: any WallClock
+        conductor: ConductorRPCAPI, placement: any PlacementClient, images: any ImageBackend,
+        network: any NetworkClient, clock: any WallClock
     ) async throws -> ComputeManager {
         let manager = ComputeManager(
             config: ComputeConfig(
@@ -96,7 +97,7 @@ enum CloudParts {
                 diskAllocationRatio: options.diskAllocationRatio,
                 reservedHostMemoryMB: options.reservedHostMemoryMB, shelvedOffloadTime: options.shelvedOffloadTime,
                 shelvedPollInterval: .seconds(options.shelvedPollInterval)),
-            driver: driver, conductor: conductor, placement: placement, images: images,
+            driver: driver, conductor: conductor, placement: placement, images: images, network: network,
             notifier: options.versionedNotifications ? Notifier(bus: bus, publisherID: "nova-compute:\(host)") : nil,
             clock: clock,
             logger: Logger(label: "nova.compute.\(host)"))

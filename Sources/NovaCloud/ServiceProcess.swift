@@ -5,6 +5,7 @@ import Hummingbird
 import IdentityService
 import ImageService
 import Logging
+import NetworkAPI
 import NovaBus
 import NovaCompute
 import NovaConductor
@@ -59,7 +60,7 @@ public struct ServiceProcess: Sendable {
             let manager = try await CloudParts.startComputeManager(
                 host: options.hostname, driver: driver, options: options, bus: bus,
                 conductor: ConductorRPCAPI(client: rpc), placement: RemotePlacement(session: session),
-                images: images, clock: clock)
+                images: images, network: RemoteNetwork(session: session), clock: clock)
             services.append(CloudParts.computeService(manager, logger: logger))
             summary += ", driver \(options.computeDriver.rawValue), instances in \(options.instancesPath)"
         case .conductor, .scheduler, .novncproxy, .api:
@@ -131,14 +132,16 @@ public struct ServiceProcess: Sendable {
         IdentityAPI(store: identityStore, tokens: tokens, catalog: catalog).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
         // The networking API is served here unless it runs in a process of its own ([neutron] endpoint_override).
+        var network: any NetworkClient = RemoteNetwork(session: session)
         if options.scaleOut.networkURL == nil {
-            try await CloudParts.networkAPI(
-                options: options, database: database, identity: identityStore, logger: Logger(label: "nova.network")
-            ).register(on: router)
+            let networkAPI = try await CloudParts.networkAPI(
+                options: options, database: database, identity: identityStore, logger: Logger(label: "nova.network"))
+            networkAPI.register(on: router)
+            network = LocalNetworkClient(api: networkAPI)
         }
         ComputeAPI(
             store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
-            compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session),
+            compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session), network: network,
             scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options)
         ).register(on: router)
         return router.buildResponder()

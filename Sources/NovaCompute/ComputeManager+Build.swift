@@ -16,15 +16,37 @@ extension ComputeManager {
             var start = InstanceUpdate(expectedTaskStates: [.scheduling], taskState: .networking)
             start.expectedBuildAttempt = instance.buildAttempt ?? 0
             try await update(instance.uuid, start, context)
-            if instance.requestedNetworks != "none" {
-                try await conductor.allocateNetwork(instance.uuid, context: context)
-            }
-            try await update(
-                instance.uuid, InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning), context)
         } catch {
             // Deleted meanwhile: the delete path cleans up. Lost on the bus: `recoverLostBuilds` ends it.
             logger.warning("the build of \(instance.uuid) stopped before its spawn: \(error)")
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
+            return
+        }
+        do {
+            var spawning = InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning)
+            if instance.networkRequests != nil {
+                spawning.addresses = try await allocateNetworks(instance)
+            } else if instance.requestedNetworks != "none" {
+                // Accepted before the networking service: an address of the old bookkeeping table.
+                try await conductor.allocateNetwork(instance.uuid, context: context)
+            }
+            try await update(instance.uuid, spawning, context)
+        } catch {
+            // The networks could not be allocated: the build ends here (Nova's BuildAbortException).
+            let message = (error as? NovaError)?.message ?? "\(error)"
+            logger.error("the networks of \(instance.uuid) could not be allocated: \(message)")
+            await deallocateNetworks(instance)
+            try? await placement.deleteAllocations(consumer: instance.uuid)
+            let fault = InstanceFault(
+                code: 500,
+                message: "Build of instance \(instance.uuid) aborted: Failed to allocate the network(s): \(message)",
+                created: clock.now)
+            _ = try? await update(
+                instance.uuid,
+                InstanceUpdate(
+                    expectedTaskStates: [.networking], vmState: .error, taskState: .some(nil), fault: fault),
+                context)
+            await event(instance, Self.buildEvent, context, result: "Error", traceback: message)
             return
         }
         do {
@@ -33,6 +55,7 @@ extension ComputeManager {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("spawn of \(instance.uuid) failed: \(message)")
             if await reschedule(instance, alternates, message, context) { return }
+            await deallocateNetworks(instance)
             try? await placement.deleteAllocations(consumer: instance.uuid)
             let fault = InstanceFault(
                 code: 500, message: "Build of instance \(instance.uuid) aborted: \(message)", created: clock.now)

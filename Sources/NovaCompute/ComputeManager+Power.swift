@@ -58,6 +58,7 @@ extension ComputeManager {
         var outcome: Instance?
         do {
             if operation == .delete {
+                await deallocateNetworks(instance)
                 try await conductor.instanceDestroy(instance.uuid, context: context)
             } else if operation == .rebuild {
                 let stopped = instance.vmState == .stopped

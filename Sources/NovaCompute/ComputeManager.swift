@@ -13,6 +13,9 @@ public struct ComputeManager: Sendable {
     let placement: any PlacementClient
     /// The image service, for deleting a shelved server's snapshot and rotating backups.
     let images: (any ImageBackend)?
+    /// The networking service, for the ports of the servers this host builds and deletes (nil: servers get
+    /// no ports).
+    let network: (any NetworkClient)?
     /// Versioned notifications, when `[oslo_messaging_notifications] driver` asks for them.
     let notifier: Notifier?
     let clock: any WallClock
@@ -22,8 +25,10 @@ public struct ComputeManager: Sendable {
 
     public init(
         config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, placement: any PlacementClient,
-        images: (any ImageBackend)? = nil, notifier: Notifier? = nil, clock: any WallClock, logger: Logger
+        images: (any ImageBackend)? = nil, network: (any NetworkClient)? = nil, notifier: Notifier? = nil,
+        clock: any WallClock, logger: Logger
     ) {
+        self.network = network
         self.notifier = notifier
         self.placement = placement
         self.images = images

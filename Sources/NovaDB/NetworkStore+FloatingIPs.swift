@@ -147,9 +147,9 @@ extension NetworkStore {
     {
         try await database.read { sql in
             var query = SQLQueryString("SELECT data FROM floating_ips WHERE 1 = 1")
-            if let ids { query += " AND id IN (\(binds: ids))" }
+            if let ids { query += Self.among("id", ids) }
             if let projectID { query += " AND project_id = \(bind: projectID)" }
-            if let portIDs { query += " AND fixed_port_id IN (\(binds: portIDs))" }
+            if let portIDs { query += Self.among("fixed_port_id", portIDs) }
             query += " ORDER BY created_at, id"
             return try await Self.rows(FloatingIP.self, query, in: sql)
         }

@@ -60,7 +60,7 @@ extension NetworkStore {
     }
 
     static func checkSecurityGroups(_ ids: [String], in sql: any SQLDatabase) async throws {
-        guard !ids.isEmpty else { return }
+        guard !ids.isEmpty else { return }  // (PostgreSQL refuses `IN ()`)
         let found = Set(
             try await sql.raw("SELECT id FROM security_groups WHERE id IN (\(binds: ids))").all().map {
                 try $0.string("id")
@@ -223,9 +223,9 @@ extension NetworkStore {
     ) async throws -> [NetworkPort] {
         try await database.read { sql in
             var query = SQLQueryString("SELECT data FROM ports WHERE 1 = 1")
-            if let ids { query += " AND id IN (\(binds: ids))" }
-            if let networkIDs { query += " AND network_id IN (\(binds: networkIDs))" }
-            if let deviceIDs { query += " AND device_id IN (\(binds: deviceIDs))" }
+            if let ids { query += Self.among("id", ids) }
+            if let networkIDs { query += Self.among("network_id", networkIDs) }
+            if let deviceIDs { query += Self.among("device_id", deviceIDs) }
             if let projectID { query += " AND project_id = \(bind: projectID)" }
             query += " ORDER BY created_at, id"
             return try await Self.rows(NetworkPort.self, query, in: sql)

@@ -76,7 +76,7 @@ extension NetworkStore {
     public func routers(ids: [String]? = nil, projectID: String? = nil) async throws -> [NetworkRouter] {
         try await database.read { sql in
             var query = SQLQueryString("SELECT data FROM routers WHERE 1 = 1")
-            if let ids { query += " AND id IN (\(binds: ids))" }
+            if let ids { query += Self.among("id", ids) }
             if let projectID { query += " AND project_id = \(bind: projectID)" }
             query += " ORDER BY created_at, id"
             return try await Self.rows(NetworkRouter.self, query, in: sql)

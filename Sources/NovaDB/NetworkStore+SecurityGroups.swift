@@ -75,7 +75,7 @@ extension NetworkStore {
     public func securityGroups(ids: [String]? = nil, projectID: String? = nil) async throws -> [SecurityGroup] {
         try await database.read { sql in
             var query = SQLQueryString("SELECT data FROM security_groups WHERE 1 = 1")
-            if let ids { query += " AND id IN (\(binds: ids))" }
+            if let ids { query += Self.among("id", ids) }
             if let projectID { query += " AND project_id = \(bind: projectID)" }
             query += " ORDER BY created_at, id"
             return try await Self.rows(SecurityGroup.self, query, in: sql)
@@ -161,8 +161,8 @@ extension NetworkStore {
     {
         try await database.read { sql in
             var query = SQLQueryString("SELECT data FROM security_group_rules WHERE 1 = 1")
-            if let groupIDs { query += " AND security_group_id IN (\(binds: groupIDs))" }
-            if let ids { query += " AND id IN (\(binds: ids))" }
+            if let groupIDs { query += Self.among("security_group_id", groupIDs) }
+            if let ids { query += Self.among("id", ids) }
             query += " ORDER BY created_at, id"
             return try await Self.rows(SecurityGroupRule.self, query, in: sql)
         }

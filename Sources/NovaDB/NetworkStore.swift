@@ -15,6 +15,11 @@ public final class NetworkStore: Sendable {
         self.options = options
     }
 
+    /// `AND column IN (values)`, or a condition no row meets when `values` is empty (PostgreSQL refuses `IN ()`).
+    static func among(_ column: String, _ values: [String]) -> SQLQueryString {
+        values.isEmpty ? " AND 1 = 0" : " AND \(unsafeRaw: column) IN (\(binds: values))"
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ row: any SQLRow) throws -> T {
         try StoredJSON.decode(type, try row.string("data"))
     }
@@ -89,7 +94,7 @@ public final class NetworkStore: Sendable {
     public func networks(ids: [String]? = nil, visibleTo project: String? = nil) async throws -> [Network] {
         try await database.read { sql in
             var query = SQLQueryString("SELECT data FROM networks WHERE 1 = 1")
-            if let ids { query += " AND id IN (\(binds: ids))" }
+            if let ids { query += Self.among("id", ids) }
             if let project { query += " AND (project_id = \(bind: project) OR shared = 1 OR external = 1)" }
             query += " ORDER BY created_at, id"
             return try await Self.rows(Network.self, query, in: sql)
@@ -199,8 +204,8 @@ public final class NetworkStore: Sendable {
     public func subnets(ids: [String]? = nil, networkIDs: [String]? = nil) async throws -> [Subnet] {
         try await database.read { sql in
             var query = SQLQueryString("SELECT data FROM subnets WHERE 1 = 1")
-            if let ids { query += " AND id IN (\(binds: ids))" }
-            if let networkIDs { query += " AND network_id IN (\(binds: networkIDs))" }
+            if let ids { query += Self.among("id", ids) }
+            if let networkIDs { query += Self.among("network_id", networkIDs) }
             query += " ORDER BY created_at, id"
             return try await Self.rows(Subnet.self, query, in: sql)
         }

@@ -99,12 +99,12 @@ struct BenchClient: Sendable {
         return id
     }
 
-    func createServer(name: String, image: String) async throws {
+    func createServer(name: String, image: String, networks: JSON = "none") async throws {
         let (status, json) = try await send(
             .POST, "/compute/v2.1/servers",
             body: [
                 "server": [
-                    "name": JSON.string(name), "flavorRef": "1", "imageRef": JSON.string(image), "networks": "none",
+                    "name": JSON.string(name), "flavorRef": "1", "imageRef": JSON.string(image), "networks": networks,
                 ]
             ])
         guard status == 202 else { throw BenchError("create answered \(status): \(json?.serialized() ?? "")") }

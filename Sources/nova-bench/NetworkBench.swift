@@ -4,7 +4,8 @@ import NIOHTTP1
 import NovaCore
 
 /// The networking API of an all-in-one: port creates one client at a time and eight at once (with a check
-/// that no address was given twice), then `GET /v2.0/ports?device_id=` with 10,000 ports.
+/// that no address was given twice), `GET /v2.0/ports?device_id=` with 10,000 ports, then boots without a
+/// network and with a port each, in the same run (the cost of the network step per boot).
 struct NetworkBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "network", abstract: "Port create rate and port lookups by device at 10,000 ports.")
@@ -13,6 +14,7 @@ struct NetworkBench: AsyncParsableCommand {
     @Option(help: "Ports created by 8 clients at once.") var concurrent = 2000
     @Option(help: "Ports in the cloud when lookups are timed.") var total = 10000
     @Option(help: "Lookups per latency figure.") var samples = 200
+    @Option(help: "Servers booted without a network, then as many with a port each.") var boots = 300
     @Option(help: "The nova-server binary (default: beside this one).") var serverBinary: String?
     @Option(help: "Where to write the figures as JSON.") var output = "bench-network.json"
 
@@ -79,6 +81,22 @@ struct NetworkBench: AsyncParsableCommand {
         latencies.sort()
         figures.add("network_ports_by_device_\(count)_p50", latencies[latencies.count / 2], "ms")
         figures.add("network_ports_by_device_\(count)_p95", latencies[latencies.count * 95 / 100], "ms")
+        try await api.unlimitedQuota()
+        let image = try await api.defaultImage()
+        var booted = 0
+        for (name, networks) in [("no_network", JSON.string("none")), ("a_port_each", [["uuid": .string(networkID)]])] {
+            let started = ContinuousClock.now
+            try await inParallel(boots, workers: 8) { index in
+                try await api.createServer(name: "\(name)-\(index)", image: image, networks: networks)
+            }
+            booted += boots
+            while try await api.count(status: "ACTIVE") < booted {
+                if try await api.count(status: "ERROR") > 0 { throw BenchError("a server went to ERROR") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            figures.add(
+                "network_boot_\(boots)_\(name)", Double(boots) / (ContinuousClock.now - started).seconds, "servers/s")
+        }
     }
 }
 

@@ -657,6 +657,7 @@ def network_steps(admin, demo):
                   expect_ok=False)
     check("a subnet a floating IP reaches through the router stays attached (409)",
           refused.returncode != 0 and "409" in refused.stderr, refused.stderr)
+    server_port_steps(demo)
     run(OPENSTACK, ["floating", "ip", "delete", floating.get("id", "none")], demo)
     removed = run(OPENSTACK, ["router", "remove", "subnet", "scenario-router", "scenario-subnet"], demo)
     deleted = run(OPENSTACK, ["router", "delete", "scenario-router"], demo)
@@ -668,6 +669,39 @@ def network_steps(admin, demo):
     result = run(OPENSTACK, ["network", "delete", "scenario-net"], demo)
     check("port, security group, subnet and network delete", result.returncode == 0
           and not any(n["Name"] == "scenario-net" for n in osc_json(["network", "list"], demo) or []))
+
+
+def server_port_steps(demo):
+    """Servers get their ports from the networking service: --nic net-id and --nic port-id, port list --server,
+    a floating IP on the server, and Nova's ports going with the server while the user's port stays. One
+    server at a time: the demo project's instance quota is 2 by now, and vm1 is one."""
+    created = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--nic",
+                        "net-id=scenario-net,v4-fixed-ip=10.50.0.17", "--wait", "vm-net"], demo) or {}
+    check("server create --nic net-id=...,v4-fixed-ip=... boots with that address",
+          "10.50.0.17" in json.dumps(created.get("addresses")), str(created.get("addresses")))
+    ports = osc_json(["port", "list", "--server", "vm-net"], demo) or []
+    check("port list --server shows the server's port, ACTIVE",
+          len(ports) == 1 and ports[0]["Status"] == "ACTIVE", str(ports))
+    address = osc_json(["floating", "ip", "create", "public"], demo) or {}
+    result = run(OPENSTACK, ["server", "add", "floating", "ip", "vm-net", address.get("floating_ip_address", "")], demo)
+    mapped = osc_json(["floating", "ip", "show", address.get("id", "none")], demo) or {}
+    check("server add floating ip maps it to the server's fixed IP",
+          result.returncode == 0 and mapped.get("fixed_ip_address") == "10.50.0.17", str(mapped))
+    run(OPENSTACK, ["floating", "ip", "delete", address.get("id", "none")], demo)
+    run(OPENSTACK, ["server", "delete", "--wait", "vm-net"], demo)
+    left = osc_json(["port", "list", "--network", "scenario-net", "--device-owner", "compute:nova"], demo)
+    check("server delete deletes the port Nova made", left == [], str(left))
+    run(OPENSTACK, ["port", "create", "--network", "scenario-net", "scenario-nic"], demo)
+    with_port = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--nic",
+                          "port-id=scenario-nic", "--wait", "vm-port"], demo) or {}
+    nic = osc_json(["port", "show", "scenario-nic"], demo) or {}
+    check("server create --nic port-id=... binds the user's port to the server",
+          nic.get("device_id") == with_port.get("id") and nic.get("status") == "ACTIVE", str(nic))
+    run(OPENSTACK, ["server", "delete", "--wait", "vm-port"], demo)
+    nic = osc_json(["port", "show", "scenario-nic"], demo) or {}
+    check("server delete keeps the user's port, unbound", nic.get("device_id") == "" and nic.get("status") == "DOWN",
+          str(nic))
+    run(OPENSTACK, ["port", "delete", "scenario-nic"], demo)
 
 
 def placement_steps(admin):

@@ -19,7 +19,7 @@ import Testing
             let reply = try await client.request(.post, "/identity/v3/auth/tokens", body: body)
             #expect(reply.status == 201)
             let types = reply.json?["token"]?["catalog"]?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
-            #expect(Set(types) == ["identity", "compute", "image", "placement"])
+            #expect(Set(types) == ["identity", "compute", "image", "placement", "network"])
             #expect(reply.json?["token"]?["roles"]?.arrayValue?.contains { $0["name"] == "admin" } == true)
         }
     }

@@ -118,35 +118,102 @@ import Testing
 }
 
 @Suite struct NetworkTests {
-    @Test func serversGetAnAddressUnlessTheyAskForNone() async throws {
-        try await withCloud(fakeHosts: 1) { client, _ in
-            let token = try await client.adminToken()
-            let image = try await client.defaultImage(token: token)
+    static let ports = "/networking/v2.0/ports"
+
+    /// Servers get ports from the networking service: "auto" is the project's network (get-me-a-network when it
+    /// has none), "none" none; Nova's ports go with the server.
+    @Test func serversGetPortsOnTheirProjectsNetwork() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let image = try await client.defaultImage(token: demo)
             let first = try await client.createServer(
-                "a", token: token, image: image, extra: ["networks": "auto"], version: "2.37")
-            let server = try await client.waitFor(first, status: "ACTIVE", token: token)
+                "a", token: demo, image: image, extra: ["networks": "auto"], version: "2.37")
+            let server = try await client.waitFor(first, status: "ACTIVE", token: demo)
             let address = server["addresses"]?["private"]?.arrayValue?.first
-            #expect(address?["addr"] == "10.0.0.2")
+            #expect(address?["addr"] == "10.0.0.2", "\(server)")
             #expect(address?["version"]?.intValue == 4)
             #expect(address?["OS-EXT-IPS:type"] == "fixed")
-            #expect(address?["OS-EXT-IPS-MAC:mac_addr"] == "fa:16:3e:00:00:02")
+            let ports = try await client.request(.get, Self.ports + "?device_id=\(first)", token: demo)
+            let port = try #require(ports.json?["ports"]?.arrayValue?.first)
+            #expect(port["status"] == "ACTIVE" && port["device_owner"] == "compute:nova", "\(port)")
+            #expect(address?["OS-EXT-IPS-MAC:mac_addr"] == port["mac_address"])
             let none = try await client.createServer(
-                "b", token: token, image: image, extra: ["networks": "none"], version: "2.37")
-            #expect(try await client.waitFor(none, status: "ACTIVE", token: token)["addresses"] == .object([:]))
-            let second = try await client.createServer("c", token: token, image: image)
-            let third = try await client.waitFor(second, status: "ACTIVE", token: token)
+                "b", token: demo, image: image, extra: ["networks": "none"], version: "2.37")
+            #expect(try await client.waitFor(none, status: "ACTIVE", token: demo)["addresses"] == .object([:]))
+            let second = try await client.createServer("c", token: demo, image: image)
+            let third = try await client.waitFor(second, status: "ACTIVE", token: demo)
             #expect(third["addresses"]?["private"]?.arrayValue?.first?["addr"] == "10.0.0.3")
-            let filtered = try await client.request(.get, "/compute/v2.1/servers?ip=10%5C.0%5C.0%5C.3$", token: token)
+            let filtered = try await client.request(.get, "/compute/v2.1/servers?ip=10%5C.0%5C.0%5C.3$", token: demo)
             #expect(filtered.json?["servers"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [second])
 
-            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(first)", token: token).status == 204)
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(first)", token: demo).status == 204)
             for _ in 0..<100
-            where try await client.request(.get, "/compute/v2.1/servers/\(first)", token: token).status != 404 {
+            where try await client.request(.get, "/compute/v2.1/servers/\(first)", token: demo).status != 404 {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            let reuse = try await client.createServer("d", token: token, image: image)
-            let reused = try await client.waitFor(reuse, status: "ACTIVE", token: token)
-            #expect(reused["addresses"]?["private"]?.arrayValue?.first?["addr"] == "10.0.0.2")
+            let gone = try await client.request(.get, Self.ports + "?device_id=\(first)", token: demo)
+            #expect(gone.json?["ports"]?.arrayValue?.isEmpty == true, "\(gone.text)")
+
+            // The admin project has no network of its own: "auto" makes one (get-me-a-network); no networks
+            // at all before 2.37 boots without one.
+            let admin = try await client.adminToken()
+            let auto = try await client.createServer(
+                "d", token: admin, image: image, extra: ["networks": "auto"], version: "2.37")
+            let allocated = try await client.waitFor(auto, status: "ACTIVE", token: admin)
+            #expect(allocated["addresses"]?["auto_allocated_network"] != nil, "\(allocated)")
+        }
+    }
+
+    @Test func requestedNetworksAndPortsAreCheckedAndPortsTheUserMadeAreKept() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let image = try await client.defaultImage(token: demo)
+            let (networkID, _) = try await NetworkAPITests.network(
+                client, token: demo, name: "second", cidr: "10.70.0.0/24")
+            let ambiguous = try await client.request(
+                .post, "/compute/v2.1/servers", token: demo, version: "2.37",
+                body: ["server": ["name": "x", "flavorRef": "1", "imageRef": .string(image), "networks": "auto"]])
+            #expect(ambiguous.status == 409, "\(ambiguous.text)")
+            let missing = try await client.request(
+                .post, "/compute/v2.1/servers", token: demo,
+                body: [
+                    "server": [
+                        "name": "x", "flavorRef": "1", "imageRef": .string(image),
+                        "networks": [["uuid": "00000000-0000-0000-0000-000000000000"]],
+                    ]
+                ])
+            #expect(missing.status == 400, "\(missing.text)")
+            let chosen = try await client.createServer(
+                "fixed", token: demo, image: image,
+                extra: ["networks": [["uuid": .string(networkID), "fixed_ip": "10.70.0.77"]]])
+            let fixed = try await client.waitFor(chosen, status: "ACTIVE", token: demo)
+            #expect(fixed["addresses"]?["second"]?.arrayValue?.first?["addr"] == "10.70.0.77", "\(fixed)")
+
+            let made = try await client.request(
+                .post, Self.ports, token: demo, body: ["port": ["network_id": .string(networkID), "name": "mine"]])
+            let portID = try #require(made.json?["port"]?["id"]?.stringValue)
+            let withPort = try await client.createServer(
+                "port", token: demo, image: image, extra: ["networks": [["port": .string(portID)]]])
+            let built = try await client.waitFor(withPort, status: "ACTIVE", token: demo)
+            let portAddress = made.json?["port"]?["fixed_ips"]?.arrayValue?.first?["ip_address"]
+            #expect(built["addresses"]?["second"]?.arrayValue?.first?["addr"] == portAddress, "\(built)")
+            let inUse = try await client.request(
+                .post, "/compute/v2.1/servers", token: demo,
+                body: [
+                    "server": [
+                        "name": "x", "flavorRef": "1", "imageRef": .string(image),
+                        "networks": [["port": .string(portID)]],
+                    ]
+                ])
+            #expect(inUse.status == 409, "\(inUse.text)")
+            _ = try await client.request(.delete, "/compute/v2.1/servers/\(withPort)", token: demo)
+            for _ in 0..<100
+            where try await client.request(.get, "/compute/v2.1/servers/\(withPort)", token: demo).status != 404 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let kept = try await client.request(.get, Self.ports + "/\(portID)", token: demo)
+            #expect(kept.status == 200 && kept.json?["port"]?["device_id"] == "", "\(kept.text)")
+            #expect(kept.json?["port"]?["status"] == "DOWN")
         }
     }
 }

@@ -58,6 +58,8 @@ public struct Instance: Sendable, Codable, Equatable {
     public var fault: InstanceFault?
     /// What `networks` asked for: "auto" (an address on the private network) or "none".
     public var requestedNetworks: String?
+    /// The networks and ports the create asked for, resolved by the API ("auto" became a network).
+    public var networkRequests: [NetworkRequest]?
     /// The fixed addresses the instance got during its build (Nova's network info cache).
     public var addresses: [FixedAddress]?
     /// Nova's system_metadata shelved_image_id and shelved_at: the snapshot a shelved server comes back from.
@@ -148,10 +150,17 @@ public struct FixedAddress: Sendable, Codable, Equatable {
     public var network: String
     public var address: String
     public var mac: String
+    /// The networking service's port that holds the address (nil for addresses of the bookkeeping table
+    /// servers had before the networking service).
+    public var portID: String?
+    /// Whether the user made the port (it is unbound and kept when the server goes) or Nova did (deleted).
+    public var preexisting: Bool?
 
-    public init(network: String, address: String, mac: String) {
+    public init(network: String, address: String, mac: String, portID: String? = nil, preexisting: Bool? = nil) {
         self.network = network
         self.address = address
         self.mac = mac
+        self.portID = portID
+        self.preexisting = preexisting
     }
 }

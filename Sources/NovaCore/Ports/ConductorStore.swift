@@ -110,6 +110,8 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var expectedBuildAttempt: Int?
     /// A lost build scheduled again: its new attempt.
     public var buildAttempt: Int?
+    /// The server's addresses as its ports now have them (Nova's network info cache).
+    public var addresses: [FixedAddress]?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
@@ -166,6 +168,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         }
         if let taskAttempts { instance.taskAttempts = taskAttempts }
         if let buildAttempt { instance.buildAttempt = buildAttempt }
+        if let addresses { instance.addresses = addresses }
         if clearShelved == true {
             instance.shelvedImageID = nil
             instance.shelvedAt = nil

@@ -1,0 +1,80 @@
+import Foundation
+import NetworkCore
+import NovaCore
+import NovaDB
+
+/// Nova's calls to the networking service when both run in one process: the same handlers and rules as the
+/// HTTP API, with the compute service's credentials.
+public struct LocalNetworkClient: NetworkClient {
+    let api: NetworkAPI
+    let caller = Credentials(
+        userID: "nova", userName: "nova", projectID: "", projectName: "service", roles: ["admin", "service"])
+
+    public init(api: NetworkAPI) { self.api = api }
+
+    public func networks(ids: [String]?, project: String) async throws -> [NetworkSummary] {
+        let networks: [Network]
+        if let ids {
+            networks = try await api.store.networks(ids: ids, visibleTo: project)
+        } else {
+            networks = try await api.store.networks(visibleTo: project).filter {
+                !$0.external && ($0.projectID == project || $0.shared)
+            }
+        }
+        let withSubnets = Set(try await api.store.subnets(networkIDs: networks.map(\.id)).map(\.networkID))
+        return networks.map { Self.summary($0, hasSubnets: withSubnets.contains($0.id)) }
+    }
+
+    static func summary(_ network: Network, hasSubnets: Bool) -> NetworkSummary {
+        NetworkSummary(
+            id: network.id, name: network.name, projectID: network.projectID, shared: network.shared,
+            external: network.external, hasSubnets: hasSubnets)
+    }
+
+    public func autoAllocatedNetwork(project: String) async throws -> NetworkSummary {
+        let network = try await api.autoAllocatedNetwork(project: project)
+        return Self.summary(network, hasSubnets: true)
+    }
+
+    static func summary(_ port: NetworkPort) -> PortSummary {
+        PortSummary(
+            id: port.id, networkID: port.networkID, projectID: port.projectID, macAddress: port.macAddress,
+            addresses: port.fixedIPs.map(\.ipAddress), deviceID: port.deviceID, status: port.status,
+            bindingHost: port.binding.hostID)
+    }
+
+    public func port(id: String) async throws -> PortSummary? {
+        try await api.store.port(id: id).map(Self.summary)
+    }
+
+    public func ports(deviceID: String) async throws -> [PortSummary] {
+        try await api.store.ports(deviceIDs: [deviceID]).map(Self.summary)
+    }
+
+    public func createPort(
+        networkID: String, project: String, fixedIP: String?, deviceID: String, deviceOwner: String, host: String
+    ) async throws -> PortSummary {
+        let body = NovaPortBody.create(
+            networkID: networkID, project: project, fixedIP: fixedIP, deviceID: deviceID, deviceOwner: deviceOwner,
+            host: host)
+        return Self.summary(try await api.createPort(body, caller: caller))
+    }
+
+    public func bindPort(id: String, deviceID: String, deviceOwner: String, host: String) async throws -> PortSummary {
+        let current = try await api.ownedPort(id, caller)
+        let body = NovaPortBody.binding(deviceID: deviceID, deviceOwner: deviceOwner, host: host)
+        return Self.summary(try await api.updatePort(current, body: body, caller: caller))
+    }
+
+    public func unbindPort(id: String) async throws {
+        guard let current = try? await api.ownedPort(id, caller) else { return }
+        _ = try await api.updatePort(
+            current, body: NovaPortBody.binding(deviceID: "", deviceOwner: "", host: ""), caller: caller)
+    }
+
+    public func deletePort(id: String) async throws {
+        guard let port = try await api.store.port(id: id) else { return }
+        let deleted = try await api.store.deletePort(id: port.id)
+        try await api.notify(.deleted(.port(deleted)))
+    }
+}
