@@ -18,10 +18,11 @@ extension ComputeAPI {
             if available.count > 1 {
                 throw NovaError.conflict("Multiple possible networks found, use a Network ID to be more specific.")
             }
-            if let only = available.first { return [NetworkRequest(networkID: only.id)] }
+            if let only = available.first { return [NetworkRequest(networkID: only.id, networkName: only.name)] }
             guard value?.stringValue == "auto" else { return [] }
             do {
-                return [NetworkRequest(networkID: try await network.autoAllocatedNetwork(project: caller.projectID).id)]
+                let allocated = try await network.autoAllocatedNetwork(project: caller.projectID)
+                return [NetworkRequest(networkID: allocated.id, networkName: allocated.name)]
             } catch let error as NovaError where error.code.status < 500 {
                 throw NovaError.badRequest(
                     "Unable to automatically allocate a network for project \(caller.projectID): \(error.message)")
@@ -65,6 +66,8 @@ extension ComputeAPI {
                     throw NovaError.badRequest("Port \(portID) requires a FixedIP in order to be used.")
                 }
                 request.networkID = port.networkID
+                request.networkName = try await network.networks(ids: [port.networkID], project: port.projectID)
+                    .first?.name
             } else {
                 guard let networkID = request.networkID else {
                     throw NovaError.badRequest("Bad networks format: each entry needs a uuid or a port")
@@ -76,6 +79,7 @@ extension ComputeAPI {
                     throw NovaError.badRequest(
                         "Network \(networkID) requires a subnet in order to boot instances on.")
                 }
+                request.networkName = found.name
             }
             requests.append(request)
         }

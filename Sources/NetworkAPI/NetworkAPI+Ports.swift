@@ -95,13 +95,15 @@ extension NetworkAPI {
             if created { try await notify(.created(.securityGroup(group))) }
             port.securityGroups = [group.id]
         }
-        let host = port.binding.hostID
-        port.binding.hostID = ""
-        var stored = try await store.createPort(port, addresses: addresses, macGiven: body["mac_address"] != nil)
-        try await notify(.created(.port(stored)))
-        if !host.isEmpty {
-            stored = try await bind(stored, host: host) { _ in }
+        // A host given at creation binds the port in the same write (ML2 binds within the create request).
+        if !port.binding.hostID.isEmpty {
+            let result = try await driver.bind(port, host: port.binding.hostID)
+            port.binding.vifType = result?.vifType ?? "binding_failed"
+            port.binding.vifDetails = result?.vifDetails ?? "{}"
+            port.status = result?.activeOnBind == true && port.adminStateUp ? "ACTIVE" : "DOWN"
         }
+        let stored = try await store.createPort(port, addresses: addresses, macGiven: body["mac_address"] != nil)
+        try await notify(.created(.port(stored)))
         return stored
     }
 

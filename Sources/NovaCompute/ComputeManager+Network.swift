@@ -37,10 +37,14 @@ extension ComputeManager {
             for made in bound where !made.preexisting { try? await network.deletePort(id: made.port.id) }
             throw error
         }
-        let ids = Array(Set(bound.map(\.port.networkID))).sorted()
-        let names = Dictionary(
-            try await network.networks(ids: ids, project: instance.projectID).map { ($0.id, $0.name) },
-            uniquingKeysWith: { first, _ in first })
+        var names: [String: String] = [:]
+        for request in requests { if let id = request.networkID, let name = request.networkName { names[id] = name } }
+        let unnamed = Array(Set(bound.map(\.port.networkID)).subtracting(names.keys)).sorted()
+        if !unnamed.isEmpty {
+            for found in try await network.networks(ids: unnamed, project: instance.projectID) {
+                names[found.id] = found.name
+            }
+        }
         return bound.flatMap { entry in
             entry.port.addresses.map { address in
                 FixedAddress(

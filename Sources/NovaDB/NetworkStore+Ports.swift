@@ -55,7 +55,7 @@ extension NetworkStore {
         ).run()
         port.fixedIPs = try await Self.allocate(addresses, port: port, in: sql)
         try await Self.storeData(port, in: sql)
-        try await Self.linkSecurityGroups(port, in: sql)
+        try await Self.linkSecurityGroups(port, in: sql, replacing: false)
         return port
     }
 
@@ -70,8 +70,8 @@ extension NetworkStore {
         }
     }
 
-    static func linkSecurityGroups(_ port: NetworkPort, in sql: any SQLDatabase) async throws {
-        try await sql.raw("DELETE FROM port_security_groups WHERE port_id = \(bind: port.id)").run()
+    static func linkSecurityGroups(_ port: NetworkPort, in sql: any SQLDatabase, replacing: Bool = true) async throws {
+        if replacing { try await sql.raw("DELETE FROM port_security_groups WHERE port_id = \(bind: port.id)").run() }
         for group in Set(port.securityGroups) {
             try await sql.raw(
                 "INSERT INTO port_security_groups (port_id, security_group_id) VALUES (\(bind: port.id), \(bind: group))"

@@ -5,8 +5,14 @@ public struct NetworkRequest: Sendable, Codable, Equatable {
     public var portID: String?
     public var fixedIP: String?
     public var tag: String?
+    /// The network's name as the API found it (the server's `addresses` are keyed by it).
+    public var networkName: String?
 
-    public init(networkID: String? = nil, portID: String? = nil, fixedIP: String? = nil, tag: String? = nil) {
+    public init(
+        networkID: String? = nil, portID: String? = nil, fixedIP: String? = nil, tag: String? = nil,
+        networkName: String? = nil
+    ) {
+        self.networkName = networkName
         self.networkID = networkID
         self.portID = portID
         self.fixedIP = fixedIP
