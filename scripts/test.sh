@@ -60,7 +60,7 @@ swift test --skip-build
 #     folder as a non-root user, 127.0.0.1 only), a database per cloud under test, stopped by its PID.
 log "functional tests on PostgreSQL"
 PGDIR=$(mktemp -d /tmp/nova-pg-XXXXXX)
-PGPORT=$((20000 + RANDOM % 20000))
+PGPORT=$((20000 + RANDOM % 12000))  # below the kernel's ephemeral ports (32768-60999)
 scripts/throwaway-postgres.sh start "$PGDIR" "$PGPORT" > /dev/null
 trap 'scripts/throwaway-postgres.sh stop "$PGDIR"' EXIT
 export NOVA_TEST_POSTGRES_URL="postgresql://nova@127.0.0.1:$PGPORT/postgres"

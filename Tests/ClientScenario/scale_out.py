@@ -14,6 +14,7 @@ every process listens on 127.0.0.1 and the database is made in the PostgreSQL th
 """
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -28,10 +29,24 @@ THROWAWAY_POSTGRES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirnam
                                   "scripts", "throwaway-postgres.sh")
 
 
+HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a listener a test starts, free now and below the kernel's ephemeral range (32768-60999 on
+    Linux): a port the kernel picked (bind to 0) is an ephemeral one, which any process's outgoing connection
+    (a service's to PostgreSQL) may take before the listener starts, as it once took the second API's."""
+    while True:
+        port = random.randint(10000, 19999)
+        if port in HANDED_OUT:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        HANDED_OUT.add(port)
+        return port
 
 
 def wait_for(url, process, what, cafile=None, timeout=60):
