@@ -1,7 +1,6 @@
 import APISupport
 import Foundation
 import Hummingbird
-import Logging
 import NetworkCore
 import NovaCore
 import NovaDB
@@ -13,15 +12,13 @@ public struct NetworkAPI: Sendable {
     let store: NetworkStore
     let driver: any MechanismDriver
     let clock: any WallClock
-    let logger: Logger
 
     public static let prefix = "networking"
 
-    public init(store: NetworkStore, driver: any MechanismDriver, clock: any WallClock, logger: Logger) {
+    public init(store: NetworkStore, driver: any MechanismDriver, clock: any WallClock) {
         self.store = store
         self.driver = driver
         self.clock = clock
-        self.logger = logger
     }
 
     var options: NetworkOptions { store.options }

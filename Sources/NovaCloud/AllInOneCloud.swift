@@ -58,7 +58,7 @@ public final class AllInOneCloud: Sendable {
             options: options, database: database, store: computeStore, clock: clock)
         let imageBackend = LocalImageBackend(store: imageStore, files: files)
         let networkAPI = try await CloudParts.networkAPI(
-            options: options, database: database, identity: identityStore, logger: logger)
+            options: options, database: database, identity: identityStore)
         let networkClient = LocalNetworkClient(api: networkAPI)
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),

@@ -21,7 +21,7 @@ public enum NetworkOnly {
         let tokens = options.tokenService(store: identity, clock: SystemClock())
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
-        try await CloudParts.networkAPI(options: options, database: database, identity: identity, logger: logger)
+        try await CloudParts.networkAPI(options: options, database: database, identity: identity)
             .register(on: router)
         return try HTTPListener.application(
             responder: router.buildResponder(), host: host, port: port, tls: options.tls, logger: logger)
@@ -31,14 +31,13 @@ public enum NetworkOnly {
 extension CloudParts {
     /// The networking API over `database` with the configured mechanism driver, after the first start's
     /// networks are made.
-    static func networkAPI(options: CloudOptions, database: Database, identity: IdentityStore, logger: Logger)
+    static func networkAPI(options: CloudOptions, database: Database, identity: IdentityStore)
         async throws -> NetworkAPI
     {
         let store = NetworkStore(database: database, options: options.network)
         let clock = SystemClock()
         try await NetworkBootstrap(identity: identity, store: store, privateRange: options.fixedRange, clock: clock)
             .run()
-        return NetworkAPI(
-            store: store, driver: NoopMechanismDriver(), clock: clock, logger: Logger(label: "nova.network"))
+        return NetworkAPI(store: store, driver: NoopMechanismDriver(), clock: clock)
     }
 }

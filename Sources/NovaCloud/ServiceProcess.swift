@@ -135,7 +135,7 @@ public struct ServiceProcess: Sendable {
         var network: any NetworkClient = RemoteNetwork(session: session)
         if options.scaleOut.networkURL == nil {
             let networkAPI = try await CloudParts.networkAPI(
-                options: options, database: database, identity: identityStore, logger: Logger(label: "nova.network"))
+                options: options, database: database, identity: identityStore)
             networkAPI.register(on: router)
             network = LocalNetworkClient(api: networkAPI)
         }

@@ -283,9 +283,7 @@ extension NetworkStore {
                 throw NovaError(.portNotFound, "NetworkPort \(id) could not be found.")
             }
             try await Self.disassociateFloatingIPs(portID: id, in: sql)
-            try await sql.raw("DELETE FROM ip_allocations WHERE port_id = \(bind: id)").run()
-            try await sql.raw("DELETE FROM port_security_groups WHERE port_id = \(bind: id)").run()
-            try await sql.raw("DELETE FROM ports WHERE id = \(bind: id)").run()
+            try await Self.deletePortRows(id, in: sql)
             return current
         }
     }

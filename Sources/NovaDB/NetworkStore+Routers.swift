@@ -243,17 +243,4 @@ extension NetworkStore {
             return port
         }
     }
-
-    /// The interface ports of the given routers (or all).
-    public func routerInterfaces(routerIDs: [String]) async throws -> [NetworkPort] {
-        guard !routerIDs.isEmpty else { return [] }
-        return try await database.read { sql in
-            try await Self.rows(
-                NetworkPort.self,
-                """
-                SELECT data FROM ports WHERE device_id IN (\(binds: routerIDs))
-                  AND device_owner = \(bind: DeviceOwner.routerInterface) ORDER BY created_at, id
-                """, in: sql)
-        }
-    }
 }
