@@ -83,6 +83,7 @@ extension ComputeAPI {
 
         let networkRequests = try await requestedNetworks(
             spec["networks"], version: version, caller: caller, count: count)
+        let securityGroups = try await requestedSecurityGroups(spec["security_groups"], caller: caller)
         let schedulingRequest = SchedulingRequest(
             forcedHost: forcedHost, imageProperties: try await schedulingProperties(imageRef))
         let now = clock.now
@@ -105,6 +106,7 @@ extension ComputeAPI {
             instance.accessIPv6 = spec["accessIPv6"]?.stringValue ?? ""
             instance.requestedNetworks = spec["networks"]?.stringValue == "none" ? "none" : "auto"
             instance.networkRequests = networkRequests
+            instance.securityGroups = securityGroups
             instance.schedulingRequest = schedulingRequest
             if let hostname = spec["hostname"]?.stringValue, version >= APIVersion(2, 90) {
                 instance.hostname = Instance.sanitizedHostname(hostname)
@@ -149,7 +151,8 @@ extension ComputeAPI {
             "id": .string(first.uuid),
             "links": ServerViewBuilder(
                 version: version, isAdmin: caller.isAdmin, base: base(request), hostStatus: [:]
-            ).links(first.uuid), "OS-DCF:diskConfig": "MANUAL", "security_groups": [["name": "default"]],
+            ).links(first.uuid), "OS-DCF:diskConfig": "MANUAL",
+            "security_groups": ServerViewBuilder.securityGroups(first),
         ]
         if config.enableInstancePassword {
             server["adminPass"] = .string(spec["adminPass"]?.stringValue ?? Self.generatePassword())

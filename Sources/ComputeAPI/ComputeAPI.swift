@@ -87,6 +87,8 @@ public struct ComputeAPI: Sendable {
         registerLimitsAndQuotas(on: v21)
         registerAvailabilityZones(on: v21)
         registerAggregates(on: v21)
+        registerInterfaces(on: v21)
+        registerExternalEvents(on: v21)
     }
 
     func registerVersions(on router: Router<NovaRequestContext>) {

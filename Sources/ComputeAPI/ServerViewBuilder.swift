@@ -68,7 +68,7 @@ struct ServerViewBuilder {
         json.append("key_name", .optional(instance.keyName))
         json.append("OS-SRV-USG:launched_at", .optional(instance.launchedAt.map(Timestamp.naive)))
         json.append("OS-SRV-USG:terminated_at", .optional(instance.terminatedAt.map(Timestamp.naive)))
-        json.append("security_groups", [["name": "default"]])
+        json.append("security_groups", Self.securityGroups(instance))
         json.append("OS-EXT-STS:task_state", .optional(instance.taskState?.rawValue))
         json.append("OS-EXT-STS:vm_state", .string(instance.vmState.rawValue))
         json.append("OS-EXT-STS:power_state", .int(instance.powerState.rawValue))
@@ -118,21 +118,32 @@ struct ServerViewBuilder {
         ]
     }
 
-    /// `{network: [{version, addr, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}`.
+    /// `{network: [{version, addr, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}`: each fixed address, then the
+    /// floating ones associated with it.
     static func addresses(_ addresses: [FixedAddress]) -> JSON {
         var object = JSONObject()
         for network in Set(addresses.map(\.network)).sorted() {
-            object.append(
-                network,
-                .array(
-                    addresses.filter { $0.network == network }.map { address in
-                        [
-                            "version": 4, "addr": .string(address.address), "OS-EXT-IPS:type": "fixed",
-                            "OS-EXT-IPS-MAC:mac_addr": .string(address.mac),
-                        ]
-                    }))
+            var entries: [JSON] = []
+            for address in addresses where address.network == network {
+                entries.append(addressEntry(address.address, type: "fixed", mac: address.mac))
+                for floating in address.floating ?? [] {
+                    entries.append(addressEntry(floating, type: "floating", mac: address.mac))
+                }
+            }
+            object.append(network, .array(entries))
         }
         return .object(object)
+    }
+
+    static func addressEntry(_ address: String, type: String, mac: String) -> JSON {
+        [
+            "version": address.contains(":") ? 6 : 4, "addr": .string(address), "OS-EXT-IPS:type": .string(type),
+            "OS-EXT-IPS-MAC:mac_addr": .string(mac),
+        ]
+    }
+
+    static func securityGroups(_ instance: Instance) -> JSON {
+        .array((instance.securityGroups ?? ["default"]).map { ["name": .string($0)] })
     }
 
     static func stringMap(_ map: [String: String]) -> JSON {

@@ -39,8 +39,9 @@ public struct LocalNetworkClient: NetworkClient {
     static func summary(_ port: NetworkPort) -> PortSummary {
         PortSummary(
             id: port.id, networkID: port.networkID, projectID: port.projectID, macAddress: port.macAddress,
-            addresses: port.fixedIPs.map(\.ipAddress), deviceID: port.deviceID, status: port.status,
-            bindingHost: port.binding.hostID)
+            fixedIPs: port.fixedIPs.map { PortFixedIP(subnetID: $0.subnetID, address: $0.ipAddress) },
+            deviceID: port.deviceID, deviceOwner: port.deviceOwner, status: port.status,
+            bindingHost: port.binding.hostID, securityGroups: port.securityGroups)
     }
 
     public func port(id: String) async throws -> PortSummary? {
@@ -52,11 +53,12 @@ public struct LocalNetworkClient: NetworkClient {
     }
 
     public func createPort(
-        networkID: String, project: String, fixedIP: String?, deviceID: String, deviceOwner: String, host: String
+        networkID: String, project: String, fixedIP: String?, securityGroups: [String]?, deviceID: String,
+        deviceOwner: String, host: String
     ) async throws -> PortSummary {
         let body = NovaPortBody.create(
-            networkID: networkID, project: project, fixedIP: fixedIP, deviceID: deviceID, deviceOwner: deviceOwner,
-            host: host)
+            networkID: networkID, project: project, fixedIP: fixedIP, securityGroups: securityGroups,
+            deviceID: deviceID, deviceOwner: deviceOwner, host: host)
         return Self.summary(try await api.createPort(body, caller: caller))
     }
 
@@ -76,5 +78,26 @@ public struct LocalNetworkClient: NetworkClient {
         guard let port = try await api.store.port(id: id) else { return }
         let deleted = try await api.store.deletePort(id: port.id)
         try await api.notify(.deleted(.port(deleted)))
+    }
+
+    public func floatingIPs(portIDs: [String]) async throws -> [FloatingSummary] {
+        guard !portIDs.isEmpty else { return [] }
+        return try await api.store.floatingIPs(portIDs: portIDs).compactMap { floating in
+            guard let portID = floating.portID, let fixed = floating.fixedIPAddress else { return nil }
+            return FloatingSummary(portID: portID, fixedAddress: fixed, floatingAddress: floating.floatingIPAddress)
+        }
+    }
+
+    public func securityGroups(project: String) async throws -> [SecurityGroupSummary] {
+        try await api.ensureDefaultGroup(project)
+        return try await api.store.securityGroups(projectID: project).map {
+            SecurityGroupSummary(id: $0.id, name: $0.name, projectID: $0.projectID)
+        }
+    }
+
+    public func setSecurityGroups(portID: String, groups: [String]) async throws {
+        let current = try await api.ownedPort(portID, caller)
+        _ = try await api.updatePort(
+            current, body: ["security_groups": .array(groups.map(JSON.string))], caller: caller)
     }
 }

@@ -140,7 +140,10 @@ extension NetworkAPI {
             port.status = status
             port.standard.touch(now)
         }
-        if body["binding:host_id"] != nil, wanted.binding.hostID != current.binding.hostID {
+        // A new host binds again; so does a bound port taken down or brought up (the driver decides its status).
+        let moved = body["binding:host_id"] != nil && wanted.binding.hostID != current.binding.hostID
+        let toggled = wanted.adminStateUp != current.adminStateUp && !wanted.binding.hostID.isEmpty
+        if moved || toggled {
             return try await bind(current, host: wanted.binding.hostID, addresses: addresses, apply)
         }
         let (old, new) = try await store.updatePort(id: current.id, addresses: addresses, apply)

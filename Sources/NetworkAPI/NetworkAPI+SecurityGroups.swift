@@ -20,8 +20,14 @@ extension NetworkAPI {
     func registerSecurityGroups(on v2: RouterGroup<NovaRequestContext>) {
         v2.get("security-groups") { request, context in
             let caller = try context.caller()
-            try await ensureDefaultGroup(caller.projectID)
             let query = ListQuery(request.query)
+            // As Neutron: the project listed (the caller's, or the one an admin filters on) gets its default group.
+            let named = query.values("project_id") ?? query.values("tenant_id")
+            if caller.isAdmin, let named, named.count == 1, !named[0].isEmpty {
+                try await ensureDefaultGroup(named[0])
+            } else {
+                try await ensureDefaultGroup(caller.projectID)
+            }
             let groups = try await store.securityGroups(
                 ids: query.values("id"), projectID: caller.isAdmin ? nil : caller.projectID)
             let rules = try await store.securityGroupRules(groupIDs: groups.map(\.id))

@@ -12,10 +12,15 @@ public struct NetworkAPI: Sendable {
     let store: NetworkStore
     let driver: any MechanismDriver
     let clock: any WallClock
+    /// Nova, told of the changes to its servers' ports (nil: no one is told).
+    let nova: NovaNotifier?
 
     public static let prefix = "networking"
 
-    public init(store: NetworkStore, driver: any MechanismDriver, clock: any WallClock) {
+    public init(
+        store: NetworkStore, driver: any MechanismDriver, clock: any WallClock, nova: (any ServerEventSink)? = nil
+    ) {
+        self.nova = nova.map(NovaNotifier.init(sink:))
         self.store = store
         self.driver = driver
         self.clock = clock
@@ -114,9 +119,10 @@ public struct NetworkAPI: Sendable {
         try CheckedInput.text(body[key], field: key, length: 0...255)
     }
 
-    /// Tells the mechanism driver of a stored change.
+    /// Tells the mechanism driver of a stored change, then Nova of what it means for its servers.
     func notify(_ change: ResourceChange) async throws {
         try await driver.changed(change)
+        try await notifyNova(change)
     }
 
     func newID() -> String { UUID().uuidString.lowercased() }

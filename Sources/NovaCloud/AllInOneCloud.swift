@@ -57,9 +57,6 @@ public final class AllInOneCloud: Sendable {
         let (identityStore, imageStore, files, firstStart) = try await CloudParts.identityAndImages(
             options: options, database: database, store: computeStore, clock: clock)
         let imageBackend = LocalImageBackend(store: imageStore, files: files)
-        let networkAPI = try await CloudParts.networkAPI(
-            options: options, database: database, identity: identityStore)
-        let networkClient = LocalNetworkClient(api: networkAPI)
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)
@@ -76,6 +73,10 @@ public final class AllInOneCloud: Sendable {
         let conductorAPI = ConductorRPCAPI(client: rpc)
         let computeAPI = ComputeRPCAPI(client: rpc)
         let schedulerAPI = SchedulerRPCAPI(client: rpc)
+        let networkAPI = try await CloudParts.networkAPI(
+            options: options, database: database, identity: identityStore,
+            nova: ServerEventRouter(store: computeStore, compute: computeAPI))
+        let networkClient = LocalNetworkClient(api: networkAPI)
 
         let conductor = ConductorManager(
             store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,

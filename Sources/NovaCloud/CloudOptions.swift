@@ -77,6 +77,10 @@ public struct CloudOptions: Sendable {
     /// `[DEFAULT] shelved_offload_time` (0: offload at once, -1: never) and `shelved_poll_interval` (seconds).
     public var shelvedOffloadTime = 0
     public var shelvedPollInterval = 3600
+    /// `[DEFAULT] vif_plugging_timeout` (seconds; 0: builds do not wait for their ports) and
+    /// `vif_plugging_is_fatal`.
+    public var vifPluggingTimeout = 300
+    public var vifPluggingIsFatal = true
     /// How separate service processes reach Placement and Glance (`[service_user]`, endpoint overrides).
     public var scaleOut = ScaleOutOptions()
     /// The networking service's options (`[ml2]`, `[ml2_type_*]`, `[quotas]`).
@@ -183,6 +187,8 @@ public struct CloudOptions: Sendable {
             transportURL = url
         }
         shelvedPollInterval = max(1, try config.int("DEFAULT", "shelved_poll_interval", default: 3600))
+        vifPluggingTimeout = min(86400, max(0, try config.int("DEFAULT", "vif_plugging_timeout", default: 300)))
+        vifPluggingIsFatal = try config.bool("DEFAULT", "vif_plugging_is_fatal", default: true)
         rpcResponseTimeout = max(1, try config.int("DEFAULT", "rpc_response_timeout", default: rpcResponseTimeout))
         moves.autoEvacuate = try config.bool("compute", "auto_evacuate", default: false)
         moves.allowResizeToSameHost = try config.bool("DEFAULT", "allow_resize_to_same_host", default: false)

@@ -89,14 +89,17 @@ enum CloudParts {
         conductor: ConductorRPCAPI, placement: any PlacementClient, images: any ImageBackend,
         network: any NetworkClient, clock: any WallClock
     ) async throws -> ComputeManager {
+        var config = ComputeConfig(
+            host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
+            syncPowerStateInterval: options.syncPowerStateInterval,
+            cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
+            diskAllocationRatio: options.diskAllocationRatio,
+            reservedHostMemoryMB: options.reservedHostMemoryMB, shelvedOffloadTime: options.shelvedOffloadTime,
+            shelvedPollInterval: .seconds(options.shelvedPollInterval))
+        config.vifPluggingTimeout = .seconds(options.vifPluggingTimeout)
+        config.vifPluggingIsFatal = options.vifPluggingIsFatal
         let manager = ComputeManager(
-            config: ComputeConfig(
-                host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
-                syncPowerStateInterval: options.syncPowerStateInterval,
-                cpuAllocationRatio: options.cpuAllocationRatio, ramAllocationRatio: options.ramAllocationRatio,
-                diskAllocationRatio: options.diskAllocationRatio,
-                reservedHostMemoryMB: options.reservedHostMemoryMB, shelvedOffloadTime: options.shelvedOffloadTime,
-                shelvedPollInterval: .seconds(options.shelvedPollInterval)),
+            config: config,
             driver: driver, conductor: conductor, placement: placement, images: images, network: network,
             notifier: options.versionedNotifications ? Notifier(bus: bus, publisherID: "nova-compute:\(host)") : nil,
             clock: clock,

@@ -7,6 +7,7 @@ import NetworkAPI
 import NetworkCore
 import NovaCore
 import NovaDB
+import ServiceClients
 
 /// `nova-server network`: the networking API alone on its own listener, over the same database, tokens
 /// checked against the identity tables there.
@@ -21,8 +22,12 @@ public enum NetworkOnly {
         let tokens = options.tokenService(store: identity, clock: SystemClock())
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
-        try await CloudParts.networkAPI(options: options, database: database, identity: identity)
-            .register(on: router)
+        // Nova is told of its servers' ports over HTTP when the service has credentials ([service_user]).
+        let session = options.scaleOut.credentials.map { ServiceSession(credentials: $0) }
+        try await CloudParts.networkAPI(
+            options: options, database: database, identity: identity,
+            nova: session.map { RemoteServerEvents(session: $0) }
+        ).register(on: router)
         return try HTTPListener.application(
             responder: router.buildResponder(), host: host, port: port, tls: options.tls, logger: logger)
     }
@@ -31,13 +36,13 @@ public enum NetworkOnly {
 extension CloudParts {
     /// The networking API over `database` with the configured mechanism driver, after the first start's
     /// networks are made.
-    static func networkAPI(options: CloudOptions, database: Database, identity: IdentityStore)
-        async throws -> NetworkAPI
-    {
+    static func networkAPI(
+        options: CloudOptions, database: Database, identity: IdentityStore, nova: (any ServerEventSink)?
+    ) async throws -> NetworkAPI {
         let store = NetworkStore(database: database, options: options.network)
         let clock = SystemClock()
         try await NetworkBootstrap(identity: identity, store: store, privateRange: options.fixedRange, clock: clock)
             .run()
-        return NetworkAPI(store: store, driver: NoopMechanismDriver(), clock: clock)
+        return NetworkAPI(store: store, driver: NoopMechanismDriver(), clock: clock, nova: nova)
     }
 }

@@ -135,7 +135,8 @@ public struct ServiceProcess: Sendable {
         var network: any NetworkClient = RemoteNetwork(session: session)
         if options.scaleOut.networkURL == nil {
             let networkAPI = try await CloudParts.networkAPI(
-                options: options, database: database, identity: identityStore)
+                options: options, database: database, identity: identityStore,
+                nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc)))
             networkAPI.register(on: router)
             network = LocalNetworkClient(api: networkAPI)
         }

@@ -15,6 +15,11 @@ public struct ComputeConfig: Sendable {
     public var shelvedPollInterval: Duration
     /// How often the host looks for builds of its own that were lost half way (`recoverLostBuilds`).
     public var lostBuildPollInterval: Duration = .seconds(60)
+    /// `[DEFAULT] vif_plugging_timeout`: how long a build waits for `network-vif-plugged` of each port that is
+    /// not ACTIVE yet (0: it does not wait).
+    public var vifPluggingTimeout: Duration = .seconds(300)
+    /// `[DEFAULT] vif_plugging_is_fatal`: whether a build whose ports never came up fails.
+    public var vifPluggingIsFatal = true
 
     public init(
         host: String, availabilityZone: String = "nova", reportInterval: Duration = .seconds(10),

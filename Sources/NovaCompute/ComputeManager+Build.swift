@@ -22,10 +22,12 @@ extension ComputeManager {
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
             return
         }
+        var ports: [AttachedPort] = []
         do {
             var spawning = InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning)
             if instance.networkRequests != nil {
-                spawning.addresses = try await allocateNetworks(instance)
+                ports = try await allocateNetworks(instance)
+                spawning.addresses = try await networkInfo(ports, instance: instance)
             } else if instance.requestedNetworks != "none" {
                 // Accepted before the networking service: an address of the old bookkeeping table.
                 try await conductor.allocateNetwork(instance.uuid, context: context)
@@ -50,7 +52,21 @@ extension ComputeManager {
             return
         }
         do {
-            try await driver.spawn(instance)
+            try await plugWaitingForPorts(ports, of: instance) { try await driver.spawn(instance) }
+        } catch let error as NovaError where error.message.hasPrefix("Virtual Interface creation failed") {
+            // Nova's VirtualInterfaceCreateException: the build is aborted, not rescheduled.
+            logger.error("the ports of \(instance.uuid) did not come up: \(error.message)")
+            try? await driver.destroy(instance)
+            await deallocateNetworks(instance)
+            try? await placement.deleteAllocations(consumer: instance.uuid)
+            let fault = InstanceFault(
+                code: 500, message: "Build of instance \(instance.uuid) aborted: \(error.message)", created: clock.now)
+            _ = try? await update(
+                instance.uuid,
+                InstanceUpdate(expectedTaskStates: [.spawning], vmState: .error, taskState: .some(nil), fault: fault),
+                context)
+            await event(instance, Self.buildEvent, context, result: "Error", traceback: error.message)
+            return
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("spawn of \(instance.uuid) failed: \(message)")

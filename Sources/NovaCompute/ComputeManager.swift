@@ -22,6 +22,10 @@ public struct ComputeManager: Sendable {
     let logger: Logger
     /// The builds running in this process now (`recoverLostBuilds` leaves them alone).
     let buildsInFlight = BuildsInFlight()
+    /// The server events builds and interface attachments wait for.
+    let instanceEvents = InstanceEventWaiters()
+    /// One network info cache update at a time on this host (events and attachments race otherwise).
+    let networkInfoLock = AsyncLock()
 
     public init(
         config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, placement: any PlacementClient,
@@ -72,6 +76,7 @@ public struct ComputeManager: Sendable {
             return RPCVoid()
         }
         addConsoleMethods(to: &dispatcher)
+        addNetworkMethods(to: &dispatcher)
         addMoveMethods(to: &dispatcher)
         for method in ["snapshot_instance", "backup_instance"] {
             dispatcher.on(method) { (request: SnapshotRequest, context) in

@@ -59,9 +59,14 @@ public struct RemoteNetwork: NetworkClient {
         return PortSummary(
             id: id, networkID: json["network_id"]?.stringValue ?? "", projectID: json["project_id"]?.stringValue ?? "",
             macAddress: json["mac_address"]?.stringValue ?? "",
-            addresses: json["fixed_ips"]?.arrayValue?.compactMap { $0["ip_address"]?.stringValue } ?? [],
-            deviceID: json["device_id"]?.stringValue ?? "", status: json["status"]?.stringValue ?? "",
-            bindingHost: json["binding:host_id"]?.stringValue ?? "")
+            fixedIPs: json["fixed_ips"]?.arrayValue?.compactMap { entry in
+                entry["ip_address"]?.stringValue.map {
+                    PortFixedIP(subnetID: entry["subnet_id"]?.stringValue ?? "", address: $0)
+                }
+            } ?? [],
+            deviceID: json["device_id"]?.stringValue ?? "", deviceOwner: json["device_owner"]?.stringValue ?? "",
+            status: json["status"]?.stringValue ?? "", bindingHost: json["binding:host_id"]?.stringValue ?? "",
+            securityGroups: json["security_groups"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 
     public func port(id: String) async throws -> PortSummary? {
@@ -78,11 +83,12 @@ public struct RemoteNetwork: NetworkClient {
     }
 
     public func createPort(
-        networkID: String, project: String, fixedIP: String?, deviceID: String, deviceOwner: String, host: String
+        networkID: String, project: String, fixedIP: String?, securityGroups: [String]?, deviceID: String,
+        deviceOwner: String, host: String
     ) async throws -> PortSummary {
         let body = NovaPortBody.create(
-            networkID: networkID, project: project, fixedIP: fixedIP, deviceID: deviceID, deviceOwner: deviceOwner,
-            host: host)
+            networkID: networkID, project: project, fixedIP: fixedIP, securityGroups: securityGroups,
+            deviceID: deviceID, deviceOwner: deviceOwner, host: host)
         guard let port = Self.port(try await expect(.POST, "/ports", json: ["port": .object(body)])?["port"]) else {
             throw NovaError.serviceUnavailable("The networking service answered a port create without a port.")
         }
@@ -109,5 +115,30 @@ public struct RemoteNetwork: NetworkClient {
         do {
             try await expect(.DELETE, "/ports/\(PercentEncoding.encode(id))")
         } catch let error as NovaError where error.code.status == 404 {}
+    }
+
+    public func floatingIPs(portIDs: [String]) async throws -> [FloatingSummary] {
+        guard !portIDs.isEmpty else { return [] }
+        let json = try await expect(.GET, "/floatingips?" + Self.query(portIDs.map { ("port_id", $0) }))
+        return (json?["floatingips"]?.arrayValue ?? []).compactMap { floating in
+            guard let port = floating["port_id"]?.stringValue, let fixed = floating["fixed_ip_address"]?.stringValue,
+                let address = floating["floating_ip_address"]?.stringValue
+            else { return nil }
+            return FloatingSummary(portID: port, fixedAddress: fixed, floatingAddress: address)
+        }
+    }
+
+    public func securityGroups(project: String) async throws -> [SecurityGroupSummary] {
+        let json = try await expect(.GET, "/security-groups?" + Self.query([("project_id", project)]))
+        return (json?["security_groups"]?.arrayValue ?? []).compactMap { group in
+            guard let id = group["id"]?.stringValue else { return nil }
+            return SecurityGroupSummary(
+                id: id, name: group["name"]?.stringValue ?? "", projectID: group["project_id"]?.stringValue ?? "")
+        }
+    }
+
+    public func setSecurityGroups(portID: String, groups: [String]) async throws {
+        let body: JSON = ["port": ["security_groups": .array(groups.map(JSON.string))]]
+        try await expect(.PUT, "/ports/\(PercentEncoding.encode(portID))", json: body)
     }
 }

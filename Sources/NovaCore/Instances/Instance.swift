@@ -62,6 +62,8 @@ public struct Instance: Sendable, Codable, Equatable {
     public var networkRequests: [NetworkRequest]?
     /// The fixed addresses the instance got during its build (Nova's network info cache).
     public var addresses: [FixedAddress]?
+    /// The names of the security groups the server's ports are in (nil: `default`).
+    public var securityGroups: [String]?
     /// Nova's system_metadata shelved_image_id and shelved_at: the snapshot a shelved server comes back from.
     public var shelvedImageID: String?
     public var shelvedAt: Date?
@@ -155,6 +157,8 @@ public struct FixedAddress: Sendable, Codable, Equatable {
     public var portID: String?
     /// Whether the user made the port (it is unbound and kept when the server goes) or Nova did (deleted).
     public var preexisting: Bool?
+    /// The floating IPs associated with this fixed address.
+    public var floating: [String]?
 
     public init(network: String, address: String, mac: String, portID: String? = nil, preexisting: Bool? = nil) {
         self.network = network
