@@ -687,6 +687,10 @@ def server_port_steps(demo):
     mapped = osc_json(["floating", "ip", "show", address.get("id", "none")], demo) or {}
     check("server add floating ip maps it to the server's fixed IP",
           result.returncode == 0 and mapped.get("fixed_ip_address") == "10.50.0.17", str(mapped))
+    fip = address.get("floating_ip_address", "none")
+    shown = wait_until(lambda: fip in json.dumps((osc_json(["server", "show", "vm-net"], demo) or {}).get("addresses")))
+    check("server show lists the floating IP in the server's addresses (network-changed)", shown, fip)
+    interface_steps(demo)
     run(OPENSTACK, ["floating", "ip", "delete", address.get("id", "none")], demo)
     run(OPENSTACK, ["server", "delete", "--wait", "vm-net"], demo)
     left = osc_json(["port", "list", "--network", "scenario-net", "--device-owner", "compute:nova"], demo)
@@ -702,6 +706,41 @@ def server_port_steps(demo):
     check("server delete keeps the user's port, unbound", nic.get("device_id") == "" and nic.get("status") == "DOWN",
           str(nic))
     run(OPENSTACK, ["port", "delete", "scenario-nic"], demo)
+
+
+def wait_until(condition, seconds=10):
+    """Polls `condition` until it holds or `seconds` pass (what Nova learns from the networking service's events
+    arrives shortly after the call that caused it)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def interface_steps(demo):
+    """vm-net gets a second NIC and loses it again (server add/remove port, nova interface-list), and a security
+    group is added and removed."""
+    run(OPENSTACK, ["port", "create", "--network", "scenario-net", "scenario-extra"], demo)
+    added = run(OPENSTACK, ["server", "add", "port", "vm-net", "scenario-extra"], demo)
+    listed = run(NOVA, ["interface-list", "vm-net"], demo)
+    extra = osc_json(["port", "show", "scenario-extra"], demo) or {}
+    check("server add port attaches the user's port (nova interface-list shows both)",
+          added.returncode == 0 and extra.get("id", "none") in listed.stdout and listed.stdout.count("ACTIVE") == 2,
+          listed.stdout + listed.stderr)
+    removed = run(OPENSTACK, ["server", "remove", "port", "vm-net", "scenario-extra"], demo)
+    kept = wait_until(lambda: (osc_json(["port", "show", "scenario-extra"], demo) or {}).get("device_id") == "")
+    check("server remove port detaches it and keeps the user's port", removed.returncode == 0 and kept)
+    run(OPENSTACK, ["port", "delete", "scenario-extra"], demo)
+    run(OPENSTACK, ["security", "group", "create", "scenario-web"], demo)
+    run(OPENSTACK, ["server", "add", "security", "group", "vm-net", "scenario-web"], demo)
+    groups = json.dumps((osc_json(["server", "show", "vm-net"], demo) or {}).get("security_groups"))
+    check("server add security group puts the server's port in the group", "scenario-web" in groups, str(groups))
+    run(OPENSTACK, ["server", "remove", "security", "group", "vm-net", "scenario-web"], demo)
+    groups = json.dumps((osc_json(["server", "show", "vm-net"], demo) or {}).get("security_groups"))
+    check("server remove security group takes it away again", "scenario-web" not in groups, str(groups))
+    run(OPENSTACK, ["security", "group", "delete", "scenario-web"], demo)
 
 
 def placement_steps(admin):
