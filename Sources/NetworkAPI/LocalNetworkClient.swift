@@ -100,4 +100,16 @@ public struct LocalNetworkClient: NetworkClient {
         _ = try await api.updatePort(
             current, body: ["security_groups": .array(groups.map(JSON.string))], caller: caller)
     }
+
+    public func createBinding(portID: String, host: String) async throws {
+        _ = try await api.createBinding(try await api.ownedPort(portID, caller), host: host)
+    }
+
+    public func activateBinding(portID: String, host: String) async throws {
+        _ = try await api.activateBinding(try await api.ownedPort(portID, caller), host: host)
+    }
+
+    public func deleteBinding(portID: String, host: String) async throws {
+        try await api.deleteBinding(try await api.ownedPort(portID, caller), host: host)
+    }
 }

@@ -45,6 +45,7 @@ public struct NetworkAPI: Sendable {
         registerNetworks(on: v2)
         registerSubnets(on: v2)
         registerPorts(on: v2)
+        registerPortBindings(on: v2)
         registerSecurityGroups(on: v2)
         registerRouters(on: v2)
         registerFloatingIPs(on: v2)

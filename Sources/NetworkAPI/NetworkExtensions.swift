@@ -61,5 +61,8 @@ struct NetworkExtensions {
         NetworkExtensions(
             alias: "filter-validation", name: "Filter parameters validation",
             description: "Provides validation on filtering parameters."),
+        NetworkExtensions(
+            alias: "binding-extended", name: "Port Bindings Extended",
+            description: "Expose port bindings of a virtual port to external application"),
     ]
 }

@@ -157,6 +157,8 @@ public struct NetworkPort: Sendable, Codable, Equatable {
     /// DOWN until the mechanism driver reports the bound port up, then ACTIVE.
     public var status: String
     public var binding: PortBinding
+    /// binding-extended: bindings to other hosts made ahead of a live migration, INACTIVE until activated.
+    public var inactiveBindings: [PortBinding]?
     public var securityGroups: [String]
     public var portSecurityEnabled: Bool
     public var allowedAddressPairs: [AddressPair]

@@ -29,6 +29,9 @@ extension NovaError.Code {
     public static let externalGatewayForFloatingIPNotFound = Self(
         status: 404, name: "ExternalGatewayForFloatingIPNotFound")
     public static let floatingIPPortAlreadyAssociated = Self(status: 409, name: "FloatingIPPortAlreadyAssociated")
+    public static let portBindingNotFound = Self(status: 404, name: "PortBindingNotFound")
+    public static let portBindingAlreadyExists = Self(status: 409, name: "PortBindingAlreadyExists")
+    public static let portBindingAlreadyActive = Self(status: 409, name: "PortBindingAlreadyActive")
     public static let noNetworkAvailable = Self(status: 503, name: "NoNetworkAvailable")
 }
 

@@ -102,6 +102,8 @@ extension ComputeManager {
         try await driver.finishMigration(
             instance, transfer: task.transfer ?? MoveTransfer(diskPath: nil), powerOn: powerOn)
         try await keepingGuestOnlyIfRecorded(instance, driver.revertMigrationAtDestination) {
+            // migrate_instance_finish: the ports are bound here before the move is recorded here.
+            try await bindPorts(instance, to: config.host)
             try await advance(
                 MoveAdvance(
                     taskUUID: task.uuid, expectedStep: .finishResize, nextStep: nil,
@@ -140,6 +142,7 @@ extension ComputeManager {
         var instance = state.instance
         instance.flavor = migration.oldFlavor
         let powerOn = migration.oldVMState != .stopped
+        try await bindPorts(instance, to: config.host)
         try await driver.finishRevertMigration(instance, powerOn: powerOn)
         try await advance(
             MoveAdvance(
@@ -159,6 +162,7 @@ extension ComputeManager {
         instance.host = config.host
         instance.node = migration.destNode
         if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
+        try await bindPorts(instance, to: config.host)
         try await driver.spawn(instance)
         let stopped = task.leaveStopped || migration.oldVMState == .stopped
         try await keepingGuestOnlyIfRecorded(instance, driver.destroy) {

@@ -48,6 +48,7 @@ extension ComputeManager {
             MoveAdvance(
                 taskUUID: task.uuid, expectedStep: .liveMigration, nextStep: .liveMigration, nextHost: config.host,
                 migration: MigrationUpdate(status: "preparing")), context)
+        let bindings = try await prepareDestinationBindings(state.instance, destination: destination)
         do {
             let target = try await compute.preLiveMigration(request, host: destination, context: context)
             try await advance(
@@ -60,7 +61,15 @@ extension ComputeManager {
                 progress: { await reporter.report($0) })
         } catch {
             try? await compute.rollbackLiveMigrationAtDestination(request, host: destination, context: context)
+            await dropDestinationBindings(bindings, destination: destination)
             throw error
+        }
+        do {
+            try await activateDestinationBindings(bindings, destination: destination, source: config.host)
+        } catch {
+            // The guest runs on the destination now: its ports follow it there, however.
+            logger.warning("the destination bindings of \(state.instance.uuid) could not be activated: \(error)")
+            try? await bindPorts(state.instance, to: destination)
         }
         try await compute.postLiveMigrationAtDestination(request, host: destination, context: context)
         try? await driver.cleanupAfterLiveMigration(state.instance)

@@ -59,6 +59,7 @@ extension ComputeManager {
     /// Destroys the guest; the conductor takes the host away and gives the allocation back.
     func offload(_ instance: Instance, expected: [TaskState?], context: RPCContext) async throws {
         if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
+        try await bindPorts(instance, to: "")
         var offloaded = InstanceUpdate(
             expectedTaskStates: expected, vmState: .shelvedOffloaded, taskState: .some(nil), powerState: .shutdown)
         offloaded.clearHost = true
@@ -78,6 +79,7 @@ extension ComputeManager {
             if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
             var fromSnapshot = instance
             fromSnapshot.imageRef = imageID
+            try await bindPorts(instance, to: config.host)
             try await driver.spawn(fromSnapshot)
         }
         var running = InstanceUpdate(
@@ -100,6 +102,7 @@ extension ComputeManager {
         let current = try? await conductor.instanceGet(instance.uuid, context: context)
         if operation == .unshelve, instance.vmState == .shelvedOffloaded {
             if await driver.powerState(of: instance) != nil { try? await driver.destroy(instance) }
+            try? await bindPorts(instance, to: "")
             var back = InstanceUpdate(expectedTaskStates: [.unshelving], taskState: .some(nil))
             back.clearHost = true
             _ = try? await conductor.instanceOffload(instance.uuid, back, context: context)

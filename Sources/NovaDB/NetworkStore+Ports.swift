@@ -238,7 +238,7 @@ extension NetworkStore {
         id: String, addresses: [AddressRequest]? = nil, _ body: @Sendable (inout NetworkPort) throws -> Void
     ) async throws -> (old: NetworkPort, new: NetworkPort) {
         guard let current = try await port(id: id) else {
-            throw NovaError(.portNotFound, "NetworkPort \(id) could not be found.")
+            throw NovaError(.portNotFound, "Port \(id) could not be found.")
         }
         return try await database.write(lockingOnly: [
             "network:" + current.networkID, "netproject:" + current.projectID,
@@ -247,7 +247,7 @@ extension NetworkStore {
                 let old = try await Self.rows(
                     NetworkPort.self, "SELECT data FROM ports WHERE id = \(bind: id)", in: sql
                 ).first
-            else { throw NovaError(.portNotFound, "NetworkPort \(id) could not be found.") }
+            else { throw NovaError(.portNotFound, "Port \(id) could not be found.") }
             var port = old
             try body(&port)
             if let addresses {
@@ -274,13 +274,13 @@ extension NetworkStore {
     @discardableResult
     public func deletePort(id: String) async throws -> NetworkPort {
         guard let current = try await port(id: id) else {
-            throw NovaError(.portNotFound, "NetworkPort \(id) could not be found.")
+            throw NovaError(.portNotFound, "Port \(id) could not be found.")
         }
         return try await database.write(lockingOnly: [
             "network:" + current.networkID, "netproject:" + current.projectID,
         ]) { sql in
             guard try await sql.raw("SELECT id FROM ports WHERE id = \(bind: id)").first() != nil else {
-                throw NovaError(.portNotFound, "NetworkPort \(id) could not be found.")
+                throw NovaError(.portNotFound, "Port \(id) could not be found.")
             }
             try await Self.disassociateFloatingIPs(portID: id, in: sql)
             try await Self.deletePortRows(id, in: sql)

@@ -141,4 +141,18 @@ public struct RemoteNetwork: NetworkClient {
         let body: JSON = ["port": ["security_groups": .array(groups.map(JSON.string))]]
         try await expect(.PUT, "/ports/\(PercentEncoding.encode(portID))", json: body)
     }
+
+    public func createBinding(portID: String, host: String) async throws {
+        try await expect(
+            .POST, "/ports/\(PercentEncoding.encode(portID))/bindings", json: ["binding": ["host": .string(host)]])
+    }
+
+    public func activateBinding(portID: String, host: String) async throws {
+        try await expect(
+            .PUT, "/ports/\(PercentEncoding.encode(portID))/bindings/\(PercentEncoding.encode(host))/activate")
+    }
+
+    public func deleteBinding(portID: String, host: String) async throws {
+        try await expect(.DELETE, "/ports/\(PercentEncoding.encode(portID))/bindings/\(PercentEncoding.encode(host))")
+    }
 }

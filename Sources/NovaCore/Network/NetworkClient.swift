@@ -136,6 +136,11 @@ public protocol NetworkClient: Sendable {
     func securityGroups(project: String) async throws -> [SecurityGroupSummary]
     /// Sets a port's security groups (ids).
     func setSecurityGroups(portID: String, groups: [String]) async throws
+    /// binding-extended: an INACTIVE binding of the port on `host` beside its active one (a live migration's
+    /// destination), made active at the switch or deleted on rollback.
+    func createBinding(portID: String, host: String) async throws
+    func activateBinding(portID: String, host: String) async throws
+    func deleteBinding(portID: String, host: String) async throws
 }
 
 /// The port bodies Nova sends the networking service, in Neutron's form (the same in process and over HTTP).
