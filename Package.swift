@@ -122,6 +122,7 @@ let package = Package(
             dependencies: [
                 "NovaCore", "NetworkCore", "NovaDB", "APISupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .target(

@@ -24,6 +24,7 @@ extension ComputeAPI {
             }
             if let response = try await shelveAction(name, argument, instance, request, context) { return response }
             if let response = try await securityGroupAction(name, argument, instance, context) { return response }
+            if let response = try await floatingAction(name, argument, instance, request, context) { return response }
             switch name {
             case "os-start": try await runAction(.start, instance, context)
             case "os-stop": try await runAction(.stop, instance, context)

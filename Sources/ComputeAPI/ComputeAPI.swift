@@ -89,6 +89,8 @@ public struct ComputeAPI: Sendable {
         registerAggregates(on: v21)
         registerInterfaces(on: v21)
         registerExternalEvents(on: v21)
+        registerNetworkProxies(on: v21)
+        registerSecurityGroupProxies(on: v21)
     }
 
     func registerVersions(on router: Router<NovaRequestContext>) {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import NetworkCore
 import NovaCore
 import NovaDB
@@ -10,7 +11,12 @@ public struct LocalNetworkClient: NetworkClient {
     let caller = Credentials(
         userID: "nova", userName: "nova", projectID: "", projectName: "service", roles: ["admin", "service"])
 
-    public init(api: NetworkAPI) { self.api = api }
+    let routes: InProcessRoutes
+
+    public init(api: NetworkAPI) {
+        self.api = api
+        routes = InProcessRoutes(api: api)
+    }
 
     public func networks(ids: [String]?, project: String) async throws -> [NetworkSummary] {
         let networks: [Network]
@@ -111,5 +117,9 @@ public struct LocalNetworkClient: NetworkClient {
 
     public func deleteBinding(portID: String, host: String) async throws {
         try await api.deleteBinding(try await api.ownedPort(portID, caller), host: host)
+    }
+
+    public func request(_ method: String, _ path: String, body: JSON?, as user: NetworkUser) async throws -> JSON? {
+        try await routes.call(HTTPRequest.Method(method) ?? .get, path, body: body, as: user.credentials)
     }
 }

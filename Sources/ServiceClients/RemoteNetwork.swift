@@ -155,4 +155,15 @@ public struct RemoteNetwork: NetworkClient {
     public func deleteBinding(portID: String, host: String) async throws {
         try await expect(.DELETE, "/ports/\(PercentEncoding.encode(portID))/bindings/\(PercentEncoding.encode(host))")
     }
+
+    public func request(_ method: String, _ path: String, body: JSON?, as user: NetworkUser) async throws -> JSON? {
+        let response = try await session.send(
+            "network", HTTPMethod(rawValue: method), "/v2.0" + path, json: body, token: user.token)
+        guard response.isSuccess else {
+            let type = response.json?["NeutronError"]?["type"]?.stringValue ?? "HTTPError"
+            let message = response.json?["NeutronError"]?["message"]?.stringValue ?? response.errorMessage
+            throw NovaError(NovaError.Code(status: response.status, name: type), message)
+        }
+        return response.json
+    }
 }

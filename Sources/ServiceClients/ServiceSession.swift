@@ -85,10 +85,12 @@ public final class ServiceSession: Sendable {
 
     public func shutdown() async { try? await http.shutdown() }
 
-    /// A call to a service by catalog type, with the token; a refused token is renewed once.
+    /// A call to a service by catalog type, with the service's token (renewed once when refused), or with a
+    /// user's `token` (a call made for the user, at the endpoint of the service's catalog).
     public func send(
         _ service: String, _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [],
-        body: HTTPClientRequest.Body? = nil, json: JSON? = nil, timeout: TimeAmount = .seconds(60)
+        body: HTTPClientRequest.Body? = nil, json: JSON? = nil, timeout: TimeAmount = .seconds(60),
+        token: String? = nil
     ) async throws -> ServiceResponse {
         for attempt in 0..<2 {
             let current = try await authenticated()
@@ -97,7 +99,7 @@ public final class ServiceSession: Sendable {
             }
             var request = HTTPClientRequest(url: base + path)
             request.method = method
-            request.headers.add(name: "X-Auth-Token", value: current.token)
+            request.headers.add(name: "X-Auth-Token", value: token ?? current.token)
             request.headers.add(name: "Accept", value: "application/json")
             request.headers.add(name: "User-Agent", value: "nova-swift-service")
             for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -108,7 +110,7 @@ public final class ServiceSession: Sendable {
                 request.body = body
             }
             let response = try await execute(request, timeout: timeout)
-            if response.status == 401, attempt == 0 {
+            if response.status == 401, attempt == 0, token == nil {
                 forget(current.token)
                 continue
             }

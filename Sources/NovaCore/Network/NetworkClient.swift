@@ -141,6 +141,20 @@ public protocol NetworkClient: Sendable {
     func createBinding(portID: String, host: String) async throws
     func activateBinding(portID: String, host: String) async throws
     func deleteBinding(portID: String, host: String) async throws
+    /// A networking API call made as the user, with the user's token (Nova's proxy APIs below 2.36 call
+    /// Neutron so): `path` under `/v2.0`, the networking service's policy applies; nil for an empty answer.
+    func request(_ method: String, _ path: String, body: JSON?, as user: NetworkUser) async throws -> JSON?
+}
+
+/// Who a proxied networking call is made for: the user's credentials and the token they came with.
+public struct NetworkUser: Sendable {
+    public var credentials: Credentials
+    public var token: String
+
+    public init(credentials: Credentials, token: String) {
+        self.credentials = credentials
+        self.token = token
+    }
 }
 
 /// The port bodies Nova sends the networking service, in Neutron's form (the same in process and over HTTP).
