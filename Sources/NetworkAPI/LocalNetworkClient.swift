@@ -8,8 +8,7 @@ import NovaDB
 /// HTTP API, with the compute service's credentials.
 public struct LocalNetworkClient: NetworkClient {
     let api: NetworkAPI
-    let caller = Credentials(
-        userID: "nova", userName: "nova", projectID: "", projectName: "service", roles: ["admin", "service"])
+    let caller = NetworkUser.service.credentials
 
     let routes: InProcessRoutes
 

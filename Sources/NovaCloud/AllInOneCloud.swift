@@ -77,6 +77,7 @@ public final class AllInOneCloud: Sendable {
             options: options, database: database, identity: identityStore,
             nova: ServerEventRouter(store: computeStore, compute: computeAPI))
         let networkClient = LocalNetworkClient(api: networkAPI)
+        await FixedAddressMigration(store: computeStore, network: networkClient, logger: logger).runLogged()
 
         let conductor = ConductorManager(
             store: computeStore, placement: placement, scheduler: schedulerAPI, compute: computeAPI, clock: clock,

@@ -140,6 +140,7 @@ public struct ServiceProcess: Sendable {
             networkAPI.register(on: router)
             network = LocalNetworkClient(api: networkAPI)
         }
+        await FixedAddressMigration(store: store, network: network, logger: Logger(label: "nova.api")).runLogged()
         ComputeAPI(
             store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
             compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session), network: network,

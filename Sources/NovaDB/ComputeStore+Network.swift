@@ -48,4 +48,27 @@ extension ComputeStore {
     static func releaseFixedAddresses(uuid: String, in sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM fixed_ips WHERE instance_uuid = \(bind: uuid)").run()
     }
+
+    /// Instances that still hold an address of the bookkeeping table (made before the networking service).
+    public func instancesWithFixedAddresses() async throws -> [String] {
+        try await database.read { sql in
+            try await sql.raw("SELECT DISTINCT instance_uuid FROM fixed_ips ORDER BY instance_uuid").all().map {
+                try $0.string("instance_uuid")
+            }
+        }
+    }
+
+    /// The instance's addresses now come from its ports on `network`: its network info cache and requested
+    /// networks are set, and its rows of the bookkeeping table go, in one transaction.
+    public func adoptPorts(uuid: String, network: NetworkRequest, addresses: [FixedAddress]) async throws {
+        try await database.write(lockingOnly: ["instance:" + uuid]) { sql in
+            if var instance = try await Self.load(uuid: uuid, in: sql), !instance.isDeleted {
+                instance.networkRequests = [network]
+                instance.addresses = addresses
+                instance.updatedAt = Date()
+                try await Self.save(instance, in: sql)
+            }
+            try await Self.releaseFixedAddresses(uuid: uuid, in: sql)
+        }
+    }
 }

@@ -158,7 +158,8 @@ public struct RemoteNetwork: NetworkClient {
 
     public func request(_ method: String, _ path: String, body: JSON?, as user: NetworkUser) async throws -> JSON? {
         let response = try await session.send(
-            "network", HTTPMethod(rawValue: method), "/v2.0" + path, json: body, token: user.token)
+            "network", HTTPMethod(rawValue: method), "/v2.0" + path, json: body,
+            token: user.token.isEmpty ? nil : user.token)
         guard response.isSuccess else {
             let type = response.json?["NeutronError"]?["type"]?.stringValue ?? "HTTPError"
             let message = response.json?["NeutronError"]?["message"]?.stringValue ?? response.errorMessage

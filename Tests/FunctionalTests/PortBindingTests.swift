@@ -112,3 +112,41 @@ import Testing
         }
     }
 }
+
+/// Servers from before the networking service keep their address and MAC as a port of `private` after a
+/// restart, and their port goes with them.
+@Suite struct FixedAddressMigrationTests {
+    @Test func oldAddressesBecomePortsOnTheNextStart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nova-test-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (server, legacy, password) = try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let image = try await client.defaultImage(token: demo)
+            let server = try await client.createServer(
+                "old", token: demo, image: image, extra: ["networks": "none"], version: "2.37")
+            try await client.waitFor(server, status: "ACTIVE", token: demo)
+            try await cloud.computeStore.mutateInstance(uuid: server) { $0.networkRequests = nil }
+            let instance = try await cloud.computeStore.allocateFixedAddress(uuid: server)
+            return (server, try #require(instance.addresses?.first), cloud.firstStart.demoPassword ?? "")
+        }
+        try await withCloud(dataDirectory: directory, fakeHosts: 1) { client, cloud in
+            let demo = try await client.token(user: "demo", password: password, project: "demo")
+            let admin = try await client.adminToken()
+            let view = try await client.request(.get, "/compute/v2.1/servers/\(server)", token: demo)
+            let address = view.json?["server"]?["addresses"]?["private"]?.arrayValue?.first
+            #expect(address?["addr"]?.stringValue == legacy.address, "\(view.text)")
+            #expect(address?["OS-EXT-IPS-MAC:mac_addr"]?.stringValue == legacy.mac)
+            let ports = try await client.request(.get, "/networking/v2.0/ports?device_id=\(server)", token: admin)
+            let port = try #require(ports.json?["ports"]?.arrayValue?.first, "\(ports.text)")
+            #expect(port["mac_address"]?.stringValue == legacy.mac && port["status"] == "ACTIVE", "\(port)")
+            #expect(try await cloud.computeStore.instancesWithFixedAddresses().isEmpty)
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(server)", token: demo).status == 204)
+            #expect(
+                try await ServerInterfaceTests.eventually {
+                    let left = try await client.request(
+                        .get, "/networking/v2.0/ports?device_id=\(server)", token: admin)
+                    return left.json?["ports"]?.arrayValue?.isEmpty == true
+                })
+        }
+    }
+}

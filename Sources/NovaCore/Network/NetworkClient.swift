@@ -155,6 +155,12 @@ public struct NetworkUser: Sendable {
         self.credentials = credentials
         self.token = token
     }
+
+    /// Nova itself (its service credentials; over HTTP, the service's own token).
+    public static let service = NetworkUser(
+        credentials: Credentials(
+            userID: "nova", userName: "nova", projectID: "", projectName: "service", roles: ["admin", "service"]),
+        token: "")
 }
 
 /// The port bodies Nova sends the networking service, in Neutron's form (the same in process and over HTTP).
