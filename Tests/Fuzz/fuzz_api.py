@@ -283,7 +283,8 @@ def endpoints(ids, member_token_info):
         {"migrate": {"host": "fake-1"}}, {"os-migrateLive": {"host": None, "block_migration": "auto"}},
         {"evacuate": {"host": "fake-2"}}, {"rescue": {"adminPass": "p"}}, {"os-resetState": {"state": "active"}},
         {"os-getVNCConsole": {"type": "novnc"}}, {"pause": None}, {"suspend": None}, {"confirmResize": None},
-        {"restore": None}, {"forceDelete": None},
+        {"restore": None}, {"forceDelete": None}, {"addSecurityGroup": {"name": "default"}},
+        {"removeSecurityGroup": {"name": "default"}},
     ]
     table = [
         ("POST", "/identity/v3/auth/tokens", {"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -383,6 +384,19 @@ def endpoints(ids, member_token_info):
          None),
         ("POST", f"{net}/floatingips", {"floatingip": {"floating_network_id": ids["public"],
                                                        "port_id": ids["port"]}}, "member", None),
+        ("POST", f"{net}/ports/{ids['port']}/bindings", {"binding": {"host": "fake-2"}}, "admin", None),
+        ("PUT", f"{net}/ports/{ids['port']}/bindings/fake-2/activate", None, "admin", None),
+        ("POST", f"/compute/v2.1/servers/{s}/os-interface", {"interfaceAttachment": {
+            "net_id": ids["network"], "fixed_ips": [{"ip_address": "10.77.0.150"}]}}, "member", "compute 2.49"),
+        ("POST", "/compute/v2.1/os-server-external-events", {"events": [
+            {"name": "network-changed", "server_uuid": s, "tag": ids["port"], "status": "completed"}]}, "admin",
+         "compute 2.76"),
+        ("POST", "/compute/v2.1/os-floating-ips", {"pool": "public"}, "member", None),
+        ("POST", "/compute/v2.1/os-security-groups", {"security_group": {"name": "l", "description": "d"}}, "member",
+         None),
+        ("POST", "/compute/v2.1/os-security-group-rules", {"security_group_rule": {
+            "parent_group_id": sg, "ip_protocol": "tcp", "from_port": 22, "to_port": 22, "cidr": "10.0.0.0/8"}},
+         "member", None),
     ]
     table += [("POST", f"/compute/v2.1/servers/{s}/action", body, "member", "compute 2.79") for body in actions]
     deletes = [
@@ -394,6 +408,9 @@ def endpoints(ids, member_token_info):
         f"/compute/v2.1/servers/{s}/migrations/ID", f"/compute/v2.1/flavors/{f}/os-extra_specs/ID",
         f"{net}/networks/ID", f"{net}/subnets/ID", f"{net}/ports/ID", f"{net}/security-groups/ID",
         f"{net}/security-group-rules/ID", f"{net}/quotas/ID", f"{net}/routers/ID", f"{net}/floatingips/ID",
+        f"{net}/ports/{ids['port']}/bindings/ID", f"/compute/v2.1/servers/{s}/os-interface/ID",
+        "/compute/v2.1/os-floating-ips/ID", "/compute/v2.1/os-security-groups/ID",
+        "/compute/v2.1/os-security-group-rules/ID",
     ]
     queries = [
         ("/compute/v2.1/servers/detail", ["limit", "marker", "changes-since", "sort_key", "name", "all_tenants"]),
