@@ -37,50 +37,23 @@ extension ComputeManager {
             // The networks could not be allocated: the build ends here (Nova's BuildAbortException).
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("the networks of \(instance.uuid) could not be allocated: \(message)")
-            await deallocateNetworks(instance)
-            try? await placement.deleteAllocations(consumer: instance.uuid)
-            let fault = InstanceFault(
-                code: 500,
-                message: "Build of instance \(instance.uuid) aborted: Failed to allocate the network(s): \(message)",
-                created: clock.now)
-            _ = try? await update(
-                instance.uuid,
-                InstanceUpdate(
-                    expectedTaskStates: [.networking], vmState: .error, taskState: .some(nil), fault: fault),
-                context)
-            await event(instance, Self.buildEvent, context, result: "Error", traceback: message)
+            await abortBuild(
+                instance, "Failed to allocate the network(s): \(message)", expected: [.networking], context)
             return
         }
         do {
             try await plugWaitingForPorts(ports, of: instance) { try await driver.spawn(instance) }
-        } catch let error as NovaError where error.message.hasPrefix("Virtual Interface creation failed") {
+        } catch let error as NovaError where error.code == .virtualInterfaceCreateFailed {
             // Nova's VirtualInterfaceCreateException: the build is aborted, not rescheduled.
             logger.error("the ports of \(instance.uuid) did not come up: \(error.message)")
             try? await driver.destroy(instance)
-            await deallocateNetworks(instance)
-            try? await placement.deleteAllocations(consumer: instance.uuid)
-            let fault = InstanceFault(
-                code: 500, message: "Build of instance \(instance.uuid) aborted: \(error.message)", created: clock.now)
-            _ = try? await update(
-                instance.uuid,
-                InstanceUpdate(expectedTaskStates: [.spawning], vmState: .error, taskState: .some(nil), fault: fault),
-                context)
-            await event(instance, Self.buildEvent, context, result: "Error", traceback: error.message)
+            await abortBuild(instance, error.message, expected: [.spawning], context)
             return
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("spawn of \(instance.uuid) failed: \(message)")
             if await reschedule(instance, alternates, message, context) { return }
-            await deallocateNetworks(instance)
-            try? await placement.deleteAllocations(consumer: instance.uuid)
-            let fault = InstanceFault(
-                code: 500, message: "Build of instance \(instance.uuid) aborted: \(message)", created: clock.now)
-            _ = try? await update(
-                instance.uuid,
-                InstanceUpdate(
-                    expectedTaskStates: [.spawning, .scheduling], vmState: .error, taskState: .some(nil), fault: fault),
-                context)
-            await event(instance, Self.buildEvent, context, result: "Error", traceback: message)
+            await abortBuild(instance, message, expected: [.spawning, .scheduling], context)
             return
         }
         do {
@@ -90,6 +63,19 @@ extension ComputeManager {
             logger.warning("the build of \(instance.uuid) could not be recorded as ACTIVE: \(error)")
             await event(instance, Self.buildEvent, context, result: "Error", traceback: "\(error)")
         }
+    }
+
+    /// BuildAbortException: the server's ports and allocation are given back and it ends in ERROR with the
+    /// reason as its fault.
+    func abortBuild(_ instance: Instance, _ reason: String, expected: [TaskState?], _ context: RPCContext) async {
+        await deallocateNetworks(instance)
+        try? await placement.deleteAllocations(consumer: instance.uuid)
+        let fault = InstanceFault(
+            code: 500, message: "Build of instance \(instance.uuid) aborted: \(reason)", created: clock.now)
+        _ = try? await update(
+            instance.uuid,
+            InstanceUpdate(expectedTaskStates: expected, vmState: .error, taskState: .some(nil), fault: fault), context)
+        await event(instance, Self.buildEvent, context, result: "Error", traceback: reason)
     }
 
     /// A spawned guest's build is done: ACTIVE, running, launched now.

@@ -1,6 +1,11 @@
 import Foundation
 import NovaCore
 
+extension NovaError.Code {
+    /// Nova's VirtualInterfaceCreateException: a port did not come up in time.
+    static let virtualInterfaceCreateFailed = Self(status: 500, name: "VirtualInterfaceCreateException")
+}
+
 /// A port a server has, and whether the user made it (it is unbound and kept when the server lets it go) or
 /// Nova did (deleted).
 struct AttachedPort: Sendable {
@@ -177,11 +182,11 @@ extension ComputeManager {
         case .arrived:
             return
         case .failed(let key):
-            throw NovaError(.internalError, "Virtual Interface creation failed: \(key) failed")
+            throw NovaError(.virtualInterfaceCreateFailed, "Virtual Interface creation failed: \(key) failed")
         case .timedOut(let left):
             let message = "Timeout waiting for \(left.sorted().joined(separator: ", ")) of \(instance.uuid)"
             guard config.vifPluggingIsFatal else { return logger.warning("\(message)") }
-            throw NovaError(.internalError, "Virtual Interface creation failed: \(message)")
+            throw NovaError(.virtualInterfaceCreateFailed, "Virtual Interface creation failed: \(message)")
         }
     }
 
