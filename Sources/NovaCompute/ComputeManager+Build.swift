@@ -27,7 +27,7 @@ extension ComputeManager {
             var spawning = InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning)
             if instance.networkRequests != nil {
                 ports = try await allocateNetworks(instance)
-                spawning.addresses = try await networkInfo(ports, instance: instance)
+                spawning.addresses = try await networkInfo(ports, instance: instance, newPorts: true)
             } else if instance.requestedNetworks != "none" {
                 // Accepted before the networking service: an address of the old bookkeeping table.
                 try await conductor.allocateNetwork(instance.uuid, context: context)

@@ -69,8 +69,11 @@ extension ComputeManager {
     }
 
     /// The network info cache of these ports: each fixed IP with its network's name, the port's MAC and the
-    /// floating IPs associated with it, in the ports' order.
-    func networkInfo(_ ports: [AttachedPort], instance: Instance) async throws -> [FixedAddress] {
+    /// floating IPs associated with it, in the ports' order. `newPorts`: ports Nova just made, which no
+    /// floating IP can name yet (a build does not ask).
+    func networkInfo(_ ports: [AttachedPort], instance: Instance, newPorts: Bool = false) async throws
+        -> [FixedAddress]
+    {
         guard let network, !ports.isEmpty else { return [] }
         var names: [String: String] = [:]
         for request in instance.networkRequests ?? [] {
@@ -82,7 +85,8 @@ extension ComputeManager {
                 names[found.id] = found.name
             }
         }
-        let floating = try await network.floatingIPs(portIDs: ports.map(\.port.id))
+        let asked = newPorts ? ports.filter(\.preexisting) : ports
+        let floating = try await network.floatingIPs(portIDs: asked.map(\.port.id))
         return ports.flatMap { entry in
             entry.port.addresses.map { address in
                 var fixed = FixedAddress(
