@@ -41,6 +41,12 @@ let package = Package(
         .target(name: "NetworkCore", dependencies: ["NovaCore"], swiftSettings: strict),
         // QMP protocol client: knows nothing of Nova.
         .target(
+            name: "OVSDB",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "QMP",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -210,6 +216,7 @@ let package = Package(
         .testTarget(name: "NovaCLITests", dependencies: ["nova", "NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaClientKitTests", dependencies: ["NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
+        .testTarget(name: "OVSDBTests", dependencies: ["OVSDB"], swiftSettings: strict),
         .testTarget(name: "NetworkCoreTests", dependencies: ["NetworkCore", "NovaCore"], swiftSettings: strict),
         .testTarget(
             name: "QMPTests",

@@ -142,10 +142,7 @@ extension ComputeAPI {
     }
 
     static func port(_ value: JSON?, _ field: String) throws -> Int? {
-        guard let value, value != .null else { return nil }
-        if let number = value.intValue, (-1...65535).contains(number) { return number }
-        if let text = value.stringValue, let number = Int(text), (-1...65535).contains(number) { return number }
-        throw NovaError.badRequest("Invalid input for field/attribute \(field): a port number is required")
+        try CheckedInput.integer(value, field: field, in: -1...65535, allowString: true, nullIsAbsent: true)
     }
 
     /// Nova's group view: `{id, name, description, tenant_id, rules}` with its ingress rules.

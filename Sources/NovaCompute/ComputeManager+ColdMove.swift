@@ -102,15 +102,21 @@ extension ComputeManager {
         try await driver.finishMigration(
             instance, transfer: task.transfer ?? MoveTransfer(diskPath: nil), powerOn: powerOn)
         try await keepingGuestOnlyIfRecorded(instance, driver.revertMigrationAtDestination) {
-            // migrate_instance_finish: the ports are bound here before the move is recorded here.
-            try await bindPorts(instance, to: config.host)
-            try await advance(
-                MoveAdvance(
-                    taskUUID: task.uuid, expectedStep: .finishResize, nextStep: nil,
-                    instance: InstanceUpdate(
-                        vmState: .resized, taskState: .some(nil), powerState: powerOn ? .running : .shutdown,
-                        host: config.host, node: migration.destNode, progress: 100, flavor: migration.newFlavor),
-                    migration: MigrationUpdate(status: "finished")), context)
+            // migrate_instance_finish: the ports are bound here before the move is recorded here, and go back
+            // to the source when it cannot be.
+            do {
+                try await bindPorts(instance, to: config.host)
+                try await advance(
+                    MoveAdvance(
+                        taskUUID: task.uuid, expectedStep: .finishResize, nextStep: nil,
+                        instance: InstanceUpdate(
+                            vmState: .resized, taskState: .some(nil), powerState: powerOn ? .running : .shutdown,
+                            host: config.host, node: migration.destNode, progress: 100, flavor: migration.newFlavor),
+                        migration: MigrationUpdate(status: "finished")), context)
+            } catch {
+                if let source = migration.sourceCompute { try? await bindPorts(instance, to: source) }
+                throw error
+            }
         }
     }
 
