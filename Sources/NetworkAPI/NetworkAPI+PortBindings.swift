@@ -45,16 +45,7 @@ extension NetworkAPI {
             // An unbound port's first binding is its active one, as a port update with binding:host_id.
             return (try await bind(port, host: host) { _ in }.binding, true)
         }
-        var binding = PortBinding()
-        binding.hostID = host
-        binding.vnicType = port.binding.vnicType
-        if let result = try await driver.bind(port, host: host) {
-            binding.vifType = result.vifType
-            binding.vifDetails = result.vifDetails
-        } else {
-            binding.vifType = "binding_failed"
-        }
-        let made = binding
+        let made = try await driverBinding(port, host: host).binding
         let (old, new) = try await store.updatePort(id: port.id) { stored in
             guard stored.binding.hostID != host, !(stored.inactiveBindings ?? []).contains(where: { $0.hostID == host })
             else {

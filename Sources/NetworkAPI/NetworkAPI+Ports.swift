@@ -157,22 +157,7 @@ extension NetworkAPI {
         _ port: NetworkPort, host: String, addresses: [AddressRequest]? = nil,
         _ changes: @escaping @Sendable (inout NetworkPort) -> Void
     ) async throws -> NetworkPort {
-        var binding = PortBinding()
-        binding.vnicType = port.binding.vnicType
-        binding.profile = port.binding.profile
-        var active = false
-        if !host.isEmpty {
-            binding.hostID = host
-            if let result = try await driver.bind(port, host: host) {
-                binding.vifType = result.vifType
-                binding.vifDetails = result.vifDetails
-                active = result.activeOnBind
-            } else {
-                binding.vifType = "binding_failed"
-            }
-        }
-        let decided = binding
-        let up = active
+        let (decided, up) = host.isEmpty ? (PortBinding(), false) : (try await driverBinding(port, host: host))
         let (old, new) = try await store.updatePort(id: port.id, addresses: addresses) { port in
             changes(&port)
             port.binding.hostID = decided.hostID
@@ -182,6 +167,22 @@ extension NetworkAPI {
         }
         try await notify(.updated(old: .port(old), new: .port(new)))
         return new
+    }
+
+    /// What the mechanism driver makes of `port` on `host` ("binding_failed" when it cannot bind it), and
+    /// whether the port is up at once.
+    func driverBinding(_ port: NetworkPort, host: String) async throws -> (binding: PortBinding, up: Bool) {
+        var binding = PortBinding()
+        binding.hostID = host
+        binding.vnicType = port.binding.vnicType
+        binding.profile = port.binding.profile
+        guard let result = try await driver.bind(port, host: host) else {
+            binding.vifType = "binding_failed"
+            return (binding, false)
+        }
+        binding.vifType = result.vifType
+        binding.vifDetails = result.vifDetails
+        return (binding, result.activeOnBind)
     }
 
     /// `fixed_ips` of a body as address requests (nil when absent).

@@ -12,8 +12,9 @@ public struct RemoteNetwork: NetworkClient {
     public init(session: ServiceSession) { self.session = session }
 
     @discardableResult
-    func expect(_ method: HTTPMethod, _ path: String, json: JSON? = nil) async throws -> JSON? {
-        let response = try await session.send("network", method, "/v2.0" + path, json: json)
+    /// A call with the service's token, or with `token` (a user's); Neutron's error thrown as a NovaError.
+    func expect(_ method: HTTPMethod, _ path: String, json: JSON? = nil, token: String? = nil) async throws -> JSON? {
+        let response = try await session.send("network", method, "/v2.0" + path, json: json, token: token)
         guard response.isSuccess else {
             let type = response.json?["NeutronError"]?["type"]?.stringValue ?? "HTTPError"
             let message = response.json?["NeutronError"]?["message"]?.stringValue ?? response.errorMessage
@@ -157,14 +158,6 @@ public struct RemoteNetwork: NetworkClient {
     }
 
     public func request(_ method: String, _ path: String, body: JSON?, as user: NetworkUser) async throws -> JSON? {
-        let response = try await session.send(
-            "network", HTTPMethod(rawValue: method), "/v2.0" + path, json: body,
-            token: user.token.isEmpty ? nil : user.token)
-        guard response.isSuccess else {
-            let type = response.json?["NeutronError"]?["type"]?.stringValue ?? "HTTPError"
-            let message = response.json?["NeutronError"]?["message"]?.stringValue ?? response.errorMessage
-            throw NovaError(NovaError.Code(status: response.status, name: type), message)
-        }
-        return response.json
+        try await expect(HTTPMethod(rawValue: method), path, json: body, token: user.token.isEmpty ? nil : user.token)
     }
 }
