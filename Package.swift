@@ -39,12 +39,17 @@ let package = Package(
         .target(name: "NovaVirt", dependencies: ["NovaCore"], swiftSettings: strict),
         // The Neutron subset's rules: records, address allocation, mechanism drivers (no I/O).
         .target(name: "NetworkCore", dependencies: ["NovaCore"], swiftSettings: strict),
-        // QMP protocol client: knows nothing of Nova.
+        // OVSDB protocol client (RFC 7047): knows nothing of Nova or OVN.
         .target(
             name: "OVSDB",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strict),
+        // ML2/OVN: the networking records written into OVN's northbound database.
+        .target(
+            name: "NetworkOVN",
+            dependencies: ["NetworkCore", "NovaCore", "OVSDB", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .target(
             name: "QMP",
@@ -55,7 +60,7 @@ let package = Package(
         .target(
             name: "NovaVirtQEMU",
             dependencies: [
-                "NovaCore", "NovaVirt", "QMP", .product(name: "Crypto", package: "swift-crypto"),
+                "NovaCore", "NovaVirt", "QMP", "OVSDB", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -168,7 +173,8 @@ let package = Package(
                 "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt", "NovaVirtQEMU",
                 "ConsoleProxy",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
-                "NetworkCore", "NetworkAPI", "APISupport", "PlacementCore", "PlacementAPI", "ServiceClients",
+                "NetworkCore", "NetworkAPI", "NetworkOVN", "APISupport", "PlacementCore", "PlacementAPI",
+                "ServiceClients",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -216,7 +222,10 @@ let package = Package(
         .testTarget(name: "NovaCLITests", dependencies: ["nova", "NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaClientKitTests", dependencies: ["NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
-        .testTarget(name: "OVSDBTests", dependencies: ["OVSDB"], swiftSettings: strict),
+        .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "NovaTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "NetworkOVNTests",
+            dependencies: ["NetworkOVN", "NetworkCore", "OVSDB", "NovaTestSupport"], swiftSettings: strict),
         .testTarget(name: "NetworkCoreTests", dependencies: ["NetworkCore", "NovaCore"], swiftSettings: strict),
         .testTarget(
             name: "QMPTests",
@@ -237,7 +246,7 @@ let package = Package(
         .target(
             name: "NovaTestSupport",
             dependencies: [
-                "NovaCloud", "NovaCore", "NovaVirt", "NATSClient",
+                "NovaCloud", "NovaCore", "NovaVirt", "NATSClient", "OVSDB",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -253,7 +262,7 @@ let package = Package(
             name: "FunctionalTests",
             dependencies: [
                 "NovaTestSupport", "NovaCloud", "NovaConfig", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients",
-                "PlacementCore", "IdentityService", "APISupport", "NetworkCore",
+                "PlacementCore", "IdentityService", "APISupport", "NetworkCore", "NetworkOVN", "OVSDB",
                 "NovaBus", "NATSClient", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -12,10 +12,7 @@ extension NetworkAPI {
     ]
     /// Protocols whose rules take a port range.
     static let portProtocols: Set<String> = ["tcp", "udp", "sctp", "dccp", "udplite", "6", "17", "132", "33", "136"]
-    static let knownProtocols: Set<String> = portProtocols.union([
-        "icmp", "icmpv6", "ipv6-icmp", "gre", "esp", "ah", "igmp", "ospf", "pgm", "rsvp", "vrrp", "egp", "encap",
-        "ipip", "ipv6-encap", "ipv6-frag", "ipv6-nonxt", "ipv6-opts", "ipv6-route",
-    ])
+    static let knownProtocols: Set<String> = portProtocols.union(IPProtocolNumbers.byName.keys)
 
     func registerSecurityGroups(on v2: RouterGroup<NovaRequestContext>) {
         v2.get("security-groups") { request, context in

@@ -10,7 +10,7 @@ import NovaDB
 /// inside the same request.
 public struct NetworkAPI: Sendable {
     let store: NetworkStore
-    let driver: any MechanismDriver
+    public let driver: any MechanismDriver
     let clock: any WallClock
     /// Nova, told of the changes to its servers' ports (nil: no one is told).
     let nova: NovaNotifier?

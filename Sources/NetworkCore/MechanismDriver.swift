@@ -21,7 +21,7 @@ public struct BindingResult: Sendable, Equatable {
     /// JSON text.
     public var vifDetails: String
     /// Whether the port is up as soon as it is bound (no data plane to wait for), or goes ACTIVE later when
-    /// the driver reports it (`NetworkPortStatusSink`).
+    /// the driver reports it (`PortStatusSink`).
     public var activeOnBind: Bool
 
     public init(vifType: String, vifDetails: String, activeOnBind: Bool) {
@@ -40,6 +40,16 @@ public protocol MechanismDriver: Sendable {
     func changed(_ change: ResourceChange) async throws
     /// Binds `port` to `host`; nil when this driver cannot (the port's binding fails).
     func bind(_ port: NetworkPort, host: String) async throws -> BindingResult?
+    /// Starts the driver's background work (its data plane's connection, drift repair, link reports to
+    /// `statuses`); returns once the data plane was reached or the attempt failed (it goes on trying).
+    func start(statuses: any PortStatusSink) async
+    /// Ends the background work and closes the data plane's connections.
+    func stop() async
+}
+
+extension MechanismDriver {
+    public func start(statuses: any PortStatusSink) async {}
+    public func stop() async {}
 }
 
 /// `[ml2] mechanism_drivers = noop`: no data plane; a port is ACTIVE as soon as it is bound.

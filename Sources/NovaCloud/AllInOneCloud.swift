@@ -39,6 +39,8 @@ public final class AllInOneCloud: Sendable {
     /// One per compute host, in `options.computeHostNames` order.
     public let computeManagers: [ComputeManager]
     public let conductor: ConductorManager
+    /// The networking service (its mechanism driver runs in the background).
+    public let networkAPI: NetworkAPI
     let clock: any WallClock
     let logger: Logger
     /// When this process built the cloud: builds untouched since were the last run's.
@@ -124,7 +126,8 @@ public final class AllInOneCloud: Sendable {
             options: options, database: database, computeStore: computeStore, identityStore: identityStore,
             imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: router.buildResponder(),
             drivers: drivers, virtDrivers: virtDrivers, computeAPI: computeAPI,
-            firstStart: firstStart, computeManagers: managers, conductor: conductor, clock: clock, logger: logger,
+            firstStart: firstStart, computeManagers: managers, conductor: conductor, networkAPI: networkAPI,
+            clock: clock, logger: logger,
             startedAt: startedAt)
     }
 
@@ -134,9 +137,10 @@ public final class AllInOneCloud: Sendable {
         responder: RouterResponder<NovaRequestContext>,
         drivers: [String: FakeDriver], virtDrivers: [String: any VirtDriver], computeAPI: ComputeRPCAPI,
         firstStart: FirstStart.Result, computeManagers: [ComputeManager], conductor: ConductorManager,
-        clock: any WallClock, logger: Logger, startedAt: Date
+        networkAPI: NetworkAPI, clock: any WallClock, logger: Logger, startedAt: Date
     ) {
         self.conductor = conductor
+        self.networkAPI = networkAPI
         self.options = options
         self.database = database
         self.computeStore = computeStore

@@ -1,4 +1,5 @@
 import NetworkCore
+import NetworkOVN
 import NovaConfig
 
 extension CloudOptions {
@@ -6,9 +7,23 @@ extension CloudOptions {
     /// Neutron's names; `[neutron] endpoint_override` is where the other services reach the networking API.
     mutating func readNetwork(_ config: NovaConfig) throws {
         mechanismDrivers = config.list("ml2", "mechanism_drivers", default: mechanismDrivers)
-        for driver in mechanismDrivers where driver != "noop" {
-            throw ConfigError(message: "[ml2] mechanism_drivers = \(driver): the drivers available are: noop")
+        guard mechanismDrivers.count == 1, ["noop", "ovn"].contains(mechanismDrivers[0]) else {
+            throw ConfigError(
+                message: "[ml2] mechanism_drivers = \(mechanismDrivers.joined(separator: ",")): one of noop, ovn")
         }
+        ovn.northbound = config["ovn", "ovn_nb_connection"] ?? ovn.northbound
+        ovn.southbound = config["ovn", "ovn_sb_connection"] ?? ovn.southbound
+        if ovn.southbound?.isEmpty == true { ovn.southbound = nil }
+        for remote in [ovn.northbound] + (ovn.southbound.map { [$0] } ?? []) {
+            guard remote.hasPrefix("unix:") || remote.hasPrefix("tcp:") else {
+                throw ConfigError(message: "[ovn] \(remote) is not unix:PATH or tcp:HOST:PORT")
+            }
+        }
+        ovn.topology.dnsServers = config.list("ovn", "dns_servers", default: ovn.topology.dnsServers)
+        ovn.topology.leaseTime = try config.int("ovn", "dhcp_default_lease_time", default: ovn.topology.leaseTime)
+        let repair = try config.int("ovn", "maintenance_interval", default: 300)
+        guard repair >= 1 else { throw ConfigError(message: "[ovn] maintenance_interval must be at least 1") }
+        ovn.repairInterval = .seconds(repair)
         network.typeDrivers = config.list("ml2", "type_drivers", default: network.typeDrivers)
         network.tenantNetworkType =
             config.list("ml2", "tenant_network_types", default: [network.tenantNetworkType]).first

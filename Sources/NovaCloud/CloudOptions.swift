@@ -1,5 +1,6 @@
 import Foundation
 import NetworkCore
+import NetworkOVN
 import IdentityService
 import NovaConductor
 import NovaConfig
@@ -87,6 +88,8 @@ public struct CloudOptions: Sendable {
     public var network = NetworkOptions()
     /// `[ml2] mechanism_drivers`.
     public var mechanismDrivers = ["noop"]
+    /// `[ovn]`: the OVN databases, for `mechanism_drivers = ovn`.
+    public var ovn = OVNOptions(northbound: "tcp:127.0.0.1:6641", southbound: "tcp:127.0.0.1:6642")
     /// `[ssl] cert_file` / `key_file`: the process's HTTP listeners serve HTTPS.
     public var tls: TLSOptions?
 

@@ -5,6 +5,7 @@ import IdentityService
 import Logging
 import NetworkAPI
 import NetworkCore
+import NetworkOVN
 import NovaCore
 import NovaDB
 import ServiceClients
@@ -43,6 +44,11 @@ extension CloudParts {
         let clock = SystemClock()
         try await NetworkBootstrap(identity: identity, store: store, privateRange: options.fixedRange, clock: clock)
             .run()
-        return NetworkAPI(store: store, driver: NoopMechanismDriver(), clock: clock, nova: nova)
+        let driver: any MechanismDriver =
+            options.mechanismDrivers == ["ovn"]
+            ? OVNMechanismDriver(options: options.ovn, records: store) : NoopMechanismDriver()
+        let api = NetworkAPI(store: store, driver: driver, clock: clock, nova: nova)
+        await driver.start(statuses: api)
+        return api
     }
 }

@@ -121,6 +121,7 @@ public func withCloud<T: Sendable>(
     let result = try await cloud.makeApplication().test(live ? .live : .router) { client in
         try await body(CloudClient(client: client), cloud)
     }
+    await cloud.networkAPI.driver.stop()
     try await cloud.database.close()
     return result
 }

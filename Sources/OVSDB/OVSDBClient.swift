@@ -18,6 +18,9 @@ public actor OVSDBClient {
     private var machine = OVSDBStateMachine()
     private var framer = OVSDBFramer()
     private var replies: [Int: CheckedContinuation<OVSDBValue, any Error>] = [:]
+    /// Replicas fed by a monitor: the initial rows when its reply arrives, then its updates, in order.
+    private var replicas: [OVSDBValue: OVSDBReplica] = [:]
+    private var replicaReplies: [Int: OVSDBReplica] = [:]
     private var outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>?
     private var reader: Task<Void, Never>?
     private let updateSink: AsyncStream<OVSDBUpdate>.Continuation
@@ -106,7 +109,14 @@ public actor OVSDBClient {
     public func call(_ method: String, _ params: [OVSDBValue], timeout: Duration = .seconds(30)) async throws
         -> OVSDBValue
     {
+        try await call(method, params, timeout: timeout, replica: nil)
+    }
+
+    private func call(_ method: String, _ params: [OVSDBValue], timeout: Duration, replica: OVSDBReplica?)
+        async throws -> OVSDBValue
+    {
         let (id, actions) = machine.request(method, params)
+        if let replica { replicaReplies[id] = replica }
         let timer = Task {
             try await Task.sleep(for: timeout)
             self.complete(id, .failure(OVSDBError.timedOut(method)))
@@ -160,8 +170,25 @@ public actor OVSDBClient {
         try await call("monitor_cond", [.string(database), id, Self.requests(tables)])
     }
 
+    /// `monitor` into `replica`: the current rows are in it when this returns, and every later update is
+    /// applied to it before anything the server sent after that update is delivered.
+    public func monitor(
+        _ database: String, id: OVSDBValue, tables: [String: [String]?], into replica: OVSDBReplica
+    ) async throws {
+        replicas[id] = replica
+        do {
+            try await call(
+                "monitor", [.string(database), id, Self.requests(tables)], timeout: .seconds(60),
+                replica: replica)
+        } catch {
+            replicas[id] = nil
+            throw error
+        }
+    }
+
     public func cancelMonitor(_ id: OVSDBValue) async throws {
         try await call("monitor_cancel", [id])
+        replicas[id] = nil
     }
 
     static func requests(_ tables: [String: [String]?]) -> OVSDBValue {
@@ -190,9 +217,16 @@ public actor OVSDBClient {
                     reader?.cancel()
                 }
             case .complete(let id, let result):
+                if let replica = replicaReplies.removeValue(forKey: id), case .success(let rows) = result {
+                    replica.apply(rows)
+                }
                 complete(id, result.mapError { $0 })
             case .update(let monitor, let method, let tables):
-                updateSink.yield(OVSDBUpdate(monitor: monitor, method: method, tables: tables))
+                if let replica = replicas[monitor], method == "update" {
+                    replica.apply(tables)
+                } else {
+                    updateSink.yield(OVSDBUpdate(monitor: monitor, method: method, tables: tables))
+                }
             case .fail(let ids, let error):
                 for id in ids { complete(id, .failure(error)) }
                 reader?.cancel()

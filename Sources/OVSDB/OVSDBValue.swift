@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSON value as the OVSDB protocol (RFC 7047) carries it: integers stay 64-bit integers, reals stay
 /// reals, and the atom forms (`["uuid", ...]`, `["set", [...]]`, `["map", [...]]`) are arrays.
-public enum OVSDBValue: Sendable, Equatable, Codable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+public enum OVSDBValue: Sendable, Hashable, Codable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral
 {
     case null

@@ -1,0 +1,3 @@
+import NetworkCore
+
+extension NetworkStore: NetworkRecordSource {}
