@@ -2,7 +2,8 @@
 # Builds the small guest that the QEMU driver's tests boot, from Debian packages only: Debian's kernel and
 # busybox in an initramfs, on a FAT disk that syslinux makes bootable, converted to qcow2.
 # The guest prints NOVA-GUEST-BOOTED on its serial console, then a tick counter every 2 s, and powers off
-# when the ACPI power button is pressed.
+# when the ACPI power button is pressed. Each virtio NIC (also one hot-plugged later) is brought up and asks
+# DHCP for its address, MTU and router; the guest prints NOVA-GUEST-IP <nic> <address> when it has one.
 # Usage: scripts/build-guest-image.sh [OUTPUT.qcow2]   (default .build-guest/nova-guest.qcow2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,11 +28,16 @@ KVER=${KERNEL#/boot/vmlinuz-}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# The initramfs: busybox, two modules (the ACPI power button and evdev to read it), and /init.
+# The initramfs: busybox, the modules of the ACPI power button (and evdev to read it) and of virtio NICs
+# (in load order), /init and the DHCP client's script.
 ROOT=$WORK/root
 mkdir -p "$ROOT"/{bin,dev,proc,sys,lib}
 cp /bin/busybox "$ROOT/bin/busybox"
-for module in kernel/drivers/acpi/button.ko kernel/drivers/input/evdev.ko; do
+NIC_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+for module in kernel/drivers/acpi/button.ko kernel/drivers/input/evdev.ko kernel/drivers/virtio/virtio_ring.ko \
+    kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko \
+    kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci.ko kernel/net/core/failover.ko \
+    kernel/drivers/net/net_failover.ko kernel/drivers/net/virtio_net.ko; do
     src=/lib/modules/$KVER/$module
     if [ -e "$src" ]; then cp "$src" "$ROOT/lib/"
     elif [ -e "$src.xz" ]; then xz -dc "$src.xz" > "$ROOT/lib/$(basename "$module")"
@@ -45,8 +51,22 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 insmod /lib/evdev.ko 2>/dev/null
 insmod /lib/button.ko 2>/dev/null
+for module in NIC_MODULES; do insmod /lib/$module.ko 2>/dev/null; done
+ip link set lo up
 say() { echo "$*" > /dev/ttyS0; echo "$*" > /dev/tty0; }
 say "NOVA-GUEST-BOOTED kernel $(uname -r)"
+# NICs: each one seen for the first time (at boot or hot-plugged) is brought up and asks DHCP.
+mkdir -p /run/nics
+nics() {
+    for path in /sys/class/net/eth*; do
+        [ -e "$path" ] || continue
+        nic=${path##*/}
+        [ -e /run/nics/$nic ] && continue
+        touch /run/nics/$nic
+        ip link set "$nic" up
+        udhcpc -i "$nic" -s /bin/dhcp-event -b -t 20 -T 1 -A 2 >/dev/null 2>&1
+    done
+}
 # The ACPI power button: any event on its input device powers the guest off.
 (
     sleep 1
@@ -61,12 +81,31 @@ say "NOVA-GUEST-BOOTED kernel $(uname -r)"
 ) &
 i=0
 while true; do
+    nics
     i=$((i + 1))
     echo "nova-guest tick $i" > /dev/ttyS0
     sleep 2
 done
 INIT
+sed -i "s/NIC_MODULES/$NIC_MODULES/" "$ROOT/init"
 chmod +x "$ROOT/init"
+# busybox udhcpc's script: the lease's address, MTU and router applied, the address printed.
+cat > "$ROOT/bin/dhcp-event" <<'DHCP'
+#!/bin/busybox sh
+case "$1" in
+    bound|renew)
+        ip addr flush dev "$interface"
+        ip addr add "$ip/$mask" dev "$interface"
+        [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+        [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+        echo "NOVA-GUEST-IP $interface $ip" > /dev/ttyS0
+        ;;
+    deconfig)
+        ip addr flush dev "$interface"
+        ;;
+esac
+DHCP
+chmod +x "$ROOT/bin/dhcp-event"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -9) > "$WORK/initrd.gz"
 
 # The disk: an unpartitioned FAT file system whose boot sector is syslinux's.

@@ -2,7 +2,8 @@
 # Runs every test: installs what the tests need, builds, runs the Swift tests, then the client scenario
 # (python-openstackclient and python-novaclient from PyPI against a real all-in-one cloud), the fuzz test of its
 # APIs, the scenario again against one process per service on PostgreSQL and NATS with the compute hosts in network
-# namespaces, the fault test of that deployment, and a real guest live-migrated between the namespaced compute hosts.
+# namespaces, the fault test of that deployment, a real guest live-migrated between the namespaced compute hosts,
+# and real guests on OVN (DHCP, switching, security groups) in a namespace of their own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -101,6 +102,13 @@ NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ScaleOut/fau
 #     with its disk to compute-2 over the namespaces' network, its console there.
 log "a QEMU guest live-migrated between compute hosts in network namespaces"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" "${AS_ROOT[@]}" .venv/bin/python Tests/ScaleOut/qemu_across_namespaces.py \
+    .build-guest/nova-guest.qcow2
+
+# 6e. Real guests on OVN's data plane, all in a network namespace the test makes: Open vSwitch, OVN's
+#     databases, ovn-northd and ovn-controller started by PID, the all-in-one with the QEMU driver and the OVN
+#     mechanism driver; the guests get their addresses from OVN's DHCP and answer ping as their groups allow.
+log "real guests on OVN: DHCP, switching and security groups"
+NOVA_SERVER="$ROOT/.build/debug/nova-server" "${AS_ROOT[@]}" .venv/bin/python Tests/DataPlane/ovn_data_plane.py \
     .build-guest/nova-guest.qcow2
 
 scripts/throwaway-postgres.sh stop "$PGDIR"

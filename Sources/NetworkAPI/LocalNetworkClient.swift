@@ -46,7 +46,8 @@ public struct LocalNetworkClient: NetworkClient {
             id: port.id, networkID: port.networkID, projectID: port.projectID, macAddress: port.macAddress,
             fixedIPs: port.fixedIPs.map { PortFixedIP(subnetID: $0.subnetID, address: $0.ipAddress) },
             deviceID: port.deviceID, deviceOwner: port.deviceOwner, status: port.status,
-            bindingHost: port.binding.hostID, securityGroups: port.securityGroups)
+            bindingHost: port.binding.hostID, securityGroups: port.securityGroups, vifType: port.binding.vifType,
+            vifDetails: PortSummary.vifDetails(JSON.parse(Array(port.binding.vifDetails.utf8))))
     }
 
     public func port(id: String) async throws -> PortSummary? {

@@ -26,6 +26,8 @@ public struct QEMUOptions: Sendable {
     /// `[qemu] guest_image`: a qcow2 the all-in-one registers as image `nova-guest` when QEMU is the driver
     /// (scripts/build-guest-image.sh makes one).
     public var guestImage: String?
+    /// `[os_vif_ovs] ovsdb_connection`: the host's Open vSwitch database, where guests' taps are plugged.
+    public var ovsdbConnection = "unix:/var/run/openvswitch/db.sock"
 }
 
 /// `[vnc]` and `[consoleauth]`.
@@ -66,6 +68,11 @@ extension CloudOptions {
         qemu.instancesPath = config["DEFAULT", "instances_path"]
         qemu.shutdownTimeout = try config.int("DEFAULT", "shutdown_timeout", default: qemu.shutdownTimeout)
         qemu.guestImage = config["qemu", "guest_image"]
+        qemu.ovsdbConnection = config.string("os_vif_ovs", "ovsdb_connection", default: qemu.ovsdbConnection)
+        guard qemu.ovsdbConnection.hasPrefix("unix:") || qemu.ovsdbConnection.hasPrefix("tcp:") else {
+            throw ConfigError(
+                message: "[os_vif_ovs] ovsdb_connection = \(qemu.ovsdbConnection): unix:PATH or tcp:HOST:PORT")
+        }
         myIP = config["DEFAULT", "my_ip"]
     }
 

@@ -73,13 +73,13 @@ enum CloudParts {
                 steps: rounds, delay: .milliseconds(Int(options.fakeLiveMigrationSeconds * 1000) / rounds))
             return fake
         case .qemu:
-            return QEMUDriver(
-                config: QEMUDriverConfig(
-                    instancesPath: instancesPath, hypervisorHostname: host, hostIP: hostIP,
-                    virtType: options.qemu.virtType, vncListen: options.console.serverListen,
-                    vncProxyClientAddress: options.console.serverProxyClientAddress,
-                    shutdownTimeout: .seconds(options.qemu.shutdownTimeout)),
-                images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
+            var config = QEMUDriverConfig(
+                instancesPath: instancesPath, hypervisorHostname: host, hostIP: hostIP,
+                virtType: options.qemu.virtType, vncListen: options.console.serverListen,
+                vncProxyClientAddress: options.console.serverProxyClientAddress,
+                shutdownTimeout: .seconds(options.qemu.shutdownTimeout))
+            config.ovsdbConnection = options.qemu.ovsdbConnection
+            return QEMUDriver(config: config, images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
         }
     }
 

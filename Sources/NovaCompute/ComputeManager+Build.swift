@@ -23,16 +23,19 @@ extension ComputeManager {
             return
         }
         var ports: [AttachedPort] = []
+        // The instance as the driver spawns it: with its NICs.
+        var guest = instance
         do {
             var spawning = InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning)
             if instance.networkRequests != nil {
                 ports = try await allocateNetworks(instance)
                 spawning.addresses = try await networkInfo(ports, instance: instance, newPorts: true)
+                spawning.vifs = ports.map { GuestVIF($0.port) }
             } else if instance.requestedNetworks != "none" {
                 // Accepted before the networking service: an address of the old bookkeeping table.
                 try await conductor.allocateNetwork(instance.uuid, context: context)
             }
-            try await update(instance.uuid, spawning, context)
+            guest = try await update(instance.uuid, spawning, context)
         } catch {
             // The networks could not be allocated: the build ends here (Nova's BuildAbortException).
             let message = (error as? NovaError)?.message ?? "\(error)"
@@ -42,7 +45,7 @@ extension ComputeManager {
             return
         }
         do {
-            try await plugWaitingForPorts(ports, of: instance) { try await driver.spawn(instance) }
+            try await plugWaitingForPorts(ports, of: guest) { try await driver.spawn(guest) }
         } catch let error as NovaError where error.code == .virtualInterfaceCreateFailed {
             // Nova's VirtualInterfaceCreateException: the build is aborted, not rescheduled.
             logger.error("the ports of \(instance.uuid) did not come up: \(error.message)")

@@ -135,9 +135,11 @@ extension ComputeManager {
         }
         let info = try await networkInfo(
             ports.map { AttachedPort(port: $0, preexisting: preexisting.contains($0.id)) }, instance: instance)
-        guard info != (instance.addresses ?? []) else { return instance }
+        let vifs = ports.map(GuestVIF.init)
+        guard info != (instance.addresses ?? []) || vifs != (instance.vifs ?? []) else { return instance }
         var update = InstanceUpdate()
         update.addresses = info
+        update.vifs = vifs
         return try await self.update(uuid, update, context)
     }
 

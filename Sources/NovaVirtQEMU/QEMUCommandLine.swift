@@ -37,7 +37,19 @@ struct QEMUCommandLine {
             "-pidfile", paths.pidFile,
             "-daemonize",
         ]
+        for (index, vif) in Self.pluggable(instance).enumerated() {
+            arguments += [
+                "-netdev", "tap,id=hostnet\(index),ifname=\(vif.devname),script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=hostnet\(index),id=net\(index),mac=\(vif.mac)",
+            ]
+        }
         if incoming { arguments += ["-incoming", "defer"] }
         return arguments
+    }
+
+    /// The NICs this driver plugs: ports bound by a switch that takes taps (Open vSwitch). Ports of the noop
+    /// mechanism driver have no data plane, and the guest no NIC for them.
+    static func pluggable(_ instance: Instance) -> [GuestVIF] {
+        (instance.vifs ?? []).filter { $0.type == "ovs" }
     }
 }

@@ -12,6 +12,7 @@ extension QEMUDriver {
             try await launch(instance)
         } catch {
             await kill(instance.uuid)
+            await unplug(instance)
             try? FileManager.default.removeItem(atPath: paths.directory)
             throw error
         }
@@ -19,6 +20,7 @@ extension QEMUDriver {
 
     public func destroy(_ instance: Instance) async throws {
         await kill(instance.uuid)
+        await unplug(instance)
         try? FileManager.default.removeItem(atPath: paths(instance.uuid).qmpSocket)
         try? FileManager.default.removeItem(atPath: paths(instance.uuid).directory)
     }

@@ -117,8 +117,27 @@ public actor QEMUDriver: VirtDriver {
         let commandLine = QEMUCommandLine(
             instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen, incoming: incoming,
             rescue: FileManager.default.fileExists(atPath: paths.rescueDisk))
+        let switchPorts = OVSPorts(connection: config.ovsdbConnection)
+        for vif in QEMUCommandLine.pluggable(instance) {
+            try await switchPorts.plug(vif, instanceUUID: instance.uuid)
+        }
         try await ProcessRunner.check(config.qemuBinary, commandLine.arguments, logPath: paths.qemuLog)
+        for vif in QEMUCommandLine.pluggable(instance) where !LinkState.bringUp(vif.devname) {
+            logger.warning("\(vif.devname) of \(instance.uuid) could not be brought up")
+        }
         try await connect(instance.uuid)
+    }
+
+    /// Takes the guest's taps out of their bridges (after its QEMU ended).
+    func unplug(_ instance: Instance) async {
+        let switchPorts = OVSPorts(connection: config.ovsdbConnection)
+        for vif in QEMUCommandLine.pluggable(instance) {
+            do {
+                try await switchPorts.unplug(vif)
+            } catch {
+                logger.warning("\(vif.devname) of \(instance.uuid) not unplugged: \(error)")
+            }
+        }
     }
 
     func connect(_ uuid: String) async throws {

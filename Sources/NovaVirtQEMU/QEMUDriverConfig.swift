@@ -27,6 +27,9 @@ public struct QEMUDriverConfig: Sendable {
     public var shutdownTimeout: Duration
     /// What the host offers; nil measures the machine (processors, memory, the instances file system).
     public var total: Resources?
+    /// `[os_vif_ovs] ovsdb_connection`: the host's Open vSwitch database, where guests' taps are plugged
+    /// into the bridge their port is bound to (`binding:vif_type` ovs).
+    public var ovsdbConnection = "unix:/var/run/openvswitch/db.sock"
 
     public init(
         instancesPath: String, hypervisorHostname: String, hostIP: String = "127.0.0.1", virtType: VirtType = .auto,

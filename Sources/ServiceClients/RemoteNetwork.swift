@@ -67,7 +67,9 @@ public struct RemoteNetwork: NetworkClient {
             } ?? [],
             deviceID: json["device_id"]?.stringValue ?? "", deviceOwner: json["device_owner"]?.stringValue ?? "",
             status: json["status"]?.stringValue ?? "", bindingHost: json["binding:host_id"]?.stringValue ?? "",
-            securityGroups: json["security_groups"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+            securityGroups: json["security_groups"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+            vifType: json["binding:vif_type"]?.stringValue ?? "unbound",
+            vifDetails: PortSummary.vifDetails(json["binding:vif_details"]))
     }
 
     public func port(id: String) async throws -> PortSummary? {

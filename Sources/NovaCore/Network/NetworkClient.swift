@@ -62,13 +62,26 @@ public struct PortSummary: Sendable, Codable, Equatable {
     public var status: String
     public var bindingHost: String
     public var securityGroups: [String]
+    /// `binding:vif_type` and `binding:vif_details` (values as text).
+    public var vifType: String
+    public var vifDetails: [String: String]
 
     public var addresses: [String] { fixedIPs.map(\.address) }
 
+    /// `binding:vif_details` as text values (booleans and numbers as JSON writes them).
+    public static func vifDetails(_ json: JSON?) -> [String: String] {
+        var details: [String: String] = [:]
+        for (key, value) in json?.objectValue?.entries ?? [] { details[key] = value.stringValue ?? value.serialized() }
+        return details
+    }
+
     public init(
         id: String, networkID: String, projectID: String, macAddress: String, fixedIPs: [PortFixedIP],
-        deviceID: String, deviceOwner: String = "", status: String, bindingHost: String, securityGroups: [String] = []
+        deviceID: String, deviceOwner: String = "", status: String, bindingHost: String, securityGroups: [String] = [],
+        vifType: String = "unbound", vifDetails: [String: String] = [:]
     ) {
+        self.vifType = vifType
+        self.vifDetails = vifDetails
         self.id = id
         self.networkID = networkID
         self.projectID = projectID

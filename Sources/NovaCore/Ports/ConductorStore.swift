@@ -112,6 +112,8 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var buildAttempt: Int?
     /// The server's addresses as its ports now have them (Nova's network info cache).
     public var addresses: [FixedAddress]?
+    /// The guest's NICs as its ports are now bound.
+    public var vifs: [GuestVIF]?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
@@ -169,6 +171,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         if let taskAttempts { instance.taskAttempts = taskAttempts }
         if let buildAttempt { instance.buildAttempt = buildAttempt }
         if let addresses { instance.addresses = addresses }
+        if let vifs { instance.vifs = vifs }
         if clearShelved == true {
             instance.shelvedImageID = nil
             instance.shelvedAt = nil

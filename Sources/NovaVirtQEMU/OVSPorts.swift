@@ -1,0 +1,65 @@
+import NovaCore
+import OVSDB
+
+/// The host's Open vSwitch database (`[os_vif_ovs] ovsdb_connection`), for plugging guests' taps into the
+/// integration bridge as os-vif does: a Port and Interface named after the tap, with the external ids
+/// ovn-controller binds the logical port by (`iface-id`, `attached-mac`, `vm-uuid`, `iface-status`).
+/// Rows are written before QEMU makes the tap: Open vSwitch picks the device up when it appears.
+public struct OVSPorts: Sendable {
+    public var connection: String
+
+    public init(connection: String) {
+        self.connection = connection
+    }
+
+    static let database = "Open_vSwitch"
+
+    /// Adds (or replaces) the guest NIC's port on its bridge.
+    public func plug(_ vif: GuestVIF, instanceUUID: String) async throws {
+        let client = try await OVSDBClient.connect(to: connection)
+        defer { Task { await client.close() } }
+        let bridge = vif.bridge ?? "br-int"
+        var operations = try await removal(vif.devname, client)
+        operations += [
+            .insert(
+                "Interface",
+                [
+                    "name": .string(vif.devname),
+                    "external_ids": .map([
+                        "iface-id": vif.portID, "attached-mac": vif.mac, "vm-uuid": instanceUUID,
+                        "iface-status": "active",
+                    ]),
+                ], uuidName: "nic"),
+            .insert("Port", ["name": .string(vif.devname), "interfaces": .namedUUID("nic")], uuidName: "port"),
+            .mutate(
+                "Bridge", where: [.equals("name", .string(bridge))],
+                [OVSDBMutation("ports", "insert", .set([.namedUUID("port")]))]),
+            // Fails the transaction when the bridge is not there (the mutate above matched nothing).
+            .wait(
+                "Bridge", where: [.equals("name", .string(bridge))], columns: ["name"], until: "==",
+                rows: [["name": .string(bridge)]]),
+        ]
+        do {
+            try await client.transact(Self.database, operations)
+        } catch let error as OVSDBError {
+            throw NovaError.internalError("Open vSwitch did not take \(vif.devname) on \(bridge): \(error)")
+        }
+    }
+
+    /// Removes the NIC's port from whatever bridge holds it (nothing when there is none).
+    public func unplug(_ vif: GuestVIF) async throws {
+        let client = try await OVSDBClient.connect(to: connection)
+        defer { Task { await client.close() } }
+        let operations = try await removal(vif.devname, client)
+        if !operations.isEmpty { try await client.transact(Self.database, operations) }
+    }
+
+    /// Takes the port named `name` out of every bridge (the database then drops it and its interface).
+    func removal(_ name: String, _ client: OVSDBClient) async throws -> [OVSDBOperation] {
+        let found = try await client.transact(
+            Self.database, [.select("Port", where: [.equals("name", .string(name))], columns: ["_uuid"])])
+        let ports = (found.first?["rows"]?.arrayValue ?? []).compactMap { $0["_uuid"] }
+        guard !ports.isEmpty else { return [] }
+        return [.mutate("Bridge", where: [], [OVSDBMutation("ports", "delete", .set(ports))])]
+    }
+}

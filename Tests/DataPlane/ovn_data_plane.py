@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Real guests on OVN, in a network namespace the test makes for itself (as root) and deletes at the end.
+
+Inside it: Open vSwitch (ovsdb-server, ovs-vswitchd with a userspace-datapath br-int), OVN's northbound and
+southbound databases with ovn-northd, ovn-controller as the compute host's chassis, and the all-in-one cloud with
+the QEMU driver and `[ml2] mechanism_drivers = ovn`; every daemon started by PID with private folders. The
+real client boots guests on the private network; their builds wait for ovn-controller to claim their taps
+(network-vif-plugged), they get their addresses from OVN's DHCP, and a probe port (an OVS internal port bound
+to a port of the networking service, as the metadata agent binds its own) pings them through the logical
+switch and the security groups' ACLs. Nothing is left behind: the deleted guests' taps and logical ports are
+gone. Prints one line per check and `N passed, M failed`.
+
+Usage (as root): NOVA_SERVER=.build/debug/nova-server python3 ovn_data_plane.py GUEST_IMAGE
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
+from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
+
+SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
+HOST = "dp-host"
+
+
+def sh(*argv, env=None, ok=True):
+    result = subprocess.run(list(argv), capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
+                            timeout=60)
+    if ok and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+class Daemons:
+    """The processes the test started, each stopped by its PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.processes = []
+
+    def start(self, name, argv, env=None):
+        log = open(os.path.join(self.folder, name + ".out"), "w")
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env=dict(os.environ, **(env or {})))
+        self.processes.append((name, process))
+        return process
+
+    def stop(self):
+        for name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def wait_for(condition, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    return condition()
+
+
+class OVNHost:
+    """Open vSwitch and OVN in this namespace, as an operator runs them (without systemd)."""
+
+    def __init__(self, folder, daemons):
+        self.folder, self.daemons = folder, daemons
+        self.ovs = os.path.join(folder, "ovs")
+        self.ovn = os.path.join(folder, "ovn")
+        os.makedirs(self.ovs)
+        os.makedirs(self.ovn)
+        self.env = {"OVS_RUNDIR": self.ovs, "OVS_LOGDIR": self.ovs, "OVS_DBDIR": self.ovs, "OVS_SYSCONFDIR": self.ovs,
+                    "OVN_RUNDIR": self.ovn, "OVN_LOGDIR": self.ovn, "OVN_DBDIR": self.ovn}
+        self.ovs_db = f"unix:{self.ovs}/db.sock"
+        self.nb = f"unix:{self.ovn}/nb.sock"
+        self.sb = f"unix:{self.ovn}/sb.sock"
+
+    def database(self, name, schema, folder, socket):
+        sh("ovsdb-tool", "create", f"{folder}/{name}.db", schema)
+        self.daemons.start(f"ovsdb-{name}", [
+            "ovsdb-server", f"{folder}/{name}.db", f"--remote=punix:{folder}/{socket}",
+            f"--pidfile={folder}/{name}.pid", f"--unixctl={folder}/{name}.ctl", f"--log-file={folder}/{name}.log"])
+        wait_for(lambda: os.path.exists(f"{folder}/{socket}"), 10)
+
+    def vsctl(self, *args):
+        return sh("ovs-vsctl", f"--db={self.ovs_db}", *args)
+
+    def start(self):
+        self.database("conf", "/usr/share/openvswitch/vswitch.ovsschema", self.ovs, "db.sock")
+        self.vsctl("--no-wait", "init")
+        # Guests offload TCP checksums: the userspace datapath must know (set before ovs-vswitchd starts).
+        self.vsctl("--no-wait", "set", "open_vswitch", ".", "other_config:userspace-tso-enable=true")
+        self.daemons.start("ovs-vswitchd", [
+            "ovs-vswitchd", self.ovs_db, f"--pidfile={self.ovs}/ovs-vswitchd.pid",
+            f"--unixctl={self.ovs}/ovs-vswitchd.ctl", f"--log-file={self.ovs}/ovs-vswitchd.log"], self.env)
+        self.vsctl("add-br", "br-int", "--", "set", "bridge", "br-int", "datapath_type=netdev", "fail_mode=secure")
+        self.database("nb", "/usr/share/ovn/ovn-nb.ovsschema", self.ovn, "nb.sock")
+        self.database("sb", "/usr/share/ovn/ovn-sb.ovsschema", self.ovn, "sb.sock")
+        sh("ovn-nbctl", f"--db={self.nb}", "--no-wait", "init")
+        self.daemons.start("ovn-northd", [
+            "ovn-northd", f"--ovnnb-db={self.nb}", f"--ovnsb-db={self.sb}", f"--pidfile={self.ovn}/northd.pid",
+            f"--unixctl={self.ovn}/northd.ctl", f"--log-file={self.ovn}/northd.log"], self.env)
+        # The chassis: named after the compute host (Nova's [DEFAULT] host), a gateway chassis too.
+        self.vsctl("set", "open_vswitch", ".", "external_ids:system-id=chassis-1", f"external_ids:hostname={HOST}",
+                   f"external_ids:ovn-remote={self.sb}", "external_ids:ovn-encap-type=geneve",
+                   "external_ids:ovn-encap-ip=127.0.0.1", "external_ids:ovn-bridge-datapath-type=netdev",
+                   "external_ids:ovn-cms-options=enable-chassis-as-gw")
+        self.daemons.start("ovn-controller", [
+            "ovn-controller", self.ovs_db, f"--pidfile={self.ovn}/ovn-controller.pid",
+            f"--log-file={self.ovn}/ovn-controller.log"], self.env)
+        wait_for(lambda: "chassis-1" in sh("ovn-sbctl", f"--db={self.sb}", "--columns=name", "list", "Chassis"), 20)
+
+    def bridge_ports(self):
+        return set(self.vsctl("list-ports", "br-int").split())
+
+    def logical_ports(self):
+        return set(sh("ovn-nbctl", f"--db={self.nb}", "--bare", "--columns=name", "list",
+                      "Logical_Switch_Port").split())
+
+
+def start_cloud(folder, daemons, ovn, guest_image, port):
+    config = os.path.join(folder, "nova.conf")
+    with open(config, "w") as conf:
+        conf.write(f"[DEFAULT]\nhost = {HOST}\ncompute_driver = qemu\n[qemu]\nguest_image = {guest_image}\n"
+                   f"[ml2]\nmechanism_drivers = ovn\n[ovn]\novn_nb_connection = {ovn.nb}\n"
+                   f"ovn_sb_connection = {ovn.sb}\n[os_vif_ovs]\novsdb_connection = {ovn.ovs_db}\n")
+    data = os.path.join(folder, "cloud")
+    process = daemons.start("nova-server", [
+        SERVER, "all", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--config", config,
+        "--admin-password", "dp-admin", "--log-level", "info", "--novncproxy-port", str(port + 1),
+        "--rawvncproxy-port", str(port + 2)])
+
+    def answers():
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/identity/v3", timeout=1)
+            return True
+        except Exception:
+            if process.poll() is not None:
+                raise RuntimeError("nova-server exited during start")
+            return False
+    if not wait_for(answers, 90):
+        raise RuntimeError("nova-server did not answer within 90 s")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    return (dict(clean, **read_openrc(os.path.join(data, "admin-openrc.sh"))),
+            dict(clean, **read_openrc(os.path.join(data, "demo-openrc.sh"))))
+
+
+def guest_address(name, env, seconds=180):
+    """The address the guest printed on its console once DHCP gave it one."""
+    def printed():
+        log = run(OPENSTACK, ["console", "log", "show", name], env, expect_ok=False).stdout
+        for line in log.splitlines():
+            if line.startswith("NOVA-GUEST-IP "):
+                return line.split()[2]
+        return None
+    return wait_for(printed, seconds)
+
+
+def fixed_address(name, env):
+    server = osc_json(["server", "show", name], env) or {}
+    addresses = server.get("addresses") or {}
+    for values in addresses.values():
+        for value in values:
+            return value if isinstance(value, str) else value.get("addr")
+    return None
+
+
+def pings(address, count=1, wait=1):
+    # busybox-static is there for the guest image already; its ping needs no other package.
+    return subprocess.run(["busybox", "ping", "-c", str(count), "-W", str(wait), address],
+                          capture_output=True).returncode == 0
+
+
+def scenario(ovn, admin, demo):
+    servers = {}
+    for name in ["vm1", "vm2"]:
+        server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--network",
+                           "private", "--wait", name], demo) or {}
+        servers[name] = server
+        check(f"{name} boots ACTIVE once ovn-controller claimed its port (network-vif-plugged)",
+              server.get("status") == "ACTIVE", str(server.get("status")) + str(server.get("fault", "")))
+    ports = osc_json(["port", "list", "--long"], admin) or []
+    guest_ports = [p for p in ports if p.get("Device Owner", "").startswith("compute:")]
+    check("their ports are ACTIVE", len(guest_ports) == 2 and all(p.get("Status") == "ACTIVE" for p in guest_ports),
+          str([(p.get("ID"), p.get("Status")) for p in guest_ports]))
+    taps = {p for p in ovn.bridge_ports() if p.startswith("tap")}
+    check("each guest's tap is on br-int", len(taps) == 2, str(taps))
+    addresses = {}
+    for name in servers:
+        addresses[name] = fixed_address(name, demo)
+        got = guest_address(name, demo)
+        check(f"{name} got its port's address {addresses[name]} from OVN's DHCP", got and got == addresses[name],
+              f"printed {got}")
+
+    # A probe: an OVS internal port in this namespace bound to a port of the networking service in the
+    # default security group (so the guests' remote-group rule lets it in).
+    probe = osc_json(["port", "create", "--network", "private", "probe"], demo) or {}
+    probe_ip = (probe.get("fixed_ips") or [{}])[0].get("ip_address")
+    subnet = osc_json(["subnet", "show", (probe.get("fixed_ips") or [{}])[0].get("subnet_id", "none")], demo) or {}
+    prefix = (subnet.get("cidr") or "/24").split("/")[1]
+    ovn.vsctl("add-port", "br-int", "probe0", "--", "set", "Interface", "probe0", "type=internal",
+              f"external_ids:iface-id={probe.get('id')}", f"external_ids:attached-mac={probe.get('mac_address')}")
+    wait_for(lambda: os.path.exists("/sys/class/net/probe0"), 10)
+    sh("ip", "link", "set", "probe0", "address", probe.get("mac_address", "fa:16:3e:00:00:01"))
+    sh("ip", "addr", "add", f"{probe_ip}/{prefix}", "dev", "probe0")
+    sh("ip", "link", "set", "probe0", "mtu", "1442", "up")
+    for name, address in addresses.items():
+        check(f"{name} answers ping through the logical switch and its ACLs",
+              bool(address) and wait_for(lambda: pings(address), 30), address)
+
+    # Security groups: vm2 in a group without an ICMP rule cannot be pinged, and can be within a second of the
+    # rule's creation.
+    run(OPENSTACK, ["security", "group", "create", "quiet"], demo)
+    run(OPENSTACK, ["server", "add", "security", "group", "vm2", "quiet"], demo)
+    run(OPENSTACK, ["server", "remove", "security", "group", "vm2", "default"], demo)
+    blocked = wait_for(lambda: not pings(addresses["vm2"]), 10)
+    check("vm2 without an ICMP rule does not answer", blocked)
+    run(OPENSTACK, ["security", "group", "rule", "create", "--protocol", "icmp", "quiet"], demo)
+    started = time.time()
+    opened = wait_for(lambda: pings(addresses["vm2"], wait=1), 10)
+    check("vm2 answers within a second of the ICMP rule", opened and time.time() - started <= 2.5,
+          f"{time.time() - started:.1f} s")
+
+    for name in servers:
+        run(OPENSTACK, ["server", "delete", "--wait", name], demo)
+    run(OPENSTACK, ["port", "delete", "probe"], demo)
+    ovn.vsctl("del-port", "br-int", "probe0")
+    left = wait_for(lambda: not ovn.bridge_ports(), 30)
+    check("the deleted guests' taps left br-int", left, str(ovn.bridge_ports()))
+    stale = wait_for(lambda: not {n for n in ovn.logical_ports() if not n.startswith("provnet-")}
+                     - {p.get("ID") for p in osc_json(["port", "list"], admin) or []}, 30)
+    check("no logical port is left that no port owns", stale, str(ovn.logical_ports()))
+
+
+def inside(guest_image):
+    folder = tempfile.mkdtemp(prefix="nova-ovn-dp-")
+    daemons = Daemons(folder)
+    from client_scenario import failed  # noqa: F401 (read after the run)
+    try:
+        sh("ip", "link", "set", "lo", "up")
+        ovn = OVNHost(folder, daemons)
+        ovn.start()
+        admin, demo = start_cloud(folder, daemons, ovn, os.path.abspath(guest_image), 18000 + os.getpid() % 1000)
+        scenario(ovn, admin, demo)
+    except Exception as error:
+        check("the deployment runs", False, repr(error))
+    finally:
+        daemons.stop()
+    import client_scenario
+    print(f"{client_scenario.passed} passed, {client_scenario.failed} failed")
+    if client_scenario.failed:
+        print(f"     kept {folder} (its logs) for inspection")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0 if client_scenario.failed == 0 else 1
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[2] == "--inside":
+        return inside(sys.argv[1])
+    namespace = f"nova-dp-{os.getpid()}"
+    sh("ip", "netns", "add", namespace)
+    try:
+        return subprocess.run(["ip", "netns", "exec", namespace, sys.executable, os.path.abspath(__file__),
+                               sys.argv[1], "--inside"]).returncode
+    finally:
+        sh("ip", "netns", "delete", namespace, ok=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
