@@ -34,7 +34,9 @@ extension ComputeManager {
             throw error
         }
         do {
-            try await plugWaitingForPorts([attached], of: instance) {}
+            try await plugWaitingForPorts([attached], of: instance) {
+                try await driver.attachInterface(instance, vif: GuestVIF(attached.port))
+            }
             try await refreshNetworkInfo(
                 instance.uuid, given: attached.preexisting ? [attached.port.id] : [], context: context)
         } catch {
@@ -53,6 +55,9 @@ extension ComputeManager {
         await event(instance, Self.detachEvent, context)
         do {
             let current = try await conductor.instanceGet(instance.uuid, context: context) ?? instance
+            if let vif = current.vifs?.first(where: { $0.portID == portID }) {
+                try await driver.detachInterface(current, vif: vif)
+            }
             try await releasePort(portID, preexisting: userPorts(current).contains(portID))
             try await refreshNetworkInfo(instance.uuid, context: context)
             await event(instance, Self.detachEvent, context, result: "Success")

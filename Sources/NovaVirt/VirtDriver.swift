@@ -82,6 +82,10 @@ public protocol VirtDriver: Sendable {
     /// Boots the guest from a rescue image with its own disk attached second; `unrescue` boots it normally again.
     func rescue(_ instance: Instance) async throws
     func unrescue(_ instance: Instance) async throws
+    /// Hot-plugs a NIC into the running guest (attach_interface); `detachInterface` unplugs one, waiting
+    /// for the guest to let it go.
+    func attachInterface(_ instance: Instance, vif: GuestVIF) async throws
+    func detachInterface(_ instance: Instance, vif: GuestVIF) async throws
     /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a
     /// QEMU that exited); the compute service syncs them at once (Nova's lifecycle events).
     var lifecycleEvents: AsyncStream<String> { get }
@@ -95,6 +99,10 @@ extension VirtDriver {
     public func unrescue(_ instance: Instance) async throws {
         throw NovaError.badRequest("This hypervisor driver cannot rescue instances.")
     }
+
+    /// A driver without NICs to plug (the fake driver: the port's binding is all there is).
+    public func attachInterface(_ instance: Instance, vif: GuestVIF) async throws {}
+    public func detachInterface(_ instance: Instance, vif: GuestVIF) async throws {}
 }
 
 public enum ConsoleLimits {

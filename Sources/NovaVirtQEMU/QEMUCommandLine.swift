@@ -37,10 +37,10 @@ struct QEMUCommandLine {
             "-pidfile", paths.pidFile,
             "-daemonize",
         ]
-        for (index, vif) in Self.pluggable(instance).enumerated() {
+        for vif in Self.pluggable(instance) {
             arguments += [
-                "-netdev", "tap,id=hostnet\(index),ifname=\(vif.devname),script=no,downscript=no",
-                "-device", "virtio-net-pci,netdev=hostnet\(index),id=net\(index),mac=\(vif.mac)",
+                "-netdev", "tap,id=\(Self.netdevID(vif)),ifname=\(vif.devname),script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=\(Self.netdevID(vif)),id=\(Self.nicID(vif)),mac=\(vif.mac)",
             ]
         }
         if incoming { arguments += ["-incoming", "defer"] }
@@ -49,6 +49,11 @@ struct QEMUCommandLine {
 
     /// The NICs this driver plugs: ports bound by a switch that takes taps (Open vSwitch). Ports of the noop
     /// mechanism driver have no data plane, and the guest no NIC for them.
+    /// QEMU's ids of a NIC's backend and device: named after the port, so that a NIC plugged at boot can be
+    /// unplugged by the same name as one hot-plugged later.
+    static func netdevID(_ vif: GuestVIF) -> String { "netdev-" + vif.devname }
+    static func nicID(_ vif: GuestVIF) -> String { "nic-" + vif.devname }
+
     static func pluggable(_ instance: Instance) -> [GuestVIF] {
         (instance.vifs ?? []).filter { $0.type == "ovs" }
     }

@@ -15,6 +15,10 @@ public actor QEMUDriver: VirtDriver {
     var connections: [String: QMPClient] = [:]
     /// Guests this driver is stopping or restarting itself: their exits are not lifecycle events.
     var expectedExits: Set<String> = []
+    /// Waiters for QEMU's DEVICE_DELETED of a device id (a NIC's unplug is done when the guest let it go).
+    var deletedDevices: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Devices QEMU reported deleted before anyone waited for them.
+    var releasedDevices: Set<String> = []
     /// Image downloads in flight, so concurrent spawns of one image fetch it once.
     var downloads: [String: Task<String, any Error>] = [:]
     var kvm = false
@@ -148,7 +152,13 @@ public actor QEMUDriver: VirtDriver {
 
     /// Turns QEMU's events into lifecycle events; the stream ends when QEMU exits.
     func watch(_ uuid: String, _ client: QMPClient) async {
-        for await event in client.events where ["SHUTDOWN", "STOP", "RESUME", "RESET"].contains(event.name) {
+        for await event in client.events {
+            if event.name == "DEVICE_DELETED", let device = event.data["device"]?.stringValue {
+                let waiters = deletedDevices.removeValue(forKey: device) ?? []
+                if waiters.isEmpty { releasedDevices.insert(device) }
+                for waiter in waiters { waiter.resume() }
+            }
+            guard ["SHUTDOWN", "STOP", "RESUME", "RESET"].contains(event.name) else { continue }
             if !expectedExits.contains(uuid) { lifecycleSink.yield(uuid) }
         }
         if connections[uuid] === client { connections[uuid] = nil }

@@ -159,12 +159,12 @@ def start_cloud(folder, daemons, ovn, guest_image, port):
             dict(clean, **read_openrc(os.path.join(data, "demo-openrc.sh"))))
 
 
-def guest_address(name, env, seconds=180):
-    """The address the guest printed on its console once DHCP gave it one."""
+def guest_address(name, env, nic="eth0", seconds=180):
+    """The address the guest printed on its console once DHCP gave `nic` one."""
     def printed():
         log = run(OPENSTACK, ["console", "log", "show", name], env, expect_ok=False).stdout
         for line in log.splitlines():
-            if line.startswith("NOVA-GUEST-IP "):
+            if line.startswith(f"NOVA-GUEST-IP {nic} "):
                 return line.split()[2]
         return None
     return wait_for(printed, seconds)
@@ -221,6 +221,21 @@ def scenario(ovn, admin, demo):
     for name, address in addresses.items():
         check(f"{name} answers ping through the logical switch and its ACLs",
               bool(address) and wait_for(lambda: pings(address), 30), address)
+
+    # A second NIC hot-plugged into vm1: the guest finds it and asks DHCP; unplugged, it is gone.
+    extra = osc_json(["port", "create", "--network", "private", "extra"], demo) or {}
+    extra_ip = (extra.get("fixed_ips") or [{}])[0].get("ip_address")
+    attached = run(OPENSTACK, ["server", "add", "port", "vm1", extra.get("id", "none")], demo)
+    check("a port is attached to vm1", attached.returncode == 0, attached.stderr)
+    got = guest_address("vm1", demo, nic="eth1", seconds=60)
+    check(f"vm1's hot-plugged NIC got {extra_ip} from DHCP", got == extra_ip, f"printed {got}")
+    check("the hot-plugged NIC answers ping", bool(extra_ip) and wait_for(lambda: pings(extra_ip), 20))
+    taps = ovn.bridge_ports()
+    detached = run(OPENSTACK, ["server", "remove", "port", "vm1", extra.get("id", "none")], demo)
+    gone = wait_for(lambda: len(ovn.bridge_ports()) < len(taps), 60)
+    check("it is detached: its tap left br-int and it answers no more",
+          detached.returncode == 0 and gone and not pings(extra_ip), detached.stderr + str(ovn.bridge_ports()))
+    run(OPENSTACK, ["port", "delete", "extra"], demo)
 
     # Security groups: vm2 in a group without an ICMP rule cannot be pinged, and can be within a second of the
     # rule's creation.

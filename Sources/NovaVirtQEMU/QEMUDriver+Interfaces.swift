@@ -1,0 +1,86 @@
+import NovaCore
+import NovaVirt
+import QMP
+
+extension QEMUDriver {
+    /// Plugs the NIC into its bridge, then hot-plugs a tap backend and a virtio-net device with the port's
+    /// MAC into the running guest (QMP `netdev_add`, `device_add`); undone if a step fails.
+    public func attachInterface(_ instance: Instance, vif: GuestVIF) async throws {
+        guard vif.type == "ovs" else { return }
+        let client = try client(instance)
+        let switchPorts = OVSPorts(connection: config.ovsdbConnection)
+        try await switchPorts.plug(vif, instanceUUID: instance.uuid)
+        let netdev = QEMUCommandLine.netdevID(vif)
+        do {
+            try await client.execute(
+                "netdev_add",
+                [
+                    "type": "tap", "id": .string(netdev), "ifname": .string(vif.devname), "script": "no",
+                    "downscript": "no",
+                ])
+            if !LinkState.bringUp(vif.devname) { logger.warning("\(vif.devname) could not be brought up") }
+            do {
+                try await client.execute(
+                    "device_add",
+                    [
+                        "driver": "virtio-net-pci", "netdev": .string(netdev),
+                        "id": .string(QEMUCommandLine.nicID(vif)),
+                        "mac": .string(vif.mac),
+                    ])
+            } catch {
+                _ = try? await client.execute("netdev_del", ["id": .string(netdev)])
+                throw error
+            }
+        } catch {
+            try? await switchPorts.unplug(vif)
+            throw NovaError.internalError("\(vif.devname) could not be plugged into \(instance.uuid): \(error)")
+        }
+    }
+
+    /// Asks the guest to let the NIC go (`device_del`), waits for QEMU's DEVICE_DELETED (the guest's ACPI
+    /// eject), then removes its backend and its port on the bridge. A guest that is not running has nothing
+    /// to unplug but its bridge port.
+    public func detachInterface(_ instance: Instance, vif: GuestVIF) async throws {
+        guard vif.type == "ovs" else { return }
+        if let client = connections[instance.uuid] {
+            let device = QEMUCommandLine.nicID(vif)
+            releasedDevices.remove(device)
+            let deleted = Task { await self.deviceDeleted(device) }
+            do {
+                try await client.execute("device_del", ["id": .string(device)])
+                let finished = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        await deleted.value
+                        return true
+                    }
+                    group.addTask {
+                        try? await Task.sleep(for: .seconds(30))
+                        return false
+                    }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
+                }
+                if !finished {
+                    forgetDeviceWaiters(device)
+                    throw NovaError.internalError("The guest \(instance.uuid) did not release \(vif.devname).")
+                }
+            } catch let error as QMPError {
+                // Not plugged (a NIC the guest never had): only the backend and bridge port are left.
+                forgetDeviceWaiters(device)
+                logger.info("device_del \(device) of \(instance.uuid): \(error)")
+            }
+            _ = try? await client.execute("netdev_del", ["id": .string(QEMUCommandLine.netdevID(vif))])
+        }
+        try await OVSPorts(connection: config.ovsdbConnection).unplug(vif)
+    }
+
+    func deviceDeleted(_ device: String) async {
+        if releasedDevices.remove(device) != nil { return }
+        await withCheckedContinuation { deletedDevices[device, default: []].append($0) }
+    }
+
+    func forgetDeviceWaiters(_ device: String) {
+        for waiter in deletedDevices.removeValue(forKey: device) ?? [] { waiter.resume() }
+    }
+}
