@@ -3,7 +3,8 @@
 # busybox in an initramfs, on a FAT disk that syslinux makes bootable, converted to qcow2.
 # The guest prints NOVA-GUEST-BOOTED on its serial console, then a tick counter every 2 s, and powers off
 # when the ACPI power button is pressed. Each virtio NIC (also one hot-plugged later) is brought up and asks
-# DHCP for its address, MTU and router; the guest prints NOVA-GUEST-IP <nic> <address> when it has one.
+# DHCP for its address and MTU (and eth0 for the default route); the guest prints NOVA-GUEST-IP <nic> <address>
+# when it has one.
 # Usage: scripts/build-guest-image.sh [OUTPUT.qcow2]   (default .build-guest/nova-guest.qcow2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,7 +98,8 @@ case "$1" in
         ip addr flush dev "$interface"
         ip addr add "$ip/$mask" dev "$interface"
         [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-        [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+        # The default route goes through the first NIC only (a second one's would vanish with it).
+        [ -n "$router" ] && [ "$interface" = eth0 ] && ip route replace default via "${router%% *}" dev eth0
         echo "NOVA-GUEST-IP $interface $ip" > /dev/ttyS0
         ;;
     deconfig)

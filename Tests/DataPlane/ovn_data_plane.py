@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Real guests on OVN, in a network namespace the test makes for itself (as root) and deletes at the end.
+"""Real guests on OVN, in network namespaces the test makes for itself (as root) and deletes at the end: the
+compute host's, a probe's (a machine on the guests' network) and the outside world's (on the external network).
 
-Inside it: Open vSwitch (ovsdb-server, ovs-vswitchd with a userspace-datapath br-int), OVN's northbound and
+In the host's: Open vSwitch (ovsdb-server, ovs-vswitchd with a userspace-datapath br-int), OVN's northbound and
 southbound databases with ovn-northd, ovn-controller as the compute host's chassis, and the all-in-one cloud with
 the QEMU driver and `[ml2] mechanism_drivers = ovn`; every daemon started by PID with private folders. The
 real client boots guests on the private network; their builds wait for ovn-controller to claim their taps
-(network-vif-plugged), they get their addresses from OVN's DHCP, and a probe port (an OVS internal port bound
-to a port of the networking service, as the metadata agent binds its own) pings them through the logical
-switch and the security groups' ACLs. Nothing is left behind: the deleted guests' taps and logical ports are
+(network-vif-plugged), they get their addresses from OVN's DHCP, and the probe (a veth on br-int bound to a port
+of the networking service, as the metadata agent binds its own) pings them through the logical switch and the
+security groups' ACLs; the outside world reaches a guest at its floating IP through br-ex and the router. Nothing is left behind: the deleted guests' taps and logical ports are
 gone. Prints one line per check and `N passed, M failed`.
 
 Usage (as root): NOVA_SERVER=.build/debug/nova-server python3 ovn_data_plane.py GUEST_IMAGE
@@ -29,6 +30,9 @@ from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa
 
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
 HOST = "dp-host"
+# The other namespaces (made by main()).
+PROBE = os.environ.get("NOVA_DP_PROBE", "")
+OUTSIDE = os.environ.get("NOVA_DP_OUTSIDE", "")
 
 
 def sh(*argv, env=None, ok=True):
@@ -37,6 +41,10 @@ def sh(*argv, env=None, ok=True):
     if ok and result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: {result.stderr.strip()}")
     return result.stdout.strip()
+
+
+def inside_of(namespace, *argv, ok=True):
+    return sh("ip", "netns", "exec", namespace, *argv, ok=ok)
 
 
 class Daemons:
@@ -108,6 +116,17 @@ class OVNHost:
             "ovs-vswitchd", self.ovs_db, f"--pidfile={self.ovs}/ovs-vswitchd.pid",
             f"--unixctl={self.ovs}/ovs-vswitchd.ctl", f"--log-file={self.ovs}/ovs-vswitchd.log"], self.env)
         self.vsctl("add-br", "br-int", "--", "set", "bridge", "br-int", "datapath_type=netdev", "fail_mode=secure")
+        # The provider bridge of the external network (physnet "public"), and on it the outside world's veth
+        # (its end there has the external subnet's gateway address, as DevStack gives br-ex 172.24.4.1). The
+        # probe's veth is on br-int. No address of the guests' networks is in the host's namespace.
+        self.vsctl("add-br", "br-ex", "--", "set", "bridge", "br-ex", "datapath_type=netdev")
+        for link, peer, namespace, bridge in (("ext0", "ext1", OUTSIDE, "br-ex"), ("probe0", "probe1", PROBE, "br-int")):
+            sh("ip", "link", "add", link, "type", "veth", "peer", "name", peer, "netns", namespace)
+            sh("ip", "link", "set", link, "up")
+            self.vsctl("add-port", bridge, link)
+        inside_of(OUTSIDE, "ip", "link", "set", "lo", "up")
+        inside_of(OUTSIDE, "ip", "addr", "add", "172.24.4.1/24", "dev", "ext1")
+        inside_of(OUTSIDE, "ip", "link", "set", "ext1", "up")
         self.database("nb", "/usr/share/ovn/ovn-nb.ovsschema", self.ovn, "nb.sock")
         self.database("sb", "/usr/share/ovn/ovn-sb.ovsschema", self.ovn, "sb.sock")
         sh("ovn-nbctl", f"--db={self.nb}", "--no-wait", "init")
@@ -118,14 +137,20 @@ class OVNHost:
         self.vsctl("set", "open_vswitch", ".", "external_ids:system-id=chassis-1", f"external_ids:hostname={HOST}",
                    f"external_ids:ovn-remote={self.sb}", "external_ids:ovn-encap-type=geneve",
                    "external_ids:ovn-encap-ip=127.0.0.1", "external_ids:ovn-bridge-datapath-type=netdev",
-                   "external_ids:ovn-cms-options=enable-chassis-as-gw")
+                   "external_ids:ovn-cms-options=enable-chassis-as-gw", "external_ids:ovn-bridge-mappings=public:br-ex")
         self.daemons.start("ovn-controller", [
             "ovn-controller", self.ovs_db, f"--pidfile={self.ovn}/ovn-controller.pid",
             f"--log-file={self.ovn}/ovn-controller.log"], self.env)
         wait_for(lambda: "chassis-1" in sh("ovn-sbctl", f"--db={self.sb}", "--columns=name", "list", "Chassis"), 20)
 
     def bridge_ports(self):
-        return set(self.vsctl("list-ports", "br-int").split())
+        """The guests' and probes' ports on br-int (not the patch ports of the bridge mappings)."""
+        return {p for p in self.vsctl("list-ports", "br-int").split() if not p.startswith("patch-")}
+
+    def describe(self):
+        """What OVN holds, for a failed check."""
+        for argv in (["ovn-nbctl", f"--db={self.nb}", "show"], ["ovn-sbctl", f"--db={self.sb}", "show"]):
+            print("     " + "\n     ".join(sh(*argv, ok=False).splitlines()))
 
     def logical_ports(self):
         return set(sh("ovn-nbctl", f"--db={self.nb}", "--bare", "--columns=name", "list",
@@ -155,8 +180,11 @@ def start_cloud(folder, daemons, ovn, guest_image, port):
     if not wait_for(answers, 90):
         raise RuntimeError("nova-server did not answer within 90 s")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    return (dict(clean, **read_openrc(os.path.join(data, "admin-openrc.sh"))),
-            dict(clean, **read_openrc(os.path.join(data, "demo-openrc.sh"))))
+    admin = dict(clean, **read_openrc(os.path.join(data, "admin-openrc.sh")))
+    # Servers are scheduled once the compute host reported its inventory.
+    if not wait_for(lambda: osc_json(["hypervisor", "list"], admin), 60):
+        raise RuntimeError("the compute host did not report itself within 60 s")
+    return admin, dict(clean, **read_openrc(os.path.join(data, "demo-openrc.sh")))
 
 
 def guest_address(name, env, nic="eth0", seconds=180):
@@ -179,10 +207,11 @@ def fixed_address(name, env):
     return None
 
 
-def pings(address, count=1, wait=1):
-    # busybox-static is there for the guest image already; its ping needs no other package.
-    return subprocess.run(["busybox", "ping", "-c", str(count), "-W", str(wait), address],
-                          capture_output=True).returncode == 0
+def pings(address, count=1, wait=1, namespace=None):
+    """Whether `address` answers ping from the probe (or `namespace`). busybox-static is there for the guest
+    image already; its ping needs no other package."""
+    return subprocess.run(["ip", "netns", "exec", namespace or PROBE, "busybox", "ping", "-c", str(count), "-W",
+                           str(wait), address], capture_output=True).returncode == 0
 
 
 def scenario(ovn, admin, demo):
@@ -212,12 +241,12 @@ def scenario(ovn, admin, demo):
     probe_ip = (probe.get("fixed_ips") or [{}])[0].get("ip_address")
     subnet = osc_json(["subnet", "show", (probe.get("fixed_ips") or [{}])[0].get("subnet_id", "none")], demo) or {}
     prefix = (subnet.get("cidr") or "/24").split("/")[1]
-    ovn.vsctl("add-port", "br-int", "probe0", "--", "set", "Interface", "probe0", "type=internal",
-              f"external_ids:iface-id={probe.get('id')}", f"external_ids:attached-mac={probe.get('mac_address')}")
-    wait_for(lambda: os.path.exists("/sys/class/net/probe0"), 10)
-    sh("ip", "link", "set", "probe0", "address", probe.get("mac_address", "fa:16:3e:00:00:01"))
-    sh("ip", "addr", "add", f"{probe_ip}/{prefix}", "dev", "probe0")
-    sh("ip", "link", "set", "probe0", "mtu", "1442", "up")
+    ovn.vsctl("set", "Interface", "probe0", f"external_ids:iface-id={probe.get('id')}",
+              f"external_ids:attached-mac={probe.get('mac_address')}")
+    inside_of(PROBE, "ip", "link", "set", "lo", "up")
+    inside_of(PROBE, "ip", "link", "set", "probe1", "address", probe.get("mac_address", "fa:16:3e:00:00:01"))
+    inside_of(PROBE, "ip", "addr", "add", f"{probe_ip}/{prefix}", "dev", "probe1")
+    inside_of(PROBE, "ip", "link", "set", "probe1", "mtu", "1442", "up")
     for name, address in addresses.items():
         check(f"{name} answers ping through the logical switch and its ACLs",
               bool(address) and wait_for(lambda: pings(address), 30), address)
@@ -228,13 +257,15 @@ def scenario(ovn, admin, demo):
     attached = run(OPENSTACK, ["server", "add", "port", "vm1", extra.get("id", "none")], demo)
     check("a port is attached to vm1", attached.returncode == 0, attached.stderr)
     got = guest_address("vm1", demo, nic="eth1", seconds=60)
-    check(f"vm1's hot-plugged NIC got {extra_ip} from DHCP", got == extra_ip, f"printed {got}")
-    check("the hot-plugged NIC answers ping", bool(extra_ip) and wait_for(lambda: pings(extra_ip), 20))
+    check(f"vm1's hot-plugged NIC got {extra_ip} from OVN's DHCP", got == extra_ip, f"printed {got}")
+    shown = osc_json(["port", "show", extra.get("id", "none")], demo) or {}
+    check("its port is ACTIVE (ovn-controller claimed the hot-plugged tap)", shown.get("status") == "ACTIVE",
+          str(shown.get("status")))
     taps = ovn.bridge_ports()
     detached = run(OPENSTACK, ["server", "remove", "port", "vm1", extra.get("id", "none")], demo)
     gone = wait_for(lambda: len(ovn.bridge_ports()) < len(taps), 60)
-    check("it is detached: its tap left br-int and it answers no more",
-          detached.returncode == 0 and gone and not pings(extra_ip), detached.stderr + str(ovn.bridge_ports()))
+    check("it is detached: its tap left br-int", detached.returncode == 0 and gone,
+          detached.stderr + str(ovn.bridge_ports()))
     run(OPENSTACK, ["port", "delete", "extra"], demo)
 
     # Security groups: vm2 in a group without an ICMP rule cannot be pinged, and can be within a second of the
@@ -250,11 +281,29 @@ def scenario(ovn, admin, demo):
     check("vm2 answers within a second of the ICMP rule", opened and time.time() - started <= 2.5,
           f"{time.time() - started:.1f} s")
 
+    # North-south: a floating IP of the external network reaches vm1 from outside (br-ex, the localnet port,
+    # the router's gateway port on the gateway chassis, its dnat_and_snat).
+    run(OPENSTACK, ["security", "group", "rule", "create", "--protocol", "icmp", "default"], demo)
+    floating = osc_json(["floating", "ip", "create", "public"], demo) or {}
+    address = floating.get("floating_ip_address")
+    added = run(OPENSTACK, ["server", "add", "floating", "ip", "vm1", address or "none"], demo)
+    reached = added.returncode == 0 and bool(address) and wait_for(lambda: pings(address, namespace=OUTSIDE), 30)
+    check(f"vm1 answers ping at its floating IP {address} from the external network", reached, added.stderr)
+    if not reached:
+        ovn.describe()
+        if os.environ.get("DP_DEBUG"):
+            print(f"     DP_DEBUG: waiting 900 s in {ovn.folder}", flush=True)
+            time.sleep(900)
+    shown = osc_json(["server", "show", "vm1"], demo) or {}
+    check("the floating IP is in vm1's addresses", address and address in json.dumps(shown.get("addresses")))
+    run(OPENSTACK, ["server", "remove", "floating", "ip", "vm1", address or "none"], demo)
+    check("without it, nothing answers there", wait_for(lambda: not pings(address, namespace=OUTSIDE), 10))
+    run(OPENSTACK, ["floating", "ip", "delete", address or "none"], demo)
+
     for name in servers:
         run(OPENSTACK, ["server", "delete", "--wait", name], demo)
     run(OPENSTACK, ["port", "delete", "probe"], demo)
-    ovn.vsctl("del-port", "br-int", "probe0")
-    left = wait_for(lambda: not ovn.bridge_ports(), 30)
+    left = wait_for(lambda: ovn.bridge_ports() == {"probe0"}, 30)
     check("the deleted guests' taps left br-int", left, str(ovn.bridge_ports()))
     stale = wait_for(lambda: not {n for n in ovn.logical_ports() if not n.startswith("provnet-")}
                      - {p.get("ID") for p in osc_json(["port", "list"], admin) or []}, 30)
@@ -288,12 +337,17 @@ def main():
     if len(sys.argv) > 2 and sys.argv[2] == "--inside":
         return inside(sys.argv[1])
     namespace = f"nova-dp-{os.getpid()}"
-    sh("ip", "netns", "add", namespace)
+    others = {"NOVA_DP_PROBE": namespace + "-probe", "NOVA_DP_OUTSIDE": namespace + "-out"}
+    made = []
     try:
+        for name in [namespace] + list(others.values()):
+            sh("ip", "netns", "add", name)
+            made.append(name)
         return subprocess.run(["ip", "netns", "exec", namespace, sys.executable, os.path.abspath(__file__),
-                               sys.argv[1], "--inside"]).returncode
+                               sys.argv[1], "--inside"], env=dict(os.environ, **others)).returncode
     finally:
-        sh("ip", "netns", "delete", namespace, ok=False)
+        for name in made:
+            sh("ip", "netns", "delete", name, ok=False)
 
 
 if __name__ == "__main__":
