@@ -46,6 +46,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        // What a guest learns about itself: the metadata service's and the config drive's files.
+        .target(name: "NovaMetadata", dependencies: ["NovaCore"], swiftSettings: strict),
         // ML2/OVN: the networking records written into OVN's northbound database.
         .target(
             name: "NetworkOVN",
@@ -60,7 +62,8 @@ let package = Package(
         .target(
             name: "NovaVirtQEMU",
             dependencies: [
-                "NovaCore", "NovaVirt", "QMP", "OVSDB", .product(name: "Crypto", package: "swift-crypto"),
+                "NovaCore", "NovaVirt", "NovaMetadata", "QMP", "OVSDB",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
@@ -222,6 +225,7 @@ let package = Package(
         .testTarget(name: "NovaCLITests", dependencies: ["nova", "NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaClientKitTests", dependencies: ["NovaClientKit", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "NovaCoreTests", dependencies: ["NovaCore"], swiftSettings: strict),
+        .testTarget(name: "NovaMetadataTests", dependencies: ["NovaMetadata", "NovaCore"], swiftSettings: strict),
         .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "NovaTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "NetworkOVNTests",

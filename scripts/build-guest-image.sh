@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the small guest that the QEMU driver's tests boot, from Debian packages only: Debian's kernel and
 # busybox in an initramfs, on a FAT disk that syslinux makes bootable, converted to qcow2.
-# The guest prints NOVA-GUEST-BOOTED on its serial console, then a tick counter every 2 s, and powers off
+# The guest prints NOVA-GUEST-BOOTED on its serial console; with a config drive it takes its hostname from it
+# (NOVA-GUEST-HOSTNAME <name>) and runs its user data if that is a script, then a tick counter every 2 s, and powers off
 # when the ACPI power button is pressed. Each virtio NIC (also one hot-plugged later) is brought up and asks
 # DHCP for its address and MTU (and eth0 for the default route); the guest prints NOVA-GUEST-IP <nic> <address>
 # when it has one.
@@ -34,11 +35,12 @@ trap 'rm -rf "$WORK"' EXIT
 ROOT=$WORK/root
 mkdir -p "$ROOT"/{bin,dev,proc,sys,lib}
 cp /bin/busybox "$ROOT/bin/busybox"
-NIC_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+NIC_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs"
 for module in kernel/drivers/acpi/button.ko kernel/drivers/input/evdev.ko kernel/drivers/virtio/virtio_ring.ko \
     kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko \
     kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci.ko kernel/net/core/failover.ko \
-    kernel/drivers/net/net_failover.ko kernel/drivers/net/virtio_net.ko; do
+    kernel/drivers/net/net_failover.ko kernel/drivers/net/virtio_net.ko kernel/drivers/block/virtio_blk.ko \
+    kernel/drivers/cdrom/cdrom.ko kernel/fs/isofs/isofs.ko; do
     src=/lib/modules/$KVER/$module
     if [ -e "$src" ]; then cp "$src" "$ROOT/lib/"
     elif [ -e "$src.xz" ]; then xz -dc "$src.xz" > "$ROOT/lib/$(basename "$module")"
@@ -56,6 +58,27 @@ for module in NIC_MODULES; do insmod /lib/$module.ko 2>/dev/null; done
 ip link set lo up
 say() { echo "$*" > /dev/ttyS0; echo "$*" > /dev/tty0; }
 say "NOVA-GUEST-BOOTED kernel $(uname -r)"
+# The config drive (label config-2), when there is one: the hostname from its meta_data.json, and its user data
+# run when it is a script.
+configdrive() {
+    for try in 1 2 3 4 5; do
+        dev=$(findfs LABEL=config-2 2>/dev/null) && break
+        sleep 1
+    done
+    [ -n "$dev" ] || return 0
+    mkdir -p /mnt/config
+    mount -t iso9660 -o ro "$dev" /mnt/config || return 0
+    say "NOVA-GUEST-CONFIG-DRIVE $dev"
+    latest=/mnt/config/openstack/latest
+    name=$(sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p' $latest/meta_data.json)
+    if [ -n "$name" ]; then hostname "$name"; say "NOVA-GUEST-HOSTNAME $name"; fi
+    if [ "$(head -c 2 $latest/user_data 2>/dev/null)" = "#!" ]; then
+        cp $latest/user_data /run/user-data && chmod +x /run/user-data
+        /run/user-data > /dev/ttyS0 2>&1 &
+    fi
+}
+mkdir -p /run
+configdrive
 # NICs: each one seen for the first time (at boot or hot-plugged) is brought up and asks DHCP.
 mkdir -p /run/nics
 nics() {

@@ -28,6 +28,9 @@ public struct QEMUOptions: Sendable {
     public var guestImage: String?
     /// `[os_vif_ovs] ovsdb_connection`: the host's Open vSwitch database, where guests' taps are plugged.
     public var ovsdbConnection = "unix:/var/run/openvswitch/db.sock"
+    /// `[DEFAULT] force_config_drive` and `mkisofs_cmd`.
+    public var forceConfigDrive = false
+    public var mkisofsCommand: String?
 }
 
 /// `[vnc]` and `[consoleauth]`.
@@ -69,6 +72,9 @@ extension CloudOptions {
         qemu.shutdownTimeout = try config.int("DEFAULT", "shutdown_timeout", default: qemu.shutdownTimeout)
         qemu.guestImage = config["qemu", "guest_image"]
         qemu.ovsdbConnection = config.string("os_vif_ovs", "ovsdb_connection", default: qemu.ovsdbConnection)
+        qemu.forceConfigDrive = ["true", "1", "yes", "on"].contains(
+            config.string("DEFAULT", "force_config_drive", default: "false").lowercased())
+        qemu.mkisofsCommand = config["DEFAULT", "mkisofs_cmd"]
         guard qemu.ovsdbConnection.hasPrefix("unix:") || qemu.ovsdbConnection.hasPrefix("tcp:") else {
             throw ConfigError(
                 message: "[os_vif_ovs] ovsdb_connection = \(qemu.ovsdbConnection): unix:PATH or tcp:HOST:PORT")

@@ -79,6 +79,8 @@ enum CloudParts {
                 vncProxyClientAddress: options.console.serverProxyClientAddress,
                 shutdownTimeout: .seconds(options.qemu.shutdownTimeout))
             config.ovsdbConnection = options.qemu.ovsdbConnection
+            config.forceConfigDrive = options.qemu.forceConfigDrive
+            config.mkisofsCommand = options.qemu.mkisofsCommand
             return QEMUDriver(config: config, images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
         }
     }

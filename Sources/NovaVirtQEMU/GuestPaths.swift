@@ -12,6 +12,8 @@ struct GuestPaths: Sendable {
     /// The rescue image's overlay while the guest is rescued (its own disk is then the second drive).
     var rescueDisk: String { directory + "/disk.rescue" }
     var console: String { directory + "/console.log" }
+    /// The config drive (ISO 9660, label config-2).
+    var configDrive: String { directory + "/disk.config" }
     /// In the guest's folder, unless that path is longer than a Unix socket address allows (108 bytes):
     /// then a short path named after the instance, the same on every start.
     var qmpSocket: String {

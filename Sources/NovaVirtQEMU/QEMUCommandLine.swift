@@ -10,6 +10,8 @@ struct QEMUCommandLine {
     var incoming = false
     /// Boot the rescue disk, with the guest's own disk as the second drive.
     var rescue = false
+    /// Attach the config drive (read-only, after the disks).
+    var configDrive = false
 
     var arguments: [String] {
         var arguments = [
@@ -28,6 +30,9 @@ struct QEMUCommandLine {
         }
         arguments += [
             "-drive", "file=\(paths.disk),format=qcow2,if=virtio,cache=writeback",
+        ]
+        if configDrive { arguments += ["-drive", "file=\(paths.configDrive),format=raw,if=virtio,readonly=on"] }
+        arguments += [
             "-vga", "std", "-display", "none",
             // QEMU takes the first free display from 0: the driver reads the port back over QMP.
             "-vnc", "\(vncListen):0,to=4000",

@@ -118,9 +118,14 @@ public actor QEMUDriver: VirtDriver {
     func launch(_ instance: Instance, incoming: Bool = false) async throws {
         let paths = paths(instance.uuid)
         try? FileManager.default.removeItem(atPath: paths.qmpSocket)
+        let configDrive = ConfigDrive.required(instance, forced: config.forceConfigDrive)
+        // Made at the first start, and again where it is missing (a guest moved to this host).
+        if configDrive, !FileManager.default.fileExists(atPath: paths.configDrive) {
+            try await ConfigDrive.build(instance, at: paths.configDrive, tool: config.mkisofsCommand)
+        }
         let commandLine = QEMUCommandLine(
             instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen, incoming: incoming,
-            rescue: FileManager.default.fileExists(atPath: paths.rescueDisk))
+            rescue: FileManager.default.fileExists(atPath: paths.rescueDisk), configDrive: configDrive)
         let switchPorts = OVSPorts(connection: config.ovsdbConnection)
         for vif in QEMUCommandLine.pluggable(instance) {
             try await switchPorts.plug(vif, instanceUUID: instance.uuid)

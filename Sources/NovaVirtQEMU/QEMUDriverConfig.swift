@@ -30,6 +30,10 @@ public struct QEMUDriverConfig: Sendable {
     /// `[os_vif_ovs] ovsdb_connection`: the host's Open vSwitch database, where guests' taps are plugged
     /// into the bridge their port is bound to (`binding:vif_type` ovs).
     public var ovsdbConnection = "unix:/var/run/openvswitch/db.sock"
+    /// `[DEFAULT] force_config_drive`: every guest gets a config drive.
+    public var forceConfigDrive = false
+    /// `[DEFAULT] mkisofs_cmd`: the program that makes config drives (nil: genisoimage, else xorriso).
+    public var mkisofsCommand: String?
 
     public init(
         instancesPath: String, hypervisorHostname: String, hostIP: String = "127.0.0.1", virtType: VirtType = .auto,

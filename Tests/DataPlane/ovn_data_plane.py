@@ -216,9 +216,14 @@ def pings(address, count=1, wait=1, namespace=None):
 
 def scenario(ovn, admin, demo):
     servers = {}
+    user_data = os.path.join(ovn.folder, "user-data.sh")
+    with open(user_data, "w") as script:
+        script.write("#!/bin/sh\necho NOVA-USER-DATA-RAN on $(hostname)\n")
     for name in ["vm1", "vm2"]:
+        # vm1 with a config drive and user data, vm2 without.
+        extra = ["--config-drive", "true", "--user-data", user_data] if name == "vm1" else []
         server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--network",
-                           "private", "--wait", name], demo) or {}
+                           "private", "--wait"] + extra + [name], demo) or {}
         servers[name] = server
         check(f"{name} boots ACTIVE once ovn-controller claimed its port (network-vif-plugged)",
               server.get("status") == "ACTIVE", str(server.get("status")) + str(server.get("fault", "")))
@@ -234,6 +239,12 @@ def scenario(ovn, admin, demo):
         got = guest_address(name, demo)
         check(f"{name} got its port's address {addresses[name]} from OVN's DHCP", got and got == addresses[name],
               f"printed {got}")
+
+    log = run(OPENSTACK, ["console", "log", "show", "vm1"], demo, expect_ok=False).stdout
+    check("vm1 read its config drive: its hostname, and its user data ran",
+          "NOVA-GUEST-HOSTNAME vm1" in log and "NOVA-USER-DATA-RAN on vm1" in log, log[-600:])
+    log = run(OPENSTACK, ["console", "log", "show", "vm2"], demo, expect_ok=False).stdout
+    check("vm2, without one, has none", "NOVA-GUEST-CONFIG-DRIVE" not in log)
 
     # A probe: an OVS internal port in this namespace bound to a port of the networking service in the
     # default security group (so the guests' remote-group rule lets it in).
