@@ -47,7 +47,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         // What a guest learns about itself: the metadata service's and the config drive's files.
-        .target(name: "NovaMetadata", dependencies: ["NovaCore"], swiftSettings: strict),
+        .target(
+            name: "NovaMetadata", dependencies: ["NovaCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
         // ML2/OVN: the networking records written into OVN's northbound database.
         .target(
             name: "NetworkOVN",
@@ -176,7 +178,8 @@ let package = Package(
                 "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt", "NovaVirtQEMU",
                 "ConsoleProxy",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
-                "NetworkCore", "NetworkAPI", "NetworkOVN", "APISupport", "PlacementCore", "PlacementAPI",
+                "NetworkCore", "NetworkAPI", "NetworkOVN", "NovaMetadata", "APISupport", "PlacementCore",
+                "PlacementAPI",
                 "ServiceClients",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

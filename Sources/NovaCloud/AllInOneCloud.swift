@@ -172,6 +172,9 @@ public final class AllInOneCloud: Sendable {
         services.append(
             CloudParts.conductorTasksService(
                 conductor, interval: options.reportInterval, soleConductorSince: startedAt))
+        if options.metadata.enabled {
+            services.append(CloudParts.metadataService(store: computeStore, options: options, logger: logger))
+        }
         if options.console.enabled {
             services += CloudParts.consoleProxyServices(
                 store: computeStore, compute: computeAPI, options: options, clock: clock, logger: logger)

@@ -59,6 +59,8 @@ public struct CloudOptions: Sendable {
     public var qemu = QEMUOptions()
     /// `[vnc]` and `[consoleauth]`: the console proxies and their tokens.
     public var console = ConsoleOptions()
+    /// The metadata API (`[DEFAULT] enabled_apis`, `metadata_listen`, `metadata_listen_port`).
+    public var metadata = MetadataOptions()
     /// Move tasks: `[DEFAULT] allow_resize_to_same_host`, `resize_confirm_window`, `[conductor] move_step_timeout`,
     /// `[libvirt] live_migration_completion_timeout`.
     public var moves = MoveOptions()
@@ -175,6 +177,7 @@ public struct CloudOptions: Sendable {
         try readNetwork(config)
         try readTLS(config)
         try readConsole(config)
+        try readMetadata(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
         let driver = config.string("oslo_messaging_notifications", "driver", default: "")

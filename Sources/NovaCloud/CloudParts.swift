@@ -1,5 +1,7 @@
 import ConsoleProxy
 import Foundation
+import HTTPTypes
+import Hummingbird
 import ImageService
 import Logging
 import NovaBus
@@ -7,6 +9,7 @@ import NovaCompute
 import NovaConductor
 import NovaCore
 import NovaDB
+import NovaMetadata
 import NovaVirt
 import NovaVirtQEMU
 import PlacementCore
@@ -178,6 +181,36 @@ enum CloudParts {
         }
     }
 
+    /// Nova's metadata API on its own listener (`metadata_listen:metadata_listen_port`), for the networking
+    /// service's metadata proxies. One that cannot listen is logged and left out.
+    static func metadataService(store: ComputeStore, options: CloudOptions, logger: Logger) -> any Service {
+        let handler = MetadataHandler(sharedSecret: options.metadata.sharedSecret) { uuid in
+            try await store.instance(uuid: uuid).flatMap { $0.isDeleted ? nil : $0 }
+        }
+        let metadata = options.metadata
+        return BackgroundService(name: "metadata") {
+            let router = Router()
+            router.get("**") { request, _ -> Response in
+                let answer = await handler.answer(
+                    path: request.uri.path, instanceID: request.headers[.metadataInstanceID],
+                    tenantID: request.headers[.metadataTenantID], signature: request.headers[.metadataSignature])
+                return Response(
+                    status: HTTPResponse.Status(code: answer.status),
+                    headers: [.contentType: answer.contentType],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+            }
+            do {
+                try await Application(
+                    router: router, configuration: .init(address: .hostname(metadata.host, port: metadata.port)),
+                    logger: Logger(label: "nova.metadata")
+                ).run()
+            } catch {
+                logger.error("the metadata API cannot listen on \(metadata.host):\(metadata.port): \(error)")
+                try await gracefulShutdown()
+            }
+        }
+    }
+
     /// nova-novncproxy and the raw VNC proxy, each on its own port. A proxy that cannot listen is logged and
     /// left out: the rest of the cloud runs on.
     static func consoleProxyServices(
@@ -214,4 +247,11 @@ enum CloudParts {
             },
         ]
     }
+}
+
+extension HTTPField.Name {
+    /// What the networking service's metadata proxy adds to a guest's request.
+    static let metadataInstanceID = HTTPField.Name("X-Instance-ID")!
+    static let metadataTenantID = HTTPField.Name("X-Tenant-ID")!
+    static let metadataSignature = HTTPField.Name("X-Instance-ID-Signature")!
 }

@@ -18,10 +18,10 @@ import ServiceClients
 import ServiceLifecycle
 
 /// The services of a scale-out deployment, one process each (`nova-server api|conductor|scheduler|compute|
-/// novncproxy`; Placement is `nova-server placement`). They share the database, except compute hosts, which
+/// novncproxy|metadata`; Placement is `nova-server placement`). They share the database, except compute hosts, which
 /// have only the bus; Placement and Glance are reached over HTTP.
 public enum ServiceRole: String, CaseIterable, Sendable {
-    case api, conductor, scheduler, compute, novncproxy
+    case api, conductor, scheduler, compute, novncproxy, metadata
 }
 
 public struct ServiceProcess: Sendable {
@@ -48,7 +48,7 @@ public struct ServiceProcess: Sendable {
         var responder: RouterResponder<NovaRequestContext>?
         var summary = "nova-\(role.rawValue) on host \(options.hostname), bus \(options.transportURL ?? "")"
         let session =
-            role == .novncproxy
+            role == .novncproxy || role == .metadata
             ? nil : ServiceSession(credentials: try options.requiredServiceCredentials(for: role.rawValue))
         switch role {
         case .compute:
@@ -63,7 +63,7 @@ public struct ServiceProcess: Sendable {
                 images: images, network: RemoteNetwork(session: session), clock: clock)
             services.append(CloudParts.computeService(manager, logger: logger))
             summary += ", driver \(options.computeDriver.rawValue), instances in \(options.instancesPath)"
-        case .conductor, .scheduler, .novncproxy, .api:
+        case .conductor, .scheduler, .novncproxy, .metadata, .api:
             let database = try await Database.open(connection: options.databaseConnection, logger: logger)
             let store = ComputeStore(
                 database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
@@ -90,6 +90,9 @@ public struct ServiceProcess: Sendable {
                 services += CloudParts.consoleProxyServices(
                     store: store, compute: ComputeRPCAPI(client: rpc), options: options, clock: clock, logger: logger)
                 summary += ", noVNC on \(options.console.noVNCHost):\(options.console.noVNCPort)"
+            case .metadata:
+                services.append(CloudParts.metadataService(store: store, options: options, logger: logger))
+                summary += ", metadata API on \(options.metadata.host):\(options.metadata.port)"
             case .compute:
                 preconditionFailure("compute hosts never open the database")
             case .api:

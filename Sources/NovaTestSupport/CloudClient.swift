@@ -113,6 +113,8 @@ public func withCloud<T: Sendable>(
         options.databaseURL = try PostgresTestDatabase.url(forDataDirectory: directory, server: server)
     }
     if live { options.listenPort = 0 }
+    // Many clouds run at once here: none takes the metadata API's fixed port.
+    options.metadata.enabled = false
     configure(&options)
     var logger = Logger(label: "test")
     logger.logLevel = .warning

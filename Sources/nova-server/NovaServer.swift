@@ -12,7 +12,7 @@ struct NovaServer: AsyncParsableCommand {
         abstract: "OpenStack Compute (Nova) in Swift.",
         subcommands: [
             AllInOne.self, APIService.self, ConductorService.self, SchedulerService.self, ComputeService.self,
-            PlacementService.self, NetworkService.self, NoVNCProxyService.self, DB.self,
+            PlacementService.self, NetworkService.self, NoVNCProxyService.self, MetadataService.self, DB.self,
         ])
 }
 

@@ -72,6 +72,22 @@ struct NoVNCProxyService: AsyncParsableCommand {
     func run() async throws { try await service.run(.novncproxy) }
 }
 
+struct MetadataService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metadata",
+        abstract: "Run Nova's metadata API (nova-api-metadata) for the networking service's metadata proxies.")
+    @OptionGroup var service: ServiceOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT ([DEFAULT] metadata_listen and _port).")
+    var listen: String?
+
+    func run() async throws {
+        try await service.run(.metadata) { options in
+            if let listen { (options.metadata.host, options.metadata.port) = try parseListen(listen) }
+        }
+    }
+}
+
 /// HOST:PORT.
 func parseListen(_ text: String) throws -> (String, Int) {
     let parts = text.split(separator: ":")

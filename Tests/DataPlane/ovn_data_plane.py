@@ -13,6 +13,8 @@ gone. Prints one line per check and `N passed, M failed`.
 
 Usage (as root): NOVA_SERVER=.build/debug/nova-server python3 ovn_data_plane.py GUEST_IMAGE
 """
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,6 +33,7 @@ from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa
 
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
 HOST = "dp-host"
+SECRET = "dp-metadata-secret"
 # The other namespaces (made by main()).
 PROBE = os.environ.get("NOVA_DP_PROBE", "")
 OUTSIDE = os.environ.get("NOVA_DP_OUTSIDE", "")
@@ -160,7 +164,8 @@ class OVNHost:
 def start_cloud(folder, daemons, ovn, guest_image, port):
     config = os.path.join(folder, "nova.conf")
     with open(config, "w") as conf:
-        conf.write(f"[DEFAULT]\nhost = {HOST}\ncompute_driver = qemu\n[qemu]\nguest_image = {guest_image}\n"
+        conf.write(f"[DEFAULT]\nhost = {HOST}\ncompute_driver = qemu\nmetadata_listen_port = {port + 3}\n"
+                   f"[neutron]\nmetadata_proxy_shared_secret = {SECRET}\n[qemu]\nguest_image = {guest_image}\n"
                    f"[ml2]\nmechanism_drivers = ovn\n[ovn]\novn_nb_connection = {ovn.nb}\n"
                    f"ovn_sb_connection = {ovn.sb}\n[os_vif_ovs]\novsdb_connection = {ovn.ovs_db}\n")
     data = os.path.join(folder, "cloud")
@@ -207,6 +212,20 @@ def fixed_address(name, env):
     return None
 
 
+def metadata(port, path, instance, project, secret=SECRET):
+    """A request to Nova's metadata API as the metadata proxy sends it: (status, body)."""
+    signature = hmac.new(secret.encode(), instance.encode(), hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={
+        "X-Instance-ID": instance, "X-Tenant-ID": project, "X-Instance-ID-Signature": signature})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except Exception as error:
+        return None, repr(error)
+
+
 def pings(address, count=1, wait=1, namespace=None):
     """Whether `address` answers ping from the probe (or `namespace`). busybox-static is there for the guest
     image already; its ping needs no other package."""
@@ -245,6 +264,18 @@ def scenario(ovn, admin, demo):
           "NOVA-GUEST-HOSTNAME vm1" in log and "NOVA-USER-DATA-RAN on vm1" in log, log[-600:])
     log = run(OPENSTACK, ["console", "log", "show", "vm2"], demo, expect_ok=False).stdout
     check("vm2, without one, has none", "NOVA-GUEST-CONFIG-DRIVE" not in log)
+
+    # Nova's metadata API, as the metadata proxy asks it: signed requests get the guest's own tree.
+    port = int(demo["OS_AUTH_URL"].split(":")[2].split("/")[0]) + 3
+    vm1 = servers["vm1"]
+    status, body = metadata(port, "/openstack/latest/meta_data.json", vm1.get("id", ""), vm1.get("project_id", ""))
+    check("the metadata API serves vm1's meta_data.json to a signed request",
+          status == 200 and json.loads(body).get("hostname") == "vm1", f"{status} {body[:200]}")
+    status, body = metadata(port, "/latest/user-data", vm1.get("id", ""), vm1.get("project_id", ""))
+    check("and its user data in the EC2 tree", status == 200 and "NOVA-USER-DATA-RAN" in body, f"{status}")
+    status, _ = metadata(port, "/openstack/latest/meta_data.json", vm1.get("id", ""), vm1.get("project_id", ""),
+                         secret="wrong")
+    check("a request signed with another secret is refused", status == 403, str(status))
 
     # A probe: an OVS internal port in this namespace bound to a port of the networking service in the
     # default security group (so the guests' remote-group rule lets it in).

@@ -50,3 +50,51 @@ import Testing
         #expect(ec2["instance-id"]?.stringValue?.hasPrefix("i-") == true)
     }
 }
+
+/// The metadata API behind the networking service's proxy: signed requests only.
+@Suite struct MetadataHandlerTests {
+    static let handler = MetadataHandler(sharedSecret: "s3cret") { uuid in
+        uuid == InstanceMetadataTests.instance().uuid ? InstanceMetadataTests.instance() : nil
+    }
+    static let uuid = InstanceMetadataTests.instance().uuid
+
+    static func get(_ path: String, signature: String? = nil, tenant: String = "p1") async -> MetadataHandler.Answer {
+        await handler.answer(
+            path: path, instanceID: uuid, tenantID: tenant,
+            signature: signature ?? MetadataHandler.signature(uuid, secret: "s3cret"))
+    }
+
+    @Test func unsignedOrWronglySignedRequestsAreRefused() async {
+        let unsigned = await Self.handler.answer(
+            path: "/openstack/latest/meta_data.json", instanceID: Self.uuid, tenantID: "p1", signature: nil)
+        #expect(unsigned.status == 403)
+        #expect(await Self.get("/openstack/latest/meta_data.json", signature: "00").status == 403)
+        let wrongSecret = MetadataHandler.signature(Self.uuid, secret: "other")
+        #expect(await Self.get("/openstack/latest/meta_data.json", signature: wrongSecret).status == 403)
+        let anonymous = await Self.handler.answer(path: "/", instanceID: nil, tenantID: nil, signature: nil)
+        #expect(anonymous.status == 400)
+        // Another project's instance is not found.
+        #expect(await Self.get("/openstack/latest/meta_data.json", tenant: "p2").status == 404)
+    }
+
+    @Test func theOpenStackAndEC2TreesAreServed() async throws {
+        let meta = await Self.get("/openstack/latest/meta_data.json")
+        #expect(meta.status == 200 && meta.contentType == "application/json")
+        #expect(JSON.parse(meta.body)?["hostname"] == "web-1")
+        let versions = String(decoding: await Self.get("/openstack").body, as: UTF8.self)
+        #expect(versions.hasPrefix("2012-08-10\n") && versions.hasSuffix("\nlatest"))
+        #expect(await Self.get("/openstack/latest/user_data").body == Array("#!/bin/sh\necho hi\n".utf8))
+        #expect(String(decoding: await Self.get("/latest/meta-data/local-ipv4").body, as: UTF8.self) == "10.0.0.5")
+        #expect(
+            String(decoding: await Self.get("/2009-04-04/meta-data/public-ipv4").body, as: UTF8.self) == "172.24.4.9")
+        #expect(
+            String(decoding: await Self.get("/latest/meta-data/public-keys/0/openssh-key").body, as: UTF8.self)
+                == "ssh-ed25519 AAAA test")
+        let keys = String(decoding: await Self.get("/latest/meta-data/public-keys/").body, as: UTF8.self)
+        #expect(keys == "0=k")
+        let listing = String(decoding: await Self.get("/latest/meta-data/").body, as: UTF8.self)
+        #expect(listing.contains("instance-id") && listing.contains("placement/") && listing.contains("public-keys/"))
+        #expect(await Self.get("/latest/meta-data/nothing").status == 404)
+        #expect(await Self.get("/1999-01-01/meta-data/").status == 404)
+    }
+}
