@@ -3,7 +3,8 @@ import NovaConfig
 /// Nova's metadata API: `[DEFAULT] enabled_apis` (metadata in it), `metadata_listen`, `metadata_listen_port`,
 /// and `[neutron] metadata_proxy_shared_secret` (what the networking service's proxy signs requests with).
 public struct MetadataOptions: Sendable {
-    public var enabled = true
+    /// Whether the all-in-one serves it: `metadata` in `enabled_apis` and a shared secret set.
+    public var enabled = false
     /// Loopback by default (Nova's is 0.0.0.0): set the address the compute hosts' metadata proxies reach.
     public var host = "127.0.0.1"
     public var port = 8775
@@ -20,5 +21,8 @@ extension CloudOptions {
             throw ConfigError(message: "[DEFAULT] metadata_listen_port = \(metadata.port) is not a port")
         }
         metadata.sharedSecret = config.string("neutron", "metadata_proxy_shared_secret", default: "")
+        // Only the networking service's metadata proxies call it, signing with the shared secret: without
+        // one there is no caller, and the all-in-one does not listen.
+        if metadata.sharedSecret.isEmpty { metadata.enabled = false }
     }
 }
