@@ -13,6 +13,7 @@ gone. Prints one line per check and `N passed, M failed`.
 
 Usage (as root): NOVA_SERVER=.build/debug/nova-server python3 ovn_data_plane.py GUEST_IMAGE
 """
+import glob
 import hashlib
 import hmac
 import json
@@ -66,6 +67,14 @@ class Daemons:
         return process
 
     def stop(self):
+        # Guests outlive a stopped compute service (by design): a run that failed before deleting its servers
+        # ends their QEMU by the pid files in its instances folder.
+        for pid_file in glob.glob(os.path.join(self.folder, "cloud", "instances", "*", "qemu.pid")):
+            try:
+                with open(pid_file) as f:
+                    os.kill(int(f.read().strip()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
         for name, process in reversed(self.processes):
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
