@@ -50,8 +50,11 @@ public struct OVNDesiredState: Sendable {
         _ parts: Parts, records: any NetworkRecordSource, topology: OVNTopology, gatewayChassis: [String]
     ) async throws -> OVNDesiredState {
         var state = OVNDesiredState()
-        let networks = try await records.networks(ids: Array(parts.networks), visibleTo: nil)
-        var subnets = try await records.subnets(ids: nil, networkIDs: Array(parts.networks))
+        // Only the parts a change touches are read (a port's change reads no security group).
+        let networks =
+            parts.networks.isEmpty ? [] : try await records.networks(ids: Array(parts.networks), visibleTo: nil)
+        var subnets =
+            parts.networks.isEmpty ? [] : try await records.subnets(ids: nil, networkIDs: Array(parts.networks))
         for network in networks {
             state.rows += topology.networkRows(network, subnets: subnets.filter { $0.networkID == network.id })
         }
@@ -71,10 +74,15 @@ public struct OVNDesiredState: Sendable {
                 portIDs.insert(port.id)
             }
         }
-        let ports = try await records.ports(ids: Array(portIDs), networkIDs: nil, deviceIDs: nil, projectID: nil)
+        let ports =
+            portIDs.isEmpty
+            ? [] : try await records.ports(ids: Array(portIDs), networkIDs: nil, deviceIDs: nil, projectID: nil)
         let portNetworks = Set(ports.map(\.networkID)).subtracting(parts.networks)
-        let more = try await records.networks(ids: Array(portNetworks), visibleTo: nil)
-        subnets += try await records.subnets(ids: nil, networkIDs: Array(portNetworks))
+        var more: [Network] = []
+        if !portNetworks.isEmpty {
+            more = try await records.networks(ids: Array(portNetworks), visibleTo: nil)
+            subnets += try await records.subnets(ids: nil, networkIDs: Array(portNetworks))
+        }
         let subnetsByID = Dictionary(subnets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let networksByID = Dictionary((networks + more).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for port in ports {
@@ -83,9 +91,11 @@ public struct OVNDesiredState: Sendable {
         }
         for id in portIDs { state.scope.insert(OVNRowKey("Logical_Switch_Port", id)) }
 
-        let groups = try await records.securityGroups(ids: Array(parts.securityGroups), projectID: nil)
-        let rules = try await records.securityGroupRules(groupIDs: Array(parts.securityGroups), ids: nil)
-        for group in groups { state.rows += topology.securityGroupRows(group, rules: rules) }
+        if !parts.securityGroups.isEmpty {
+            let groups = try await records.securityGroups(ids: Array(parts.securityGroups), projectID: nil)
+            let rules = try await records.securityGroupRules(groupIDs: Array(parts.securityGroups), ids: nil)
+            for group in groups { state.rows += topology.securityGroupRows(group, rules: rules) }
+        }
         for id in parts.securityGroups { state.scope.insert(OVNRowKey("Port_Group", OVNNames.portGroup(id))) }
 
         if !parts.routers.isEmpty {

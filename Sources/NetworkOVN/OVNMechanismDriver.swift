@@ -55,8 +55,8 @@ public actor OVNMechanismDriver: MechanismDriver {
         links = continuation
         northbound = OVSDBReplica { changes in
             for change in changes where change.table == "Logical_Switch_Port" {
-                let was = change.old?["up"].flatMap(OVNIdentity.atom)?.boolValue ?? false
-                let now = change.new?["up"].flatMap(OVNIdentity.atom)?.boolValue ?? false
+                let was = Self.isUp(change.old)
+                let now = Self.isUp(change.new)
                 guard was != now, change.new != nil, let name = change.new?["name"]?.stringValue else { continue }
                 continuation.yield((name, now))
             }
@@ -139,7 +139,7 @@ public actor OVNMechanismDriver: MechanismDriver {
         var rows = state.rows
         if !parts.securityGroups.isEmpty || !parts.ports.isEmpty { rows += topology.dropGroupRows() }
         try await write(rows, scope: state.scope, via: nb)
-        if case .port(let port) = change.current { reportLinkIfClaimed(port, OVNSync(northbound.snapshot())) }
+        if case .port(let port) = change.current { reportLinkIfClaimed(port, linkStates()) }
     }
 
     public func bind(_ port: NetworkPort, host: String) async throws -> BindingResult? {
@@ -182,22 +182,35 @@ public actor OVNMechanismDriver: MechanismDriver {
         }
         repairs += 1
         // Ports whose link came up while nothing was listening.
-        let now = OVNSync(northbound.snapshot())
+        let links = linkStates()
         for port in try await records.ports(ids: nil, networkIDs: nil, deviceIDs: nil, projectID: nil) {
-            reportLinkIfClaimed(port, now)
+            reportLinkIfClaimed(port, links)
         }
         return operations.count
     }
 
     /// A bound port whose logical port is up but which is not ACTIVE (its link came up before it was bound
     /// here, or while the service was away), and the reverse, are reported.
-    private func reportLinkIfClaimed(_ port: NetworkPort, _ database: OVNSync) {
+    private func reportLinkIfClaimed(_ port: NetworkPort, _ states: [String: Bool]) {
         guard !port.binding.hostID.isEmpty, !OVNTopology.isRouterPort(port), !OVNTopology.isIgnored(port) else {
             return
         }
-        let row = database.row(OVNRowKey("Logical_Switch_Port", port.id))
-        let up = row?["up"].flatMap(OVNIdentity.atom)?.boolValue ?? false
+        let up = states[port.id] ?? false
         if up != (port.status == "ACTIVE") { links.yield((port.id, up)) }
+    }
+
+    /// Each logical switch port's `up`, by name.
+    private func linkStates() -> [String: Bool] {
+        var states: [String: Bool] = [:]
+        for row in northbound.rows("Logical_Switch_Port").values {
+            guard let name = row["name"]?.stringValue else { continue }
+            states[name] = Self.isUp(row)
+        }
+        return states
+    }
+
+    static func isUp(_ row: OVSDBRow?) -> Bool {
+        row?["up"].flatMap(OVNIdentity.atom)?.boolValue ?? false
     }
 
     // MARK: Chassis

@@ -68,12 +68,14 @@ public struct OVNTopology: Sendable {
 
     /// OVN's native DHCP for an IPv4 subnet (nil without DHCP): the router, DNS, MTU and lease, and the
     /// classless routes (the subnet's host routes and the default route, which option 121 would otherwise
-    /// hide).
+    /// hide). Neutron draws the server's MAC at random and keeps it; deriving it from the subnet lets the
+    /// drift repair rebuild the same row.
     public func dhcpRow(_ subnet: Subnet, network: Network) -> OVNRow? {
         guard subnet.ipVersion == 4, subnet.enableDHCP, let cidr = subnet.network else { return nil }
         let server = subnet.gatewayIP ?? IPAddress(version: 4, value: cidr.base + 1).description
         var options: [String: String] = [
-            "server_id": server, "server_mac": Self.serverMAC(subnet.id), "lease_time": String(options.leaseTime),
+            "server_id": server, "server_mac": MACAddress.derived(from: subnet.id),
+            "lease_time": String(options.leaseTime),
             "mtu": String(network.mtu), "domain_name": "\"openstacklocal\"",
         ]
         let dns = subnet.dnsNameservers.isEmpty ? self.options.dnsServers : subnet.dnsNameservers
@@ -92,21 +94,5 @@ public struct OVNTopology: Sendable {
                     "subnet_id": subnet.id, "neutron:revision_number": String(subnet.standard.revisionNumber),
                 ]),
             ])
-    }
-
-    /// A MAC for the DHCP server of a subnet, the same every time (Neutron draws one at random and keeps it;
-    /// deriving it lets the drift repair rebuild the same row).
-    static func serverMAC(_ subnetID: String) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in subnetID.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        let bytes = [
-            UInt8(truncatingIfNeeded: hash >> 16), UInt8(truncatingIfNeeded: hash >> 8),
-            UInt8(truncatingIfNeeded: hash),
-        ]
-        return "fa:16:3e:"
-            + bytes.map { byte in
-                let text = String(byte, radix: 16)
-                return text.count == 1 ? "0" + text : text
-            }.joined(separator: ":")
     }
 }

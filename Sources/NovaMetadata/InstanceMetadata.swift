@@ -89,9 +89,7 @@ public struct InstanceMetadata: Sendable {
 
     /// The EC2 id of an instance: `i-` and eight hex digits derived from its uuid.
     public static func ec2ID(_ uuid: String) -> String {
-        var hash: UInt32 = 2_166_136_261
-        for byte in uuid.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        let hex = String(hash, radix: 16)
+        let hex = String(StableHash.fnv1a32(uuid), radix: 16)
         return "i-" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
     }
 
