@@ -76,6 +76,8 @@ class Cloud:
         self.data_dir, self.port, self.fake_hosts = data_dir, port, fake_hosts
         self.address = "127.0.0.1"
         self.process = None
+        # nova.conf lines a test adds (the fuzz test's metadata API).
+        self.extra_config = ""
 
     def start(self, admin_password=None):
         args = [SERVER, "all", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
@@ -84,7 +86,7 @@ class Cloud:
         # Fake live migrations take 8 s, long enough to watch, abort and force one through the clients.
         config = os.path.join(self.data_dir, "nova.conf")
         with open(config, "w") as conf:
-            conf.write("[fake_driver]\nlive_migration_seconds = 8\n")
+            conf.write("[fake_driver]\nlive_migration_seconds = 8\n" + self.extra_config)
         args += ["--config", config]
         if admin_password:
             args += ["--admin-password", admin_password]

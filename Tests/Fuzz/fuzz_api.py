@@ -15,6 +15,7 @@ tokens) is the same before and after. Prints the request count, the status histo
 """
 import collections
 import hashlib
+import hmac
 import http.client
 import json
 import os
@@ -544,10 +545,69 @@ class Fuzzer:
         return time.time() - started
 
 
+METADATA_SECRET = "fuzz-metadata-secret"
+METADATA_REQUESTS = int(os.environ.get("FUZZ_METADATA_REQUESTS", "300"))
+
+
+def fuzz_metadata(fuzzer, port, instance, project):
+    """Nova's metadata API as a hostile metadata proxy (or a guest going around it) would call it: odd paths,
+    missing, forged and oversized headers, signatures for other instances. No answer may be 5xx and the
+    process must live; a signed request for the real server's meta_data.json must answer."""
+    client = Client(port)
+    rng = fuzzer.rng
+    paths = ["/", "/openstack", "/openstack/latest", "/openstack/latest/meta_data.json",
+             "/openstack/2012-08-10/user_data", "/latest/meta-data/", "/latest/meta-data/public-keys/0/openssh-key",
+             "/2009-04-04/user-data", "/latest/meta-data/placement/availability-zone", "/ec2/../../etc/passwd",
+             "/openstack/latest/../../../nova.sqlite", "/%00", "/latest/meta-data/" + "a/" * 200, "//", "/openstack//"]
+    instances = [instance, "", "x" * 5000, "00000000-0000-0000-0000-000000000000", instance.upper(), "\u00e9"]
+
+    def sign(text, secret=METADATA_SECRET):
+        return hmac.new(secret.encode(), text.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
+    status, data, _ = client.send("GET", "/openstack/latest/meta_data.json", headers={
+        "X-Instance-ID": instance, "X-Tenant-ID": project, "X-Instance-ID-Signature": sign(instance)})
+    if status != 200 or json.loads(data or b"{}").get("uuid") != instance:
+        fuzzer.violation(f"a signed metadata request answered {status}: {data[:200]!r}")
+    statuses = collections.Counter()
+    for _ in range(METADATA_REQUESTS):
+        path = rng.choice(paths)
+        target = rng.choice(instances)
+        headers = {}
+        if rng.random() < 0.9:
+            headers["X-Instance-ID"] = target
+        if rng.random() < 0.9:
+            headers["X-Tenant-ID"] = rng.choice([project, "other", "", "y" * 3000])
+        roll = rng.random()
+        if roll < 0.5:
+            headers["X-Instance-ID-Signature"] = sign(target)
+        elif roll < 0.7:
+            headers["X-Instance-ID-Signature"] = sign(target, "wrong")
+        elif roll < 0.85:
+            headers["X-Instance-ID-Signature"] = rng.choice(["", "zz", "0" * 64, "f" * 10000])
+        try:
+            status, data, _ = client.send(rng.choice(["GET", "GET", "GET", "POST", "HEAD"]), path, headers=headers)
+        except Exception as error:  # noqa: BLE001
+            status, data = 0, str(error).encode()
+        fuzzer.sent += 1
+        fuzzer.histogram[status] += 1
+        statuses[status] += 1
+        if fuzzer.cloud.process is None or fuzzer.cloud.process.poll() is not None:
+            fuzzer.violation(f"the process died on metadata {path} {headers}")
+            return
+        if status == 0 or status >= 500:
+            fuzzer.violation(f"metadata {status} for {path}: {data[:200]!r}")
+        else:
+            fuzzer.passed += 1
+    print(f"fuzz: metadata API, {sum(statuses.values())} requests; statuses "
+          + ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items())))
+
+
 def main():
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="nova-fuzz-")
     cloud = Cloud(data_dir, port)
+    metadata_port = free_port()
+    cloud.extra_config = (f"[DEFAULT]\nmetadata_listen_port = {metadata_port}\n"
+                          f"[neutron]\nmetadata_proxy_shared_secret = {METADATA_SECRET}\n")
     rng = random.Random(SEED)
     fuzzer = None
     try:
@@ -564,6 +624,8 @@ def main():
         table, deletes, queries = endpoints(ids, fuzzer.member_info)
         print(f"fuzz: seed {SEED}, at most {REQUESTS} requests or {SECONDS:.0f} s, {len(table)} write endpoints, "
               f"{len(deletes)} delete routes, {len(queries)} listings with queries")
+        # The metadata API first, while the fixtures' server exists (the series deletes it).
+        fuzz_metadata(fuzzer, metadata_port, ids["server"], fuzzer.member_info["project"]["id"])
         elapsed = fuzzer.run(table, deletes, queries)
         if cloud.process is not None and cloud.process.poll() is None:
             status, _, _ = client.json("GET", "/compute/v2.1/servers", token=fuzzer.admin)
