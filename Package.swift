@@ -61,10 +61,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict),
+        .target(name: "HostSystem", dependencies: ["NovaCore", "OVSDB"], swiftSettings: strict),
+        .target(
+            name: "MetadataAgent",
+            dependencies: [
+                "HostSystem", "NovaCore", "NovaMetadata", "OVSDB",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "NovaVirtQEMU",
             dependencies: [
-                "NovaCore", "NovaVirt", "NovaMetadata", "QMP", "OVSDB",
+                "HostSystem", "NovaCore", "NovaVirt", "NovaMetadata", "QMP", "OVSDB",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -176,6 +187,7 @@ let package = Package(
             name: "NovaCloud",
             dependencies: [
                 "NovaCore", "NovaDB", "NovaBus", "NovaConfig", "NovaScheduler", "NovaVirt", "NovaVirtQEMU",
+                "MetadataAgent",
                 "ConsoleProxy",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
                 "NetworkCore", "NetworkAPI", "NetworkOVN", "NovaMetadata", "APISupport", "PlacementCore",
@@ -232,7 +244,8 @@ let package = Package(
         .testTarget(name: "OVSDBTests", dependencies: ["OVSDB", "NovaTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "NetworkOVNTests",
-            dependencies: ["NetworkOVN", "NetworkCore", "OVSDB", "NovaTestSupport"], swiftSettings: strict),
+            dependencies: ["NetworkOVN", "NetworkCore", "MetadataAgent", "OVSDB", "NovaTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "NetworkCoreTests", dependencies: ["NetworkCore", "NovaCore"], swiftSettings: strict),
         .testTarget(
             name: "QMPTests",

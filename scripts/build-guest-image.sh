@@ -4,8 +4,10 @@
 # The guest prints NOVA-GUEST-BOOTED on its serial console; with a config drive it takes its hostname from it
 # (NOVA-GUEST-HOSTNAME <name>) and runs its user data if that is a script, then a tick counter every 2 s, and powers off
 # when the ACPI power button is pressed. Each virtio NIC (also one hot-plugged later) is brought up and asks
-# DHCP for its address and MTU (and eth0 for the default route); the guest prints NOVA-GUEST-IP <nic> <address>
-# when it has one.
+# DHCP for its address and MTU (and eth0 for the default and classless routes); the guest prints
+# NOVA-GUEST-IP <nic> <address> when it has one. Once eth0 has its address, the guest reads its metadata at
+# 169.254.169.254 as a cloud image does: its hostname (NOVA-GUEST-METADATA <name>), its SSH key for root, and
+# its user data (run if it is a script and no config drive ran one). Debian's dropbear answers SSH on port 22.
 # Usage: scripts/build-guest-image.sh [OUTPUT.qcow2]   (default .build-guest/nova-guest.qcow2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ OUT=${1:-.build-guest/nova-guest.qcow2}
 need=()
 for pkg in linux-image-amd64:/boot busybox-static:/bin/busybox syslinux:/usr/bin/syslinux \
     syslinux-common:/usr/lib/syslinux/modules/bios/ldlinux.c32 mtools:/usr/bin/mcopy dosfstools:/sbin/mkfs.vfat \
-    cpio:/usr/bin/cpio qemu-utils:/usr/bin/qemu-img; do
+    cpio:/usr/bin/cpio qemu-utils:/usr/bin/qemu-img dropbear-bin:/usr/sbin/dropbear; do
     name=${pkg%%:*} path=${pkg#*:}
     if [ "$name" = linux-image-amd64 ]; then ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=("$name"); continue; fi
     [ -e "$path" ] || need+=("$name")
@@ -33,8 +35,20 @@ trap 'rm -rf "$WORK"' EXIT
 # The initramfs: busybox, the modules of the ACPI power button (and evdev to read it) and of virtio NICs
 # (in load order), /init and the DHCP client's script.
 ROOT=$WORK/root
-mkdir -p "$ROOT"/{bin,dev,proc,sys,lib}
+mkdir -p "$ROOT"/{bin,dev,proc,sys,lib,etc/dropbear,root}
 cp /bin/busybox "$ROOT/bin/busybox"
+# Dropbear with the shared libraries it links (at the paths its loader looks in), and the root account it
+# logs in to (key only: no password).
+mkdir -p "$ROOT/sbin"
+cp /usr/sbin/dropbear "$ROOT/sbin/dropbear"
+for lib in $(ldd /usr/sbin/dropbear | grep -o '/[^ ]*'); do
+    mkdir -p "$ROOT$(dirname "$lib")"
+    cp -L "$lib" "$ROOT$lib"
+done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$ROOT/etc/passwd"
+echo 'root:x:0:' > "$ROOT/etc/group"
+echo '/bin/sh' > "$ROOT/etc/shells"
+chmod 700 "$ROOT/root"
 NIC_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs"
 for module in kernel/drivers/acpi/button.ko kernel/drivers/input/evdev.ko kernel/drivers/virtio/virtio_ring.ko \
     kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko \
@@ -52,6 +66,8 @@ cat > "$ROOT/init" <<'INIT'
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
 insmod /lib/evdev.ko 2>/dev/null
 insmod /lib/button.ko 2>/dev/null
 for module in NIC_MODULES; do insmod /lib/$module.ko 2>/dev/null; done
@@ -79,6 +95,8 @@ configdrive() {
 }
 mkdir -p /run
 configdrive
+# SSH: host keys made at the first connection.
+/sbin/dropbear -R -s -p 22 2>/dev/null
 # NICs: each one seen for the first time (at boot or hot-plugged) is brought up and asks DHCP.
 mkdir -p /run/nics
 nics() {
@@ -88,7 +106,7 @@ nics() {
         [ -e /run/nics/$nic ] && continue
         touch /run/nics/$nic
         ip link set "$nic" up
-        udhcpc -i "$nic" -s /bin/dhcp-event -b -t 20 -T 1 -A 2 >/dev/null 2>&1
+        udhcpc -i "$nic" -s /bin/dhcp-event -O staticroutes -b -t 20 -T 1 -A 2 >/dev/null 2>&1
     done
 }
 # The ACPI power button: any event on its input device powers the guest off.
@@ -121,9 +139,24 @@ case "$1" in
         ip addr flush dev "$interface"
         ip addr add "$ip/$mask" dev "$interface"
         [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-        # The default route goes through the first NIC only (a second one's would vanish with it).
-        [ -n "$router" ] && [ "$interface" = eth0 ] && ip route replace default via "${router%% *}" dev eth0
+        # Routes go through the first NIC only (a second one's would vanish with it): the classless routes
+        # when the server sent them (they include the default route then, RFC 3442), else the router.
+        if [ "$interface" = eth0 ]; then
+            if [ -n "$staticroutes" ]; then
+                set -- $staticroutes
+                while [ $# -ge 2 ]; do
+                    ip route replace "$1" via "$2" dev eth0
+                    shift 2
+                done
+            elif [ -n "$router" ]; then
+                ip route replace default via "${router%% *}" dev eth0
+            fi
+        fi
         echo "NOVA-GUEST-IP $interface $ip" > /dev/ttyS0
+        if [ "$interface" = eth0 ] && [ ! -e /run/metadata-read ]; then
+            touch /run/metadata-read
+            /bin/read-metadata &
+        fi
         ;;
     deconfig)
         ip addr flush dev "$interface"
@@ -131,6 +164,33 @@ case "$1" in
 esac
 DHCP
 chmod +x "$ROOT/bin/dhcp-event"
+# The metadata service, as cloud-init reads it.
+cat > "$ROOT/bin/read-metadata" <<'METADATA'
+#!/bin/busybox sh
+say() { echo "$*" > /dev/ttyS0; }
+# (busybox's own wget -T crashes in Debian's static build: timeout bounds each request instead.)
+get() { timeout 5 wget -q -O "$1" "http://169.254.169.254$2" 2>/dev/null; }
+for try in $(seq 1 60); do
+    get /run/meta_data.json /openstack/latest/meta_data.json && break
+    rm -f /run/meta_data.json
+    sleep 1
+done
+if [ ! -s /run/meta_data.json ]; then say "NOVA-GUEST-METADATA-UNREACHABLE"; exit 0; fi
+name=$(sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p' /run/meta_data.json)
+[ -n "$name" ] && hostname "$name"
+say "NOVA-GUEST-METADATA $name"
+if get /run/ssh-key /latest/meta-data/public-keys/0/openssh-key; then
+    mkdir -p /root/.ssh && chmod 700 /root/.ssh
+    cat /run/ssh-key >> /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys
+    say "NOVA-GUEST-SSH-KEY $(cut -d' ' -f1 /run/ssh-key)"
+fi
+if [ ! -e /run/user-data ] && get /run/user-data /openstack/latest/user_data \
+    && [ "$(head -c 2 /run/user-data)" = "#!" ]; then
+    chmod +x /run/user-data
+    /run/user-data > /dev/ttyS0 2>&1
+fi
+METADATA
+chmod +x "$ROOT/bin/read-metadata"
 (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -9) > "$WORK/initrd.gz"
 
 # The disk: an unpartitioned FAT file system whose boot sector is syslinux's.

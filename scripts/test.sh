@@ -19,12 +19,13 @@ fi
 # 1b. From Debian: QEMU, the noVNC client, Chromium and its driver for the browser test, nats-server for the NATS tests,
 #     openssl for the scale-out test's certificate, iproute2 for its network namespaces, Open vSwitch and OVN
 #     (ovsdb-server with OVN's schemas) for the OVSDB client's tests and the data-plane test, xorriso for
-#     config drives; the tests start what they need by PID.
+#     config drives, openssh-client to log in to a guest; the tests start what they need by PID.
 APT_NEEDED=()
 for pair in qemu-system-x86:/usr/bin/qemu-system-x86_64 qemu-utils:/usr/bin/qemu-img novnc:/usr/share/novnc/vnc_lite.html \
     chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver nats-server:/usr/sbin/nats-server \
     openssl:/usr/bin/openssl iproute2:/usr/sbin/ip openvswitch-switch:/usr/sbin/ovsdb-server \
-    ovn-central:/usr/share/ovn/ovn-nb.ovsschema ovn-host:/usr/bin/ovn-controller xorriso:/usr/bin/xorriso; do
+    ovn-central:/usr/share/ovn/ovn-nb.ovsschema ovn-host:/usr/bin/ovn-controller xorriso:/usr/bin/xorriso \
+    openssh-client:/usr/bin/ssh; do
     [ -e "${pair#*:}" ] || APT_NEEDED+=("${pair%%:*}")
 done
 # PostgreSQL's server programs (initdb, pg_ctl) and psql, for the functional tests on PostgreSQL.

@@ -51,6 +51,7 @@ extension NetworkAPI {
         subnet.allocationPools = AddressAllocator.defaultPools(range, gateway: AddressAllocator.defaultGateway(range))
         subnet = try await store.createSubnet(subnet)
         try await notify(.created(.subnet(subnet)))
+        await subnetChanged(network: subnet.networkID)
         let router = try await store.createRouter(
             NetworkRouter(id: newID(), projectID: project, name: "auto_allocated_router", createdAt: now),
             gateway: GatewayRequest(networkID: external.id))

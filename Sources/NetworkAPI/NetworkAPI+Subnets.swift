@@ -33,6 +33,7 @@ extension NetworkAPI {
             let subnet = try await newSubnet(body, caller: caller)
             let stored = try await store.createSubnet(subnet)
             try await notify(.created(.subnet(stored)))
+            await subnetChanged(network: stored.networkID)
             return Response.json(["subnet": .object(subnetView(stored))], status: 201)
         }
         v2.get("subnets/{id}") { _, context in
@@ -58,6 +59,7 @@ extension NetworkAPI {
                 subnet.standard.touch(now)
             }
             try await notify(.updated(old: .subnet(old), new: .subnet(new)))
+            await subnetChanged(network: new.networkID)
             return Response.json(["subnet": .object(subnetView(new))])
         }
         v2.delete("subnets/{id}") { _, context in
@@ -68,6 +70,7 @@ extension NetworkAPI {
             }
             let deleted = try await store.deleteSubnet(id: subnet.id)
             try await notify(.deleted(.subnet(deleted)))
+            await subnetChanged(network: deleted.networkID)
             return Response.empty(status: 204)
         }
     }

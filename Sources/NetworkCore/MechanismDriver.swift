@@ -45,9 +45,13 @@ public protocol MechanismDriver: Sendable {
     func start(statuses: any PortStatusSink) async
     /// Ends the background work and closes the data plane's connections.
     func stop() async
+    /// Whether each network with an IPv4 DHCP subnet gets a metadata port (`network:distributed`, an
+    /// address on each such subnet) that the hosts' metadata agents answer 169.254.169.254 behind.
+    var wantsMetadataPorts: Bool { get }
 }
 
 extension MechanismDriver {
+    public var wantsMetadataPorts: Bool { false }
     public func start(statuses: any PortStatusSink) async {}
     public func stop() async {}
 }

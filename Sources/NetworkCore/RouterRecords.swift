@@ -70,4 +70,6 @@ public enum DeviceOwner {
     public static let routerInterface = "network:router_interface"
     public static let routerGateway = "network:router_gateway"
     public static let floatingIP = "network:floatingip"
+    /// The metadata port of a network (ML2/OVN's `localport`, which each host's metadata agent binds).
+    public static let distributed = "network:distributed"
 }

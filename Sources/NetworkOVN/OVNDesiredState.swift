@@ -33,6 +33,8 @@ public struct OVNDesiredState: Sendable {
             case .subnet(let subnet): networks.insert(subnet.networkID)
             case .port(let port):
                 ports.insert(port.id)
+                // The metadata port's addresses are in its network's DHCP routes.
+                if port.deviceOwner == DeviceOwner.distributed { networks.insert(port.networkID) }
                 if OVNTopology.isRouterPort(port), !port.deviceID.isEmpty { routers.insert(port.deviceID) }
             case .securityGroup(let group): securityGroups.insert(group.id)
             case .securityGroupRule(let rule): securityGroups.insert(rule.securityGroupID)
@@ -55,8 +57,14 @@ public struct OVNDesiredState: Sendable {
             parts.networks.isEmpty ? [] : try await records.networks(ids: Array(parts.networks), visibleTo: nil)
         var subnets =
             parts.networks.isEmpty ? [] : try await records.subnets(ids: nil, networkIDs: Array(parts.networks))
+        let networkPorts =
+            parts.networks.isEmpty
+            ? []
+            : try await records.ports(ids: nil, networkIDs: Array(parts.networks), deviceIDs: nil, projectID: nil)
         for network in networks {
-            state.rows += topology.networkRows(network, subnets: subnets.filter { $0.networkID == network.id })
+            state.rows += topology.networkRows(
+                network, subnets: subnets.filter { $0.networkID == network.id },
+                metadataPort: metadataPort(of: network.id, in: networkPorts))
         }
         for id in parts.networks {
             state.scope.insert(OVNTopology.switchKey(id))
@@ -68,9 +76,7 @@ public struct OVNDesiredState: Sendable {
         var portIDs = parts.ports
         if !parts.networks.isEmpty {
             let changed = Set(subnets.map(\.id)).union(parts.deletedSubnets)
-            for port in try await records.ports(
-                ids: nil, networkIDs: Array(parts.networks), deviceIDs: nil, projectID: nil)
-            where port.fixedIPs.contains(where: { changed.contains($0.subnetID) }) {
+            for port in networkPorts where port.fixedIPs.contains(where: { changed.contains($0.subnetID) }) {
                 portIDs.insert(port.id)
             }
         }
@@ -113,8 +119,14 @@ public struct OVNDesiredState: Sendable {
         let networks = try await records.networks(ids: nil, visibleTo: nil)
         let subnets = try await records.subnets(ids: nil, networkIDs: nil)
         var rows: [OVNRow] = topology.dropGroupRows()
+        let ports = try await records.ports(ids: nil, networkIDs: nil, deviceIDs: nil, projectID: nil)
+        let metadataPorts = Dictionary(
+            ports.filter { $0.deviceOwner == DeviceOwner.distributed }.map { ($0.networkID, $0) },
+            uniquingKeysWith: { first, _ in first })
         for network in networks {
-            rows += topology.networkRows(network, subnets: subnets.filter { $0.networkID == network.id })
+            rows += topology.networkRows(
+                network, subnets: subnets.filter { $0.networkID == network.id }, metadataPort: metadataPorts[network.id]
+            )
         }
         let groups = try await records.securityGroups(ids: nil, projectID: nil)
         let rules = try await records.securityGroupRules(groupIDs: nil, ids: nil)
@@ -122,7 +134,7 @@ public struct OVNDesiredState: Sendable {
         for group in groups { rows += topology.securityGroupRows(group, rules: rulesByGroup[group.id] ?? []) }
         let subnetsByID = Dictionary(subnets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let networksByID = Dictionary(networks.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        for port in try await records.ports(ids: nil, networkIDs: nil, deviceIDs: nil, projectID: nil) {
+        for port in ports {
             guard let network = networksByID[port.networkID] else { continue }
             if let row = topology.portRow(port, network: network, subnets: subnetsByID) { rows.append(row) }
         }
@@ -130,6 +142,10 @@ public struct OVNDesiredState: Sendable {
         rows += try await routerRows(
             routers.map(\.id), records: records, topology: topology, gatewayChassis: gatewayChassis)
         return rows
+    }
+
+    static func metadataPort(of networkID: String, in ports: [NetworkPort]) -> NetworkPort? {
+        ports.first { $0.networkID == networkID && $0.deviceOwner == DeviceOwner.distributed }
     }
 
     static func routerRows(

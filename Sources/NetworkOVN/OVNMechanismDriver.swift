@@ -15,6 +15,9 @@ public struct OVNOptions: Sendable, Equatable {
     /// How often the drift repair compares the records with the northbound database (Neutron's maintenance
     /// runs every 5 minutes); it also runs at each (re)connection.
     public var repairInterval: Duration = .seconds(300)
+    /// `[ovn] ovn_metadata_enabled`: each network with DHCP gets a metadata port for the hosts' metadata
+    /// agents.
+    public var metadataEnabled = true
 
     public init(northbound: String, southbound: String? = nil) {
         self.northbound = northbound
@@ -28,6 +31,7 @@ public struct OVNOptions: Sendable, Equatable {
 /// the database.
 public actor OVNMechanismDriver: MechanismDriver {
     public nonisolated var name: String { "ovn" }
+    public nonisolated var wantsMetadataPorts: Bool { options.metadataEnabled }
     let options: OVNOptions
     let records: any NetworkRecordSource
     let topology: OVNTopology

@@ -16,7 +16,10 @@ extension OVNTopology {
         guard !Self.isIgnored(port) else { return nil }
         let addresses = ([port.macAddress] + port.fixedIPs.map(\.ipAddress)).joined(separator: " ")
         let router = Self.isRouterPort(port)
-        let secured = port.portSecurityEnabled && !router
+        // The network's metadata port is a `localport`: on every chassis at once, answered by the metadata
+        // agent's namespace there, in no security group.
+        let local = port.deviceOwner == DeviceOwner.distributed
+        let secured = port.portSecurityEnabled && !router && !local
         var security = secured ? [addresses] : []
         if secured { security += port.allowedAddressPairs.map { "\($0.macAddress) \($0.ipAddress)" } }
         let cidrs = port.fixedIPs.compactMap { fixed in
@@ -26,12 +29,12 @@ extension OVNTopology {
         if router {
             options["router-port"] = OVNNames.routerPort(port.id)
             if port.deviceOwner == DeviceOwner.routerGateway { options["nat-addresses"] = "router" }
-        } else {
+        } else if !local {
             options["mcast_flood_reports"] = "true"
             if !port.binding.hostID.isEmpty { options["requested-chassis"] = port.binding.hostID }
         }
         let dhcp =
-            router
+            router || local
             ? nil
             : port.fixedIPs.lazy.compactMap { subnets[$0.subnetID] }
                 .first { $0.ipVersion == 4 && $0.enableDHCP }
@@ -45,9 +48,9 @@ extension OVNTopology {
         return OVNRow(
             "Logical_Switch_Port",
             [
-                "name": .string(port.id), "type": .string(router ? "router" : ""),
+                "name": .string(port.id), "type": .string(router ? "router" : local ? "localport" : ""),
                 "addresses": Self.strings(
-                    router ? ["router"] : [addresses] + (port.portSecurityEnabled ? [] : ["unknown"])),
+                    router ? ["router"] : [addresses] + (port.portSecurityEnabled || local ? [] : ["unknown"])),
                 "port_security": Self.strings(security), "enabled": .bool(port.adminStateUp),
                 "options": .map(options),
                 "external_ids": .map([

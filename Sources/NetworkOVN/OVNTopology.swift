@@ -27,13 +27,17 @@ public struct OVNTopology: Sendable {
         OVNRowKey("Logical_Router", OVNNames.logicalRouter(routerID))
     }
 
+    /// Where guests find the metadata service.
+    public static let metadataAddress = "169.254.169.254"
+
     static func strings(_ values: [String]) -> OVSDBValue { .set(values.map(OVSDBValue.string)) }
 
     // MARK: Networks
 
     /// The network's logical switch, its `localnet` port when it is on a physical network, and the DHCP
-    /// options of its IPv4 subnets that have DHCP.
-    public func networkRows(_ network: Network, subnets: [Subnet]) -> [OVNRow] {
+    /// options of its IPv4 subnets that have DHCP (with the route to 169.254.169.254 through the addresses
+    /// of `metadataPort`, the network's `network:distributed` port, when it has one).
+    public func networkRows(_ network: Network, subnets: [Subnet], metadataPort: NetworkPort? = nil) -> [OVNRow] {
         var rows = [
             OVNRow(
                 "Logical_Switch",
@@ -62,15 +66,18 @@ public struct OVNTopology: Sendable {
                         "external_ids": .map(["neutron:network_name": OVNNames.logicalSwitch(network.id)]),
                     ], in: [OVNMembership(Self.switchKey(network.id), "ports")]))
         }
-        rows += subnets.compactMap { dhcpRow($0, network: network) }
+        rows += subnets.compactMap { subnet in
+            let metadataIP = metadataPort?.fixedIPs.first { $0.subnetID == subnet.id }?.ipAddress
+            return dhcpRow(subnet, network: network, metadataIP: metadataIP)
+        }
         return rows
     }
 
     /// OVN's native DHCP for an IPv4 subnet (nil without DHCP): the router, DNS, MTU and lease, and the
-    /// classless routes (the subnet's host routes and the default route, which option 121 would otherwise
-    /// hide). Neutron draws the server's MAC at random and keeps it; deriving it from the subnet lets the
-    /// drift repair rebuild the same row.
-    public func dhcpRow(_ subnet: Subnet, network: Network) -> OVNRow? {
+    /// classless routes (the metadata address through `metadataIP`, the subnet's host routes and the default
+    /// route, which option 121 would otherwise hide). Neutron draws the server's MAC at random and keeps it;
+    /// deriving it from the subnet lets the drift repair rebuild the same row.
+    public func dhcpRow(_ subnet: Subnet, network: Network, metadataIP: String? = nil) -> OVNRow? {
         guard subnet.ipVersion == 4, subnet.enableDHCP, let cidr = subnet.network else { return nil }
         let server = subnet.gatewayIP ?? IPAddress(version: 4, value: cidr.base + 1).description
         var options: [String: String] = [
@@ -80,12 +87,15 @@ public struct OVNTopology: Sendable {
         ]
         let dns = subnet.dnsNameservers.isEmpty ? self.options.dnsServers : subnet.dnsNameservers
         if !dns.isEmpty { options["dns_server"] = "{" + dns.joined(separator: ", ") + "}" }
-        var routes = subnet.hostRoutes.map { "\($0.destination),\($0.nexthop)" }
+        var routes = metadataIP.map { ["\(Self.metadataAddress)/32,\($0)"] } ?? []
+        routes += subnet.hostRoutes.map { "\($0.destination),\($0.nexthop)" }
         if let gateway = subnet.gatewayIP {
             options["router"] = gateway
             routes.append("0.0.0.0/0,\(gateway)")
         }
-        if !subnet.hostRoutes.isEmpty { options["classless_static_route"] = "{" + routes.joined(separator: ", ") + "}" }
+        if !subnet.hostRoutes.isEmpty || metadataIP != nil {
+            options["classless_static_route"] = "{" + routes.joined(separator: ", ") + "}"
+        }
         return OVNRow(
             "DHCP_Options",
             [

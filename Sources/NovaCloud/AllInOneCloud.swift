@@ -175,6 +175,7 @@ public final class AllInOneCloud: Sendable {
         if options.metadata.enabled {
             services.append(CloudParts.metadataService(store: computeStore, options: options, logger: logger))
         }
+        if let agent = options.metadataAgent { services.append(CloudParts.metadataAgentService(agent)) }
         if options.console.enabled {
             services += CloudParts.consoleProxyServices(
                 store: computeStore, compute: computeAPI, options: options, clock: clock, logger: logger)

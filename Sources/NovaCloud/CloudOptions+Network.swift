@@ -24,6 +24,7 @@ extension CloudOptions {
         let repair = try config.int("ovn", "maintenance_interval", default: 300)
         guard repair >= 1 else { throw ConfigError(message: "[ovn] maintenance_interval must be at least 1") }
         ovn.repairInterval = .seconds(repair)
+        ovn.metadataEnabled = try config.bool("ovn", "ovn_metadata_enabled", default: ovn.metadataEnabled)
         network.typeDrivers = config.list("ml2", "type_drivers", default: network.typeDrivers)
         network.tenantNetworkType =
             config.list("ml2", "tenant_network_types", default: [network.tenantNetworkType]).first

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import ImageService
+import MetadataAgent
 import Logging
 import NovaBus
 import NovaCompute
@@ -207,6 +208,20 @@ enum CloudParts {
             } catch {
                 logger.error("the metadata API cannot listen on \(metadata.host):\(metadata.port): \(error)")
                 try await gracefulShutdown()
+            }
+        }
+    }
+
+    /// The compute host's metadata agent (ovn-metadata-agent's part), from start to graceful shutdown.
+    static func metadataAgentService(_ options: MetadataAgentOptions) -> any Service {
+        BackgroundService(name: "metadata-agent") {
+            let agent = OVNMetadataAgent(options: options)
+            await agent.start()
+            do {
+                try await Task.sleep(for: .seconds(365 * 86400 * 100))
+            } catch {
+                await agent.stop()
+                throw error
             }
         }
     }

@@ -49,6 +49,11 @@ extension CloudParts {
             ? OVNMechanismDriver(options: options.ovn, records: store) : NoopMechanismDriver()
         let api = NetworkAPI(store: store, driver: driver, clock: clock, nova: nova)
         await driver.start(statuses: api)
+        do {
+            try await api.ensureMetadataPorts()
+        } catch {
+            Logger(label: "neutron").warning("the networks' metadata ports were not made: \(error)")
+        }
         return api
     }
 }

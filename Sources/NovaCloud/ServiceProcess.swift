@@ -62,6 +62,10 @@ public struct ServiceProcess: Sendable {
                 conductor: ConductorRPCAPI(client: rpc), placement: RemotePlacement(session: session),
                 images: images, network: RemoteNetwork(session: session), clock: clock)
             services.append(CloudParts.computeService(manager, logger: logger))
+            if let agent = options.metadataAgent {
+                services.append(CloudParts.metadataAgentService(agent))
+                summary += ", metadata agent to \(agent.novaMetadataURL)"
+            }
             summary += ", driver \(options.computeDriver.rawValue), instances in \(options.instancesPath)"
         case .conductor, .scheduler, .novncproxy, .metadata, .api:
             let database = try await Database.open(connection: options.databaseConnection, logger: logger)

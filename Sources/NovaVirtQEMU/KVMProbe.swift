@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 
 /// Whether KVM works here: /dev/kvm can exist and still fail (nested hosts without the CPU features QEMU

@@ -1,3 +1,4 @@
+import HostSystem
 import Crypto
 import Foundation
 import NovaCore

@@ -1,3 +1,4 @@
+import HostSystem
 import NovaCore
 import NovaVirt
 import QMP

@@ -38,6 +38,8 @@ SECRET = "dp-metadata-secret"
 # The other namespaces (made by main()).
 PROBE = os.environ.get("NOVA_DP_PROBE", "")
 OUTSIDE = os.environ.get("NOVA_DP_OUTSIDE", "")
+# The metadata agent's namespaces: a prefix of this run's own (namespace names are the machine's).
+METADATA_PREFIX = "ovnmeta-" + PROBE.replace("-probe", "") + "-"
 
 
 def sh(*argv, env=None, ok=True):
@@ -176,7 +178,8 @@ def start_cloud(folder, daemons, ovn, guest_image, port):
         conf.write(f"[DEFAULT]\nhost = {HOST}\ncompute_driver = qemu\nmetadata_listen_port = {port + 3}\n"
                    f"[neutron]\nmetadata_proxy_shared_secret = {SECRET}\n[qemu]\nguest_image = {guest_image}\n"
                    f"[ml2]\nmechanism_drivers = ovn\n[ovn]\novn_nb_connection = {ovn.nb}\n"
-                   f"ovn_sb_connection = {ovn.sb}\n[os_vif_ovs]\novsdb_connection = {ovn.ovs_db}\n")
+                   f"ovn_sb_connection = {ovn.sb}\nmetadata_namespace_prefix = {METADATA_PREFIX}\n"
+                   f"[os_vif_ovs]\novsdb_connection = {ovn.ovs_db}\n")
     data = os.path.join(folder, "cloud")
     process = daemons.start("nova-server", [
         SERVER, "all", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--config", config,
@@ -242,16 +245,34 @@ def pings(address, count=1, wait=1, namespace=None):
                            str(wait), address], capture_output=True).returncode == 0
 
 
+def metadata_namespaces():
+    return sorted(n for n in os.listdir("/run/netns") if n.startswith(METADATA_PREFIX))
+
+
+def ssh(address, key, command):
+    """`command`'s output on the guest at `address`, through SSH from the outside world (None: no login)."""
+    result = subprocess.run(
+        ["ip", "netns", "exec", OUTSIDE, "ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o",
+         "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
+         f"root@{address}", command], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def scenario(ovn, admin, demo):
     servers = {}
     user_data = os.path.join(ovn.folder, "user-data.sh")
     with open(user_data, "w") as script:
         script.write("#!/bin/sh\necho NOVA-USER-DATA-RAN on $(hostname)\n")
+    key = os.path.join(ovn.folder, "id_ed25519")
+    sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key)
+    made = run(OPENSTACK, ["keypair", "create", "--public-key", key + ".pub", "k"], demo)
+    check("a keypair is made from the user's public key", made.returncode == 0, made.stderr)
     for name in ["vm1", "vm2"]:
-        # vm1 with a config drive and user data, vm2 without.
-        extra = ["--config-drive", "true", "--user-data", user_data] if name == "vm1" else []
+        # vm1 with a config drive and user data; vm2 reads its user data from the metadata service.
+        extra = ["--config-drive", "true"] if name == "vm1" else []
         server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--network",
-                           "private", "--wait"] + extra + [name], demo) or {}
+                           "private", "--key-name", "k", "--user-data", user_data, "--wait"] + extra + [name],
+                          demo) or {}
         servers[name] = server
         check(f"{name} boots ACTIVE once ovn-controller claimed its port (network-vif-plugged)",
               server.get("status") == "ACTIVE", str(server.get("status")) + str(server.get("fault", "")))
@@ -259,7 +280,9 @@ def scenario(ovn, admin, demo):
     guest_ports = [p for p in ports if p.get("Device Owner", "").startswith("compute:")]
     check("their ports are ACTIVE", len(guest_ports) == 2 and all(p.get("Status") == "ACTIVE" for p in guest_ports),
           str([(p.get("ID"), p.get("Status")) for p in guest_ports]))
-    taps = {p for p in ovn.bridge_ports() if p.startswith("tap")}
+    # The metadata agent's veth is there too (tap, 10 characters of its port's id, 0).
+    agent_devices = {"tap" + p["ID"][:10] + "0" for p in ports if p.get("Device Owner") == "network:distributed"}
+    taps = {p for p in ovn.bridge_ports() if p.startswith("tap")} - agent_devices
     check("each guest's tap is on br-int", len(taps) == 2, str(taps))
     addresses = {}
     for name in servers:
@@ -273,6 +296,25 @@ def scenario(ovn, admin, demo):
           "NOVA-GUEST-HOSTNAME vm1" in log and "NOVA-USER-DATA-RAN on vm1" in log, log[-600:])
     log = run(OPENSTACK, ["console", "log", "show", "vm2"], demo, expect_ok=False).stdout
     check("vm2, without one, has none", "NOVA-GUEST-CONFIG-DRIVE" not in log)
+
+    # The metadata service at 169.254.169.254: the network's metadata port (a localport), the agent's
+    # namespace that plays it on this chassis, and the guests reading their metadata through it.
+    metadata_ports = [p for p in osc_json(["port", "list", "--long", "--network", "private"], admin) or []
+                      if p.get("Device Owner") == "network:distributed"]
+    check("the private network has its metadata port", len(metadata_ports) == 1, str(metadata_ports))
+    check("the metadata agent made the network's namespace", bool(wait_for(metadata_namespaces, 30)),
+          str(metadata_namespaces()))
+
+    def console_has(name, text):
+        return text in run(OPENSTACK, ["console", "log", "show", name], demo, expect_ok=False).stdout
+    for name in servers:
+        check(f"{name} read its metadata at 169.254.169.254 (its hostname and SSH key)",
+              wait_for(lambda: console_has(name, f"NOVA-GUEST-METADATA {name}"), 90)
+              and console_has(name, "NOVA-GUEST-SSH-KEY ssh-ed25519"),
+              run(OPENSTACK, ["console", "log", "show", name], demo, expect_ok=False).stdout[-600:])
+    check("vm2 ran the user data it read there", wait_for(lambda: console_has("vm2", "NOVA-USER-DATA-RAN on vm2"), 30))
+    log = run(OPENSTACK, ["console", "log", "show", "vm1"], demo, expect_ok=False).stdout
+    check("vm1 ran its user data once (from the config drive)", log.count("NOVA-USER-DATA-RAN") == 1)
 
     # Nova's metadata API, as the metadata proxy asks it: signed requests get the guest's own tree.
     port = int(demo["OS_AUTH_URL"].split(":")[2].split("/")[0]) + 3
@@ -301,6 +343,15 @@ def scenario(ovn, admin, demo):
     for name, address in addresses.items():
         check(f"{name} answers ping through the logical switch and its ACLs",
               bool(address) and wait_for(lambda: pings(address), 30), address)
+    # The probe is a port of no server: the metadata proxy does not answer it.
+    metadata_ip = ((metadata_ports or [{}])[0].get("Fixed IP Addresses") or [{}])
+    metadata_ip = metadata_ip[0].get("ip_address") if isinstance(metadata_ip, list) and metadata_ip else None
+    inside_of(PROBE, "ip", "route", "add", "169.254.169.254/32", "via", metadata_ip or "10.0.0.2", ok=False)
+    fetched = subprocess.run(["ip", "netns", "exec", PROBE, "busybox", "wget", "-q", "-O", "-",
+                              "http://169.254.169.254/openstack/latest/meta_data.json"],
+                             capture_output=True, text=True)
+    check("the metadata proxy answers a port of no server with 404", "404" in fetched.stderr,
+          fetched.stdout[:200] + fetched.stderr[:200])
 
     # A second NIC hot-plugged into vm1: the guest finds it and asks DHCP; unplugged, it is gone.
     extra = osc_json(["port", "create", "--network", "private", "extra"], demo) or {}
@@ -347,6 +398,12 @@ def scenario(ovn, admin, demo):
             time.sleep(900)
     shown = osc_json(["server", "show", "vm1"], demo) or {}
     check("the floating IP is in vm1's addresses", address and address in json.dumps(shown.get("addresses")))
+    # The user story: SSH through the floating IP once the default group lets port 22 in.
+    check("no SSH answers at the floating IP before the rule", ssh(address, key, "hostname") is None)
+    run(OPENSTACK, ["security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22", "default"], demo)
+    answer = wait_for(lambda: ssh(address, key, "hostname"), 60)
+    check(f"ssh root@{address} hostname prints vm1 (the key from the metadata service)", answer == "vm1",
+          str(answer))
     run(OPENSTACK, ["server", "remove", "floating", "ip", "vm1", address or "none"], demo)
     check("without it, nothing answers there", wait_for(lambda: not pings(address, namespace=OUTSIDE), 10))
     run(OPENSTACK, ["floating", "ip", "delete", address or "none"], demo)
@@ -355,7 +412,9 @@ def scenario(ovn, admin, demo):
         run(OPENSTACK, ["server", "delete", "--wait", name], demo)
     run(OPENSTACK, ["port", "delete", "probe"], demo)
     left = wait_for(lambda: ovn.bridge_ports() == {"probe0"}, 30)
-    check("the deleted guests' taps left br-int", left, str(ovn.bridge_ports()))
+    check("the deleted guests' taps (and the metadata agent's veth) left br-int", left, str(ovn.bridge_ports()))
+    check("the metadata agent removed its namespace with the network's last guest here",
+          wait_for(lambda: not metadata_namespaces(), 30), str(metadata_namespaces()))
     stale = wait_for(lambda: not {n for n in ovn.logical_ports() if not n.startswith("provnet-")}
                      - {p.get("ID") for p in osc_json(["port", "list"], admin) or []}, 30)
     check("no logical port is left that no port owns", stale, str(ovn.logical_ports()))
@@ -375,6 +434,8 @@ def inside(guest_image):
         check("the deployment runs", False, repr(error))
     finally:
         daemons.stop()
+        for name in metadata_namespaces():
+            sh("ip", "netns", "delete", name, ok=False)
     import client_scenario
     print(f"{client_scenario.passed} passed, {client_scenario.failed} failed")
     if client_scenario.failed:

@@ -200,4 +200,46 @@ import Testing
             _ = client
         }
     }
+
+    @Test func eachNetworkWithDHCPHasAMetadataLocalportThatItsGuestsAreRoutedTo() async throws {
+        try await Self.withOVNCloud { client, _, plane in
+            let admin = try await client.adminToken()
+            func metadataPorts(_ network: String) async throws -> [JSON] {
+                let reply = try await client.request(
+                    .get, Self.networking + "/ports?network_id=\(network)&device_owner=network:distributed",
+                    token: admin)
+                return reply.json?["ports"]?.arrayValue ?? []
+            }
+            let network = try #require(
+                try await client.request(
+                    .post, Self.networking + "/networks", token: admin, body: ["network": ["name": "meta-net"]]
+                ).json?["network"]?["id"]?.stringValue)
+            #expect(try await metadataPorts(network).isEmpty)
+            let subnet = try #require(
+                try await client.request(
+                    .post, Self.networking + "/subnets", token: admin,
+                    body: ["subnet": ["network_id": .string(network), "cidr": "10.9.0.0/24", "ip_version": 4]]
+                ).json?["subnet"]?["id"]?.stringValue)
+            // The first DHCP subnet makes the port, with an address on it, as a localport in no group.
+            let port = try #require(try await metadataPorts(network).first)
+            #expect(port["device_id"]?.stringValue == "ovnmeta-" + network)
+            let address = try #require(port["fixed_ips"]?.arrayValue?.first?["ip_address"]?.stringValue)
+            let portID = try #require(port["id"]?.stringValue)
+            let row = try #require(Self.named(try await Self.select(plane, "Logical_Switch_Port"), portID))
+            #expect(row["type"]?.stringValue == "localport")
+            let dhcp = try await Self.select(plane, "DHCP_Options").first {
+                $0["external_ids"]?.stringMap["subnet_id"] == subnet
+            }
+            #expect(
+                dhcp?["options"]?.stringMap["classless_static_route"]
+                    == "{169.254.169.254/32,\(address), 0.0.0.0/0,10.9.0.1}")
+            // Without a DHCP subnet the network needs none; the network then deletes as usual.
+            let deleted = try await client.request(.delete, Self.networking + "/subnets/\(subnet)", token: admin)
+            #expect(deleted.status == 204)
+            #expect(try await metadataPorts(network).isEmpty)
+            #expect(Self.named(try await Self.select(plane, "Logical_Switch_Port"), portID) == nil)
+            let gone = try await client.request(.delete, Self.networking + "/networks/\(network)", token: admin)
+            #expect(gone.status == 204)
+        }
+    }
 }

@@ -159,4 +159,32 @@ import Testing
         port.deviceOwner = DeviceOwner.floatingIP
         #expect(topology.portRow(port, network: network, subnets: [:]) == nil)
     }
+
+    @Test func theMetadataPortIsALocalportAndGuestsAreRoutedToItForTheMetadataAddress() throws {
+        let network = Network(
+            id: "n", projectID: "p", name: "private", segment: Segment(networkType: "geneve"), mtu: 1442,
+            createdAt: Self.date)
+        var subnet = Subnet(
+            id: "s", projectID: "p", networkID: "n", name: "", cidr: IPNetwork(cidr: "10.0.0.0/24")!,
+            createdAt: Self.date)
+        subnet.gatewayIP = "10.0.0.1"
+        var port = NetworkPort(
+            id: "m", projectID: "p", networkID: "n", macAddress: "fa:16:3e:00:00:02", createdAt: Self.date)
+        port.deviceOwner = DeviceOwner.distributed
+        port.fixedIPs = [FixedIP(subnetID: "s", ipAddress: "10.0.0.2")]
+        let topology = OVNTopology()
+        let row = try #require(topology.portRow(port, network: network, subnets: ["s": subnet]))
+        #expect(row.columns["type"] == "localport")
+        #expect(row.columns["addresses"] == .set(["fa:16:3e:00:00:02 10.0.0.2"]))
+        #expect(row.columns["port_security"] == .set([]))
+        #expect(row.memberships.map(\.container.name) == ["neutron-n"])
+        #expect(row.references["dhcpv4_options"] == [])
+        let rows = topology.networkRows(network, subnets: [subnet], metadataPort: port)
+        let dhcp = try #require(rows.first { $0.table == "DHCP_Options" })
+        #expect(
+            dhcp.columns["options"]?.stringMap["classless_static_route"]
+                == "{169.254.169.254/32,10.0.0.2, 0.0.0.0/0,10.0.0.1}")
+        let plain = try #require(topology.dhcpRow(subnet, network: network))
+        #expect(plain.columns["options"]?.stringMap["classless_static_route"] == nil)
+    }
 }

@@ -7,9 +7,9 @@ import Foundation
 /// A host network device's administrative state, as `ip link set DEV up` sets it (SIOCSIFFLAGS): QEMU makes
 /// a guest's tap (`script=no`) but leaves it down, and a switch cannot pass traffic through a device that is
 /// down (libvirt brings the taps it makes up).
-enum LinkState {
+public enum LinkState {
     /// Brings `device` up; false when there is no such device or it cannot be changed.
-    static func bringUp(_ device: String) -> Bool {
+    public static func bringUp(_ device: String) -> Bool {
         let name = Array(device.utf8.prefix(Int(IFNAMSIZ) - 1))
         let handle = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard handle >= 0 else { return false }

@@ -16,21 +16,22 @@ public struct OVSPorts: Sendable {
 
     /// Adds (or replaces) the guest NIC's port on its bridge.
     public func plug(_ vif: GuestVIF, instanceUUID: String) async throws {
+        try await plug(
+            vif.devname, bridge: vif.bridge ?? "br-int",
+            externalIDs: [
+                "iface-id": vif.portID, "attached-mac": vif.mac, "vm-uuid": instanceUUID, "iface-status": "active",
+            ])
+    }
+
+    /// Adds (or replaces) the port of the device `name` on `bridge`, with the interface's `externalIDs`.
+    public func plug(_ name: String, bridge: String, externalIDs: [String: String]) async throws {
         let client = try await OVSDBClient.connect(to: connection)
         defer { Task { await client.close() } }
-        let bridge = vif.bridge ?? "br-int"
-        var operations = try await removal(vif.devname, client)
+        var operations = try await removal(name, client)
         operations += [
             .insert(
-                "Interface",
-                [
-                    "name": .string(vif.devname),
-                    "external_ids": .map([
-                        "iface-id": vif.portID, "attached-mac": vif.mac, "vm-uuid": instanceUUID,
-                        "iface-status": "active",
-                    ]),
-                ], uuidName: "nic"),
-            .insert("Port", ["name": .string(vif.devname), "interfaces": .namedUUID("nic")], uuidName: "port"),
+                "Interface", ["name": .string(name), "external_ids": .map(externalIDs)], uuidName: "nic"),
+            .insert("Port", ["name": .string(name), "interfaces": .namedUUID("nic")], uuidName: "port"),
             .mutate(
                 "Bridge", where: [.equals("name", .string(bridge))],
                 [OVSDBMutation("ports", "insert", .set([.namedUUID("port")]))]),
@@ -42,15 +43,18 @@ public struct OVSPorts: Sendable {
         do {
             try await client.transact(Self.database, operations)
         } catch let error as OVSDBError {
-            throw NovaError.internalError("Open vSwitch did not take \(vif.devname) on \(bridge): \(error)")
+            throw NovaError.internalError("Open vSwitch did not take \(name) on \(bridge): \(error)")
         }
     }
 
     /// Removes the NIC's port from whatever bridge holds it (nothing when there is none).
-    public func unplug(_ vif: GuestVIF) async throws {
+    public func unplug(_ vif: GuestVIF) async throws { try await unplug(vif.devname) }
+
+    /// Removes the port named `name` from whatever bridge holds it (nothing when there is none).
+    public func unplug(_ name: String) async throws {
         let client = try await OVSDBClient.connect(to: connection)
         defer { Task { await client.close() } }
-        let operations = try await removal(vif.devname, client)
+        let operations = try await removal(name, client)
         if !operations.isEmpty { try await client.transact(Self.database, operations) }
     }
 

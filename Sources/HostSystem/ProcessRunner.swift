@@ -1,17 +1,17 @@
 import Foundation
 import NovaCore
 
-/// Runs helper programs (qemu-img, QEMU itself) without blocking a thread of the cooperative pool.
-enum ProcessRunner {
-    struct Output {
-        var status: Int32
-        var output: String
+/// Runs helper programs (qemu-img, QEMU itself, iproute2's ip) without blocking a thread of the cooperative pool.
+public enum ProcessRunner {
+    public struct Output: Sendable {
+        public var status: Int32
+        public var output: String
     }
 
     /// Runs `executable` to its end; stdout and stderr go to `logPath` (a temporary file when nil) and come
     /// back as `output`. posix_spawn and waitpid rather than Foundation's Process, which waits for inherited
     /// descriptors to close: QEMU's daemon keeps them, so its parent's exit would go unseen.
-    static func run(_ executable: String, _ arguments: [String], logPath: String? = nil) async throws -> Output {
+    public static func run(_ executable: String, _ arguments: [String], logPath: String? = nil) async throws -> Output {
         let path = try resolve(executable)
         let log = logPath ?? NSTemporaryDirectory() + "nova-run-\(UUID().uuidString)"
         defer { if logPath == nil { try? FileManager.default.removeItem(atPath: log) } }
@@ -55,7 +55,8 @@ enum ProcessRunner {
 
     /// Runs and throws with the program's own words when it fails.
     @discardableResult
-    static func check(_ executable: String, _ arguments: [String], logPath: String? = nil) async throws -> String {
+    public static func check(_ executable: String, _ arguments: [String], logPath: String? = nil) async throws -> String
+    {
         let result = try await run(executable, arguments, logPath: logPath)
         guard result.status == 0 else {
             let name = (executable as NSString).lastPathComponent
@@ -66,7 +67,7 @@ enum ProcessRunner {
         return result.output
     }
 
-    static func resolve(_ executable: String) throws -> String {
+    public static func resolve(_ executable: String) throws -> String {
         if executable.contains("/") { return executable }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
@@ -74,11 +75,12 @@ enum ProcessRunner {
             let candidate = "\(directory)/\(executable)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw NovaError.internalError("\(executable) is not installed (apt-get install qemu-system-x86 qemu-utils)")
+        throw NovaError.internalError(
+            "\(executable) is not installed (see the README for the packages a compute host needs)")
     }
 
     /// Whether `pid` is a live process (not gone, not a zombie) whose command line mentions `marker`.
-    static func isAlive(_ pid: Int32, marker: String? = nil) -> Bool {
+    public static func isAlive(_ pid: Int32, marker: String? = nil) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
         if let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].hasPrefix(" Z") { return false }
         guard let marker else { return true }
