@@ -157,7 +157,9 @@ extension ComputeAPI {
             }
             return NetworkRequest(networkID: available[0].id, networkName: available[0].name)
         }
-        guard let found = try await network.networks(ids: [networkID], project: caller.projectID).first,
+        guard
+            let found = try await network.networks(ids: [networkID], project: caller.isAdmin ? nil : caller.projectID)
+                .first,
             caller.isAdmin || found.projectID == caller.projectID || found.shared
         else { throw NovaError.notFound("Network \(networkID) could not be found.") }
         guard found.hasSubnets else {

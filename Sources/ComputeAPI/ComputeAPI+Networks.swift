@@ -72,7 +72,10 @@ extension ComputeAPI {
                 guard let networkID = request.networkID else {
                     throw NovaError.badRequest("Bad networks format: each entry needs a uuid or a port")
                 }
-                guard let found = try await network.networks(ids: [networkID], project: caller.projectID).first,
+                guard
+                    let found = try await network.networks(
+                        ids: [networkID], project: caller.isAdmin ? nil : caller.projectID
+                    ).first,
                     caller.isAdmin || found.projectID == caller.projectID || found.shared
                 else { throw NovaError.badRequest("Network \(networkID) could not be found.") }
                 guard found.hasSubnets else {

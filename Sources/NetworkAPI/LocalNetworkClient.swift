@@ -17,13 +17,13 @@ public struct LocalNetworkClient: NetworkClient {
         routes = InProcessRoutes(api: api)
     }
 
-    public func networks(ids: [String]?, project: String) async throws -> [NetworkSummary] {
+    public func networks(ids: [String]?, project: String?) async throws -> [NetworkSummary] {
         let networks: [Network]
         if let ids {
             networks = try await api.store.networks(ids: ids, visibleTo: project)
         } else {
             networks = try await api.store.networks(visibleTo: project).filter {
-                !$0.external && ($0.projectID == project || $0.shared)
+                !$0.external && ($0.projectID == project || $0.shared || project == nil)
             }
         }
         let withSubnets = Set(try await api.store.subnets(networkIDs: networks.map(\.id)).map(\.networkID))

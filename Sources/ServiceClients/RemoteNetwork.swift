@@ -27,15 +27,15 @@ public struct RemoteNetwork: NetworkClient {
         pairs.map { "\($0.0)=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
     }
 
-    public func networks(ids: [String]?, project: String) async throws -> [NetworkSummary] {
+    public func networks(ids: [String]?, project: String?) async throws -> [NetworkSummary] {
         var pairs: [(String, String)] = ids?.map { ("id", $0) } ?? []
         pairs.append(("fields", "id"))
         for field in ["name", "project_id", "shared", "router:external", "subnets"] { pairs.append(("fields", field)) }
         let json = try await expect(.GET, "/networks?" + Self.query(pairs))
         return (json?["networks"]?.arrayValue ?? []).compactMap(Self.network).filter { network in
-            let visible = network.projectID == project || network.shared || network.external
+            let visible = project == nil || network.projectID == project || network.shared || network.external
             if ids != nil { return visible }
-            return visible && !network.external && (network.projectID == project || network.shared)
+            return visible && !network.external
         }
     }
 

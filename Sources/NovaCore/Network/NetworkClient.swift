@@ -124,9 +124,9 @@ public struct SecurityGroupSummary: Sendable, Codable, Equatable {
 /// What Nova asks of the networking service (nova/network/neutron.py), with the service's own credentials:
 /// the same calls whether the networking API runs in this process or behind HTTP.
 public protocol NetworkClient: Sendable {
-    /// Networks by id, or (ids nil) every network `project` may boot on: its own and the shared ones, not
-    /// external ones.
-    func networks(ids: [String]?, project: String) async throws -> [NetworkSummary]
+    /// Networks by id (those `project` sees; every one when nil, an admin's view), or (ids nil) every network
+    /// `project` may boot on: its own and the shared ones, not external ones.
+    func networks(ids: [String]?, project: String?) async throws -> [NetworkSummary]
     /// get-me-a-network: the project's auto-allocated network, made (with a subnet and a router to the
     /// external network) the first time it is asked for.
     func autoAllocatedNetwork(project: String) async throws -> NetworkSummary
