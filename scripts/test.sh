@@ -100,16 +100,19 @@ NOVA_SCENARIO_DEPLOYMENT=scale-out NOVA_SERVER="$ROOT/.build/debug/nova-server" 
 log "fault test: 100 boots while a conductor and nats-server are killed"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ScaleOut/fault_test.py
 
-# 6d. A real guest across the namespaces: booted on compute-1, its console through the proxy, live-migrated
-#     with its disk to compute-2 over the namespaces' network, its console there.
-log "a QEMU guest live-migrated between compute hosts in network namespaces"
+# 6d. Real guests across the namespaces on OVN (Open vSwitch and ovn-controller per compute host, geneve tunnels
+#     between them, OVN's databases in the control plane's): one per host, DHCP, metadata through each host's
+#     agent, SSH at a floating IP through the gateway chassis, the console through the proxy; one live-migrated
+#     with its disk to the other host while a probe pings it (the pings lost are printed).
+log "QEMU guests on OVN across compute hosts in network namespaces, one live-migrated"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" "${AS_ROOT[@]}" .venv/bin/python Tests/ScaleOut/qemu_across_namespaces.py \
     .build-guest/nova-guest.qcow2
 
 # 6e. Real guests on OVN's data plane, all in a network namespace the test makes: Open vSwitch, OVN's
 #     databases, ovn-northd and ovn-controller started by PID, the all-in-one with the QEMU driver and the OVN
-#     mechanism driver; the guests get their addresses from OVN's DHCP and answer ping as their groups allow.
-log "real guests on OVN: DHCP, switching and security groups"
+#     mechanism driver; the guests get their addresses from OVN's DHCP, read their metadata and config drive,
+#     answer ping as their groups allow, and SSH at a floating IP.
+log "real guests on OVN: DHCP, metadata, security groups, floating IPs, SSH"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" "${AS_ROOT[@]}" .venv/bin/python Tests/DataPlane/ovn_data_plane.py \
     .build-guest/nova-guest.qcow2
 

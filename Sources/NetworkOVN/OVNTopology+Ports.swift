@@ -31,7 +31,14 @@ extension OVNTopology {
             if port.deviceOwner == DeviceOwner.routerGateway { options["nat-addresses"] = "router" }
         } else if !local {
             options["mcast_flood_reports"] = "true"
-            if !port.binding.hostID.isEmpty { options["requested-chassis"] = port.binding.hostID }
+            // A port in a live migration (an inactive binding on the destination) is bound to both hosts, the
+            // destination's location blocked until the guest's RARP announces it there, as ML2/OVN does.
+            let hosts = [port.binding.hostID] + (port.inactiveBindings ?? []).map(\.hostID)
+            let chassis = hosts.filter { !$0.isEmpty }.reduce(into: [String]()) { list, host in
+                if !list.contains(host) { list.append(host) }
+            }
+            if !port.binding.hostID.isEmpty { options["requested-chassis"] = chassis.joined(separator: ",") }
+            if !port.binding.hostID.isEmpty, chassis.count > 1 { options["activation-strategy"] = "rarp" }
         }
         let dhcp =
             router || local

@@ -45,7 +45,9 @@ struct QEMUCommandLine {
         for vif in Self.pluggable(instance) {
             arguments += [
                 "-netdev", "tap,id=\(Self.netdevID(vif)),ifname=\(vif.devname),script=no,downscript=no",
-                "-device", "virtio-net-pci,netdev=\(Self.netdevID(vif)),id=\(Self.nicID(vif)),mac=\(vif.mac)",
+                "-device",
+                "virtio-net-pci,netdev=\(Self.netdevID(vif)),id=\(Self.nicID(vif)),mac=\(vif.mac)"
+                    + (Self.checksumsInGuest(vif) ? ",csum=off" : ""),
             ]
         }
         if incoming { arguments += ["-incoming", "defer"] }
@@ -57,6 +59,11 @@ struct QEMUCommandLine {
     /// QEMU's ids of a NIC's backend and device: named after the port, so that a NIC plugged at boot can be
     /// unplugged by the same name as one hot-plugged later.
     static func netdevID(_ vif: GuestVIF) -> String { "netdev-" + vif.devname }
+
+    /// Whether the guest computes its own checksums (the NIC offers no checksum offload): on a bridge of Open
+    /// vSwitch's userspace datapath, which (3.1) drops a packet with an unfinished checksum that it would send
+    /// into a tunnel, that is to a guest on another host.
+    static func checksumsInGuest(_ vif: GuestVIF) -> Bool { vif.datapathType == "netdev" }
     static func nicID(_ vif: GuestVIF) -> String { "nic-" + vif.devname }
 
     static func pluggable(_ instance: Instance) -> [GuestVIF] {

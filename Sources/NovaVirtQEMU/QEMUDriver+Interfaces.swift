@@ -20,14 +20,13 @@ extension QEMUDriver {
                     "downscript": "no",
                 ])
             if !LinkState.bringUp(vif.devname) { logger.warning("\(vif.devname) could not be brought up") }
+            var device: [String: QMPValue] = [
+                "driver": "virtio-net-pci", "netdev": .string(netdev), "id": .string(QEMUCommandLine.nicID(vif)),
+                "mac": .string(vif.mac),
+            ]
+            if QEMUCommandLine.checksumsInGuest(vif) { device["csum"] = .bool(false) }
             do {
-                try await client.execute(
-                    "device_add",
-                    [
-                        "driver": "virtio-net-pci", "netdev": .string(netdev),
-                        "id": .string(QEMUCommandLine.nicID(vif)),
-                        "mac": .string(vif.mac),
-                    ])
+                try await client.execute("device_add", device)
             } catch {
                 _ = try? await client.execute("netdev_del", ["id": .string(netdev)])
                 throw error

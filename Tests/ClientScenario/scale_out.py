@@ -66,9 +66,14 @@ def wait_for(url, process, what, cafile=None, timeout=60):
 
 
 class ScaleOutCloud:
-    def __init__(self, server, data_dir, port, postgres_url, fake_hosts=2, extra_config="", namespaces=None):
+    def __init__(self, server, data_dir, port, postgres_url, fake_hosts=2, extra_config="", namespaces=None,
+                 host_config=None, extra_services=()):
+        """`host_config`: a compute host's own lines, by host name; `extra_services`: (name, arguments) of more
+        processes in the control plane (after the networking service)."""
         self.server, self.data_dir, self.port = server, data_dir, port
         self.extra_config = extra_config
+        self.extra_host_config = host_config or {}
+        self.extra_services = list(extra_services)
         self.namespaces = namespaces
         self.address = namespaces.control_ip if namespaces else "127.0.0.1"
         self.commands = {}
@@ -119,6 +124,8 @@ class ScaleOutCloud:
         else:
             with open(path, "w") as conf:
                 conf.write("[DEFAULT]\nmy_ip = 127.0.0.1\n")
+        with open(path, "a") as conf:
+            conf.write(self.extra_host_config.get(host, ""))
         return path
 
     def namespace_of(self, name):
@@ -222,6 +229,8 @@ xvpvncproxy_port = {self.raw_vnc_port}
         api2 = self.spawn("api-2", ["api", "--listen", f"{self.address}:{self.api2_port}"], tls=True)
         network = self.spawn("network", ["network", "--listen", f"{self.address}:{self.network_port}"], tls=True)
         wait_for(f"https://{self.address}:{self.network_port}/networking", network, "nova-server network", self.cert)
+        for name, args in self.extra_services:
+            self.spawn(name, args)
         for n in (1, 2):
             self.spawn(f"conductor-{n}", ["conductor", "--host", f"conductor-{n}"])
         self.spawn("scheduler", ["scheduler", "--host", "scheduler-1"])

@@ -2,24 +2,24 @@
 """Real guests on OVN, in network namespaces the test makes for itself (as root) and deletes at the end: the
 compute host's, a probe's (a machine on the guests' network) and the outside world's (on the external network).
 
-In the host's: Open vSwitch (ovsdb-server, ovs-vswitchd with a userspace-datapath br-int), OVN's northbound and
-southbound databases with ovn-northd, ovn-controller as the compute host's chassis, and the all-in-one cloud with
-the QEMU driver and `[ml2] mechanism_drivers = ovn`; every daemon started by PID with private folders. The
-real client boots guests on the private network; their builds wait for ovn-controller to claim their taps
-(network-vif-plugged), they get their addresses from OVN's DHCP, and the probe (a veth on br-int bound to a port
-of the networking service, as the metadata agent binds its own) pings them through the logical switch and the
-security groups' ACLs; the outside world reaches a guest at its floating IP through br-ex and the router. Nothing is left behind: the deleted guests' taps and logical ports are
-gone. Prints one line per check and `N passed, M failed`.
+In the host's (ovn_daemons.py): Open vSwitch (ovsdb-server, ovs-vswitchd with a userspace-datapath br-int), OVN's
+northbound and southbound databases with ovn-northd, ovn-controller as the compute host's chassis, and the
+all-in-one cloud with the QEMU driver, `[ml2] mechanism_drivers = ovn` and its metadata agent; every daemon
+started by PID with private folders. The real client boots guests on the private network; their builds wait for
+ovn-controller to claim their taps (network-vif-plugged), they get their addresses from OVN's DHCP, read their
+metadata at 169.254.169.254 through the agent's namespace, and the probe (a veth on br-int bound to a port of the
+networking service, as the metadata agent binds its own) pings them through the logical switch and the security
+groups' ACLs; the outside world reaches a guest at its floating IP through br-ex and the router, and logs in
+there with SSH. Nothing is left behind: the deleted guests' taps, the agent's namespace and the logical ports
+are gone. Prints one line per check and `N passed, M failed`.
 
 Usage (as root): NOVA_SERVER=.build/debug/nova-server python3 ovn_data_plane.py GUEST_IMAGE
 """
-import glob
 import hashlib
 import hmac
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,6 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
 from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
+from ovn_daemons import (Daemons, OpenVSwitch, OVNCentral, Probe, inside_of, pings, sh, ssh,  # noqa: E402
+                         start_controller, wait_for)
 
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
 HOST = "dp-host"
@@ -42,134 +44,30 @@ OUTSIDE = os.environ.get("NOVA_DP_OUTSIDE", "")
 METADATA_PREFIX = "ovnmeta-" + PROBE.replace("-probe", "") + "-"
 
 
-def sh(*argv, env=None, ok=True):
-    result = subprocess.run(list(argv), capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL,
-                            timeout=60)
-    if ok and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
-def inside_of(namespace, *argv, ok=True):
-    return sh("ip", "netns", "exec", namespace, *argv, ok=ok)
-
-
-class Daemons:
-    """The processes the test started, each stopped by its PID (SIGTERM, then SIGKILL)."""
-
-    def __init__(self, folder):
-        self.folder = folder
-        self.processes = []
-
-    def start(self, name, argv, env=None):
-        log = open(os.path.join(self.folder, name + ".out"), "w")
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env=dict(os.environ, **(env or {})))
-        self.processes.append((name, process))
-        return process
-
-    def stop(self):
-        # Guests outlive a stopped compute service (by design): a run that failed before deleting its servers
-        # ends their QEMU by the pid files in its instances folder.
-        for pid_file in glob.glob(os.path.join(self.folder, "cloud", "instances", "*", "qemu.pid")):
-            try:
-                with open(pid_file) as f:
-                    os.kill(int(f.read().strip()), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
-        for name, process in reversed(self.processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
-def wait_for(condition, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    return condition()
-
-
 class OVNHost:
-    """Open vSwitch and OVN in this namespace, as an operator runs them (without systemd)."""
+    """This namespace as one machine: Open vSwitch with br-int and br-ex (the provider bridge of the external
+    network, physnet "public"), OVN's databases with ovn-northd, and ovn-controller as the compute host's chassis
+    (a gateway chassis too)."""
 
     def __init__(self, folder, daemons):
-        self.folder, self.daemons = folder, daemons
-        self.ovs = os.path.join(folder, "ovs")
-        self.ovn = os.path.join(folder, "ovn")
-        os.makedirs(self.ovs)
-        os.makedirs(self.ovn)
-        self.env = {"OVS_RUNDIR": self.ovs, "OVS_LOGDIR": self.ovs, "OVS_DBDIR": self.ovs, "OVS_SYSCONFDIR": self.ovs,
-                    "OVN_RUNDIR": self.ovn, "OVN_LOGDIR": self.ovn, "OVN_DBDIR": self.ovn}
-        self.ovs_db = f"unix:{self.ovs}/db.sock"
-        self.nb = f"unix:{self.ovn}/nb.sock"
-        self.sb = f"unix:{self.ovn}/sb.sock"
-
-    def database(self, name, schema, folder, socket):
-        sh("ovsdb-tool", "create", f"{folder}/{name}.db", schema)
-        self.daemons.start(f"ovsdb-{name}", [
-            "ovsdb-server", f"{folder}/{name}.db", f"--remote=punix:{folder}/{socket}",
-            f"--pidfile={folder}/{name}.pid", f"--unixctl={folder}/{name}.ctl", f"--log-file={folder}/{name}.log"])
-        wait_for(lambda: os.path.exists(f"{folder}/{socket}"), 10)
-
-    def vsctl(self, *args):
-        return sh("ovs-vsctl", f"--db={self.ovs_db}", *args)
+        self.folder = folder
+        self.switch = OpenVSwitch(os.path.join(folder, "ovs"), daemons)
+        self.central = OVNCentral(os.path.join(folder, "ovn"), daemons)
 
     def start(self):
-        self.database("conf", "/usr/share/openvswitch/vswitch.ovsschema", self.ovs, "db.sock")
-        self.vsctl("--no-wait", "init")
-        # Guests offload TCP checksums: the userspace datapath must know (set before ovs-vswitchd starts).
-        self.vsctl("--no-wait", "set", "open_vswitch", ".", "other_config:userspace-tso-enable=true")
-        self.daemons.start("ovs-vswitchd", [
-            "ovs-vswitchd", self.ovs_db, f"--pidfile={self.ovs}/ovs-vswitchd.pid",
-            f"--unixctl={self.ovs}/ovs-vswitchd.ctl", f"--log-file={self.ovs}/ovs-vswitchd.log"], self.env)
-        self.vsctl("add-br", "br-int", "--", "set", "bridge", "br-int", "datapath_type=netdev", "fail_mode=secure")
-        # The provider bridge of the external network (physnet "public"), and on it the outside world's veth
-        # (its end there has the external subnet's gateway address, as DevStack gives br-ex 172.24.4.1). The
-        # probe's veth is on br-int. No address of the guests' networks is in the host's namespace.
-        self.vsctl("add-br", "br-ex", "--", "set", "bridge", "br-ex", "datapath_type=netdev")
-        for link, peer, namespace, bridge in (("ext0", "ext1", OUTSIDE, "br-ex"), ("probe0", "probe1", PROBE, "br-int")):
-            sh("ip", "link", "add", link, "type", "veth", "peer", "name", peer, "netns", namespace)
-            sh("ip", "link", "set", link, "up")
-            self.vsctl("add-port", bridge, link)
+        self.switch.start()
+        # On br-ex, the outside world's veth (its end there has the external subnet's gateway address, as
+        # DevStack gives br-ex 172.24.4.1); the probe's veth is on br-int. No address of the guests' networks is
+        # in the host's namespace.
+        self.switch.add_bridge("br-ex")
+        self.switch.add_veth("br-ex", "ext0", "ext1", OUTSIDE)
+        self.probe = Probe(self.switch, PROBE)
         inside_of(OUTSIDE, "ip", "link", "set", "lo", "up")
         inside_of(OUTSIDE, "ip", "addr", "add", "172.24.4.1/24", "dev", "ext1")
         inside_of(OUTSIDE, "ip", "link", "set", "ext1", "up")
-        self.database("nb", "/usr/share/ovn/ovn-nb.ovsschema", self.ovn, "nb.sock")
-        self.database("sb", "/usr/share/ovn/ovn-sb.ovsschema", self.ovn, "sb.sock")
-        sh("ovn-nbctl", f"--db={self.nb}", "--no-wait", "init")
-        self.daemons.start("ovn-northd", [
-            "ovn-northd", f"--ovnnb-db={self.nb}", f"--ovnsb-db={self.sb}", f"--pidfile={self.ovn}/northd.pid",
-            f"--unixctl={self.ovn}/northd.ctl", f"--log-file={self.ovn}/northd.log"], self.env)
-        # The chassis: named after the compute host (Nova's [DEFAULT] host), a gateway chassis too.
-        self.vsctl("set", "open_vswitch", ".", "external_ids:system-id=chassis-1", f"external_ids:hostname={HOST}",
-                   f"external_ids:ovn-remote={self.sb}", "external_ids:ovn-encap-type=geneve",
-                   "external_ids:ovn-encap-ip=127.0.0.1", "external_ids:ovn-bridge-datapath-type=netdev",
-                   "external_ids:ovn-cms-options=enable-chassis-as-gw", "external_ids:ovn-bridge-mappings=public:br-ex")
-        self.daemons.start("ovn-controller", [
-            "ovn-controller", self.ovs_db, f"--pidfile={self.ovn}/ovn-controller.pid",
-            f"--log-file={self.ovn}/ovn-controller.log"], self.env)
-        wait_for(lambda: "chassis-1" in sh("ovn-sbctl", f"--db={self.sb}", "--columns=name", "list", "Chassis"), 20)
-
-    def bridge_ports(self):
-        """The guests' and probes' ports on br-int (not the patch ports of the bridge mappings)."""
-        return {p for p in self.vsctl("list-ports", "br-int").split() if not p.startswith("patch-")}
-
-    def describe(self):
-        """What OVN holds, for a failed check."""
-        for argv in (["ovn-nbctl", f"--db={self.nb}", "show"], ["ovn-sbctl", f"--db={self.sb}", "show"]):
-            print("     " + "\n     ".join(sh(*argv, ok=False).splitlines()))
-
-    def logical_ports(self):
-        return set(sh("ovn-nbctl", f"--db={self.nb}", "--bare", "--columns=name", "list",
-                      "Logical_Switch_Port").split())
+        self.central.start()
+        start_controller(self.switch, self.central, "chassis-1", HOST, "127.0.0.1", gateway=True,
+                         mappings="public:br-ex")
 
 
 def start_cloud(folder, daemons, ovn, guest_image, port):
@@ -177,9 +75,9 @@ def start_cloud(folder, daemons, ovn, guest_image, port):
     with open(config, "w") as conf:
         conf.write(f"[DEFAULT]\nhost = {HOST}\ncompute_driver = qemu\nmetadata_listen_port = {port + 3}\n"
                    f"[neutron]\nmetadata_proxy_shared_secret = {SECRET}\n[qemu]\nguest_image = {guest_image}\n"
-                   f"[ml2]\nmechanism_drivers = ovn\n[ovn]\novn_nb_connection = {ovn.nb}\n"
-                   f"ovn_sb_connection = {ovn.sb}\nmetadata_namespace_prefix = {METADATA_PREFIX}\n"
-                   f"[os_vif_ovs]\novsdb_connection = {ovn.ovs_db}\n")
+                   f"[ml2]\nmechanism_drivers = ovn\n[ovn]\novn_nb_connection = {ovn.central.nb}\n"
+                   f"ovn_sb_connection = {ovn.central.sb}\nmetadata_namespace_prefix = {METADATA_PREFIX}\n"
+                   f"[os_vif_ovs]\novsdb_connection = {ovn.switch.db}\n")
     data = os.path.join(folder, "cloud")
     process = daemons.start("nova-server", [
         SERVER, "all", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--config", config,
@@ -238,24 +136,8 @@ def metadata(port, path, instance, project, secret=SECRET):
         return None, repr(error)
 
 
-def pings(address, count=1, wait=1, namespace=None):
-    """Whether `address` answers ping from the probe (or `namespace`). busybox-static is there for the guest
-    image already; its ping needs no other package."""
-    return subprocess.run(["ip", "netns", "exec", namespace or PROBE, "busybox", "ping", "-c", str(count), "-W",
-                           str(wait), address], capture_output=True).returncode == 0
-
-
 def metadata_namespaces():
     return sorted(n for n in os.listdir("/run/netns") if n.startswith(METADATA_PREFIX))
-
-
-def ssh(address, key, command):
-    """`command`'s output on the guest at `address`, through SSH from the outside world (None: no login)."""
-    result = subprocess.run(
-        ["ip", "netns", "exec", OUTSIDE, "ssh", "-i", key, "-o", "StrictHostKeyChecking=no", "-o",
-         "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR",
-         f"root@{address}", command], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
-    return result.stdout.strip() if result.returncode == 0 else None
 
 
 def scenario(ovn, admin, demo):
@@ -282,7 +164,7 @@ def scenario(ovn, admin, demo):
           str([(p.get("ID"), p.get("Status")) for p in guest_ports]))
     # The metadata agent's veth is there too (tap, 10 characters of its port's id, 0).
     agent_devices = {"tap" + p["ID"][:10] + "0" for p in ports if p.get("Device Owner") == "network:distributed"}
-    taps = {p for p in ovn.bridge_ports() if p.startswith("tap")} - agent_devices
+    taps = {p for p in ovn.switch.bridge_ports() if p.startswith("tap")} - agent_devices
     check("each guest's tap is on br-int", len(taps) == 2, str(taps))
     addresses = {}
     for name in servers:
@@ -331,18 +213,11 @@ def scenario(ovn, admin, demo):
     # A probe: an OVS internal port in this namespace bound to a port of the networking service in the
     # default security group (so the guests' remote-group rule lets it in).
     probe = osc_json(["port", "create", "--network", "private", "probe"], demo) or {}
-    probe_ip = (probe.get("fixed_ips") or [{}])[0].get("ip_address")
     subnet = osc_json(["subnet", "show", (probe.get("fixed_ips") or [{}])[0].get("subnet_id", "none")], demo) or {}
-    prefix = (subnet.get("cidr") or "/24").split("/")[1]
-    ovn.vsctl("set", "Interface", "probe0", f"external_ids:iface-id={probe.get('id')}",
-              f"external_ids:attached-mac={probe.get('mac_address')}")
-    inside_of(PROBE, "ip", "link", "set", "lo", "up")
-    inside_of(PROBE, "ip", "link", "set", "probe1", "address", probe.get("mac_address", "fa:16:3e:00:00:01"))
-    inside_of(PROBE, "ip", "addr", "add", f"{probe_ip}/{prefix}", "dev", "probe1")
-    inside_of(PROBE, "ip", "link", "set", "probe1", "mtu", "1442", "up")
+    ovn.probe.bind(probe, (subnet.get("cidr") or "/24").split("/")[1])
     for name, address in addresses.items():
         check(f"{name} answers ping through the logical switch and its ACLs",
-              bool(address) and wait_for(lambda: pings(address), 30), address)
+              bool(address) and wait_for(lambda: pings(address, PROBE), 30), address)
     # The probe is a port of no server: the metadata proxy does not answer it.
     metadata_ip = ((metadata_ports or [{}])[0].get("Fixed IP Addresses") or [{}])
     metadata_ip = metadata_ip[0].get("ip_address") if isinstance(metadata_ip, list) and metadata_ip else None
@@ -363,11 +238,11 @@ def scenario(ovn, admin, demo):
     shown = osc_json(["port", "show", extra.get("id", "none")], demo) or {}
     check("its port is ACTIVE (ovn-controller claimed the hot-plugged tap)", shown.get("status") == "ACTIVE",
           str(shown.get("status")))
-    taps = ovn.bridge_ports()
+    taps = ovn.switch.bridge_ports()
     detached = run(OPENSTACK, ["server", "remove", "port", "vm1", extra.get("id", "none")], demo)
-    gone = wait_for(lambda: len(ovn.bridge_ports()) < len(taps), 60)
+    gone = wait_for(lambda: len(ovn.switch.bridge_ports()) < len(taps), 60)
     check("it is detached: its tap left br-int", detached.returncode == 0 and gone,
-          detached.stderr + str(ovn.bridge_ports()))
+          detached.stderr + str(ovn.switch.bridge_ports()))
     run(OPENSTACK, ["port", "delete", "extra"], demo)
 
     # Security groups: vm2 in a group without an ICMP rule cannot be pinged, and can be within a second of the
@@ -375,11 +250,11 @@ def scenario(ovn, admin, demo):
     run(OPENSTACK, ["security", "group", "create", "quiet"], demo)
     run(OPENSTACK, ["server", "add", "security", "group", "vm2", "quiet"], demo)
     run(OPENSTACK, ["server", "remove", "security", "group", "vm2", "default"], demo)
-    blocked = wait_for(lambda: not pings(addresses["vm2"]), 10)
+    blocked = wait_for(lambda: not pings(addresses["vm2"], PROBE), 10)
     check("vm2 without an ICMP rule does not answer", blocked)
     run(OPENSTACK, ["security", "group", "rule", "create", "--protocol", "icmp", "quiet"], demo)
     started = time.time()
-    opened = wait_for(lambda: pings(addresses["vm2"], wait=1), 10)
+    opened = wait_for(lambda: pings(addresses["vm2"], PROBE, wait=1), 10)
     check("vm2 answers within a second of the ICMP rule", opened and time.time() - started <= 2.5,
           f"{time.time() - started:.1f} s")
 
@@ -389,35 +264,35 @@ def scenario(ovn, admin, demo):
     floating = osc_json(["floating", "ip", "create", "public"], demo) or {}
     address = floating.get("floating_ip_address")
     added = run(OPENSTACK, ["server", "add", "floating", "ip", "vm1", address or "none"], demo)
-    reached = added.returncode == 0 and bool(address) and wait_for(lambda: pings(address, namespace=OUTSIDE), 30)
+    reached = added.returncode == 0 and bool(address) and wait_for(lambda: pings(address, OUTSIDE), 30)
     check(f"vm1 answers ping at its floating IP {address} from the external network", reached, added.stderr)
     if not reached:
-        ovn.describe()
+        ovn.central.describe()
         if os.environ.get("DP_DEBUG"):
             print(f"     DP_DEBUG: waiting 900 s in {ovn.folder}", flush=True)
             time.sleep(900)
     shown = osc_json(["server", "show", "vm1"], demo) or {}
     check("the floating IP is in vm1's addresses", address and address in json.dumps(shown.get("addresses")))
     # The user story: SSH through the floating IP once the default group lets port 22 in.
-    check("no SSH answers at the floating IP before the rule", ssh(address, key, "hostname") is None)
+    check("no SSH answers at the floating IP before the rule", ssh(address, key, "hostname", OUTSIDE) is None)
     run(OPENSTACK, ["security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "22", "default"], demo)
-    answer = wait_for(lambda: ssh(address, key, "hostname"), 60)
+    answer = wait_for(lambda: ssh(address, key, "hostname", OUTSIDE), 60)
     check(f"ssh root@{address} hostname prints vm1 (the key from the metadata service)", answer == "vm1",
           str(answer))
     run(OPENSTACK, ["server", "remove", "floating", "ip", "vm1", address or "none"], demo)
-    check("without it, nothing answers there", wait_for(lambda: not pings(address, namespace=OUTSIDE), 10))
+    check("without it, nothing answers there", wait_for(lambda: not pings(address, OUTSIDE), 10))
     run(OPENSTACK, ["floating", "ip", "delete", address or "none"], demo)
 
     for name in servers:
         run(OPENSTACK, ["server", "delete", "--wait", name], demo)
     run(OPENSTACK, ["port", "delete", "probe"], demo)
-    left = wait_for(lambda: ovn.bridge_ports() == {"probe0"}, 30)
-    check("the deleted guests' taps (and the metadata agent's veth) left br-int", left, str(ovn.bridge_ports()))
+    left = wait_for(lambda: ovn.switch.bridge_ports() == {"probe0"}, 30)
+    check("the deleted guests' taps (and the metadata agent's veth) left br-int", left, str(ovn.switch.bridge_ports()))
     check("the metadata agent removed its namespace with the network's last guest here",
           wait_for(lambda: not metadata_namespaces(), 30), str(metadata_namespaces()))
-    stale = wait_for(lambda: not {n for n in ovn.logical_ports() if not n.startswith("provnet-")}
+    stale = wait_for(lambda: not {n for n in ovn.central.logical_ports() if not n.startswith("provnet-")}
                      - {p.get("ID") for p in osc_json(["port", "list"], admin) or []}, 30)
-    check("no logical port is left that no port owns", stale, str(ovn.logical_ports()))
+    check("no logical port is left that no port owns", stale, str(ovn.central.logical_ports()))
 
 
 def inside(guest_image):

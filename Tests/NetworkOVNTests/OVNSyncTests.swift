@@ -160,6 +160,25 @@ import Testing
         #expect(topology.portRow(port, network: network, subnets: [:]) == nil)
     }
 
+    @Test func aPortInALiveMigrationIsBoundToBothHostsTheDestinationActivatedByTheGuestsRARP() throws {
+        let network = Network(
+            id: "n", projectID: "p", name: "private", segment: Segment(networkType: "geneve"), mtu: 1442,
+            createdAt: Self.date)
+        var port = NetworkPort(
+            id: "x", projectID: "p", networkID: "n", macAddress: "fa:16:3e:aa:bb:cc", createdAt: Self.date)
+        port.binding.hostID = "compute-1"
+        let topology = OVNTopology()
+        var row = try #require(topology.portRow(port, network: network, subnets: [:]))
+        #expect(row.columns["options"]?.stringMap["requested-chassis"] == "compute-1")
+        #expect(row.columns["options"]?.stringMap["activation-strategy"] == nil)
+        var destination = port.binding
+        destination.hostID = "compute-2"
+        port.inactiveBindings = [destination]
+        row = try #require(topology.portRow(port, network: network, subnets: [:]))
+        #expect(row.columns["options"]?.stringMap["requested-chassis"] == "compute-1,compute-2")
+        #expect(row.columns["options"]?.stringMap["activation-strategy"] == "rarp")
+    }
+
     @Test func theMetadataPortIsALocalportAndGuestsAreRoutedToItForTheMetadataAddress() throws {
         let network = Network(
             id: "n", projectID: "p", name: "private", segment: Segment(networkType: "geneve"), mtu: 1442,
