@@ -272,7 +272,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "NovaVirtTests", dependencies: ["NovaVirt", "NovaCore", "NovaTestSupport", "NovaVirtQEMU"],
+            name: "NovaVirtTests",
+            dependencies: ["HostSystem", "NovaVirt", "NovaCore", "NovaTestSupport", "NovaVirtQEMU"],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

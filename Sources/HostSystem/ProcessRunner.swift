@@ -21,6 +21,11 @@ public enum ProcessRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process's: a daemon (QEMU outlives the service by design) would otherwise keep
+        // the service's listening sockets, and a restarted service could not listen again.
+        guard closeFrom(&actions, 3) else {
+            throw NovaError.internalError("this C library cannot close a spawned program's inherited descriptors")
+        }
         // The child starts with no blocked signals and default handlers: the calling thread's mask (Swift's
         // runtime threads block most signals) would otherwise leave QEMU deaf to SIGTERM.
         var attributes = posix_spawnattr_t()
@@ -65,6 +70,14 @@ public enum ProcessRunner {
             )
         }
         return result.output
+    }
+
+    /// posix_spawn_file_actions_addclosefrom_np (glibc 2.34; declared for _GNU_SOURCE only, which Swift's
+    /// import of it does not define).
+    static func closeFrom(_ actions: inout posix_spawn_file_actions_t, _ lowest: Int32) -> Bool {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return false }
+        return unsafeBitCast(symbol, to: CloseFrom.self)(&actions, lowest) == 0
     }
 
     public static func resolve(_ executable: String) throws -> String {
