@@ -41,15 +41,30 @@ class Daemons:
     def __init__(self, folder):
         self.folder = folder
         self.processes = []
+        self.commands = {}
 
     def start(self, name, argv, env=None, namespace=None):
-        log = open(os.path.join(self.folder, name + ".out"), "w")
+        self.commands[name] = (argv, env, namespace)
+        log = open(os.path.join(self.folder, name + ".out"), "a")
         if namespace:
             argv = ["ip", "netns", "exec", namespace] + list(argv)
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    env=dict(os.environ, **(env or {})))
         self.processes.append((name, process))
         return process
+
+    def restart(self, name):
+        """Stops the process `name` (SIGTERM) and starts it again as it was started."""
+        for entry in [e for e in self.processes if e[0] == name]:
+            entry[1].send_signal(signal.SIGTERM)
+            try:
+                entry[1].wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                entry[1].kill()
+                entry[1].wait()
+            self.processes.remove(entry)
+        argv, env, namespace = self.commands[name]
+        return self.start(name, argv, env, namespace)
 
     def stop(self, instances_glob=None):
         # Guests outlive a stopped compute service (by design): a run that failed before deleting its servers

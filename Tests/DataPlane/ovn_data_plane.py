@@ -83,7 +83,13 @@ def start_cloud(folder, daemons, ovn, guest_image, port):
         SERVER, "all", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--config", config,
         "--admin-password", "dp-admin", "--log-level", "info", "--novncproxy-port", str(port + 1),
         "--rawvncproxy-port", str(port + 2)])
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    admin = wait_for_cloud(process, port, data)
+    return admin, dict(clean, **read_openrc(os.path.join(data, "demo-openrc.sh")))
 
+
+def wait_for_cloud(process, port, data):
+    """Until the cloud answers and its compute host reported its inventory; the admin's environment."""
     def answers():
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/identity/v3", timeout=1)
@@ -96,10 +102,9 @@ def start_cloud(folder, daemons, ovn, guest_image, port):
         raise RuntimeError("nova-server did not answer within 90 s")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     admin = dict(clean, **read_openrc(os.path.join(data, "admin-openrc.sh")))
-    # Servers are scheduled once the compute host reported its inventory.
     if not wait_for(lambda: osc_json(["hypervisor", "list"], admin), 60):
         raise RuntimeError("the compute host did not report itself within 60 s")
-    return admin, dict(clean, **read_openrc(os.path.join(data, "demo-openrc.sh")))
+    return admin
 
 
 def guest_address(name, env, nic="eth0", seconds=180):
@@ -140,7 +145,7 @@ def metadata_namespaces():
     return sorted(n for n in os.listdir("/run/netns") if n.startswith(METADATA_PREFIX))
 
 
-def scenario(ovn, admin, demo):
+def scenario(ovn, admin, demo, restart):
     servers = {}
     user_data = os.path.join(ovn.folder, "user-data.sh")
     with open(user_data, "w") as script:
@@ -258,6 +263,16 @@ def scenario(ovn, admin, demo):
     check("vm2 answers within a second of the ICMP rule", opened and time.time() - started <= 2.5,
           f"{time.time() - started:.1f} s")
 
+    # The cloud restarted (its compute host with it): the guests run on, their taps are found again.
+    taps = ovn.switch.bridge_ports()
+    restart()
+    check("a restarted compute host finds its guests' taps again", ovn.switch.bridge_ports() == taps,
+          f"{taps} then {ovn.switch.bridge_ports()}")
+    check("its guests answer on", wait_for(lambda: pings(addresses["vm2"], PROBE), 30))
+    ports = osc_json(["port", "list", "--long", "--device-owner", "compute:nova"], admin) or []
+    check("their ports stay ACTIVE", len(ports) == 2 and all(p.get("Status") == "ACTIVE" for p in ports),
+          str([(p.get("ID"), p.get("Status")) for p in ports]))
+
     # North-south: a floating IP of the external network reaches vm1 from outside (br-ex, the localnet port,
     # the router's gateway port on the gateway chassis, its dnat_and_snat).
     run(OPENSTACK, ["security", "group", "rule", "create", "--protocol", "icmp", "default"], demo)
@@ -303,8 +318,10 @@ def inside(guest_image):
         sh("ip", "link", "set", "lo", "up")
         ovn = OVNHost(folder, daemons)
         ovn.start()
-        admin, demo = start_cloud(folder, daemons, ovn, os.path.abspath(guest_image), 18000 + os.getpid() % 1000)
-        scenario(ovn, admin, demo)
+        port = 18000 + os.getpid() % 1000
+        admin, demo = start_cloud(folder, daemons, ovn, os.path.abspath(guest_image), port)
+        scenario(ovn, admin, demo, lambda: wait_for_cloud(daemons.restart("nova-server"), port,
+                                                          os.path.join(folder, "cloud")))
     except Exception as error:
         check("the deployment runs", False, repr(error))
     finally:
