@@ -41,7 +41,8 @@ cp /bin/busybox "$ROOT/bin/busybox"
 # logs in to (key only: no password).
 mkdir -p "$ROOT/sbin"
 cp /usr/sbin/dropbear "$ROOT/sbin/dropbear"
-for lib in $(ldd /usr/sbin/dropbear | grep -o '/[^ ]*'); do
+cp /usr/bin/dropbearkey "$ROOT/sbin/dropbearkey"
+for lib in $(ldd /usr/sbin/dropbear /usr/bin/dropbearkey | grep -o '/[^ ]*' | grep -v ':$' | sort -u); do
     mkdir -p "$ROOT$(dirname "$lib")"
     cp -L "$lib" "$ROOT$lib"
 done
@@ -77,8 +78,10 @@ say "NOVA-GUEST-BOOTED kernel $(uname -r)"
 # The config drive (label config-2), when there is one: the hostname from its meta_data.json, and its user data
 # run when it is a script.
 configdrive() {
+    # Only a second disk can be one: without it the boot goes straight on (NICs and DHCP wait for this).
     for try in 1 2 3 4 5; do
         dev=$(findfs LABEL=config-2 2>/dev/null) && break
+        [ -e /sys/block/vdb ] || break
         sleep 1
     done
     [ -n "$dev" ] || return 0
@@ -95,8 +98,9 @@ configdrive() {
 }
 mkdir -p /run
 configdrive
-# SSH: host keys made at the first connection.
-/sbin/dropbear -R -s -p 22 2>/dev/null
+# SSH: the ed25519 host key made while the NICs come up (others at the first connection that asks for one).
+(/sbin/dropbearkey -t ed25519 -f /etc/dropbear/dropbear_ed25519_host_key >/dev/null 2>&1
+ /sbin/dropbear -R -s -p 22 2>/dev/null) &
 # NICs: each one seen for the first time (at boot or hot-plugged) is brought up and asks DHCP.
 mkdir -p /run/nics
 nics() {
@@ -152,7 +156,7 @@ case "$1" in
                 ip route replace default via "${router%% *}" dev eth0
             fi
         fi
-        echo "NOVA-GUEST-IP $interface $ip" > /dev/ttyS0
+        echo "NOVA-GUEST-IP $interface $ip at $(cut -d' ' -f1 /proc/uptime)" > /dev/ttyS0
         if [ "$interface" = eth0 ] && [ ! -e /run/metadata-read ]; then
             touch /run/metadata-read
             /bin/read-metadata &
@@ -167,7 +171,7 @@ chmod +x "$ROOT/bin/dhcp-event"
 # The metadata service, as cloud-init reads it.
 cat > "$ROOT/bin/read-metadata" <<'METADATA'
 #!/bin/busybox sh
-say() { echo "$*" > /dev/ttyS0; }
+say() { echo "$* at $(cut -d' ' -f1 /proc/uptime)" > /dev/ttyS0; }
 # (busybox's own wget -T crashes in Debian's static build: timeout bounds each request instead.)
 get() { timeout 5 wget -q -O "$1" "http://169.254.169.254$2" 2>/dev/null; }
 for try in $(seq 1 60); do
@@ -178,12 +182,12 @@ done
 if [ ! -s /run/meta_data.json ]; then say "NOVA-GUEST-METADATA-UNREACHABLE"; exit 0; fi
 name=$(sed -n 's/.*"hostname": *"\([^"]*\)".*/\1/p' /run/meta_data.json)
 [ -n "$name" ] && hostname "$name"
-say "NOVA-GUEST-METADATA $name"
 if get /run/ssh-key /latest/meta-data/public-keys/0/openssh-key; then
     mkdir -p /root/.ssh && chmod 700 /root/.ssh
     cat /run/ssh-key >> /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys
     say "NOVA-GUEST-SSH-KEY $(cut -d' ' -f1 /run/ssh-key)"
 fi
+say "NOVA-GUEST-METADATA $name"
 if [ ! -e /run/user-data ] && get /run/user-data /openstack/latest/user_data \
     && [ "$(head -c 2 /run/user-data)" = "#!" ]; then
     chmod +x /run/user-data

@@ -170,6 +170,12 @@ def measure(dp, ovn, admin, demo, guest_image):
         uuid, pinged, logged_in = boot_to_service(dp, demo, token, network, image, flavor, key, f"bench{n}")
         pings.append(pinged)
         logins.append(logged_in)
+        # The guest's own milestones (seconds since its kernel started), for where the time goes.
+        _, console = api(demo, "POST", f"/servers/{uuid}/action", {"os-getConsoleOutput": {}}, token)
+        stamps = [line for line in ((console or {}).get("output") or "").splitlines()
+                  if line.startswith("NOVA-GUEST-") and " at " in line]
+        print(f"# bench{n}: ping {pinged:.2f} s, SSH {logged_in:.2f} s after POST; guest: " + "; ".join(stamps),
+              flush=True)
         api(demo, "DELETE", f"/servers/{uuid}", token=token)
     figure("post_to_ping_median", statistics.median(pings), "s")
     figure("post_to_ssh_median", statistics.median(logins), "s")
