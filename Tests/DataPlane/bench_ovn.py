@@ -28,6 +28,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from ovn_daemons import run_inside_namespaces  # noqa: E402
 
 
 def api(env, method, path, body=None, token=None, service="compute"):
@@ -225,18 +226,7 @@ def inside(guest_image):
 def main():
     if len(sys.argv) > 2 and sys.argv[2] == "--inside":
         return inside(sys.argv[1])
-    namespace = f"nova-dpb-{os.getpid()}"
-    others = {"NOVA_DP_PROBE": namespace + "-probe", "NOVA_DP_OUTSIDE": namespace + "-out"}
-    made = []
-    try:
-        for name in [namespace] + list(others.values()):
-            subprocess.run(["ip", "netns", "add", name], check=True)
-            made.append(name)
-        return subprocess.run(["ip", "netns", "exec", namespace, sys.executable, os.path.abspath(__file__),
-                               sys.argv[1], "--inside"], env=dict(os.environ, **others)).returncode
-    finally:
-        for name in made:
-            subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    return run_inside_namespaces(__file__, sys.argv[1], "nova-dpb")
 
 
 if __name__ == "__main__":

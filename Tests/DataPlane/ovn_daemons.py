@@ -10,6 +10,7 @@ import glob
 import os
 import signal
 import subprocess
+import sys
 import time
 
 
@@ -242,3 +243,21 @@ class Probe:
         inside_of(self.namespace, "ip", "addr", "add", f"{address}/{prefix}", "dev", self.peer)
         inside_of(self.namespace, "ip", "link", "set", self.peer, "mtu", "1442", "up")
         return address
+
+
+def run_inside_namespaces(script, argument, tag):
+    """Runs `script ARGUMENT --inside` inside a namespace of its own (the host's: `tag-PID`), with a probe's and
+    the outside world's beside it (their names in NOVA_DP_PROBE and NOVA_DP_OUTSIDE); deletes all three after.
+    Its exit status."""
+    namespace = f"{tag}-{os.getpid()}"
+    others = {"NOVA_DP_PROBE": namespace + "-probe", "NOVA_DP_OUTSIDE": namespace + "-out"}
+    made = []
+    try:
+        for name in [namespace] + list(others.values()):
+            sh("ip", "netns", "add", name)
+            made.append(name)
+        return subprocess.run(["ip", "netns", "exec", namespace, sys.executable, os.path.abspath(script), argument,
+                               "--inside"], env=dict(os.environ, **others)).returncode
+    finally:
+        for name in made:
+            sh("ip", "netns", "delete", name, ok=False)

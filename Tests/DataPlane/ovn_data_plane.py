@@ -31,8 +31,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
 from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
-from ovn_daemons import (Daemons, OpenVSwitch, OVNCentral, Probe, inside_of, pings, sh, ssh,  # noqa: E402
-                         start_controller, wait_for)
+from ovn_daemons import (Daemons, OpenVSwitch, OVNCentral, Probe, inside_of, pings, run_inside_namespaces,  # noqa: E402
+                         sh, ssh, start_controller, wait_for)
 
 SERVER = os.environ.get("NOVA_SERVER", os.path.join(ROOT, ".build", "debug", "nova-server"))
 HOST = "dp-host"
@@ -340,18 +340,7 @@ def inside(guest_image):
 def main():
     if len(sys.argv) > 2 and sys.argv[2] == "--inside":
         return inside(sys.argv[1])
-    namespace = f"nova-dp-{os.getpid()}"
-    others = {"NOVA_DP_PROBE": namespace + "-probe", "NOVA_DP_OUTSIDE": namespace + "-out"}
-    made = []
-    try:
-        for name in [namespace] + list(others.values()):
-            sh("ip", "netns", "add", name)
-            made.append(name)
-        return subprocess.run(["ip", "netns", "exec", namespace, sys.executable, os.path.abspath(__file__),
-                               sys.argv[1], "--inside"], env=dict(os.environ, **others)).returncode
-    finally:
-        for name in made:
-            sh("ip", "netns", "delete", name, ok=False)
+    return run_inside_namespaces(__file__, sys.argv[1], "nova-dp")
 
 
 if __name__ == "__main__":
