@@ -47,6 +47,9 @@ public actor OVNMetadataAgent {
     private var served: [String: ServedNetwork] = [:]
     private var background: Task<Void, Never>?
     private var sweptStale = false
+    /// The bindings of the replica's version `bindingsVersion` (read again only when the replica changed).
+    private var cachedBindings: MetadataBindings?
+    private var bindingsVersion = -1
 
     struct ServedNetwork {
         var network: MetadataNetwork
@@ -58,9 +61,6 @@ public actor OVNMetadataAgent {
     public init(options: MetadataAgentOptions) {
         self.options = options
     }
-
-    /// The networks served now (for tests and the log).
-    public var servedNetworks: [String] { served.keys.sorted() }
 
     public func start() {
         background = Task { await self.run() }
@@ -123,12 +123,23 @@ public actor OVNMetadataAgent {
         return name
     }
 
+    /// What the southbound database says now: the replica is read again only after it changed, not per
+    /// guest request.
+    private func bindings() -> MetadataBindings? {
+        guard let chassis else { return nil }
+        let version = southbound.updateCount
+        if let cachedBindings, version == bindingsVersion { return cachedBindings }
+        let fresh = MetadataBindings(southbound.snapshot(), chassis: chassis)
+        cachedBindings = fresh
+        bindingsVersion = version
+        return fresh
+    }
+
     // MARK: Namespaces
 
     /// Makes the namespaces the bindings want and removes the others.
     func reconcile() async {
-        guard let chassis else { return }
-        let wanted = MetadataBindings(southbound.snapshot(), chassis: chassis).networks()
+        guard let wanted = bindings()?.networks() else { return }
         let wantedByID = Dictionary(wanted.map { ($0.networkID, $0) }, uniquingKeysWith: { first, _ in first })
         for (id, entry) in served where wantedByID[id] != entry.network {
             await teardown(entry)
@@ -196,9 +207,7 @@ public actor OVNMetadataAgent {
         guard request.uri.hasPrefix("/"), ["GET", "HEAD", "POST"].contains(request.method) else {
             return ProxiedAnswer(status: 400, body: Array("Bad request".utf8))
         }
-        guard let chassis,
-            let requester = MetadataBindings(southbound.snapshot(), chassis: chassis)
-                .requester(network: network, address: request.source)
+        guard let requester = bindings()?.requester(network: network, address: request.source)
         else { return ProxiedAnswer(status: 404, body: Array("Not Found".utf8)) }
         var outgoing = HTTPClientRequest(url: options.novaMetadataURL + request.uri)
         outgoing.method = HTTPMethod(rawValue: request.method)

@@ -33,12 +33,14 @@ extension OVNTopology {
             options["mcast_flood_reports"] = "true"
             // A port in a live migration (an inactive binding on the destination) is bound to both hosts, the
             // destination's location blocked until the guest's RARP announces it there, as ML2/OVN does.
-            let hosts = [port.binding.hostID] + (port.inactiveBindings ?? []).map(\.hostID)
-            let chassis = hosts.filter { !$0.isEmpty }.reduce(into: [String]()) { list, host in
-                if !list.contains(host) { list.append(host) }
+            if !port.binding.hostID.isEmpty {
+                var chassis = [port.binding.hostID]
+                for binding in port.inactiveBindings ?? [] where !chassis.contains(binding.hostID) {
+                    if !binding.hostID.isEmpty { chassis.append(binding.hostID) }
+                }
+                options["requested-chassis"] = chassis.joined(separator: ",")
+                if chassis.count > 1 { options["activation-strategy"] = "rarp" }
             }
-            if !port.binding.hostID.isEmpty { options["requested-chassis"] = chassis.joined(separator: ",") }
-            if !port.binding.hostID.isEmpty, chassis.count > 1 { options["activation-strategy"] = "rarp" }
         }
         let dhcp =
             router || local

@@ -131,14 +131,19 @@ import Testing
         #expect(OVNTopology.match(Self.rule("egress", "gre", nil, nil), portGroup: group).hasSuffix("ip.proto == 47"))
     }
 
-    @Test func aPortWithoutPortSecurityAcceptsUnknownAddressesAndIsInNoGroup() throws {
-        let network = Network(
-            id: "n", projectID: "p", name: "private", segment: Segment(networkType: "geneve", segmentationID: 5),
-            mtu: 1442, createdAt: Self.date)
+    /// A tenant network "n" (geneve, MTU 1442) and its subnet "s", 10.0.0.0/24 through 10.0.0.1.
+    static let network = Network(
+        id: "n", projectID: "p", name: "private", segment: Segment(networkType: "geneve", segmentationID: 5),
+        mtu: 1442, createdAt: date)
+    static let subnet: Subnet = {
         var subnet = Subnet(
-            id: "s", projectID: "p", networkID: "n", name: "", cidr: IPNetwork(cidr: "10.0.0.0/24")!,
-            createdAt: Self.date)
+            id: "s", projectID: "p", networkID: "n", name: "", cidr: IPNetwork(cidr: "10.0.0.0/24")!, createdAt: date)
         subnet.gatewayIP = "10.0.0.1"
+        return subnet
+    }()
+
+    @Test func aPortWithoutPortSecurityAcceptsUnknownAddressesAndIsInNoGroup() throws {
+        let (network, subnet) = (Self.network, Self.subnet)
         var port = NetworkPort(
             id: "x", projectID: "p", networkID: "n", macAddress: "fa:16:3e:aa:bb:cc", createdAt: Self.date)
         port.fixedIPs = [FixedIP(subnetID: "s", ipAddress: "10.0.0.7")]
@@ -161,9 +166,7 @@ import Testing
     }
 
     @Test func aPortInALiveMigrationIsBoundToBothHostsTheDestinationActivatedByTheGuestsRARP() throws {
-        let network = Network(
-            id: "n", projectID: "p", name: "private", segment: Segment(networkType: "geneve"), mtu: 1442,
-            createdAt: Self.date)
+        let network = Self.network
         var port = NetworkPort(
             id: "x", projectID: "p", networkID: "n", macAddress: "fa:16:3e:aa:bb:cc", createdAt: Self.date)
         port.binding.hostID = "compute-1"
@@ -180,13 +183,7 @@ import Testing
     }
 
     @Test func theMetadataPortIsALocalportAndGuestsAreRoutedToItForTheMetadataAddress() throws {
-        let network = Network(
-            id: "n", projectID: "p", name: "private", segment: Segment(networkType: "geneve"), mtu: 1442,
-            createdAt: Self.date)
-        var subnet = Subnet(
-            id: "s", projectID: "p", networkID: "n", name: "", cidr: IPNetwork(cidr: "10.0.0.0/24")!,
-            createdAt: Self.date)
-        subnet.gatewayIP = "10.0.0.1"
+        let (network, subnet) = (Self.network, Self.subnet)
         var port = NetworkPort(
             id: "m", projectID: "p", networkID: "n", macAddress: "fa:16:3e:00:00:02", createdAt: Self.date)
         port.deviceOwner = DeviceOwner.distributed
