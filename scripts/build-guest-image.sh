@@ -109,6 +109,7 @@ nics() {
         nic=${path##*/}
         [ -e /run/nics/$nic ] && continue
         touch /run/nics/$nic
+        echo "NOVA-GUEST-NIC $nic at $(cut -d' ' -f1 /proc/uptime)" > /dev/ttyS0
         ip link set "$nic" up
         udhcpc -i "$nic" -s /bin/dhcp-event -O staticroutes -b -t 20 -T 1 -A 2 >/dev/null 2>&1
     done

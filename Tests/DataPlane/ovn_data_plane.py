@@ -118,6 +118,13 @@ def guest_address(name, env, nic="eth0", seconds=180):
     return wait_for(printed, seconds)
 
 
+def console_tail(name, env, lines=25):
+    """The guest's console without its ticks, last lines first seen: what a failed check shows."""
+    log = run(OPENSTACK, ["console", "log", "show", name], env, expect_ok=False).stdout
+    kept = [line for line in log.splitlines() if line.strip() and "nova-guest tick" not in line]
+    return "\n".join(kept[-lines:])
+
+
 def fixed_address(name, env):
     server = osc_json(["server", "show", name], env) or {}
     addresses = server.get("addresses") or {}
@@ -238,8 +245,9 @@ def scenario(ovn, admin, demo, restart):
     extra_ip = (extra.get("fixed_ips") or [{}])[0].get("ip_address")
     attached = run(OPENSTACK, ["server", "add", "port", "vm1", extra.get("id", "none")], demo)
     check("a port is attached to vm1", attached.returncode == 0, attached.stderr)
-    got = guest_address("vm1", demo, nic="eth1", seconds=60)
-    check(f"vm1's hot-plugged NIC got {extra_ip} from OVN's DHCP", got == extra_ip, f"printed {got}")
+    got = guest_address("vm1", demo, nic="eth1", seconds=120)
+    check(f"vm1's hot-plugged NIC got {extra_ip} from OVN's DHCP", got == extra_ip,
+          f"printed {got}; the console's last lines:\n" + console_tail("vm1", demo))
     shown = osc_json(["port", "show", extra.get("id", "none")], demo) or {}
     check("its port is ACTIVE (ovn-controller claimed the hot-plugged tap)", shown.get("status") == "ACTIVE",
           str(shown.get("status")))
