@@ -39,6 +39,7 @@ let package = Package(
         .target(name: "NovaVirt", dependencies: ["NovaCore"], swiftSettings: strict),
         // The Neutron subset's rules: records, address allocation, mechanism drivers (no I/O).
         .target(name: "NetworkCore", dependencies: ["NovaCore"], swiftSettings: strict),
+        .target(name: "VolumeCore", dependencies: ["NovaCore"], swiftSettings: strict),
         // OVSDB protocol client (RFC 7047): knows nothing of Nova or OVN.
         .target(
             name: "OVSDB",
@@ -104,7 +105,7 @@ let package = Package(
         .target(
             name: "NovaDB",
             dependencies: [
-                "NovaCore", "PlacementCore", "NetworkCore",
+                "NovaCore", "PlacementCore", "NetworkCore", "VolumeCore",
                 .product(name: "SQLKit", package: "sql-kit"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -153,6 +154,15 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "VolumeAPI",
+            dependencies: [
+                "NovaCore", "VolumeCore", "NovaDB", "APISupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(name: "VolumeBackends", dependencies: ["NovaCore", "VolumeCore", "HostSystem"], swiftSettings: strict),
+        .target(
             name: "PlacementAPI",
             dependencies: [
                 "NovaCore", "PlacementCore", "APISupport",
@@ -191,6 +201,7 @@ let package = Package(
                 "ConsoleProxy",
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
                 "NetworkCore", "NetworkAPI", "NetworkOVN", "NovaMetadata", "APISupport", "PlacementCore",
+                "VolumeCore", "VolumeAPI", "VolumeBackends",
                 "PlacementAPI",
                 "ServiceClients",
                 .product(name: "Hummingbird", package: "hummingbird"),

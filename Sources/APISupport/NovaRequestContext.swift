@@ -13,6 +13,8 @@ public struct NovaRequestContext: RequestContext {
     public var apiVersion: APIVersion = .minimum
     /// The Placement microversion negotiated for this request (1.0 ... 1.39).
     public var placementVersion: APIVersion = .placementMinimum
+    /// The block-storage microversion negotiated for this request (3.0 ... 3.70).
+    public var volumeVersion: APIVersion = .volumeMinimum
 
     public init(source: Source) {
         self.coreContext = .init(source: source)

@@ -39,7 +39,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
     }
 
     enum Service {
-        case compute, identity, image, placement, network, other
+        case compute, identity, image, placement, network, volume, other
 
         init(path: String) {
             if path.hasPrefix("/compute") {
@@ -52,6 +52,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 self = .placement
             } else if path.hasPrefix("/networking") {
                 self = .network
+            } else if path.hasPrefix("/volume") {
+                self = .volume
             } else {
                 self = .other
             }
@@ -67,7 +69,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
         guard request.method == .get || request.method == .head else { return false }
         return [
             "/", "/identity", "/identity/v3", "/compute", "/compute/v2.1", "/compute/v2", "/image", "/image/versions",
-            "/placement", "/networking",
+            "/placement", "/networking", "/volume", "/volume/v3",
         ].contains(path)
     }
 
@@ -93,6 +95,11 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 context.placementVersion = try APIVersion.negotiatePlacement(request.headers[.openStackAPIVersion])
                 headers[.openStackAPIVersion] = "placement \(context.placementVersion)"
                 headers[.vary] = "openstack-api-version"
+            }
+            if service == .volume {
+                context.volumeVersion = try APIVersion.negotiateVolume(request.headers[.openStackAPIVersion])
+                headers[.openStackAPIVersion] = "volume \(context.volumeVersion)"
+                headers[.vary] = "OpenStack-API-Version"
             }
             if let token = request.headers[.authToken] {
                 context.credentials =
@@ -253,7 +260,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
                     ]
                 ],
                 status: status)
-        case .compute, .other:
+        case .compute, .volume, .other:
             return .json(
                 [Self.faultName(status): ["code": .int(status), "message": .string(novaError.message)]], status: status)
         }

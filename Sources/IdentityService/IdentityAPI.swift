@@ -32,8 +32,10 @@ public struct IdentityAPI: Sendable {
         v3.delete("auth/tokens") { request, context in try await revokeToken(request, context) }
         v3.get("auth/projects") { request, context in try await authProjects(request, context) }
         v3.get("auth/catalog") { request, context in
-            _ = try context.caller()
-            return Response.json(["catalog": catalog.json(baseURL: request.baseURL(fallback: ""))])
+            let caller = try context.caller()
+            return Response.json([
+                "catalog": catalog.json(baseURL: request.baseURL(fallback: ""), projectID: caller.projectID)
+            ])
         }
         registerAdmin(on: v3)
     }
@@ -155,7 +157,7 @@ public struct IdentityAPI: Sendable {
             token["project"] = ["id": .string(project.id), "name": .string(project.name), "domain": domain]
             token["is_domain"] = false
             token["roles"] = .array(roles.map { ["id": .string($0.id), "name": .string($0.name)] })
-            token["catalog"] = catalog.json(baseURL: baseURL)
+            token["catalog"] = catalog.json(baseURL: baseURL, projectID: project.id)
         }
         return ["token": .object(token)]
     }

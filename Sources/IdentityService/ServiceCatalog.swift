@@ -1,3 +1,4 @@
+import Foundation
 import NovaCore
 
 /// The service catalog returned with every scoped token: one entry per service under the listener's URL,
@@ -25,16 +26,22 @@ public struct ServiceCatalog: Sendable {
         Entry(type: "image", name: "glance", path: "/image"),
         Entry(type: "placement", name: "placement", path: "/placement"),
         Entry(type: "network", name: "neutron", path: "/networking"),
+        Entry(type: "block-storage", name: "cinder", path: "/volume/v3/$(project_id)s"),
+        Entry(type: "volumev3", name: "cinderv3", path: "/volume/v3/$(project_id)s"),
     ]
 
-    public func json(baseURL: String) -> JSON {
+    /// The catalog of a token scoped to `projectID`: `$(project_id)s` in a URL becomes the project, as
+    /// Keystone substitutes it.
+    public func json(baseURL: String, projectID: String) -> JSON {
         .array(
             entries.map { entry in
                 let endpoints: [JSON] = ["public", "internal", "admin"].map { interface in
                     [
                         "id": .string(Self.stableID(entry.type + interface)), "interface": .string(interface),
                         "region_id": .string(Self.region), "region": .string(Self.region),
-                        "url": .string(overrides[entry.type] ?? baseURL + entry.path),
+                        "url": .string(
+                            (overrides[entry.type] ?? baseURL + entry.path)
+                                .replacingOccurrences(of: "$(project_id)s", with: projectID)),
                     ]
                 }
                 return [

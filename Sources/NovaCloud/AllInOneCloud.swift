@@ -17,6 +17,7 @@ import NovaVirtQEMU
 import PlacementAPI
 import PlacementCore
 import ServiceLifecycle
+import VolumeAPI
 
 /// The whole cloud in one process: identity, image and compute APIs on one listener, conductor, scheduler
 /// and N fake compute hosts talking over the in-process bus with encoded messages, one SQLite database.
@@ -41,6 +42,8 @@ public final class AllInOneCloud: Sendable {
     public let conductor: ConductorManager
     /// The networking service (its mechanism driver runs in the background).
     public let networkAPI: NetworkAPI
+    /// The block-storage service's worker (the backend's part of each change).
+    let volumeWorker: any Service
     let clock: any WallClock
     let logger: Logger
     /// When this process built the cloud: builds untouched since were the last run's.
@@ -79,6 +82,10 @@ public final class AllInOneCloud: Sendable {
             options: options, database: database, identity: identityStore,
             nova: ServerEventRouter(store: computeStore, compute: computeAPI))
         let networkClient = LocalNetworkClient(api: networkAPI)
+        let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
+            options: options, database: database,
+            images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
+            nova: ServerEventRouter(store: computeStore, compute: computeAPI), clock: clock)
         await FixedAddressMigration(store: computeStore, network: networkClient, logger: logger).runLogged()
 
         let conductor = ConductorManager(
@@ -116,6 +123,7 @@ public final class AllInOneCloud: Sendable {
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
         networkAPI.register(on: router)
+        volumeAPI.register(on: router)
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
             placement: placement, network: networkClient, scheduler: schedulerAPI, clock: clock,
@@ -127,7 +135,7 @@ public final class AllInOneCloud: Sendable {
             imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: router.buildResponder(),
             drivers: drivers, virtDrivers: virtDrivers, computeAPI: computeAPI,
             firstStart: firstStart, computeManagers: managers, conductor: conductor, networkAPI: networkAPI,
-            clock: clock, logger: logger,
+            volumeWorker: volumeWorker, clock: clock, logger: logger,
             startedAt: startedAt)
     }
 
@@ -137,8 +145,9 @@ public final class AllInOneCloud: Sendable {
         responder: RouterResponder<NovaRequestContext>,
         drivers: [String: FakeDriver], virtDrivers: [String: any VirtDriver], computeAPI: ComputeRPCAPI,
         firstStart: FirstStart.Result, computeManagers: [ComputeManager], conductor: ConductorManager,
-        networkAPI: NetworkAPI, clock: any WallClock, logger: Logger, startedAt: Date
+        networkAPI: NetworkAPI, volumeWorker: any Service, clock: any WallClock, logger: Logger, startedAt: Date
     ) {
+        self.volumeWorker = volumeWorker
         self.conductor = conductor
         self.networkAPI = networkAPI
         self.options = options
@@ -163,7 +172,7 @@ public final class AllInOneCloud: Sendable {
     /// The services that run beside the HTTP server: message delivery, each compute host (registration,
     /// repair of interrupted work, periodic tasks) and the conductor's and scheduler's heartbeats.
     public var backgroundServices: [any Service] {
-        var services = [CloudParts.busService(bus)]
+        var services = [CloudParts.busService(bus), volumeWorker]
         services += computeManagers.map { CloudParts.computeService($0, logger: logger) }
         services.append(
             CloudParts.heartbeatService(

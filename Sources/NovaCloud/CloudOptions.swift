@@ -92,6 +92,8 @@ public struct CloudOptions: Sendable {
     public var mechanismDrivers = ["noop"]
     /// `[ovn]`: the OVN databases, for `mechanism_drivers = ovn`.
     public var ovn = OVNOptions(northbound: "tcp:127.0.0.1:6641", southbound: "tcp:127.0.0.1:6642")
+    /// The block-storage service (`[DEFAULT] enabled_backends` and the backend's section).
+    public var volume = VolumeServiceOptions()
     /// `[ssl] cert_file` / `key_file`: the process's HTTP listeners serve HTTPS.
     public var tls: TLSOptions?
 
@@ -178,6 +180,7 @@ public struct CloudOptions: Sendable {
         try readTLS(config)
         try readConsole(config)
         try readMetadata(config)
+        try readVolume(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
         let driver = config.string("oslo_messaging_notifications", "driver", default: "")

@@ -16,6 +16,7 @@ import NovaScheduler
 import PlacementCore
 import ServiceClients
 import ServiceLifecycle
+import VolumeAPI
 
 /// The services of a scale-out deployment, one process each (`nova-server api|conductor|scheduler|compute|
 /// novncproxy|metadata`; Placement is `nova-server placement`). They share the database, except compute hosts, which
@@ -101,8 +102,10 @@ public struct ServiceProcess: Sendable {
                 preconditionFailure("compute hosts never open the database")
             case .api:
                 guard let session else { preconditionFailure("the API has a session") }
-                responder = try await apiResponder(
+                let (apiRoutes, apiServices) = try await apiResponder(
                     options: options, database: database, store: store, rpc: rpc, session: session)
+                responder = apiRoutes
+                services += apiServices
                 summary =
                     "nova-api: identity, image and compute on \(options.listenerScheme)://\(options.listenHost):\(options.listenPort)"
                     + ", placement at \(options.scaleOut.placementURL ?? "(this listener)")"
@@ -122,7 +125,7 @@ public struct ServiceProcess: Sendable {
     /// The identity, image and compute APIs over the shared database; Placement through its HTTP API.
     static func apiResponder(
         options: CloudOptions, database: Database, store: ComputeStore, rpc: RPCClient, session: ServiceSession
-    ) async throws -> RouterResponder<NovaRequestContext> {
+    ) async throws -> (RouterResponder<NovaRequestContext>, [any Service]) {
         let clock = SystemClock()
         let (identityStore, imageStore, files, firstStart) = try await CloudParts.identityAndImages(
             options: options, database: database, store: store, clock: clock)
@@ -148,12 +151,17 @@ public struct ServiceProcess: Sendable {
             network = LocalNetworkClient(api: networkAPI)
         }
         await FixedAddressMigration(store: store, network: network, logger: Logger(label: "nova.api")).runLogged()
+        let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
+            options: options, database: database,
+            images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
+            nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc)), clock: clock)
+        volumeAPI.register(on: router)
         ComputeAPI(
             store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
             compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session), network: network,
             scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options)
         ).register(on: router)
-        return router.buildResponder()
+        return (router.buildResponder(), [volumeWorker])
     }
 
     /// Runs until SIGTERM or SIGINT: the HTTP listener with the services, or the services alone.

@@ -34,6 +34,33 @@ public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
         return version
     }
 
+    /// The block-storage range (Cinder v3's microversions this service implements).
+    public static let volumeMinimum = APIVersion(3, 0)
+    public static let volumeMaximum = APIVersion(3, 70)
+
+    /// Negotiates a block-storage microversion from `OpenStack-API-Version: volume 3.X` (or `latest`): 3.0
+    /// without one, 400 for a malformed one and 406 outside the range, in Cinder's words.
+    public static func negotiateVolume(_ header: String?) throws(NovaError) -> APIVersion {
+        var requested: String?
+        for item in (header ?? "").split(separator: ",") {
+            let words = item.split(separator: " ", omittingEmptySubsequences: true)
+            if words.count == 2, words[0].lowercased() == "volume" { requested = String(words[1]) }
+        }
+        guard let requested else { return .volumeMinimum }
+        if requested.lowercased() == "latest" { return .volumeMaximum }
+        guard let version = APIVersion(parsing: requested) else {
+            throw .badRequest(
+                "API Version String \(requested) is of invalid format. Must be of format MajorNum.MinorNum.")
+        }
+        guard version >= .volumeMinimum, version <= .volumeMaximum else {
+            throw NovaError(
+                .notAcceptable,
+                "Version \(requested) is not supported by the API. Minimum is \(volumeMinimum) and maximum is "
+                    + "\(volumeMaximum).")
+        }
+        return version
+    }
+
     public static func < (lhs: APIVersion, rhs: APIVersion) -> Bool {
         (lhs.major, lhs.minor) < (rhs.major, rhs.minor)
     }

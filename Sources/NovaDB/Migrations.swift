@@ -145,6 +145,7 @@ enum Migrations {
         (9, ["ALTER TABLE tokens ADD COLUMN audit_chain_id TEXT"]),
         (10, networkSchema),
         (11, routerSchema),
+        (12, volumeSchema),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

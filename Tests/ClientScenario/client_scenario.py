@@ -374,6 +374,7 @@ def scenario(cloud, port, data_dir):
 
     placement_steps(admin)
     network_steps(admin, demo)
+    volume_steps(admin, demo)
     server_group_steps(admin, ours)
     console_and_snapshot_steps(demo)
     move_steps(admin, ours)
@@ -671,6 +672,75 @@ def network_steps(admin, demo):
     result = run(OPENSTACK, ["network", "delete", "scenario-net"], demo)
     check("port, security group, subnet and network delete", result.returncode == 0
           and not any(n["Name"] == "scenario-net" for n in osc_json(["network", "list"], demo) or []))
+
+
+def volume_status(name, env, wanted, seconds=30):
+    """Waits for a volume (or, with snapshot=True, a snapshot) to reach `wanted`; its last status."""
+    status = None
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        status = (osc_json(["volume", "show", name], env) or {}).get("status")
+        if status == wanted:
+            break
+        time.sleep(0.2)
+    return status
+
+
+def volume_steps(admin, demo):
+    """The block-storage service as openstackclient (through openstacksdk) drives it."""
+    created = osc_json(["volume", "create", "--size", "1", "vol1"], demo) or {}
+    check("volume create --size 1", created.get("size") == 1 and created.get("status") in ("creating", "available"),
+          str(created))
+    check("the volume becomes available", volume_status("vol1", demo, "available") == "available")
+    listed = osc_json(["volume", "list"], demo) or []
+    check("volume list shows it", [(v["Name"], v["Size"]) for v in listed] == [("vol1", 1)], str(listed))
+    image = (osc_json(["image", "show", "tiny-boot-sector"], demo) or {}).get("id", "none")
+    from_image = osc_json(["volume", "create", "--image", image, "--size", "1", "vol-image"], demo) or {}
+    check("volume create --image", from_image.get("id") is not None, str(from_image))
+    shown = osc_json(["volume", "show", "vol-image"], demo) or {}
+    check("a volume from an image is bootable with the image's metadata",
+          volume_status("vol-image", demo, "available") == "available"
+          and (osc_json(["volume", "show", "vol-image"], demo) or {}).get("bootable") in (True, "true")
+          and image in json.dumps((osc_json(["volume", "show", "vol-image"], demo) or {}).get("volume_image_metadata")),
+          str(shown))
+    snap = osc_json(["volume", "snapshot", "create", "--volume", "vol1", "snap1"], demo) or {}
+    check("volume snapshot create", snap.get("volume_id") == created.get("id"), str(snap))
+    deadline = time.time() + 30
+    while time.time() < deadline and (osc_json(["volume", "snapshot", "show", "snap1"], demo) or {}).get("status") != "available":
+        time.sleep(0.2)
+    result = run(OPENSTACK, ["volume", "delete", "vol1"], demo, expect_ok=False)
+    check("a volume with snapshots is not deleted (400)", result.returncode != 0 and "400" in result.stderr, result.stderr)
+    osc_json(["volume", "create", "--snapshot", "snap1", "--size", "2", "vol-copy"], demo)
+    check("volume create --snapshot", volume_status("vol-copy", demo, "available") == "available")
+    result = run(OPENSTACK, ["volume", "set", "--size", "3", "vol-copy"], demo)
+    check("volume set --size extends it", result.returncode == 0 and volume_status("vol-copy", demo, "available") == "available"
+          and (osc_json(["volume", "show", "vol-copy"], demo) or {}).get("size") == 3, result.stderr)
+    result = run(OPENSTACK, ["image", "create", "--volume", "vol-image", "from-volume"], demo)
+    deadline = time.time() + 30
+    uploaded = {}
+    while time.time() < deadline and uploaded.get("status") != "active":
+        uploaded = osc_json(["image", "show", "from-volume"], demo) or {}
+        time.sleep(0.3)
+    check("image create --volume uploads the volume", result.returncode == 0 and uploaded.get("status") == "active"
+          and uploaded.get("size") == 1 << 30, str(uploaded.get("status")) + result.stderr)
+    all_volumes = osc_json(["volume", "list", "--all-projects"], admin) or []
+    check("admin volume list --all-projects sees demo's", len(all_volumes) == 3, str(all_volumes))
+    own = osc_json(["volume", "list", "--all-projects"], demo) or []
+    check("a member's --all-projects shows only its own", {v["Name"] for v in own} == {"vol1", "vol-image", "vol-copy"},
+          str(own))
+    quota = osc_json(["quota", "show", "--usage", "demo"], admin) or []
+    check("quota show --usage counts volumes and gigabytes", "volumes" in json.dumps(quota), str(quota)[:300])
+    run(OPENSTACK, ["volume", "snapshot", "delete", "snap1"], demo)
+    deadline = time.time() + 30
+    while time.time() < deadline and osc_json(["volume", "snapshot", "list"], demo):
+        time.sleep(0.2)
+    result = run(OPENSTACK, ["volume", "delete", "vol1", "vol-image", "vol-copy"], demo)
+    deadline = time.time() + 30
+    while time.time() < deadline and osc_json(["volume", "list"], demo):
+        time.sleep(0.2)
+    check("volume snapshot delete and volume delete", result.returncode == 0 and osc_json(["volume", "list"], demo) == [],
+          result.stderr)
+    run(OPENSTACK, ["image", "delete", "from-volume"], demo)
 
 
 def server_port_steps(demo):

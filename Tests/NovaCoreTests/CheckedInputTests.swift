@@ -76,7 +76,7 @@ import Testing
 @Suite struct InputRuleTests {
     static let modules = [
         "ComputeAPI", "PlacementAPI", "ImageService", "IdentityService", "APISupport", "ConsoleProxy", "NetworkAPI",
-        "NetworkCore",
+        "NetworkCore", "VolumeAPI", "VolumeCore",
     ]
 
     @Test func requestModulesConvertOnlyThroughCheckedInput() throws {

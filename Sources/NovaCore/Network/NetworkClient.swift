@@ -204,6 +204,7 @@ public struct ServerExternalEvent: Sendable, Codable, Equatable {
     public static let vifUnplugged = "network-vif-unplugged"
     public static let networkChanged = "network-changed"
     public static let vifDeleted = "network-vif-deleted"
+    public static let volumeExtended = "volume-extended"
 
     public var name: String
     public var serverUUID: String
