@@ -69,7 +69,8 @@ BAD_BODIES = [b"", b"not json", b"{", b"[]", b"null", b"1e308", b'"x"', b'{"a":'
 
 VERSIONS = ["compute 2.1", "compute 2.999", "compute latest", "compute 99999999999999999999.1", "compute -1.5",
             "compute 2.", "compute 2.79", "compute 2.64", "placement 1.39", "placement 1.99999999999999999999",
-            "placement 1.0", "garbage", "compute 2.1e308", ""]
+            "placement 1.0", "garbage", "compute 2.1e308", "", "volume 3.0", "volume 3.70", "volume 3.99999999999999999999",
+            "volume latest", "volume 4.0"]
 
 
 def encode(value):
@@ -192,14 +193,27 @@ class Database:
         finally:
             connection.close()
 
-    def quiet_digest(self, limit=8.0):
-        """The digest once two reads 0.15 s apart agree (background work of an accepted request has settled)."""
+    def busy(self):
+        """Whether the volume service's worker has work in hand (its records say so, in their statuses)."""
+        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=10)
+        try:
+            pending = connection.execute(
+                "SELECT (SELECT COUNT(*) FROM volumes WHERE status IN "
+                "('creating', 'deleting', 'extending', 'uploading')) + (SELECT COUNT(*) FROM volume_snapshots "
+                "WHERE status IN ('creating', 'deleting'))").fetchone()[0]
+            return pending > 0
+        finally:
+            connection.close()
+
+    def quiet_digest(self, limit=30.0):
+        """The digest once two reads 0.15 s apart agree and no volume work is in hand (background work of an
+        accepted request has settled)."""
         deadline = time.time() + limit
         last = self.digest()
         while time.time() < deadline:
             time.sleep(0.15)
             current = self.digest()
-            if current == last:
+            if current == last and not self.busy():
                 return current
             last = current
         return last
@@ -262,6 +276,19 @@ def fixtures(client, admin, member):
     status, reply, _ = client.json("GET", f"{net}/networks?name=public", token=member)
     ids["public"] = reply["networks"][0]["id"]
     client.json("GET", f"{net}/security-groups", token=admin)
+    vol = "/volume/v3"
+    status, reply, _ = client.json("POST", f"{vol}/volumes", token=member, body={"volume": {"size": 1, "name": "fv"}})
+    ids["volume"] = reply["volume"]["id"]
+    for _ in range(100):
+        status, reply, _ = client.json("GET", f"{vol}/volumes/{ids['volume']}", token=member)
+        if reply["volume"]["status"] == "available":
+            break
+        time.sleep(0.1)
+    status, reply, _ = client.json("POST", f"{vol}/snapshots", token=member,
+                                   body={"snapshot": {"volume_id": ids["volume"], "name": "fs"}})
+    ids["snapshot"] = reply["snapshot"]["id"]
+    status, reply, _ = client.json("GET", f"{vol}/types", token=admin)
+    ids["volume_type"] = reply["volume_types"][0]["id"]
     wait_active(client, member, ids["server"])
     wait_active(client, admin, ids["admin_server"])
     return ids
@@ -399,6 +426,31 @@ def endpoints(ids, member_token_info):
             "parent_group_id": sg, "ip_protocol": "tcp", "from_port": 22, "to_port": 22, "cidr": "10.0.0.0/8"}},
          "member", None),
     ]
+    vol, v = "/volume/v3", ids["volume"]
+    table += [
+        ("POST", f"{vol}/volumes", {"volume": {"size": 1, "name": "n", "description": "d", "metadata": {"k": "v"},
+                                               "availability_zone": "nova", "volume_type": "__DEFAULT__"}},
+         "member", "volume 3.60"),
+        ("POST", f"{vol}/volumes", {"volume": {"size": 2, "snapshot_id": ids["snapshot"]}}, "member", None),
+        ("POST", f"{vol}/volumes", {"volume": {"size": 1, "imageRef": boot}}, "member", None),
+        ("PUT", f"{vol}/volumes/{v}", {"volume": {"name": "m", "description": "e"}}, "member", None),
+        ("POST", f"{vol}/volumes/{v}/metadata", {"metadata": {"a": "b"}}, "member", None),
+        ("PUT", f"{vol}/volumes/{v}/metadata/a", {"meta": {"a": "c"}}, "member", None),
+        ("POST", f"{vol}/snapshots", {"snapshot": {"volume_id": v, "name": "s", "force": True}}, "member", None),
+        ("PUT", f"{vol}/snapshots/{ids['snapshot']}", {"snapshot": {"name": "t"}}, "member", None),
+        ("PUT", f"{vol}/os-quota-sets/{project}", {"quota_set": {"volumes": 20, "gigabytes": 100}}, "admin", None),
+        ("POST", f"{vol}/types", {"volume_type": {"name": "gold", "extra_specs": {"k": "v"},
+                                                  "os-volume-type-access:is_public": False}}, "admin", None),
+        ("POST", f"{vol}/types/{ids['volume_type']}/extra_specs", {"extra_specs": {"k": "v"}}, "admin", None),
+        ("POST", f"{vol}/snapshots/{ids['snapshot']}/action", {"os-reset_status": {"status": "available"}}, "admin",
+         None),
+    ]
+    table += [("POST", f"{vol}/volumes/{v}/action", body, "member", "volume 3.42") for body in [
+        {"os-extend": {"new_size": 2}}, {"os-set_bootable": {"bootable": True}},
+        {"os-update_readonly_flag": {"readonly": False}},
+        {"os-volume_upload_image": {"image_name": "up", "disk_format": "raw", "container_format": "bare"}},
+    ]]
+    table += [("POST", f"{vol}/volumes/{v}/action", {"os-reset_status": {"status": "available"}}, "admin", None)]
     table += [("POST", f"/compute/v2.1/servers/{s}/action", body, "member", "compute 2.79") for body in actions]
     deletes = [
         "/compute/v2.1/servers/ID", "/compute/v2.1/flavors/ID", "/compute/v2.1/os-keypairs/ID",
@@ -411,7 +463,8 @@ def endpoints(ids, member_token_info):
         f"{net}/security-group-rules/ID", f"{net}/quotas/ID", f"{net}/routers/ID", f"{net}/floatingips/ID",
         f"{net}/ports/{ids['port']}/bindings/ID", f"/compute/v2.1/servers/{s}/os-interface/ID",
         "/compute/v2.1/os-floating-ips/ID", "/compute/v2.1/os-security-groups/ID",
-        "/compute/v2.1/os-security-group-rules/ID",
+        "/compute/v2.1/os-security-group-rules/ID", "/volume/v3/volumes/ID", "/volume/v3/snapshots/ID",
+        "/volume/v3/types/ID", f"/volume/v3/volumes/{ids['volume']}/metadata/ID", "/volume/v3/os-quota-sets/ID",
     ]
     queries = [
         ("/compute/v2.1/servers/detail", ["limit", "marker", "changes-since", "sort_key", "name", "all_tenants"]),
