@@ -3,11 +3,13 @@
 # busybox in an initramfs, on a FAT disk that syslinux makes bootable, converted to qcow2.
 # The guest prints NOVA-GUEST-BOOTED on its serial console; with a config drive it takes its hostname from it
 # (NOVA-GUEST-HOSTNAME <name>) and runs its user data if that is a script, then a tick counter every 2 s, and powers off
-# when the ACPI power button is pressed. Each virtio NIC (also one hot-plugged later) is brought up and asks
-# DHCP for its address and MTU (and eth0 for the default and classless routes); the guest prints
-# NOVA-GUEST-IP <nic> <address> when it has one. Once eth0 has its address, the guest reads its metadata at
-# 169.254.169.254 as a cloud image does: its hostname (NOVA-GUEST-METADATA <name>), its SSH key for root, and
-# its user data (run if it is a script and no config drive ran one). Debian's dropbear answers SSH on port 22.
+# when the ACPI power button is pressed. A volume (a virtio disk with a serial) that appears is read: its marker
+# is printed (NOVA-GUEST-VOLUME-READ <serial> ...), or, blank, it gets one (NOVA-GUEST-VOLUME-WROTE <serial>).
+# Each virtio NIC (also one hot-plugged later) is brought up and asks DHCP for its address and MTU (and eth0 for
+# the default and classless routes); the guest prints NOVA-GUEST-IP <nic> <address> when it has one. Once eth0
+# has its address, the guest reads its metadata at 169.254.169.254 as a cloud image does: its hostname
+# (NOVA-GUEST-METADATA <name>), its SSH key for root, and its user data (run if it is a script and no config drive
+# ran one). Debian's dropbear answers SSH on port 22.
 # Usage: scripts/build-guest-image.sh [OUTPUT.qcow2]   (default .build-guest/nova-guest.qcow2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -126,9 +128,33 @@ nics() {
         fi
     done
 ) &
+# Volumes: each virtio disk seen for the first time after the boot disks (hot-plugged, or given at boot) with a
+# serial (a volume's id) is read; a disk that holds a marker has it printed (NOVA-GUEST-VOLUME-READ), a blank one
+# gets the guest's own (NOVA-GUEST-VOLUME-WROTE), so a test sees a volume's data move from guest to guest.
+mkdir -p /run/disks
+for path in /sys/block/vd*; do [ -e "$path" ] && touch /run/disks/${path##*/}; done
+disks() {
+    for path in /sys/block/vd*; do
+        [ -e "$path" ] || continue
+        disk=${path##*/}
+        [ -e /run/disks/$disk ] && continue
+        touch /run/disks/$disk
+        serial=$(cat $path/serial 2>/dev/null)
+        [ -n "$serial" ] || continue
+        mark=$(head -c 64 /dev/$disk | tr -d '\000' | head -n 1)
+        case "$mark" in
+            NOVA-MARK*) say "NOVA-GUEST-VOLUME-READ $serial $disk $mark" ;;
+            *)
+                printf 'NOVA-MARK from %s on %s\n' "$(hostname)" "$serial" | dd of=/dev/$disk conv=fsync 2>/dev/null
+                say "NOVA-GUEST-VOLUME-WROTE $serial $disk"
+                ;;
+        esac
+    done
+}
 i=0
 while true; do
     nics
+    disks
     i=$((i + 1))
     echo "nova-guest tick $i" > /dev/ttyS0
     sleep 2

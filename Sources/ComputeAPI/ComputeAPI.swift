@@ -50,14 +50,17 @@ public struct ComputeAPI: Sendable {
     let placement: any PlacementClient
     /// The networking service (nil: servers get addresses of the old bookkeeping table).
     let network: (any NetworkClient)?
+    /// The block-storage service (nil: servers get no volumes).
+    let volumes: (any VolumeClient)?
     let clock: any WallClock
     let config: ComputeAPIConfig
 
     public init(
         store: ComputeStore, images: ImageStore, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
-        placement: any PlacementClient, network: (any NetworkClient)? = nil, scheduler: SchedulerRPCAPI? = nil,
-        clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
+        placement: any PlacementClient, network: (any NetworkClient)? = nil, volumes: (any VolumeClient)? = nil,
+        scheduler: SchedulerRPCAPI? = nil, clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
     ) {
+        self.volumes = volumes
         self.network = network
         self.store = store
         self.scheduler = scheduler
@@ -78,6 +81,7 @@ public struct ComputeAPI: Sendable {
         registerServerActions(on: v21)
         registerConsoles(on: v21)
         registerServerMetadata(on: v21)
+        registerVolumeAttachments(on: v21)
         registerServerGroups(on: v21)
         registerSchedulerExplain(on: v21)
         registerInstanceActions(on: v21)

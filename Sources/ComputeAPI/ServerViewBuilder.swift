@@ -72,7 +72,14 @@ struct ServerViewBuilder {
         json.append("OS-EXT-STS:task_state", .optional(instance.taskState?.rawValue))
         json.append("OS-EXT-STS:vm_state", .string(instance.vmState.rawValue))
         json.append("OS-EXT-STS:power_state", .int(instance.powerState.rawValue))
-        json.append("os-extended-volumes:volumes_attached", [])
+        json.append(
+            "os-extended-volumes:volumes_attached",
+            .array(
+                (instance.blockDevices ?? []).map { device in
+                    version >= APIVersion(2, 3)
+                        ? ["id": .string(device.volumeID), "delete_on_termination": .bool(device.deleteOnTermination)]
+                        : ["id": .string(device.volumeID)]
+                }))
         if isAdmin {
             json.append("OS-EXT-SRV-ATTR:host", .optional(instance.host))
             json.append("OS-EXT-SRV-ATTR:instance_name", .string(instance.instanceName))

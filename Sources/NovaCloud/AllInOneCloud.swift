@@ -113,7 +113,8 @@ public final class AllInOneCloud: Sendable {
             managers.append(
                 try await CloudParts.startComputeManager(
                     host: host, driver: driver, options: options, bus: bus, conductor: conductorAPI,
-                    placement: placement, images: imageBackend, network: networkClient, clock: clock))
+                    placement: placement, images: imageBackend, network: networkClient,
+                    volumes: LocalVolumeClient(api: volumeAPI), clock: clock))
         }
 
         let tokens = options.tokenService(store: identityStore, clock: clock)
@@ -126,7 +127,8 @@ public final class AllInOneCloud: Sendable {
         volumeAPI.register(on: router)
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
-            placement: placement, network: networkClient, scheduler: schedulerAPI, clock: clock,
+            placement: placement, network: networkClient, volumes: LocalVolumeClient(api: volumeAPI),
+            scheduler: schedulerAPI, clock: clock,
             config: ComputeAPIConfig(options: options)
         ).register(on: router)
 

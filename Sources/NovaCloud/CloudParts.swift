@@ -93,7 +93,7 @@ enum CloudParts {
     static func startComputeManager(
         host: String, driver: any VirtDriver, options: CloudOptions, bus: any ServiceBus,
         conductor: ConductorRPCAPI, placement: any PlacementClient, images: any ImageBackend,
-        network: any NetworkClient, clock: any WallClock
+        network: any NetworkClient, volumes: any VolumeClient, clock: any WallClock
     ) async throws -> ComputeManager {
         var config = ComputeConfig(
             host: host, availabilityZone: options.availabilityZone, reportInterval: options.reportInterval,
@@ -107,6 +107,7 @@ enum CloudParts {
         let manager = ComputeManager(
             config: config,
             driver: driver, conductor: conductor, placement: placement, images: images, network: network,
+            volumes: volumes,
             notifier: options.versionedNotifications ? Notifier(bus: bus, publisherID: "nova-compute:\(host)") : nil,
             clock: clock,
             logger: Logger(label: "nova.compute.\(host)"))

@@ -61,7 +61,8 @@ public struct ServiceProcess: Sendable {
             let manager = try await CloudParts.startComputeManager(
                 host: options.hostname, driver: driver, options: options, bus: bus,
                 conductor: ConductorRPCAPI(client: rpc), placement: RemotePlacement(session: session),
-                images: images, network: RemoteNetwork(session: session), clock: clock)
+                images: images, network: RemoteNetwork(session: session), volumes: RemoteVolume(session: session),
+                clock: clock)
             services.append(CloudParts.computeService(manager, logger: logger))
             if let agent = options.metadataAgent {
                 services.append(CloudParts.metadataAgentService(agent))
@@ -159,6 +160,7 @@ public struct ServiceProcess: Sendable {
         ComputeAPI(
             store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
             compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session), network: network,
+            volumes: LocalVolumeClient(api: volumeAPI),
             scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options)
         ).register(on: router)
         return (router.buildResponder(), [volumeWorker])

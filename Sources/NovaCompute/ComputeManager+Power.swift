@@ -59,6 +59,7 @@ extension ComputeManager {
         do {
             if operation == .delete {
                 await deallocateNetworks(instance)
+                await releaseVolumes(instance, context: context)
                 try await conductor.instanceDestroy(instance.uuid, context: context)
             } else if operation == .rebuild {
                 let stopped = instance.vmState == .stopped

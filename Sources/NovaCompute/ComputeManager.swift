@@ -16,6 +16,8 @@ public struct ComputeManager: Sendable {
     /// The networking service, for the ports of the servers this host builds and deletes (nil: servers get
     /// no ports).
     let network: (any NetworkClient)?
+    /// The block-storage service, for the volumes of this host's servers (nil: no volumes).
+    let volumes: (any VolumeClient)?
     /// Versioned notifications, when `[oslo_messaging_notifications] driver` asks for them.
     let notifier: Notifier?
     let clock: any WallClock
@@ -29,9 +31,10 @@ public struct ComputeManager: Sendable {
 
     public init(
         config: ComputeConfig, driver: any VirtDriver, conductor: ConductorRPCAPI, placement: any PlacementClient,
-        images: (any ImageBackend)? = nil, network: (any NetworkClient)? = nil, notifier: Notifier? = nil,
-        clock: any WallClock, logger: Logger
+        images: (any ImageBackend)? = nil, network: (any NetworkClient)? = nil,
+        volumes: (any VolumeClient)? = nil, notifier: Notifier? = nil, clock: any WallClock, logger: Logger
     ) {
+        self.volumes = volumes
         self.network = network
         self.notifier = notifier
         self.placement = placement
@@ -77,6 +80,7 @@ public struct ComputeManager: Sendable {
         }
         addConsoleMethods(to: &dispatcher)
         addNetworkMethods(to: &dispatcher)
+        addVolumeMethods(to: &dispatcher)
         addMoveMethods(to: &dispatcher)
         for method in ["snapshot_instance", "backup_instance"] {
             dispatcher.on(method) { (request: SnapshotRequest, context) in

@@ -4,6 +4,8 @@ import NovaCore
 /// A driver that keeps guests in memory (nova/virt/fake.py): for tests, development and simulating many hosts.
 public actor FakeDriver: VirtDriver {
     var guests: [String: PowerState] = [:]
+    /// The volumes each guest has (instance uuid -> volume id -> device name), as a hypervisor would.
+    var volumes: [String: [String: String]] = [:]
     private let resources: HostResources
     /// Names of operations that fail, for testing error paths (e.g. "spawn").
     private var failing: Set<String> = []
@@ -75,7 +77,29 @@ public actor FakeDriver: VirtDriver {
         try await checkFailure("destroy", instance)
         guests[instance.uuid] = nil
         movedAway[instance.uuid] = nil
+        volumes[instance.uuid] = nil
     }
+
+    public func volumeConnector() async -> JSONObject {
+        ["host": .string(resources.hypervisorHostname), "ip": .string(resources.hostIP), "multipath": false]
+    }
+
+    public func attachVolume(_ instance: Instance, device: BlockDeviceMapping, connection: JSON) async throws {
+        try await checkFailure("attach_volume", instance)
+        try requireGuest(instance)
+        guard connection["driver_volume_type"]?.stringValue != nil else {
+            throw NovaError.internalError("no connection info for volume \(device.volumeID)")
+        }
+        volumes[instance.uuid, default: [:]][device.volumeID] = device.deviceName
+    }
+
+    public func detachVolume(_ instance: Instance, device: BlockDeviceMapping) async throws {
+        try await checkFailure("detach_volume", instance)
+        volumes[instance.uuid]?[device.volumeID] = nil
+    }
+
+    /// The volumes a guest has (volume id -> device name).
+    public func attachedVolumes(_ uuid: String) -> [String: String] { volumes[uuid] ?? [:] }
 
     /// Whether this host keeps the stopped source guest of a move not yet confirmed or reverted.
     public func keepsMovedGuest(_ uuid: String) -> Bool { movedAway[uuid] != nil }

@@ -86,6 +86,13 @@ public protocol VirtDriver: Sendable {
     /// for the guest to let it go.
     func attachInterface(_ instance: Instance, vif: GuestVIF) async throws
     func detachInterface(_ instance: Instance, vif: GuestVIF) async throws
+    /// This host's connector for the block-storage service (os-brick's connector properties: host, ip ...).
+    func volumeConnector() async -> JSONObject
+    /// Gives the guest a volume as `device.deviceName`, its serial the volume id, reached as `connection`
+    /// (the volume service's connection info) says: hot-plugged when the guest runs, else at its next start.
+    func attachVolume(_ instance: Instance, device: BlockDeviceMapping, connection: JSON) async throws
+    /// Takes the volume from the guest, waiting for it to let the disk go.
+    func detachVolume(_ instance: Instance, device: BlockDeviceMapping) async throws
     /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a
     /// QEMU that exited); the compute service syncs them at once (Nova's lifecycle events).
     var lifecycleEvents: AsyncStream<String> { get }

@@ -32,6 +32,12 @@ struct QEMUCommandLine {
             "-drive", "file=\(paths.disk),format=qcow2,if=virtio,cache=writeback",
         ]
         if configDrive { arguments += ["-drive", "file=\(paths.configDrive),format=raw,if=virtio,readonly=on"] }
+        for device in instance.blockDevices ?? [] {
+            guard let text = device.connectionInfo, let connection = JSON.parse(Array(text.utf8)),
+                let volume = try? QEMUVolume(device: device, connection: connection)
+            else { continue }
+            arguments += volume.arguments
+        }
         arguments += [
             "-vga", "std", "-display", "none",
             // QEMU takes the first free display from 0: the driver reads the port back over QMP.

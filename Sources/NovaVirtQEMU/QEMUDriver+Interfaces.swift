@@ -43,36 +43,40 @@ extension QEMUDriver {
     public func detachInterface(_ instance: Instance, vif: GuestVIF) async throws {
         guard vif.type == "ovs" else { return }
         if let client = connections[instance.uuid] {
-            let device = QEMUCommandLine.nicID(vif)
-            releasedDevices.remove(device)
-            let deleted = Task { await self.deviceDeleted(device) }
-            do {
-                try await client.execute("device_del", ["id": .string(device)])
-                let finished = await withTaskGroup(of: Bool.self) { group in
-                    group.addTask {
-                        await deleted.value
-                        return true
-                    }
-                    group.addTask {
-                        try? await Task.sleep(for: .seconds(30))
-                        return false
-                    }
-                    let first = await group.next() ?? false
-                    group.cancelAll()
-                    return first
-                }
-                if !finished {
-                    forgetDeviceWaiters(device)
-                    throw NovaError.internalError("The guest \(instance.uuid) did not release \(vif.devname).")
-                }
-            } catch let error as QMPError {
-                // Not plugged (a NIC the guest never had): only the backend and bridge port are left.
-                forgetDeviceWaiters(device)
-                logger.info("device_del \(device) of \(instance.uuid): \(error)")
-            }
+            try await unplug(QEMUCommandLine.nicID(vif), from: client, instance: instance, what: vif.devname)
             _ = try? await client.execute("netdev_del", ["id": .string(QEMUCommandLine.netdevID(vif))])
         }
         try await OVSPorts(connection: config.ovsdbConnection).unplug(vif)
+    }
+
+    /// Asks the guest to let a device go (`device_del`) and waits up to 30 s for QEMU's DEVICE_DELETED; a
+    /// device QEMU does not have is already gone.
+    func unplug(_ device: String, from client: QMPClient, instance: Instance, what: String) async throws {
+        releasedDevices.remove(device)
+        let deleted = Task { await self.deviceDeleted(device) }
+        do {
+            try await client.execute("device_del", ["id": .string(device)])
+            let finished = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await deleted.value
+                    return true
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(30))
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            if !finished {
+                forgetDeviceWaiters(device)
+                throw NovaError.internalError("The guest \(instance.uuid) did not release \(what).")
+            }
+        } catch let error as QMPError {
+            forgetDeviceWaiters(device)
+            logger.info("device_del \(device) of \(instance.uuid): \(error)")
+        }
     }
 
     func deviceDeleted(_ device: String) async {

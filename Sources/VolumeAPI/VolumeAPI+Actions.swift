@@ -55,6 +55,7 @@ struct VolumeActionCall {
             return Response.empty(status: 202)
         case "os-volume_upload_image": return try await uploadImage()
         default:
+            if let response = try await attachmentAction(action) { return response }
             throw NovaError.badRequest("There is no such action: \(action)")
         }
     }

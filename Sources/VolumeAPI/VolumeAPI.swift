@@ -42,6 +42,7 @@ public struct VolumeAPI: Sendable {
             registerSnapshots(on: v3)
             registerTypes(on: v3)
             registerLimits(on: v3)
+            registerAttachments(on: v3)
         }
     }
 

@@ -10,7 +10,7 @@ import VolumeCore
 /// runs on its own, so a long image copy does not hold up a blank volume.
 public actor VolumeWorker {
     let store: VolumeStore
-    let backend: any VolumeBackend
+    public let backend: any VolumeBackend
     let images: any VolumeImageService
     let clock: any WallClock
     let logger: Logger

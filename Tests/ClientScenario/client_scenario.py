@@ -730,6 +730,7 @@ def volume_steps(admin, demo):
           str(own))
     quota = osc_json(["quota", "show", "--usage", "demo"], admin) or []
     check("quota show --usage counts volumes and gigabytes", "volumes" in json.dumps(quota), str(quota)[:300])
+    attach_steps(demo)
     run(OPENSTACK, ["volume", "snapshot", "delete", "snap1"], demo)
     deadline = time.time() + 30
     while time.time() < deadline and osc_json(["volume", "snapshot", "list"], demo):
@@ -741,6 +742,30 @@ def volume_steps(admin, demo):
     check("volume snapshot delete and volume delete", result.returncode == 0 and osc_json(["volume", "list"], demo) == [],
           result.stderr)
     run(OPENSTACK, ["image", "delete", "from-volume"], demo)
+
+
+def attach_steps(demo):
+    """Volumes on a server: openstackclient's server add/remove volume and novaclient's volume-attach."""
+    server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--wait", "vol-vm"],
+                      demo) or {}
+    result = run(OPENSTACK, ["server", "add", "volume", "--device", "/dev/vdc", "vol-vm", "vol1"], demo)
+    check("server add volume", result.returncode == 0 and volume_status("vol1", demo, "in-use") == "in-use",
+          result.stderr)
+    shown = osc_json(["volume", "show", "vol1"], demo) or {}
+    attachments = shown.get("attachments") or [{}]
+    check("volume show lists the server and device", attachments[0].get("server_id") == server.get("id")
+          and attachments[0].get("device") == "/dev/vdc", str(attachments))
+    listed = run(OPENSTACK, ["server", "volume", "list", "vol-vm"], demo)
+    check("server volume list", result.returncode == 0 and shown.get("id", "none") in listed.stdout, listed.stderr)
+    result = run(OPENSTACK, ["server", "remove", "volume", "vol-vm", "vol1"], demo)
+    check("server remove volume", result.returncode == 0 and volume_status("vol1", demo, "available") == "available",
+          result.stderr)
+    result = run(NOVA, ["volume-attach", "vol-vm", shown.get("id", "none")], demo)
+    check("nova volume-attach", result.returncode == 0 and volume_status("vol1", demo, "in-use") == "in-use"
+          and "/dev/vdb" in result.stdout, result.stdout + result.stderr)
+    result = run(OPENSTACK, ["server", "delete", "--wait", "vol-vm"], demo)
+    check("deleting the server detaches its volume", result.returncode == 0
+          and volume_status("vol1", demo, "available") == "available", result.stderr)
 
 
 def server_port_steps(demo):

@@ -118,6 +118,42 @@ def guest_address(name, env, nic="eth0", seconds=180):
     return wait_for(printed, seconds)
 
 
+def console_line(name, env, prefix, seconds):
+    """The first console line of the guest that starts with `prefix`, waited for."""
+    def printed():
+        log = run(OPENSTACK, ["console", "log", "show", name], env, expect_ok=False).stdout
+        return next((line for line in log.splitlines() if line.startswith(prefix)), None)
+    return wait_for(printed, seconds)
+
+
+def volume_status(name, env, wanted, seconds=60):
+    return wait_for(lambda: (osc_json(["volume", "show", name], env) or {}).get("status") == wanted, seconds)
+
+
+def volume_steps(demo):
+    """A volume's data moves between guests: vm1 writes its marker on it over NBD, vm2 reads it there."""
+    volume = osc_json(["volume", "create", "--size", "1", "dp-volume"], demo) or {}
+    check("a volume is made for the guests", volume_status("dp-volume", demo, "available"), str(volume))
+    serial = volume.get("id", "none")[:20]
+    added = run(OPENSTACK, ["server", "add", "volume", "vm1", "dp-volume"], demo)
+    wrote = console_line("vm1", demo, f"NOVA-GUEST-VOLUME-WROTE {serial}", 90)
+    check("vm1 gets it hot-plugged (serial = the volume id) and writes its marker on it",
+          added.returncode == 0 and bool(wrote) and volume_status("dp-volume", demo, "in-use"),
+          added.stderr + "\n" + console_tail("vm1", demo))
+    removed = run(OPENSTACK, ["server", "remove", "volume", "vm1", "dp-volume"], demo)
+    check("it is detached from vm1 (the guest let the disk go) and available again",
+          removed.returncode == 0 and volume_status("dp-volume", demo, "available"), removed.stderr)
+    added = run(OPENSTACK, ["server", "add", "volume", "vm2", "dp-volume"], demo)
+    read = console_line("vm2", demo, f"NOVA-GUEST-VOLUME-READ {serial}", 90)
+    check("vm2 reads vm1's marker from the same volume", added.returncode == 0 and bool(read) and "from vm1" in read,
+          f"{read}\n" + console_tail("vm2", demo))
+    run(OPENSTACK, ["server", "remove", "volume", "vm2", "dp-volume"], demo)
+    volume_status("dp-volume", demo, "available")
+    deleted = run(OPENSTACK, ["volume", "delete", "dp-volume"], demo)
+    check("the volume is deleted once detached",
+          deleted.returncode == 0 and wait_for(lambda: not osc_json(["volume", "list"], demo), 30), deleted.stderr)
+
+
 def console_tail(name, env, lines=25):
     """The guest's console without its ticks, last lines first seen: what a failed check shows."""
     log = run(OPENSTACK, ["console", "log", "show", name], env, expect_ok=False).stdout
@@ -257,6 +293,7 @@ def scenario(ovn, admin, demo, restart):
     check("it is detached: its tap left br-int", detached.returncode == 0 and gone,
           detached.stderr + str(ovn.switch.bridge_ports()))
     run(OPENSTACK, ["port", "delete", "extra"], demo)
+    volume_steps(demo)
 
     # Security groups: vm2 in a group without an ICMP rule cannot be pinged, and can be within a second of the
     # rule's creation.

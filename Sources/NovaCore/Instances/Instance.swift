@@ -64,6 +64,8 @@ public struct Instance: Sendable, Codable, Equatable {
     public var addresses: [FixedAddress]?
     /// The guest's NICs, one per port in the order of `addresses` (Nova's VIFs of the same cache).
     public var vifs: [GuestVIF]?
+    /// The volumes attached to the server (Nova's block device mappings of destination `volume`).
+    public var blockDevices: [BlockDeviceMapping]?
     /// The names of the security groups the server's ports are in (nil: `default`).
     public var securityGroups: [String]?
     /// Nova's system_metadata shelved_image_id and shelved_at: the snapshot a shelved server comes back from.

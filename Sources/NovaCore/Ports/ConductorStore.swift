@@ -114,6 +114,10 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var addresses: [FixedAddress]?
     /// The guest's NICs as its ports are now bound.
     public var vifs: [GuestVIF]?
+    /// A volume's block device mapping, added or (same volume) replaced.
+    public var blockDevice: BlockDeviceMapping?
+    /// A volume no longer attached: its mapping goes.
+    public var removeBlockDevice: String?
 
     public init(
         expectedTaskStates: [TaskState?]? = nil, vmState: VMState? = nil, taskState: TaskState?? = .none,
@@ -172,6 +176,14 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         if let buildAttempt { instance.buildAttempt = buildAttempt }
         if let addresses { instance.addresses = addresses }
         if let vifs { instance.vifs = vifs }
+        if let blockDevice {
+            var devices = (instance.blockDevices ?? []).filter { $0.volumeID != blockDevice.volumeID }
+            devices.append(blockDevice)
+            instance.blockDevices = devices
+        }
+        if let removeBlockDevice {
+            instance.blockDevices = (instance.blockDevices ?? []).filter { $0.volumeID != removeBlockDevice }
+        }
         if clearShelved == true {
             instance.shelvedImageID = nil
             instance.shelvedAt = nil

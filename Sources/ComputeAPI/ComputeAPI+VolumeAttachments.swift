@@ -1,0 +1,193 @@
+import APISupport
+import Foundation
+import Hummingbird
+import NovaCore
+
+extension ComputeAPI {
+    /// vm_states a server may have a volume attached or detached in (no task running).
+    static let volumeStates: Set<VMState> = [.active, .paused, .stopped, .suspended, .resized]
+
+    func registerVolumeAttachments(on v21: RouterGroup<NovaRequestContext>) {
+        v21.get("servers/{id}/os-volume_attachments") { request, context in
+            let instance = try await volumeServer(context, action: "index", reading: true)
+            let limit = try CheckedInput.integer(request.query["limit"], field: "limit", in: 0...config.maxLimit)
+            let offset = try CheckedInput.integer(
+                request.query["offset"], field: "offset", in: CheckedInput.databaseRange)
+            let devices = (instance.blockDevices ?? []).sorted { $0.createdAt < $1.createdAt }.dropFirst(offset ?? 0)
+                .prefix(limit ?? config.maxLimit)
+            return Response.json([
+                "volumeAttachments": .array(devices.map { volumeAttachmentView($0, instance, context.apiVersion) })
+            ])
+        }
+        v21.get("servers/{id}/os-volume_attachments/{volume}") { _, context in
+            let instance = try await volumeServer(context, action: "show", reading: true)
+            let device = try attachedDevice(instance, context.parameter("volume"))
+            return Response.json(["volumeAttachment": volumeAttachmentView(device, instance, context.apiVersion)])
+        }
+        v21.post("servers/{id}/os-volume_attachments") { request, context in
+            let instance = try await volumeServer(context, action: "create", reading: false)
+            let wanted = try volumeAttachmentBody(try await request.jsonBody(context: context), context.apiVersion)
+            let device = try await attachVolume(instance, wanted, context: context)
+            return Response.json(["volumeAttachment": volumeAttachmentView(device, instance, context.apiVersion)])
+        }
+        v21.put("servers/{id}/os-volume_attachments/{volume}") { request, context in
+            let instance = try await volumeServer(context, action: "update", reading: false)
+            let device = try attachedDevice(instance, context.parameter("volume"))
+            let body = try await request.jsonBody(context: context)
+            guard let fields = body["volumeAttachment"]?.objectValue else {
+                throw NovaError.badRequest("Invalid input for field/attribute volumeAttachment: an object is required")
+            }
+            if let volumeID = fields["volumeId"]?.stringValue, volumeID != device.volumeID {
+                throw NovaError.badRequest("Swapping a server's volume for another is not supported by this cloud.")
+            }
+            guard context.apiVersion >= APIVersion(2, 85),
+                let delete = fields["delete_on_termination"]?.boolValue
+            else { return Response.empty(status: 202) }
+            var update = InstanceUpdate()
+            var changed = device
+            changed.deleteOnTermination = delete
+            update.blockDevice = changed
+            _ = try await store.updateInstance(uuid: instance.uuid, update)
+            return Response.empty(status: 202)
+        }
+        v21.delete("servers/{id}/os-volume_attachments/{volume}") { _, context in
+            let instance = try await volumeServer(context, action: "delete", reading: false)
+            let device = try attachedDevice(instance, context.parameter("volume"))
+            guard device.bootIndex != 0 else { throw NovaError.badRequest("Cannot detach a root device volume") }
+            let ready = try await interfaceChange("detach_volume", instance, context)
+            guard let host = ready.host else {
+                throw NovaError.conflict("Instance \(instance.uuid) is not on a compute host yet")
+            }
+            try await compute.detachVolume(ready, device: device, host: host, context: context.rpcContext)
+            return Response.empty(status: 202)
+        }
+    }
+
+    /// The server of an os-volume_attachments call, once policy allows it.
+    func volumeServer(_ context: NovaRequestContext, action: String, reading: Bool) async throws -> Instance {
+        let instance = try await visibleInstance(context.parameter("id"), context)
+        try (reading ? PolicyRule.projectReaderOrAdmin : .projectMemberOrAdmin).enforce(
+            "os_compute_api:os-volumes-attachments:\(action)", try context.caller(), targetProject: instance.projectID)
+        return instance
+    }
+
+    func attachedDevice(_ instance: Instance, _ volumeID: String) throws -> BlockDeviceMapping {
+        guard let device = instance.blockDevices?.first(where: { $0.volumeID == volumeID }) else {
+            throw NovaError.notFound("Volume \(volumeID) is not attached to server \(instance.uuid)")
+        }
+        return device
+    }
+
+    struct VolumeAttachmentRequest {
+        var volumeID: String
+        var device: String?
+        var tag: String?
+        var deleteOnTermination: Bool
+    }
+
+    /// The body Nova's schema takes: `volumeId` (a UUID), `device`, `tag` (2.49), `delete_on_termination` (2.79).
+    func volumeAttachmentBody(_ body: JSON, _ version: APIVersion) throws -> VolumeAttachmentRequest {
+        guard let object = body.objectValue, object.keys == ["volumeAttachment"],
+            let fields = body["volumeAttachment"]?.objectValue
+        else { throw NovaError.badRequest("The body must be {\"volumeAttachment\": {...}}") }
+        var allowed = ["volumeId", "device"]
+        if version >= APIVersion(2, 49) { allowed.append("tag") }
+        if version >= APIVersion(2, 79) { allowed.append("delete_on_termination") }
+        if let unknown = fields.keys.first(where: { !allowed.contains($0) }) {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('\(unknown)' was unexpected)"
+            )
+        }
+        guard let volumeID = fields["volumeId"]?.stringValue, UUID(uuidString: volumeID) != nil else {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute volumeId. Value: \(fields["volumeId"]?.serialized().prefix(64) ?? "None"). 'volumeId' must be a UUID"
+            )
+        }
+        let device = try CheckedInput.text(
+            fields["device"].flatMap { $0.isNull ? nil : $0 }, field: "device", length: 0...255)
+        if let device, !device.isEmpty, !device.hasPrefix("/dev/") {
+            throw NovaError.badRequest("The supplied device path (\(device)) is invalid.")
+        }
+        let tag = try CheckedInput.text(fields["tag"], field: "tag", length: 1...60)
+        guard fields["delete_on_termination"].map({ $0.boolValue != nil }) ?? true else {
+            throw NovaError.badRequest("Invalid input for field/attribute delete_on_termination: a boolean is required")
+        }
+        return VolumeAttachmentRequest(
+            volumeID: volumeID, device: device, tag: tag,
+            deleteOnTermination: fields["delete_on_termination"]?.boolValue ?? false)
+    }
+
+    /// Reserves the volume for the server, records the mapping with the action, and asks the host to
+    /// connect it; a refusal takes the reservation back.
+    func attachVolume(_ instance: Instance, _ wanted: VolumeAttachmentRequest, context: NovaRequestContext)
+        async throws -> BlockDeviceMapping
+    {
+        guard let volumes else { throw NovaError.badRequest("This cloud has no block-storage service.") }
+        let caller = try context.caller()
+        guard try await volumes.volume(id: wanted.volumeID, project: caller.isAdmin ? nil : caller.projectID) != nil
+        else { throw NovaError.notFound("Volume \(wanted.volumeID) could not be found.") }
+        if instance.blockDevices?.contains(where: { $0.volumeID == wanted.volumeID }) == true {
+            throw NovaError.badRequest("Invalid volume: volume \(wanted.volumeID) already attached")
+        }
+        let attachmentID: String
+        do {
+            attachmentID = try await volumes.reserveAttachment(volumeID: wanted.volumeID, instanceUUID: instance.uuid)
+        } catch let error as NovaError where error.code.status == 400 || error.code.status == 409 {
+            throw NovaError.badRequest(error.message)
+        }
+        let now = clock.now
+        let uuid = UUID().uuidString.lowercased()
+        let isAdmin = caller.isAdmin
+        do {
+            let ready = try await store.mutateInstance(
+                uuid: instance.uuid, action: actionRecord("attach_volume", instance, context)
+            ) { current in
+                if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
+                guard Self.volumeStates.contains(current.vmState), current.taskState == nil, current.host != nil else {
+                    let state =
+                        current.taskState.map { "task_state \($0.rawValue)" } ?? "vm_state \(current.vmState.rawValue)"
+                    throw NovaError.conflict("Cannot 'attach_volume' instance \(current.uuid) while it is in \(state)")
+                }
+                let used = (current.blockDevices ?? []).map(\.deviceName)
+                let name: String
+                if let asked = wanted.device, !asked.isEmpty, !used.contains(asked), asked != "/dev/vda" {
+                    name = asked
+                } else {
+                    guard let next = BlockDeviceMapping.nextDeviceName(used: used) else {
+                        throw NovaError.badRequest("No free disk device names for prefix 'vd'")
+                    }
+                    name = next
+                }
+                var devices = current.blockDevices ?? []
+                devices.append(
+                    BlockDeviceMapping(
+                        uuid: uuid, volumeID: wanted.volumeID, attachmentID: attachmentID, deviceName: name,
+                        deleteOnTermination: wanted.deleteOnTermination, tag: wanted.tag, createdAt: now))
+                current.blockDevices = devices
+            }
+            guard let device = ready.blockDevices?.first(where: { $0.uuid == uuid }), let host = ready.host else {
+                throw NovaError.conflict("Instance \(instance.uuid) is not on a compute host yet")
+            }
+            try await compute.attachVolume(ready, device: device, host: host, context: context.rpcContext)
+            return device
+        } catch {
+            try? await volumes.deleteAttachment(id: attachmentID)
+            throw error
+        }
+    }
+
+    func volumeAttachmentView(_ device: BlockDeviceMapping, _ instance: Instance, _ version: APIVersion) -> JSON {
+        var view: JSONObject = [:]
+        if version < APIVersion(2, 89) { view["id"] = .string(device.volumeID) }
+        view["serverId"] = .string(instance.uuid)
+        view["volumeId"] = .string(device.volumeID)
+        view["device"] = .string(device.deviceName)
+        if version >= APIVersion(2, 70) { view["tag"] = device.tag.map(JSON.string) ?? .null }
+        if version >= APIVersion(2, 79) { view["delete_on_termination"] = .bool(device.deleteOnTermination) }
+        if version >= APIVersion(2, 89) {
+            view["attachment_id"] = device.attachmentID.map(JSON.string) ?? .null
+            view["bdm_uuid"] = .string(device.uuid)
+        }
+        return .object(view)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import NovaCore
+import NovaVirt
+
+extension ComputeManager {
+    static let attachVolumeEvent = "compute_attach_volume"
+    static let detachVolumeEvent = "compute_detach_volume"
+
+    func addVolumeMethods(to dispatcher: inout RPCDispatcher) {
+        dispatcher.on("attach_volume") { (request: VolumeAttachRequest, context) in
+            await attachVolume(request.instance, request.device, context: context)
+            return RPCVoid()
+        }
+        dispatcher.on("detach_volume") { (request: VolumeAttachRequest, context) in
+            await detachVolume(request.instance, request.device, context: context)
+            return RPCVoid()
+        }
+    }
+
+    /// attach_volume: the reserved attachment gets this host's connector (the volume service exports the
+    /// volume), the guest gets the disk, the attachment is completed and the mapping keeps the connection.
+    /// A failure lets the attachment go and removes the mapping, as Nova does.
+    func attachVolume(_ instance: Instance, _ device: BlockDeviceMapping, context: RPCContext) async {
+        await event(instance, Self.attachVolumeEvent, context)
+        guard let volumes, let attachmentID = device.attachmentID else {
+            await event(instance, Self.attachVolumeEvent, context, result: "Error", traceback: "no volume service")
+            return
+        }
+        var connected = device
+        do {
+            let connection = try await volumes.connectAttachment(
+                id: attachmentID, connector: await driver.volumeConnector())
+            connected.connectionInfo = connection.serialized()
+            let current = try await conductor.instanceGet(instance.uuid, context: context) ?? instance
+            try await driver.attachVolume(current, device: connected, connection: connection)
+            do {
+                try await volumes.completeAttachment(id: attachmentID)
+                var update = InstanceUpdate()
+                update.blockDevice = connected
+                _ = try await conductor.instanceUpdate(instance.uuid, update, context: context)
+            } catch {
+                try? await driver.detachVolume(current, device: connected)
+                throw error
+            }
+            await event(instance, Self.attachVolumeEvent, context, result: "Success")
+        } catch {
+            logger.warning("volume \(device.volumeID) could not be attached to \(instance.uuid): \(error)")
+            try? await volumes.deleteAttachment(id: attachmentID)
+            var update = InstanceUpdate()
+            update.removeBlockDevice = device.volumeID
+            _ = try? await conductor.instanceUpdate(instance.uuid, update, context: context)
+            await event(instance, Self.attachVolumeEvent, context, result: "Error", traceback: "\(error)")
+        }
+    }
+
+    /// detach_volume: the guest lets the disk go, the attachment ends, the mapping goes.
+    func detachVolume(_ instance: Instance, _ device: BlockDeviceMapping, context: RPCContext) async {
+        await event(instance, Self.detachVolumeEvent, context)
+        do {
+            let current = try await conductor.instanceGet(instance.uuid, context: context) ?? instance
+            try await driver.detachVolume(current, device: device)
+            if let attachmentID = device.attachmentID { try await volumes?.deleteAttachment(id: attachmentID) }
+            var update = InstanceUpdate()
+            update.removeBlockDevice = device.volumeID
+            _ = try await conductor.instanceUpdate(instance.uuid, update, context: context)
+            await event(instance, Self.detachVolumeEvent, context, result: "Success")
+        } catch {
+            logger.warning("volume \(device.volumeID) could not be detached from \(instance.uuid): \(error)")
+            await event(instance, Self.detachVolumeEvent, context, result: "Error", traceback: "\(error)")
+        }
+    }
+
+    /// A deleted server's volumes: their attachments end, and those marked delete_on_termination are deleted.
+    func releaseVolumes(_ instance: Instance, context: RPCContext) async {
+        let current = (try? await conductor.instanceGet(instance.uuid, context: context)) ?? instance
+        for device in current.blockDevices ?? [] {
+            do {
+                if let attachmentID = device.attachmentID { try await volumes?.deleteAttachment(id: attachmentID) }
+                if device.deleteOnTermination { try await volumes?.deleteVolume(id: device.volumeID) }
+            } catch {
+                logger.warning("volume \(device.volumeID) of deleted server \(instance.uuid): \(error)")
+            }
+        }
+    }
+}

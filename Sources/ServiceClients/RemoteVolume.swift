@@ -1,0 +1,76 @@
+import AsyncHTTPClient
+import Foundation
+import NIOHTTP1
+import NovaCore
+
+/// The block-storage API over HTTP (nova/volume/cinder.py's client, attachments API at 3.44), with the
+/// service's credentials: what the compute API and compute hosts use when the volume service runs in another
+/// process. Cinder's error comes back as a NovaError with its status and message.
+public struct RemoteVolume: VolumeClient {
+    let session: ServiceSession
+    static let version = [("OpenStack-API-Version", "volume 3.44")]
+
+    public init(session: ServiceSession) { self.session = session }
+
+    @discardableResult
+    func expect(_ method: HTTPMethod, _ path: String, json: JSON? = nil) async throws -> JSON? {
+        let response = try await session.send("block-storage", method, path, headers: Self.version, json: json)
+        guard response.isSuccess else {
+            let fault = response.json?.objectValue?.entries.first?.1
+            let message = fault?["message"]?.stringValue ?? response.errorMessage
+            throw NovaError(NovaError.Code(status: response.status, name: "volumeFault"), message)
+        }
+        return response.json
+    }
+
+    public func volume(id: String, project: String?) async throws -> VolumeSummary? {
+        let json: JSON?
+        do {
+            json = try await expect(.GET, "/volumes/\(PercentEncoding.encode(id))")?["volume"]
+        } catch let error as NovaError where error.code.status == 404 {
+            return nil
+        }
+        guard let json, let volumeID = json["id"]?.stringValue else { return nil }
+        let owner = json["os-vol-tenant-attr:tenant_id"]?.stringValue ?? ""
+        if let project, owner != project { return nil }
+        var metadata: [String: String] = [:]
+        for (key, value) in json["volume_image_metadata"]?.objectValue?.entries ?? [] {
+            metadata[key] = value.stringValue ?? value.serialized()
+        }
+        return VolumeSummary(
+            id: volumeID, projectID: owner, status: json["status"]?.stringValue ?? "",
+            size: json["size"]?.intValue ?? 0, multiattach: json["multiattach"]?.boolValue ?? false,
+            bootable: json["bootable"]?.stringValue == "true",
+            availabilityZone: json["availability_zone"]?.stringValue ?? "", imageMetadata: metadata)
+    }
+
+    public func reserveAttachment(volumeID: String, instanceUUID: String) async throws -> String {
+        let json = try await expect(
+            .POST, "/attachments",
+            json: ["attachment": ["volume_uuid": .string(volumeID), "instance_uuid": .string(instanceUUID)]])
+        guard let id = json?["attachment"]?["id"]?.stringValue else {
+            throw NovaError.serviceUnavailable("The volume service gave no attachment id.")
+        }
+        return id
+    }
+
+    public func connectAttachment(id: String, connector: JSONObject) async throws -> JSON {
+        let json = try await expect(
+            .PUT, "/attachments/\(PercentEncoding.encode(id))", json: ["attachment": ["connector": .object(connector)]])
+        return json?["attachment"]?["connection_info"] ?? .null
+    }
+
+    public func completeAttachment(id: String) async throws {
+        try await expect(.POST, "/attachments/\(PercentEncoding.encode(id))/action", json: ["os-complete": .null])
+    }
+
+    public func deleteAttachment(id: String) async throws {
+        do {
+            try await expect(.DELETE, "/attachments/\(PercentEncoding.encode(id))")
+        } catch let error as NovaError where error.code.status == 404 {}
+    }
+
+    public func deleteVolume(id: String) async throws {
+        try await expect(.DELETE, "/volumes/\(PercentEncoding.encode(id))")
+    }
+}
