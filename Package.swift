@@ -186,7 +186,7 @@ let package = Package(
         .target(
             name: "ServiceClients",
             dependencies: [
-                "NovaCore", "PlacementCore", "NovaVirt",
+                "NovaCore", "PlacementCore", "NovaVirt", "VolumeCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -258,6 +258,9 @@ let package = Package(
             dependencies: ["NetworkOVN", "NetworkCore", "MetadataAgent", "OVSDB", "NovaTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "NetworkCoreTests", dependencies: ["NetworkCore", "NovaCore"], swiftSettings: strict),
+        .testTarget(
+            name: "VolumeBackendTests", dependencies: ["VolumeBackends", "VolumeCore", "NovaCore", "HostSystem"],
+            swiftSettings: strict),
         .testTarget(
             name: "QMPTests",
             dependencies: [

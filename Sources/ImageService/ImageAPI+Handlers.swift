@@ -68,10 +68,16 @@ extension ImageAPI {
         if visibility == "public", !caller.isAdmin {
             throw NovaError.forbidden("You are not authorized to complete publicize_image action.")
         }
+        // Glance lets an admin make an image for another project (the block-storage service's upload does).
+        let owner = try CheckedInput.text(body["owner"], field: "owner", length: 1...255) ?? caller.projectID
+        guard owner == caller.projectID || caller.isAdmin else {
+            throw NovaError.forbidden("You are not permitted to create images owned by '\(owner)'.")
+        }
         var image = ImageRecord(
-            id: id, name: body["name"]?.stringValue, owner: caller.projectID, visibility: visibility,
-            createdAt: clock.now)
-        try apply(body, to: &image, creating: true)
+            id: id, name: body["name"]?.stringValue, owner: owner, visibility: visibility, createdAt: clock.now)
+        var settable = body
+        settable["owner"] = nil
+        try apply(settable, to: &image, creating: true)
         guard try await store.insertIfAbsent(image) else {
             throw NovaError.conflict("Image with identifier \(id) already exists")
         }

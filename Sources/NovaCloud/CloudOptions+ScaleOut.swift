@@ -12,11 +12,18 @@ public struct ScaleOutOptions: Sendable {
     /// `[neutron] endpoint_override`: the networking API's URL when it runs in a process of its own (the
     /// identity catalog lists it); nil when the API process serves it.
     public var networkURL: String?
+    /// `[cinder] endpoint_override`: the block-storage API's URL (`.../volume/v3`) when `nova-server volume`
+    /// runs in a process of its own (the catalog lists it with the project's id appended); nil when the API
+    /// process serves it.
+    public var volumeURL: String?
 }
 
 extension CloudOptions {
     mutating func readScaleOut(_ config: NovaConfig) throws {
         scaleOut.placementURL = config["placement", "endpoint_override"]
+        scaleOut.volumeURL = config["cinder", "endpoint_override"].map {
+            $0.hasSuffix("/") ? String($0.dropLast()) : $0
+        }
         guard let authURL = config["service_user", "auth_url"] else { return }
         var credentials = ServiceCredentials(
             authURL: authURL, username: config.string("service_user", "username", default: "nova"),
@@ -27,6 +34,7 @@ extension CloudOptions {
         credentials.caFile = config["service_user", "cafile"]
         if let placement = scaleOut.placementURL { credentials.endpointOverrides["placement"] = placement }
         if let network = config["neutron", "endpoint_override"] { credentials.endpointOverrides["network"] = network }
+        if let volume = scaleOut.volumeURL { credentials.endpointOverrides["block-storage"] = volume }
         if let glance = config.list("glance", "api_servers", default: []).first {
             credentials.endpointOverrides["image"] = glance
         }

@@ -139,6 +139,10 @@ public struct ServiceProcess: Sendable {
         var overrides: [String: String] = [:]
         overrides["placement"] = options.scaleOut.placementURL
         overrides["network"] = options.scaleOut.networkURL
+        if let volume = options.scaleOut.volumeURL {
+            overrides["block-storage"] = volume + "/$(project_id)s"
+            overrides["volumev3"] = volume + "/$(project_id)s"
+        }
         let catalog = ServiceCatalog(overrides: overrides)
         IdentityAPI(store: identityStore, tokens: tokens, catalog: catalog).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
@@ -152,18 +156,25 @@ public struct ServiceProcess: Sendable {
             network = LocalNetworkClient(api: networkAPI)
         }
         await FixedAddressMigration(store: store, network: network, logger: Logger(label: "nova.api")).runLogged()
-        let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
-            options: options, database: database,
-            images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
-            nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc)), clock: clock)
-        volumeAPI.register(on: router)
+        // The block-storage API is served here unless it runs in a process of its own ([cinder] endpoint_override).
+        var volumes: any VolumeClient = RemoteVolume(session: session)
+        var services: [any Service] = []
+        if options.scaleOut.volumeURL == nil {
+            let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
+                options: options, database: database,
+                images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
+                nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc)), clock: clock)
+            volumeAPI.register(on: router)
+            volumes = LocalVolumeClient(api: volumeAPI)
+            services.append(volumeWorker)
+        }
         ComputeAPI(
             store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
             compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session), network: network,
-            volumes: LocalVolumeClient(api: volumeAPI),
+            volumes: volumes,
             scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options)
         ).register(on: router)
-        return (router.buildResponder(), [volumeWorker])
+        return (router.buildResponder(), services)
     }
 
     /// Runs until SIGTERM or SIGINT: the HTTP listener with the services, or the services alone.

@@ -28,8 +28,9 @@ extension ComputeManager {
         }
         var connected = device
         do {
-            let connection = try await volumes.connectAttachment(
-                id: attachmentID, connector: await driver.volumeConnector())
+            var connector = await driver.volumeConnector()
+            connector["mountpoint"] = .string(device.deviceName)
+            let connection = try await volumes.connectAttachment(id: attachmentID, connector: connector)
             connected.connectionInfo = connection.serialized()
             let current = try await conductor.instanceGet(instance.uuid, context: context) ?? instance
             try await driver.attachVolume(current, device: connected, connection: connection)

@@ -26,11 +26,11 @@ extension VolumeStore {
 
     func usage(project: String, in sql: any SQLDatabase) async throws -> [String: Int] {
         let volumes = try await sql.raw(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS g FROM volumes WHERE project_id = \(bind: project)"
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS g FROM volumes WHERE project_id = \(bind: project)"
         ).first()
         let snapshots = try await sql.raw(
             """
-            SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS g FROM volume_snapshots
+            SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS g FROM volume_snapshots
             WHERE project_id = \(bind: project)
             """
         ).first()

@@ -63,6 +63,9 @@ struct QEMUVolume {
         readOnly = data["access_mode"]?.stringValue == "ro"
     }
 
+    /// Seconds QEMU's NBD client holds a guest's I/O while it reconnects to a volume host that restarted.
+    static let reconnectDelay = 30
+
     /// QEMU's names are at most 31 characters: the id's hex digits, shortened.
     static func short(_ volumeID: String) -> String { String(volumeID.filter(\.isHexDigit).prefix(24)) }
     static func nodeName(_ volumeID: String) -> String { "vol" + short(volumeID) }
@@ -74,6 +77,7 @@ struct QEMUVolume {
             "driver": "nbd", "node-name": .string(nodeName),
             "server": ["type": "inet", "host": .string(host), "port": .string(String(port))],
             "export": .string(exportName), "read-only": .bool(readOnly),
+            "reconnect-delay": .number(Double(Self.reconnectDelay)),
         ]
     }
 
@@ -89,7 +93,8 @@ struct QEMUVolume {
         let server = "\"server\":{\"type\":\"inet\",\"host\":\"\(host)\",\"port\":\"\(port)\"}"
         return [
             "-blockdev",
-            "{\"driver\":\"nbd\",\"node-name\":\"\(nodeName)\",\(server),\"export\":\"\(exportName)\",\"read-only\":\(readOnly)}",
+            "{\"driver\":\"nbd\",\"node-name\":\"\(nodeName)\",\(server),\"export\":\"\(exportName)\",\"read-only\":\(readOnly),"
+                + "\"reconnect-delay\":\(Self.reconnectDelay)}",
             "-device", "virtio-blk-pci,drive=\(nodeName),id=\(Self.deviceID(volumeID)),serial=\(volumeID.prefix(20))",
         ]
     }

@@ -40,6 +40,7 @@ extension VolumeAPI {
             attachment.connector = connectorText
             attachment.connectionInfo = connection.serialized()
             attachment.attachedHost = connector.host
+            attachment.mountpoint = connector.mountpoint ?? attachment.mountpoint
             attachment.attachStatus = completesNow ? AttachmentStatus.attached : AttachmentStatus.attaching
             if completesNow { attachment.attachTime = now }
             attachment.updatedAt = now
@@ -79,9 +80,8 @@ extension VolumeAPI {
     @discardableResult
     public func deleteAttachment(_ id: String, caller: Credentials) async throws -> Volume {
         let attachment = try await visibleAttachment(id, caller)
-        if let volume = try await store.volume(id: attachment.volumeID) {
-            try await worker.backend.terminateConnection(volume, attachmentID: id)
-        }
+        try await worker.backend.terminateConnection(
+            try await store.volume(id: attachment.volumeID), attachmentID: id)
         return try await store.deleteAttachment(id: id) { volume, related in
             AttachmentRules.settle(&volume, remaining: related.attachments)
         }
@@ -103,7 +103,8 @@ extension VolumeAPI {
         return VolumeConnector(
             host: host, ip: try CheckedInput.text(object["ip"], field: "ip", length: 0...255),
             initiator: try CheckedInput.text(object["initiator"], field: "initiator", length: 0...1024),
-            multipath: object["multipath"]?.boolValue ?? false)
+            multipath: object["multipath"]?.boolValue ?? false,
+            mountpoint: try CheckedInput.text(object["mountpoint"], field: "mountpoint", length: 1...255))
     }
 
     func registerAttachments(on v3: RouterGroup<NovaRequestContext>) {

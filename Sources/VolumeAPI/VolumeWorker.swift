@@ -42,8 +42,10 @@ public actor VolumeWorker {
     /// Says that there is new work.
     public nonisolated func wake() { waker.yield() }
 
-    /// Works until cancelled: everything pending at start, then whatever each wake finds.
+    /// Works until cancelled: the exports and attachments a stop interrupted put right, everything pending at
+    /// start, then whatever each wake finds.
     public func run() async {
+        await recoverAttachments()
         await withDiscardingTaskGroup { group in
             var iterator = wakes.makeAsyncIterator()
             repeat {

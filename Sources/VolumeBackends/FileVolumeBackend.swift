@@ -105,12 +105,16 @@ public struct FileVolumeBackend: VolumeBackend {
             volumeID: volume.id)
     }
 
-    public func terminateConnection(_ volume: Volume, attachmentID: String) async throws {
+    public func terminateConnection(_ volume: Volume?, attachmentID: String) async throws {
         await exports.stop(attachmentID: attachmentID)
     }
 
     public func exportedAttachments() async -> Set<String> {
         await exports.running()
+    }
+
+    public func restoreExports() async -> [String] {
+        await exports.revive()
     }
 
     // MARK: Files

@@ -12,6 +12,8 @@ public actor NBDExports {
         var attachmentID: String
         var volumeID: String
         var location: String
+        /// The volume file the daemon serves.
+        var file: String
         var port: Int
         var exportName: String
         var pid: Int32
@@ -57,7 +59,7 @@ public actor NBDExports {
         var lastError: (any Error)?
         for port in ports where !used.contains(port) {
             let record = Record(
-                attachmentID: attachmentID, volumeID: volumeID, location: location, port: port,
+                attachmentID: attachmentID, volumeID: volumeID, location: location, file: file, port: port,
                 exportName: Self.secretName(), pid: 0, readOnly: readOnly)
             do {
                 let pid = try await launch(record, file: file)
@@ -129,6 +131,23 @@ public actor NBDExports {
     /// Stops every export of one volume file (the volume is being deleted).
     func stopAll(location: String) async {
         for record in records() where record.location == location { await stop(record) }
+    }
+
+    /// Starts again, on the same port under the same name, every recorded export whose daemon is gone (the
+    /// host restarted): a guest's NBD client reconnects to it as it was.
+    func revive() async -> [String] {
+        var revived: [String] = []
+        for record in records() where !Self.alive(record) {
+            do {
+                var started = record
+                started.pid = try await launch(record, file: record.file)
+                try JSONEncoder().encode(started).write(to: URL(fileURLWithPath: recordPath(record.attachmentID)))
+                revived.append(record.attachmentID)
+            } catch {
+                revived.append("\(record.attachmentID) (failed: \(error))")
+            }
+        }
+        return revived
     }
 
     /// The attachments whose daemons run.

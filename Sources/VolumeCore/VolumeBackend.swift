@@ -30,11 +30,14 @@ public protocol VolumeBackend: Sendable {
     func initializeConnection(
         _ volume: Volume, attachmentID: String, connector: VolumeConnector, readOnly: Bool
     ) async throws -> ConnectionInfo
-    /// Ends the attachment's export; one already gone is not an error.
-    func terminateConnection(_ volume: Volume, attachmentID: String) async throws
+    /// Ends the attachment's export (of `volume`, when it still exists); one already gone is not an error.
+    func terminateConnection(_ volume: Volume?, attachmentID: String) async throws
     /// The attachment ids whose exports this backend serves now (what a restarted service compares with its
     /// records).
     func exportedAttachments() async -> Set<String>
+    /// Serves again the exports this host served before it stopped (their daemons died with the host), as they
+    /// were; the attachment ids it revived.
+    func restoreExports() async -> [String]
 }
 
 /// What a compute host says of itself when it asks for a connection (os-brick's connector properties).
@@ -43,8 +46,13 @@ public struct VolumeConnector: Sendable, Codable, Equatable {
     public var ip: String?
     public var initiator: String?
     public var multipath: Bool
+    /// The device the guest gets the volume as (Nova adds it to the connector of an attachment update).
+    public var mountpoint: String?
 
-    public init(host: String, ip: String? = nil, initiator: String? = nil, multipath: Bool = false) {
+    public init(
+        host: String, ip: String? = nil, initiator: String? = nil, multipath: Bool = false, mountpoint: String? = nil
+    ) {
+        self.mountpoint = mountpoint
         self.host = host
         self.ip = ip
         self.initiator = initiator

@@ -12,7 +12,8 @@ struct NovaServer: AsyncParsableCommand {
         abstract: "OpenStack Compute (Nova) in Swift.",
         subcommands: [
             AllInOne.self, APIService.self, ConductorService.self, SchedulerService.self, ComputeService.self,
-            PlacementService.self, NetworkService.self, NoVNCProxyService.self, MetadataService.self, DB.self,
+            PlacementService.self, NetworkService.self, VolumeService.self, NoVNCProxyService.self,
+            MetadataService.self, DB.self,
         ])
 }
 
@@ -156,6 +157,27 @@ struct NetworkService: AsyncParsableCommand {
             "nova-server network on \(options.listenerScheme)://\(listen)/networking (data directory \(options.dataDirectory))"
         )
         try await app.runService()
+    }
+}
+
+struct VolumeService: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volume",
+        abstract: "Run the block-storage API (the Cinder v3 subset) and its backend alone, on the shared database.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8776).")
+    var listen: String = "127.0.0.1:8776"
+
+    func run() async throws {
+        let options = try common.loadOptions()
+        let (host, port) = try parseListen(listen)
+        let logger = common.makeLogger("nova-server.volume")
+        say(
+            "nova-server volume on \(options.listenerScheme)://\(listen)/volume/v3 (data directory \(options.dataDirectory))"
+        )
+        try await VolumeOnly.run(options: options, host: host, port: port, logger: logger)
     }
 }
 

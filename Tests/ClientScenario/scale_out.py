@@ -1,5 +1,5 @@
 """A scale-out deployment on one machine for the client scenario: nats-server, a database in the throwaway
-PostgreSQL the test command started, and one nova-server process per service (placement, 2 api, network,
+PostgreSQL the test command started, and one nova-server process per service (placement, 2 api, network, volume,
 2 conductor, 1 scheduler, 2 compute hosts, novncproxy), each stopped by its PID.
 
 It has the all-in-one Cloud's interface (start, stop, address, port, data_dir with admin-openrc.sh and
@@ -79,6 +79,7 @@ class ScaleOutCloud:
         self.commands = {}
         self.api2_port, self.placement_port, self.nats_port = free_port(), free_port(), free_port()
         self.novnc_port, self.raw_vnc_port, self.network_port = free_port(), free_port(), free_port()
+        self.volume_port = free_port()
         self.hosts = [f"compute-{n}" for n in range(1, fake_hosts + 1)]
         self.processes = {}
         self.nats = None
@@ -154,6 +155,10 @@ endpoint_override = https://{self.address}:{self.placement_port}/placement
 api_servers = {api}/image
 [neutron]
 endpoint_override = https://{self.address}:{self.network_port}/networking
+[cinder]
+endpoint_override = https://{self.address}:{self.volume_port}/volume/v3
+[file]
+target_ip_address = {self.address}
 [fake_driver]
 live_migration_seconds = 8
 [vnc]
@@ -229,6 +234,8 @@ xvpvncproxy_port = {self.raw_vnc_port}
         api2 = self.spawn("api-2", ["api", "--listen", f"{self.address}:{self.api2_port}"], tls=True)
         network = self.spawn("network", ["network", "--listen", f"{self.address}:{self.network_port}"], tls=True)
         wait_for(f"https://{self.address}:{self.network_port}/networking", network, "nova-server network", self.cert)
+        volume = self.spawn("volume", ["volume", "--listen", f"{self.address}:{self.volume_port}"], tls=True)
+        wait_for(f"https://{self.address}:{self.volume_port}/volume", volume, "nova-server volume", self.cert)
         for name, args in self.extra_services:
             self.spawn(name, args)
         for n in (1, 2):

@@ -55,6 +55,7 @@ import Testing
             let shown = try await client.request(.get, Self.volumes + "/volumes/\(volume)", token: demo)
             let attachments = shown.json?["volume"]?["attachments"]?.arrayValue ?? []
             #expect(attachments.count == 1 && attachments.first?["server_id"]?.stringValue == first, "\(shown.text)")
+            #expect(attachments.first?["device"] == "/dev/vdb", "\(shown.text)")
             let attachmentID = try #require(attachments.first?["attachment_id"]?.stringValue)
             let detail = try await client.request(
                 .get, Self.volumes + "/attachments/\(attachmentID)", token: demo,
