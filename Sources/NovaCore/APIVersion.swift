@@ -16,14 +16,20 @@ public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
     public static let placementMinimum = APIVersion(1, 0)
     public static let placementMaximum = APIVersion(1, 39)
 
-    /// Negotiates a Placement microversion from `OpenStack-API-Version: placement X.Y` (or `latest`).
-    public static func negotiatePlacement(_ header: String?) throws(NovaError) -> APIVersion {
+    /// The version `OpenStack-API-Version` asks of `service` ("placement 1.20, compute 2.1"), the last one
+    /// named; nil when the header names none.
+    static func requested(service: String, in header: String?) -> String? {
         var requested: String?
         for item in (header ?? "").split(separator: ",") {
             let words = item.split(separator: " ", omittingEmptySubsequences: true)
-            if words.count == 2, words[0].lowercased() == "placement" { requested = String(words[1]) }
+            if words.count == 2, words[0].lowercased() == service { requested = String(words[1]) }
         }
-        guard let requested else { return .placementMinimum }
+        return requested
+    }
+
+    /// Negotiates a Placement microversion from `OpenStack-API-Version: placement X.Y` (or `latest`).
+    public static func negotiatePlacement(_ header: String?) throws(NovaError) -> APIVersion {
+        guard let requested = requested(service: "placement", in: header) else { return .placementMinimum }
         if requested.lowercased() == "latest" { return .placementMaximum }
         guard let version = APIVersion(parsing: requested) else {
             throw .badRequest("invalid version string: \(requested)")
@@ -41,12 +47,7 @@ public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// Negotiates a block-storage microversion from `OpenStack-API-Version: volume 3.X` (or `latest`): 3.0
     /// without one, 400 for a malformed one and 406 outside the range, in Cinder's words.
     public static func negotiateVolume(_ header: String?) throws(NovaError) -> APIVersion {
-        var requested: String?
-        for item in (header ?? "").split(separator: ",") {
-            let words = item.split(separator: " ", omittingEmptySubsequences: true)
-            if words.count == 2, words[0].lowercased() == "volume" { requested = String(words[1]) }
-        }
-        guard let requested else { return .volumeMinimum }
+        guard let requested = requested(service: "volume", in: header) else { return .volumeMinimum }
         if requested.lowercased() == "latest" { return .volumeMaximum }
         guard let version = APIVersion(parsing: requested) else {
             throw .badRequest(

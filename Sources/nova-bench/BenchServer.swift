@@ -85,3 +85,28 @@ struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension BenchServer {
+    /// Runs `measure` against a fresh all-in-one with one fake host (`binary`, else the nova-server beside this
+    /// program), writes its figures to `output`, and stops the server either way.
+    static func measureAllInOne(
+        binary: String?, output: String, _ measure: (BenchClient, inout Figures) async throws -> Void
+    ) async throws {
+        let path =
+            binary
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("nova-server").path
+        let server = try await start(binary: path, fakeHosts: 1)
+        do {
+            let api = try await BenchClient(baseURL: server.baseURL)
+            var figures = Figures()
+            try await measure(api, &figures)
+            await api.shutdown()
+            try figures.write(to: output)
+        } catch {
+            server.stop()
+            throw error
+        }
+        server.stop()
+    }
+}

@@ -19,22 +19,9 @@ struct VolumeBench: AsyncParsableCommand {
     static let base = "/volume/v3"
 
     func run() async throws {
-        let binary =
-            serverBinary
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("nova-server").path
-        let server = try await BenchServer.start(binary: binary, fakeHosts: 1)
-        do {
-            let api = try await BenchClient(baseURL: server.baseURL)
-            var figures = Figures()
+        try await BenchServer.measureAllInOne(binary: serverBinary, output: output) { api, figures in
             try await measure(api, &figures)
-            await api.shutdown()
-            try figures.write(to: output)
-        } catch {
-            server.stop()
-            throw error
         }
-        server.stop()
     }
 
     /// Polls the volume until its status is `wanted` (or it is gone, for "deleted"); the time it took.

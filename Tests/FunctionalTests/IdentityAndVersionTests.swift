@@ -19,7 +19,13 @@ import Testing
             let reply = try await client.request(.post, "/identity/v3/auth/tokens", body: body)
             #expect(reply.status == 201)
             let types = reply.json?["token"]?["catalog"]?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
-            #expect(Set(types) == ["identity", "compute", "image", "placement", "network"])
+            #expect(
+                Set(types) == ["identity", "compute", "image", "placement", "network", "block-storage", "volumev3"])
+            // Block storage's URL carries the token's project, as Keystone substitutes `$(project_id)s`.
+            let project = try #require(reply.json?["token"]?["project"]?["id"]?.stringValue)
+            let volume = reply.json?["token"]?["catalog"]?.arrayValue?.first { $0["type"] == "block-storage" }
+            let url = volume?["endpoints"]?.arrayValue?.first?["url"]?.stringValue ?? ""
+            #expect(url.hasSuffix("/volume/v3/" + project), "\(url)")
             #expect(reply.json?["token"]?["roles"]?.arrayValue?.contains { $0["name"] == "admin" } == true)
         }
     }
