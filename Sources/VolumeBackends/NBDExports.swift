@@ -120,7 +120,7 @@ public actor NBDExports {
     func stop(_ record: Record) async {
         if record.pid > 0, Self.alive(record) {
             kill(record.pid, SIGTERM)
-            for _ in 0..<50 where Self.alive(record) { try? await Task.sleep(for: .milliseconds(100)) }
+            for _ in 0..<500 where Self.alive(record) { try? await Task.sleep(for: .milliseconds(10)) }
             if Self.alive(record) { kill(record.pid, SIGKILL) }
         }
         for suffix in [".json", ".pid", ".log"] {
