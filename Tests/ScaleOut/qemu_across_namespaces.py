@@ -182,6 +182,8 @@ def scenario(cloud):
     check("roamer on compute-1 pings anchor on compute-2 across the geneve tunnel", reached == "reached",
           str(reached))
 
+    volume_steps(admin)
+
     # The probe on compute-2 pings roamer 5 times a second through the live migration.
     probe = osc_json(["port", "create", "--network", "private", "probe"], admin) or {}
     subnet = osc_json(["subnet", "show", (probe.get("fixed_ips") or [{}])[0].get("subnet_id", "none")], admin) or {}
@@ -235,6 +237,35 @@ def scenario(cloud):
           str([s.bridge_ports() for s in fabric.switches]))
     check("the metadata agents removed their namespaces", wait_for(lambda: not fabric.metadata_namespaces(), 30),
           str(fabric.metadata_namespaces()))
+
+
+def volume_status(admin, name, wanted, seconds=60):
+    return wait_for(lambda: (osc_json(["volume", "show", name], admin) or {}).get("status") == wanted, seconds)
+
+
+def volume_steps(admin):
+    """A volume's data moves across hosts: roamer on compute-1 writes its marker on a volume the control plane's
+    `nova-server volume` exports over NBD; detached and attached to anchor on compute-2, it is read there."""
+    volume = osc_json(["volume", "create", "--size", "1", "shared-data"], admin) or {}
+    serial = volume.get("id", "none")[:20]
+    check("a volume is made by the control plane's volume service", volume_status(admin, "shared-data", "available"),
+          str(volume))
+    added = run(OPENSTACK, ["server", "add", "volume", "roamer", "shared-data"], admin)
+    wrote = wait_for(lambda: re.search(rf"^NOVA-GUEST-VOLUME-WROTE {serial}", console_of("roamer", admin), re.M),
+                     90, step=1)
+    check("roamer on compute-1 gets it across the namespaces and writes its marker on it",
+          added.returncode == 0 and bool(wrote) and volume_status(admin, "shared-data", "in-use"), added.stderr)
+    removed = run(OPENSTACK, ["server", "remove", "volume", "roamer", "shared-data"], admin)
+    check("it is detached from roamer", removed.returncode == 0 and volume_status(admin, "shared-data", "available"),
+          removed.stderr)
+    added = run(OPENSTACK, ["server", "add", "volume", "anchor", "shared-data"], admin)
+    read = wait_for(lambda: re.search(rf"^NOVA-GUEST-VOLUME-READ {serial} \S+ NOVA-MARK from roamer",
+                                      console_of("anchor", admin), re.M), 90, step=1)
+    check("anchor on compute-2 reads roamer's marker from the same volume", added.returncode == 0 and bool(read),
+          added.stderr + console_of("anchor", admin)[-600:])
+    run(OPENSTACK, ["server", "remove", "volume", "anchor", "shared-data"], admin)
+    volume_status(admin, "shared-data", "available")
+    run(OPENSTACK, ["volume", "delete", "shared-data"], admin)
 
 
 def active(admin, name):
