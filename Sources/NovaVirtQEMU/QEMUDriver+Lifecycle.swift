@@ -8,6 +8,7 @@ extension QEMUDriver {
         let paths = paths(instance.uuid)
         try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         do {
+            logger.info("spawning \(instance.uuid): its disk over image \(instance.imageRef)")
             try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
             try await launch(instance)
         } catch {

@@ -122,6 +122,7 @@ public actor QEMUDriver: VirtDriver {
         let configDrive = ConfigDrive.required(instance, forced: config.forceConfigDrive)
         // Made at the first start, and again where it is missing (a guest moved to this host).
         if configDrive, !FileManager.default.fileExists(atPath: paths.configDrive) {
+            logger.info("making the config drive of \(instance.uuid)")
             try await ConfigDrive.build(instance, at: paths.configDrive, tool: config.mkisofsCommand)
         }
         let commandLine = QEMUCommandLine(
@@ -129,8 +130,10 @@ public actor QEMUDriver: VirtDriver {
             rescue: FileManager.default.fileExists(atPath: paths.rescueDisk), configDrive: configDrive)
         let switchPorts = OVSPorts(connection: config.ovsdbConnection)
         for vif in QEMUCommandLine.pluggable(instance) {
+            logger.info("plugging \(vif.devname) of \(instance.uuid) into \(vif.bridge ?? "br-int")")
             try await switchPorts.plug(vif, instanceUUID: instance.uuid)
         }
+        logger.info("starting QEMU for \(instance.uuid)")
         try await ProcessRunner.check(config.qemuBinary, commandLine.arguments, logPath: paths.qemuLog)
         for vif in QEMUCommandLine.pluggable(instance) where !LinkState.bringUp(vif.devname) {
             logger.warning("\(vif.devname) of \(instance.uuid) could not be brought up")
