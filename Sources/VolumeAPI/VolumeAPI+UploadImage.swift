@@ -30,11 +30,10 @@ extension VolumeActionCall {
             throw NovaError.invalidVolume(
                 "Volume \(volume.id) status must be available or in-use, but current status is: \(volume.status).")
         }
-        var properties = volume.imageMetadata.filter {
+        let properties = volume.imageMetadata.filter {
             !["image_id", "image_name", "size", "checksum", "disk_format", "container_format", "min_ram", "min_disk"]
                 .contains($0.key)
         }
-        properties["min_disk"] = nil
         let image = try await api.images.createImage(
             name: name, diskFormat: diskFormat, containerFormat: containerFormat, owner: volume.projectID,
             visibility: visibility, properties: properties)

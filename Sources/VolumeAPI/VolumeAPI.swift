@@ -85,15 +85,6 @@ public struct VolumeAPI: Sendable {
         return object
     }
 
-    /// A link to a resource as Cinder gives it (self and bookmark).
-    func links(_ request: Request, _ caller: Credentials, _ collection: String, _ id: String) -> JSON {
-        let base = request.baseURL(fallback: "") + "/\(Self.prefix)"
-        return [
-            ["rel": "self", "href": .string("\(base)/v3/\(caller.projectID)/\(collection)/\(id)")],
-            ["rel": "bookmark", "href": .string("\(base)/\(caller.projectID)/\(collection)/\(id)")],
-        ]
-    }
-
     /// A name or description field: text up to 255 characters, or null.
     func text(_ body: JSONObject, _ key: String) throws -> String? {
         if body[key]?.isNull == true { return nil }
