@@ -219,6 +219,18 @@ class Database:
         return last
 
 
+def stop_volume_exports(data_dir):
+    """The NBD export daemons the cloud's attachments left (they outlive the service by design), by their PIDs."""
+    folder = os.path.join(data_dir, "volumes", "exports")
+    for name in os.listdir(folder) if os.path.isdir(folder) else []:
+        if name.endswith(".json"):
+            try:
+                with open(os.path.join(folder, name)) as record:
+                    os.kill(int(json.load(record)["pid"]), 15)
+            except (OSError, ValueError, KeyError):
+                pass
+
+
 def wait_active(client, token, server, seconds=30):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -451,6 +463,15 @@ def endpoints(ids, member_token_info):
         {"os-volume_upload_image": {"image_name": "up", "disk_format": "raw", "container_format": "bare"}},
     ]]
     table += [("POST", f"{vol}/volumes/{v}/action", {"os-reset_status": {"status": "available"}}, "admin", None)]
+    table += [
+        ("POST", f"/compute/v2.1/servers/{s}/os-volume_attachments", {"volumeAttachment": {
+            "volumeId": v, "device": "/dev/vdc", "tag": "t", "delete_on_termination": False}}, "member", "compute 2.79"),
+        ("POST", f"{vol}/attachments", {"attachment": {"volume_uuid": v, "instance_uuid": s, "mode": "rw",
+                                                       "connector": {"host": "h", "ip": "127.0.0.1"}}},
+         "member", "volume 3.54"),
+        ("POST", f"{vol}/volumes/{v}/action", {"os-initialize_connection": {"connector": {"host": "h"}}}, "member",
+         None),
+    ]
     table += [("POST", f"/compute/v2.1/servers/{s}/action", body, "member", "compute 2.79") for body in actions]
     deletes = [
         "/compute/v2.1/servers/ID", "/compute/v2.1/flavors/ID", "/compute/v2.1/os-keypairs/ID",
@@ -465,6 +486,7 @@ def endpoints(ids, member_token_info):
         "/compute/v2.1/os-floating-ips/ID", "/compute/v2.1/os-security-groups/ID",
         "/compute/v2.1/os-security-group-rules/ID", "/volume/v3/volumes/ID", "/volume/v3/snapshots/ID",
         "/volume/v3/types/ID", f"/volume/v3/volumes/{ids['volume']}/metadata/ID", "/volume/v3/os-quota-sets/ID",
+        "/volume/v3/attachments/ID", f"/compute/v2.1/servers/{ids['server']}/os-volume_attachments/ID",
     ]
     queries = [
         ("/compute/v2.1/servers/detail", ["limit", "marker", "changes-since", "sort_key", "name", "all_tenants"]),
@@ -689,6 +711,7 @@ def main():
         print(f"fuzz: {len(fuzzer.violations)} violations (process deaths, 5xx, refused requests that changed data)")
     finally:
         cloud.stop()
+        stop_volume_exports(data_dir)
         if fuzzer is not None and not fuzzer.violations:
             shutil.rmtree(data_dir, ignore_errors=True)
         else:
