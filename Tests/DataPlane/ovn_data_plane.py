@@ -161,6 +161,22 @@ def console_tail(name, env, lines=25):
     return "\n".join(kept[-lines:])
 
 
+def describe_port(ovn, port_id):
+    """What Open vSwitch and OVN hold of one port, for a failed check: its tap's row and counters, its logical
+    port, the port groups it is in, its binding, and the flows that answer DHCP."""
+    tap = "tap" + port_id[:11]
+    nb, sb = f"--db={ovn.central.nb}", f"--db={ovn.central.sb}"
+    bridge = f"unix:{ovn.switch.folder}/br-int.mgmt"
+    for argv in (["ovs-vsctl", f"--db={ovn.switch.db}", "list", "Interface", tap],
+                 ["ovs-ofctl", "dump-ports", bridge, tap],
+                 ["ovn-nbctl", nb, "list", "Logical_Switch_Port", port_id],
+                 ["ovn-nbctl", nb, "--columns=name,ports", "list", "Port_Group"],
+                 ["ovn-sbctl", sb, "find", "Port_Binding", f"logical_port={port_id}"],
+                 ["ovs-ofctl", "dump-flows", bridge, "udp,tp_dst=67"]):
+        print("     $ " + " ".join(argv))
+        print("     " + "\n     ".join(sh(*argv, ok=False).splitlines()))
+
+
 def fixed_address(name, env):
     server = osc_json(["server", "show", name], env) or {}
     addresses = server.get("addresses") or {}
@@ -284,6 +300,8 @@ def scenario(ovn, admin, demo, restart):
     got = guest_address("vm1", demo, nic="eth1", seconds=120)
     check(f"vm1's hot-plugged NIC got {extra_ip} from OVN's DHCP", got == extra_ip,
           f"printed {got}; the console's last lines:\n" + console_tail("vm1", demo))
+    if got != extra_ip:
+        describe_port(ovn, extra.get("id", "none"))
     shown = osc_json(["port", "show", extra.get("id", "none")], demo) or {}
     check("its port is ACTIVE (ovn-controller claimed the hot-plugged tap)", shown.get("status") == "ACTIVE",
           str(shown.get("status")))
