@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the small guest that the QEMU driver's tests boot, from Debian packages only: Debian's kernel and
 # busybox in an initramfs, on a FAT disk that syslinux makes bootable, converted to qcow2.
-# The guest prints NOVA-GUEST-BOOTED on its serial console; with a config drive it takes its hostname from it
+# The guest prints NOVA-GUEST-BOOTED on its serial console (and NOVA-GUEST-ROOT-VOLUME <serial> when its boot disk
+# is a volume); with a config drive it takes its hostname from it
 # (NOVA-GUEST-HOSTNAME <name>) and runs its user data if that is a script, then a tick counter every 2 s, and powers off
 # when the ACPI power button is pressed. A volume (a virtio disk with a serial) that appears is read: its marker
 # is printed (NOVA-GUEST-VOLUME-READ <serial> ...), or, blank, it gets one (NOVA-GUEST-VOLUME-WROTE <serial>).
@@ -77,6 +78,9 @@ for module in NIC_MODULES; do insmod /lib/$module.ko 2>/dev/null; done
 ip link set lo up
 say() { echo "$*" > /dev/ttyS0; echo "$*" > /dev/tty0; }
 say "NOVA-GUEST-BOOTED kernel $(uname -r)"
+# Booted from a volume, the first disk has the volume's id as its serial.
+root_serial=$(cat /sys/block/vda/serial 2>/dev/null)
+[ -n "$root_serial" ] && say "NOVA-GUEST-ROOT-VOLUME $root_serial"
 # The config drive (label config-2), when there is one: the hostname from its meta_data.json, and its user data
 # run when it is a script.
 configdrive() {

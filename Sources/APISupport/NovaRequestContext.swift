@@ -9,6 +9,8 @@ public struct NovaRequestContext: RequestContext {
     public var requestID: String = ""
     /// Set when the request carried a valid token.
     public var credentials: Credentials?
+    /// The token the credentials came from (passed on in the RPC context, as Nova's request context does).
+    public var authToken: String?
     /// The compute microversion negotiated for this request.
     public var apiVersion: APIVersion = .minimum
     /// The Placement microversion negotiated for this request (1.0 ... 1.39).
@@ -32,7 +34,9 @@ public struct NovaRequestContext: RequestContext {
     }
 
     public var rpcContext: RPCContext {
-        RPCContext(requestID: requestID, userID: credentials?.userID ?? "", projectID: credentials?.projectID ?? "")
+        RPCContext(
+            requestID: requestID, userID: credentials?.userID ?? "", projectID: credentials?.projectID ?? "",
+            authToken: credentials == nil ? nil : authToken)
     }
 
     /// A path parameter that the route guarantees.

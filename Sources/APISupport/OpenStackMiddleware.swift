@@ -102,6 +102,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 headers[.vary] = "OpenStack-API-Version"
             }
             if let token = request.headers[.authToken] {
+                context.authToken = token
                 context.credentials =
                     placementNoAuth && service == .placement
                     ? Self.noAuthCredentials(token, request) : try await validator.credentials(forToken: token)

@@ -12,6 +12,7 @@ extension ComputeAPI {
         async throws -> Response?
     {
         let caller = try context.caller()
+        if ["resize", "migrate", "os-migrateLive"].contains(name) { try Self.refuseVolumeBacked(instance, name) }
         switch name {
         case "resize":
             try PolicyRule.projectMemberOrAdmin.enforce(
@@ -125,6 +126,7 @@ extension ComputeAPI {
     /// evacuate (admin): rebuild the server on another host because its own is down (evacuate.py).
     func evacuate(_ argument: JSON, _ instance: Instance, _ context: NovaRequestContext) async throws -> Response {
         try PolicyRule.admin.enforce("os_compute_api:os-evacuate", try context.caller())
+        try Self.refuseVolumeBacked(instance, "evacuate")
         guard argument.objectValue != nil else {
             throw NovaError.badRequest("Invalid input for field/attribute evacuate. Value must be an object")
         }

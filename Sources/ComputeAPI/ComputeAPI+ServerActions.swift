@@ -104,6 +104,9 @@ extension ComputeAPI {
         prepare: (@Sendable (inout Instance) throws -> Void)? = nil
     ) async throws -> Instance {
         let caller = try context.caller()
+        if [.rescue, .rebuild, .shelve, .shelveOffload, .unshelve].contains(operation) {
+            try Self.refuseVolumeBacked(instance, operation.actionName)
+        }
         let record = actionRecord(operation.actionName, instance, context)
         let isAdmin = caller.isAdmin
         let updated = try await store.mutateInstance(uuid: instance.uuid, action: record) { current in
@@ -136,9 +139,29 @@ extension ComputeAPI {
         return updated
     }
 
+    /// What this cloud does not do yet for a server booted from a volume (Nova snapshots its volumes for an
+    /// image, moves it without copying a disk): refused before anything changes.
+    static func refuseVolumeBacked(_ instance: Instance, _ action: String) throws {
+        guard instance.isVolumeBacked else { return }
+        throw NovaError.conflict(
+            "Cannot '\(action)' instance \(instance.uuid): it boots from a volume, and this cloud does not '\(action)' such servers yet."
+        )
+    }
+
     func localDelete(_ instance: Instance) async throws {
         for consumer in try await store.destroyInstance(uuid: instance.uuid, at: clock.now) {
             try await placement.deleteAllocations(consumer: consumer)
+        }
+        await releaseVolumes(of: instance)
+    }
+
+    /// _local_cleanup_bdm_volumes: a server deleted where no host has it lets its volumes' attachments go and
+    /// deletes the volumes marked delete_on_termination.
+    func releaseVolumes(of instance: Instance) async {
+        guard let volumes else { return }
+        for device in instance.blockDevices ?? [] {
+            if let attachmentID = device.attachmentID { try? await volumes.deleteAttachment(id: attachmentID) }
+            if device.deleteOnTermination, !device.isPending { try? await volumes.deleteVolume(id: device.volumeID) }
         }
     }
 }

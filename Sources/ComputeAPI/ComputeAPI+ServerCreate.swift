@@ -37,8 +37,9 @@ extension ComputeAPI {
         let name = try Self.validName(nameValue)
         let description = version >= APIVersion(2, 19) ? (try Self.validDescription(spec["description"]) ?? nil) : nil
         let flavor = try await requestedFlavor(spec["flavorRef"], context)
-        let imageRef = try await requestedImage(spec, flavor: flavor, caller: caller)
         let (minCount, maxCount) = try Self.counts(spec)
+        let plan = try await bootPlan(spec, flavor: flavor, caller: caller, version: version, maxCount: maxCount)
+        let imageRef = plan.imageRef
         let keypair = try await requestedKeyPair(spec["key_name"], caller)
         let (zone, forcedHost) = try await requestedZone(spec, version: version, caller: caller)
         let metadata = try Self.metadata(spec["metadata"])
@@ -84,8 +85,7 @@ extension ComputeAPI {
         let networkRequests = try await requestedNetworks(
             spec["networks"], version: version, caller: caller, count: count)
         let securityGroups = try await requestedSecurityGroups(spec["security_groups"], caller: caller)
-        let schedulingRequest = SchedulingRequest(
-            forcedHost: forcedHost, imageProperties: try await schedulingProperties(imageRef))
+        let schedulingRequest = SchedulingRequest(forcedHost: forcedHost, imageProperties: plan.imageProperties)
         let now = clock.now
         let reservationID = "r-" + String(UUID().uuidString.lowercased().prefix(8))
         var instances: [Instance] = []
@@ -111,6 +111,14 @@ extension ComputeAPI {
             if let hostname = spec["hostname"]?.stringValue, version >= APIVersion(2, 90) {
                 instance.hostname = Instance.sanitizedHostname(hostname)
             }
+            if !plan.volumes.isEmpty {
+                do {
+                    instance.blockDevices = try await blockDevices(plan, for: instance.uuid, at: now)
+                } catch {
+                    for made in instances { await releaseReservations(made.blockDevices ?? []) }
+                    throw error
+                }
+            }
             instances.append(instance)
         }
         let actions = instances.map { instance in
@@ -120,16 +128,22 @@ extension ComputeAPI {
         }
         let flavorResources = flavor.resources
         let creating = count
-        try await store.createInstances(
-            instances, actions: actions,
-            quotaCheck: { usedInstances, usedResources in
-                try limits.check(
-                    usage: usedResources, instances: usedInstances, adding: flavorResources, count: creating)
-            }, serverGroup: group.map { ($0.uuid, limits.limit(.serverGroupMembers)) })
-        let requestSpec = RequestSpec(
+        do {
+            try await store.createInstances(
+                instances, actions: actions,
+                quotaCheck: { usedInstances, usedResources in
+                    try limits.check(
+                        usage: usedResources, instances: usedInstances, adding: flavorResources, count: creating)
+                }, serverGroup: group.map { ($0.uuid, limits.limit(.serverGroupMembers)) })
+        } catch {
+            for made in instances { await releaseReservations(made.blockDevices ?? []) }
+            throw error
+        }
+        var requestSpec = RequestSpec(
             instanceUUIDs: instances.map(\.uuid), projectID: caller.projectID, userID: caller.userID, flavor: flavor,
             imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost, schedulerHints: hints,
             imageProperties: schedulingRequest.imageProperties)
+        requestSpec.volumeBacked = plan.volumeBacked
         do {
             try await conductor.buildInstances(requestSpec, context: context.rpcContext)
         } catch {
@@ -188,28 +202,15 @@ extension ComputeAPI {
         }
     }
 
-    /// The image to boot from: `imageRef`, or the image of a block_device_mapping_v2 entry with boot_index 0.
+    /// The image of `imageRef` (a rebuild's or a rescue's).
     func requestedImage(_ spec: JSONObject, flavor: Flavor, caller: Credentials) async throws -> String {
-        var ref = spec["imageRef"]?.stringValue ?? ""
-        if let mappings = spec["block_device_mapping_v2"] {
-            guard let list = mappings.arrayValue else {
-                throw NovaError.badRequest("Invalid input for field/attribute block_device_mapping_v2.")
-            }
-            for mapping in list {
-                let source = mapping["source_type"]?.stringValue ?? "image"
-                let destination = mapping["destination_type"]?.stringValue ?? "local"
-                if source != "image" || destination != "local" {
-                    throw NovaError.badRequest(
-                        "Block device mapping source_type=\(source) destination_type=\(destination) needs the block storage service, which this cloud does not have."
-                    )
-                }
-                // checked: a comparison; intValue never traps
-                if mapping["boot_index"]?.intValue == 0, ref.isEmpty, let uuid = mapping["uuid"]?.stringValue {
-                    ref = uuid
-                }
-            }
-        }
-        let id = ref.split(separator: "/").last.map(String.init) ?? ref
+        let ref = spec["imageRef"]?.stringValue ?? ""
+        return try await requestedImage(
+            ref.split(separator: "/").last.map(String.init) ?? ref, flavor: flavor, caller: caller)
+    }
+
+    /// An image to boot from: visible to the caller, active, and fitting the flavor.
+    func requestedImage(_ id: String, flavor: Flavor, caller: Credentials) async throws -> String {
         guard !id.isEmpty else {
             throw NovaError.badRequest(
                 "Block Device Mapping is Invalid: You specified more than one local swap device, or no image to boot from."

@@ -5,19 +5,45 @@ import NovaCore
 import NovaDB
 
 extension ComputeAPI {
+    /// `/servers`, and `/os-volumes_boot`, Nova's alias of it up to 2.102 (404 from 2.103).
     func registerServers(on v21: RouterGroup<NovaRequestContext>) {
-        v21.get("servers") { request, context in try await listServers(request, context, detail: false) }
-        v21.get("servers/detail") { request, context in try await listServers(request, context, detail: true) }
-        v21.post("servers") { request, context in try await createServers(request, context) }
-        v21.get("servers/{id}") { request, context in
-            let instance = try await visibleInstance(context.parameter("id"), context)
-            let builder = try await viewBuilder(request, context)
-            return Response.json([
-                "server": builder.detail(instance, serverGroups: try await groupsForShow(instance, context))
-            ])
+        for base in ["servers", "os-volumes_boot"] {
+            let alias = base != "servers"
+            func path(_ tail: String) -> RouterPath { RouterPath(stringLiteral: base + tail) }
+            @Sendable func allowed(_ context: NovaRequestContext) throws {
+                if alias, context.apiVersion > APIVersion(2, 102) {
+                    throw NovaError.notFound("The resource could not be found.")
+                }
+            }
+            v21.get(path("")) { request, context in
+                try allowed(context)
+                return try await listServers(request, context, detail: false)
+            }
+            v21.get(path("/detail")) { request, context in
+                try allowed(context)
+                return try await listServers(request, context, detail: true)
+            }
+            v21.post(path("")) { request, context in
+                try allowed(context)
+                return try await createServers(request, context)
+            }
+            v21.get(path("/{id}")) { request, context in
+                try allowed(context)
+                let instance = try await visibleInstance(context.parameter("id"), context)
+                let builder = try await viewBuilder(request, context)
+                return Response.json([
+                    "server": builder.detail(instance, serverGroups: try await groupsForShow(instance, context))
+                ])
+            }
+            v21.put(path("/{id}")) { request, context in
+                try allowed(context)
+                return try await updateServer(request, context)
+            }
+            v21.delete(path("/{id}")) { _, context in
+                try allowed(context)
+                return try await deleteServer(context)
+            }
         }
-        v21.put("servers/{id}") { request, context in try await updateServer(request, context) }
-        v21.delete("servers/{id}") { _, context in try await deleteServer(context) }
     }
 
     /// The groups a shown server belongs to (2.71+).

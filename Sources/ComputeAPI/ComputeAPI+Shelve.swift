@@ -111,6 +111,7 @@ extension ComputeAPI {
         async throws -> Response
     {
         let caller = try context.caller()
+        try Self.refuseVolumeBacked(instance, "createBackup")
         try PolicyRule.projectMemberOrAdmin.enforce(
             "os_compute_api:os-create-backup", caller, targetProject: instance.projectID)
         guard let object = argument.objectValue else {

@@ -13,6 +13,7 @@ extension ComputeAPI {
         async throws -> Response
     {
         let caller = try context.caller()
+        try Self.refuseVolumeBacked(instance, "createImage")
         try PolicyRule.projectMemberOrAdmin.enforce(
             "os_compute_api:servers:create_image", caller, targetProject: instance.projectID)
         guard let name = argument["name"]?.stringValue, (1...255).contains(name.count) else {

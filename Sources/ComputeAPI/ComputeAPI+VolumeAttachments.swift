@@ -13,7 +13,8 @@ extension ComputeAPI {
             let limit = try CheckedInput.integer(request.query["limit"], field: "limit", in: 0...config.maxLimit)
             let offset = try CheckedInput.integer(
                 request.query["offset"], field: "offset", in: CheckedInput.databaseRange)
-            let devices = (instance.blockDevices ?? []).sorted { $0.createdAt < $1.createdAt }.dropFirst(offset ?? 0)
+            let devices = (instance.blockDevices ?? []).filter { !$0.isPending }.sorted { $0.createdAt < $1.createdAt }
+                .dropFirst(offset ?? 0)
                 .prefix(limit ?? config.maxLimit)
             return Response.json([
                 "volumeAttachments": .array(devices.map { volumeAttachmentView($0, instance, context.apiVersion) })

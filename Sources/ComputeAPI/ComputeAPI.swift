@@ -94,6 +94,7 @@ public struct ComputeAPI: Sendable {
         registerInterfaces(on: v21)
         registerExternalEvents(on: v21)
         registerNetworkProxies(on: v21)
+        registerVolumeProxies(on: v21)
         registerSecurityGroupProxies(on: v21)
     }
 

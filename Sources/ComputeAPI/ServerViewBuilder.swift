@@ -75,7 +75,7 @@ struct ServerViewBuilder {
         json.append(
             "os-extended-volumes:volumes_attached",
             .array(
-                (instance.blockDevices ?? []).map { device in
+                (instance.blockDevices ?? []).filter { !$0.isPending }.map { device in
                     version >= APIVersion(2, 3)
                         ? ["id": .string(device.volumeID), "delete_on_termination": .bool(device.deleteOnTermination)]
                         : ["id": .string(device.volumeID)]

@@ -1,3 +1,4 @@
+import APISupport
 import Foundation
 import HTTPTypes
 import NetworkCore
@@ -14,7 +15,7 @@ public struct LocalNetworkClient: NetworkClient {
 
     public init(api: NetworkAPI) {
         self.api = api
-        routes = InProcessRoutes(api: api)
+        routes = InProcessRoutes(base: "/\(NetworkAPI.prefix)/v2.0") { api.register(on: $0) }
     }
 
     public func networks(ids: [String]?, project: String?) async throws -> [NetworkSummary] {

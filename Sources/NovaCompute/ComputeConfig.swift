@@ -20,6 +20,10 @@ public struct ComputeConfig: Sendable {
     public var vifPluggingTimeout: Duration = .seconds(300)
     /// `[DEFAULT] vif_plugging_is_fatal`: whether a build whose ports never came up fails.
     public var vifPluggingIsFatal = true
+    /// `[DEFAULT] block_device_allocate_retries` and `block_device_allocate_retries_interval`: how long a build
+    /// waits for the volumes it asked the block-storage service to make.
+    public var blockDeviceAllocateRetries = 60
+    public var blockDeviceAllocateInterval: Duration = .seconds(3)
 
     public init(
         host: String, availabilityZone: String = "nova", reportInterval: Duration = .seconds(10),

@@ -26,7 +26,9 @@ extension ComputeManager {
         // The instance as the driver spawns it: with its NICs.
         var guest = instance
         do {
-            var spawning = InstanceUpdate(expectedTaskStates: [.networking], taskState: .spawning)
+            let hasVolumes = !(instance.blockDevices ?? []).isEmpty
+            var spawning = InstanceUpdate(
+                expectedTaskStates: [.networking], taskState: hasVolumes ? .blockDeviceMapping : .spawning)
             if instance.networkRequests != nil {
                 ports = try await allocateNetworks(instance)
                 spawning.addresses = try await networkInfo(ports, instance: instance, newPorts: true)
@@ -44,17 +46,42 @@ extension ComputeManager {
                 instance, "Failed to allocate the network(s): \(message)", expected: [.networking], context)
             return
         }
+        if !(guest.blockDevices ?? []).isEmpty {
+            do {
+                guest = try await prepareBlockDevices(guest, context: context)
+                guest = try await update(
+                    instance.uuid, InstanceUpdate(expectedTaskStates: [.blockDeviceMapping], taskState: .spawning),
+                    context)
+            } catch {
+                // Nova's BuildAbortException ("Failure prepping block device"): not rescheduled.
+                let message = (error as? NovaError)?.message ?? "\(error)"
+                logger.error("the volumes of \(instance.uuid) could not be prepared: \(message)")
+                await releaseBlockDeviceAttachments(instance, context: context)
+                await abortBuild(
+                    instance, "Failure prepping block device: \(message)", expected: [.blockDeviceMapping], context)
+                return
+            }
+        }
         do {
             try await plugWaitingForPorts(ports, of: guest) { try await driver.spawn(guest) }
+            try await completeBlockDevices(guest)
         } catch let error as NovaError where error.code == .virtualInterfaceCreateFailed {
             // Nova's VirtualInterfaceCreateException: the build is aborted, not rescheduled.
             logger.error("the ports of \(instance.uuid) did not come up: \(error.message)")
             try? await driver.destroy(instance)
+            await releaseBlockDeviceAttachments(instance, context: context)
             await abortBuild(instance, error.message, expected: [.spawning], context)
             return
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
             logger.error("spawn of \(instance.uuid) failed: \(message)")
+            if !(guest.blockDevices ?? []).isEmpty {
+                // Its volumes are connected to this host: the build ends here rather than elsewhere.
+                try? await driver.destroy(guest)
+                await releaseBlockDeviceAttachments(instance, context: context)
+                await abortBuild(instance, message, expected: [.spawning], context)
+                return
+            }
             if await reschedule(instance, alternates, message, context) { return }
             await abortBuild(instance, message, expected: [.spawning, .scheduling], context)
             return

@@ -77,7 +77,9 @@ extension ComputeManager {
         for device in current.blockDevices ?? [] {
             do {
                 if let attachmentID = device.attachmentID { try await volumes?.deleteAttachment(id: attachmentID) }
-                if device.deleteOnTermination { try await volumes?.deleteVolume(id: device.volumeID) }
+                if device.deleteOnTermination, !device.isPending {
+                    try await volumes?.deleteVolume(id: device.volumeID)
+                }
             } catch {
                 logger.warning("volume \(device.volumeID) of deleted server \(instance.uuid): \(error)")
             }

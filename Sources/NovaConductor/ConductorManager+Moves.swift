@@ -80,6 +80,7 @@ extension ConductorManager {
                 instanceUUIDs: [instance.uuid], projectID: instance.projectID, userID: instance.userID,
                 flavor: migration.newFlavor, imageRef: instance.imageRef, availabilityZone: instance.availabilityZone,
                 forcedHost: task.requestedHost, schedulerHints: instance.schedulerHints ?? [:])
+            spec.volumeBacked = instance.isVolumeBacked
             if live || evacuate || !moves.allowResizeToSameHost, let source = migration.sourceCompute {
                 spec.ignoreHosts = [source]
             }

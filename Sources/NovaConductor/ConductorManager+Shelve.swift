@@ -26,10 +26,11 @@ extension ConductorManager {
             instance.taskState == .unshelving
         else { return }
         await recordEvent(uuid, Self.unshelveEvent, context, result: nil)
-        let spec = RequestSpec(
+        var spec = RequestSpec(
             instanceUUIDs: [uuid], projectID: instance.projectID, userID: instance.userID, flavor: instance.flavor,
             imageRef: instance.imageRef, availabilityZone: request.availabilityZone ?? instance.availabilityZone,
             forcedHost: request.host, schedulerHints: instance.schedulerHints ?? [:])
+        spec.volumeBacked = instance.isVolumeBacked
         let scheduled: Instance
         do {
             let selection = try await scheduler.selectDestinations(spec, context: context)[0]

@@ -78,7 +78,7 @@ public struct FilterScheduler: Sendable {
                     instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeUUID: host.nodeUUID,
                     alternates: alternates)
                 if let position = hosts.firstIndex(where: { $0.nodeUUID == host.nodeUUID }) {
-                    hosts[position].consume(spec.flavor.resources)
+                    hosts[position].consume(spec.resources)
                 }
                 spec.resolved.groupHosts[host.host, default: 0] += 1
                 break

@@ -6,7 +6,7 @@ import PlacementCore
 /// constraints before candidates are asked for.
 extension FilterScheduler {
     public func candidateQuery(_ spec: RequestSpec) async throws -> CandidateQuery {
-        let flavor = spec.flavor.resources
+        let flavor = spec.resources
         var resources: [String: Int] = [:]
         if flavor.vcpus > 0 { resources["VCPU"] = flavor.vcpus }
         if flavor.memoryMB > 0 { resources["MEMORY_MB"] = flavor.memoryMB }

@@ -70,6 +70,13 @@ public actor FakeDriver: VirtDriver {
 
     public func spawn(_ instance: Instance) async throws {
         try await checkFailure("spawn", instance)
+        // The guest starts with its volumes (connected by the compute host), as libvirt's domain has them.
+        for device in instance.blockDevices ?? [] {
+            guard device.connectionInfo != nil else {
+                throw NovaError.internalError("volume \(device.volumeID) of \(instance.uuid) is not connected")
+            }
+            volumes[instance.uuid, default: [:]][device.volumeID] = device.deviceName
+        }
         guests[instance.uuid] = .running
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where one guest's files live: `<instances_path>/<uuid>/`.
 struct GuestPaths: Sendable {
     let directory: String
@@ -9,6 +11,12 @@ struct GuestPaths: Sendable {
     }
 
     var disk: String { directory + "/disk" }
+    /// A guest booted from a volume has no disk here: this file names its root volume instead.
+    var rootVolume: String { directory + "/root-volume" }
+    /// Whether this host has the guest: its disk, or the note of its root volume.
+    var exist: Bool {
+        FileManager.default.fileExists(atPath: disk) || FileManager.default.fileExists(atPath: rootVolume)
+    }
     /// The rescue image's overlay while the guest is rescued (its own disk is then the second drive).
     var rescueDisk: String { directory + "/disk.rescue" }
     var console: String { directory + "/console.log" }

@@ -28,15 +28,15 @@ struct QEMUCommandLine {
         if rescue {
             arguments += ["-drive", "file=\(paths.rescueDisk),format=qcow2,if=virtio,cache=writeback"]
         }
-        arguments += [
-            "-drive", "file=\(paths.disk),format=qcow2,if=virtio,cache=writeback",
-        ]
+        // The root disk: the guest's own (an overlay of its image), or its root volume, the first disk it boots.
+        if let root = instance.rootVolume {
+            arguments += Self.volume(root)?.arguments(bootIndex: 0) ?? []
+        } else {
+            arguments += ["-drive", "file=\(paths.disk),format=qcow2,if=virtio,cache=writeback"]
+        }
         if configDrive { arguments += ["-drive", "file=\(paths.configDrive),format=raw,if=virtio,readonly=on"] }
-        for device in instance.blockDevices ?? [] {
-            guard let text = device.connectionInfo, let connection = JSON.parse(Array(text.utf8)),
-                let volume = try? QEMUVolume(device: device, connection: connection)
-            else { continue }
-            arguments += volume.arguments
+        for device in instance.blockDevices ?? [] where device.bootIndex != 0 {
+            arguments += Self.volume(device)?.arguments() ?? []
         }
         arguments += [
             "-vga", "std", "-display", "none",
@@ -69,6 +69,12 @@ struct QEMUCommandLine {
     /// Whether the guest computes its own checksums (the NIC offers no checksum offload): on a bridge of Open
     /// vSwitch's userspace datapath, which (3.1) drops a packet with an unfinished checksum that it would send
     /// into a tunnel, that is to a guest on another host.
+    /// A connected volume's QEMU objects (nil before its connection info is known).
+    static func volume(_ device: BlockDeviceMapping) -> QEMUVolume? {
+        guard let text = device.connectionInfo, let connection = JSON.parse(Array(text.utf8)) else { return nil }
+        return try? QEMUVolume(device: device, connection: connection)
+    }
+
     static func checksumsInGuest(_ vif: GuestVIF) -> Bool { vif.datapathType == "netdev" }
     static func nicID(_ vif: GuestVIF) -> String { "nic-" + vif.devname }
 

@@ -8,8 +8,13 @@ extension QEMUDriver {
         let paths = paths(instance.uuid)
         try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         do {
-            logger.info("spawning \(instance.uuid): its disk over image \(instance.imageRef)")
-            try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
+            if let root = instance.rootVolume {
+                logger.info("spawning \(instance.uuid) from its root volume \(root.volumeID)")
+                try Data(root.volumeID.utf8).write(to: URL(fileURLWithPath: paths.rootVolume))
+            } else {
+                logger.info("spawning \(instance.uuid): its disk over image \(instance.imageRef)")
+                try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
+            }
             try await launch(instance)
         } catch {
             await kill(instance.uuid)
@@ -114,7 +119,7 @@ extension QEMUDriver {
     }
 
     func requireGuest(_ instance: Instance) throws {
-        guard FileManager.default.fileExists(atPath: paths(instance.uuid).disk) else {
+        guard paths(instance.uuid).exist else {
             throw NovaError.notFound("Instance \(instance.uuid) could not be found on the hypervisor.")
         }
     }
@@ -123,7 +128,7 @@ extension QEMUDriver {
     /// state is saved; no folder is unknown (nil).
     public func powerState(of instance: Instance) async -> PowerState? {
         let paths = paths(instance.uuid)
-        guard FileManager.default.fileExists(atPath: paths.disk) else { return nil }
+        guard paths.exist else { return nil }
         guard runningPID(instance.uuid) != nil, let client = connections[instance.uuid],
             let status = try? await status(client)
         else {

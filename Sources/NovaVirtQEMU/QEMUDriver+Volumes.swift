@@ -88,14 +88,17 @@ struct QEMUVolume {
         ]
     }
 
-    /// The same as command-line options, for a guest that starts with the volume.
-    var arguments: [String] {
+    /// The same as command-line options, for a guest that starts with the volume (the first it boots from with
+    /// boot index 0).
+    func arguments(bootIndex: Int? = nil) -> [String] {
         let server = "\"server\":{\"type\":\"inet\",\"host\":\"\(host)\",\"port\":\"\(port)\"}"
         return [
             "-blockdev",
             "{\"driver\":\"nbd\",\"node-name\":\"\(nodeName)\",\(server),\"export\":\"\(exportName)\",\"read-only\":\(readOnly),"
                 + "\"reconnect-delay\":\(Self.reconnectDelay)}",
-            "-device", "virtio-blk-pci,drive=\(nodeName),id=\(Self.deviceID(volumeID)),serial=\(volumeID.prefix(20))",
+            "-device",
+            "virtio-blk-pci,drive=\(nodeName),id=\(Self.deviceID(volumeID)),serial=\(volumeID.prefix(20))"
+                + (bootIndex.map { ",bootindex=\($0)" } ?? ""),
         ]
     }
 }

@@ -92,7 +92,7 @@ public actor QEMUDriver: VirtDriver {
 
     public func listInstanceUUIDs() async -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: config.instancesPath)) ?? []
-        return entries.filter { UUID(uuidString: $0) != nil && FileManager.default.fileExists(atPath: paths($0).disk) }
+        return entries.filter { UUID(uuidString: $0) != nil && paths($0).exist }
     }
 
     /// Lets go of every guest without stopping it, as when the compute service stops: the guests run on and

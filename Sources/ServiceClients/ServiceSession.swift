@@ -119,6 +119,32 @@ public final class ServiceSession: Sendable {
         throw NovaError.serviceUnavailable("Keystone refused the service credentials of \(credentials.username).")
     }
 
+    /// The catalog's URL of a service type.
+    public func endpoint(_ service: String) async throws -> String {
+        guard let base = try await authenticated().endpoints[service] else {
+            throw NovaError.serviceUnavailable("The service catalog has no \(service) endpoint.")
+        }
+        return base
+    }
+
+    /// A call at a full URL with a user's token (not renewed: a refused token is the answer).
+    public func send(
+        url: String, _ method: HTTPMethod, headers: [(String, String)] = [], json: JSON? = nil, token: String,
+        timeout: TimeAmount = .seconds(60)
+    ) async throws -> ServiceResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "X-Auth-Token", value: token)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "nova-swift-service")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: json.bytes()))
+        }
+        return try await execute(request, timeout: timeout)
+    }
+
     /// A call whose answer streams into `handle` (image data) instead of memory.
     public func stream(
         _ service: String, _ path: String, timeout: TimeAmount = .seconds(600),

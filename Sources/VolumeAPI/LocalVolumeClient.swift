@@ -1,3 +1,5 @@
+import APISupport
+import HTTPTypes
 import Foundation
 import NovaCore
 import VolumeCore
@@ -7,8 +9,18 @@ import VolumeCore
 public struct LocalVolumeClient: VolumeClient {
     let api: VolumeAPI
     let caller = NetworkUser.service.credentials
+    let routes: InProcessRoutes
 
-    public init(api: VolumeAPI) { self.api = api }
+    public init(api: VolumeAPI) {
+        self.api = api
+        routes = InProcessRoutes(base: "/\(VolumeAPI.prefix)/v3") { api.register(on: $0) }
+    }
+
+    public func request(_ method: String, _ path: String, body: JSON?, as user: NetworkUser) async throws -> JSON? {
+        let project = PercentEncoding.encode(user.credentials.projectID)
+        return try await routes.call(
+            HTTPRequest.Method(method) ?? .get, "/\(project)" + path, body: body, as: user.credentials)
+    }
 
     static func summary(_ volume: Volume) -> VolumeSummary {
         VolumeSummary(
@@ -50,5 +62,27 @@ public struct LocalVolumeClient: VolumeClient {
 
     public func deleteVolume(id: String) async throws {
         try await api.beginDelete(id, cascade: false, force: false)
+    }
+
+    public func createVolume(_ request: VolumeCreation, owner: RPCContext) async throws -> VolumeSummary {
+        let caller = Credentials(
+            userID: owner.userID, userName: owner.userID, projectID: owner.projectID, projectName: owner.projectID,
+            roles: ["member", "reader"])
+        let body = request.body["volume"]?.objectValue ?? [:]
+        return Self.summary(try await api.createVolume(body, caller: caller))
+    }
+
+    public func snapshot(id: String, project: String?) async throws -> SnapshotSummary? {
+        guard let snapshot = try await api.store.snapshot(id: id), project == nil || snapshot.projectID == project
+        else { return nil }
+        return SnapshotSummary(
+            id: snapshot.id, volumeID: snapshot.volumeID, status: snapshot.status, size: snapshot.size)
+    }
+
+    public func volumeTypeName(_ nameOrID: String, project: String) async throws -> String? {
+        guard let found = try await api.store.type(idOrName: nameOrID),
+            found.type.isPublic || found.projects.contains(project)
+        else { return nil }
+        return found.type.name
     }
 }

@@ -766,6 +766,40 @@ def attach_steps(demo):
     result = run(OPENSTACK, ["server", "delete", "--wait", "vol-vm"], demo)
     check("deleting the server detaches its volume", result.returncode == 0
           and volume_status("vol1", demo, "available") == "available", result.stderr)
+    boot_from_volume_steps(demo)
+
+
+def boot_from_volume_steps(demo):
+    """Servers booted from volumes: openstackclient's --boot-from-volume (the build makes the root volume of the
+    image) and --volume (an existing one), and novaclient's --block-device for a blank volume that goes with its
+    server. One server at a time (the demo project's instance quota)."""
+    server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector",
+                       "--boot-from-volume", "1", "--wait", "bfv-vm"], demo) or {}
+    roots = [v for v in osc_json(["volume", "list", "--long"], demo) or [] if v.get("Status") == "in-use"
+             and v.get("Name") not in ("vol1",)]
+    check("server create --boot-from-volume 1: ACTIVE on a root volume made of the image",
+          server.get("status") == "ACTIVE" and "booted from volume" in str(server.get("image"))
+          and len(roots) == 1 and str(roots[0].get("Bootable")).lower() == "true", f"{server.get('status')} {roots}")
+    root = (roots or [{}])[0].get("ID", "none")
+    result = run(OPENSTACK, ["server", "delete", "--wait", "bfv-vm"], demo)
+    check("its root volume outlives it", result.returncode == 0
+          and volume_status(root, demo, "available") == "available", result.stderr)
+    server = osc_json(["server", "create", "--flavor", "m1.tiny", "--volume", root, "--wait", "bfv-vm2"], demo) or {}
+    check("server create --volume boots from the existing volume", server.get("status") == "ACTIVE"
+          and volume_status(root, demo, "in-use") == "in-use", str(server.get("status")))
+    run(OPENSTACK, ["server", "delete", "--wait", "bfv-vm2"], demo)
+    volume_status(root, demo, "available")
+    result = run(NOVA, ["boot", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--block-device",
+                        "source=blank,dest=volume,size=1,shutdown=remove", "--poll", "nova-bfv"], demo)
+    blanks = [v for v in osc_json(["volume", "list"], demo) or [] if v.get("Name", "").endswith("-blank-vol")]
+    check("nova boot --block-device source=blank,dest=volume: the build makes the blank volume",
+          result.returncode == 0 and len(blanks) == 1 and blanks[0].get("Status") == "in-use",
+          result.stdout[-300:] + result.stderr + str(blanks))
+    run(OPENSTACK, ["server", "delete", "--wait", "nova-bfv"], demo)
+    gone = wait_until(lambda: not [v for v in osc_json(["volume", "list"], demo) or []
+                                   if v.get("Name", "").endswith("-blank-vol")])
+    check("its delete deletes the blank volume (shutdown=remove)", gone)
+    run(OPENSTACK, ["volume", "delete", root], demo)
 
 
 def server_port_steps(demo):

@@ -343,6 +343,13 @@ def endpoints(ids, member_token_info):
                                                       "min_count": 1, "max_count": 1, "metadata": {"a": "b"},
                                                       "networks": "auto", "user_data": "aGVsbG8="}},
          "member", "compute 2.37"),
+        ("POST", "/compute/v2.1/servers", {"server": {"name": "fzv", "flavorRef": "1", "networks": "none",
+                                                      "block_device_mapping_v2": [
+            {"uuid": boot, "source_type": "image", "destination_type": "volume", "boot_index": 0, "volume_size": 1,
+             "delete_on_termination": True},
+            {"source_type": "blank", "destination_type": "volume", "volume_size": "1", "boot_index": -1,
+             "volume_type": "__DEFAULT__", "device_name": "/dev/vdb", "tag": "t", "disk_bus": "virtio"}]}},
+         "member", "compute 2.67"),
         ("PUT", f"/compute/v2.1/servers/{s}", {"server": {"name": "renamed", "description": "d"}}, "member",
          "compute 2.19"),
         ("POST", f"/compute/v2.1/servers/{s}/metadata", {"metadata": {"k2": "v2"}}, "member", None),

@@ -183,6 +183,7 @@ def scenario(cloud):
           str(reached))
 
     volume_steps(admin)
+    boot_from_volume_steps(admin)
 
     # The probe on compute-2 pings roamer 5 times a second through the live migration.
     probe = osc_json(["port", "create", "--network", "private", "probe"], admin) or {}
@@ -266,6 +267,40 @@ def volume_steps(admin):
     run(OPENSTACK, ["server", "remove", "volume", "anchor", "shared-data"], admin)
     volume_status(admin, "shared-data", "available")
     run(OPENSTACK, ["volume", "delete", "shared-data"], admin)
+
+
+def root_volume_of(admin, name):
+    """The id of the server's one volume (its root volume), from `server volume list`."""
+    for row in osc_json(["server", "volume", "list", name], admin) or []:
+        return row.get("Volume ID") or row.get("volumeId")
+    return None
+
+
+def boot_from_volume_steps(admin):
+    """A guest boots from a volume: compute-1's build asks the control plane's volume service for a volume of the
+    image (the user's token, carried over the bus, makes it in the user's project), QEMU boots it over NBD; the
+    volume outlives its server and boots a second one on compute-2."""
+    made = run(OPENSTACK, ["server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--boot-from-volume",
+                           "1", "--nic", "none", "--availability-zone", "nova:compute-1", "--wait", "bfv1"],
+               admin)
+    server = osc_json(["server", "show", "bfv1"], admin) or {}
+    root = root_volume_of(admin, "bfv1") or "none"
+    booted = wait_for(lambda: re.search(rf"^NOVA-GUEST-ROOT-VOLUME {root[:20]}", console_of("bfv1", admin), re.M),
+                      120, step=1)
+    check("bfv1 boots on compute-1 from a volume its build made of the image (over NBD, no local disk)",
+          made.returncode == 0 and server.get("OS-EXT-SRV-ATTR:host") == "compute-1" and "booted from volume" in str(server.get("image"))
+          and bool(booted), made.stderr + console_of("bfv1", admin)[-600:])
+    run(OPENSTACK, ["server", "delete", "--wait", "bfv1"], admin)
+    check("its root volume outlives it (delete_on_termination false)", volume_status(admin, root, "available"))
+    made = run(OPENSTACK, ["server", "create", "--flavor", "m1.tiny", "--volume", root, "--nic", "none",
+                           "--availability-zone", "nova:compute-2", "--wait", "bfv2"], admin)
+    booted = wait_for(lambda: re.search(rf"^NOVA-GUEST-ROOT-VOLUME {root[:20]}", console_of("bfv2", admin), re.M),
+                      120, step=1)
+    check("bfv2 boots from the same volume on compute-2", made.returncode == 0 and bool(booted),
+          made.stderr + console_of("bfv2", admin)[-600:])
+    run(OPENSTACK, ["server", "delete", "--wait", "bfv2"], admin)
+    volume_status(admin, root, "available")
+    run(OPENSTACK, ["volume", "delete", root], admin)
 
 
 def active(admin, name):

@@ -66,6 +66,11 @@ public struct Instance: Sendable, Codable, Equatable {
     public var vifs: [GuestVIF]?
     /// The volumes attached to the server (Nova's block device mappings of destination `volume`).
     public var blockDevices: [BlockDeviceMapping]?
+    /// The root volume of a server booted from a volume (its mapping with boot index 0).
+    public var rootVolume: BlockDeviceMapping? { blockDevices?.first { $0.bootIndex == 0 } }
+    /// Whether the server boots from a volume (it has no local root disk: nothing of its flavor's root disk is
+    /// claimed, and the image is the volume's).
+    public var isVolumeBacked: Bool { rootVolume != nil }
     /// The names of the security groups the server's ports are in (nil: `default`).
     public var securityGroups: [String]?
     /// Nova's system_metadata shelved_image_id and shelved_at: the snapshot a shelved server comes back from.

@@ -177,7 +177,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         if let addresses { instance.addresses = addresses }
         if let vifs { instance.vifs = vifs }
         if let blockDevice {
-            var devices = (instance.blockDevices ?? []).filter { $0.volumeID != blockDevice.volumeID }
+            var devices = (instance.blockDevices ?? []).filter { $0.uuid != blockDevice.uuid }
             devices.append(blockDevice)
             instance.blockDevices = devices
         }

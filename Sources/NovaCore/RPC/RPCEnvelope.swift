@@ -5,11 +5,15 @@ public struct RPCContext: Sendable, Codable, Equatable {
     public var requestID: String
     public var userID: String
     public var projectID: String
+    /// The caller's token, as Nova's request context carries it over RPC: what a compute host uses to act for
+    /// the user in another service (a server's volumes are made in the user's project with it).
+    public var authToken: String?
 
-    public init(requestID: String, userID: String, projectID: String) {
+    public init(requestID: String, userID: String, projectID: String, authToken: String? = nil) {
         self.requestID = requestID
         self.userID = userID
         self.projectID = projectID
+        self.authToken = authToken
     }
 
     public static func service(_ name: String) -> RPCContext {

@@ -18,6 +18,16 @@ public struct RequestSpec: Sendable, Codable, Equatable {
     public var ignoreHosts: [String] = []
     /// The build attempt this request schedules (`Instance.buildAttempt`; nil: the first).
     public var buildAttempt: Int?
+    /// The server boots from a volume (Nova's `is_bfv`): its flavor's root disk is not asked of the host.
+    public var volumeBacked: Bool?
+
+    /// What a host gives each of the servers: the flavor's resources, without the root disk for a server that
+    /// boots from a volume.
+    public var resources: Resources {
+        var resources = flavor.resources
+        if volumeBacked == true { resources.diskGB = max(0, resources.diskGB - flavor.rootGB) }
+        return resources
+    }
 
     public init(
         instanceUUIDs: [String], projectID: String, userID: String, flavor: Flavor, imageRef: String,
@@ -46,6 +56,7 @@ extension RequestSpec {
             forcedHost: instance.schedulingRequest?.forcedHost, schedulerHints: instance.schedulerHints ?? [:],
             imageProperties: instance.schedulingRequest?.imageProperties ?? [:])
         buildAttempt = instance.buildAttempt
+        volumeBacked = instance.isVolumeBacked
     }
 }
 

@@ -41,6 +41,13 @@ public struct BlockDeviceMapping: Sendable, Codable, Equatable {
     /// The volume service's connection info (JSON text), once the compute host connected.
     public var connectionInfo: String?
     public var createdAt: Date
+    /// What the volume is made from when the compute host makes it at the build (block_device_mapping_v2's
+    /// `source_type`: "image", "snapshot", "blank"; nil or "volume": an existing volume, `volumeID`), the
+    /// image's or snapshot's id, and the size (GiB) and type asked for. `volumeID` is empty until it is made.
+    public var sourceType: String?
+    public var sourceID: String?
+    public var volumeSize: Int?
+    public var volumeType: String?
 
     public init(
         uuid: String, volumeID: String, attachmentID: String?, deviceName: String, bootIndex: Int? = nil,
@@ -55,6 +62,9 @@ public struct BlockDeviceMapping: Sendable, Codable, Equatable {
         self.tag = tag
         self.createdAt = createdAt
     }
+
+    /// Whether the compute host still has to make the volume (a mapping from an image, a snapshot or blank).
+    public var isPending: Bool { volumeID.isEmpty }
 
     /// The next free virtio disk name after the root disk and `used` (`/dev/vdb`, `/dev/vdc`, ...).
     public static func nextDeviceName(used: [String]) -> String? {
@@ -78,4 +88,63 @@ public protocol VolumeClient: Sendable {
     func deleteAttachment(id: String) async throws
     /// Deletes a volume (delete_on_termination).
     func deleteVolume(id: String) async throws
+    /// A new volume of the server's owner (the project and user of `owner`, with its token when the service is
+    /// remote), as Nova makes a server's volumes of `block_device_mapping_v2`; it is `creating` until the volume
+    /// service has made its data.
+    func createVolume(_ request: VolumeCreation, owner: RPCContext) async throws -> VolumeSummary
+    /// The snapshot if `project` may use it (nil: any).
+    func snapshot(id: String, project: String?) async throws -> SnapshotSummary?
+    /// The name of the volume type with this name or id that `project` may use, nil if there is none.
+    func volumeTypeName(_ nameOrID: String, project: String) async throws -> String?
+    /// A block-storage API call made as the user, with the user's token (Nova's os-volumes and os-snapshots
+    /// proxies call Cinder so): `path` under `/v3/{the user's project}`, Cinder's policy applies; nil for an
+    /// empty answer.
+    func request(_ method: String, _ path: String, body: JSON?, as user: NetworkUser) async throws -> JSON?
+}
+
+/// A volume Nova asks the volume service to make (Cinder's volume create body).
+public struct VolumeCreation: Sendable, Codable, Equatable {
+    public var name: String
+    public var size: Int
+    public var imageID: String?
+    public var snapshotID: String?
+    public var volumeType: String?
+    public var availabilityZone: String?
+
+    public init(
+        name: String, size: Int, imageID: String? = nil, snapshotID: String? = nil, volumeType: String? = nil,
+        availabilityZone: String? = nil
+    ) {
+        self.name = name
+        self.size = size
+        self.imageID = imageID
+        self.snapshotID = snapshotID
+        self.volumeType = volumeType
+        self.availabilityZone = availabilityZone
+    }
+
+    /// Cinder's `{"volume": {...}}` body.
+    public var body: JSON {
+        var volume: JSONObject = ["name": .string(name), "size": .int(size)]
+        if let imageID { volume["imageRef"] = .string(imageID) }
+        if let snapshotID { volume["snapshot_id"] = .string(snapshotID) }
+        if let volumeType { volume["volume_type"] = .string(volumeType) }
+        if let availabilityZone { volume["availability_zone"] = .string(availabilityZone) }
+        return ["volume": .object(volume)]
+    }
+}
+
+/// A volume snapshot as Nova reads one (its size, and the volume it was taken of).
+public struct SnapshotSummary: Sendable, Codable, Equatable {
+    public var id: String
+    public var volumeID: String
+    public var status: String
+    public var size: Int
+
+    public init(id: String, volumeID: String, status: String, size: Int) {
+        self.id = id
+        self.volumeID = volumeID
+        self.status = status
+        self.size = size
+    }
 }
