@@ -138,6 +138,8 @@ nics() {
 mkdir -p /run/disks
 for path in /sys/block/vd*; do [ -e "$path" ] && touch /run/disks/${path##*/}; done
 disks() {
+    # A disk that went (detached) is new again when a disk of its name comes back.
+    for seen in /run/disks/*; do [ -e "/sys/block/${seen##*/}" ] || rm -f "$seen"; done
     for path in /sys/block/vd*; do
         [ -e "$path" ] || continue
         disk=${path##*/}

@@ -19,9 +19,28 @@ extension ComputeAPI {
     func bootPlan(_ spec: JSONObject, flavor: Flavor, caller: Credentials, version: APIVersion, maxCount: Int)
         async throws -> BootPlan
     {
-        let requests = try BlockDeviceRequest.parse(spec, version: version)
+        var requests = try BlockDeviceRequest.parse(spec, version: version)
         let given = spec["imageRef"]?.stringValue ?? ""
         let imageRef = given.split(separator: "/").last.map(String.init) ?? given
+        // An image that defines mappings (the snapshot of a server booted from volumes) gives the server its
+        // volumes, made of its snapshots, in place of an image root; the request's own mappings on other
+        // devices are added.
+        let explicitRoot = requests.first(where: \.isRoot)
+        let bootImage =
+            explicitRoot.map { $0.sourceType == "image" && $0.destinationType == "local" ? $0.uuid : nil }
+            ?? imageRef
+        if let id = bootImage, !id.isEmpty, let image = try await visibleImage(id, caller) {
+            let defined = try Self.imageDefinedMappings(image)
+            if !defined.isEmpty {
+                let devices = Set(defined.compactMap(\.deviceName))
+                requests =
+                    defined
+                    + requests.filter { request in
+                        !(request.isRoot && request.sourceType == "image")
+                            && !devices.contains(request.deviceName ?? "")
+                    }
+            }
+        }
         if let local = requests.first(where: { $0.destinationType == "local" && $0.sourceType == "blank" }) {
             throw BlockDeviceRequest.invalid(
                 "local \(local.guestFormat == "swap" ? "swap" : "ephemeral") disks are not supported by this cloud yet; use a flavor's or a volume."

@@ -12,7 +12,7 @@ extension ComputeAPI {
         async throws -> Response?
     {
         let caller = try context.caller()
-        if ["resize", "migrate", "os-migrateLive"].contains(name) { try Self.refuseVolumeBacked(instance, name) }
+        if ["resize", "migrate"].contains(name) { try Self.refuseVolumeBacked(instance, name) }
         switch name {
         case "resize":
             try PolicyRule.projectMemberOrAdmin.enforce(
@@ -96,11 +96,17 @@ extension ComputeAPI {
         let block: Bool
         switch argument["block_migration"] {
         case .bool(let value)?: block = value
-        case .string(let text)? where auto && text == "auto": block = true
+        // auto: a block migration, unless the server has no local disk (it boots from a volume).
+        case .string(let text)? where auto && text == "auto": block = !instance.isVolumeBacked
         case .string(let text)? where ["true", "false"].contains(text.lowercased()): block = text.lowercased() == "true"
         default:
             throw NovaError.badRequest(
                 "Invalid input for field/attribute block_migration. Value must be a boolean\(auto ? " or 'auto'" : "")")
+        }
+        if block, instance.isVolumeBacked {
+            throw NovaError.badRequest(
+                "Migration pre-check error: Block migration can not be used with shared storage (the server boots from a volume)."
+            )
         }
         var host: String?
         if let value = argument["host"], value != .null {

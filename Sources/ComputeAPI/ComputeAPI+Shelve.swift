@@ -111,7 +111,9 @@ extension ComputeAPI {
         async throws -> Response
     {
         let caller = try context.caller()
-        try Self.refuseVolumeBacked(instance, "createBackup")
+        if instance.isVolumeBacked {
+            throw NovaError.badRequest("Backup is not supported for volume-backed instances.")
+        }
         try PolicyRule.projectMemberOrAdmin.enforce(
             "os_compute_api:os-create-backup", caller, targetProject: instance.projectID)
         guard let object = argument.objectValue else {

@@ -13,7 +13,6 @@ extension ComputeAPI {
         async throws -> Response
     {
         let caller = try context.caller()
-        try Self.refuseVolumeBacked(instance, "createImage")
         try PolicyRule.projectMemberOrAdmin.enforce(
             "os_compute_api:servers:create_image", caller, targetProject: instance.projectID)
         guard let name = argument["name"]?.stringValue, (1...255).contains(name.count) else {
@@ -32,6 +31,10 @@ extension ComputeAPI {
                 }
                 properties[key] = text
             }
+        }
+        if instance.isVolumeBacked {
+            return try await createVolumeBackedImage(
+                name: name, properties: properties, instance, request, context)
         }
         guard let host = instance.host else { throw NovaError.conflict("Instance \(instance.uuid) is not ready") }
         var image = snapshotImage(of: instance, name: name, type: "snapshot", userID: caller.userID)

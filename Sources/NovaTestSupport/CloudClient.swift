@@ -119,7 +119,12 @@ public func withCloud<T: Sendable>(
     var logger = Logger(label: "test")
     logger.logLevel = .warning
     let cloud = try await AllInOneCloud.build(options: options, logger: logger)
-    defer { if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+    defer {
+        // The volume service's NBD exports outlive a service by design (a restarted one finds them): a test
+        // cloud's end takes them, by the data directory on their command lines.
+        TestProcesses.kill(naming: directory + "/volumes/")
+        if dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) }
+    }
     let result = try await cloud.makeApplication().test(live ? .live : .router) { client in
         try await body(CloudClient(client: client), cloud)
     }

@@ -54,4 +54,67 @@ public enum DriverConformance {
         #expect(await driver.powerState(of: instance) == nil)
         #expect(await !driver.listInstanceUUIDs().contains(instance.uuid))
     }
+
+    /// What a guest is waited for in the volume cases.
+    public enum GuestMoment: Sendable {
+        case started
+        case attached(String)
+    }
+
+    /// A volume mapping as the compute host hands it to a driver.
+    public static func volume(_ id: String, device: String, bootIndex: Int? = nil, connection: JSON)
+        -> BlockDeviceMapping
+    {
+        var mapping = BlockDeviceMapping(
+            uuid: UUID().uuidString.lowercased(), volumeID: id, attachmentID: UUID().uuidString.lowercased(),
+            deviceName: device, bootIndex: bootIndex, createdAt: Date())
+        mapping.connectionInfo = connection.serialized()
+        return mapping
+    }
+
+    /// Volumes: hot-plugged into a running guest and taken out again, attached again while it is stopped and
+    /// there when it starts, and a guest that boots from a volume (`root`, boot index 0) with no disk of its own. `ready` waits
+    /// until the guest has taken in what just happened (a real one: its kernel is up, it has read the new disk),
+    /// as a user would before detaching.
+    /// `again` is the same volume attached anew (its own attachment, as the compute host makes one per attach).
+    public static func checkVolumes(
+        _ driver: any VirtDriver, instance: Instance, data: BlockDeviceMapping, again: BlockDeviceMapping,
+        root: BlockDeviceMapping, ready: (Instance, GuestMoment) async throws -> Void = { _, _ in }
+    ) async throws {
+        let connector = await driver.volumeConnector()
+        #expect(connector["host"]?.stringValue?.isEmpty == false, "the connector names the host")
+        let connection = try #require(data.connectionInfo.flatMap { JSON.parse(Array($0.utf8)) })
+        var guest = instance
+        try await driver.spawn(guest)
+        try await ready(guest, .started)
+        guest.blockDevices = [data]
+        try await driver.attachVolume(guest, device: data, connection: connection)
+        try await ready(guest, .attached(data.volumeID))
+        #expect(await driver.volumeIDs(of: guest) == [data.volumeID], "hot-plugged")
+        try await driver.detachVolume(guest, device: data)
+        #expect(await driver.volumeIDs(of: guest).isEmpty, "unplugged")
+        // Attached while stopped, it is there when the guest starts.
+        let againConnection = try #require(again.connectionInfo.flatMap { JSON.parse(Array($0.utf8)) })
+        try await driver.powerOff(guest)
+        guest.blockDevices = [again]
+        try await driver.attachVolume(guest, device: again, connection: againConnection)
+        try await driver.powerOn(guest)
+        #expect(await driver.volumeIDs(of: guest) == [data.volumeID], "a guest starts with its volumes")
+        try await ready(guest, .started)
+        try await driver.detachVolume(guest, device: again)
+        try await driver.destroy(guest)
+        #expect(await driver.powerState(of: guest) == nil)
+
+        var booted = instance
+        booted.uuid = UUID().uuidString.lowercased()
+        booted.blockDevices = [root]
+        try await driver.spawn(booted)
+        #expect(await driver.powerState(of: booted) == .running, "a guest boots from its root volume")
+        #expect(await driver.listInstanceUUIDs().contains(booted.uuid))
+        #expect(await driver.volumeIDs(of: booted) == [root.volumeID])
+        try await ready(booted, .started)
+        try await driver.destroy(booted)
+        #expect(await driver.powerState(of: booted) == nil)
+        #expect(await !driver.listInstanceUUIDs().contains(booted.uuid))
+    }
 }

@@ -108,6 +108,11 @@ public actor FakeDriver: VirtDriver {
     /// The volumes a guest has (volume id -> device name).
     public func attachedVolumes(_ uuid: String) -> [String: String] { volumes[uuid] ?? [:] }
 
+    public func volumeIDs(of instance: Instance) async -> [String] {
+        guard guests[instance.uuid] == .running || guests[instance.uuid] == .paused else { return [] }
+        return (instance.blockDevices ?? []).map(\.volumeID).filter { volumes[instance.uuid]?[$0] != nil }
+    }
+
     /// Whether this host keeps the stopped source guest of a move not yet confirmed or reverted.
     public func keepsMovedGuest(_ uuid: String) -> Bool { movedAway[uuid] != nil }
 

@@ -93,6 +93,8 @@ public protocol VirtDriver: Sendable {
     func attachVolume(_ instance: Instance, device: BlockDeviceMapping, connection: JSON) async throws
     /// Takes the volume from the guest, waiting for it to let the disk go.
     func detachVolume(_ instance: Instance, device: BlockDeviceMapping) async throws
+    /// Which of `instance.blockDevices` the running guest has now, as the hypervisor reports its devices.
+    func volumeIDs(of instance: Instance) async -> [String]
     /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a
     /// QEMU that exited); the compute service syncs them at once (Nova's lifecycle events).
     var lifecycleEvents: AsyncStream<String> { get }

@@ -10,7 +10,7 @@ extension QEMUDriver {
         do {
             if let root = instance.rootVolume {
                 logger.info("spawning \(instance.uuid) from its root volume \(root.volumeID)")
-                try Data(root.volumeID.utf8).write(to: URL(fileURLWithPath: paths.rootVolume))
+                try noteRootVolume(root, paths)
             } else {
                 logger.info("spawning \(instance.uuid): its disk over image \(instance.imageRef)")
                 try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
@@ -116,6 +116,11 @@ extension QEMUDriver {
 
     func status(_ client: QMPClient) async throws -> String {
         try await client.execute("query-status")["status"]?.stringValue ?? "unknown"
+    }
+
+    /// A guest booted from a volume is known on this host by the note of its root volume (it has no disk).
+    func noteRootVolume(_ root: BlockDeviceMapping, _ paths: GuestPaths) throws {
+        try Data(root.volumeID.utf8).write(to: URL(fileURLWithPath: paths.rootVolume))
     }
 
     func requireGuest(_ instance: Instance) throws {

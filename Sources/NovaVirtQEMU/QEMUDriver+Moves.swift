@@ -60,7 +60,7 @@ extension QEMUDriver: MovingVirtDriver {
     /// An overlay on this host's copy of the same base image, and a QEMU listening for the guest on a port it
     /// chose (`migrate-incoming` on port 0, read back from `query-migrate`).
     public func preLiveMigration(_ instance: Instance, blockMigration: Bool) async throws -> LiveMigrationTarget {
-        guard blockMigration else {
+        guard blockMigration || instance.isVolumeBacked else {
             throw NovaError.badRequest(
                 "Live migration of \(instance.uuid) without block migration needs a shared instances path;"
                     + " the QEMU driver's is per host. Use block_migration true or auto.")
@@ -68,7 +68,12 @@ extension QEMUDriver: MovingVirtDriver {
         let paths = paths(instance.uuid)
         try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         do {
-            try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
+            // A guest booted from a volume has no disk here: it reaches its volumes' exports from this host.
+            if let root = instance.rootVolume {
+                try noteRootVolume(root, paths)
+            } else {
+                try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
+            }
             expectedExits.insert(instance.uuid)
             try await launch(instance, incoming: true)
             let client = try client(instance)

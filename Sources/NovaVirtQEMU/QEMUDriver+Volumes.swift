@@ -30,6 +30,15 @@ extension QEMUDriver {
         }
     }
 
+    /// The guest's devices from QOM (`qom-list /machine/peripheral`): the volumes whose virtio-blk is there.
+    public func volumeIDs(of instance: Instance) async -> [String] {
+        guard let client = connections[instance.uuid],
+            let children = try? await client.execute("qom-list", ["path": "/machine/peripheral"]).arrayValue
+        else { return [] }
+        let names = Set(children.compactMap { $0["name"]?.stringValue })
+        return (instance.blockDevices ?? []).map(\.volumeID).filter { names.contains(QEMUVolume.deviceID($0)) }
+    }
+
     public func detachVolume(_ instance: Instance, device: BlockDeviceMapping) async throws {
         guard let client = connections[instance.uuid] else { return }
         let deviceID = QEMUVolume.deviceID(device.volumeID)

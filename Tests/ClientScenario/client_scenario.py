@@ -781,6 +781,11 @@ def boot_from_volume_steps(demo):
           server.get("status") == "ACTIVE" and "booted from volume" in str(server.get("image"))
           and len(roots) == 1 and str(roots[0].get("Bootable")).lower() == "true", f"{server.get('status')} {roots}")
     root = (roots or [{}])[0].get("ID", "none")
+    imaged = osc_json(["server", "image", "create", "--name", "bfv-snap", "--wait", "bfv-vm"], demo) or {}
+    snapshots = [snapshot for snapshot in osc_json(["volume", "snapshot", "list"], demo) or []
+                 if snapshot.get("Name") == "snapshot for bfv-snap"]
+    check("server image create of it: an image naming a snapshot of its root volume",
+          imaged.get("status") == "active" and len(snapshots) == 1, f"{imaged} {snapshots}")
     result = run(OPENSTACK, ["server", "delete", "--wait", "bfv-vm"], demo)
     check("its root volume outlives it", result.returncode == 0
           and volume_status(root, demo, "available") == "available", result.stderr)
@@ -799,6 +804,22 @@ def boot_from_volume_steps(demo):
     gone = wait_until(lambda: not [v for v in osc_json(["volume", "list"], demo) or []
                                    if v.get("Name", "").endswith("-blank-vol")])
     check("its delete deletes the blank volume (shutdown=remove)", gone)
+    before = {volume.get("ID") for volume in osc_json(["volume", "list"], demo) or []}
+    clone = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "bfv-snap", "--wait", "bfv-clone"],
+                     demo) or {}
+    attached = clone.get("volumes_attached") or []
+    check("server create --image <that image> boots from a volume made of the snapshot",
+          clone.get("status") == "ACTIVE" and len(attached) == 1, f"{clone.get('status')} {attached}")
+    run(OPENSTACK, ["server", "delete", "--wait", "bfv-clone"], demo)
+    for volume in osc_json(["volume", "list"], demo) or []:
+        if volume.get("ID") not in before:
+            volume_status(volume.get("ID"), demo, "available")
+            run(OPENSTACK, ["volume", "delete", volume.get("ID")], demo)
+    for snapshot in snapshots:
+        run(OPENSTACK, ["volume", "snapshot", "delete", snapshot.get("ID")], demo)
+    wait_until(lambda: not [snapshot for snapshot in osc_json(["volume", "snapshot", "list"], demo) or []
+                            if snapshot.get("Name") == "snapshot for bfv-snap"], 30)
+    run(OPENSTACK, ["image", "delete", "bfv-snap"], demo)
     run(OPENSTACK, ["volume", "delete", root], demo)
 
 

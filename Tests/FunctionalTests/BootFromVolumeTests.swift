@@ -78,6 +78,47 @@ import Testing
             let held = try await client.request(.get, "/placement/allocations/\(id)", token: admin)
             let resources = held.json?["allocations"]?.objectValue?.entries.first?.1["resources"]
             #expect(resources?["MEMORY_MB"] == 512 && resources?["DISK_GB"] == nil, "\(held.text)")
+            // Its image: a snapshot of each volume, an image without data that names them; a server booted
+            // from that image gets volumes made of the snapshots.
+            let imaged = try await client.request(
+                .post, "/compute/v2.1/servers/\(id)/action", token: demo, version: "2.45",
+                body: ["createImage": ["name": "bfv-image"]])
+            #expect(imaged.status == 202, "\(imaged.text)")
+            let imageID = try #require(imaged.json?["image_id"]?.stringValue)
+            let snapshotImage = try await client.request(.get, "/image/v2/images/\(imageID)", token: demo)
+            #expect(
+                snapshotImage.json?["status"] == "active" && snapshotImage.json?["size"] == 0, "\(snapshotImage.text)")
+            let defined = snapshotImage.json?["block_device_mapping"]?.stringValue.flatMap {
+                JSON.parse(Array($0.utf8))
+            }
+            #expect(defined?.arrayValue?.count == 2, "\(snapshotImage.text)")
+            #expect(
+                defined?.arrayValue?.first?["boot_index"] == 0
+                    && defined?.arrayValue?.first?["source_type"] == "snapshot")
+            let backup = try await client.request(
+                .post, "/compute/v2.1/servers/\(id)/action", token: demo,
+                body: ["createBackup": ["name": "b", "backup_type": "daily", "rotation": 1]])
+            #expect(backup.status == 400, "Nova makes no backups of volume-backed servers: \(backup.text)")
+            let fromImage = try await client.createServer("from-image", token: demo, image: imageID)
+            let cloned = try await client.waitFor(fromImage, status: "ACTIVE", token: demo, seconds: 30)
+            #expect(Self.attachedIDs(cloned).count == 2, "\(cloned.serialized())")
+            let clonedRoot = try #require(await Self.drivers(cloud, fromImage).first { $0.value == "/dev/vda" }?.key)
+            #expect(clonedRoot != root)
+            #expect(try await Self.volume(client, clonedRoot, token: demo)?["snapshot_id"]?.stringValue != nil)
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(fromImage)", token: demo).status == 204)
+            #expect(
+                try await VolumeAttachmentTests.volumeStatus(client, clonedRoot, token: demo, wanted: "available")
+                    == "available")
+            _ = try await client.request(.delete, Self.volumes + "/volumes/\(clonedRoot)", token: demo)
+            // The snapshots go (a volume with snapshots cannot be deleted, as Cinder says).
+            for snapshotID in defined?.arrayValue?.compactMap({ $0["snapshot_id"]?.stringValue }) ?? [] {
+                for _ in 0..<200 {
+                    let deleted = try await client.request(
+                        .delete, Self.volumes + "/snapshots/\(snapshotID)", token: demo)
+                    if deleted.status == 404 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
             // The root volume is not detachable; the server's delete keeps it and deletes the blank one.
             let detach = try await client.request(
                 .delete, "/compute/v2.1/servers/\(id)/os-volume_attachments/\(root)", token: demo)
@@ -137,6 +178,50 @@ import Testing
             #expect(madeVolume?["size"] == 2 && madeVolume?["snapshot_id"]?.stringValue == snapshotID)
             #expect(try await client.request(.delete, "/compute/v2.1/servers/\(thirdID)", token: demo).status == 204)
             #expect(try await VolumeAttachmentTests.volumeStatus(client, made, token: demo, wanted: "gone") == nil)
+        }
+    }
+
+    @Test func aServerBootedFromAVolumeLiveMigratesWithoutBlockMigration() async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let admin = try await client.adminToken()
+            let image = try await client.defaultImage(token: admin)
+            let (status, json, text) = try await Self.create(
+                client, "mover", token: admin,
+                [
+                    "block_device_mapping_v2": [
+                        [
+                            "uuid": .string(image), "source_type": "image", "destination_type": "volume",
+                            "boot_index": 0, "volume_size": 1, "delete_on_termination": true,
+                        ]
+                    ]
+                ])
+            #expect(status == 202, "\(text)")
+            let id = try #require(json?["server"]?["id"]?.stringValue)
+            let before = try await client.waitFor(id, status: "ACTIVE", token: admin, seconds: 30)
+            let source = try #require(before["OS-EXT-SRV-ATTR:host"]?.stringValue)
+            let root = try #require(Self.attachedIDs(before).first)
+            let path = "/compute/v2.1/servers/\(id)/action"
+            let blocked = try await client.request(
+                .post, path, token: admin, version: "2.30",
+                body: ["os-migrateLive": ["host": .null, "block_migration": true]])
+            #expect(blocked.status == 400, "no block migration of a server without a local disk: \(blocked.text)")
+            let moved = try await client.request(
+                .post, path, token: admin, version: "2.30",
+                body: ["os-migrateLive": ["host": .null, "block_migration": "auto"]])
+            #expect(moved.status == 202, "\(moved.text)")
+            var after: JSON = .null
+            for _ in 0..<200 {
+                after = try await client.waitFor(id, status: "ACTIVE", token: admin)
+                if after["OS-EXT-SRV-ATTR:host"]?.stringValue != source { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(after["OS-EXT-SRV-ATTR:host"]?.stringValue != source, "\(after.serialized())")
+            #expect(Self.attachedIDs(after) == [root])
+            #expect(try await Self.volume(client, root, token: admin)?["status"] == "in-use")
+            let resize = try await client.request(.post, path, token: admin, body: ["resize": ["flavorRef": "2"]])
+            #expect(resize.status == 409, "\(resize.text)")
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: admin).status == 204)
+            #expect(try await VolumeAttachmentTests.volumeStatus(client, root, token: admin, wanted: "gone") == nil)
         }
     }
 

@@ -9,6 +9,15 @@ import Testing
             FakeDriver(hostname: "fake"), instance: DriverConformance.instance(imageRef: "any"))
     }
 
+    @Test func fakeDriverPassesTheVolumeCases() async throws {
+        let connection: JSON = ["driver_volume_type": "nbd", "data": ["host": "127.0.0.1", "port": "10810"]]
+        try await DriverConformance.checkVolumes(
+            FakeDriver(hostname: "fake"), instance: DriverConformance.instance(imageRef: "any"),
+            data: DriverConformance.volume("data-volume", device: "/dev/vdb", connection: connection),
+            again: DriverConformance.volume("data-volume", device: "/dev/vdb", connection: connection),
+            root: DriverConformance.volume("root-volume", device: "/dev/vda", bootIndex: 0, connection: connection))
+    }
+
     @Test func consoleOutputTailTakesLinesFromTheEnd() {
         let output = Array("one\r\ntwo\r\nthree\r\n".utf8)
         #expect(ConsoleLimits.tail(output, lines: 2) == "two\r\nthree\r")
