@@ -38,13 +38,19 @@ extension ComputeAPI {
         do {
             return try await client.request(method, path, body: body, as: user) ?? .null
         } catch let error as NovaError {
-            switch error.code.status {
-            case 400: throw NovaError.badRequest(error.message)
-            case 403: throw NovaError.forbidden(error.message)
-            case 404: throw NovaError.notFound(error.message)
-            case 409: throw NovaError.conflict(error.message)
-            default: throw error
-            }
+            throw Self.proxied(error)
+        }
+    }
+
+    /// Another service's refusal as Nova's proxy APIs answer it: the same status in Nova's body (`overLimit`,
+    /// 413, is 403 there, as Nova says an exceeded quota of another service).
+    static func proxied(_ error: NovaError) -> NovaError {
+        switch error.code.status {
+        case 400: .badRequest(error.message)
+        case 403, 413: .forbidden(error.message)
+        case 404: .notFound(error.message)
+        case 409: .conflict(error.message)
+        default: error
         }
     }
 

@@ -35,6 +35,7 @@ extension ComputeAPI {
             guard let snapshotID = snapshot?["id"]?.stringValue else {
                 throw NovaError.serviceUnavailable("The volume service made no snapshot of \(device.volumeID).")
             }
+            // checked: the volume service's answer (its snapshot's size), not a request's value
             mappings.append(Self.imageMapping(device, snapshotID: snapshotID, size: snapshot?["size"]?.intValue))
         }
         var image = snapshotImage(of: current, name: name, type: "snapshot", userID: caller.userID)

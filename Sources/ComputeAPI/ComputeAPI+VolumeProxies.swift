@@ -30,13 +30,7 @@ extension ComputeAPI {
         do {
             return try await client.request(method, path, body: body, as: user) ?? .null
         } catch let error as NovaError {
-            switch error.code.status {
-            case 400: throw NovaError.badRequest(error.message)
-            case 403, 413: throw NovaError.forbidden(error.message)
-            case 404: throw NovaError.notFound(error.message)
-            case 409: throw NovaError.conflict(error.message)
-            default: throw error
-            }
+            throw Self.proxied(error)
         }
     }
 

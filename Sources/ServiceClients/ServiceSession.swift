@@ -97,18 +97,8 @@ public final class ServiceSession: Sendable {
             guard let base = current.endpoints[service] else {
                 throw NovaError.serviceUnavailable("The service catalog has no \(service) endpoint.")
             }
-            var request = HTTPClientRequest(url: base + path)
-            request.method = method
-            request.headers.add(name: "X-Auth-Token", value: token ?? current.token)
-            request.headers.add(name: "Accept", value: "application/json")
-            request.headers.add(name: "User-Agent", value: "nova-swift-service")
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            if let json {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: json.bytes()))
-            } else if let body {
-                request.body = body
-            }
+            var request = Self.request(base + path, method, token: token ?? current.token, headers: headers, json: json)
+            if json == nil, let body { request.body = body }
             let response = try await execute(request, timeout: timeout)
             if response.status == 401, attempt == 0, token == nil {
                 forget(current.token)
@@ -132,6 +122,13 @@ public final class ServiceSession: Sendable {
         url: String, _ method: HTTPMethod, headers: [(String, String)] = [], json: JSON? = nil, token: String,
         timeout: TimeAmount = .seconds(60)
     ) async throws -> ServiceResponse {
+        try await execute(Self.request(url, method, token: token, headers: headers, json: json), timeout: timeout)
+    }
+
+    /// A JSON request with a token, as every service call is made.
+    static func request(
+        _ url: String, _ method: HTTPMethod, token: String, headers: [(String, String)], json: JSON?
+    ) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "X-Auth-Token", value: token)
@@ -142,7 +139,7 @@ public final class ServiceSession: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json.bytes()))
         }
-        return try await execute(request, timeout: timeout)
+        return request
     }
 
     /// A call whose answer streams into `handle` (image data) instead of memory.
