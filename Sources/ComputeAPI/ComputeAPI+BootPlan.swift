@@ -29,7 +29,9 @@ extension ComputeAPI {
         let bootImage =
             explicitRoot.map { $0.sourceType == "image" && $0.destinationType == "local" ? $0.uuid : nil }
             ?? imageRef
+        var knownImage: ImageRecord?
         if let id = bootImage, !id.isEmpty, let image = try await visibleImage(id, caller) {
+            knownImage = image
             let defined = try Self.imageDefinedMappings(image)
             if !defined.isEmpty {
                 let devices = Set(defined.compactMap(\.deviceName))
@@ -68,9 +70,10 @@ extension ComputeAPI {
         if let rootRequest, rootRequest.destinationType == "volume" {
             plan.imageProperties = try await rootImageProperties(rootRequest, flavor: flavor, caller: caller)
         } else {
-            let image = try await requestedImage(rootRequest?.uuid ?? imageRef, flavor: flavor, caller: caller)
-            plan.imageRef = image
-            plan.imageProperties = try await schedulingProperties(image)
+            let image = try await checkedImage(
+                rootRequest?.uuid ?? imageRef, flavor: flavor, caller: caller, known: knownImage)
+            plan.imageRef = image.id
+            plan.imageProperties = Self.schedulingProperties(of: image)
         }
         for index in volumeRequests.indices {
             volumeRequests[index] = try await checkedVolume(volumeRequests[index], caller: caller)

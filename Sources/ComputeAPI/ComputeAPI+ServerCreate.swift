@@ -179,6 +179,10 @@ extension ComputeAPI {
     /// The image's properties, with its disk format for the image-type pre-filter.
     func schedulingProperties(_ imageRef: String) async throws -> [String: String] {
         guard let image = try await images.image(id: imageRef) else { return [:] }
+        return Self.schedulingProperties(of: image)
+    }
+
+    static func schedulingProperties(of image: ImageRecord) -> [String: String] {
         var properties = image.properties
         if let format = image.diskFormat { properties["disk_format"] = format }
         return properties
@@ -211,12 +215,20 @@ extension ComputeAPI {
 
     /// An image to boot from: visible to the caller, active, and fitting the flavor.
     func requestedImage(_ id: String, flavor: Flavor, caller: Credentials) async throws -> String {
+        try await checkedImage(id, flavor: flavor, caller: caller).id
+    }
+
+    /// The same, with the image's record (`known`: already read for this request).
+    func checkedImage(_ id: String, flavor: Flavor, caller: Credentials, known: ImageRecord? = nil) async throws
+        -> ImageRecord
+    {
         guard !id.isEmpty else {
             throw NovaError.badRequest(
                 "Block Device Mapping is Invalid: You specified more than one local swap device, or no image to boot from."
             )
         }
-        guard let image = try await images.image(id: id),
+        let found = known?.id == id ? known : try await images.image(id: id)
+        guard let image = found,
             caller.isAdmin || image.visibility == "public" || image.visibility == "community"
                 || image.owner == caller.projectID
         else { throw NovaError.badRequest("Image \(id) could not be found.") }
@@ -229,7 +241,7 @@ extension ComputeAPI {
                 "Flavor's disk is too small for requested image. Flavor disk is \(flavor.rootGB) GB, minimum disk is \(image.minDisk) GB."
             )
         }
-        return id
+        return image
     }
 
     static func counts(_ spec: JSONObject) throws -> (Int, Int) {
