@@ -292,7 +292,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaVirtQEMU", "QMP"],
+            dependencies: [
+                "NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaVirtQEMU", "QMP", "VolumeBackends",
+                "VolumeCore",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "FunctionalTests",

@@ -12,7 +12,6 @@ extension ComputeAPI {
         async throws -> Response?
     {
         let caller = try context.caller()
-        if ["resize", "migrate"].contains(name) { try Self.refuseVolumeBacked(instance, name) }
         switch name {
         case "resize":
             try PolicyRule.projectMemberOrAdmin.enforce(
@@ -25,7 +24,8 @@ extension ComputeAPI {
             if flavor.id == instance.flavor.id {
                 throw NovaError.badRequest("When resizing, instances must change flavor!")
             }
-            if flavor.rootGB < instance.flavor.rootGB {
+            // A volume-backed server has no root disk of the flavor's size to shrink (Nova checks only the others).
+            if !instance.isVolumeBacked, flavor.rootGB < instance.flavor.rootGB {
                 throw NovaError.badRequest(
                     "Resize error: Unable to resize disk down.")
             }
@@ -132,7 +132,6 @@ extension ComputeAPI {
     /// evacuate (admin): rebuild the server on another host because its own is down (evacuate.py).
     func evacuate(_ argument: JSON, _ instance: Instance, _ context: NovaRequestContext) async throws -> Response {
         try PolicyRule.admin.enforce("os_compute_api:os-evacuate", try context.caller())
-        try Self.refuseVolumeBacked(instance, "evacuate")
         guard argument.objectValue != nil else {
             throw NovaError.badRequest("Invalid input for field/attribute evacuate. Value must be an object")
         }

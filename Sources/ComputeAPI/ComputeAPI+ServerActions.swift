@@ -104,7 +104,7 @@ extension ComputeAPI {
         prepare: (@Sendable (inout Instance) throws -> Void)? = nil
     ) async throws -> Instance {
         let caller = try context.caller()
-        if [.rescue, .rebuild, .shelve, .shelveOffload, .unshelve].contains(operation) {
+        if [.rescue, .rebuild].contains(operation) {
             try Self.refuseVolumeBacked(instance, operation.actionName)
         }
         let record = actionRecord(operation.actionName, instance, context)

@@ -15,10 +15,15 @@ extension ComputeAPI {
         case "shelve":
             try PolicyRule.projectMemberOrAdmin.enforce(
                 "os_compute_api:os-shelve:shelve", caller, targetProject: instance.projectID)
+            let now = clock.now
+            // A volume-backed server keeps its disk in its volumes: no image, it is offloaded at once (Nova).
+            guard !instance.isVolumeBacked else {
+                try await startOperation(.shelve, on: instance, context: context) { $0.shelvedAt = now }
+                return Response.empty(status: 202)
+            }
             let image = snapshotImage(
                 of: instance, name: instance.displayName + "-shelved", type: "snapshot", userID: caller.userID)
             try await images.save(image)
-            let now = clock.now
             do {
                 try await startOperation(.shelve, on: instance, context: context) { current in
                     current.shelvedImageID = image.id

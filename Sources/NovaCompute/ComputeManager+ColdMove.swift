@@ -80,6 +80,7 @@ extension ComputeManager {
                 nextHost: config.host, instance: InstanceUpdate(taskState: .resizeMigrating, progress: 20),
                 migration: MigrationUpdate(status: "migrating")), context)
         let transfer = try await driver.migrateDiskAndPowerOff(state.instance)
+        try await handOverVolumes(state.instance, context: context)
         try await advance(
             MoveAdvance(
                 taskUUID: task.uuid, expectedStep: .resizeInstance, nextStep: .finishResize,
@@ -99,8 +100,10 @@ extension ComputeManager {
         var instance = state.instance
         instance.flavor = migration.newFlavor
         let powerOn = migration.oldVMState != .stopped
+        instance = try await connectVolumes(instance, context: context)
         try await driver.finishMigration(
             instance, transfer: task.transfer ?? MoveTransfer(diskPath: nil), powerOn: powerOn)
+        try await completeBlockDevices(instance)
         try await keepingGuestOnlyIfRecorded(instance, driver.revertMigrationAtDestination) {
             // migrate_instance_finish: the ports are bound here before the move is recorded here, and go back
             // to the source when it cannot be.
@@ -135,6 +138,7 @@ extension ComputeManager {
     func revertResize(_ state: MoveState, _ task: MoveTask, _ context: RPCContext) async throws {
         let driver = try movingDriver()
         try await driver.revertMigrationAtDestination(state.instance)
+        try await handOverVolumes(state.instance, context: context)
         try await advance(
             MoveAdvance(
                 taskUUID: task.uuid, expectedStep: .revertResize, nextStep: .finishRevertResize,
@@ -149,7 +153,9 @@ extension ComputeManager {
         instance.flavor = migration.oldFlavor
         let powerOn = migration.oldVMState != .stopped
         try await bindPorts(instance, to: config.host)
+        instance = try await connectVolumes(instance, context: context)
         try await driver.finishRevertMigration(instance, powerOn: powerOn)
+        try await completeBlockDevices(instance)
         try await advance(
             MoveAdvance(
                 taskUUID: task.uuid, expectedStep: .finishRevertResize, nextStep: nil,
@@ -169,7 +175,9 @@ extension ComputeManager {
         instance.node = migration.destNode
         if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
         try await bindPorts(instance, to: config.host)
+        instance = try await reattachVolumes(instance, context: context)
         try await driver.spawn(instance)
+        try await completeBlockDevices(instance)
         let stopped = task.leaveStopped || migration.oldVMState == .stopped
         try await keepingGuestOnlyIfRecorded(instance, driver.destroy) {
             if stopped { try await driver.powerOff(instance) }

@@ -8,7 +8,16 @@ import NovaVirt
 extension ComputeManager {
     func addLiveMigrationMethods(to dispatcher: inout RPCDispatcher) {
         dispatcher.on("pre_live_migration") { (request: LiveMigrationRequest, _) in
-            try await movingDriver().preLiveMigration(request.instance, blockMigration: request.blockMigration)
+            let arriving = try await connectVolumesForLiveMigration(request.instance)
+            do {
+                var target = try await movingDriver().preLiveMigration(
+                    arriving, blockMigration: request.blockMigration)
+                if !(arriving.blockDevices ?? []).isEmpty { target.blockDevices = arriving.blockDevices }
+                return target
+            } catch {
+                await dropArrivingVolumes(arriving, keeping: request.instance)
+                throw error
+            }
         }
         dispatcher.on("post_live_migration_at_destination") { (request: LiveMigrationRequest, _) in
             try await movingDriver().postLiveMigrationAtDestination(request.instance)
@@ -49,8 +58,10 @@ extension ComputeManager {
                 taskUUID: task.uuid, expectedStep: .liveMigration, nextStep: .liveMigration, nextHost: config.host,
                 migration: MigrationUpdate(status: "preparing")), context)
         let bindings = try await prepareDestinationBindings(state.instance, destination: destination)
+        var arrived = state.instance
         do {
             let target = try await compute.preLiveMigration(request, host: destination, context: context)
+            if let devices = target.blockDevices { arrived.blockDevices = devices }
             try await advance(
                 MoveAdvance(
                     taskUUID: task.uuid, expectedStep: .liveMigration, nextStep: .liveMigration,
@@ -61,6 +72,7 @@ extension ComputeManager {
                 progress: { await reporter.report($0) })
         } catch {
             try? await compute.rollbackLiveMigrationAtDestination(request, host: destination, context: context)
+            await dropArrivingVolumes(arrived, keeping: state.instance)
             await dropDestinationBindings(bindings, destination: destination)
             throw error
         }
@@ -73,6 +85,12 @@ extension ComputeManager {
         }
         try await compute.postLiveMigrationAtDestination(request, host: destination, context: context)
         try? await driver.cleanupAfterLiveMigration(state.instance)
+        do {
+            try await finishVolumeMove(from: state.instance, to: arrived, context: context)
+        } catch {
+            logger.warning(
+                "the volumes of \(state.instance.uuid) could not all be recorded at \(destination): \(error)")
+        }
         try await advance(
             MoveAdvance(
                 taskUUID: task.uuid, expectedStep: .liveMigration, nextStep: nil,

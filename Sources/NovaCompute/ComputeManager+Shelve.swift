@@ -30,11 +30,15 @@ extension ComputeManager {
     /// Powers the guest off, uploads its disk to the shelved image, and offloads at once when
     /// `shelved_offload_time` is 0 (Nova's default).
     func shelve(_ instance: Instance, context: RPCContext) async throws {
-        guard let imageID = instance.shelvedImageID else {
-            throw NovaError.internalError("Instance \(instance.uuid) has no image to shelve to")
-        }
         if let power = await driver.powerState(of: instance), power != .shutdown {
             try await driver.powerOff(instance)
+        }
+        // A volume-backed server's disk is its volumes: it is offloaded at once (Nova's shelve_offload_instance).
+        if instance.isVolumeBacked, instance.shelvedImageID == nil {
+            return try await offload(instance, expected: [.shelving], context: context)
+        }
+        guard let imageID = instance.shelvedImageID else {
+            throw NovaError.internalError("Instance \(instance.uuid) has no image to shelve to")
         }
         try await update(
             instance.uuid,
@@ -56,31 +60,38 @@ extension ComputeManager {
         if offloadNow { try await offload(instance, expected: [.shelvingOffloading], context: context) }
     }
 
-    /// Destroys the guest; the conductor takes the host away and gives the allocation back.
+    /// Destroys the guest and hands its volumes over (connected to no host); the conductor takes the host away
+    /// and gives the allocation back.
     func offload(_ instance: Instance, expected: [TaskState?], context: RPCContext) async throws {
         if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
         try await bindPorts(instance, to: "")
+        try await handOverVolumes(instance, context: context)
         var offloaded = InstanceUpdate(
             expectedTaskStates: expected, vmState: .shelvedOffloaded, taskState: .some(nil), powerState: .shutdown)
         offloaded.clearHost = true
         try await conductor.instanceOffload(instance.uuid, offloaded, context: context)
     }
 
-    /// A shelved guest is powered on where it is; an offloaded one is built here from its snapshot. Either
-    /// way the snapshot is deleted once the server runs.
+    /// A shelved guest is powered on where it is; an offloaded one is built here from its snapshot (or boots
+    /// from its root volume) with its volumes connected to this host. Either way the snapshot is deleted once
+    /// the server runs.
     func unshelve(_ instance: Instance, context: RPCContext) async throws {
         if instance.vmState == .shelved {
             try await driver.powerOn(instance)
         } else {
-            guard let imageID = instance.shelvedImageID else {
-                throw NovaError.internalError("Instance \(instance.uuid) has no shelved image")
+            var fromSnapshot = instance
+            if !instance.isVolumeBacked {
+                guard let imageID = instance.shelvedImageID else {
+                    throw NovaError.internalError("Instance \(instance.uuid) has no shelved image")
+                }
+                fromSnapshot.imageRef = imageID
             }
             // A guest left by an attempt that a restart cut short is built again.
             if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
-            var fromSnapshot = instance
-            fromSnapshot.imageRef = imageID
             try await bindPorts(instance, to: config.host)
+            fromSnapshot = try await connectVolumes(fromSnapshot, context: context)
             try await driver.spawn(fromSnapshot)
+            try await completeBlockDevices(fromSnapshot)
         }
         var running = InstanceUpdate(
             expectedTaskStates: [.unshelving], vmState: .active, taskState: .some(nil), powerState: .running,
@@ -103,6 +114,7 @@ extension ComputeManager {
         if operation == .unshelve, instance.vmState == .shelvedOffloaded {
             if await driver.powerState(of: instance) != nil { try? await driver.destroy(instance) }
             try? await bindPorts(instance, to: "")
+            _ = try? await handOverVolumes(instance, context: context)
             var back = InstanceUpdate(expectedTaskStates: [.unshelving], taskState: .some(nil))
             back.clearHost = true
             _ = try? await conductor.instanceOffload(instance.uuid, back, context: context)

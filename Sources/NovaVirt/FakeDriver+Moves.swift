@@ -12,6 +12,7 @@ extension FakeDriver: MovingVirtDriver {
         if let state = guests.removeValue(forKey: instance.uuid) {
             _ = state
             movedAway[instance.uuid] = .shutdown
+            volumes[instance.uuid] = nil
         } else if movedAway[instance.uuid] == nil {
             try requireGuest(instance)
         }
@@ -20,6 +21,7 @@ extension FakeDriver: MovingVirtDriver {
 
     public func finishMigration(_ instance: Instance, transfer: MoveTransfer, powerOn: Bool) async throws {
         try await checkFailure("finish_migration", instance)
+        try takeVolumes(instance)
         guests[instance.uuid] = powerOn ? .running : .shutdown
     }
 
@@ -31,6 +33,7 @@ extension FakeDriver: MovingVirtDriver {
     public func revertMigrationAtDestination(_ instance: Instance) async throws {
         try await checkFailure("revert_migration", instance)
         guests[instance.uuid] = nil
+        volumes[instance.uuid] = nil
     }
 
     public func finishRevertMigration(_ instance: Instance, powerOn: Bool) async throws {
@@ -38,11 +41,13 @@ extension FakeDriver: MovingVirtDriver {
         guard movedAway.removeValue(forKey: instance.uuid) != nil || guests[instance.uuid] != nil else {
             throw NovaError.notFound("Instance \(instance.uuid) has no kept guest on this host to revert to.")
         }
+        try takeVolumes(instance)
         guests[instance.uuid] = powerOn ? .running : .shutdown
     }
 
     public func preLiveMigration(_ instance: Instance, blockMigration: Bool) async throws -> LiveMigrationTarget {
         try await checkFailure("pre_live_migration", instance)
+        try takeVolumes(instance)
         return LiveMigrationTarget()
     }
 
@@ -73,9 +78,12 @@ extension FakeDriver: MovingVirtDriver {
 
     public func cleanupAfterLiveMigration(_ instance: Instance) async throws {
         guests[instance.uuid] = nil
+        volumes[instance.uuid] = nil
     }
 
-    public func rollbackLiveMigrationAtDestination(_ instance: Instance) async throws {}
+    public func rollbackLiveMigrationAtDestination(_ instance: Instance) async throws {
+        volumes[instance.uuid] = nil
+    }
 
     public func abortLiveMigration(_ instance: Instance) async throws {
         guard outgoing[instance.uuid] != nil else {

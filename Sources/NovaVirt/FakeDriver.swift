@@ -70,14 +70,20 @@ public actor FakeDriver: VirtDriver {
 
     public func spawn(_ instance: Instance) async throws {
         try await checkFailure("spawn", instance)
-        // The guest starts with its volumes (connected by the compute host), as libvirt's domain has them.
+        try takeVolumes(instance)
+        guests[instance.uuid] = .running
+    }
+
+    /// A guest starts (or arrives) with its volumes, connected by the compute host to this host, as libvirt's
+    /// domain has them.
+    func takeVolumes(_ instance: Instance) throws {
         for device in instance.blockDevices ?? [] {
             guard device.connectionInfo != nil else {
                 throw NovaError.internalError("volume \(device.volumeID) of \(instance.uuid) is not connected")
             }
-            volumes[instance.uuid, default: [:]][device.volumeID] = device.deviceName
         }
-        guests[instance.uuid] = .running
+        volumes[instance.uuid] = Dictionary(
+            (instance.blockDevices ?? []).map { ($0.volumeID, $0.deviceName) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func destroy(_ instance: Instance) async throws {

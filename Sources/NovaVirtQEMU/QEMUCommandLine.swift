@@ -25,16 +25,21 @@ struct QEMUCommandLine {
             "-smp", "\(max(instance.flavor.vcpus, 1))",
             "-nodefaults", "-no-user-config",
         ]
+        // Every disk is a -device of its own, in this order (the guest's vda, vdb, ...), and the one to boot says
+        // so: without a boot index the firmware tries disks in PCI order, and -drive if=virtio devices come
+        // after every -device, so a blank volume would be tried before the guest's own disk.
         if rescue {
-            arguments += ["-drive", "file=\(paths.rescueDisk),format=qcow2,if=virtio,cache=writeback"]
+            arguments += Self.disk("rescue", file: paths.rescueDisk, format: "qcow2", bootIndex: 0)
         }
         // The root disk: the guest's own (an overlay of its image), or its root volume, the first disk it boots.
         if let root = instance.rootVolume {
-            arguments += Self.volume(root)?.arguments(bootIndex: 0) ?? []
+            arguments += Self.volume(root)?.arguments(bootIndex: rescue ? 1 : 0) ?? []
         } else {
-            arguments += ["-drive", "file=\(paths.disk),format=qcow2,if=virtio,cache=writeback"]
+            arguments += Self.disk("root", file: paths.disk, format: "qcow2", bootIndex: rescue ? 1 : 0)
         }
-        if configDrive { arguments += ["-drive", "file=\(paths.configDrive),format=raw,if=virtio,readonly=on"] }
+        if configDrive {
+            arguments += Self.disk("config", file: paths.configDrive, format: "raw", bootIndex: nil, readOnly: true)
+        }
         for device in instance.blockDevices ?? [] where device.bootIndex != 0 {
             arguments += Self.volume(device)?.arguments() ?? []
         }
@@ -73,6 +78,18 @@ struct QEMUCommandLine {
     static func volume(_ device: BlockDeviceMapping) -> QEMUVolume? {
         guard let text = device.connectionInfo, let connection = JSON.parse(Array(text.utf8)) else { return nil }
         return try? QEMUVolume(device: device, connection: connection)
+    }
+
+    /// A disk file as a virtio-blk device (written back through the host's cache, as Nova's default).
+    static func disk(_ name: String, file: String, format: String, bootIndex: Int?, readOnly: Bool = false)
+        -> [String]
+    {
+        [
+            "-drive",
+            "file=\(file),format=\(format),if=none,id=drive-\(name),cache=writeback" + (readOnly ? ",readonly=on" : ""),
+            "-device",
+            "virtio-blk-pci,drive=drive-\(name),id=disk-\(name)" + (bootIndex.map { ",bootindex=\($0)" } ?? ""),
+        ]
     }
 
     static func checksumsInGuest(_ vif: GuestVIF) -> Bool { vif.datapathType == "netdev" }

@@ -14,23 +14,34 @@ extension QEMUDriver: MovingVirtDriver {
     public func migrateDiskAndPowerOff(_ instance: Instance) async throws -> MoveTransfer {
         try requireGuest(instance)
         await shutdown(instance.uuid, timeout: config.shutdownTimeout)
-        return MoveTransfer(diskPath: paths(instance.uuid).disk)
+        // A guest booted from a volume hands over no disk: its volumes follow it through the volume service.
+        return MoveTransfer(diskPath: instance.isVolumeBacked ? nil : paths(instance.uuid).disk)
     }
 
     public func finishMigration(_ instance: Instance, transfer: MoveTransfer, powerOn: Bool) async throws {
-        guard let source = transfer.diskPath else {
-            throw NovaError.internalError("The move of \(instance.uuid) handed over no disk")
-        }
         let paths = paths(instance.uuid)
-        guard source != paths.disk else {
-            throw NovaError.badRequest("The QEMU driver cannot resize \(instance.uuid) on its own host")
+        if let root = instance.rootVolume {
+            guard !paths.exist else {
+                throw NovaError.badRequest("The QEMU driver cannot resize \(instance.uuid) on its own host")
+            }
+            try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
+            try noteRootVolume(root, paths)
+        } else {
+            guard let source = transfer.diskPath else {
+                throw NovaError.internalError("The move of \(instance.uuid) handed over no disk")
+            }
+            guard source != paths.disk else {
+                throw NovaError.badRequest("The QEMU driver cannot resize \(instance.uuid) on its own host")
+            }
+            try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         }
-        try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         do {
-            try await ProcessRunner.check(config.qemuImg, ["convert", "-q", "-O", "qcow2", source, paths.disk])
-            if instance.flavor.rootGB > 0, try await virtualSize(paths.disk) < instance.flavor.rootGB << 30 {
-                try await ProcessRunner.check(
-                    config.qemuImg, ["resize", "-q", paths.disk, "\(instance.flavor.rootGB)G"])
+            if let source = transfer.diskPath, !instance.isVolumeBacked {
+                try await ProcessRunner.check(config.qemuImg, ["convert", "-q", "-O", "qcow2", source, paths.disk])
+                if instance.flavor.rootGB > 0, try await virtualSize(paths.disk) < instance.flavor.rootGB << 30 {
+                    try await ProcessRunner.check(
+                        config.qemuImg, ["resize", "-q", paths.disk, "\(instance.flavor.rootGB)G"])
+                }
             }
             if powerOn { try await launch(instance) }
         } catch {

@@ -17,7 +17,7 @@ extension VolumeAPI {
             id: newID(), volumeID: volume.id, projectID: volume.projectID, instanceUUID: instanceUUID,
             attachMode: mode, at: clock.now)
         let (reserved, _) = try await store.createAttachment(attachment) { volume, related in
-            try AttachmentRules.reserve(&volume, others: related.attachments)
+            try AttachmentRules.reserve(&volume, others: related.attachments, for: instanceUUID)
         }
         guard let connector else { return reserved }
         return try await connectAttachment(reserved.id, connector: connector, caller: caller, version: version)
@@ -185,6 +185,7 @@ extension VolumeAPI {
             var view = views.attachment($0)
             view["instance_uuid"] = view["instance"]
             view["volume_uuid"] = view["volume_id"]
+            view["created_at"] = VolumeViews.time($0.createdAt)
             return view
         }
         let summary: ((JSONObject) -> JSONObject)? =
@@ -199,7 +200,7 @@ extension VolumeAPI {
         let body = try query.respond(
             items, collection: "attachments", filters: ["volume_id", "volume_uuid", "instance_uuid", "status"],
             path: "/\(Self.prefix)/v3/\(caller.projectID)/attachments" + (detail ? "/detail" : ""),
-            baseURL: request.baseURL(fallback: ""), summary: summary)
+            baseURL: request.baseURL(fallback: ""), summary: summary, hidden: ["created_at"])
         return Response.json(body)
     }
 }

@@ -23,10 +23,11 @@ struct VolumeListQuery {
     }
 
     /// Filters, sorts and pages `views` (detail views: each has the keys filtered and sorted on) into the list
-    /// body of `collection`; `summary` (when given) makes the items of the plain list.
+    /// body of `collection`; `summary` (when given) makes the items of the plain list. `hidden` keys are there
+    /// to filter and sort on only, and left out of the body.
     func respond(
         _ views: [JSONObject], collection: String, filters: Set<String>, path: String, baseURL: String,
-        summary: ((JSONObject) -> JSONObject)? = nil
+        summary: ((JSONObject) -> JSONObject)? = nil, hidden: Set<String> = []
     ) throws -> JSON {
         var items = try filtered(views, allowed: filters)
         let count = items.count
@@ -50,7 +51,12 @@ struct VolumeListQuery {
                 ]
             }
         }
-        body[collection] = .array(items.map { .object(summary?($0) ?? $0) })
+        body[collection] = .array(
+            items.map { item in
+                var shown = summary?(item) ?? item
+                for key in hidden { shown[key] = nil }
+                return .object(shown)
+            })
         if version >= APIVersion(3, 45), query.flag("with_count") == true { body["count"] = .int(count) }
         return .object(body)
     }

@@ -78,8 +78,12 @@ public actor NBDExports {
 
     func launch(_ record: Record, file: String) async throws -> Int32 {
         let pidFile = directory + "/\(record.attachmentID).pid"
+        // Two exports of one file are the norm for a moment when a server moves (the destination's attachment
+        // is made before the source's goes), and for good with a multiattach volume: the volume service, not
+        // QEMU's file locks, says who may write, so the daemons do not lock the file.
         let fileNode: JSON = [
             "driver": "file", "node-name": "file0", "filename": .string(file), "read-only": .bool(record.readOnly),
+            "locking": "off",
         ]
         let diskNode: JSON = [
             "driver": "raw", "node-name": "disk0", "file": "file0", "read-only": .bool(record.readOnly),

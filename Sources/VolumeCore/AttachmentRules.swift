@@ -4,8 +4,17 @@ import NovaCore
 /// it inside the transaction that stores it.
 public enum AttachmentRules {
     /// A new reservation: an available volume becomes `reserved`; a multiattach volume already in use stays so.
-    public static func reserve(_ volume: inout Volume, others: [VolumeAttachment]) throws(NovaError) {
+    /// A volume reserved or in use by `instanceUUID` may be reserved for it again: Nova does so to move the
+    /// server to another host (a new attachment there, the old one deleted once it arrived; Cinder's override).
+    public static func reserve(
+        _ volume: inout Volume, others: [VolumeAttachment], for instanceUUID: String? = nil
+    ) throws(NovaError) {
         let active = others.filter { $0.attachStatus != AttachmentStatus.detached }
+        if let instanceUUID, [VolumeStatus.inUse, VolumeStatus.reserved].contains(volume.status),
+            active.contains(where: { $0.instanceUUID == instanceUUID })
+        {
+            return
+        }
         if !active.isEmpty, !volume.multiattach {
             throw .invalidVolume(
                 "Volume \(volume.id) status must be available or downloading to reserve, but the current status is "

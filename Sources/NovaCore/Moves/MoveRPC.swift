@@ -24,10 +24,14 @@ public struct LiveMigrationTarget: Sendable, Codable, Equatable {
     public var uri: String?
     /// Block devices the destination exports for the source to copy into (NBD), when disks are not shared.
     public var diskExport: String?
+    /// The guest's volumes as the destination connected them (new attachments with its connector); the source
+    /// records them once the guest arrived, or lets them go when it did not.
+    public var blockDevices: [BlockDeviceMapping]?
 
-    public init(uri: String? = nil, diskExport: String? = nil) {
+    public init(uri: String? = nil, diskExport: String? = nil, blockDevices: [BlockDeviceMapping]? = nil) {
         self.uri = uri
         self.diskExport = diskExport
+        self.blockDevices = blockDevices
     }
 }
 

@@ -1,0 +1,102 @@
+import Foundation
+import NovaCore
+import NovaTestSupport
+import NovaVirt
+import NovaVirtQEMU
+import Testing
+import VolumeBackends
+import VolumeCore
+
+/// The QEMU driver through the shared volume cases, on volumes the file backend exports over NBD with
+/// qemu-storage-daemon as the volume service does: a blank data volume hot-plugged into a booted guest and
+/// attached again while it is stopped, and a guest booted from a volume holding the guest image.
+@Suite(
+    .enabled(
+        if: QEMUEnvironment.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-storage-daemon"),
+        "needs qemu-system-x86, qemu-storage-daemon and .build-guest/nova-guest.qcow2"), .serialized)
+struct QEMUVolumeTests {
+    @Test func qemuDriverPassesTheVolumeCases() async throws {
+        let directory = try QEMUEnvironment.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = Int.random(in: 20000...40000)
+        let backend = try FileVolumeBackend(
+            directory: directory + "/volumes", exportHost: "127.0.0.1", ports: port...(port + 20))
+        let driver = QEMUDriverTests().makeDriver(directory)
+        try await driver.initHost(host: "qemu-test")
+
+        var data = Self.volume(1)
+        data.providerLocation = try await backend.createVolume(data)
+        var root = Self.volume(1)
+        root.providerLocation = try await backend.createVolume(root)
+        try await backend.copyImage(toVolume: root, imageFile: QEMUEnvironment.guestImage, format: "qcow2")
+
+        func mapping(_ volume: Volume, device: String, bootIndex: Int? = nil) async throws -> BlockDeviceMapping {
+            let attachment = UUID().uuidString.lowercased()
+            let info = try await backend.initializeConnection(
+                volume, attachmentID: attachment, connector: VolumeConnector(host: "qemu-test"), readOnly: false)
+            let connection: JSON = [
+                "driver_volume_type": .string(info.driverVolumeType),
+                "data": .object(
+                    JSONObject(info.data.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })),
+            ]
+            var mapping = DriverConformance.volume(
+                volume.id, device: device, bootIndex: bootIndex, connection: connection)
+            mapping.attachmentID = attachment
+            return mapping
+        }
+        let instance = DriverConformance.instance(imageRef: "guest")
+        let seen = ConsoleCounts()
+        do {
+            try await DriverConformance.checkVolumes(
+                driver, instance: instance, data: try await mapping(data, device: "/dev/vdb"),
+                again: try await mapping(data, device: "/dev/vdb"),
+                root: try await mapping(root, device: "/dev/vda", bootIndex: 0)
+            ) { guest, moment in
+                switch moment {
+                case .started: try await seen.waitForMore(driver, guest, of: "NOVA-GUEST-BOOTED")
+                case .attached(let id):
+                    try await seen.waitForMore(driver, guest, of: "NOVA-GUEST-VOLUME-WROTE " + id.prefix(20))
+                }
+            }
+        } catch {
+            for uuid in await driver.listInstanceUUIDs() {
+                var guest = instance
+                guest.uuid = uuid
+                try? await driver.destroy(guest)
+            }
+            throw error
+        }
+        for attachment in await backend.exportedAttachments() {
+            try await backend.terminateConnection(nil, attachmentID: attachment)
+        }
+        #expect(QEMUEnvironment.processes(naming: instance.uuid).isEmpty)
+    }
+
+    static func volume(_ size: Int) -> Volume {
+        Volume(
+            id: UUID().uuidString.lowercased(), projectID: "p", userID: "u", name: "v", size: size,
+            availabilityZone: "nova", volumeTypeID: "t", createdAt: Date())
+    }
+}
+
+/// How often each marker was on a guest's console when last looked: a wait is for one more of it.
+actor ConsoleCounts {
+    var counts: [String: Int] = [:]
+
+    func waitForMore(_ driver: QEMUDriver, _ guest: Instance, of marker: String) async throws {
+        let key = guest.uuid + " " + marker
+        let before = counts[key] ?? 0
+        for _ in 0..<1200 {
+            let output = String(decoding: try await driver.consoleOutput(guest), as: UTF8.self)
+            let now = output.components(separatedBy: marker).count - 1
+            if now > before {
+                counts[key] = now
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let tail = String(decoding: try await driver.consoleOutput(guest), as: UTF8.self).suffix(2000)
+        Issue.record("no new \(marker) on the console of \(guest.uuid) in 120 s; it ends:\n\(tail)")
+        throw NovaError.internalError("guest \(guest.uuid) did not show \(marker)")
+    }
+}
