@@ -135,8 +135,10 @@ nics() {
 # Volumes: each virtio disk seen for the first time after the boot disks (hot-plugged, or given at boot) with a
 # serial (a volume's id) is read; a disk that holds a marker has it printed (NOVA-GUEST-VOLUME-READ), a blank one
 # gets the guest's own (NOVA-GUEST-VOLUME-WROTE), so a test sees a volume's data move from guest to guest.
+# Only the boot disk is known at the start: volumes given at boot are read like hot-plugged ones (disks with no
+# serial, the config drive or the guest's own disk under a rescue, are never read).
 mkdir -p /run/disks
-for path in /sys/block/vd*; do [ -e "$path" ] && touch /run/disks/${path##*/}; done
+touch /run/disks/vda
 disks() {
     # A disk that went (detached) is new again when a disk of its name comes back.
     for seen in /run/disks/*; do [ -e "/sys/block/${seen##*/}" ] || rm -f "$seen"; done

@@ -70,4 +70,82 @@ extension QEMUCloudTests {
             #expect(QEMUEnvironment.processes(naming: id).isEmpty)
         }
     }
+
+    /// Waits for `marker` on the console of the guest's current host.
+    func waitForText(_ client: CloudClient, _ id: String, _ token: String, _ marker: String) async throws {
+        for _ in 0..<1200 {
+            if try await consoleOutput(client, id, token).contains(marker) { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("no \(marker) on the console of \(id): \(try await consoleOutput(client, id, token).suffix(1500))")
+    }
+
+    @Test func aRealGuestBootedFromAVolumeMovesWithItsVolumes() async throws {
+        try await withQEMUCloud(hosts: 2) { client, cloud in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
+            let image = try await guestImage(client, token)
+            let created = try await client.request(
+                .post, "/compute/v2.1/servers", token: token, version: "2.37",
+                body: [
+                    "server": [
+                        "name": "volume-traveller", "flavorRef": "1", "networks": "none",
+                        "block_device_mapping_v2": [
+                            [
+                                "uuid": .string(image), "source_type": "image", "destination_type": "volume",
+                                "boot_index": 0, "volume_size": 1, "delete_on_termination": true,
+                            ],
+                            [
+                                "source_type": "blank", "destination_type": "volume", "volume_size": 1,
+                                "boot_index": -1, "delete_on_termination": true,
+                            ],
+                        ],
+                    ]
+                ])
+            #expect(created.status == 202, "\(created.text)")
+            let id = try #require(created.json?["server"]?["id"]?.stringValue)
+            let server = try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            let volumes =
+                server["os-extended-volumes:volumes_attached"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(volumes.count == 2)
+            try await waitForText(client, id, token, "NOVA-GUEST-ROOT-VOLUME")
+            try await waitForText(client, id, token, "NOVA-GUEST-VOLUME-WROTE")
+            let source = try #require(try await host(client, id, token))
+            let destination = try #require(cloud.options.computeHostNames.first { $0 != source })
+            let tick = try await lastTick(client, id, token)
+
+            // Live, with no block migration: the destination reaches the same volumes through new exports.
+            let live = try await action(
+                client, id, ["os-migrateLive": ["host": .string(destination), "block_migration": "auto"]], token,
+                version: "2.30")
+            #expect(live.status == 202, "\(live.text)")
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 300)
+            #expect(try await host(client, id, token) == destination)
+            var after = -1
+            for _ in 0..<100 where after <= tick {
+                try await Task.sleep(for: .milliseconds(300))
+                after = try await lastTick(client, id, token)
+            }
+            #expect(after > tick, "the guest runs on at the destination (\(tick) -> \(after))")
+            #expect(!(try await consoleOutput(client, id, token)).contains("NOVA-GUEST-BOOTED"), "no new boot")
+
+            // Cold, back: the guest boots from its root volume there and reads what it wrote on the other one.
+            #expect(try await action(client, id, ["migrate": .null], token).status == 202)
+            try await client.waitFor(id, status: "VERIFY_RESIZE", token: token, seconds: 300)
+            #expect(try await host(client, id, token) == source)
+            try await waitForText(client, id, token, "NOVA-GUEST-VOLUME-READ")
+            #expect(try await action(client, id, ["confirmResize": .null], token).status == 204)
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 60)
+
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: token).status == 204)
+            for volume in volumes {
+                var status = 200
+                for _ in 0..<300 where status != 404 {
+                    status = try await client.request(.get, "/volume/v3/volumes/\(volume)", token: token).status
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                #expect(status == 404, "volume \(volume) is deleted with its server")
+            }
+        }
+    }
 }
