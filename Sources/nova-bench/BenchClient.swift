@@ -84,6 +84,23 @@ struct BenchClient: Sendable {
         return json
     }
 
+    /// Waits for the QEMU compute host to report (it has probed QEMU); the id of the image nova-guest.
+    func qemuReady() async throws -> String {
+        for _ in 0..<300 {
+            if let hypervisors = try await get("/compute/v2.1/os-hypervisors")?["hypervisors"]?.arrayValue,
+                !hypervisors.isEmpty
+            {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        guard
+            let imageID = try await get("/image/v2/images?name=nova-guest")?["images"]?.arrayValue?.first?["id"]?
+                .stringValue
+        else { throw BenchError("image nova-guest not registered") }
+        return imageID
+    }
+
     func unlimitedQuota() async throws {
         let (status, _) = try await send(
             .PUT, "/compute/v2.1/os-quota-sets/\(projectID)",

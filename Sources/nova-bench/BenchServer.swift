@@ -24,6 +24,21 @@ final class BenchServer: @unchecked Sendable {
         }
     }
 
+    /// The all-in-one with the QEMU driver booting `guestImage` (registered as image nova-guest).
+    static func startQEMU(binary: String?, guestImage: String) async throws -> BenchServer {
+        let path =
+            binary
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("nova-server").path
+        return try await start(binary: path, readyPath: "/identity/v3") { directory, port in
+            [
+                "all", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--admin-password", "bench",
+                "--compute-driver", "qemu", "--guest-image", guestImage, "--log-level", "error",
+                "--novncproxy-port", String(port + 1), "--rawvncproxy-port", String(port + 2),
+            ]
+        }
+    }
+
     /// `nova-server placement` alone with `[api] auth_strategy = noauth2`.
     static func startPlacement(binary: String) async throws -> BenchServer {
         try await start(binary: binary, readyPath: "/placement/") { directory, port in

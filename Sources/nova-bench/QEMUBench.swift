@@ -23,17 +23,7 @@ struct QEMUBench: AsyncParsableCommand {
         var raw: [Double] = []
         for _ in 0..<boots { raw.append(try await rawBoot(image)) }
         print("raw QEMU boots to marker: \(raw.map { String(format: "%.2f s", $0) })")
-        let binary =
-            serverBinary
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("nova-server").path
-        let server = try await BenchServer.start(binary: binary, readyPath: "/identity/v3") { directory, port in
-            [
-                "all", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--admin-password", "bench",
-                "--compute-driver", "qemu", "--guest-image", image, "--log-level", "error",
-                "--novncproxy-port", String(port + 1), "--rawvncproxy-port", String(port + 2),
-            ]
-        }
+        let server = try await BenchServer.startQEMU(binary: serverBinary, guestImage: image)
         defer { server.stop() }
         let client = try await BenchClient(baseURL: server.baseURL)
         do {
@@ -48,19 +38,7 @@ struct QEMUBench: AsyncParsableCommand {
 
     func measureAPI(_ client: BenchClient, raw: [Double], _ figures: inout Figures) async throws {
         try await client.unlimitedQuota()
-        // The compute host reports once it has probed QEMU.
-        for _ in 0..<300 {
-            if let hypervisors = try await client.get("/compute/v2.1/os-hypervisors")?["hypervisors"]?.arrayValue,
-                !hypervisors.isEmpty
-            {
-                break
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        guard
-            let imageID = try await client.get("/image/v2/images?name=nova-guest")?["images"]?.arrayValue?.first?["id"]?
-                .stringValue
-        else { throw BenchError("image nova-guest not registered") }
+        let imageID = try await client.qemuReady()
         var api: [Double] = []
         var rss: [Double] = []
         for index in 0..<boots {

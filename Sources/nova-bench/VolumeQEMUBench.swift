@@ -1,0 +1,245 @@
+import ArgumentParser
+import Foundation
+import NovaCore
+
+/// Volumes on a real guest (the all-in-one with the QEMU driver): attach and detach round trips through Nova's
+/// os-volume_attachments (hot-plug over QMP, unplug waiting for the guest), and the guest's sequential write
+/// and read of a volume reached over NBD against the same volume file given to QEMU directly, with the same
+/// guest, script and accelerator.
+struct VolumeQEMUBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "volume-qemu",
+        abstract: "Attach/detach on a real guest; its sequential I/O over NBD vs the file given to QEMU directly.")
+
+    @Option(help: "The guest image (scripts/build-guest-image.sh).") var guestImage = ".build-guest/nova-guest.qcow2"
+    @Option(help: "Attach and detach round trips.") var attachments = 10
+    @Option(help: "MiB the guest writes and reads back.") var megabytes = 512
+    @Option(help: "The nova-server binary (default: beside this one).") var serverBinary: String?
+    @Option(help: "Where to write the figures as JSON.") var output = "bench-volume-qemu.json"
+
+    static let marker = "NOVA-BENCH-IO"
+
+    /// The guest's user data: the first disk with a serial after its boot disk is written once untimed (so
+    /// neither run pays for allocating the file's blocks), then written and read with O_DIRECT by one stream
+    /// (one request in flight) and by four streams over its quarters; the times (the guest's uptime, 10 ms
+    /// steps) on the console.
+    var script: String {
+        let quarter = megabytes / 4
+        return """
+            #!/bin/sh
+            sleep 3
+            for p in /sys/block/vd*; do
+                d=${p##*/}; [ "$d" = vda ] && continue
+                [ -n "$(cat $p/serial 2>/dev/null)" ] && disk=$d && break
+            done
+            t() { cut -d' ' -f1 /proc/uptime; }
+            dd if=/dev/zero of=/dev/$disk bs=1M count=\(megabytes) oflag=direct 2>/dev/null
+            a=$(t); dd if=/dev/zero of=/dev/$disk bs=1M count=\(megabytes) oflag=direct 2>/dev/null; b=$(t)
+            dd if=/dev/$disk of=/dev/null bs=1M count=\(megabytes) iflag=direct 2>/dev/null; c=$(t)
+            echo "\(Self.marker) $disk $a $b $c"
+            a=$(t)
+            for i in 0 1 2 3; do
+                dd if=/dev/zero of=/dev/$disk bs=1M count=\(quarter) seek=$((i * \(quarter))) oflag=direct 2>/dev/null &
+            done
+            wait; b=$(t)
+            for i in 0 1 2 3; do
+                dd if=/dev/$disk of=/dev/null bs=1M count=\(quarter) skip=$((i * \(quarter))) iflag=direct 2>/dev/null &
+            done
+            wait; c=$(t)
+            echo "\(Self.marker)4 $disk $a $b $c"
+            """
+    }
+
+    func run() async throws {
+        let image = URL(fileURLWithPath: guestImage).standardizedFileURL.path
+        let server = try await BenchServer.startQEMU(binary: serverBinary, guestImage: image)
+        defer { server.stop() }
+        let client = try await BenchClient(baseURL: server.baseURL)
+        var figures = Figures()
+        do {
+            try await measure(client, server.dataDirectory, image, &figures)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        try figures.write(to: output)
+    }
+
+    func measure(_ api: BenchClient, _ dataDirectory: String, _ image: String, _ figures: inout Figures)
+        async throws
+    {
+        try await api.unlimitedQuota()
+        let imageID = try await api.qemuReady()
+        let userData = Data(script.utf8).base64EncodedString()
+        let (status, json) = try await api.send(
+            .POST, "/compute/v2.1/servers",
+            body: [
+                "server": [
+                    "name": "volume-io", "flavorRef": "1", "imageRef": .string(imageID), "networks": "none",
+                    "config_drive": true, "user_data": .string(userData),
+                    "block_device_mapping_v2": [
+                        [
+                            "uuid": .string(imageID), "source_type": "image", "destination_type": "local",
+                            "boot_index": 0,
+                        ],
+                        [
+                            "source_type": "blank", "destination_type": "volume", "volume_size": 1,
+                            "boot_index": -1, "delete_on_termination": false,
+                        ],
+                    ],
+                ]
+            ])
+        guard status == 202, let server = json?["server"]?["id"]?.stringValue else {
+            throw BenchError("create answered \(status): \(json?.serialized() ?? "")")
+        }
+        var nbd: (write: Double, read: Double)?
+        let start = ContinuousClock.now
+        while nbd == nil, ContinuousClock.now - start < .seconds(300) {
+            try await Task.sleep(for: .milliseconds(200))
+            nbd = try Self.throughput(megabytes, in: try await Self.console(api, server), streams: 4)
+        }
+        let text = try await Self.console(api, server)
+        guard let nbd, let nbd1 = try Self.throughput(megabytes, in: text, streams: 1) else {
+            throw BenchError("the guest printed no \(Self.marker) in 300 s")
+        }
+        try await attachDetach(api, server, &figures)
+
+        // The same volume file, the same guest and script, under QEMU with the file as its drive.
+        let details = try await api.get("/compute/v2.1/servers/\(server)")?["server"]
+        guard
+            let volume = details?["os-extended-volumes:volumes_attached"]?.arrayValue?.first?["id"]?.stringValue,
+            let volumeFile = Self.find("volume-" + volume, under: dataDirectory),
+            let configDrive = Self.find("disk.config", under: dataDirectory + "/instances/" + server)
+        else { throw BenchError("the volume file or the config drive of \(server) was not found") }
+        let folder = NSTemporaryDirectory() + "nova-bench-io-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.copyItem(atPath: configDrive, toPath: folder + "/disk.config")
+        let accelerator = Self.accelerator(of: server)
+        _ = try await api.send(.DELETE, "/compute/v2.1/servers/\(server)")
+        _ = try await VolumeBench.wait(api, volume, "available", since: .now)
+        let output = try await Self.directQEMU(
+            image: image, folder: folder, volumeFile: volumeFile, serial: volume, accelerator: accelerator)
+        guard let direct1 = try Self.throughput(megabytes, in: output, streams: 1),
+            let direct = try Self.throughput(megabytes, in: output, streams: 4)
+        else { throw BenchError("the guest under plain QEMU printed no figures") }
+        for (name, over, plain) in [("1_stream", nbd1, direct1), ("4_streams", nbd, direct)] {
+            figures.add("guest_seq_write_\(name)_nbd", over.write, "MiB/s")
+            figures.add("guest_seq_write_\(name)_direct", plain.write, "MiB/s")
+            figures.add("guest_seq_write_\(name)_nbd_vs_direct", over.write / plain.write * 100, "%")
+            figures.add("guest_seq_read_\(name)_nbd", over.read, "MiB/s")
+            figures.add("guest_seq_read_\(name)_direct", plain.read, "MiB/s")
+            figures.add("guest_seq_read_\(name)_nbd_vs_direct", over.read / plain.read * 100, "%")
+        }
+    }
+
+    /// Attach and detach round trips of another volume on the running guest: POST to `in-use`, DELETE to
+    /// `available`.
+    func attachDetach(_ api: BenchClient, _ server: String, _ figures: inout Figures) async throws {
+        let volume = try await VolumeBench.create(api, "hot-plug")
+        _ = try await VolumeBench.wait(api, volume, "available", since: .now)
+        let path = "/compute/v2.1/servers/\(server)/os-volume_attachments"
+        var attach: [Double] = []
+        var detach: [Double] = []
+        for _ in 0..<attachments {
+            var started = ContinuousClock.now
+            _ = try await api.expect(.POST, path, ["volumeAttachment": ["volumeId": .string(volume)]], 200)
+            attach.append(try await VolumeBench.wait(api, volume, "in-use", since: started))
+            // The guest takes the disk in (and reads it) before it is asked to let it go, as a user would.
+            try await Task.sleep(for: .seconds(1))
+            started = ContinuousClock.now
+            _ = try await api.expect(.DELETE, path + "/\(volume)", nil, 202)
+            detach.append(try await VolumeBench.wait(api, volume, "available", since: started))
+        }
+        attach.sort()
+        detach.sort()
+        figures.add("volume_attach_qemu_p50", attach[attach.count / 2], "ms")
+        figures.add("volume_detach_qemu_p50", detach[detach.count / 2], "ms")
+    }
+
+    /// The figures the guest printed on `console` for 1 or 4 streams (nil before it did): MiB/s written and read.
+    static func throughput(_ megabytes: Int, in console: String, streams: Int) throws
+        -> (write: Double, read: Double)?
+    {
+        guard let found = console.range(of: marker + (streams == 1 ? "" : String(streams)) + " ") else { return nil }
+        let line = console[found.lowerBound...].prefix { !$0.isNewline }
+        let times = line.split(separator: " ").dropFirst(2).compactMap { Double($0) }
+        guard times.count == 3, times[1] > times[0], times[2] > times[1] else {
+            throw BenchError("the guest printed \(line)")
+        }
+        return (Double(megabytes) / (times[1] - times[0]), Double(megabytes) / (times[2] - times[1]))
+    }
+
+    static func console(_ api: BenchClient, _ server: String) async throws -> String {
+        let (_, reply) = try await api.send(
+            .POST, "/compute/v2.1/servers/\(server)/action", body: ["os-getConsoleOutput": ["length": 100]])
+        return reply?["output"]?.stringValue ?? ""
+    }
+
+    static func find(_ name: String, under directory: String) -> String? {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return nil }
+        for case let path as String in walker where path.hasSuffix("/" + name) || path == name {
+            return directory + "/" + path
+        }
+        return nil
+    }
+
+    /// The `-machine` and `-cpu` options of the cloud's QEMU for `server` (KVM where its driver found it works).
+    static func accelerator(of server: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in entries where Int32(pid) != nil {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
+            let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            guard arguments.first?.contains("qemu-system") == true, arguments.contains(server) else { continue }
+            var options: [String] = []
+            for (index, argument) in arguments.enumerated().dropLast() where ["-machine", "-cpu"].contains(argument) {
+                options += [argument, arguments[index + 1]]
+            }
+            return options
+        }
+        return ["-machine", "pc,accel=tcg"]
+    }
+
+    /// The guest under plain QEMU with the cloud's accelerator, its disk an overlay of the image, the cloud's
+    /// config drive, and the volume file as a virtio disk with its serial.
+    static func directQEMU(
+        image: String, folder: String, volumeFile: String, serial: String, accelerator: [String]
+    ) async throws -> String {
+        let overlay = folder + "/disk"
+        let create = Process()
+        create.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-img")
+        create.arguments = ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image, overlay, "1G"]
+        try create.run()
+        create.waitUntilExit()
+        let log = folder + "/console.log"
+        let qemu = Process()
+        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
+        qemu.arguments =
+            accelerator + [
+                "-m", "512", "-smp", "1", "-nodefaults", "-vga", "std", "-display", "none",
+                "-drive", "file=\(overlay),format=qcow2,if=none,id=root,cache=writeback",
+                "-device", "virtio-blk-pci,drive=root,bootindex=0",
+                "-drive", "file=\(folder)/disk.config,format=raw,if=none,id=config,readonly=on",
+                "-device", "virtio-blk-pci,drive=config",
+                "-drive", "file=\(volumeFile),format=raw,if=none,id=volume,cache=writeback",
+                "-device", "virtio-blk-pci,drive=volume,serial=\(serial.prefix(20))",
+                "-serial", "file:\(log)",
+            ]
+        qemu.standardOutput = FileHandle.nullDevice
+        qemu.standardError = FileHandle.nullDevice
+        try qemu.run()
+        defer {
+            // SIGKILL: a child of Foundation's Process keeps the parent thread's blocked SIGTERM.
+            kill(qemu.processIdentifier, SIGKILL)
+            qemu.waitUntilExit()
+        }
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .seconds(300) {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if text.contains(marker + "4 ") { return text }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw BenchError("the guest under plain QEMU printed no \(marker)")
+    }
+}
