@@ -39,7 +39,8 @@ extension ComputeAPI {
                 throw NovaError.badRequest("Invalid input for field/attribute volumeAttachment: an object is required")
             }
             if let volumeID = fields["volumeId"]?.stringValue, volumeID != device.volumeID {
-                throw NovaError.badRequest("Swapping a server's volume for another is not supported by this cloud.")
+                try await swapVolume(instance, device, to: volumeID, context: context)
+                return Response.empty(status: 202)
             }
             guard context.apiVersion >= APIVersion(2, 85),
                 let delete = fields["delete_on_termination"]?.boolValue
@@ -171,6 +172,58 @@ extension ComputeAPI {
             }
             try await compute.attachVolume(ready, device: device, host: host, context: context.rpcContext)
             return device
+        } catch {
+            try? await volumes.deleteAttachment(id: attachmentID)
+            throw error
+        }
+    }
+
+    /// swap_volume (admins): the new volume, available and at least as large, is reserved for the server and
+    /// the host moves the guest's disk onto it; the old one is let go once the guest uses the new one.
+    func swapVolume(
+        _ instance: Instance, _ old: BlockDeviceMapping, to newID: String, context: NovaRequestContext
+    ) async throws {
+        guard let volumes else { throw NovaError.badRequest("This cloud has no block-storage service.") }
+        try PolicyRule.admin.enforce("os_compute_api:os-volumes-attachments:swap", try context.caller())
+        guard UUID(uuidString: newID) != nil else {
+            throw NovaError.badRequest("Invalid input for field/attribute volumeId. 'volumeId' must be a UUID")
+        }
+        guard let oldVolume = try await volumes.volume(id: old.volumeID, project: nil) else {
+            throw NovaError.notFound("Volume \(old.volumeID) could not be found.")
+        }
+        guard let newVolume = try await volumes.volume(id: newID, project: nil) else {
+            throw NovaError.notFound("Volume \(newID) could not be found.")
+        }
+        if newVolume.status != "available" || instance.blockDevices?.contains(where: { $0.volumeID == newID }) == true {
+            throw NovaError.badRequest("Invalid volume: New volume must be detached in order to swap.")
+        }
+        if newVolume.size < oldVolume.size {
+            throw NovaError.badRequest("Invalid volume: New volume must be the same size or larger.")
+        }
+        let attachmentID: String
+        do {
+            attachmentID = try await volumes.reserveAttachment(volumeID: newID, instanceUUID: instance.uuid)
+        } catch let error as NovaError where error.code.status == 400 || error.code.status == 409 {
+            throw NovaError.badRequest(error.message)
+        }
+        do {
+            let ready = try await store.mutateInstance(
+                uuid: instance.uuid, action: actionRecord("swap_volume", instance, context)
+            ) { current in
+                guard [.active, .paused, .resized].contains(current.vmState), current.taskState == nil else {
+                    let state =
+                        current.taskState.map { "task_state \($0.rawValue)" } ?? "vm_state \(current.vmState.rawValue)"
+                    throw NovaError.conflict("Cannot 'swap_volume' instance \(current.uuid) while it is in \(state)")
+                }
+            }
+            guard let host = ready.host else {
+                throw NovaError.conflict("Instance \(instance.uuid) is not on a compute host yet")
+            }
+            var new = old
+            new.volumeID = newID
+            new.attachmentID = attachmentID
+            new.connectionInfo = nil
+            try await compute.swapVolume(ready, old: old, new: new, host: host, context: context.rpcContext)
         } catch {
             try? await volumes.deleteAttachment(id: attachmentID)
             throw error

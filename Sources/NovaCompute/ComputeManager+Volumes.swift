@@ -5,6 +5,7 @@ import NovaVirt
 extension ComputeManager {
     static let attachVolumeEvent = "compute_attach_volume"
     static let detachVolumeEvent = "compute_detach_volume"
+    static let swapVolumeEvent = "compute_swap_volume"
 
     func addVolumeMethods(to dispatcher: inout RPCDispatcher) {
         dispatcher.on("attach_volume") { (request: VolumeAttachRequest, context) in
@@ -14,6 +15,41 @@ extension ComputeManager {
         dispatcher.on("detach_volume") { (request: VolumeAttachRequest, context) in
             await detachVolume(request.instance, request.device, context: context)
             return RPCVoid()
+        }
+        dispatcher.on("swap_volume") { (request: VolumeSwapRequest, context) in
+            await swapVolume(request.instance, old: request.old, new: request.new, context: context)
+            return RPCVoid()
+        }
+    }
+
+    /// swap_volume: the new volume's attachment gets this host's connector, the guest's disk is copied onto it
+    /// and switched over, the mapping (the same device) records the new volume, and the old attachment ends
+    /// (the old volume is available again). A failure lets the new attachment go and leaves the old volume.
+    func swapVolume(_ instance: Instance, old: BlockDeviceMapping, new: BlockDeviceMapping, context: RPCContext)
+        async
+    {
+        await event(instance, Self.swapVolumeEvent, context)
+        guard let volumes, let attachmentID = new.attachmentID else {
+            await event(instance, Self.swapVolumeEvent, context, result: "Error", traceback: "no volume service")
+            return
+        }
+        do {
+            var connector = await driver.volumeConnector()
+            connector["mountpoint"] = .string(old.deviceName)
+            let connection = try await volumes.connectAttachment(id: attachmentID, connector: connector)
+            var swapped = new
+            swapped.connectionInfo = connection.serialized()
+            try await driver.swapVolume(instance, old: old, new: swapped, connection: connection)
+            try await volumes.completeAttachment(id: attachmentID)
+            var update = InstanceUpdate()
+            update.blockDevice = swapped
+            _ = try await conductor.instanceUpdate(instance.uuid, update, context: context)
+            if let oldAttachment = old.attachmentID { try? await volumes.deleteAttachment(id: oldAttachment) }
+            await event(instance, Self.swapVolumeEvent, context, result: "Success")
+        } catch {
+            logger.warning("volume \(old.volumeID) of \(instance.uuid) could not be swapped: \(error)")
+            try? await volumes.deleteAttachment(id: attachmentID)
+            await event(instance, Self.swapVolumeEvent, context, result: "Error", traceback: "\(error)")
         }
     }
 

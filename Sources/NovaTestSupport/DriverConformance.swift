@@ -76,10 +76,12 @@ public enum DriverConformance {
     /// there when it starts, and a guest that boots from a volume (`root`, boot index 0) with no disk of its own. `ready` waits
     /// until the guest has taken in what just happened (a real one: its kernel is up, it has read the new disk),
     /// as a user would before detaching.
-    /// `again` is the same volume attached anew (its own attachment, as the compute host makes one per attach).
+    /// `again` is the same volume attached anew (its own attachment, as the compute host makes one per attach);
+    /// the hot-plugged volume is swapped for `swapped` (another volume, as large) before it is taken out.
     public static func checkVolumes(
         _ driver: any VirtDriver, instance: Instance, data: BlockDeviceMapping, again: BlockDeviceMapping,
-        root: BlockDeviceMapping, ready: (Instance, GuestMoment) async throws -> Void = { _, _ in }
+        swapped: BlockDeviceMapping, root: BlockDeviceMapping,
+        ready: (Instance, GuestMoment) async throws -> Void = { _, _ in }
     ) async throws {
         let connector = await driver.volumeConnector()
         #expect(connector["host"]?.stringValue?.isEmpty == false, "the connector names the host")
@@ -91,7 +93,11 @@ public enum DriverConformance {
         try await driver.attachVolume(guest, device: data, connection: connection)
         try await ready(guest, .attached(data.volumeID))
         #expect(await driver.volumeIDs(of: guest) == [data.volumeID], "hot-plugged")
-        try await driver.detachVolume(guest, device: data)
+        let swapConnection = try #require(swapped.connectionInfo.flatMap { JSON.parse(Array($0.utf8)) })
+        try await driver.swapVolume(guest, old: data, new: swapped, connection: swapConnection)
+        guest.blockDevices = [swapped]
+        #expect(await driver.volumeIDs(of: guest) == [swapped.volumeID], "swapped")
+        try await driver.detachVolume(guest, device: swapped)
         #expect(await driver.volumeIDs(of: guest).isEmpty, "unplugged")
         // Attached while stopped, it is there when the guest starts.
         let againConnection = try #require(again.connectionInfo.flatMap { JSON.parse(Array($0.utf8)) })

@@ -111,6 +111,17 @@ public actor FakeDriver: VirtDriver {
         volumes[instance.uuid]?[device.volumeID] = nil
     }
 
+    public func swapVolume(_ instance: Instance, old: BlockDeviceMapping, new: BlockDeviceMapping, connection: JSON)
+        async throws
+    {
+        try await checkFailure("swap_volume", instance)
+        guard guests[instance.uuid] == .running || guests[instance.uuid] == .paused,
+            volumes[instance.uuid]?[old.volumeID] != nil
+        else { throw NovaError.internalError("volume \(old.volumeID) is not on running guest \(instance.uuid)") }
+        volumes[instance.uuid]?[old.volumeID] = nil
+        volumes[instance.uuid, default: [:]][new.volumeID] = old.deviceName
+    }
+
     /// The volumes a guest has (volume id -> device name).
     public func attachedVolumes(_ uuid: String) -> [String: String] { volumes[uuid] ?? [:] }
 

@@ -93,6 +93,10 @@ public protocol VirtDriver: Sendable {
     func attachVolume(_ instance: Instance, device: BlockDeviceMapping, connection: JSON) async throws
     /// Takes the volume from the guest, waiting for it to let the disk go.
     func detachVolume(_ instance: Instance, device: BlockDeviceMapping) async throws
+    /// Moves the running guest's disk from `old`'s volume onto `new`'s (reached as `connection`): the data is
+    /// copied while the guest runs, then the disk reads and writes the new volume, under the same device.
+    func swapVolume(_ instance: Instance, old: BlockDeviceMapping, new: BlockDeviceMapping, connection: JSON)
+        async throws
     /// Which of `instance.blockDevices` the running guest has now, as the hypervisor reports its devices.
     func volumeIDs(of instance: Instance) async -> [String]
     /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a

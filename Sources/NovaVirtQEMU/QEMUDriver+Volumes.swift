@@ -30,20 +30,77 @@ extension QEMUDriver {
         }
     }
 
-    /// The guest's devices from QOM (`qom-list /machine/peripheral`): the volumes whose virtio-blk is there.
+    /// The guest's disks from `query-block`: the volumes whose node a device reads.
     public func volumeIDs(of instance: Instance) async -> [String] {
-        guard let client = connections[instance.uuid],
-            let children = try? await client.execute("qom-list", ["path": "/machine/peripheral"]).arrayValue
-        else { return [] }
-        let names = Set(children.compactMap { $0["name"]?.stringValue })
-        return (instance.blockDevices ?? []).map(\.volumeID).filter { names.contains(QEMUVolume.deviceID($0)) }
+        guard let client = connections[instance.uuid], let disks = try? await disks(client) else { return [] }
+        return (instance.blockDevices ?? []).map(\.volumeID).filter { disks[QEMUVolume.nodeName($0)] != nil }
+    }
+
+    /// Each disk's node (a volume's `vol...`) and the device that reads it: a swapped volume's node is read by the
+    /// device first made for another volume.
+    func disks(_ client: QMPClient) async throws -> [String: String] {
+        var disks: [String: String] = [:]
+        for block in try await client.execute("query-block").arrayValue ?? [] {
+            guard let node = block["inserted"]?["node-name"]?.stringValue, let device = block["qdev"]?.stringValue
+            else { continue }
+            // A device with an id is /machine/peripheral/<id>[/virtio-backend].
+            let parts = device.split(separator: "/").map(String.init)
+            let peripheral = parts.firstIndex(of: "peripheral").map { $0 + 1 }
+            disks[node] = peripheral.flatMap { $0 < parts.count ? parts[$0] : nil } ?? device
+        }
+        return disks
     }
 
     public func detachVolume(_ instance: Instance, device: BlockDeviceMapping) async throws {
         guard let client = connections[instance.uuid] else { return }
-        let deviceID = QEMUVolume.deviceID(device.volumeID)
+        let node = QEMUVolume.nodeName(device.volumeID)
+        let deviceID = (try? await disks(client))?[node] ?? QEMUVolume.deviceID(device.volumeID)
         try await unplug(deviceID, from: client, instance: instance, what: "volume \(device.volumeID)")
-        _ = try? await client.execute("blockdev-del", ["node-name": .string(QEMUVolume.nodeName(device.volumeID))])
+        _ = try? await client.execute("blockdev-del", ["node-name": .string(node)])
+    }
+
+    /// A mirror job copies the old volume onto the new one while the guest runs; once the copy is in step, the
+    /// job's completion makes the guest's disk read and write the new volume, and the old node goes.
+    public func swapVolume(_ instance: Instance, old: BlockDeviceMapping, new: BlockDeviceMapping, connection: JSON)
+        async throws
+    {
+        let target = try QEMUVolume(device: new, connection: connection)
+        guard let client = connections[instance.uuid], runningPID(instance.uuid) != nil else {
+            throw NovaError.conflict("Instance \(instance.uuid) is not running: only a running guest swaps volumes.")
+        }
+        let source = QEMUVolume.nodeName(old.volumeID)
+        let job = "swap" + QEMUVolume.short(new.volumeID)
+        try await client.execute("blockdev-add", target.blockdev)
+        do {
+            try await client.execute(
+                "blockdev-mirror",
+                ["job-id": .string(job), "device": .string(source), "target": .string(target.nodeName), "sync": "full"])
+            try await waitForJob(job, client) { $0["ready"]?.boolValue == true }
+            try await client.execute("block-job-complete", ["device": .string(job)])
+            try await waitForJob(job, client) { _ in false }
+            guard try await disks(client)[target.nodeName] != nil else {
+                throw NovaError.internalError("the mirror ended without the disk on the new volume")
+            }
+        } catch {
+            _ = try? await client.execute("block-job-cancel", ["device": .string(job), "force": true])
+            try? await waitForJob(job, client) { _ in false }
+            _ = try? await client.execute("blockdev-del", ["node-name": .string(target.nodeName)])
+            throw NovaError.internalError("volume \(old.volumeID) of \(instance.uuid) could not be swapped: \(error)")
+        }
+        _ = try? await client.execute("blockdev-del", ["node-name": .string(source)])
+    }
+
+    /// Waits until the job satisfies `done`, or is gone (then it ended: an error if it failed).
+    func waitForJob(_ job: String, _ client: QMPClient, until done: (QMPValue) -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(600)
+        while ContinuousClock.now < deadline {
+            let jobs = try await client.execute("query-block-jobs").arrayValue ?? []
+            guard let current = jobs.first(where: { $0["device"]?.stringValue == job }) else { return }
+            if let error = current["error"]?.stringValue { throw NovaError.internalError(error) }
+            if done(current) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw NovaError.internalError("block job \(job) did not finish in time")
     }
 }
 

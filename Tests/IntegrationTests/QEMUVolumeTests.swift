@@ -26,6 +26,8 @@ struct QEMUVolumeTests {
 
         var data = Self.volume(1)
         data.providerLocation = try await backend.createVolume(data)
+        var other = Self.volume(1)
+        other.providerLocation = try await backend.createVolume(other)
         var root = Self.volume(1)
         root.providerLocation = try await backend.createVolume(root)
         try await backend.copyImage(toVolume: root, imageFile: QEMUEnvironment.guestImage, format: "qcow2")
@@ -50,6 +52,7 @@ struct QEMUVolumeTests {
             try await DriverConformance.checkVolumes(
                 driver, instance: instance, data: try await mapping(data, device: "/dev/vdb"),
                 again: try await mapping(data, device: "/dev/vdb"),
+                swapped: try await mapping(other, device: "/dev/vdb"),
                 root: try await mapping(root, device: "/dev/vda", bootIndex: 0)
             ) { guest, moment in
                 switch moment {
@@ -66,6 +69,11 @@ struct QEMUVolumeTests {
             }
             throw error
         }
+        // The swap copied what the guest wrote on the first volume onto the other one.
+        let file = try #require(FileHandle(forReadingAtPath: directory + "/volumes/" + (other.providerLocation ?? "")))
+        let copied = String(decoding: try file.read(upToCount: 64) ?? Data(), as: UTF8.self)
+        try file.close()
+        #expect(copied.hasPrefix("NOVA-MARK"), "\(copied)")
         for attachment in await backend.exportedAttachments() {
             try await backend.terminateConnection(nil, attachmentID: attachment)
         }

@@ -15,6 +15,7 @@ import Testing
             FakeDriver(hostname: "fake"), instance: DriverConformance.instance(imageRef: "any"),
             data: DriverConformance.volume("data-volume", device: "/dev/vdb", connection: connection),
             again: DriverConformance.volume("data-volume", device: "/dev/vdb", connection: connection),
+            swapped: DriverConformance.volume("other-volume", device: "/dev/vdb", connection: connection),
             root: DriverConformance.volume("root-volume", device: "/dev/vda", bootIndex: 0, connection: connection))
     }
 
