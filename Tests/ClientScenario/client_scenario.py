@@ -730,7 +730,7 @@ def volume_steps(admin, demo):
           str(own))
     quota = osc_json(["quota", "show", "--usage", "demo"], admin) or []
     check("quota show --usage counts volumes and gigabytes", "volumes" in json.dumps(quota), str(quota)[:300])
-    attach_steps(demo)
+    attach_steps(admin, demo)
     run(OPENSTACK, ["volume", "snapshot", "delete", "snap1"], demo)
     deadline = time.time() + 30
     while time.time() < deadline and osc_json(["volume", "snapshot", "list"], demo):
@@ -744,8 +744,9 @@ def volume_steps(admin, demo):
     run(OPENSTACK, ["image", "delete", "from-volume"], demo)
 
 
-def attach_steps(demo):
-    """Volumes on a server: openstackclient's server add/remove volume and novaclient's volume-attach."""
+def attach_steps(admin, demo):
+    """Volumes on a server: openstackclient's server add/remove volume, novaclient's volume-attach and (an
+    admin's) volume-update, which swaps the server's volume for another."""
     server = osc_json(["server", "create", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--wait", "vol-vm"],
                       demo) or {}
     result = run(OPENSTACK, ["server", "add", "volume", "--device", "/dev/vdc", "vol-vm", "vol1"], demo)
@@ -763,9 +764,17 @@ def attach_steps(demo):
     result = run(NOVA, ["volume-attach", "vol-vm", shown.get("id", "none")], demo)
     check("nova volume-attach", result.returncode == 0 and volume_status("vol1", demo, "in-use") == "in-use"
           and "/dev/vdb" in result.stdout, result.stdout + result.stderr)
+    spare = osc_json(["volume", "create", "--size", "1", "vol-spare"], demo) or {}
+    volume_status("vol-spare", demo, "available")
+    result = run(NOVA, ["volume-update", server.get("id", "none"), shown.get("id", "none"), spare.get("id", "none")],
+                 admin)
+    check("nova volume-update swaps the server's volume for another (admin)", result.returncode == 0
+          and volume_status("vol-spare", demo, "in-use") == "in-use"
+          and volume_status("vol1", demo, "available") == "available", result.stdout + result.stderr)
     result = run(OPENSTACK, ["server", "delete", "--wait", "vol-vm"], demo)
     check("deleting the server detaches its volume", result.returncode == 0
-          and volume_status("vol1", demo, "available") == "available", result.stderr)
+          and volume_status("vol-spare", demo, "available") == "available", result.stderr)
+    run(OPENSTACK, ["volume", "delete", "vol-spare"], demo)
     boot_from_volume_steps(demo)
 
 
@@ -792,6 +801,20 @@ def boot_from_volume_steps(demo):
     server = osc_json(["server", "create", "--flavor", "m1.tiny", "--volume", root, "--wait", "bfv-vm2"], demo) or {}
     check("server create --volume boots from the existing volume", server.get("status") == "ACTIVE"
           and volume_status(root, demo, "in-use") == "in-use", str(server.get("status")))
+    first = host_of_server("bfv-vm2", demo)
+    result = run(OPENSTACK, ["server", "resize", "--flavor", "m1.small", "--wait", "bfv-vm2"], demo)
+    run(OPENSTACK, ["server", "resize", "confirm", "bfv-vm2"], demo)
+    check("a volume-backed server resizes (to the other host) with its root volume",
+          result.returncode == 0 and wait_status("bfv-vm2", "ACTIVE", demo)
+          and volume_status(root, demo, "in-use") == "in-use", result.stderr)
+    result = run(OPENSTACK, ["server", "shelve", "bfv-vm2"], demo)
+    check("server shelve of it offloads it at once, its volume kept reserved",
+          result.returncode == 0 and wait_status("bfv-vm2", "SHELVED_OFFLOADED", demo)
+          and volume_status(root, demo, "reserved") == "reserved", result.stderr)
+    result = run(OPENSTACK, ["server", "unshelve", "--wait", "bfv-vm2"], demo)
+    check("server unshelve boots it again from its volume", result.returncode == 0
+          and wait_status("bfv-vm2", "ACTIVE", demo) and volume_status(root, demo, "in-use") == "in-use",
+          f"{first} {result.stderr}")
     run(OPENSTACK, ["server", "delete", "--wait", "bfv-vm2"], demo)
     volume_status(root, demo, "available")
     result = run(NOVA, ["boot", "--flavor", "m1.tiny", "--image", "tiny-boot-sector", "--block-device",

@@ -473,6 +473,8 @@ def endpoints(ids, member_token_info):
     table += [
         ("POST", f"/compute/v2.1/servers/{s}/os-volume_attachments", {"volumeAttachment": {
             "volumeId": v, "device": "/dev/vdc", "tag": "t", "delete_on_termination": False}}, "member", "compute 2.79"),
+        ("PUT", f"/compute/v2.1/servers/{s}/os-volume_attachments/{v}", {"volumeAttachment": {
+            "volumeId": v, "delete_on_termination": True}}, "admin", "compute 2.85"),
         ("POST", f"{vol}/attachments", {"attachment": {"volume_uuid": v, "instance_uuid": s, "mode": "rw",
                                                        "connector": {"host": "h", "ip": "127.0.0.1"}}},
          "member", "volume 3.54"),
