@@ -154,7 +154,8 @@ public actor QEMUDriver: VirtDriver {
     }
 
     func connect(_ uuid: String) async throws {
-        let client = try await QMPClient.connect(socketPath: paths(uuid).qmpSocket)
+        // libvirt waits 30 s for a new QEMU's monitor too: a loaded host greets late, and a spawn should not fail for it.
+        let client = try await QMPClient.connect(socketPath: paths(uuid).qmpSocket, timeout: .seconds(30))
         connections[uuid] = client
         Task { await self.watch(uuid, client) }
     }

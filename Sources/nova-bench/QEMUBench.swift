@@ -65,32 +65,22 @@ struct QEMUBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let overlay = directory + "/disk"
         let log = directory + "/console.log"
-        let create = Process()
-        create.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-img")
-        create.arguments = ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image, overlay, "1G"]
-        try create.run()
-        create.waitUntilExit()
-        let qemu = Process()
-        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        qemu.arguments = [
+        try RawQEMU.overlay(of: image, at: overlay)
+        let arguments = [
             "-machine", "pc,accel=tcg", "-m", "512", "-smp", "1", "-nodefaults", "-vga", "std", "-display", "none",
             "-drive", "file=\(overlay),format=qcow2,if=virtio", "-serial", "file:\(log)",
         ]
-        qemu.standardOutput = FileHandle.nullDevice
-        qemu.standardError = FileHandle.nullDevice
         let start = ContinuousClock.now
-        try qemu.run()
-        defer {
-            // SIGKILL: a child of Foundation's Process keeps the parent thread's blocked SIGTERM.
-            kill(qemu.processIdentifier, SIGKILL)
-            qemu.waitUntilExit()
-        }
-        while ContinuousClock.now - start < .seconds(120) {
-            if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains(Self.marker) {
-                return (ContinuousClock.now - start).seconds
+        let booted: Double? = try await RawQEMU.running(arguments) {
+            while ContinuousClock.now - start < .seconds(120) {
+                if let text = try? String(contentsOfFile: log, encoding: .utf8), text.contains(Self.marker) {
+                    return (ContinuousClock.now - start).seconds
+                }
+                try await Task.sleep(for: .milliseconds(20))
             }
-            try await Task.sleep(for: .milliseconds(20))
+            return nil
         }
+        if let booted { return booted }
         throw BenchError("raw QEMU did not print its marker")
     }
 
@@ -122,34 +112,26 @@ struct QEMUBench: AsyncParsableCommand {
         let directory = NSTemporaryDirectory() + "nova-bench-qmp-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let qemu = Process()
-        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        qemu.arguments = [
+        let arguments = [
             "-machine", "pc,accel=tcg", "-m", "64", "-nodefaults", "-display", "none", "-S",
             "-qmp", "unix:\(directory)/qmp.sock,server=on,wait=off",
         ]
-        qemu.standardOutput = FileHandle.nullDevice
-        qemu.standardError = FileHandle.nullDevice
-        try qemu.run()
-        defer {
-            // SIGKILL: a child of Foundation's Process keeps the parent thread's blocked SIGTERM.
-            kill(qemu.processIdentifier, SIGKILL)
-            qemu.waitUntilExit()
+        let latencies: [Double] = try await RawQEMU.running(arguments) {
+            var client: QMPClient?
+            for _ in 0..<100 where client == nil {
+                client = try? await QMPClient.connect(socketPath: directory + "/qmp.sock", timeout: .seconds(2))
+                if client == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            guard let client else { throw BenchError("QMP socket did not answer") }
+            var latencies: [Double] = []
+            for _ in 0..<roundTrips {
+                let start = ContinuousClock.now
+                _ = try await client.execute("query-status")
+                latencies.append((ContinuousClock.now - start).seconds * 1_000_000)
+            }
+            await client.close()
+            return latencies.sorted()
         }
-        var client: QMPClient?
-        for _ in 0..<100 where client == nil {
-            client = try? await QMPClient.connect(socketPath: directory + "/qmp.sock", timeout: .seconds(2))
-            if client == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        guard let client else { throw BenchError("QMP socket did not answer") }
-        var latencies: [Double] = []
-        for _ in 0..<roundTrips {
-            let start = ContinuousClock.now
-            _ = try await client.execute("query-status")
-            latencies.append((ContinuousClock.now - start).seconds * 1_000_000)
-        }
-        await client.close()
-        latencies.sort()
         figures.add("qmp_query_status_p50", latencies[latencies.count / 2], "us")
         figures.add("qmp_query_status_p99", latencies[latencies.count * 99 / 100], "us")
     }

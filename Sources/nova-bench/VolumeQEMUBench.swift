@@ -207,15 +207,9 @@ struct VolumeQEMUBench: AsyncParsableCommand {
         image: String, folder: String, volumeFile: String, serial: String, accelerator: [String]
     ) async throws -> String {
         let overlay = folder + "/disk"
-        let create = Process()
-        create.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-img")
-        create.arguments = ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image, overlay, "1G"]
-        try create.run()
-        create.waitUntilExit()
+        try RawQEMU.overlay(of: image, at: overlay)
         let log = folder + "/console.log"
-        let qemu = Process()
-        qemu.executableURL = URL(fileURLWithPath: "/usr/bin/qemu-system-x86_64")
-        qemu.arguments =
+        let arguments =
             accelerator + [
                 "-m", "512", "-smp", "1", "-nodefaults", "-vga", "std", "-display", "none",
                 "-drive", "file=\(overlay),format=qcow2,if=none,id=root,cache=writeback",
@@ -226,20 +220,16 @@ struct VolumeQEMUBench: AsyncParsableCommand {
                 "-device", "virtio-blk-pci,drive=volume,serial=\(serial.prefix(20))",
                 "-serial", "file:\(log)",
             ]
-        qemu.standardOutput = FileHandle.nullDevice
-        qemu.standardError = FileHandle.nullDevice
-        try qemu.run()
-        defer {
-            // SIGKILL: a child of Foundation's Process keeps the parent thread's blocked SIGTERM.
-            kill(qemu.processIdentifier, SIGKILL)
-            qemu.waitUntilExit()
+        let output: String? = try await RawQEMU.running(arguments) {
+            let start = ContinuousClock.now
+            while ContinuousClock.now - start < .seconds(300) {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if text.contains(marker + "4 ") { return text }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return nil
         }
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < .seconds(300) {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if text.contains(marker + "4 ") { return text }
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        if let output { return output }
         throw BenchError("the guest under plain QEMU printed no \(marker)")
     }
 }

@@ -10,18 +10,16 @@ import VolumeCore
 /// The QEMU driver through the shared volume cases, on volumes the file backend exports over NBD with
 /// qemu-storage-daemon as the volume service does: a blank data volume hot-plugged into a booted guest and
 /// attached again while it is stopped, and a guest booted from a volume holding the guest image.
-@Suite(
-    .enabled(
-        if: QEMUEnvironment.available && FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-storage-daemon"),
-        "needs qemu-system-x86, qemu-storage-daemon and .build-guest/nova-guest.qcow2"), .serialized)
-struct QEMUVolumeTests {
-    @Test func qemuDriverPassesTheVolumeCases() async throws {
+/// In the driver's suite, so that it runs after its other guests rather than beside them.
+extension QEMUDriverTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-storage-daemon")))
+    func qemuDriverPassesTheVolumeCases() async throws {
         let directory = try QEMUEnvironment.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let port = Int.random(in: 20000...40000)
         let backend = try FileVolumeBackend(
             directory: directory + "/volumes", exportHost: "127.0.0.1", ports: port...(port + 20))
-        let driver = QEMUDriverTests().makeDriver(directory)
+        let driver = makeDriver(directory)
         try await driver.initHost(host: "qemu-test")
 
         var data = Self.volume(1)
