@@ -82,19 +82,23 @@ extension ComputeAPI {
     }
 
     /// Checks lock and state and records the action, as Nova does before it asks the host.
-    func interfaceChange(_ action: String, _ instance: Instance, _ context: NovaRequestContext) async throws
-        -> Instance
-    {
+    func interfaceChange(
+        _ action: String, _ instance: Instance, _ context: NovaRequestContext,
+        states: Set<VMState> = ComputeAPI.interfaceStates
+    ) async throws -> Instance {
         let isAdmin = try context.caller().isAdmin
         return try await store.mutateInstance(uuid: instance.uuid, action: actionRecord(action, instance, context)) {
-            current in
-            if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
-            guard Self.interfaceStates.contains(current.vmState), current.taskState == nil else {
-                let state =
-                    current.taskState.map { "task_state \($0.rawValue)" } ?? "vm_state \(current.vmState.rawValue)"
-                throw NovaError.conflict(
-                    "Cannot '\(action)' instance \(current.uuid) while it is in \(state)")
-            }
+            try Self.checkChangeable(action, $0, states: states, isAdmin: isAdmin)
+        }
+    }
+
+    /// Nova's check_instance_lock and check_instance_state for a change of a server's devices: 409 when it is
+    /// locked (admins pass), busy with a task, or in a vm_state outside `states`.
+    static func checkChangeable(_ action: String, _ current: Instance, states: Set<VMState>, isAdmin: Bool) throws {
+        if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
+        guard states.contains(current.vmState), current.taskState == nil else {
+            let state = current.taskState.map { "task_state \($0.rawValue)" } ?? "vm_state \(current.vmState.rawValue)"
+            throw NovaError.conflict("Cannot '\(action)' instance \(current.uuid) while it is in \(state)")
         }
     }
 

@@ -144,11 +144,9 @@ extension ComputeAPI {
             let ready = try await store.mutateInstance(
                 uuid: instance.uuid, action: actionRecord("attach_volume", instance, context)
             ) { current in
-                if current.locked, !isAdmin { throw NovaError.conflict("Instance \(current.uuid) is locked") }
-                guard Self.volumeStates.contains(current.vmState), current.taskState == nil, current.host != nil else {
-                    let state =
-                        current.taskState.map { "task_state \($0.rawValue)" } ?? "vm_state \(current.vmState.rawValue)"
-                    throw NovaError.conflict("Cannot 'attach_volume' instance \(current.uuid) while it is in \(state)")
+                try Self.checkChangeable("attach_volume", current, states: Self.volumeStates, isAdmin: isAdmin)
+                guard current.host != nil else {
+                    throw NovaError.conflict("Cannot 'attach_volume' instance \(current.uuid) while it has no host")
                 }
                 let used = (current.blockDevices ?? []).map(\.deviceName)
                 let name: String
@@ -207,15 +205,8 @@ extension ComputeAPI {
             throw NovaError.badRequest(error.message)
         }
         do {
-            let ready = try await store.mutateInstance(
-                uuid: instance.uuid, action: actionRecord("swap_volume", instance, context)
-            ) { current in
-                guard [.active, .paused, .resized].contains(current.vmState), current.taskState == nil else {
-                    let state =
-                        current.taskState.map { "task_state \($0.rawValue)" } ?? "vm_state \(current.vmState.rawValue)"
-                    throw NovaError.conflict("Cannot 'swap_volume' instance \(current.uuid) while it is in \(state)")
-                }
-            }
+            let ready = try await interfaceChange(
+                "swap_volume", instance, context, states: [.active, .paused, .resized])
             guard let host = ready.host else {
                 throw NovaError.conflict("Instance \(instance.uuid) is not on a compute host yet")
             }

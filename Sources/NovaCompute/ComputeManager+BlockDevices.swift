@@ -24,14 +24,19 @@ extension ComputeManager {
                 current = try await store(device, of: instance.uuid, context)
             }
             if let attachmentID = device.attachmentID {
-                var connector = await driver.volumeConnector()
-                connector["mountpoint"] = .string(device.deviceName)
-                let connection = try await volumes.connectAttachment(id: attachmentID, connector: connector)
-                device.connectionInfo = connection.serialized()
+                device.connectionInfo = try await connect(attachmentID, as: device.deviceName, volumes).serialized()
                 current = try await store(device, of: instance.uuid, context)
             }
         }
         return current
+    }
+
+    /// The attachment gets this host's connector (the guest's device as its mountpoint): the volume service
+    /// exports the volume to this host and answers how to reach it.
+    func connect(_ attachmentID: String, as deviceName: String, _ volumes: any VolumeClient) async throws -> JSON {
+        var connector = await driver.volumeConnector()
+        connector["mountpoint"] = .string(deviceName)
+        return try await volumes.connectAttachment(id: attachmentID, connector: connector)
     }
 
     /// The guest runs with its volumes: their attachments are complete (the volumes `in-use`).

@@ -11,7 +11,8 @@ extension ComputeManager {
     /// (deleted with the server) and never a volume the server lost.
     @discardableResult
     func handOverVolumes(_ instance: Instance, context: RPCContext) async throws -> Instance {
-        guard let volumes else { return instance }
+        // Most servers have no volume: no extra read of the record for them.
+        guard let volumes, !(instance.blockDevices ?? []).isEmpty else { return instance }
         let current = try await conductor.instanceGet(instance.uuid, context: context) ?? instance
         var updated = current
         for var device in current.blockDevices ?? [] where !device.isPending {
@@ -55,21 +56,18 @@ extension ComputeManager {
         guard let volumes, !(instance.blockDevices ?? []).isEmpty else { return instance }
         var arriving = instance
         var connected: [BlockDeviceMapping] = []
+        var reserved: [String] = []
         do {
             for var device in instance.blockDevices ?? [] where !device.isPending {
-                device.attachmentID = try await volumes.reserveAttachment(
+                let attachmentID = try await volumes.reserveAttachment(
                     volumeID: device.volumeID, instanceUUID: instance.uuid)
+                reserved.append(attachmentID)
+                device.attachmentID = attachmentID
+                device.connectionInfo = try await connect(attachmentID, as: device.deviceName, volumes).serialized()
                 connected.append(device)
-                var connector = await driver.volumeConnector()
-                connector["mountpoint"] = .string(device.deviceName)
-                if let attachmentID = device.attachmentID {
-                    device.connectionInfo = try await volumes.connectAttachment(id: attachmentID, connector: connector)
-                        .serialized()
-                }
-                connected[connected.count - 1] = device
             }
         } catch {
-            for device in connected { if let id = device.attachmentID { try? await volumes.deleteAttachment(id: id) } }
+            for id in reserved { try? await volumes.deleteAttachment(id: id) }
             throw error
         }
         arriving.blockDevices = connected

@@ -34,9 +34,7 @@ extension ComputeManager {
             return
         }
         do {
-            var connector = await driver.volumeConnector()
-            connector["mountpoint"] = .string(old.deviceName)
-            let connection = try await volumes.connectAttachment(id: attachmentID, connector: connector)
+            let connection = try await connect(attachmentID, as: old.deviceName, volumes)
             var swapped = new
             swapped.connectionInfo = connection.serialized()
             try await driver.swapVolume(instance, old: old, new: swapped, connection: connection)
@@ -64,9 +62,7 @@ extension ComputeManager {
         }
         var connected = device
         do {
-            var connector = await driver.volumeConnector()
-            connector["mountpoint"] = .string(device.deviceName)
-            let connection = try await volumes.connectAttachment(id: attachmentID, connector: connector)
+            let connection = try await connect(attachmentID, as: device.deviceName, volumes)
             connected.connectionInfo = connection.serialized()
             let current = try await conductor.instanceGet(instance.uuid, context: context) ?? instance
             try await driver.attachVolume(current, device: connected, connection: connection)

@@ -20,23 +20,19 @@ extension QEMUDriver: MovingVirtDriver {
 
     public func finishMigration(_ instance: Instance, transfer: MoveTransfer, powerOn: Bool) async throws {
         let paths = paths(instance.uuid)
-        if let root = instance.rootVolume {
-            guard !paths.exist else {
-                throw NovaError.badRequest("The QEMU driver cannot resize \(instance.uuid) on its own host")
-            }
-            try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
-            try noteRootVolume(root, paths)
-        } else {
-            guard let source = transfer.diskPath else {
-                throw NovaError.internalError("The move of \(instance.uuid) handed over no disk")
-            }
-            guard source != paths.disk else {
-                throw NovaError.badRequest("The QEMU driver cannot resize \(instance.uuid) on its own host")
-            }
-            try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
+        // The guest's own disk (or, booted from a volume, the note of it) is still here: the same host.
+        let sameHost = instance.isVolumeBacked ? paths.exist : transfer.diskPath == paths.disk
+        guard !sameHost else {
+            throw NovaError.badRequest("The QEMU driver cannot resize \(instance.uuid) on its own host")
         }
+        guard instance.isVolumeBacked || transfer.diskPath != nil else {
+            throw NovaError.internalError("The move of \(instance.uuid) handed over no disk")
+        }
+        try FileManager.default.createDirectory(atPath: paths.directory, withIntermediateDirectories: true)
         do {
-            if let source = transfer.diskPath, !instance.isVolumeBacked {
+            if let root = instance.rootVolume {
+                try noteRootVolume(root, paths)
+            } else if let source = transfer.diskPath {
                 try await ProcessRunner.check(config.qemuImg, ["convert", "-q", "-O", "qcow2", source, paths.disk])
                 if instance.flavor.rootGB > 0, try await virtualSize(paths.disk) < instance.flavor.rootGB << 30 {
                     try await ProcessRunner.check(

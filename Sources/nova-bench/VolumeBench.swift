@@ -45,6 +45,27 @@ struct VolumeBench: AsyncParsableCommand {
         return id
     }
 
+    /// Attach and detach round trips of `volume` on `server` through os-volume_attachments, each sorted: POST to
+    /// `in-use`, DELETE to `available`, in ms. `settle` passes between them (a real guest takes the disk in first,
+    /// as a user would wait before detaching).
+    static func roundTrips(
+        _ api: BenchClient, server: String, volume: String, count: Int, settle: Duration = .zero
+    ) async throws -> (attach: [Double], detach: [Double]) {
+        let path = "/compute/v2.1/servers/\(server)/os-volume_attachments"
+        var attach: [Double] = []
+        var detach: [Double] = []
+        for _ in 0..<count {
+            var started = ContinuousClock.now
+            _ = try await api.expect(.POST, path, ["volumeAttachment": ["volumeId": .string(volume)]], 200)
+            attach.append(try await wait(api, volume, "in-use", since: started))
+            if settle > .zero { try await Task.sleep(for: settle) }
+            started = ContinuousClock.now
+            _ = try await api.expect(.DELETE, path + "/\(volume)", nil, 202)
+            detach.append(try await wait(api, volume, "available", since: started))
+        }
+        return (attach.sorted(), detach.sorted())
+    }
+
     func measure(_ api: BenchClient, _ figures: inout Figures) async throws {
         _ = try await api.expect(
             .PUT, Self.base + "/os-quota-sets/\(api.projectID)", ["quota_set": ["volumes": -1, "gigabytes": -1]], 200)
@@ -73,19 +94,7 @@ struct VolumeBench: AsyncParsableCommand {
         }
         let volume = try await Self.create(api, "attach")
         _ = try await Self.wait(api, volume, "available", since: ContinuousClock.now)
-        var attach: [Double] = []
-        var detach: [Double] = []
-        let path = "/compute/v2.1/servers/\(server)/os-volume_attachments"
-        for _ in 0..<attachments {
-            var started = ContinuousClock.now
-            _ = try await api.expect(.POST, path, ["volumeAttachment": ["volumeId": .string(volume)]], 200)
-            attach.append(try await Self.wait(api, volume, "in-use", since: started))
-            started = ContinuousClock.now
-            _ = try await api.expect(.DELETE, path + "/\(volume)", nil, 202)
-            detach.append(try await Self.wait(api, volume, "available", since: started))
-        }
-        attach.sort()
-        detach.sort()
+        let (attach, detach) = try await Self.roundTrips(api, server: server, volume: volume, count: attachments)
         figures.add("volume_attach_fake_p50", attach[attach.count / 2], "ms")
         figures.add("volume_detach_fake_p50", detach[detach.count / 2], "ms")
     }

@@ -139,21 +139,8 @@ struct VolumeQEMUBench: AsyncParsableCommand {
     func attachDetach(_ api: BenchClient, _ server: String, _ figures: inout Figures) async throws {
         let volume = try await VolumeBench.create(api, "hot-plug")
         _ = try await VolumeBench.wait(api, volume, "available", since: .now)
-        let path = "/compute/v2.1/servers/\(server)/os-volume_attachments"
-        var attach: [Double] = []
-        var detach: [Double] = []
-        for _ in 0..<attachments {
-            var started = ContinuousClock.now
-            _ = try await api.expect(.POST, path, ["volumeAttachment": ["volumeId": .string(volume)]], 200)
-            attach.append(try await VolumeBench.wait(api, volume, "in-use", since: started))
-            // The guest takes the disk in (and reads it) before it is asked to let it go, as a user would.
-            try await Task.sleep(for: .seconds(1))
-            started = ContinuousClock.now
-            _ = try await api.expect(.DELETE, path + "/\(volume)", nil, 202)
-            detach.append(try await VolumeBench.wait(api, volume, "available", since: started))
-        }
-        attach.sort()
-        detach.sort()
+        let (attach, detach) = try await VolumeBench.roundTrips(
+            api, server: server, volume: volume, count: attachments, settle: .seconds(1))
         figures.add("volume_attach_qemu_p50", attach[attach.count / 2], "ms")
         figures.add("volume_detach_qemu_p50", detach[detach.count / 2], "ms")
     }
