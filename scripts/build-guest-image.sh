@@ -136,18 +136,26 @@ nics() {
 # serial (a volume's id) is read; a disk that holds a marker has it printed (NOVA-GUEST-VOLUME-READ), a blank one
 # gets the guest's own (NOVA-GUEST-VOLUME-WROTE), so a test sees a volume's data move from guest to guest.
 # Only the boot disk is known at the start: volumes given at boot are read like hot-plugged ones (disks with no
-# serial, the config drive or the guest's own disk under a rescue, are never read).
+# serial, the config drive or the guest's own disk under a rescue, are never read). A known volume whose size
+# changed (grown while attached) has its new size printed in 512-byte sectors (NOVA-GUEST-VOLUME-SIZE).
 mkdir -p /run/disks
-touch /run/disks/vda
+cat /sys/block/vda/size > /run/disks/vda 2>/dev/null || touch /run/disks/vda
 disks() {
     # A disk that went (detached) is new again when a disk of its name comes back.
     for seen in /run/disks/*; do [ -e "/sys/block/${seen##*/}" ] || rm -f "$seen"; done
     for path in /sys/block/vd*; do
         [ -e "$path" ] || continue
         disk=${path##*/}
-        [ -e /run/disks/$disk ] && continue
-        touch /run/disks/$disk
         serial=$(cat $path/serial 2>/dev/null)
+        size=$(cat $path/size 2>/dev/null)
+        if [ -e /run/disks/$disk ]; then
+            if [ -n "$serial" ] && [ "$(cat /run/disks/$disk)" != "$size" ]; then
+                echo "$size" > /run/disks/$disk
+                say "NOVA-GUEST-VOLUME-SIZE $serial $disk $size"
+            fi
+            continue
+        fi
+        echo "$size" > /run/disks/$disk
         [ -n "$serial" ] || continue
         mark=$(head -c 64 /dev/$disk | tr -d '\000' | head -n 1)
         case "$mark" in

@@ -9,23 +9,35 @@ import NovaDB
 public struct ServerEventRouter: ServerEventSink {
     let store: ComputeStore
     let compute: ComputeRPCAPI
+    let clock: any WallClock
 
-    public init(store: ComputeStore, compute: ComputeRPCAPI) {
+    public init(store: ComputeStore, compute: ComputeRPCAPI, clock: any WallClock = SystemClock()) {
         self.store = store
         self.compute = compute
+        self.clock = clock
     }
 
     public func send(_ events: [ServerExternalEvent]) async throws { _ = try await route(events) }
 
     /// Each event with its code: 200 sent to the server's host, 404 no such server, 422 a server on no host.
+    /// A grown volume starts the server's `extend_volume` action, as in Nova.
     func route(_ events: [ServerExternalEvent]) async throws -> [ServerExternalEvent] {
         let hosts = try await store.instanceHosts(Array(Set(events.map(\.serverUUID))))
+        let context = RPCContext.service("nova-api")
         var answered: [ServerExternalEvent] = []
         var byHost: [String: [ServerExternalEvent]] = [:]
         for var event in events {
             if let host = hosts[event.serverUUID] {
                 event.code = 200
                 byHost[host, default: []].append(event)
+                if event.name == ServerExternalEvent.volumeExtended,
+                    let instance = try await store.instance(uuid: event.serverUUID)
+                {
+                    try await store.recordAction(
+                        InstanceActionRecord(
+                            requestID: context.requestID, action: "extend_volume", instanceUUID: instance.uuid,
+                            userID: instance.userID, projectID: instance.projectID, startTime: clock.now))
+                }
             } else if let instance = try await store.instance(uuid: event.serverUUID), !instance.isDeleted {
                 event.code = 422
             } else {
@@ -34,7 +46,7 @@ public struct ServerEventRouter: ServerEventSink {
             answered.append(event)
         }
         for (host, events) in byHost {
-            try await compute.externalInstanceEvents(events, host: host, context: .service("nova-api"))
+            try await compute.externalInstanceEvents(events, host: host, context: context)
         }
         return answered
     }
@@ -44,7 +56,7 @@ extension ComputeAPI {
     static let externalEventNames: [(name: String, since: APIVersion)] = [
         (ServerExternalEvent.networkChanged, .minimum), (ServerExternalEvent.vifPlugged, .minimum),
         (ServerExternalEvent.vifUnplugged, .minimum), (ServerExternalEvent.vifDeleted, .minimum),
-        ("volume-extended", APIVersion(2, 51)), ("power-update", APIVersion(2, 76)),
+        (ServerExternalEvent.volumeExtended, APIVersion(2, 51)), ("power-update", APIVersion(2, 76)),
         ("accelerator-request-bound", APIVersion(2, 82)), ("volume-reimaged", APIVersion(2, 93)),
     ]
 
@@ -54,7 +66,7 @@ extension ComputeAPI {
                 "os_compute_api:os-server-external-events:create", try context.caller())
             let body = try await request.jsonBody(context: context)
             let events = try Self.externalEvents(body, version: context.apiVersion)
-            let answered = try await ServerEventRouter(store: store, compute: compute).route(events)
+            let answered = try await ServerEventRouter(store: store, compute: compute, clock: clock).route(events)
             let accepted = answered.filter { $0.code == 200 }.count
             if accepted == 0 { throw NovaError.notFound("No instances found for any event") }
             return Response.json(

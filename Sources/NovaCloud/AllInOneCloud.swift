@@ -80,12 +80,12 @@ public final class AllInOneCloud: Sendable {
         let schedulerAPI = SchedulerRPCAPI(client: rpc)
         let networkAPI = try await CloudParts.networkAPI(
             options: options, database: database, identity: identityStore,
-            nova: ServerEventRouter(store: computeStore, compute: computeAPI))
+            nova: ServerEventRouter(store: computeStore, compute: computeAPI, clock: clock))
         let networkClient = LocalNetworkClient(api: networkAPI)
         let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
             options: options, database: database,
             images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
-            nova: ServerEventRouter(store: computeStore, compute: computeAPI), clock: clock)
+            nova: ServerEventRouter(store: computeStore, compute: computeAPI, clock: clock), clock: clock)
         await FixedAddressMigration(store: computeStore, network: networkClient, logger: logger).runLogged()
 
         let conductor = ConductorManager(

@@ -13,6 +13,9 @@ public struct VolumeServiceOptions: Sendable, Equatable {
     /// 127.0.0.1), and `target_port_range` (`low:high`) the ports they listen on.
     public var exportHost: String?
     public var exportPorts = 10810...10999
+    /// `[<backend>] local_attach`: a compute host on the volume service's own machine (its connector's
+    /// `machine_id`) gets the volume's file instead of an NBD export.
+    public var localAttach = true
     /// The service's own options (zone, default type, quotas).
     public var service = VolumeOptions()
 }
@@ -42,6 +45,7 @@ extension CloudOptions {
         }
         volume.directory = config[backend, "volumes_dir"]
         volume.exportHost = config[backend, "target_ip_address"]
+        volume.localAttach = try config.bool(backend, "local_attach", default: volume.localAttach)
         if let range = config[backend, "target_port_range"] {
             let parts = range.split(separator: ":").compactMap { Int($0) }
             guard parts.count == 2, 1 <= parts[0], parts[0] <= parts[1], parts[1] <= 65535 else {

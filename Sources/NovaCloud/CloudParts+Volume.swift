@@ -24,7 +24,8 @@ extension CloudParts {
         let directory = options.volume.directory ?? options.dataDirectory + "/volumes"
         let backend = try FileVolumeBackend(
             name: options.volume.backendName, directory: directory,
-            exportHost: options.volume.exportHost ?? options.myIP ?? "127.0.0.1", ports: options.volume.exportPorts)
+            exportHost: options.volume.exportHost ?? options.myIP ?? "127.0.0.1", ports: options.volume.exportPorts,
+            localAttach: options.volume.localAttach)
         let worker = VolumeWorker(
             store: store, backend: backend, images: images, clock: clock, scratchDirectory: directory + "/scratch",
             nova: nova, logger: Logger(label: "cinder.volume"))

@@ -151,7 +151,7 @@ public struct ServiceProcess: Sendable {
         if options.scaleOut.networkURL == nil {
             let networkAPI = try await CloudParts.networkAPI(
                 options: options, database: database, identity: identityStore,
-                nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc)))
+                nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc), clock: clock))
             networkAPI.register(on: router)
             network = LocalNetworkClient(api: networkAPI)
         }
@@ -163,7 +163,7 @@ public struct ServiceProcess: Sendable {
             let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
                 options: options, database: database,
                 images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
-                nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc)), clock: clock)
+                nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc), clock: clock), clock: clock)
             volumeAPI.register(on: router)
             volumes = LocalVolumeClient(api: volumeAPI)
             services.append(volumeWorker)

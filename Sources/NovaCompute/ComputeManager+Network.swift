@@ -197,7 +197,7 @@ extension ComputeManager {
     }
 
     /// external_instance_event: a plugged port wakes the build waiting for it; a changed or deleted one
-    /// refreshes the server's addresses.
+    /// refreshes the server's addresses; a grown volume grows the guest's disk.
     func handleExternalEvents(_ events: [ServerExternalEvent], context: RPCContext) async {
         var refresh: [String] = []
         for event in events {
@@ -208,6 +208,10 @@ extension ComputeManager {
                 }
             case ServerExternalEvent.networkChanged, ServerExternalEvent.vifDeleted:
                 if !refresh.contains(event.serverUUID) { refresh.append(event.serverUUID) }
+            case ServerExternalEvent.volumeExtended:
+                if let volumeID = event.tag {
+                    await extendVolume(event.serverUUID, volumeID: volumeID, context: context)
+                }
             default:
                 logger.debug("server event \(event.key) of \(event.serverUUID)")
             }

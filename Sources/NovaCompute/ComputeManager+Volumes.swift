@@ -6,6 +6,7 @@ extension ComputeManager {
     static let attachVolumeEvent = "compute_attach_volume"
     static let detachVolumeEvent = "compute_detach_volume"
     static let swapVolumeEvent = "compute_swap_volume"
+    static let extendVolumeEvent = "compute_extend_volume"
 
     func addVolumeMethods(to dispatcher: inout RPCDispatcher) {
         dispatcher.on("attach_volume") { (request: VolumeAttachRequest, context) in
@@ -48,6 +49,30 @@ extension ComputeManager {
             logger.warning("volume \(old.volumeID) of \(instance.uuid) could not be swapped: \(error)")
             try? await volumes.deleteAttachment(id: attachmentID)
             await event(instance, Self.swapVolumeEvent, context, result: "Error", traceback: "\(error)")
+        }
+    }
+
+    /// extend_volume (Cinder's `volume-extended` event, the volume's id its tag): the guest's disk takes the
+    /// volume's new size. A volume the server no longer has is ignored, as Nova does.
+    func extendVolume(_ uuid: String, volumeID: String, context: RPCContext) async {
+        guard let volumes, let instance = try? await conductor.instanceGet(uuid, context: context),
+            let device = instance.blockDevices?.first(where: { $0.volumeID == volumeID && $0.connectionInfo != nil })
+        else {
+            logger.info("volume \(volumeID) grew, but server \(uuid) has no connected mapping of it here")
+            return
+        }
+        await event(instance, Self.extendVolumeEvent, context)
+        do {
+            guard let volume = try await volumes.volume(id: volumeID, project: nil) else {
+                throw NovaError.notFound("Volume \(volumeID) could not be found.")
+            }
+            let (bytes, overflow) = volume.size.multipliedReportingOverflow(by: 1 << 30)
+            guard !overflow else { throw NovaError.internalError("volume \(volumeID) has an impossible size") }
+            try await driver.extendVolume(instance, device: device, bytes: bytes)
+            await event(instance, Self.extendVolumeEvent, context, result: "Success")
+        } catch {
+            logger.warning("the disk of volume \(volumeID) on \(uuid) could not grow: \(error)")
+            await event(instance, Self.extendVolumeEvent, context, result: "Error", traceback: "\(error)")
         }
     }
 

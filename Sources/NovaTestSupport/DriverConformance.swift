@@ -59,6 +59,10 @@ public enum DriverConformance {
     public enum GuestMoment: Sendable {
         case started
         case attached(String)
+        /// The volume (its id), written on when first attached, is on the guest again.
+        case reattached(String)
+        /// The volume (its id) grew to this many bytes while attached.
+        case grown(String, Int)
     }
 
     /// A volume mapping as the compute host hands it to a driver.
@@ -81,6 +85,7 @@ public enum DriverConformance {
     public static func checkVolumes(
         _ driver: any VirtDriver, instance: Instance, data: BlockDeviceMapping, again: BlockDeviceMapping,
         swapped: BlockDeviceMapping, root: BlockDeviceMapping,
+        grow: (BlockDeviceMapping) async throws -> Int,
         ready: (Instance, GuestMoment) async throws -> Void = { _, _ in }
     ) async throws {
         let connector = await driver.volumeConnector()
@@ -107,6 +112,11 @@ public enum DriverConformance {
         try await driver.powerOn(guest)
         #expect(await driver.volumeIDs(of: guest) == [data.volumeID], "a guest starts with its volumes")
         try await ready(guest, .started)
+        try await ready(guest, .reattached(again.volumeID))
+        // Grown while attached (the volume service grew its data first), the guest's disk takes the new size.
+        let bytes = try await grow(again)
+        try await driver.extendVolume(guest, device: again, bytes: bytes)
+        try await ready(guest, .grown(again.volumeID, bytes))
         try await driver.detachVolume(guest, device: again)
         try await driver.destroy(guest)
         #expect(await driver.powerState(of: guest) == nil)

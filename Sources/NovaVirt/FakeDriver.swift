@@ -6,6 +6,8 @@ public actor FakeDriver: VirtDriver {
     var guests: [String: PowerState] = [:]
     /// The volumes each guest has (instance uuid -> volume id -> device name), as a hypervisor would.
     var volumes: [String: [String: String]] = [:]
+    /// The size in bytes each volume's disk was grown to (volume id -> bytes).
+    var volumeSizes: [String: Int] = [:]
     private let resources: HostResources
     /// Names of operations that fail, for testing error paths (e.g. "spawn").
     private var failing: Set<String> = []
@@ -121,6 +123,17 @@ public actor FakeDriver: VirtDriver {
         volumes[instance.uuid]?[old.volumeID] = nil
         volumes[instance.uuid, default: [:]][new.volumeID] = old.deviceName
     }
+
+    public func extendVolume(_ instance: Instance, device: BlockDeviceMapping, bytes: Int) async throws {
+        try await checkFailure("extend_volume", instance)
+        guard volumes[instance.uuid]?[device.volumeID] != nil else {
+            throw NovaError.internalError("volume \(device.volumeID) is not on guest \(instance.uuid)")
+        }
+        volumeSizes[device.volumeID] = bytes
+    }
+
+    /// The size in bytes the guest's disk of the volume was grown to (nil: never grown).
+    public func volumeSize(_ volumeID: String) -> Int? { volumeSizes[volumeID] }
 
     /// The volumes a guest has (volume id -> device name).
     public func attachedVolumes(_ uuid: String) -> [String: String] { volumes[uuid] ?? [:] }

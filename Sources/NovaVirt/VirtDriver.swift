@@ -97,6 +97,9 @@ public protocol VirtDriver: Sendable {
     /// copied while the guest runs, then the disk reads and writes the new volume, under the same device.
     func swapVolume(_ instance: Instance, old: BlockDeviceMapping, new: BlockDeviceMapping, connection: JSON)
         async throws
+    /// Tells the guest its volume grew to `bytes` (Nova's extend_volume after Cinder's `volume-extended`): the disk
+    /// it sees gets the new size while it runs.
+    func extendVolume(_ instance: Instance, device: BlockDeviceMapping, bytes: Int) async throws
     /// Which of `instance.blockDevices` the running guest has now, as the hypervisor reports its devices.
     func volumeIDs(of instance: Instance) async -> [String]
     /// The uuids of guests whose power state the hypervisor changed by itself (a guest that powered off, a

@@ -1,16 +1,20 @@
 import Foundation
+import HostSystem
 import NovaCore
 import QMP
 
-/// Volumes as QEMU's userspace NBD client reaches them: a `blockdev` per volume, a virtio-blk device whose
-/// serial is the volume id (the guest's `/dev/disk/by-id/virtio-<id>`, 20 characters of it), hot-plugged into
-/// a running guest and on the command line of a guest that starts.
+/// Volumes as QEMU reaches them (its userspace NBD client, or the file on this machine): a `blockdev` per
+/// volume, a virtio-blk device whose serial is the volume id (the guest's `/dev/disk/by-id/virtio-<id>`, 20
+/// characters of it), hot-plugged into a running guest and on the command line of a guest that starts.
 extension QEMUDriver {
+    /// os-brick's properties, and this machine's id: a volume service on the same machine may hand over the file.
     public func volumeConnector() async -> JSONObject {
-        [
+        var connector: JSONObject = [
             "host": .string(config.hypervisorHostname), "ip": .string(config.hostIP), "multipath": false,
             "platform": "x86_64", "os_type": "linux", "do_local_attach": false,
         ]
+        if let machine = MachineIdentity.id { connector["machine_id"] = .string(machine) }
+        return connector
     }
 
     public func attachVolume(_ instance: Instance, device: BlockDeviceMapping, connection: JSON) async throws {
@@ -90,6 +94,24 @@ extension QEMUDriver {
         _ = try? await client.execute("blockdev-del", ["node-name": .string(source)])
     }
 
+    /// The guest's disk of a grown volume takes the new size (`block_resize` of its node: QEMU tells the guest
+    /// through virtio-blk's configuration change). A local file grows at once; QEMU's NBD client cannot grow
+    /// a disk, so a volume reached over NBD shows its new size when it is attached again.
+    public func extendVolume(_ instance: Instance, device: BlockDeviceMapping, bytes: Int) async throws {
+        guard let text = device.connectionInfo, let connection = JSON.parse(Array(text.utf8)) else {
+            throw NovaError.internalError("volume \(device.volumeID) of \(instance.uuid) has no connection")
+        }
+        let volume = try QEMUVolume(device: device, connection: connection)
+        guard let client = connections[instance.uuid], runningPID(instance.uuid) != nil else { return }
+        guard case .file = volume.transport else {
+            throw NovaError.internalError(
+                "volume \(device.volumeID) is reached over NBD, whose client in QEMU cannot grow a disk: the guest "
+                    + "sees its new size when the volume is attached again")
+        }
+        try await client.execute(
+            "block_resize", ["node-name": .string(volume.nodeName), "size": .number(Double(bytes))])
+    }
+
     /// Waits until the job satisfies `done`, or is gone (then it ended: an error if it failed).
     func waitForJob(_ job: String, _ client: QMPClient, until done: (QMPValue) -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(600)
@@ -101,70 +123,5 @@ extension QEMUDriver {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw NovaError.internalError("block job \(job) did not finish in time")
-    }
-}
-
-/// One volume's QEMU objects, from the volume service's connection info (`driver_volume_type: nbd`).
-struct QEMUVolume {
-    let volumeID: String
-    let host: String
-    let port: Int
-    let exportName: String
-    let readOnly: Bool
-
-    init(device: BlockDeviceMapping, connection: JSON) throws {
-        guard connection["driver_volume_type"]?.stringValue == "nbd",
-            let data = connection["data"], let host = data["host"]?.stringValue,
-            let port = data["port"]?.stringValue.flatMap({ Int($0) }) ?? data["port"]?.intValue,
-            let export = data["export_name"]?.stringValue
-        else {
-            throw NovaError.internalError(
-                "volume \(device.volumeID): this driver reaches NBD volumes only, not \(connection.serialized().prefix(200))"
-            )
-        }
-        volumeID = device.volumeID
-        self.host = host
-        self.port = port
-        exportName = export
-        readOnly = data["access_mode"]?.stringValue == "ro"
-    }
-
-    /// Seconds QEMU's NBD client holds a guest's I/O while it reconnects to a volume host that restarted.
-    static let reconnectDelay = 30
-
-    /// QEMU's names are at most 31 characters: the id's hex digits, shortened.
-    static func short(_ volumeID: String) -> String { String(volumeID.filter(\.isHexDigit).prefix(24)) }
-    static func nodeName(_ volumeID: String) -> String { "vol" + short(volumeID) }
-    static func deviceID(_ volumeID: String) -> String { "disk" + short(volumeID) }
-    var nodeName: String { Self.nodeName(volumeID) }
-
-    var blockdev: [String: QMPValue] {
-        [
-            "driver": "nbd", "node-name": .string(nodeName),
-            "server": ["type": "inet", "host": .string(host), "port": .string(String(port))],
-            "export": .string(exportName), "read-only": .bool(readOnly),
-            "reconnect-delay": .number(Double(Self.reconnectDelay)),
-        ]
-    }
-
-    var device: [String: QMPValue] {
-        [
-            "driver": "virtio-blk-pci", "drive": .string(nodeName), "id": .string(Self.deviceID(volumeID)),
-            "serial": .string(String(volumeID.prefix(20))),
-        ]
-    }
-
-    /// The same as command-line options, for a guest that starts with the volume (the first it boots from with
-    /// boot index 0).
-    func arguments(bootIndex: Int? = nil) -> [String] {
-        let server = "\"server\":{\"type\":\"inet\",\"host\":\"\(host)\",\"port\":\"\(port)\"}"
-        return [
-            "-blockdev",
-            "{\"driver\":\"nbd\",\"node-name\":\"\(nodeName)\",\(server),\"export\":\"\(exportName)\",\"read-only\":\(readOnly),"
-                + "\"reconnect-delay\":\(Self.reconnectDelay)}",
-            "-device",
-            "virtio-blk-pci,drive=\(nodeName),id=\(Self.deviceID(volumeID)),serial=\(volumeID.prefix(20))"
-                + (bootIndex.map { ",bootindex=\($0)" } ?? ""),
-        ]
     }
 }

@@ -104,7 +104,8 @@ extension VolumeAPI {
             host: host, ip: try CheckedInput.text(object["ip"], field: "ip", length: 0...255),
             initiator: try CheckedInput.text(object["initiator"], field: "initiator", length: 0...1024),
             multipath: object["multipath"]?.boolValue ?? false,
-            mountpoint: try CheckedInput.text(object["mountpoint"], field: "mountpoint", length: 1...255))
+            mountpoint: try CheckedInput.text(object["mountpoint"], field: "mountpoint", length: 1...255),
+            machineID: try CheckedInput.text(object["machine_id"], field: "machine_id", length: 1...64))
     }
 
     func registerAttachments(on v3: RouterGroup<NovaRequestContext>) {

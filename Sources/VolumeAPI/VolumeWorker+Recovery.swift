@@ -5,7 +5,8 @@ import VolumeCore
 extension VolumeWorker {
     /// At start: exports whose daemons died with the host are served again as they were (attached guests
     /// reconnect); an attachment caught between reservation and connection without its export goes back to
-    /// `reserved` (its compute host asks again); an export no attachment owns any more is ended.
+    /// `reserved` (its compute host asks again; a local path needs no export and stays); an export no attachment
+    /// owns any more is ended.
     func recoverAttachments() async {
         let revived = await backend.restoreExports()
         if !revived.isEmpty { logger.info("volume exports served again after a stop: \(revived)") }
@@ -13,7 +14,9 @@ extension VolumeWorker {
             let attachments = try await store.attachments()
             let exported = await backend.exportedAttachments()
             for attachment in attachments
-            where attachment.attachStatus == AttachmentStatus.attaching && !exported.contains(attachment.id) {
+            where attachment.attachStatus == AttachmentStatus.attaching && !exported.contains(attachment.id)
+                && !ConnectionInfo.isLocal(attachment.connectionInfo)
+            {
                 let now = clock.now
                 try await store.updateAttachment(id: attachment.id) { attachment, volume, related in
                     attachment.attachStatus = AttachmentStatus.reserved

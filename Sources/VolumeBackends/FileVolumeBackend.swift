@@ -5,11 +5,14 @@ import VolumeCore
 
 /// Volumes as sparse raw files in the volume service's folder (`<data>/volumes`), copied with `cp`'s sparse
 /// copy and converted with `qemu-img`; each attachment exported over NBD by a qemu-storage-daemon of its own
-/// (see `NBDExports`).
+/// (see `NBDExports`), or, for a compute host on this machine, handed over as the file itself (Nova's `local`
+/// volume type: the guest's I/O goes straight to the file, with no socket between).
 public struct FileVolumeBackend: VolumeBackend {
     public let name: String
     let directory: String
     let exports: NBDExports
+    /// Whether a compute host on this machine gets the file rather than an export.
+    let localAttach: Bool
 
     static let gib = 1 << 30
 
@@ -17,9 +20,13 @@ public struct FileVolumeBackend: VolumeBackend {
     ///   - directory: where the volume and snapshot files are.
     ///   - exportHost: the address compute hosts reach this host's NBD exports at.
     ///   - ports: the TCP ports the exports may listen on.
-    public init(name: String = "file", directory: String, exportHost: String, ports: ClosedRange<Int>) throws {
+    ///   - localAttach: a compute host whose connector names this machine gets the volume's file, not an export.
+    public init(
+        name: String = "file", directory: String, exportHost: String, ports: ClosedRange<Int>, localAttach: Bool = true
+    ) throws {
         self.name = name
         self.directory = directory
+        self.localAttach = localAttach
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         exports = try NBDExports(directory: directory + "/exports", host: exportHost, ports: ports)
@@ -100,9 +107,15 @@ public struct FileVolumeBackend: VolumeBackend {
     public func initializeConnection(
         _ volume: Volume, attachmentID: String, connector: VolumeConnector, readOnly: Bool
     ) async throws -> ConnectionInfo {
-        try await exports.start(
-            attachmentID: attachmentID, location: location(volume), file: path(location(volume)), readOnly: readOnly,
-            volumeID: volume.id)
+        let file = path(location(volume))
+        if localAttach, let machine = connector.machineID, machine == MachineIdentity.id {
+            await exports.stop(attachmentID: attachmentID)
+            return ConnectionInfo(
+                driverVolumeType: ConnectionInfo.local,
+                data: ["device_path": file, "volume_id": volume.id, "access_mode": readOnly ? "ro" : "rw"])
+        }
+        return try await exports.start(
+            attachmentID: attachmentID, location: location(volume), file: file, readOnly: readOnly, volumeID: volume.id)
     }
 
     public func terminateConnection(_ volume: Volume?, attachmentID: String) async throws {

@@ -1,3 +1,5 @@
+import NovaCore
+
 /// What a volume backend does with volumes' data (Cinder's volume driver interface): make, copy, grow and
 /// remove it, and export it to a compute host for one attachment. The volume service calls it from its
 /// worker, never inside a database transaction. The file backend is the first; a Ceph RBD backend (QEMU's
@@ -48,11 +50,16 @@ public struct VolumeConnector: Sendable, Codable, Equatable {
     public var multipath: Bool
     /// The device the guest gets the volume as (Nova adds it to the connector of an attachment update).
     public var mountpoint: String?
+    /// The compute host's machine (`/etc/machine-id`): a backend on the same machine may hand it the volume's
+    /// file instead of an export.
+    public var machineID: String?
 
     public init(
-        host: String, ip: String? = nil, initiator: String? = nil, multipath: Bool = false, mountpoint: String? = nil
+        host: String, ip: String? = nil, initiator: String? = nil, multipath: Bool = false, mountpoint: String? = nil,
+        machineID: String? = nil
     ) {
         self.mountpoint = mountpoint
+        self.machineID = machineID
         self.host = host
         self.ip = ip
         self.initiator = initiator
@@ -65,6 +72,17 @@ public struct VolumeConnector: Sendable, Codable, Equatable {
 public struct ConnectionInfo: Sendable, Codable, Equatable {
     public var driverVolumeType: String
     public var data: [String: String]
+
+    /// Nova's `local` volume type: `device_path` is the volume's file on the compute host's own machine, opened
+    /// by the hypervisor as it is; nothing serves it.
+    public static let local = "local"
+
+    /// Whether the stored connection info (`driver_volume_type` in its JSON text) is a local path, which needs no
+    /// export to stay reachable.
+    public static func isLocal(_ storedText: String?) -> Bool {
+        guard let storedText, let json = JSON.parse(Array(storedText.utf8)) else { return false }
+        return json["driver_volume_type"]?.stringValue == local
+    }
 
     public init(driverVolumeType: String, data: [String: String]) {
         self.driverVolumeType = driverVolumeType

@@ -25,17 +25,24 @@ final class BenchServer: @unchecked Sendable {
     }
 
     /// The all-in-one with the QEMU driver booting `guestImage` (registered as image nova-guest).
-    static func startQEMU(binary: String?, guestImage: String) async throws -> BenchServer {
+    /// The all-in-one with the QEMU driver; `config`: the text of a nova.conf it reads.
+    static func startQEMU(binary: String?, guestImage: String, config: String? = nil) async throws -> BenchServer {
         let path =
             binary
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("nova-server").path
         return try await start(binary: path, readyPath: "/identity/v3") { directory, port in
-            [
+            var arguments = [
                 "all", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--admin-password", "bench",
                 "--compute-driver", "qemu", "--guest-image", guestImage, "--log-level", "error",
                 "--novncproxy-port", String(port + 1), "--rawvncproxy-port", String(port + 2),
             ]
+            if let config {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try config.write(toFile: directory + "/nova.conf", atomically: true, encoding: .utf8)
+                arguments += ["--config", directory + "/nova.conf"]
+            }
+            return arguments
         }
     }
 

@@ -4,8 +4,10 @@ import NovaCore
 
 /// Volumes on a real guest (the all-in-one with the QEMU driver): attach and detach round trips through Nova's
 /// os-volume_attachments (hot-plug over QMP, unplug waiting for the guest), and the guest's sequential write
-/// and read of a volume reached over NBD against the same volume file given to QEMU directly, with the same
-/// guest, script and accelerator.
+/// and read of a volume against the same volume file given to QEMU directly, with the same guest, script and
+/// accelerator. Twice: as the all-in-one attaches volumes (the compute host is on the volume service's machine:
+/// the file itself, Nova's `local` type), and over NBD (`local_attach = false`: as a compute host on another
+/// machine reaches them).
 struct VolumeQEMUBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "volume-qemu",
@@ -52,23 +54,26 @@ struct VolumeQEMUBench: AsyncParsableCommand {
 
     func run() async throws {
         let image = URL(fileURLWithPath: guestImage).standardizedFileURL.path
-        let server = try await BenchServer.startQEMU(binary: serverBinary, guestImage: image)
-        defer { server.stop() }
-        let client = try await BenchClient(baseURL: server.baseURL)
         var figures = Figures()
-        do {
-            try await measure(client, server.dataDirectory, image, &figures)
-        } catch {
+        for (transport, config) in [("local", nil), ("nbd", "[file]\nlocal_attach = false\n")] {
+            let server = try await BenchServer.startQEMU(binary: serverBinary, guestImage: image, config: config)
+            defer { server.stop() }
+            let client = try await BenchClient(baseURL: server.baseURL)
+            do {
+                try await measure(client, server.dataDirectory, image, transport: transport, &figures)
+            } catch {
+                await client.shutdown()
+                throw error
+            }
             await client.shutdown()
-            throw error
         }
-        await client.shutdown()
         try figures.write(to: output)
     }
 
-    func measure(_ api: BenchClient, _ dataDirectory: String, _ image: String, _ figures: inout Figures)
-        async throws
-    {
+    /// One cloud's figures, named after how it attaches volumes (`transport`: `local` or `nbd`).
+    func measure(
+        _ api: BenchClient, _ dataDirectory: String, _ image: String, transport: String, _ figures: inout Figures
+    ) async throws {
         try await api.unlimitedQuota()
         let imageID = try await api.qemuReady()
         let userData = Data(script.utf8).base64EncodedString()
@@ -93,17 +98,20 @@ struct VolumeQEMUBench: AsyncParsableCommand {
         guard status == 202, let server = json?["server"]?["id"]?.stringValue else {
             throw BenchError("create answered \(status): \(json?.serialized() ?? "")")
         }
-        var nbd: (write: Double, read: Double)?
+        var attached: (write: Double, read: Double)?
         let start = ContinuousClock.now
-        while nbd == nil, ContinuousClock.now - start < .seconds(300) {
+        while attached == nil, ContinuousClock.now - start < .seconds(300) {
             try await Task.sleep(for: .milliseconds(200))
-            nbd = try Self.throughput(megabytes, in: try await Self.console(api, server), streams: 4)
+            attached = try Self.throughput(megabytes, in: try await Self.console(api, server), streams: 4)
         }
         let text = try await Self.console(api, server)
-        guard let nbd, let nbd1 = try Self.throughput(megabytes, in: text, streams: 1) else {
+        guard let attached, let attached1 = try Self.throughput(megabytes, in: text, streams: 1) else {
             throw BenchError("the guest printed no \(Self.marker) in 300 s")
         }
-        try await attachDetach(api, server, &figures)
+        let volumeArguments = Self.qemuArguments(of: server).filter { $0.contains("\"node-name\":\"vol") }
+        let reached = volumeArguments.contains { $0.contains(transport == "nbd" ? "\"driver\":\"nbd\"" : "volume-") }
+        guard reached else { throw BenchError("the guest's volume is not reached as \(transport): \(volumeArguments)") }
+        try await attachDetach(api, server, transport: transport, &figures)
 
         // The same volume file, the same guest and script, under QEMU with the file as its drive.
         let details = try await api.get("/compute/v2.1/servers/\(server)")?["server"]
@@ -124,25 +132,26 @@ struct VolumeQEMUBench: AsyncParsableCommand {
         guard let direct1 = try Self.throughput(megabytes, in: output, streams: 1),
             let direct = try Self.throughput(megabytes, in: output, streams: 4)
         else { throw BenchError("the guest under plain QEMU printed no figures") }
-        for (name, over, plain) in [("1_stream", nbd1, direct1), ("4_streams", nbd, direct)] {
-            figures.add("guest_seq_write_\(name)_nbd", over.write, "MiB/s")
-            figures.add("guest_seq_write_\(name)_direct", plain.write, "MiB/s")
-            figures.add("guest_seq_write_\(name)_nbd_vs_direct", over.write / plain.write * 100, "%")
-            figures.add("guest_seq_read_\(name)_nbd", over.read, "MiB/s")
-            figures.add("guest_seq_read_\(name)_direct", plain.read, "MiB/s")
-            figures.add("guest_seq_read_\(name)_nbd_vs_direct", over.read / plain.read * 100, "%")
+        for (name, over, plain) in [("1_stream", attached1, direct1), ("4_streams", attached, direct)] {
+            let prefix = transport + "_guest_seq_"
+            figures.add(prefix + "write_\(name)", over.write, "MiB/s")
+            figures.add(prefix + "write_\(name)_direct", plain.write, "MiB/s")
+            figures.add(prefix + "write_\(name)_vs_direct", over.write / plain.write * 100, "%")
+            figures.add(prefix + "read_\(name)", over.read, "MiB/s")
+            figures.add(prefix + "read_\(name)_direct", plain.read, "MiB/s")
+            figures.add(prefix + "read_\(name)_vs_direct", over.read / plain.read * 100, "%")
         }
     }
 
     /// Attach and detach round trips of another volume on the running guest: POST to `in-use`, DELETE to
     /// `available`.
-    func attachDetach(_ api: BenchClient, _ server: String, _ figures: inout Figures) async throws {
+    func attachDetach(_ api: BenchClient, _ server: String, transport: String, _ figures: inout Figures) async throws {
         let volume = try await VolumeBench.create(api, "hot-plug")
         _ = try await VolumeBench.wait(api, volume, "available", since: .now)
         let (attach, detach) = try await VolumeBench.roundTrips(
             api, server: server, volume: volume, count: attachments, settle: .seconds(1))
-        figures.add("volume_attach_qemu_p50", attach[attach.count / 2], "ms")
-        figures.add("volume_detach_qemu_p50", detach[detach.count / 2], "ms")
+        figures.add("\(transport)_volume_attach_qemu_p50", attach[attach.count / 2], "ms")
+        figures.add("\(transport)_volume_detach_qemu_p50", detach[detach.count / 2], "ms")
     }
 
     /// The figures the guest printed on `console` for 1 or 4 streams (nil before it did): MiB/s written and read.
@@ -172,20 +181,26 @@ struct VolumeQEMUBench: AsyncParsableCommand {
         return nil
     }
 
-    /// The `-machine` and `-cpu` options of the cloud's QEMU for `server` (KVM where its driver found it works).
-    static func accelerator(of server: String) -> [String] {
+    /// The command line of the cloud's QEMU for `server` (empty when none runs).
+    static func qemuArguments(of server: String) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for pid in entries where Int32(pid) != nil {
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            guard arguments.first?.contains("qemu-system") == true, arguments.contains(server) else { continue }
-            var options: [String] = []
-            for (index, argument) in arguments.enumerated().dropLast() where ["-machine", "-cpu"].contains(argument) {
-                options += [argument, arguments[index + 1]]
-            }
-            return options
+            if arguments.first?.contains("qemu-system") == true, arguments.contains(server) { return arguments }
         }
-        return ["-machine", "pc,accel=tcg"]
+        return []
+    }
+
+    /// The `-machine` and `-cpu` options of the cloud's QEMU for `server` (KVM where its driver found it works).
+    static func accelerator(of server: String) -> [String] {
+        let arguments = qemuArguments(of: server)
+        guard !arguments.isEmpty else { return ["-machine", "pc,accel=tcg"] }
+        var options: [String] = []
+        for (index, argument) in arguments.enumerated().dropLast() where ["-machine", "-cpu"].contains(argument) {
+            options += [argument, arguments[index + 1]]
+        }
+        return options
     }
 
     /// The guest under plain QEMU with the cloud's accelerator, its disk an overlay of the image, the cloud's

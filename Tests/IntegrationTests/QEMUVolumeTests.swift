@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 import NovaCore
 import NovaTestSupport
 import NovaVirt
@@ -8,8 +9,10 @@ import VolumeBackends
 import VolumeCore
 
 /// The QEMU driver through the shared volume cases, on volumes the file backend exports over NBD with
-/// qemu-storage-daemon as the volume service does: a blank data volume hot-plugged into a booted guest and
-/// attached again while it is stopped, and a guest booted from a volume holding the guest image.
+/// qemu-storage-daemon as the volume service does, or hands over as their files (a compute host on its
+/// machine): a blank data volume hot-plugged into a booted guest over NBD, swapped onto a local file, attached
+/// again (as a file) while the guest is stopped and grown while it runs, and a guest booted from a volume
+/// holding the guest image over NBD.
 /// In the driver's suite, so that it runs after its other guests rather than beside them.
 extension QEMUDriverTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-storage-daemon")))
@@ -30,10 +33,15 @@ extension QEMUDriverTests {
         root.providerLocation = try await backend.createVolume(root)
         try await backend.copyImage(toVolume: root, imageFile: QEMUEnvironment.guestImage, format: "qcow2")
 
-        func mapping(_ volume: Volume, device: String, bootIndex: Int? = nil) async throws -> BlockDeviceMapping {
+        /// Over NBD, or (`local`: a connector naming this machine) the volume's file itself.
+        func mapping(_ volume: Volume, device: String, bootIndex: Int? = nil, local: Bool = false) async throws
+            -> BlockDeviceMapping
+        {
             let attachment = UUID().uuidString.lowercased()
+            let connector = VolumeConnector(host: "qemu-test", machineID: local ? MachineIdentity.id : nil)
             let info = try await backend.initializeConnection(
-                volume, attachmentID: attachment, connector: VolumeConnector(host: "qemu-test"), readOnly: false)
+                volume, attachmentID: attachment, connector: connector, readOnly: false)
+            #expect(info.driverVolumeType == (local && MachineIdentity.id != nil ? "local" : "nbd"))
             let connection: JSON = [
                 "driver_volume_type": .string(info.driverVolumeType),
                 "data": .object(
@@ -49,14 +57,23 @@ extension QEMUDriverTests {
         do {
             try await DriverConformance.checkVolumes(
                 driver, instance: instance, data: try await mapping(data, device: "/dev/vdb"),
-                again: try await mapping(data, device: "/dev/vdb"),
-                swapped: try await mapping(other, device: "/dev/vdb"),
-                root: try await mapping(root, device: "/dev/vda", bootIndex: 0)
+                again: try await mapping(data, device: "/dev/vdb", local: true),
+                swapped: try await mapping(other, device: "/dev/vdb", local: true),
+                root: try await mapping(root, device: "/dev/vda", bootIndex: 0),
+                grow: { _ in
+                    try await backend.extendVolume(data, to: 2)
+                    return 2 << 30
+                }
             ) { guest, moment in
                 switch moment {
                 case .started: try await seen.waitForMore(driver, guest, of: "NOVA-GUEST-BOOTED")
                 case .attached(let id):
                     try await seen.waitForMore(driver, guest, of: "NOVA-GUEST-VOLUME-WROTE " + id.prefix(20))
+                case .reattached(let id):
+                    try await seen.waitForMore(driver, guest, of: "NOVA-GUEST-VOLUME-READ " + id.prefix(20))
+                case .grown(let id, let bytes):
+                    try await seen.waitForMore(
+                        driver, guest, of: "NOVA-GUEST-VOLUME-SIZE \(id.prefix(20)) vdb \(bytes / 512)")
                 }
             }
         } catch {

@@ -11,12 +11,17 @@ import Testing
 
     @Test func fakeDriverPassesTheVolumeCases() async throws {
         let connection: JSON = ["driver_volume_type": "nbd", "data": ["host": "127.0.0.1", "port": "10810"]]
+        let driver = FakeDriver(hostname: "fake")
         try await DriverConformance.checkVolumes(
-            FakeDriver(hostname: "fake"), instance: DriverConformance.instance(imageRef: "any"),
+            driver, instance: DriverConformance.instance(imageRef: "any"),
             data: DriverConformance.volume("data-volume", device: "/dev/vdb", connection: connection),
             again: DriverConformance.volume("data-volume", device: "/dev/vdb", connection: connection),
             swapped: DriverConformance.volume("other-volume", device: "/dev/vdb", connection: connection),
-            root: DriverConformance.volume("root-volume", device: "/dev/vda", bootIndex: 0, connection: connection))
+            root: DriverConformance.volume("root-volume", device: "/dev/vda", bootIndex: 0, connection: connection),
+            grow: { _ in 2 << 30 }
+        ) { _, moment in
+            if case .grown(let volume, let bytes) = moment { #expect(await driver.volumeSize(volume) == bytes) }
+        }
     }
 
     @Test func consoleOutputTailTakesLinesFromTheEnd() {

@@ -82,8 +82,11 @@ class Fabric:
         self.probe = Probe(self.switches[1], self.probe_namespace)
 
     def cloud_config(self):
+        """The compute hosts are namespaces of this machine: `local_attach = false` makes them reach the volumes
+        over NBD across the namespaces, as hosts on other machines do."""
         control = self.namespaces.control_ip
-        return (f"[DEFAULT]\nmetadata_listen = {control}\nmetadata_listen_port = {self.metadata_port}\n"
+        return (f"[file]\nlocal_attach = false\n"
+                f"[DEFAULT]\nmetadata_listen = {control}\nmetadata_listen_port = {self.metadata_port}\n"
                 f"nova_metadata_host = {control}\n"
                 f"[neutron]\nmetadata_proxy_shared_secret = {SECRET}\n[ml2]\nmechanism_drivers = ovn\n"
                 f"[ovn]\novn_nb_connection = {self.central.nb_remote}\novn_sb_connection = {self.central.sb_remote}\n")
@@ -256,6 +259,9 @@ def volume_steps(admin):
                      90, step=1)
     check("roamer on compute-1 gets it across the namespaces and writes its marker on it",
           added.returncode == 0 and bool(wrote) and volume_status(admin, "shared-data", "in-use"), added.stderr)
+    exports = subprocess.run(["pgrep", "-f", "qemu-storage-daemon.*volume-" + volume.get("id", "none")],
+                             capture_output=True, text=True).stdout.split()
+    check("it is reached over NBD: an export daemon serves it (local_attach = false)", len(exports) == 1, exports)
     removed = run(OPENSTACK, ["server", "remove", "volume", "roamer", "shared-data"], admin)
     check("it is detached from roamer", removed.returncode == 0 and volume_status(admin, "shared-data", "available"),
           removed.stderr)
