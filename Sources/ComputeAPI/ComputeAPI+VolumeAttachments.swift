@@ -198,11 +198,22 @@ extension ComputeAPI {
         if newVolume.size < oldVolume.size {
             throw NovaError.badRequest("Invalid volume: New volume must be the same size or larger.")
         }
+        // As Nova: the old volume is detaching and the new one reserved before the host is asked; a refusal
+        // or a failure lets both go back.
+        do {
+            try await volumes.beginDetaching(volumeID: old.volumeID)
+        } catch let error as NovaError where error.code.status == 400 || error.code.status == 409 {
+            throw NovaError.badRequest(error.message)
+        }
         let attachmentID: String
         do {
             attachmentID = try await volumes.reserveAttachment(volumeID: newID, instanceUUID: instance.uuid)
-        } catch let error as NovaError where error.code.status == 400 || error.code.status == 409 {
-            throw NovaError.badRequest(error.message)
+        } catch {
+            try? await volumes.rollDetaching(volumeID: old.volumeID)
+            if let error = error as? NovaError, error.code.status == 400 || error.code.status == 409 {
+                throw NovaError.badRequest(error.message)
+            }
+            throw error
         }
         do {
             let ready = try await interfaceChange(
@@ -217,6 +228,7 @@ extension ComputeAPI {
             try await compute.swapVolume(ready, old: old, new: new, host: host, context: context.rpcContext)
         } catch {
             try? await volumes.deleteAttachment(id: attachmentID)
+            try? await volumes.rollDetaching(volumeID: old.volumeID)
             throw error
         }
     }

@@ -25,7 +25,8 @@ extension ComputeManager {
 
     /// swap_volume: the new volume's attachment gets this host's connector, the guest's disk is copied onto it
     /// and switched over, the mapping (the same device) records the new volume, and the old attachment ends
-    /// (the old volume is available again). A failure lets the new attachment go and leaves the old volume.
+    /// (the old volume, `detaching` since the API, is available again). A failure lets the new attachment go
+    /// and the old volume is `in-use` again.
     func swapVolume(_ instance: Instance, old: BlockDeviceMapping, new: BlockDeviceMapping, context: RPCContext)
         async
     {
@@ -48,6 +49,7 @@ extension ComputeManager {
         } catch {
             logger.warning("volume \(old.volumeID) of \(instance.uuid) could not be swapped: \(error)")
             try? await volumes.deleteAttachment(id: attachmentID)
+            try? await volumes.rollDetaching(volumeID: old.volumeID)
             await event(instance, Self.swapVolumeEvent, context, result: "Error", traceback: "\(error)")
         }
     }

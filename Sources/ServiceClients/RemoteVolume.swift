@@ -64,6 +64,15 @@ public struct RemoteVolume: VolumeClient {
         try await expect(.POST, "/attachments/\(PercentEncoding.encode(id))/action", json: ["os-complete": .null])
     }
 
+    public func beginDetaching(volumeID: String) async throws {
+        try await expect(
+            .POST, "/volumes/\(PercentEncoding.encode(volumeID))/action", json: ["os-begin_detaching": [:]])
+    }
+
+    public func rollDetaching(volumeID: String) async throws {
+        try await expect(.POST, "/volumes/\(PercentEncoding.encode(volumeID))/action", json: ["os-roll_detaching": [:]])
+    }
+
     public func deleteAttachment(id: String) async throws {
         do {
             try await expect(.DELETE, "/attachments/\(PercentEncoding.encode(id))")

@@ -54,6 +54,10 @@ public struct LocalVolumeClient: VolumeClient {
         try await api.completeAttachment(id, caller: caller)
     }
 
+    public func beginDetaching(volumeID: String) async throws { try await api.beginDetaching(volumeID) }
+
+    public func rollDetaching(volumeID: String) async throws { try await api.rollDetaching(volumeID) }
+
     public func deleteAttachment(id: String) async throws {
         do {
             try await api.deleteAttachment(id, caller: caller)

@@ -21,16 +21,9 @@ extension VolumeActionCall {
                 AttachmentRules.settle(&volume, remaining: related.attachments)
             }
         case "os-begin_detaching":
-            try await change { volume, _ in
-                guard volume.status == VolumeStatus.inUse else {
-                    throw NovaError.invalidVolume("Unable to detach volume. Volume status must be 'in-use'.")
-                }
-                volume.status = VolumeStatus.detaching
-            }
+            try await api.beginDetaching(volume.id)
         case "os-roll_detaching":
-            try await change { volume, _ in
-                if volume.status == VolumeStatus.detaching { volume.status = VolumeStatus.inUse }
-            }
+            try await api.rollDetaching(volume.id)
         case "os-initialize_connection":
             guard let connector = try VolumeAPI.connector(argument["connector"]) else {
                 throw NovaError.invalidVolumeInput("Must specify 'connector'")
@@ -97,5 +90,29 @@ extension VolumeActionCall {
         if let found = open.first { return found }
         return try await api.reserveAttachment(
             volumeID: volume.id, instanceUUID: nil, connector: nil, mode: "rw", caller: caller)
+    }
+}
+
+extension VolumeAPI {
+    /// os-begin_detaching: an in-use volume is `detaching` (Nova, before it detaches or swaps it out).
+    public func beginDetaching(_ id: String) async throws {
+        let now = clock.now
+        try await store.updateVolume(id: id) { volume, _ in
+            guard volume.status == VolumeStatus.inUse else {
+                throw NovaError.invalidVolume("Unable to detach volume. Volume status must be 'in-use'.")
+            }
+            volume.status = VolumeStatus.detaching
+            volume.updatedAt = now
+        }
+    }
+
+    /// os-roll_detaching: a `detaching` volume that stays attached is `in-use` again.
+    public func rollDetaching(_ id: String) async throws {
+        let now = clock.now
+        try await store.updateVolume(id: id) { volume, _ in
+            guard volume.status == VolumeStatus.detaching else { return }
+            volume.status = VolumeStatus.inUse
+            volume.updatedAt = now
+        }
     }
 }

@@ -53,6 +53,19 @@ import Testing
                 try await VolumeAttachmentTests.volumeStatus(client, small, token: demo, wanted: "available")
                     == "available")
 
+            // The host fails the swap: the old volume, detaching meanwhile, is in-use again; the new one is let go.
+            let shown = try await client.request(.get, "/compute/v2.1/servers/\(server)", token: admin)
+            let host = try #require(shown.json?["server"]?["OS-EXT-SRV-ATTR:host"]?.stringValue)
+            await cloud.drivers[host]?.failNext("swap_volume")
+            let failed = try await client.request(.put, path + "/\(old)", token: admin, body: swap)
+            #expect(failed.status == 202, "\(failed.text)")
+            #expect(
+                try await VolumeAttachmentTests.volumeStatus(client, new, token: demo, wanted: "available")
+                    == "available")
+            #expect(
+                try await VolumeAttachmentTests.volumeStatus(client, old, token: demo, wanted: "in-use") == "in-use")
+            #expect(await BootFromVolumeTests.drivers(cloud, server) == [old: device ?? ""])
+
             let swapped = try await client.request(.put, path + "/\(old)", token: admin, body: swap)
             #expect(swapped.status == 202, "\(swapped.text)")
             #expect(

@@ -86,6 +86,10 @@ public protocol VolumeClient: Sendable {
     func completeAttachment(id: String) async throws
     /// The attachment ends (its export too); one already gone is not an error.
     func deleteAttachment(id: String) async throws
+    /// The in-use volume is `detaching` (os-begin_detaching: before Nova swaps it out).
+    func beginDetaching(volumeID: String) async throws
+    /// A `detaching` volume that stays attached is `in-use` again (os-roll_detaching).
+    func rollDetaching(volumeID: String) async throws
     /// Deletes a volume (delete_on_termination).
     func deleteVolume(id: String) async throws
     /// A new volume of the server's owner (the project and user of `owner`, with its token when the service is
