@@ -110,6 +110,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
             if context.credentials == nil, !Self.isPublic(request) {
                 throw NovaError.unauthorized("The request you have made requires authentication.")
             }
+            try ComputeProjectPath.check(request, callerProject: context.credentials?.projectID)
             response = try await next(request, context)
         } catch {
             response = Self.render(error, service: service, requestID: context.requestID, logger: context.logger)

@@ -73,6 +73,8 @@ extension ComputeAPI {
                     $0.vmState = state == "active" ? .active : .error
                     $0.taskState = nil
                 }
+            case _ where Self.removedActions.contains(name):
+                throw NovaError(.gone, "This resource is no longer available. No forwarding address is given.")
             case _ where Self.plannedActions.contains(name):
                 throw NovaError(.notImplemented, "The action '\(name)' is not available in this release.")
             default:

@@ -96,6 +96,7 @@ public struct ComputeAPI: Sendable {
         registerNetworkProxies(on: v21)
         registerVolumeProxies(on: v21)
         registerSecurityGroupProxies(on: v21)
+        registerRemovedAPIs(on: v21)
     }
 
     func registerVersions(on router: Router<NovaRequestContext>) {

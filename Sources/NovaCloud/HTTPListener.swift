@@ -54,8 +54,9 @@ enum HTTPListener {
         services: [any Service] = [], logger: Logger
     ) throws -> some ApplicationProtocol {
         var server = HTTPServerBuilder.http1()
+        // Compute URLs with the project in them are routed as the ones without (the middleware checks it).
         var served = CallbackResponder<NovaRequestContext> { request, context in
-            try await responder.respond(to: request, context: context)
+            try await responder.respond(to: ComputeProjectPath.routed(request), context: context)
         }
         if let tls {
             server = try .tls(.http1(), tlsConfiguration: try tls.serverConfiguration())
@@ -64,7 +65,8 @@ enum HTTPListener {
                 var head = request.head
                 let proto = HTTPField.Name("X-Forwarded-Proto")!
                 if head.headerFields[proto] == nil { head.headerFields[proto] = "https" }
-                return try await responder.respond(to: Request(head: head, body: request.body), context: context)
+                let request = ComputeProjectPath.routed(Request(head: head, body: request.body))
+                return try await responder.respond(to: request, context: context)
             }
         }
         return Application(
