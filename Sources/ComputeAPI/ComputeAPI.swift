@@ -105,6 +105,15 @@ public struct ComputeAPI: Sendable {
         }
         router.get("compute/v2.1") { request, _ in Response.json(["version": Self.version21(request)]) }
         router.get("compute/v2") { request, _ in Response.json(["version": Self.version20(request)]) }
+        // One version's document by id, behind the token as the rest of /v2.1/ (Nova's versions show).
+        router.get("compute/v2.1/versions/{id}") { request, context in
+            _ = try context.caller()
+            switch context.parameter("id") {
+            case "v2.1": return Response.json(["version": Self.version21(request)])
+            case "v2.0": return Response.json(["version": Self.version20(request)])
+            default: throw NovaError.notFound("The resource could not be found.")
+            }
+        }
     }
 
     static func version21(_ request: Request) -> JSON {

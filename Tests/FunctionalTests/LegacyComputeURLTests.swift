@@ -77,4 +77,18 @@ import Testing
             #expect(anonymous.status == 401)
         }
     }
+
+    @Test func oneVersionIsShownByItsID() async throws {
+        try await withCloud { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let current = try await client.request(.get, "/compute/v2.1/versions/v2.1", token: demo)
+            #expect(current.status == 200 && current.json?["version"]?["status"] == "CURRENT", "\(current.text)")
+            let legacy = try await client.request(.get, "/compute/v2.1/versions/v2.0", token: demo)
+            #expect(legacy.json?["version"]?["id"] == "v2.0", "\(legacy.text)")
+            let unknown = try await client.request(.get, "/compute/v2.1/versions/v3", token: demo)
+            #expect(unknown.status == 404 && unknown.json?["itemNotFound"] != nil, "\(unknown.text)")
+            let anonymous = try await client.request(.get, "/compute/v2.1/versions/v2.1")
+            #expect(anonymous.status == 401)
+        }
+    }
 }
