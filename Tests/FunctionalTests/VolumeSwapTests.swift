@@ -56,23 +56,21 @@ import Testing
             // The host fails the swap: the old volume, detaching meanwhile, is in-use again; the new one is let go.
             let shown = try await client.request(.get, "/compute/v2.1/servers/\(server)", token: admin)
             let host = try #require(shown.json?["server"]?["OS-EXT-SRV-ATTR:host"]?.stringValue)
+            /// The swap is accepted (202), then the old and the new volume reach these statuses.
+            @Sendable func swapSettles(old oldStatus: String, new newStatus: String) async throws {
+                let reply = try await client.request(.put, path + "/\(old)", token: admin, body: swap)
+                #expect(reply.status == 202, "\(reply.text)")
+                for (volume, status) in [(old, oldStatus), (new, newStatus)] {
+                    #expect(
+                        try await VolumeAttachmentTests.volumeStatus(client, volume, token: demo, wanted: status)
+                            == status)
+                }
+            }
             await cloud.drivers[host]?.failNext("swap_volume")
-            let failed = try await client.request(.put, path + "/\(old)", token: admin, body: swap)
-            #expect(failed.status == 202, "\(failed.text)")
-            #expect(
-                try await VolumeAttachmentTests.volumeStatus(client, new, token: demo, wanted: "available")
-                    == "available")
-            #expect(
-                try await VolumeAttachmentTests.volumeStatus(client, old, token: demo, wanted: "in-use") == "in-use")
+            try await swapSettles(old: "in-use", new: "available")
             #expect(await BootFromVolumeTests.drivers(cloud, server) == [old: device ?? ""])
 
-            let swapped = try await client.request(.put, path + "/\(old)", token: admin, body: swap)
-            #expect(swapped.status == 202, "\(swapped.text)")
-            #expect(
-                try await VolumeAttachmentTests.volumeStatus(client, old, token: demo, wanted: "available")
-                    == "available")
-            #expect(
-                try await VolumeAttachmentTests.volumeStatus(client, new, token: demo, wanted: "in-use") == "in-use")
+            try await swapSettles(old: "available", new: "in-use")
             let listed = try await client.request(.get, path, token: demo)
             let attachments = listed.json?["volumeAttachments"]?.arrayValue ?? []
             #expect(attachments.compactMap { $0["volumeId"]?.stringValue } == [new], "\(listed.text)")
