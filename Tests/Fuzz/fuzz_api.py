@@ -476,8 +476,12 @@ def endpoints(ids, member_token_info):
         ("PUT", f"/compute/v2.1/servers/{s}/os-volume_attachments/{v}", {"volumeAttachment": {
             "volumeId": v, "delete_on_termination": True}}, "admin", "compute 2.85"),
         ("POST", f"{vol}/attachments", {"attachment": {"volume_uuid": v, "instance_uuid": s, "mode": "rw",
-                                                       "connector": {"host": "h", "ip": "127.0.0.1"}}},
+                                                       "connector": {"host": "h", "ip": "127.0.0.1",
+                                                                     "machine_id": "0123abcd"}}},
          "member", "volume 3.54"),
+        # The project-in-URL form of the Compute API, and a removed API (410).
+        ("POST", f"/compute/v2.1/{project}/os-keypairs", {"keypair": {"name": "kp-in-url"}}, "member", None),
+        ("POST", "/compute/v2.1/os-agents", {"agent": {"hypervisor": "kvm", "os": "linux"}}, "member", None),
         ("POST", f"{vol}/volumes/{v}/action", {"os-initialize_connection": {"connector": {"host": "h"}}}, "member",
          None),
     ]
@@ -496,6 +500,7 @@ def endpoints(ids, member_token_info):
         "/compute/v2.1/os-security-group-rules/ID", "/volume/v3/volumes/ID", "/volume/v3/snapshots/ID",
         "/volume/v3/types/ID", f"/volume/v3/volumes/{ids['volume']}/metadata/ID", "/volume/v3/os-quota-sets/ID",
         "/volume/v3/attachments/ID", f"/compute/v2.1/servers/{ids['server']}/os-volume_attachments/ID",
+        f"/compute/v2.1/{project}/servers/ID", "/compute/v2.1/versions/ID",
     ]
     queries = [
         ("/compute/v2.1/servers/detail", ["limit", "marker", "changes-since", "sort_key", "name", "all_tenants"]),
