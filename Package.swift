@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "APISupport",
             dependencies: [
-                "NovaCore", .product(name: "Hummingbird", package: "hummingbird"),
+                "NovaCore", "NovaConfig", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

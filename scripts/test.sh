@@ -87,6 +87,18 @@ NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenar
 log "fuzz test: hostile requests to every service"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" python3 Tests/Fuzz/fuzz_api.py
 
+# 6a'. Placement's own gabbi suite (the YAML files and fixtures of openstack-placement 16.0.0, from PyPI into
+#     .venv-placement) against a fresh `nova-server placement` per file; prints passed/failed per policy mode and
+#      fails below the floor that today's figures set (Tests/Placement/gabbi_skips.txt: skipped tests, with why).
+log "Placement's gabbi suite"
+if ! .venv-placement/bin/python -c 'import gabbi, oslotest, placement; assert placement.__file__' 2>/dev/null ||
+    [ "$(.venv-placement/bin/pip show openstack-placement 2>/dev/null | sed -n 's/^Version: //p')" != 16.0.0 ]; then
+    [ -x .venv-placement/bin/python ] || python3 -m venv .venv-placement
+    .venv-placement/bin/pip install -q --upgrade pip
+    .venv-placement/bin/pip install -q openstack-placement==16.0.0 gabbi oslotest gunicorn
+fi
+NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv-placement/bin/python Tests/Placement/placement_gabbi.py --target 60
+
 # 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
 #     1 scheduler, 2 compute hosts, placement, novncproxy) over PostgreSQL and a nats-server. The compute hosts
 #     run in network namespaces of their own, the rest in a third with its own PostgreSQL; making them needs root.

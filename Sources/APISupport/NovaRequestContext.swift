@@ -15,6 +15,8 @@ public struct NovaRequestContext: RequestContext {
     public var apiVersion: APIVersion = .minimum
     /// The Placement microversion negotiated for this request (1.0 ... 1.39).
     public var placementVersion: APIVersion = .placementMinimum
+    /// Where Placement's links start for this request: "/placement", or "" when called at the root.
+    public var placementRoot = "/placement"
     /// The block-storage microversion negotiated for this request (3.0 ... 3.70).
     public var volumeVersion: APIVersion = .volumeMinimum
 

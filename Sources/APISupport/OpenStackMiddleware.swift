@@ -17,25 +17,27 @@ public struct OpenStackMiddleware: RouterMiddleware {
     let validator: any TokenValidator
     let placementNoAuth: Bool
 
-    /// - Parameter placementNoAuth: Placement's `[api] auth_strategy = noauth2`, for testing only: the token
-    ///   `admin` is an admin, any other token a caller whose roles and project come from `X-Roles` and
-    ///   `X-Project-Id`.
+    /// - Parameter placementNoAuth: Placement's `[api] auth_strategy = noauth2`, for testing only: the token is
+    ///   `user[:project]`; the roles are `X-Roles`, else `admin` for the user `admin`; the project is
+    ///   `X-Project-Id`, else the token's; `OpenStack-System-Scope` makes the caller system-scoped.
     public init(validator: any TokenValidator, placementNoAuth: Bool = false) {
         self.validator = validator
         self.placementNoAuth = placementNoAuth
     }
 
     static func noAuthCredentials(_ token: String, _ request: Request) -> Credentials {
-        if token == "admin" {
-            return Credentials(
-                userID: "admin", userName: "admin", projectID: "admin", projectName: "admin", roles: ["admin"])
-        }
-        let project = request.headers[HTTPField.Name("X-Project-Id")!] ?? ""
-        let roles = (request.headers[HTTPField.Name("X-Roles")!] ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        }
-        let user = request.headers[HTTPField.Name("X-User-Id")!] ?? token
-        return Credentials(userID: user, userName: user, projectID: project, projectName: project, roles: roles)
+        let parts = token.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let user = String(parts[0])
+        let tokenProject = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : user
+        let project = request.headers[HTTPField.Name("X-Project-Id")!] ?? tokenProject
+        let roles =
+            request.headers[HTTPField.Name("X-Roles")!].map {
+                $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            } ?? (user == "admin" ? ["admin"] : [])
+        let systemScope = request.headers[HTTPField.Name("OpenStack-System-Scope")!].flatMap { $0.isEmpty ? nil : $0 }
+        return Credentials(
+            userID: user, userName: user, projectID: systemScope == nil ? project : "",
+            projectName: systemScope == nil ? project : "", roles: roles, systemScope: systemScope)
     }
 
     enum Service {
@@ -93,6 +95,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
             }
             if service == .placement {
                 context.placementVersion = try APIVersion.negotiatePlacement(request.headers[.openStackAPIVersion])
+                context.placementRoot = PlacementRootPath.root(of: request)
                 headers[.openStackAPIVersion] = "placement \(context.placementVersion)"
                 headers[.vary] = "openstack-api-version"
             }

@@ -120,7 +120,10 @@ public final class AllInOneCloud: Sendable {
         let tokens = options.tokenService(store: identityStore, clock: clock)
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
-        PlacementAPI(service: placement).register(on: router)
+        PlacementAPI(
+            service: placement,
+            policy: try PolicyEnforcer(defaults: PlacementPolicy.defaults, options: options.policy)
+        ).register(on: router)
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
         ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
         networkAPI.register(on: router)
@@ -174,7 +177,7 @@ public final class AllInOneCloud: Sendable {
     /// The services that run beside the HTTP server: message delivery, each compute host (registration,
     /// repair of interrupted work, periodic tasks) and the conductor's and scheduler's heartbeats.
     public var backgroundServices: [any Service] {
-        var services = [CloudParts.busService(bus), volumeWorker]
+        var services: [any Service] = [DatabaseCloser(database: database), CloudParts.busService(bus), volumeWorker]
         services += computeManagers.map { CloudParts.computeService($0, logger: logger) }
         services.append(
             CloudParts.heartbeatService(

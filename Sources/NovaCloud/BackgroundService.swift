@@ -1,3 +1,4 @@
+import NovaDB
 import ServiceLifecycle
 
 /// A long-running part of the cloud (bus delivery, a compute host's loops, heartbeats) as a Service that
@@ -14,5 +15,17 @@ struct BackgroundService: Service {
         } catch is CancellationError {
             // Stopping is how these services end; it is not a failure.
         }
+    }
+}
+
+/// Closes the process's database once everything else has stopped: the first service of a group is the last
+/// one a graceful shutdown stops, after the HTTP server has answered its last request.
+struct DatabaseCloser: Service {
+    let database: Database
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        // A group cancelled (a service failed) still closes it: the close runs outside the cancelled task.
+        try await Task { try await database.close() }.value
     }
 }

@@ -1,3 +1,4 @@
+import APISupport
 import Foundation
 import NetworkCore
 import NetworkOVN
@@ -30,6 +31,8 @@ public struct CloudOptions: Sendable {
     public var scheduler = SchedulerOptions()
     /// `[api] auth_strategy` of the placement service alone (`keystone` or `noauth2`, for testing).
     public var placementNoAuth = false
+    /// `[oslo_policy]`: the policy Placement enforces (new defaults and scope checks on, a rules file).
+    public var policy = PolicyOptions()
     /// `[placement] randomize_allocation_candidates`: a `limit`ed answer starts at a random provider.
     public var randomizeAllocationCandidates = false
     public var serviceDownTime: TimeInterval
@@ -157,6 +160,10 @@ public struct CloudOptions: Sendable {
             }
             placementNoAuth = strategy == "noauth2"
         }
+        policy = PolicyOptions(
+            enforceNewDefaults: try config.bool("oslo_policy", "enforce_new_defaults", default: true),
+            enforceScope: try config.bool("oslo_policy", "enforce_scope", default: true),
+            policyFile: config["oslo_policy", "policy_file"])
         maxLimit = try config.int("api", "max_limit", default: maxLimit)
         tokenLifetime = TimeInterval(try config.int("token", "expiration", default: Int(tokenLifetime)))
         tokenCacheTime = TimeInterval(try config.int("token", "cache_time", default: Int(tokenCacheTime)))

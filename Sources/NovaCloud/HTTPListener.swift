@@ -51,12 +51,16 @@ extension CloudOptions {
 enum HTTPListener {
     static func application(
         responder: some HTTPResponder<NovaRequestContext>, host: String, port: Int, tls: TLSOptions?,
-        services: [any Service] = [], logger: Logger
+        services: [any Service] = [], placementAtRoot: Bool = false, logger: Logger
     ) throws -> some ApplicationProtocol {
         var server = HTTPServerBuilder.http1()
-        // Compute URLs with the project in them are routed as the ones without (the middleware checks it).
+        // Compute URLs with the project in them are routed as the ones without (the middleware checks it); a
+        // Placement alone is served at the root too.
+        let routed: @Sendable (Request) -> Request = {
+            PlacementRootPath.routed(ComputeProjectPath.routed($0), atRoot: placementAtRoot)
+        }
         var served = CallbackResponder<NovaRequestContext> { request, context in
-            try await responder.respond(to: ComputeProjectPath.routed(request), context: context)
+            try await responder.respond(to: routed(request), context: context)
         }
         if let tls {
             server = try .tls(.http1(), tlsConfiguration: try tls.serverConfiguration())
@@ -65,7 +69,7 @@ enum HTTPListener {
                 var head = request.head
                 let proto = HTTPField.Name("X-Forwarded-Proto")!
                 if head.headerFields[proto] == nil { head.headerFields[proto] = "https" }
-                let request = ComputeProjectPath.routed(Request(head: head, body: request.body))
+                let request = routed(Request(head: head, body: request.body))
                 return try await responder.respond(to: request, context: context)
             }
         }

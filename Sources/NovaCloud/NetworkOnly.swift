@@ -30,7 +30,8 @@ public enum NetworkOnly {
             nova: session.map { RemoteServerEvents(session: $0) }
         ).register(on: router)
         return try HTTPListener.application(
-            responder: router.buildResponder(), host: host, port: port, tls: options.tls, logger: logger)
+            responder: router.buildResponder(), host: host, port: port, tls: options.tls,
+            services: [DatabaseCloser(database: database)], logger: logger)
     }
 }
 

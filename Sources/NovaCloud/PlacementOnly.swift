@@ -23,8 +23,12 @@ public enum PlacementOnly {
         let tokens = options.tokenService(store: IdentityStore(database: database), clock: SystemClock())
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens, placementNoAuth: options.placementNoAuth))
-        PlacementAPI(service: placement).register(on: router)
+        PlacementAPI(
+            service: placement,
+            policy: try PolicyEnforcer(defaults: PlacementPolicy.defaults, options: options.policy)
+        ).register(on: router)
         return try HTTPListener.application(
-            responder: router.buildResponder(), host: host, port: port, tls: options.tls, logger: logger)
+            responder: router.buildResponder(), host: host, port: port, tls: options.tls,
+            services: [DatabaseCloser(database: database)], placementAtRoot: true, logger: logger)
     }
 }

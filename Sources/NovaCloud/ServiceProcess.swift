@@ -45,7 +45,7 @@ public struct ServiceProcess: Sendable {
         let clock = SystemClock()
         let bus = try await CloudParts.connectBus(options, name: "nova-\(role.rawValue):\(options.hostname)")
         let rpc = RPCClient(bus: bus, timeout: .seconds(options.rpcResponseTimeout))
-        var services = [CloudParts.busService(bus)]
+        var services: [any Service] = [CloudParts.busService(bus)]
         var responder: RouterResponder<NovaRequestContext>?
         var summary = "nova-\(role.rawValue) on host \(options.hostname), bus \(options.transportURL ?? "")"
         let session =
@@ -71,6 +71,7 @@ public struct ServiceProcess: Sendable {
             summary += ", driver \(options.computeDriver.rawValue), instances in \(options.instancesPath)"
         case .conductor, .scheduler, .novncproxy, .metadata, .api:
             let database = try await Database.open(connection: options.databaseConnection, logger: logger)
+            services.insert(DatabaseCloser(database: database), at: 0)
             let store = ComputeStore(
                 database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
             switch role {

@@ -5,13 +5,19 @@ public struct Credentials: Sendable, Equatable, Codable {
     public var projectID: String
     public var projectName: String
     public var roles: [String]
+    /// `all` for a system-scoped token (nil: scoped to `projectID`).
+    public var systemScope: String?
 
-    public init(userID: String, userName: String, projectID: String, projectName: String, roles: [String]) {
+    public init(
+        userID: String, userName: String, projectID: String, projectName: String, roles: [String],
+        systemScope: String? = nil
+    ) {
         self.userID = userID
         self.userName = userName
         self.projectID = projectID
         self.projectName = projectName
         self.roles = roles
+        self.systemScope = systemScope
     }
 
     public func hasRole(_ role: String) -> Bool { roles.contains { $0.lowercased() == role } }

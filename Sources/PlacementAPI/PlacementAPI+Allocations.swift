@@ -7,7 +7,7 @@ import PlacementCore
 extension PlacementAPI {
     func registerAllocations(on root: RouterGroup<NovaRequestContext>) {
         root.get("allocations/{consumer}") { _, context in
-            try context.placementAdmin("allocations:list")
+            try authorize(context, "allocations:list")
             let state = service.snapshot
             guard let consumer = state.consumers[context.parameter("consumer")] else {
                 return Response.json(["allocations": [:]])
@@ -31,7 +31,7 @@ extension PlacementAPI {
             return Response.json(.object(body))
         }
         root.put("allocations/{consumer}") { request, context in
-            try context.placementAdmin("allocations:update")
+            try authorize(context, "allocations:update")
             let consumer = try Self.normalisedUUID(context.parameter("consumer"))
             let body = try await request.jsonBody(context: context)
             let write = try allocationWrite(consumer, body, context)
@@ -42,13 +42,13 @@ extension PlacementAPI {
             return Response.empty(status: 204)
         }
         root.delete("allocations/{consumer}") { _, context in
-            try context.placementAdmin("allocations:delete")
+            try authorize(context, "allocations:delete")
             try await service.write { try $0.deleteAllocations(context.parameter("consumer")) }
             return Response.empty(status: 204)
         }
         root.post("allocations") { request, context in
             try context.requirePlacement(13)
-            try context.placementAdmin("allocations:manage")
+            try authorize(context, "allocations:manage")
             let body = try await request.jsonBody(context: context)
             guard let consumers = body.objectValue else {
                 throw NovaError.badRequest("JSON does not validate: the body must be an object of consumers")
@@ -61,10 +61,10 @@ extension PlacementAPI {
         }
         root.get("usages") { request, context in
             try context.requirePlacement(9)
-            try context.placementAdmin("usages")
             guard let project = request.query["project_id"] else {
                 throw NovaError.badRequest("Invalid query string parameters: 'project_id' is a required property")
             }
+            try authorize(context, "usages", targetProject: project)
             let byType = service.snapshot.usages(
                 projectID: project, userID: request.query["user_id"], consumerType: request.query["consumer_type"])
             guard context.placementAtLeast(38) else {
@@ -78,7 +78,7 @@ extension PlacementAPI {
         }
         root.post("reshaper") { request, context in
             try context.requirePlacement(30)
-            try context.placementAdmin("reshaper:reshape")
+            try authorize(context, "reshaper:reshape")
             let body = try await request.jsonBody(context: context)
             var inventories: [(String, Int, [String: Inventory])] = []
             for (uuid, value) in try body.requiredObject("inventories").entries {

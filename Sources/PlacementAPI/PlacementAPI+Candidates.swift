@@ -8,7 +8,7 @@ extension PlacementAPI {
     func registerCandidates(on root: RouterGroup<NovaRequestContext>) {
         root.get("allocation_candidates") { request, context in
             try context.requirePlacement(10)
-            try context.placementAdmin("allocation_candidates:list")
+            try authorize(context, "allocation_candidates:list")
             let state = service.snapshot
             let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
             let result = service.candidates(query, in: state)
@@ -40,7 +40,7 @@ extension PlacementAPI {
         // Not in OpenStack's Placement: why each root provider gave no candidate, for the scheduler's
         // explanation when it runs in another process (RemotePlacement.explainRejections).
         root.get("allocation_candidates/rejections") { request, context in
-            try context.placementAdmin("allocation_candidates:list")
+            try authorize(context, "allocation_candidates:list")
             let state = service.snapshot
             let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
             let reasons = state.explainRejections(query).sorted { $0.key < $1.key }

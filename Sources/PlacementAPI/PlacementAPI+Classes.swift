@@ -5,40 +5,43 @@ import PlacementCore
 
 /// /resource_classes (1.2) and /traits (1.6).
 extension PlacementAPI {
-    func classJSON(_ name: String) -> JSON {
-        ["name": .string(name), "links": [["rel": "self", "href": .string("/placement/resource_classes/\(name)")]]]
+    func classJSON(_ name: String, _ context: NovaRequestContext) -> JSON {
+        [
+            "name": .string(name),
+            "links": [["rel": "self", "href": .string("\(context.placementRoot)/resource_classes/\(name)")]],
+        ]
     }
 
     func registerClassesAndTraits(on root: RouterGroup<NovaRequestContext>) {
         root.get("resource_classes") { _, context in
             try context.requirePlacement(2)
-            try context.placementAdmin("resource_classes:list")
+            try authorize(context, "resource_classes:list")
             let state = service.snapshot
             let names = ResourceClasses.standard + state.customClasses.sorted()
-            return Response.json(["resource_classes": .array(names.map(classJSON))])
+            return Response.json(["resource_classes": .array(names.map { classJSON($0, context) })])
         }
         root.post("resource_classes") { request, context in
             try context.requirePlacement(2)
-            try context.placementAdmin("resource_classes:create")
+            try authorize(context, "resource_classes:create")
             let body = try await request.jsonBody(context: context)
             guard let name = body["name"]?.stringValue else {
                 throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
             }
             try await service.write { try $0.createResourceClass(name) }
-            return Response.created(nil, location: "/placement/resource_classes/\(name)")
+            return Response.created(nil, location: "\(context.placementRoot)/resource_classes/\(name)")
         }
         root.get("resource_classes/{name}") { _, context in
             try context.requirePlacement(2)
-            try context.placementAdmin("resource_classes:show")
+            try authorize(context, "resource_classes:show")
             let name = context.parameter("name")
             guard service.snapshot.isKnownClass(name) else {
                 throw NovaError.notFound("No such resource class \(name).")
             }
-            return Response.json(classJSON(name))
+            return Response.json(classJSON(name, context))
         }
         root.put("resource_classes/{name}") { _, context in
             try context.requirePlacement(7)
-            try context.placementAdmin("resource_classes:update")
+            try authorize(context, "resource_classes:update")
             let name = context.parameter("name")
             if service.snapshot.isKnownClass(name) {
                 guard !ResourceClasses.standardSet.contains(name) else {
@@ -47,17 +50,17 @@ extension PlacementAPI {
                 return Response.empty(status: 204)
             }
             try await service.write { try $0.createResourceClass(name) }
-            return Response.created(nil, location: "/placement/resource_classes/\(name)")
+            return Response.created(nil, location: "\(context.placementRoot)/resource_classes/\(name)")
         }
         root.delete("resource_classes/{name}") { _, context in
             try context.requirePlacement(2)
-            try context.placementAdmin("resource_classes:delete")
+            try authorize(context, "resource_classes:delete")
             try await service.write { try $0.deleteResourceClass(context.parameter("name")) }
             return Response.empty(status: 204)
         }
         root.get("traits") { request, context in
             try context.requirePlacement(6)
-            try context.placementAdmin("traits:list")
+            try authorize(context, "traits:list")
             let state = service.snapshot
             var names = StandardTraits.allSet.union(state.customTraits)
             if let filter = request.query["name"] {
@@ -80,7 +83,7 @@ extension PlacementAPI {
         }
         root.get("traits/{name}") { _, context in
             try context.requirePlacement(6)
-            try context.placementAdmin("traits:show")
+            try authorize(context, "traits:show")
             guard service.snapshot.isKnownTrait(context.parameter("name")) else {
                 throw NovaError.notFound("No such trait(s): \(context.parameter("name")).")
             }
@@ -88,15 +91,15 @@ extension PlacementAPI {
         }
         root.put("traits/{name}") { _, context in
             try context.requirePlacement(6)
-            try context.placementAdmin("traits:update")
+            try authorize(context, "traits:update")
             let name = context.parameter("name")
             if service.snapshot.isKnownTrait(name) { return Response.empty(status: 204) }
             try await service.write { try $0.createTrait(name) }
-            return Response.created(nil, location: "/placement/traits/\(name)")
+            return Response.created(nil, location: "\(context.placementRoot)/traits/\(name)")
         }
         root.delete("traits/{name}") { _, context in
             try context.requirePlacement(6)
-            try context.placementAdmin("traits:delete")
+            try authorize(context, "traits:delete")
             try await service.write { try $0.deleteTrait(context.parameter("name")) }
             return Response.empty(status: 204)
         }

@@ -77,11 +77,11 @@ extension PlacementAPI {
     func registerProviderParts(on root: RouterGroup<NovaRequestContext>) {
         let provider = root.group("resource_providers/{uuid}")
         provider.get("inventories") { _, context in
-            try context.placementAdmin("resource_providers:inventories:list")
+            try authorize(context, "resource_providers:inventories:list")
             return inventoriesResponse(try service.snapshot.provider(context.parameter("uuid")))
         }
         provider.put("inventories") { request, context in
-            try context.placementAdmin("resource_providers:inventories:update")
+            try authorize(context, "resource_providers:inventories:update")
             let uuid = context.parameter("uuid")
             let body = try await request.jsonBody(context: context)
             let generation = try body.requiredInt("resource_provider_generation")
@@ -96,7 +96,7 @@ extension PlacementAPI {
             return inventoriesResponse(updated)
         }
         provider.post("inventories") { request, context in
-            try context.placementAdmin("resource_providers:inventories:create")
+            try authorize(context, "resource_providers:inventories:create")
             let uuid = context.parameter("uuid")
             let body = try await request.jsonBody(context: context)
             let generation = try body.requiredInt("resource_provider_generation")
@@ -113,16 +113,17 @@ extension PlacementAPI {
             }
             return Response.json(
                 singleInventory(updated, resourceClass), status: 201,
-                headers: [.location: "/placement/resource_providers/\(uuid)/inventories/\(resourceClass)"])
+                headers: [.location: "\(context.placementRoot)/resource_providers/\(uuid)/inventories/\(resourceClass)"]
+            )
         }
         provider.delete("inventories") { _, context in
             try context.requirePlacement(5)
-            try context.placementAdmin("resource_providers:inventories:delete")
+            try authorize(context, "resource_providers:inventories:delete")
             try await service.write { try $0.setInventories(context.parameter("uuid"), generation: nil, [:]) }
             return Response.empty(status: 204)
         }
         provider.get("inventories/{rc}") { _, context in
-            try context.placementAdmin("resource_providers:inventories:show")
+            try authorize(context, "resource_providers:inventories:show")
             let found = try service.snapshot.provider(context.parameter("uuid"))
             guard found.inventories[context.parameter("rc")] != nil else {
                 throw NovaError.notFound("No inventory of class \(context.parameter("rc")) for \(found.uuid)")
@@ -130,7 +131,7 @@ extension PlacementAPI {
             return Response.json(singleInventory(found, context.parameter("rc")))
         }
         provider.put("inventories/{rc}") { request, context in
-            try context.placementAdmin("resource_providers:inventories:update")
+            try authorize(context, "resource_providers:inventories:update")
             let uuid = context.parameter("uuid")
             let resourceClass = context.parameter("rc")
             let body = try await request.jsonBody(context: context)
@@ -143,14 +144,14 @@ extension PlacementAPI {
             return Response.json(singleInventory(updated, resourceClass))
         }
         provider.delete("inventories/{rc}") { _, context in
-            try context.placementAdmin("resource_providers:inventories:delete")
+            try authorize(context, "resource_providers:inventories:delete")
             try await service.write {
                 try $0.deleteInventory(context.parameter("uuid"), context.parameter("rc"), generation: nil)
             }
             return Response.empty(status: 204)
         }
         provider.get("usages") { _, context in
-            try context.placementAdmin("resource_providers:usages")
+            try authorize(context, "resource_providers:usages")
             let found = try service.snapshot.provider(context.parameter("uuid"))
             var usages = found.inventories.mapValues { _ in 0 }
             usages.merge(found.usages) { _, used in used }
@@ -159,7 +160,7 @@ extension PlacementAPI {
             ])
         }
         provider.get("allocations") { _, context in
-            try context.placementAdmin("resource_providers:allocations:list")
+            try authorize(context, "resource_providers:allocations:list")
             let state = service.snapshot
             let found = try state.provider(context.parameter("uuid"))
             let held = state.consumers.values.filter { $0.allocations[found.uuid] != nil }.sorted { $0.uuid < $1.uuid }
@@ -182,13 +183,13 @@ extension PlacementAPI {
     func registerAggregatesAndTraits(on provider: RouterGroup<NovaRequestContext>) {
         provider.get("aggregates") { _, context in
             try context.requirePlacement(1)
-            try context.placementAdmin("resource_providers:aggregates:list")
+            try authorize(context, "resource_providers:aggregates:list")
             let found = try service.snapshot.provider(context.parameter("uuid"))
             return aggregatesResponse(found, context)
         }
         provider.put("aggregates") { request, context in
             try context.requirePlacement(1)
-            try context.placementAdmin("resource_providers:aggregates:update")
+            try authorize(context, "resource_providers:aggregates:update")
             let uuid = context.parameter("uuid")
             let body = try await request.jsonBody(context: context)
             var generation: Int?
@@ -214,7 +215,7 @@ extension PlacementAPI {
         }
         provider.get("traits") { _, context in
             try context.requirePlacement(6)
-            try context.placementAdmin("resource_providers:traits:list")
+            try authorize(context, "resource_providers:traits:list")
             let found = try service.snapshot.provider(context.parameter("uuid"))
             return Response.json([
                 "traits": stringArray(found.traits), "resource_provider_generation": .int(found.generation),
@@ -222,7 +223,7 @@ extension PlacementAPI {
         }
         provider.put("traits") { request, context in
             try context.requirePlacement(6)
-            try context.placementAdmin("resource_providers:traits:update")
+            try authorize(context, "resource_providers:traits:update")
             let uuid = context.parameter("uuid")
             let body = try await request.jsonBody(context: context)
             let generation = try body.requiredInt("resource_provider_generation")
@@ -240,7 +241,7 @@ extension PlacementAPI {
         }
         provider.delete("traits") { _, context in
             try context.requirePlacement(6)
-            try context.placementAdmin("resource_providers:traits:delete")
+            try authorize(context, "resource_providers:traits:delete")
             try await service.write { try $0.setTraits(context.parameter("uuid"), generation: nil, []) }
             return Response.empty(status: 204)
         }

@@ -6,7 +6,7 @@ import PlacementCore
 
 extension PlacementAPI {
     func providerJSON(_ provider: ResourceProvider, _ context: NovaRequestContext) -> JSON {
-        let base = "/placement/resource_providers/\(provider.uuid)"
+        let base = "\(context.placementRoot)/resource_providers/\(provider.uuid)"
         var links: [JSON] = [
             ["rel": "self", "href": .string(base)], ["rel": "inventories", "href": .string(base + "/inventories")],
             ["rel": "usages", "href": .string(base + "/usages")],
@@ -29,14 +29,14 @@ extension PlacementAPI {
 
     func registerProviders(on root: RouterGroup<NovaRequestContext>) {
         root.get("resource_providers") { request, context in
-            try context.placementAdmin("resource_providers:list")
+            try authorize(context, "resource_providers:list")
             let state = service.snapshot
             let filter = try ProviderFilter(request.query, context, state)
             let providers = state.order.compactMap { state.providers[$0] }.filter { filter.matches($0, state) }
             return Response.json(["resource_providers": .array(providers.map { providerJSON($0, context) })])
         }
         root.post("resource_providers") { request, context in
-            try context.placementAdmin("resource_providers:create")
+            try authorize(context, "resource_providers:create")
             let body = try await request.jsonBody(context: context)
             let name = try Self.providerName(body["name"])
             let uuid = try body["uuid"]?.stringValue.map(Self.normalisedUUID)
@@ -49,14 +49,14 @@ extension PlacementAPI {
             }
             return Response.created(
                 context.placementAtLeast(20) ? providerJSON(provider, context) : nil,
-                location: "/placement/resource_providers/\(provider.uuid)")
+                location: "\(context.placementRoot)/resource_providers/\(provider.uuid)")
         }
         root.get("resource_providers/{uuid}") { _, context in
-            try context.placementAdmin("resource_providers:show")
+            try authorize(context, "resource_providers:show")
             return Response.json(providerJSON(try service.snapshot.provider(context.parameter("uuid")), context))
         }
         root.put("resource_providers/{uuid}") { request, context in
-            try context.placementAdmin("resource_providers:update")
+            try authorize(context, "resource_providers:update")
             let uuid = context.parameter("uuid")
             let body = try await request.jsonBody(context: context)
             let name = try Self.providerName(body["name"])
@@ -72,7 +72,7 @@ extension PlacementAPI {
             return Response.json(providerJSON(updated, context))
         }
         root.delete("resource_providers/{uuid}") { _, context in
-            try context.placementAdmin("resource_providers:delete")
+            try authorize(context, "resource_providers:delete")
             try await service.write { try $0.deleteProvider(context.parameter("uuid")) }
             return Response.empty(status: 204)
         }

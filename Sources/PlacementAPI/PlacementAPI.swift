@@ -8,9 +8,11 @@ import PlacementCore
 /// The Placement API 1.0 ... 1.39 under `/placement` (placement/handler.py), over the in-memory service.
 public struct PlacementAPI: Sendable {
     let service: PlacementService
+    let policy: PolicyEnforcer
 
-    public init(service: PlacementService) {
+    public init(service: PlacementService, policy: PolicyEnforcer) {
         self.service = service
+        self.policy = policy
     }
 
     public func register(on router: Router<NovaRequestContext>) {
@@ -38,14 +40,6 @@ public struct PlacementAPI: Sendable {
 
 /// Request helpers shared by the handlers.
 extension NovaRequestContext {
-    /// Placement's default policy: admin, or the `service` role the other services' users have.
-    func placementAdmin(_ action: String) throws {
-        let caller = try caller()
-        guard caller.isAdmin || caller.hasRole("service") else {
-            throw NovaError.forbidden("Policy does not allow placement:\(action) to be performed.")
-        }
-    }
-
     /// Routes added in a later microversion are not there below it.
     func requirePlacement(_ minor: Int) throws {
         guard placementVersion >= APIVersion(1, minor) else {

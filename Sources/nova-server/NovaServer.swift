@@ -119,7 +119,9 @@ struct AllInOne: AsyncParsableCommand {
 struct PlacementService: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "placement",
-        abstract: "Run the Placement API alone ([api] auth_strategy = noauth2 for testing without Keystone).")
+        abstract:
+            "Run the Placement API alone, at / and /placement ([api] auth_strategy = noauth2 for testing without Keystone)."
+    )
 
     @OptionGroup var common: CommonOptions
 
@@ -132,7 +134,7 @@ struct PlacementService: AsyncParsableCommand {
         let logger = common.makeLogger("nova-server.placement")
         let app = try await PlacementOnly.makeApplication(options: options, host: host, port: port, logger: logger)
         say(
-            "nova-server placement on \(options.listenerScheme)://\(listen)/placement (data directory \(options.dataDirectory))"
+            "nova-server placement on \(options.listenerScheme)://\(listen)/ (data directory \(options.dataDirectory))"
         )
         try await app.runService()
     }

@@ -150,7 +150,7 @@ password = {admin_password}
 project_name = admin
 cafile = {self.cert}
 [placement]
-endpoint_override = https://{self.address}:{self.placement_port}/placement
+endpoint_override = https://{self.address}:{self.placement_port}
 [glance]
 api_servers = {api}/image
 [neutron]
@@ -229,7 +229,7 @@ xvpvncproxy_port = {self.raw_vnc_port}
         api = self.spawn("api-1", ["api", "--listen", f"{self.address}:{self.port}", "--admin-password",
                                    self.admin_password])
         wait_for(f"http://{self.address}:{self.port}/identity/v3", api, "nova-server api")
-        wait_for(f"https://{self.address}:{self.placement_port}/placement", placement, "nova-server placement",
+        wait_for(f"https://{self.address}:{self.placement_port}/", placement, "nova-server placement",
                  self.cert)
         api2 = self.spawn("api-2", ["api", "--listen", f"{self.address}:{self.api2_port}"], tls=True)
         network = self.spawn("network", ["network", "--listen", f"{self.address}:{self.network_port}"], tls=True)

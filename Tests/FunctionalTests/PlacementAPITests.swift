@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func severalConsumersAtOnceUsagesAndReshaper() async throws {
-        try await withCloud(fakeHosts: 1) { client, _ in
+        try await withCloud(fakeHosts: 1) { client, cloud in
             let token = try await client.adminToken()
             let pool = UUID().uuidString.lowercased()
             _ = try await client.request(
@@ -194,9 +194,18 @@ import Testing
                         "consumer_generation": 1, "consumer_type": "INSTANCE",
                     ])
             }
+            let reshape: JSON = ["inventories": .object(inventories), "allocations": .object(moved)]
+            // The reshaper is for services alone under the new default policy: an admin without the role is refused.
+            let notService = try await client.request(
+                .post, "/placement/reshaper", token: token, version: "1.38", body: reshape)
+            #expect(notService.status == 403, "\(notService.text)")
+            let identity = cloud.identityStore
+            let admin = try #require(try await identity.users(name: "admin").first)
+            let project = try #require(try await identity.projects(name: "admin").first)
+            let role = try #require(try await identity.roles(name: "service").first)
+            try await identity.assignRole(userID: admin.id, projectID: project.id, roleID: role.id)
             let reshaped = try await client.request(
-                .post, "/placement/reshaper", token: token, version: "1.38",
-                body: ["inventories": .object(inventories), "allocations": .object(moved)])
+                .post, "/placement/reshaper", token: try await client.adminToken(), version: "1.38", body: reshape)
             #expect(reshaped.status == 204, "\(reshaped.text)")
             let childUsage = try await client.request(
                 .get, "/placement/resource_providers/\(child)/usages", token: token)

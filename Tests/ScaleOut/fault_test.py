@@ -122,7 +122,7 @@ def run(cloud):
         print("     nats-server started again")
 
     accepted, started = boot_storm(apis, image, flavor, faults)
-    placement = API(f"https://{cloud.address}:{cloud.placement_port}/placement", token, cafile=cloud.cert)
+    placement = API(f"https://{cloud.address}:{cloud.placement_port}", token, cafile=cloud.cert)
     verify(admin, placement, accepted, started, flavor)
     print(f"     builds lost with a process or a message and scheduled again: {scheduled_again(cloud.data_dir)}")
 
