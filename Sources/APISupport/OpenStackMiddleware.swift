@@ -115,6 +115,7 @@ public struct OpenStackMiddleware: RouterMiddleware {
             }
             try ComputeProjectPath.check(request, callerProject: context.credentials?.projectID)
             response = try await next(request, context)
+            if service == .placement { Self.addPlacementCacheHeaders(&response, version: context.placementVersion) }
         } catch {
             response = Self.render(error, service: service, requestID: context.requestID, logger: context.logger)
         }
@@ -122,6 +123,16 @@ public struct OpenStackMiddleware: RouterMiddleware {
             response.headers.append(field)
         }
         return response
+    }
+
+    /// From Placement 1.15 an answer with a body says it is not to be cached, and when it was last modified
+    /// (Placement writes the newest change of what it lists, else now; here it is always now).
+    static func addPlacementCacheHeaders(_ response: inout Response, version: APIVersion) {
+        guard version >= APIVersion(1, 15), [200, 201].contains(response.status.code),
+            response.headers[.contentType]?.hasPrefix("application/json") == true
+        else { return }
+        response.headers[.cacheControl] = "no-cache"
+        response.headers[.lastModified] = HTTPDate.now()
     }
 
     /// Nova's fault names by status (nova/api/openstack/wsgi.py Fault); any other status is a computeFault.

@@ -23,7 +23,7 @@ extension PlacementAPI {
         root.post("resource_classes") { request, context in
             try context.requirePlacement(2)
             try authorize(context, "resource_classes:create")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.resourceClass)
             guard let name = body["name"]?.stringValue else {
                 throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
             }

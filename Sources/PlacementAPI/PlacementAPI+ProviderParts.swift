@@ -83,7 +83,7 @@ extension PlacementAPI {
         provider.put("inventories") { request, context in
             try authorize(context, "resource_providers:inventories:update")
             let uuid = context.parameter("uuid")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.putInventories)
             let generation = try body.requiredInt("resource_provider_generation")
             var inventories: [String: Inventory] = [:]
             for (name, value) in try body.requiredObject("inventories").entries {
@@ -98,8 +98,10 @@ extension PlacementAPI {
         provider.post("inventories") { request, context in
             try authorize(context, "resource_providers:inventories:create")
             let uuid = context.parameter("uuid")
-            let body = try await request.jsonBody(context: context)
-            let generation = try body.requiredInt("resource_provider_generation")
+            let body = try await body(request, context, PlacementSchemas.postInventory)
+            let generation = try body["resource_provider_generation"].map {
+                try Self.integer("resource_provider_generation", $0, in: CheckedInput.databaseRange)
+            }
             guard let resourceClass = body["resource_class"]?.stringValue else {
                 throw NovaError.badRequest("JSON does not validate: 'resource_class' is a required property")
             }
@@ -134,7 +136,7 @@ extension PlacementAPI {
             try authorize(context, "resource_providers:inventories:update")
             let uuid = context.parameter("uuid")
             let resourceClass = context.parameter("rc")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.inventory)
             let generation = try body.requiredInt("resource_provider_generation")
             let inventory = try Self.inventory(from: body)
             let updated = try await service.write { state in
@@ -191,7 +193,7 @@ extension PlacementAPI {
             try context.requirePlacement(1)
             try authorize(context, "resource_providers:aggregates:update")
             let uuid = context.parameter("uuid")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.aggregates(context))
             var generation: Int?
             let list: [JSON]?
             if context.placementAtLeast(19) {
@@ -225,7 +227,7 @@ extension PlacementAPI {
             try context.requirePlacement(6)
             try authorize(context, "resource_providers:traits:update")
             let uuid = context.parameter("uuid")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.providerTraits)
             let generation = try body.requiredInt("resource_provider_generation")
             guard let list = body["traits"]?.arrayValue else {
                 throw NovaError.badRequest("JSON does not validate: 'traits' is a required property")

@@ -37,7 +37,7 @@ extension PlacementAPI {
         }
         root.post("resource_providers") { request, context in
             try authorize(context, "resource_providers:create")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.provider(context, creating: true))
             let name = try Self.providerName(body["name"])
             let uuid = try body["uuid"]?.stringValue.map(Self.normalisedUUID)
             var parent: String?
@@ -47,9 +47,10 @@ extension PlacementAPI {
             let provider = try await service.write {
                 try $0.createProvider(uuid: uuid, name: name, parentUUID: parent)
             }
-            return Response.created(
-                context.placementAtLeast(20) ? providerJSON(provider, context) : nil,
-                location: "\(context.placementRoot)/resource_providers/\(provider.uuid)")
+            let location = "\(context.placementRoot)/resource_providers/\(provider.uuid)"
+            // From 1.20 the answer is the provider, 200 with its location.
+            guard context.placementAtLeast(20) else { return Response.created(nil, location: location) }
+            return Response.json(providerJSON(provider, context), headers: [.location: location])
         }
         root.get("resource_providers/{uuid}") { _, context in
             try authorize(context, "resource_providers:show")
@@ -58,7 +59,7 @@ extension PlacementAPI {
         root.put("resource_providers/{uuid}") { request, context in
             try authorize(context, "resource_providers:update")
             let uuid = context.parameter("uuid")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.provider(context, creating: false))
             let name = try Self.providerName(body["name"])
             let current = try service.snapshot.provider(uuid)
             var parent = current.parentUUID

@@ -83,13 +83,6 @@ func resourcesJSON(_ amounts: [String: Int]) -> JSON {
 
 func stringArray(_ values: some Sequence<String>) -> JSON { .array(values.sorted().map(JSON.string)) }
 
-extension JSONObject {
-    init(entries: [(String, JSON)]) {
-        self.init()
-        for (key, value) in entries { append(key, value) }
-    }
-}
-
 extension Response {
     static func created(_ body: JSON?, location: String) -> Response {
         var headers: HTTPFields = [.location: location]
