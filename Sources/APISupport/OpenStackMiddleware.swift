@@ -118,6 +118,11 @@ public struct OpenStackMiddleware: RouterMiddleware {
             if service == .placement { Self.addPlacementCacheHeaders(&response, version: context.placementVersion) }
         } catch {
             response = Self.render(error, service: service, requestID: context.requestID, logger: context.logger)
+            if let notAllowed = error as? MethodNotAllowed { headers[.allow] = notAllowed.allow }
+            if service == .placement, let accept = request.headers[.accept], Self.prefersHTML(accept) {
+                response = Self.htmlError(
+                    response.status.code, Self.clientError(error, requestID: "", logger: context.logger).message)
+            }
         }
         for field in headers where response.headers[field.name] == nil {
             response.headers.append(field)
@@ -133,6 +138,27 @@ public struct OpenStackMiddleware: RouterMiddleware {
         else { return }
         response.headers[.cacheControl] = "no-cache"
         response.headers[.lastModified] = HTTPDate.now()
+    }
+
+    /// Whether a client asks for HTML rather than JSON (a browser): Placement then writes its errors as a page.
+    static func prefersHTML(_ accept: String) -> Bool {
+        let types = accept.split(separator: ",").map {
+            $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        }
+        return types.contains("text/html") && !types.contains("application/json")
+    }
+
+    /// An error as the page WebOb writes for it.
+    static func htmlError(_ status: Int, _ message: String) -> Response {
+        let title = "\(status) \(reasonPhrase(status))"
+        let escaped = message.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
+        let page =
+            "<html>\n <head>\n  <title>\(title)</title>\n </head>\n <body>\n  <h1>\(title)</h1>\n  "
+            + "\(escaped)<br /><br />\n\n\n\n </body>\n</html>"
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: [.contentType: "text/html; charset=UTF-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
     }
 
     /// Nova's fault names by status (nova/api/openstack/wsgi.py Fault); any other status is a computeFault.
@@ -204,6 +230,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
         switch error {
         case let error as NovaError:
             novaError = error
+        case let error as MethodNotAllowed:
+            novaError = NovaError(.badMethod, "The method \(error.method) is not allowed for this resource.")
         case is NIOTooManyBytesError:
             novaError = NovaError(
                 .overLimit, "Request body too large: at most \(NovaRequestContext.maxBodySize) bytes are accepted.")
@@ -280,5 +308,16 @@ public struct OpenStackMiddleware: RouterMiddleware {
             return .json(
                 [Self.faultName(status): ["code": .int(status), "message": .string(novaError.message)]], status: status)
         }
+    }
+}
+
+/// 405 for a method a known path does not answer; the answer lists the ones it does in `Allow`.
+public struct MethodNotAllowed: Error, Sendable {
+    public let method: String
+    public let allow: String
+
+    public init(method: String, allow: String) {
+        self.method = method
+        self.allow = allow
     }
 }

@@ -33,7 +33,7 @@ extension PlacementAPI {
         root.put("allocations/{consumer}") { request, context in
             try authorize(context, "allocations:update")
             let consumer = try Self.normalisedUUID(context.parameter("consumer"))
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.consumer(context))
             let write = try allocationWrite(consumer, body, context)
             guard !write.allocations.isEmpty || context.placementAtLeast(28) else {
                 throw NovaError.badRequest("JSON does not validate: allocations must not be empty")
@@ -49,7 +49,7 @@ extension PlacementAPI {
         root.post("allocations") { request, context in
             try context.requirePlacement(13)
             try authorize(context, "allocations:manage")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.consumers(context))
             guard let consumers = body.objectValue else {
                 throw NovaError.badRequest("JSON does not validate: the body must be an object of consumers")
             }

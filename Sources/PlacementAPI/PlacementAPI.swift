@@ -16,13 +16,14 @@ public struct PlacementAPI: Sendable {
     }
 
     public func register(on router: Router<NovaRequestContext>) {
-        let root = router.group("placement")
+        let root = router.group("placement").add(middleware: PlacementMediaTypes())
         root.get { _, _ in versionDocument() }
         registerProviders(on: root)
         registerProviderParts(on: root)
         registerClassesAndTraits(on: root)
         registerAllocations(on: root)
         registerCandidates(on: root)
+        registerMethodsNotAllowed(on: root)
     }
 
     func versionDocument() -> Response {

@@ -58,10 +58,71 @@ enum PlacementSchemas {
     }
 }
 
+/// Allocations: the list form before 1.12, then an object by provider; the owner from 1.8, the consumer's
+/// generation from 1.28, mappings from 1.34, the consumer type from 1.38.
+extension PlacementSchemas {
+    static let uuidPattern = "^[0-9a-fA-F-]{36}$"
+    static let amounts = JSONSchema.object(
+        patternProperties: [(classPattern, .integer(minimum: 1))], minProperties: 1)
+    static let ownerID = JSONSchema.string(minLength: 1, maxLength: 255)
+    static var consumerGeneration: JSONSchema {
+        var schema = JSONSchema.integer()
+        schema.types = ["integer", "null"]
+        return schema
+    }
+    static let mappings = JSONSchema.object(
+        additionalProperties: true,
+        patternProperties: [("[a-zA-Z0-9_-]{1,64}", .array(uuid, minItems: 1))], minProperties: 1)
+
+    static func byProvider(minProperties: Int) -> JSONSchema {
+        .object(
+            patternProperties: [
+                (uuidPattern, .object(["generation": .integer(), "resources": amounts], required: ["resources"]))
+            ], minProperties: minProperties)
+    }
+
+    /// One consumer's allocations as PUT /allocations/{consumer} (`forPost`: as one member of POST /allocations).
+    static func consumer(_ context: NovaRequestContext, forPost: Bool = false) -> JSONSchema {
+        guard context.placementAtLeast(12) else {
+            let provider = JSONSchema.object(["uuid": uuid], required: ["uuid"])
+            var schema = JSONSchema.object(
+                [
+                    "allocations": .array(
+                        .object(
+                            ["resource_provider": provider, "resources": amounts],
+                            required: ["resource_provider", "resources"]),
+                        minItems: 1)
+                ], required: ["allocations"])
+            if context.placementAtLeast(8) {
+                schema = schema.adding("project_id", ownerID, required: true).adding("user_id", ownerID, required: true)
+            }
+            return schema
+        }
+        let deletable = forPost || context.placementAtLeast(28)
+        var schema = JSONSchema.object(
+            ["allocations": byProvider(minProperties: deletable ? 0 : 1), "project_id": ownerID, "user_id": ownerID],
+            required: ["allocations", "project_id", "user_id"])
+        if context.placementAtLeast(28) {
+            schema = schema.adding("consumer_generation", consumerGeneration, required: true)
+        }
+        if context.placementAtLeast(34) { schema = schema.adding("mappings", mappings) }
+        if context.placementAtLeast(38) {
+            schema = schema.adding(
+                "consumer_type", .string(minLength: 1, maxLength: 255, pattern: classPattern), required: true)
+        }
+        return schema
+    }
+
+    static func consumers(_ context: NovaRequestContext) -> JSONSchema {
+        .object(patternProperties: [(uuidPattern, consumer(context, forPost: true))], minProperties: 1)
+    }
+}
+
 extension PlacementAPI {
     /// The body as JSON that `schema` validates, else Placement's 400 ("Malformed JSON", "JSON does not
     /// validate: ..." with jsonschema's explanation).
     func body(_ request: Request, _ context: NovaRequestContext, _ schema: JSONSchema) async throws -> JSON {
+        try Self.requireJSONContent(request)
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard let json = JSON.parse(buffer.readableBytesView) else {
             throw NovaError.badRequest("Malformed JSON: the body is not a JSON document")
