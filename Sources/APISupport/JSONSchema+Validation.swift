@@ -117,6 +117,9 @@ extension JSONSchema {
         if format == "uuid", !Self.isDashedUUID(text) {
             fail("format", "\(shown) is not a 'uuid'", false)
         }
+        if format == JSONSchema.uuidLike, !Self.isUUIDLike(text) {
+            fail("format", "\(shown) is not a 'uuid'", false)
+        }
         return found
     }
 
@@ -189,6 +192,15 @@ extension JSONSchema {
         case ("integer", .double(let number)): number.rounded() == number && number.isFinite
         default: false
         }
+    }
+
+    /// oslo's `is_uuid_like`: 32 hex digits, with or without dashes, braces or a `urn:uuid:` prefix.
+    static func isUUIDLike(_ text: String) -> Bool {
+        var body = Substring(text.lowercased())
+        if body.hasPrefix("urn:uuid:") { body = body.dropFirst(9) }
+        if body.hasPrefix("{"), body.hasSuffix("}") { body = body.dropFirst().dropLast() }
+        let digits = body.filter { $0 != "-" }
+        return digits.count == 32 && digits.allSatisfy(\.isHexDigit)
     }
 
     /// jsonschema's `uuid` format: 32 hex digits with the dashes where they go.

@@ -15,8 +15,10 @@ public struct JSONSchema: Sendable {
     public var minLength: Int?
     public var maxLength: Int?
     public var pattern: SchemaPattern?
-    /// `uuid` (with its dashes, as jsonschema's format checker wants it).
+    /// `uuid` (with its dashes, as jsonschema's format checker wants it) or `uuidLike`.
     public var format: String?
+    /// The `uuid` format as oslo checks it (the OpenStack services' own checker): dashes optional.
+    public static let uuidLike = "uuid-like"
     public var enumValues: [JSON]?
     public var items: [JSONSchema] = []
     public var minItems: Int?

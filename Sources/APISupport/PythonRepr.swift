@@ -85,7 +85,7 @@ extension JSONSchema {
             if let count { object.append(name, .int(count)) }
         }
         if let pattern { object.append("pattern", .string(pattern.source)) }
-        if let format { object.append("format", .string(format)) }
+        if let format { object.append("format", .string(format == Self.uuidLike ? "uuid" : format)) }
         if let enumValues { object.append("enum", .array(enumValues)) }
         if let item = items.first { object.append("items", item.jsonValue) }
         if uniqueItems { object.append("uniqueItems", .bool(true)) }

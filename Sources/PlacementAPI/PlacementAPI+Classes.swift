@@ -28,7 +28,7 @@ extension PlacementAPI {
                 throw NovaError.badRequest("JSON does not validate: 'name' is a required property")
             }
             try await service.write { try $0.createResourceClass(name) }
-            return Response.created(nil, location: "\(context.placementRoot)/resource_classes/\(name)")
+            return Response.created(nil, location: location(request, context, "/resource_classes/\(name)"))
         }
         root.get("resource_classes/{name}") { _, context in
             try context.requirePlacement(2)
@@ -39,7 +39,7 @@ extension PlacementAPI {
             }
             return Response.json(classJSON(name, context))
         }
-        root.put("resource_classes/{name}") { _, context in
+        root.put("resource_classes/{name}") { request, context in
             try context.requirePlacement(7)
             try authorize(context, "resource_classes:update")
             let name = context.parameter("name")
@@ -50,7 +50,7 @@ extension PlacementAPI {
                 return Response.empty(status: 204)
             }
             try await service.write { try $0.createResourceClass(name) }
-            return Response.created(nil, location: "\(context.placementRoot)/resource_classes/\(name)")
+            return Response.created(nil, location: location(request, context, "/resource_classes/\(name)"))
         }
         root.delete("resource_classes/{name}") { _, context in
             try context.requirePlacement(2)
@@ -89,13 +89,13 @@ extension PlacementAPI {
             }
             return Response.empty(status: 204)
         }
-        root.put("traits/{name}") { _, context in
+        root.put("traits/{name}") { request, context in
             try context.requirePlacement(6)
             try authorize(context, "traits:update")
             let name = context.parameter("name")
             if service.snapshot.isKnownTrait(name) { return Response.empty(status: 204) }
             try await service.write { try $0.createTrait(name) }
-            return Response.created(nil, location: "\(context.placementRoot)/traits/\(name)")
+            return Response.created(nil, location: location(request, context, "/traits/\(name)"))
         }
         root.delete("traits/{name}") { _, context in
             try context.requirePlacement(6)

@@ -56,6 +56,20 @@ extension PlacementAPI {
         }
     }
 
+    /// Runs a change whose inventory refusals Placement explains as `failure: <why>`.
+    static func explaining<T>(_ failure: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as NovaError where error.code == .badRequest && error.message.hasPrefix("Invalid inventory") {
+            throw NovaError.badRequest("\(failure): \(error.message)")
+        }
+    }
+
+    /// Where a new resource is, as an absolute URL (WebOb makes a Location absolute).
+    func location(_ request: Request, _ context: NovaRequestContext, _ path: String) -> String {
+        request.baseURL(fallback: "") + context.placementRoot + path
+    }
+
     /// Runs a `CheckedInput` conversion, its 400 worded as Placement's schema errors are.
     static func placementChecked<T>(_ body: () throws(NovaError) -> T) throws -> T {
         do {
@@ -90,7 +104,10 @@ extension PlacementAPI {
                 inventories[name] = try Self.inventory(from: value)
             }
             let updated = try await service.write { state in
-                try state.setInventories(uuid, generation: generation, inventories)
+                try Self.explaining("Unable to update inventory for resource provider \(uuid)") {
+                    try state.setInventories(
+                        uuid, generation: generation, inventories, reservedCanBeTotal: context.placementAtLeast(26))
+                }
                 return try state.provider(uuid)
             }
             return inventoriesResponse(updated)
@@ -98,6 +115,7 @@ extension PlacementAPI {
         provider.post("inventories") { request, context in
             try authorize(context, "resource_providers:inventories:create")
             let uuid = context.parameter("uuid")
+            _ = try service.snapshot.provider(uuid)
             let body = try await body(request, context, PlacementSchemas.postInventory)
             let generation = try body["resource_provider_generation"].map {
                 try Self.integer("resource_provider_generation", $0, in: CheckedInput.databaseRange)
@@ -106,17 +124,23 @@ extension PlacementAPI {
                 throw NovaError.badRequest("JSON does not validate: 'resource_class' is a required property")
             }
             let inventory = try Self.inventory(from: body)
+            let failure = "Unable to create inventory for resource provider \(uuid)"
             let updated = try await service.write { state in
+                guard state.isKnownClass(resourceClass) else {
+                    throw NovaError.badRequest("\(failure): No such resource class \(resourceClass).")
+                }
                 if try state.provider(uuid).inventories[resourceClass] != nil {
                     throw NovaError(.conflict, "Update conflict: inventory for \(resourceClass) already exists")
                 }
-                try state.setInventory(uuid, resourceClass, generation: generation, inventory)
+                try Self.explaining(failure) {
+                    try state.setInventory(
+                        uuid, resourceClass, generation: generation, inventory,
+                        reservedCanBeTotal: context.placementAtLeast(26))
+                }
                 return try state.provider(uuid)
             }
-            return Response.json(
-                singleInventory(updated, resourceClass), status: 201,
-                headers: [.location: "\(context.placementRoot)/resource_providers/\(uuid)/inventories/\(resourceClass)"]
-            )
+            let location = location(request, context, "/resource_providers/\(uuid)/inventories/\(resourceClass)")
+            return Response.json(singleInventory(updated, resourceClass), status: 201, headers: [.location: location])
         }
         provider.delete("inventories") { _, context in
             try context.requirePlacement(5)
@@ -140,7 +164,22 @@ extension PlacementAPI {
             let generation = try body.requiredInt("resource_provider_generation")
             let inventory = try Self.inventory(from: body)
             let updated = try await service.write { state in
-                try state.setInventory(uuid, resourceClass, generation: generation, inventory)
+                let current = try state.provider(uuid)
+                guard current.generation == generation else {
+                    throw NovaError(
+                        .placementConflict,
+                        "resource provider generation conflict: Resource provider's generation already changed. "
+                            + "Please update the generation and try again.")
+                }
+                guard current.inventories[resourceClass] != nil else {
+                    throw NovaError.badRequest(
+                        "No inventory record with resource class for resource provider \(uuid): \(resourceClass)")
+                }
+                try Self.explaining("Unable to update inventory for resource provider \(uuid)") {
+                    try state.setInventory(
+                        uuid, resourceClass, generation: generation, inventory,
+                        reservedCanBeTotal: context.placementAtLeast(26))
+                }
                 return try state.provider(uuid)
             }
             return Response.json(singleInventory(updated, resourceClass))

@@ -47,7 +47,7 @@ extension PlacementAPI {
             let provider = try await service.write {
                 try $0.createProvider(uuid: uuid, name: name, parentUUID: parent)
             }
-            let location = "\(context.placementRoot)/resource_providers/\(provider.uuid)"
+            let location = location(request, context, "/resource_providers/\(provider.uuid)")
             // From 1.20 the answer is the provider, 200 with its location.
             guard context.placementAtLeast(20) else { return Response.created(nil, location: location) }
             return Response.json(providerJSON(provider, context), headers: [.location: location])
@@ -67,7 +67,8 @@ extension PlacementAPI {
                 parent = try value.stringValue.map(Self.normalisedUUID)
             }
             let updated = try await service.write { state in
-                try state.updateProvider(uuid, name: name, parentUUID: parent)
+                try state.updateProvider(
+                    uuid, name: name, parentUUID: parent, allowReparenting: context.placementAtLeast(37))
                 return try state.provider(uuid)
             }
             return Response.json(providerJSON(updated, context))
@@ -79,11 +80,17 @@ extension PlacementAPI {
         }
     }
 
+    /// A UUID as Placement stores it (lower case, dashed) from any form oslo takes (dashless, braces, urn:uuid:).
     static func normalisedUUID(_ text: String) throws -> String {
-        guard let uuid = UUID(uuidString: text) else {
+        var body = Substring(text.lowercased())
+        if body.hasPrefix("urn:uuid:") { body = body.dropFirst(9) }
+        if body.hasPrefix("{"), body.hasSuffix("}") { body = body.dropFirst().dropLast() }
+        let digits = Array(body.filter { $0 != "-" })
+        guard digits.count == 32, digits.allSatisfy(\.isHexDigit) else {
             throw NovaError.badRequest("JSON does not validate: '\(text)' is not a 'uuid'")
         }
-        return uuid.uuidString.lowercased()
+        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(digits[$0]) }
+        return groups.joined(separator: "-")
     }
 }
 

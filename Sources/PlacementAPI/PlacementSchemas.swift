@@ -11,7 +11,7 @@ enum PlacementSchemas {
     static let classPattern = "^[A-Z0-9_]+$"
     static let customPattern = "^CUSTOM_[A-Z0-9_]+$"
 
-    static let uuid = JSONSchema.string(format: "uuid")
+    static let uuid = JSONSchema.string(format: JSONSchema.uuidLike)
     static let generation = JSONSchema.integer()
 
     /// One inventory in a PUT of one class (the generation required) and of all of them (not required there).

@@ -26,17 +26,20 @@ public struct Inventory: Sendable, Equatable, Codable {
     /// What may be allocated in all: (total - reserved) * allocation_ratio, truncated as Placement does.
     public var capacity: Int { Int(saturating: Double(total - reserved) * allocationRatio) }
 
-    /// Placement's bounds: total 1...max, reserved 0...total, 1 <= min_unit <= max_unit <= total, step >= 1.
-    public func validate(_ resourceClass: String) throws(NovaError) {
+    /// Placement's bounds: total 1...max, reserved 0...total, 1 <= min_unit <= max_unit, step >= 1; something
+    /// left to allocate (from 1.26 reserved may equal total, which leaves nothing until it is lowered).
+    public func validate(_ resourceClass: String, provider: String, reservedCanBeTotal: Bool = true)
+        throws(NovaError)
+    {
         guard total >= 1, total <= Self.maxInteger, reserved >= 0, minUnit >= 1, maxUnit >= 1, stepSize >= 1,
             allocationRatio > 0
         else {
-            throw .badRequest("Bad inventory \(resourceClass): values out of range.")
+            throw .badRequest("Bad inventory \(resourceClass) for resource provider \(provider): values out of range.")
         }
-        guard reserved <= total || reserved == 0 else {
+        if reservedCanBeTotal ? capacity < 0 || reserved > total : capacity <= 0 || reserved >= total {
             throw .badRequest(
-                "Unable to update inventory for resource provider: Invalid inventory for '\(resourceClass)'. "
-                    + "The reserved value is greater than total.")
+                "Invalid inventory for '\(resourceClass)' on resource provider '\(provider)'. The reserved value is "
+                    + (reservedCanBeTotal ? "greater than total." : "greater than or equal to total."))
         }
         guard minUnit <= maxUnit else {
             throw .badRequest("Bad inventory \(resourceClass): min_unit (\(minUnit)) > max_unit (\(maxUnit)).")

@@ -25,8 +25,16 @@ extension PlacementState {
         }
         var root = uuid
         if let parentUUID {
+            guard parentUUID != uuid else {
+                throw .badRequest(
+                    "Unable to create resource provider \"\(name)\", \(uuid): Object action create failed because: "
+                        + "parent provider UUID cannot be same as UUID. Please choose a different parent provider UUID."
+                )
+            }
             guard let parent = providers[parentUUID] else {
-                throw .badRequest("parent provider UUID \(parentUUID) does not exist.")
+                throw .badRequest(
+                    "Unable to create resource provider \"\(name)\", \(uuid): Object action create failed because: "
+                        + "parent provider UUID does not exist.")
             }
             root = parent.rootUUID
         }
@@ -36,28 +44,40 @@ extension PlacementState {
         return provider
     }
 
-    /// PUT /resource_providers/{uuid}: a new name; a parent may be set once (or changed within the tree).
-    public mutating func updateProvider(_ uuid: String, name: String, parentUUID: String?) throws(NovaError) {
+    /// PUT /resource_providers/{uuid}: a new name, a parent for a root (its subtree moves with it); from 1.37
+    /// (`allowReparenting`) a child may change parents or become a root. Its generation stays.
+    public mutating func updateProvider(
+        _ uuid: String, name: String, parentUUID: String?, allowReparenting: Bool = false
+    )
+        throws(NovaError)
+    {
         let provider = try provider(uuid)
         if let other = names[name], other != uuid {
-            throw NovaError(.duplicateName, "Conflicting resource provider name: \(name) already exists.")
+            throw NovaError(.duplicateName, "Conflicting resource provider \(name) already exists.")
+        }
+        func refuse(_ reason: String) -> NovaError {
+            .badRequest("Unable to save resource provider \(uuid): Object action update failed because: \(reason)")
         }
         if parentUUID != provider.parentUUID {
-            guard let parentUUID else {
-                throw .badRequest("Un-parenting a provider is not allowed.")
-            }
-            guard let parent = providers[parentUUID] else {
-                throw .badRequest("parent provider UUID \(parentUUID) does not exist.")
-            }
-            if isDescendant(parentUUID, of: uuid) {
-                throw .badRequest("creating loop in the provider tree is not allowed.")
-            }
-            if provider.parentUUID == nil, parent.rootUUID != provider.rootUUID, children[uuid]?.isEmpty == false {
-                throw .badRequest("A provider with children cannot be moved under another tree.")
+            var newRoot = uuid
+            if let parentUUID {
+                guard parentUUID != uuid else {
+                    throw refuse(
+                        "parent provider UUID cannot be same as UUID. Please choose a different parent provider UUID.")
+                }
+                guard let parent = providers[parentUUID] else { throw refuse("parent provider UUID does not exist.") }
+                guard provider.parentUUID == nil || allowReparenting else {
+                    throw refuse("re-parenting a provider is not currently allowed.")
+                }
+                guard !isDescendant(parentUUID, of: uuid) else {
+                    throw refuse("creating loop in the provider tree is not allowed.")
+                }
+                newRoot = parent.rootUUID
+            } else if !allowReparenting {
+                throw refuse("un-parenting a provider is not currently allowed.")
             }
             if let old = provider.parentUUID { children[old]?.remove(uuid) }
-            children[parentUUID, default: []].insert(uuid)
-            let newRoot = parent.rootUUID
+            if let parentUUID { children[parentUUID, default: []].insert(uuid) }
             for member in subtree(of: uuid) where member != uuid {
                 update(member, bump: false) { $0.rootUUID = newRoot }
             }
@@ -66,7 +86,7 @@ extension PlacementState {
                 $0.rootUUID = newRoot
             }
         }
-        update(uuid) { $0.name = name }
+        update(uuid, bump: false) { $0.name = name }
     }
 
     public mutating func deleteProvider(_ uuid: String) throws(NovaError) {
@@ -88,16 +108,17 @@ extension PlacementState {
     // MARK: Inventories
 
     /// Replaces every inventory (PUT .../inventories); a class with allocations cannot be removed.
-    public mutating func setInventories(_ uuid: String, generation: Int?, _ inventories: [String: Inventory])
-        throws(NovaError)
-    {
+    /// `reservedCanBeTotal`: the rule from 1.26 on.
+    public mutating func setInventories(
+        _ uuid: String, generation: Int?, _ inventories: [String: Inventory], reservedCanBeTotal: Bool = true
+    ) throws(NovaError) {
         let provider = try provider(uuid)
         try checkGeneration(provider, generation)
-        for (resourceClass, inventory) in inventories {
+        for (resourceClass, inventory) in inventories.sorted(by: { $0.key < $1.key }) {
             guard isKnownClass(resourceClass) else {
                 throw .badRequest("Unknown resource class in inventory for resource provider \(uuid): \(resourceClass)")
             }
-            try inventory.validate(resourceClass)
+            try inventory.validate(resourceClass, provider: uuid, reservedCanBeTotal: reservedCanBeTotal)
         }
         for resourceClass in provider.inventories.keys where inventories[resourceClass] == nil {
             if provider.usages[resourceClass] != nil {
@@ -109,12 +130,13 @@ extension PlacementState {
         update(uuid) { $0.inventories = inventories }
     }
 
-    public mutating func setInventory(_ uuid: String, _ resourceClass: String, generation: Int?, _ inventory: Inventory)
-        throws(NovaError)
-    {
+    public mutating func setInventory(
+        _ uuid: String, _ resourceClass: String, generation: Int?, _ inventory: Inventory,
+        reservedCanBeTotal: Bool = true
+    ) throws(NovaError) {
         var all = try provider(uuid).inventories
         all[resourceClass] = inventory
-        try setInventories(uuid, generation: generation, all)
+        try setInventories(uuid, generation: generation, all, reservedCanBeTotal: reservedCanBeTotal)
     }
 
     public mutating func deleteInventory(_ uuid: String, _ resourceClass: String, generation: Int?) throws(NovaError) {
