@@ -61,10 +61,11 @@ extension PlacementAPI {
         }
         root.get("usages") { request, context in
             try context.requirePlacement(9)
+            try authorize(context, "usages", targetProject: request.query["project_id"])
+            try validateQuery(request, PlacementSchemas.usagesQuery(context))
             guard let project = request.query["project_id"] else {
                 throw NovaError.badRequest("Invalid query string parameters: 'project_id' is a required property")
             }
-            try authorize(context, "usages", targetProject: project)
             let byType = service.snapshot.usages(
                 projectID: project, userID: request.query["user_id"], consumerType: request.query["consumer_type"])
             guard context.placementAtLeast(38) else {

@@ -9,6 +9,7 @@ extension PlacementAPI {
         root.get("allocation_candidates") { request, context in
             try context.requirePlacement(10)
             try authorize(context, "allocation_candidates:list")
+            try validateQuery(request, PlacementSchemas.candidatesQuery(context))
             let state = service.snapshot
             let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
             let result = service.candidates(query, in: state)

@@ -61,6 +61,7 @@ extension PlacementAPI {
         root.get("traits") { request, context in
             try context.requirePlacement(6)
             try authorize(context, "traits:list")
+            try validateQuery(request, PlacementSchemas.traitsQuery)
             let state = service.snapshot
             var names = StandardTraits.allSet.union(state.customTraits)
             if let filter = request.query["name"] {

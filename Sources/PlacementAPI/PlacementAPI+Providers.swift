@@ -30,6 +30,7 @@ extension PlacementAPI {
     func registerProviders(on root: RouterGroup<NovaRequestContext>) {
         root.get("resource_providers") { request, context in
             try authorize(context, "resource_providers:list")
+            try validateQuery(request, PlacementSchemas.providersQuery(context))
             let state = service.snapshot
             let filter = try ProviderFilter(request.query, context, state)
             let providers = state.order.compactMap { state.providers[$0] }.filter { filter.matches($0, state) }

@@ -43,10 +43,12 @@ public enum PlacementPolicy {
 }
 
 extension PlacementAPI {
-    /// Placement's 403 when the policy does not let the caller do `action` (on `targetProject`'s usages).
-    func authorize(_ context: NovaRequestContext, _ action: String, targetProject: String? = nil) throws {
+    /// Placement's 403 when the policy does not let the caller do `action` (on `targetProject`'s usages: a
+    /// target with no project when the query names none).
+    func authorize(_ context: NovaRequestContext, _ action: String, targetProject: String?? = nil) throws {
         let caller = try context.caller()
-        let target = ["project_id": targetProject ?? caller.projectID, "user_id": caller.userID]
+        var target = ["user_id": caller.userID]
+        target["project_id"] = targetProject ?? caller.projectID
         guard policy.allows("placement:" + action, PolicyRequest(credentials: caller, target: target)) else {
             throw NovaError.forbidden("Policy does not allow placement:\(action) to be performed.")
         }

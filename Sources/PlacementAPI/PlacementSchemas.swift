@@ -133,3 +133,72 @@ extension PlacementAPI {
         return json
     }
 }
+
+/// The query strings Placement validates, by microversion (a query's values are strings; a repeated key counts
+/// once, with its last value, as Placement reads `dict(req.GET)`).
+extension PlacementSchemas {
+    static let text = JSONSchema.string()
+    /// The `uuid` format of a query: jsonschema's own, with dashes.
+    static let queryUUID = JSONSchema.string(format: "uuid")
+
+    static func candidatesQuery(_ context: NovaRequestContext) -> JSONSchema {
+        guard context.placementAtLeast(25) else {
+            var schema = JSONSchema.object(["resources": text], required: ["resources"])
+            if context.placementAtLeast(16) {
+                var limit = JSONSchema.string(minLength: 1, pattern: "^[1-9][0-9]*$")
+                limit.types = ["integer", "string"]
+                limit.minimum = 1
+                schema = schema.adding("limit", limit)
+            }
+            if context.placementAtLeast(17) { schema = schema.adding("required", text) }
+            if context.placementAtLeast(21) { schema = schema.adding("member_of", text) }
+            return schema
+        }
+        let suffix = context.placementAtLeast(33) ? "([a-zA-Z0-9_-]{1,64})?" : "([1-9][0-9]*)?"
+        var kinds = ["resources", "required", "member_of"]
+        if context.placementAtLeast(31) { kinds.append("in_tree") }
+        var limit = JSONSchema.string(minLength: 1, pattern: "^[1-9][0-9]*$")
+        limit.types = ["integer", "string"]
+        limit.minimum = 1
+        var schema = JSONSchema.object(
+            ["limit": limit, "group_policy": .string(enum: ["none", "isolate"])],
+            patternProperties: kinds.map { ("^\($0)\(suffix)$", text) })
+        if context.placementAtLeast(35) { schema = schema.adding("root_required", text) }
+        if context.placementAtLeast(36) { schema = schema.adding("same_subtree", text) }
+        return schema
+    }
+
+    static func providersQuery(_ context: NovaRequestContext) -> JSONSchema {
+        var schema = JSONSchema.object(["name": text, "uuid": queryUUID])
+        if context.placementAtLeast(3) { schema = schema.adding("member_of", text) }
+        if context.placementAtLeast(4) { schema = schema.adding("resources", text) }
+        if context.placementAtLeast(14) { schema = schema.adding("in_tree", queryUUID) }
+        if context.placementAtLeast(18) { schema = schema.adding("required", text) }
+        return schema
+    }
+
+    static func usagesQuery(_ context: NovaRequestContext) -> JSONSchema {
+        let owner = JSONSchema.string(minLength: 1, maxLength: 255)
+        var schema = JSONSchema.object(["project_id": owner, "user_id": owner], required: ["project_id"])
+        if context.placementAtLeast(38) {
+            schema = schema.adding(
+                "consumer_type", .string(minLength: 1, maxLength: 255, pattern: "^[A-Z0-9_]+$|^all|^unknown$"))
+        }
+        return schema
+    }
+
+    static let traitsQuery = JSONSchema.object(["name": text, "associated": text])
+}
+
+extension PlacementAPI {
+    /// Placement's 400 unless the query string is what `schema` allows.
+    func validateQuery(_ request: Request, _ schema: JSONSchema) throws {
+        var object = JSONObject()
+        for (key, value) in request.query.pairs {
+            object[key] = .string(value)
+        }
+        if let violation = schema.violation(of: .object(object)) {
+            throw NovaError.badRequest("Invalid query string parameters: \(violation.description)")
+        }
+    }
+}
