@@ -32,7 +32,9 @@ extension PlacementAPI {
         }
         root.put("allocations/{consumer}") { request, context in
             try authorize(context, "allocations:update")
-            let consumer = try Self.normalisedUUID(context.parameter("consumer"))
+            guard let consumer = try? Self.normalisedUUID(context.parameter("consumer")) else {
+                throw NovaError.badRequest("Malformed consumer_uuid: \(context.parameter("consumer"))")
+            }
             let body = try await body(request, context, PlacementSchemas.consumer(context))
             let write = try allocationWrite(consumer, body, context)
             guard !write.allocations.isEmpty || context.placementAtLeast(28) else {

@@ -29,7 +29,7 @@ extension PlacementState {
         }
         for write in writes {
             for (providerUUID, resources) in write.allocations {
-                try checkUnits(providerUUID, resources)
+                try checkUnits(providerUUID, resources, consumer: write.consumerUUID)
             }
         }
         for (providerUUID, changes) in delta {
@@ -49,30 +49,39 @@ extension PlacementState {
 
     func checkConsumerGeneration(_ write: AllocationWrite, _ existing: Consumer?) throws(NovaError) {
         guard write.checkGeneration else { return }
+        // Placement words it as the generation it holds ("expected") and the one the client sent ("got").
         if let existing, write.consumerGeneration != existing.generation {
             throw NovaError(
                 .placementConflict,
-                "consumer generation conflict - expected \(write.consumerGeneration.map(String.init) ?? "null") but got \(existing.generation)"
+                "consumer generation conflict - expected \(existing.generation) but got \(write.consumerGeneration.map(String.init) ?? "null")"
             )
         }
         if existing == nil, let generation = write.consumerGeneration {
-            throw NovaError(.placementConflict, "consumer generation conflict - expected \(generation) but got null")
+            throw NovaError(.placementConflict, "consumer generation conflict - expected null but got \(generation)")
         }
     }
 
-    func checkUnits(_ providerUUID: String, _ resources: [String: Int]) throws(NovaError) {
+    /// A class Placement does not know is 400; one the provider has no inventory of, or an amount its unit
+    /// rules refuse, 409 (Placement's InvalidInventory).
+    func checkUnits(_ providerUUID: String, _ resources: [String: Int], consumer: String) throws(NovaError) {
         guard let provider = providers[providerUUID] else {
             throw .badRequest("Allocation for resource provider '\(providerUUID)' that does not exist.")
         }
-        for (resourceClass, amount) in resources {
+        for (resourceClass, amount) in resources.sorted(by: { $0.key < $1.key }) {
             guard amount >= 1 else { throw .badRequest("Allocation amount for \(resourceClass) must be at least 1.") }
-            guard let inventory = provider.inventories[resourceClass] else {
+            guard isKnownClass(resourceClass) else {
                 throw .badRequest(
+                    "Unable to allocate inventory for consumer \(consumer): No such resource class \(resourceClass).")
+            }
+            guard let inventory = provider.inventories[resourceClass] else {
+                throw NovaError(
+                    .conflict,
                     "Unable to allocate inventory: Inventory for '\(resourceClass)' on resource provider '\(providerUUID)' invalid."
                 )
             }
             guard inventory.allowsUnit(amount) else {
-                throw .badRequest(
+                throw NovaError(
+                    .conflict,
                     "Unable to allocate inventory: Unable to create allocation for '\(resourceClass)' on resource provider '\(providerUUID)'. The requested amount would violate inventory constraints."
                 )
             }
@@ -84,8 +93,13 @@ extension PlacementState {
         let existing = consumers[write.consumerUUID]
         if let existing { apply(existing.allocations, sign: -1) }
         apply(write.allocations, sign: 1)
-        let touched = Set(write.allocations.keys).union(existing.map { Array($0.allocations.keys) } ?? [])
-        for providerUUID in touched { update(providerUUID, bump: true, generationOnly: true) { _ in } }
+        // The providers the new allocations use change generation (Placement's _set_allocations); the ones
+        // only left are marked changed for their usages.
+        for providerUUID in write.allocations.keys { update(providerUUID, bump: true, generationOnly: true) { _ in } }
+        for providerUUID in (existing?.allocations.keys).map(Array.init) ?? []
+        where write.allocations[providerUUID] == nil {
+            update(providerUUID, bump: false, generationOnly: true) { _ in }
+        }
         if write.allocations.isEmpty {
             consumers[write.consumerUUID] = nil
         } else {
