@@ -1,11 +1,11 @@
 import Foundation
 
 /// Dates as HTTP headers write them (RFC 9110's IMF-fixdate): `Sun, 06 Nov 1994 08:49:37 GMT`.
-enum HTTPDate {
+public enum HTTPDate {
     static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    static func now() -> String { string(Date()) }
+    public static func now() -> String { string(Date()) }
 
     static func string(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)

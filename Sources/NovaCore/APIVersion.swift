@@ -32,6 +32,11 @@ public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
         guard let requested = requested(service: "placement", in: header) else { return .placementMinimum }
         if requested.lowercased() == "latest" { return .placementMaximum }
         guard let version = APIVersion(parsing: requested) else {
+            // A well-formed version below 1.0 (0.5) is out of range, not malformed.
+            let parts = requested.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) {
+                throw NovaError(.notAcceptable, "Unacceptable version header: \(requested)")
+            }
             throw .badRequest("invalid version string: \(requested)")
         }
         guard version >= .placementMinimum, version <= .placementMaximum else {

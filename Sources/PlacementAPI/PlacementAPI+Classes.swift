@@ -1,4 +1,5 @@
 import APISupport
+import HTTPTypes
 import Hummingbird
 import NovaCore
 import PlacementCore
@@ -40,17 +41,26 @@ extension PlacementAPI {
             return Response.json(classJSON(name, context))
         }
         root.put("resource_classes/{name}") { request, context in
-            try context.requirePlacement(7)
+            try context.requirePlacement(2)
             try authorize(context, "resource_classes:update")
             let name = context.parameter("name")
-            if service.snapshot.isKnownClass(name) {
-                guard !ResourceClasses.standardSet.contains(name) else {
-                    throw NovaError.badRequest("Cannot update standard resource class \(name)")
-                }
-                return Response.empty(status: 204)
+            guard context.placementAtLeast(7) else {
+                // Before 1.7 a PUT renames a custom class.
+                let body = try await body(request, context, PlacementSchemas.resourceClass)
+                let newName = body["name"]?.stringValue ?? name
+                try await service.write { try $0.renameResourceClass(name, to: newName) }
+                return Response.json(classJSON(newName, context))
             }
-            try await service.write { try $0.createResourceClass(name) }
-            return Response.created(nil, location: location(request, context, "/resource_classes/\(name)"))
+            // From 1.7 a PUT makes sure the class exists: the name in the path is checked as a body would be.
+            if let violation = PlacementSchemas.resourceClass.violation(of: ["name": .string(name)]) {
+                throw NovaError.badRequest("JSON does not validate: \(violation.description)")
+            }
+            let headers: HTTPFields = [.location: location(request, context, "/resource_classes/\(name)")]
+            if service.snapshot.isKnownClass(name) { return Response.empty(status: 204, headers: headers) }
+            try await service.write { state in
+                if !state.isKnownClass(name) { try state.createResourceClass(name) }
+            }
+            return Response.empty(status: 201, headers: headers)
         }
         root.delete("resource_classes/{name}") { _, context in
             try context.requirePlacement(2)
@@ -94,9 +104,20 @@ extension PlacementAPI {
             try context.requirePlacement(6)
             try authorize(context, "traits:update")
             let name = context.parameter("name")
-            if service.snapshot.isKnownTrait(name) { return Response.empty(status: 204) }
-            try await service.write { try $0.createTrait(name) }
-            return Response.created(nil, location: location(request, context, "/traits/\(name)"))
+            // Only a custom trait may be PUT (a standard one is refused as a malformed name).
+            guard ResourceClasses.isValidCustom(name) else {
+                throw NovaError.badRequest(PlacementState.invalidTraitMessage)
+            }
+            var headers: HTTPFields = [.location: location(request, context, "/traits/\(name)")]
+            if context.placementAtLeast(15) {
+                headers[.cacheControl] = "no-cache"
+                headers[.lastModified] = HTTPDate.now()
+            }
+            if service.snapshot.isKnownTrait(name) { return Response.empty(status: 204, headers: headers) }
+            try await service.write { state in
+                if !state.isKnownTrait(name) { try state.createTrait(name) }
+            }
+            return Response.empty(status: 201, headers: headers)
         }
         root.delete("traits/{name}") { _, context in
             try context.requirePlacement(6)

@@ -58,7 +58,7 @@ struct PlacementMediaTypes: RouterMiddleware {
                 throw NovaError.badRequest("content-type header required when content-length > 0")
             }
         }
-        if [.get, .put, .post].contains(request.method), let accept = request.headers[.accept],
+        if request.method == .get, let accept = request.headers[.accept],
             !Self.accepts(accept, "application/json")
         {
             throw NovaError(.notAcceptable, "Only application/json is provided")

@@ -178,22 +178,56 @@ extension PlacementState {
 
     public mutating func deleteResourceClass(_ name: String) throws(NovaError) {
         if ResourceClasses.standardSet.contains(name) {
-            throw .badRequest("Cannot delete standard resource class \(name)")
+            throw .badRequest("Error in delete resource class: Cannot delete standard resource class \(name).")
         }
         guard customClasses.contains(name) else { throw .notFound("No such resource class \(name).") }
         if providers.values.contains(where: { $0.inventories[name] != nil }) {
-            throw .conflict("Unable to delete resource class \(name). Class is in use in inventory.")
+            throw .conflict(
+                "Error in delete resource class: Cannot delete resource class \(name). Class is in use in inventory.")
         }
         customClasses.remove(name)
         changes.classes.insert(name)
     }
 
-    public mutating func createTrait(_ name: String) throws(NovaError) {
-        guard ResourceClasses.isValidCustom(name) else {
-            throw .badRequest(
-                "The trait is invalid. A valid trait must be no longer than 255 characters, start with the prefix \"CUSTOM_\" and use following characters: \"A\"-\"Z\", \"0\"-\"9\" and \"_\""
-            )
+    /// PUT /resource_classes/{name} before 1.7: a custom class takes a new name, in every inventory and
+    /// allocation that uses it.
+    public mutating func renameResourceClass(_ name: String, to newName: String) throws(NovaError) {
+        if ResourceClasses.standardSet.contains(name) {
+            throw .badRequest("Cannot update standard resource class \(name)")
         }
+        guard customClasses.contains(name) else { throw .notFound("No such resource class \(name).") }
+        guard newName == name || !isKnownClass(newName) else {
+            throw .conflict("Resource class already exists: \(newName)")
+        }
+        guard newName != name else { return }
+        customClasses.remove(name)
+        customClasses.insert(newName)
+        changes.classes.formUnion([name, newName])
+        func renamed<Value>(_ map: [String: Value]) -> [String: Value] {
+            var map = map
+            if let value = map.removeValue(forKey: name) { map[newName] = value }
+            return map
+        }
+        for (uuid, provider) in providers where provider.inventories[name] != nil || provider.usages[name] != nil {
+            update(uuid, bump: false) {
+                $0.inventories = renamed($0.inventories)
+                $0.usages = renamed($0.usages)
+            }
+        }
+        for (uuid, consumer) in consumers where consumer.allocations.values.contains(where: { $0[name] != nil }) {
+            var changed = consumer
+            changed.allocations = consumer.allocations.mapValues(renamed)
+            consumers[uuid] = changed
+            changes.consumers.insert(uuid)
+        }
+    }
+
+    public static let invalidTraitMessage =
+        "The trait is invalid. A valid trait must be no longer than 255 characters, start with the prefix \"CUSTOM_\" "
+        + "and use following characters: \"A\"-\"Z\", \"0\"-\"9\" and \"_\""
+
+    public mutating func createTrait(_ name: String) throws(NovaError) {
+        guard ResourceClasses.isValidCustom(name) else { throw .badRequest(Self.invalidTraitMessage) }
         customTraits.insert(name)
         changes.traits.insert(name)
     }
