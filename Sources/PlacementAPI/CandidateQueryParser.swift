@@ -10,56 +10,81 @@ enum CandidateQueryParser {
         func atLeast(_ minor: Int) -> Bool { version >= APIVersion(1, minor) }
         var groups: [String: RequestGroup] = [:]
         var result = CandidateQuery(groups: [])
-        var seen: Set<String> = []
+        // Each key with all its values, in the order the keys first appear.
+        var keys: [String] = []
+        var valuesByKey: [String: [String]] = [:]
         for (key, value) in query.pairs {
+            if valuesByKey[key] == nil { keys.append(key) }
+            valuesByKey[key, default: []].append(value)
+        }
+        for key in keys {
+            let values = valuesByKey[key] ?? []
+            let value = values.last ?? ""
             if let base = groupKeys.first(where: { key.hasPrefix($0) }) {
                 let suffix = String(key.dropFirst(base.count))
                 try checkSuffix(suffix, key: key, version: version)
                 var group = groups[suffix] ?? RequestGroup(suffix: suffix)
                 switch base {
                 case "resources":
-                    guard seen.insert(key).inserted else {
+                    guard values.count == 1 else {
                         throw NovaError(.duplicateKey, "Query parameter \(key) may only be given once.")
                     }
-                    group.resources = try parseResources(value, state)
+                    group.resources = try PlacementQueryValues.resources(value, state)
                 case "required":
                     guard atLeast(17) else { throw unexpected(key) }
-                    try checkTraits(value, version: version, state: state)
-                    group.traits.add(value)
+                    group.traits = try PlacementQueryValues.traits(values, version: version, state: state)
                 case "member_of":
                     guard atLeast(21) else { throw unexpected(key) }
-                    if value.hasPrefix("!"), !atLeast(32) {
-                        throw NovaError.badRequest(
-                            "Forbidden member_of parameters are not supported in the specified microversion")
-                    }
-                    group.memberOf.add(value)
+                    group.memberOf = try PlacementQueryValues.memberOf(values, suffix: suffix, version: version)
                 default:
                     guard atLeast(31) else { throw unexpected(key) }
-                    guard let provider = state.providers[value] else {
-                        throw NovaError.badRequest("Invalid uuid value: \(value)")
-                    }
-                    group.inTree = provider.uuid
+                    group.inTree = try PlacementQueryValues.inTree(value)
                 }
                 groups[suffix] = group
                 continue
             }
             switch key {
+            // A repeated limit or group_policy counts with its first value, as in Placement.
             case "limit" where atLeast(16):
                 // checked: text to Int never traps; range checked here
-                guard let limit = Int(value), limit >= 1 else {
+                guard let limit = Int(values[0]), limit >= 1 else {
                     throw NovaError(.badValue, "Invalid query string parameters: limit must be a positive integer")
                 }
                 result.limit = limit
             case "group_policy" where atLeast(25):
-                guard let policy = CandidateQuery.GroupPolicy(rawValue: value) else {
+                guard let policy = CandidateQuery.GroupPolicy(rawValue: values[0]) else {
                     throw NovaError(.badValue, "Invalid query string parameters: group_policy must be none or isolate")
                 }
                 result.groupPolicy = policy
             case "root_required" where atLeast(35):
-                try checkTraits(value, version: version, state: state)
-                result.rootRequired.add(value)
+                guard values.count == 1 else {
+                    throw NovaError(.duplicateKey, "Query parameter 'root_required' may be specified only once.")
+                }
+                guard !value.hasPrefix("in:") else {
+                    throw NovaError.badRequest(
+                        "Invalid query string parameters: Expected 'required' parameter value of the form: "
+                            + "HW_CPU_X86_VMX,!CUSTOM_MAGIC. Got: \(value)")
+                }
+                let rule = try PlacementQueryValues.traits(values, version: version, state: state)
+                let conflicts = rule.required.intersection(rule.forbidden).sorted()
+                guard conflicts.isEmpty else {
+                    throw NovaError(
+                        .badValue,
+                        "Conflicting required and forbidden traits found in root_required: "
+                            + conflicts.joined(separator: ", "))
+                }
+                result.rootRequired = rule
             case "same_subtree" where atLeast(36):
-                result.sameSubtree.append(value.split(separator: ",").map(String.init))
+                for item in values {
+                    let suffixes = item.split(separator: ",", omittingEmptySubsequences: false).map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    }
+                    guard !suffixes.contains("") else {
+                        throw NovaError(
+                            .badValue, "Empty string (unsuffixed group) can not be specified in `same_subtree` ")
+                    }
+                    result.sameSubtree.append(suffixes)
+                }
             default:
                 throw unexpected(key)
             }
@@ -101,53 +126,5 @@ enum CandidateQueryParser {
                 }
             : suffix.allSatisfy(\.isNumber)
         guard allowed else { throw unexpected(key) }
-    }
-
-    /// `VCPU:1,MEMORY_MB:512`: known classes, positive amounts, each class once.
-    static func parseResources(_ text: String, _ state: PlacementState) throws -> [String: Int] {
-        var resources: [String: Int] = [:]
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-            // checked: text to Int never traps; amounts are summed with saturating arithmetic
-            guard parts.count == 2, let amount = Int(parts[1]) else {
-                throw NovaError(
-                    .badValue,
-                    "Badly formed resources parameter. Expected resources query string parameter in form: ?resources=VCPU:2,MEMORY_MB:1024. Got: \(text)."
-                )
-            }
-            let name = String(parts[0])
-            guard state.isKnownClass(name) else {
-                throw NovaError.badRequest(
-                    "Invalid resource class in resources parameter: No such resource class \(name).")
-            }
-            guard amount >= 1 else {
-                throw NovaError(
-                    .badValue, "Requested resource \(name) expected positive integer amount. Got: \(amount).")
-            }
-            guard resources[name] == nil else {
-                throw NovaError.badRequest(
-                    "Badly formed resources parameter. Resource class \(name) appears more than once.")
-            }
-            resources[name] = amount
-        }
-        return resources
-    }
-
-    static func checkTraits(_ value: String, version: APIVersion, state: PlacementState) throws {
-        if value.hasPrefix("in:"), version < APIVersion(1, 39) {
-            throw NovaError.badRequest(
-                "The format 'in:HW_CPU_X86_VMX,CUSTOM_MAGIC' only supported since microversion 1.39. Got: \(value)")
-        }
-        var rule = TraitRule()
-        rule.add(value)
-        if !rule.forbidden.isEmpty, version < APIVersion(1, 22) {
-            throw NovaError.badRequest(
-                "Invalid query string parameters: Expected 'required' parameter value of the form: HW_CPU_X86_VMX,CUSTOM_MAGIC. Got: \(value)"
-            )
-        }
-        let unknown = rule.allNames.filter { !state.isKnownTrait($0) }.sorted()
-        guard unknown.isEmpty else {
-            throw NovaError.badRequest("No such trait(s): \(unknown.joined(separator: ", ")).")
-        }
     }
 }

@@ -104,24 +104,18 @@ struct ProviderFilter {
     var inTreeRoot: String?
     var traits = TraitRule()
 
+    /// The query's keys were checked against the schema of the version first (PlacementSchemas.providersQuery).
     init(_ query: QueryParameters, _ context: NovaRequestContext, _ state: PlacementState) throws {
-        var allowed = ["name", "uuid"]
-        if context.placementAtLeast(3) { allowed.append("member_of") }
-        if context.placementAtLeast(4) { allowed.append("resources") }
-        if context.placementAtLeast(14) { allowed.append("in_tree") }
-        if context.placementAtLeast(18) { allowed.append("required") }
-        for key in query.keys where !allowed.contains(key) {
-            throw NovaError.badRequest(
-                "Invalid query string parameters: Additional properties are not allowed ('\(key)' was unexpected)")
+        let version = context.placementVersion
+        name = query.all("name").last
+        uuid = try query.all("uuid").last.map(PlacementAPI.normalisedUUID)
+        memberOf = try PlacementQueryValues.memberOf(query.all("member_of"), suffix: "", version: version)
+        if let text = query.all("resources").last { resources = try PlacementQueryValues.resources(text, state) }
+        if let tree = query.all("in_tree").last {
+            inTreeRoot = state.providers[try PlacementQueryValues.inTree(tree)]?.rootUUID ?? "-none-"
         }
-        name = query["name"]
-        uuid = query["uuid"]
-        for value in query.all("member_of") { memberOf.add(value) }
-        if let text = query["resources"] { resources = try CandidateQueryParser.parseResources(text, state) }
-        if let tree = query["in_tree"] {
-            inTreeRoot = state.providers[tree]?.rootUUID ?? "-none-"
-        }
-        for value in query.all("required") { traits.add(value) }
+        let required = query.all("required")
+        if !required.isEmpty { traits = try PlacementQueryValues.traits(required, version: version, state: state) }
     }
 
     func matches(_ provider: ResourceProvider, _ state: PlacementState) -> Bool {
