@@ -37,7 +37,8 @@ public struct PlacementStore: PlacementPersistence {
                 let uuid = try row.string("uuid")
                 consumers[uuid] = Consumer(
                     uuid: uuid, projectID: try row.string("project_id"), userID: try row.string("user_id"),
-                    generation: try row.int("generation"), consumerType: try row.string("consumer_type"),
+                    generation: try row.int("generation"),
+                    consumerType: Self.consumerType(try row.string("consumer_type")),
                     createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
             }
             for row in try await sql.raw("SELECT * FROM placement_allocations").all() {
@@ -140,4 +141,10 @@ public struct PlacementStore: PlacementPersistence {
             ).run()
         }
     }
+}
+
+extension PlacementStore {
+    /// A stored consumer type; `UNKNOWN` is what this service wrote for an untyped consumer before it wrote
+    /// Placement's `unknown`.
+    static func consumerType(_ stored: String) -> String { stored == "UNKNOWN" ? Consumer.untyped : stored }
 }

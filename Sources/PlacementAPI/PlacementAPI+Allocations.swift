@@ -71,25 +71,28 @@ extension PlacementAPI {
             let byType = service.snapshot.usages(
                 projectID: project, userID: request.query["user_id"], consumerType: request.query["consumer_type"])
             guard context.placementAtLeast(38) else {
-                let total = byType.values.reduce(into: [String: Int]()) { $0.merge($1, uniquingKeysWith: +) }
+                let total = byType.values.reduce(into: [String: Int]()) { $0.merge($1.amounts, uniquingKeysWith: +) }
                 return Response.json(["usages": resourcesJSON(total)])
             }
-            let entries = byType.sorted { $0.key < $1.key }.map { type, usages in
-                (type, resourcesJSON(usages))
+            let entries = byType.sorted { $0.key < $1.key }.map { type, usage in
+                var body = JSONObject(entries: [("consumer_count", .int(usage.consumers))])
+                for (name, amount) in usage.amounts.sorted(by: { $0.key < $1.key }) { body.append(name, .int(amount)) }
+                return (type, JSON.object(body))
             }
             return Response.json(["usages": .object(JSONObject(entries: entries))])
         }
         root.post("reshaper") { request, context in
             try context.requirePlacement(30)
             try authorize(context, "reshaper:reshape")
-            let body = try await request.jsonBody(context: context)
+            let body = try await body(request, context, PlacementSchemas.reshaper(context))
             var inventories: [(String, Int, [String: Inventory])] = []
             for (uuid, value) in try body.requiredObject("inventories").entries {
                 var set: [String: Inventory] = [:]
                 for (name, inventory) in try value.requiredObject("inventories").entries {
                     set[name] = try Self.inventory(from: inventory)
                 }
-                inventories.append((uuid, try value.requiredInt("resource_provider_generation"), set))
+                inventories.append(
+                    (try Self.normalisedUUID(uuid), try value.requiredInt("resource_provider_generation"), set))
             }
             let writes = try body.requiredObject("allocations").entries.map { uuid, value in
                 try allocationWrite(try Self.normalisedUUID(uuid), value, context)

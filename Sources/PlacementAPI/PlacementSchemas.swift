@@ -113,8 +113,20 @@ extension PlacementSchemas {
         return schema
     }
 
-    static func consumers(_ context: NovaRequestContext) -> JSONSchema {
-        .object(patternProperties: [(uuidPattern, consumer(context, forPost: true))], minProperties: 1)
+    static func consumers(_ context: NovaRequestContext, minProperties: Int = 1) -> JSONSchema {
+        .object(patternProperties: [(uuidPattern, consumer(context, forPost: true))], minProperties: minProperties)
+    }
+
+    /// POST /reshaper: at least one provider's inventories and the consumers' allocations (consumer
+    /// generations required as from 1.28; mappings from 1.34, types from 1.38).
+    static func reshaper(_ context: NovaRequestContext) -> JSONSchema {
+        var allocations = context
+        if !context.placementAtLeast(34) { allocations.placementVersion = APIVersion(1, 28) }
+        return .object(
+            [
+                "inventories": .object(patternProperties: [(uuidPattern, putInventories)], minProperties: 1),
+                "allocations": consumers(allocations, minProperties: 0),
+            ], required: ["inventories", "allocations"])
     }
 }
 

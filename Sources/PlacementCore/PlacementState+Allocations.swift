@@ -45,6 +45,10 @@ extension PlacementState {
             }
         }
         for write in writes { apply(write, now: now) }
+        // The providers the new allocations use change generation, once each (Placement's _set_allocations);
+        // the ones only left are marked changed for their usages.
+        let used = Set(writes.flatMap(\.allocations.keys))
+        for providerUUID in used { update(providerUUID, bump: true, generationOnly: true) { _ in } }
     }
 
     func checkConsumerGeneration(_ write: AllocationWrite, _ existing: Consumer?) throws(NovaError) {
@@ -93,9 +97,7 @@ extension PlacementState {
         let existing = consumers[write.consumerUUID]
         if let existing { apply(existing.allocations, sign: -1) }
         apply(write.allocations, sign: 1)
-        // The providers the new allocations use change generation (Placement's _set_allocations); the ones
-        // only left are marked changed for their usages.
-        for providerUUID in write.allocations.keys { update(providerUUID, bump: true, generationOnly: true) { _ in } }
+        // The providers left are marked changed for their usages (writeAllocations bumps the ones used).
         for providerUUID in (existing?.allocations.keys).map(Array.init) ?? []
         where write.allocations[providerUUID] == nil {
             update(providerUUID, bump: false, generationOnly: true) { _ in }
@@ -136,28 +138,42 @@ extension PlacementState {
     public mutating func reshape(inventories: [(String, Int, [String: Inventory])], allocations: [AllocationWrite])
         throws(NovaError)
     {
-        var staged = self
         for (uuid, generation, _) in inventories {
-            try checkGeneration(try provider(uuid), generation)
-        }
-        for write in allocations where write.checkGeneration {
-            let existing = consumers[write.consumerUUID]?.generation
-            if existing != write.consumerGeneration {
-                throw NovaError(.placementConflict, "consumer generation conflict for \(write.consumerUUID)")
+            guard let provider = providers[uuid] else {
+                throw NovaError(
+                    NovaError.Code(status: 400, name: NovaError.Code.providerNotFound.name),
+                    "Resource provider \(uuid) in inventories not found: No resource provider with uuid \(uuid) found")
+            }
+            guard provider.generation == generation else {
+                throw NovaError(
+                    .placementConflict,
+                    "resource provider generation conflict for provider \(uuid): actual: \(provider.generation), given: \(generation)"
+                )
             }
         }
-        var cleared = allocations
-        for index in cleared.indices {
-            cleared[index].allocations = [:]
-            cleared[index].checkGeneration = false
+        for write in allocations { try checkConsumerGeneration(write, consumers[write.consumerUUID]) }
+        for (_, _, set) in inventories {
+            for resourceClass in set.keys.sorted() where !isKnownClass(resourceClass) {
+                throw .badRequest("malformed reshaper data: No such resource class \(resourceClass).")
+            }
         }
-        try staged.writeAllocations(cleared)
-        for (uuid, _, set) in inventories {
-            try staged.setInventories(uuid, generation: nil, set)
+        // As Placement does it: each provider first holds its old and new inventories together, the
+        // allocations move, then each provider keeps only its new inventories (what is still used stays).
+        var staged = self
+        for (uuid, _, set) in inventories where !set.isEmpty {
+            let interim = staged.providers[uuid]?.inventories.merging(set) { _, new in new } ?? set
+            try staged.setInventories(uuid, generation: nil, interim)
         }
         var final = allocations
         for index in final.indices { final[index].checkGeneration = false }
-        try staged.writeAllocations(final.filter { !$0.allocations.isEmpty })
+        try staged.writeAllocations(final)
+        for (uuid, _, set) in inventories {
+            do {
+                try staged.setInventories(uuid, generation: nil, set)
+            } catch  where error.code == .inventoryInUse {
+                throw NovaError(.inventoryInUse, "update conflict: \(error.message)")
+            }
+        }
         self = staged
     }
 }

@@ -105,18 +105,30 @@ public struct PlacementState: Sendable {
     }
 
     /// Usage of a project (and user), per resource class, optionally for one consumer type (GET /usages).
-    public func usages(projectID: String, userID: String?, consumerType: String? = nil) -> [String: [String: Int]] {
-        var byType: [String: [String: Int]] = [:]
+    /// A project's (and user's) usage by consumer type: how many consumers and what they hold. `consumerType`
+    /// `all` puts every consumer under `all`; `unknown` are the consumers written with no type.
+    public func usages(projectID: String, userID: String?, consumerType: String? = nil) -> [String: TypeUsage] {
+        var byType: [String: TypeUsage] = [:]
         for consumer in consumers.values where consumer.projectID == projectID {
             if let userID, consumer.userID != userID { continue }
             if let consumerType, consumerType != "all", consumer.consumerType != consumerType { continue }
+            let key = consumerType == "all" ? "all" : consumer.consumerType
+            var usage = byType[key] ?? TypeUsage()
+            usage.consumers += 1
             for resources in consumer.allocations.values {
                 for (resourceClass, amount) in resources {
-                    byType[consumer.consumerType, default: [:]][resourceClass, default: 0] += amount
+                    usage.amounts[resourceClass, default: 0] = usage.amounts[resourceClass, default: 0].saturatingAdd(
+                        amount)
                 }
             }
+            byType[key] = usage
         }
         return byType
+    }
+
+    public struct TypeUsage: Sendable, Equatable {
+        public var consumers = 0
+        public var amounts: [String: Int] = [:]
     }
 
     // MARK: - Index upkeep

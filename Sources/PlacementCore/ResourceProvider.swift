@@ -48,6 +48,10 @@ public struct ResourceProvider: Sendable, Equatable {
 
 /// A consumer (an instance or a migration) and what it holds: provider uuid -> resource class -> amount.
 public struct Consumer: Sendable, Equatable {
+    /// The type of a consumer written with none (before 1.38): Placement shows it as `unknown`, which no
+    /// client can write (types are upper case).
+    public static let untyped = "unknown"
+
     public var uuid: String
     public var projectID: String
     public var userID: String
@@ -58,7 +62,7 @@ public struct Consumer: Sendable, Equatable {
     public var updatedAt: Date
 
     public init(
-        uuid: String, projectID: String, userID: String, generation: Int = 0, consumerType: String = "UNKNOWN",
+        uuid: String, projectID: String, userID: String, generation: Int = 0, consumerType: String = Consumer.untyped,
         allocations: [String: [String: Int]] = [:], createdAt: Date = Date(), updatedAt: Date = Date()
     ) {
         self.uuid = uuid
