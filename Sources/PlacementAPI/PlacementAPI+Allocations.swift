@@ -104,6 +104,9 @@ extension PlacementAPI {
         }
     }
 
+    /// `[placement] incomplete_consumer_project_id` and `_user_id`'s default.
+    static let incompleteConsumerID = "00000000-0000-0000-0000-000000000000"
+
     /// One consumer's allocations from a PUT body (list form before 1.12, dictionary form after).
     func allocationWrite(_ consumer: String, _ body: JSON, _ context: NovaRequestContext) throws -> AllocationWrite {
         var allocations: [String: [String: Int]] = [:]
@@ -147,8 +150,10 @@ extension PlacementAPI {
             }
             consumerType = type
         }
+        // A consumer written before 1.8 has no owner: Placement records its incomplete-consumer ids.
         return AllocationWrite(
-            consumerUUID: consumer, allocations: allocations, projectID: project ?? "", userID: user ?? "",
+            consumerUUID: consumer, allocations: allocations, projectID: project ?? Self.incompleteConsumerID,
+            userID: user ?? Self.incompleteConsumerID,
             consumerGeneration: generation, checkGeneration: context.placementAtLeast(28), consumerType: consumerType)
     }
 }

@@ -12,7 +12,8 @@ extension PlacementAPI {
             try validateQuery(request, PlacementSchemas.candidatesQuery(context))
             let state = service.snapshot
             let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
-            let result = service.candidates(query, in: state)
+            var result = service.candidates(query, in: state)
+            if !context.placementAtLeast(29) { result = Self.blindToNesting(result, state) }
             let requested = Set(query.groups.flatMap(\.resources.keys))
             var writer = JSONWriter(capacity: 256 + 512 * result.summaries.count)
             writer.beginObject()
@@ -127,4 +128,16 @@ extension PlacementAPI {
         return .object(body)
     }
 
+    /// Before 1.29 a client cannot see trees: a request that takes from two providers of one tree is left
+    /// out, and the summaries are of the providers the remaining requests use.
+    static func blindToNesting(_ result: CandidateResult, _ state: PlacementState) -> CandidateResult {
+        var result = result
+        result.requests = result.requests.filter { request in
+            let roots = Set(request.allocations.keys.map { state.providers[$0]?.rootUUID ?? $0 })
+            return roots.count == request.allocations.count
+        }
+        let used = Set(result.requests.flatMap(\.allocations.keys))
+        result.summaries = result.summaries.filter { used.contains($0.uuid) }
+        return result
+    }
 }

@@ -86,6 +86,9 @@ extension PlacementAPI {
                     )
                 }
             }
+            if let text = request.query["associated"], !["true", "false"].contains(text.lowercased()) {
+                throw NovaError.badRequest("The query parameter \"associated\" only accepts \"true\" or \"false\"")
+            }
             if let associated = request.query.flag("associated") {
                 let used = state.providers.values.reduce(into: Set<String>()) { $0.formUnion($1.traits) }
                 names = associated ? names.intersection(used) : names.subtracting(used)
@@ -98,7 +101,7 @@ extension PlacementAPI {
             guard service.snapshot.isKnownTrait(context.parameter("name")) else {
                 throw NovaError.notFound("No such trait(s): \(context.parameter("name")).")
             }
-            return Response.empty(status: 204)
+            return Response.empty(status: 204, headers: Self.cacheHeaders(context))
         }
         root.put("traits/{name}") { request, context in
             try context.requirePlacement(6)
@@ -108,11 +111,8 @@ extension PlacementAPI {
             guard ResourceClasses.isValidCustom(name) else {
                 throw NovaError.badRequest(PlacementState.invalidTraitMessage)
             }
-            var headers: HTTPFields = [.location: location(request, context, "/traits/\(name)")]
-            if context.placementAtLeast(15) {
-                headers[.cacheControl] = "no-cache"
-                headers[.lastModified] = HTTPDate.now()
-            }
+            var headers = Self.cacheHeaders(context)
+            headers[.location] = location(request, context, "/traits/\(name)")
             if service.snapshot.isKnownTrait(name) { return Response.empty(status: 204, headers: headers) }
             try await service.write { state in
                 if !state.isKnownTrait(name) { try state.createTrait(name) }
@@ -125,5 +125,11 @@ extension PlacementAPI {
             try await service.write { try $0.deleteTrait(context.parameter("name")) }
             return Response.empty(status: 204)
         }
+    }
+
+    /// From 1.15 a trait's answers carry the cache headers though they have no body.
+    static func cacheHeaders(_ context: NovaRequestContext) -> HTTPFields {
+        guard context.placementAtLeast(15) else { return [:] }
+        return [.cacheControl: "no-cache", .lastModified: HTTPDate.now()]
     }
 }

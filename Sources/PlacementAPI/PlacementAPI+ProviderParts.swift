@@ -143,7 +143,8 @@ extension PlacementAPI {
             return Response.json(singleInventory(updated, resourceClass), status: 201, headers: [.location: location])
         }
         provider.delete("inventories") { _, context in
-            try context.requirePlacement(5)
+            // Before 1.5 the path answers only GET, POST and PUT.
+            guard context.placementAtLeast(5) else { throw MethodNotAllowed(method: "DELETE", allow: "GET, POST, PUT") }
             try authorize(context, "resource_providers:inventories:delete")
             try await service.write { try $0.setInventories(context.parameter("uuid"), generation: nil, [:]) }
             return Response.empty(status: 204)
@@ -170,6 +171,11 @@ extension PlacementAPI {
                         .placementConflict,
                         "resource provider generation conflict: Resource provider's generation already changed. "
                             + "Please update the generation and try again.")
+                }
+                // The amounts are checked before whether the provider has the class, as Placement does.
+                try Self.explaining("Unable to update inventory for resource provider \(uuid)") {
+                    try inventory.validate(
+                        resourceClass, provider: uuid, reservedCanBeTotal: context.placementAtLeast(26))
                 }
                 guard current.inventories[resourceClass] != nil else {
                     throw NovaError.badRequest(
@@ -232,6 +238,7 @@ extension PlacementAPI {
             try context.requirePlacement(1)
             try authorize(context, "resource_providers:aggregates:update")
             let uuid = context.parameter("uuid")
+            _ = try service.snapshot.provider(uuid)
             let body = try await body(request, context, PlacementSchemas.aggregates(context))
             var generation: Int?
             let list: [JSON]?

@@ -76,7 +76,11 @@ extension PlacementAPI {
         }
         root.delete("resource_providers/{uuid}") { _, context in
             try authorize(context, "resource_providers:delete")
-            try await service.write { try $0.deleteProvider(context.parameter("uuid")) }
+            let uuid = context.parameter("uuid")
+            guard service.snapshot.providers[uuid] != nil else {
+                throw NovaError(.providerNotFound, "No resource provider with uuid \(uuid) found for delete")
+            }
+            try await service.write { try $0.deleteProvider(uuid) }
             return Response.empty(status: 204)
         }
     }

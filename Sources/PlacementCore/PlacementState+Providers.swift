@@ -61,10 +61,6 @@ extension PlacementState {
         if parentUUID != provider.parentUUID {
             var newRoot = uuid
             if let parentUUID {
-                guard parentUUID != uuid else {
-                    throw refuse(
-                        "parent provider UUID cannot be same as UUID. Please choose a different parent provider UUID.")
-                }
                 guard let parent = providers[parentUUID] else { throw refuse("parent provider UUID does not exist.") }
                 guard provider.parentUUID == nil || allowReparenting else {
                     throw refuse("re-parenting a provider is not currently allowed.")
@@ -120,12 +116,14 @@ extension PlacementState {
             }
             try inventory.validate(resourceClass, provider: uuid, reservedCanBeTotal: reservedCanBeTotal)
         }
-        for resourceClass in provider.inventories.keys where inventories[resourceClass] == nil {
-            if provider.usages[resourceClass] != nil {
-                throw NovaError(
-                    .inventoryInUse,
-                    "Inventory for '\(resourceClass)' on resource provider '\(uuid)' in use.")
-            }
+        let inUse = provider.inventories.keys.filter { inventories[$0] == nil && provider.usages[$0] != nil }
+        if !inUse.isEmpty {
+            // Named in Placement's order of classes: the standard ones as os-resource-classes lists them.
+            let order = Dictionary(uniqueKeysWithValues: ResourceClasses.standard.enumerated().map { ($1, $0) })
+            let names = inUse.sorted { (order[$0] ?? Int.max, $0) < (order[$1] ?? Int.max, $1) }
+            throw NovaError(
+                .inventoryInUse,
+                "Inventory for '\(names.joined(separator: ", "))' on resource provider '\(uuid)' in use.")
         }
         update(uuid) { $0.inventories = inventories }
     }
