@@ -201,6 +201,7 @@ public final class AllInOneCloud: Sendable {
     public func makeApplication() throws -> some ApplicationProtocol {
         try HTTPListener.application(
             responder: responder, host: options.listenHost, port: options.listenPort, tls: options.tls,
+            cors: options.cors,
             services: backgroundServices, logger: logger)
     }
 }

@@ -99,6 +99,8 @@ public struct CloudOptions: Sendable {
     public var volume = VolumeServiceOptions()
     /// `[ssl] cert_file` / `key_file`: the process's HTTP listeners serve HTTPS.
     public var tls: TLSOptions?
+    /// `[cors]`: the origins browsers may call the APIs from (off when none).
+    public var cors: CORSOptions?
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -185,6 +187,7 @@ public struct CloudOptions: Sendable {
         try readScaleOut(config)
         try readNetwork(config)
         try readTLS(config)
+        try readCORS(config)
         try readConsole(config)
         try readMetadata(config)
         try readVolume(config)

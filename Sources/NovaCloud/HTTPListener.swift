@@ -27,6 +27,24 @@ public struct TLSOptions: Sendable, Equatable {
 }
 
 extension CloudOptions {
+    /// `[cors]`: `allowed_origin` turns CORS on for every listener of the process.
+    mutating func readCORS(_ config: NovaConfig) throws {
+        func list(_ key: String) -> [String]? {
+            config["cors", key].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        }
+        guard let origins = list("allowed_origin"), !origins.isEmpty else {
+            cors = nil
+            return
+        }
+        var options = CORSOptions(allowedOrigins: origins)
+        options.allowHeaders = list("allow_headers") ?? []
+        options.exposeHeaders = list("expose_headers") ?? []
+        options.allowMethods = list("allow_methods")?.map { $0.uppercased() } ?? options.allowMethods
+        options.allowCredentials = try config.bool("cors", "allow_credentials", default: true)
+        options.maxAge = try config["cors", "max_age"].map { _ in try config.int("cors", "max_age", default: 0) }
+        cors = options
+    }
+
     mutating func readTLS(_ config: NovaConfig) throws {
         let cert = config["ssl", "cert_file"]
         let key = config["ssl", "key_file"]
@@ -51,7 +69,7 @@ extension CloudOptions {
 enum HTTPListener {
     static func application(
         responder: some HTTPResponder<NovaRequestContext>, host: String, port: Int, tls: TLSOptions?,
-        services: [any Service] = [], placementAtRoot: Bool = false, logger: Logger
+        cors: CORSOptions? = nil, services: [any Service] = [], placementAtRoot: Bool = false, logger: Logger
     ) throws -> some ApplicationProtocol {
         var server = HTTPServerBuilder.http1()
         // Compute URLs with the project in them are routed as the ones without (the middleware checks it); a
@@ -59,8 +77,16 @@ enum HTTPListener {
         let routed: @Sendable (Request) -> Request = {
             PlacementRootPath.routed(ComputeProjectPath.routed($0), atRoot: placementAtRoot)
         }
+        // `[cors]`: a browser's preflight is answered here; an allowed origin's calls say it may read them.
+        let respond: @Sendable (Request, NovaRequestContext) async throws -> Response = { request, context in
+            guard let cors else { return try await responder.respond(to: routed(request), context: context) }
+            if let preflight = cors.preflight(request) { return preflight }
+            var response = try await responder.respond(to: routed(request), context: context)
+            cors.decorate(&response, for: request)
+            return response
+        }
         var served = CallbackResponder<NovaRequestContext> { request, context in
-            try await responder.respond(to: routed(request), context: context)
+            try await respond(request, context)
         }
         if let tls {
             server = try .tls(.http1(), tlsConfiguration: try tls.serverConfiguration())
@@ -69,8 +95,7 @@ enum HTTPListener {
                 var head = request.head
                 let proto = HTTPField.Name("X-Forwarded-Proto")!
                 if head.headerFields[proto] == nil { head.headerFields[proto] = "https" }
-                let request = routed(Request(head: head, body: request.body))
-                return try await responder.respond(to: request, context: context)
+                return try await respond(Request(head: head, body: request.body), context)
             }
         }
         return Application(

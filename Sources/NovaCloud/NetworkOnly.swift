@@ -30,7 +30,7 @@ public enum NetworkOnly {
             nova: session.map { RemoteServerEvents(session: $0) }
         ).register(on: router)
         return try HTTPListener.application(
-            responder: router.buildResponder(), host: host, port: port, tls: options.tls,
+            responder: router.buildResponder(), host: host, port: port, tls: options.tls, cors: options.cors,
             services: [DatabaseCloser(database: database)], logger: logger)
     }
 }

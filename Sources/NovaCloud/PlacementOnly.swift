@@ -28,7 +28,7 @@ public enum PlacementOnly {
             policy: try PolicyEnforcer(defaults: PlacementPolicy.defaults, options: options.policy)
         ).register(on: router)
         return try HTTPListener.application(
-            responder: router.buildResponder(), host: host, port: port, tls: options.tls,
+            responder: router.buildResponder(), host: host, port: port, tls: options.tls, cors: options.cors,
             services: [DatabaseCloser(database: database)], placementAtRoot: true, logger: logger)
     }
 }

@@ -193,6 +193,7 @@ public struct ServiceProcess: Sendable {
         if let responder {
             try await HTTPListener.application(
                 responder: responder, host: options.listenHost, port: options.listenPort, tls: options.tls,
+                cors: options.cors,
                 services: services, logger: logger
             ).runService()
         } else {

@@ -51,7 +51,7 @@ public enum VolumeOnly {
             nova: session.map { RemoteServerEvents(session: $0) }, clock: clock)
         api.register(on: router)
         return try HTTPListener.application(
-            responder: router.buildResponder(), host: host, port: port, tls: options.tls,
+            responder: router.buildResponder(), host: host, port: port, tls: options.tls, cors: options.cors,
             services: [DatabaseCloser(database: database), worker],
             logger: logger)
     }
