@@ -38,7 +38,9 @@ enum PlacementQueryValues {
 
     /// Every `required` value of one key: forbidden traits (`!T`) from 1.22, `in:` and repeated keys from
     /// 1.39 (before that the last value counts); every trait named must exist.
-    static func traits(_ values: [String], version: APIVersion, state: PlacementState) throws -> TraitRule {
+    static func traits(_ values: [String], version: APIVersion, state: PlacementState, lookUp: Bool = true) throws
+        -> TraitRule
+    {
         let allowForbidden = version >= APIVersion(1, 22)
         let allowAny = version >= APIVersion(1, 39)
         var rule = TraitRule()
@@ -84,7 +86,7 @@ enum PlacementQueryValues {
             rule.required.formUnion(names.filter { !$0.hasPrefix("!") })
             rule.forbidden.formUnion(forbidden)
         }
-        let unknown = rule.allNames.filter { !state.isKnownTrait($0) }.sorted()
+        let unknown = rule.allNames.filter { lookUp && !state.isKnownTrait($0) }.sorted()
         guard unknown.isEmpty else {
             throw NovaError.badRequest("No such trait(s): \(unknown.joined(separator: ", ")).")
         }
