@@ -14,8 +14,13 @@ extension PlacementState {
         var requests: [AllocationRequest] = []
         var roots: [String] = []
         var sharingUsed: Set<String> = []
-        let treeLimits = query.groups.compactMap(\.inTree).map { providers[$0]?.rootUUID }
-        if treeLimits.contains(where: { $0 == nil }) { return CandidateResult(requests: [], summaries: []) }
+        // A group's in_tree limits the trees the request may be anchored in, unless it names a sharing
+        // provider's tree: that one serves other trees through its aggregates.
+        var treeLimits: [String] = []
+        for uuid in query.groups.compactMap(\.inTree) {
+            guard let provider = providers[uuid] else { return CandidateResult(requests: [], summaries: []) }
+            if !sharingProviders.contains(provider.rootUUID) { treeLimits.append(provider.rootUUID) }
+        }
         let simple = query.groups.count == 1 && query.groups[0].isUnsuffixed && !query.groups[0].resources.isEmpty
         let start = randomStart && !order.isEmpty ? Int.random(in: 0..<order.count) : 0
         for offset in order.indices where requests.count < limit {
@@ -64,7 +69,10 @@ extension PlacementState {
         let sharing = sharingProviders(for: tree)
         var options: [[GroupOption]] = []
         for group in query.groups {
-            let pool = group.inTree == nil ? tree + sharing : tree
+            var pool = tree + sharing
+            if let inTree = group.inTree, let limit = providers[inTree]?.rootUUID {
+                pool = limit == root.uuid ? tree : sharing.filter { providers[$0]?.rootUUID == limit }
+            }
             let groupOptions =
                 group.isUnsuffixed ? unsuffixedOptions(group, pool, root) : numberedOptions(group, pool, root)
             if groupOptions.isEmpty { return [] }
