@@ -11,9 +11,9 @@ CLAIMS=${3:-200}
 WORK=$(mktemp -d /tmp/placement-compare-XXXXXX)
 PORT=$((20000 + RANDOM % 20000))
 
-swift build -c release --product nova-server
-swift build -c release --product nova-bench
-BENCH="$ROOT/.build/release/nova-bench"
+swift build -c release --scratch-path .build-rel --product nova-server
+swift build -c release --scratch-path .build-rel --product nova-bench
+BENCH="$ROOT/.build-rel/release/nova-bench"
 
 if [ ! -x .venv-placement/bin/gunicorn ] || [ ! -x .venv-placement/bin/placement-manage ]; then
     python3 -m venv .venv-placement
