@@ -78,23 +78,26 @@ public indirect enum PolicyCheck: Sendable, Equatable {
 
         /// or-expression := and-expression ("or" and-expression)*
         mutating func expression() -> PolicyCheck? {
-            guard var terms = andExpression().map({ [$0] }) else { return nil }
-            while peek() == "or" {
-                position += 1
-                guard let term = andExpression() else { return nil }
-                terms.append(term)
-            }
-            return terms.count == 1 ? terms[0] : .or(terms)
+            chain("or", { $0.andExpression() }, PolicyCheck.or)
         }
 
+        /// and-expression := unary ("and" unary)*
         mutating func andExpression() -> PolicyCheck? {
-            guard var terms = unary().map({ [$0] }) else { return nil }
-            while peek() == "and" {
+            chain("and", { $0.unary() }, PolicyCheck.and)
+        }
+
+        /// Terms joined by `word`: one term as it is, several combined by `make`.
+        mutating func chain(
+            _ word: String, _ term: (inout Parser) -> PolicyCheck?, _ make: ([PolicyCheck]) -> PolicyCheck
+        ) -> PolicyCheck? {
+            guard let first = term(&self) else { return nil }
+            var terms = [first]
+            while peek() == word {
                 position += 1
-                guard let term = unary() else { return nil }
-                terms.append(term)
+                guard let next = term(&self) else { return nil }
+                terms.append(next)
             }
-            return terms.count == 1 ? terms[0] : .and(terms)
+            return terms.count == 1 ? first : make(terms)
         }
 
         mutating func unary() -> PolicyCheck? {

@@ -18,7 +18,7 @@ enum PythonRepr {
 
     /// An integral bound as Python writes an int, any other as a float.
     static func number(_ number: Double) -> String {
-        if number.isFinite, number.rounded() == number, abs(number) < 1e15 { return String(Int(number)) }
+        if abs(number) < 1e15, let whole = Int(exactly: number) { return String(whole) }
         return number.isFinite ? "\(number)" : (number > 0 ? "inf" : "-inf")
     }
 
@@ -75,7 +75,8 @@ extension JSONSchema {
         if types == ["object"], !additionalProperties { object.append("additionalProperties", .bool(false)) }
         for (name, bound) in [("minimum", minimum), ("maximum", maximum)] {
             if let bound {
-                object.append(name, bound.rounded() == bound && abs(bound) < 1e15 ? .int(Int(bound)) : .double(bound))
+                object.append(
+                    name, abs(bound) < 1e15 ? Int(exactly: bound).map(JSON.int) ?? .double(bound) : .double(bound))
             }
         }
         for (name, count) in [

@@ -51,6 +51,7 @@ struct PlacementMediaTypes: RouterMiddleware {
         next: (Request, NovaRequestContext) async throws -> Response
     ) async throws -> Response {
         if let length = request.headers[.contentLength] {
+            // checked: text to Int never traps; nil is the 400
             guard let bytes = Int(length) else {
                 throw NovaError.badRequest("content-length header must be an integer")
             }
