@@ -125,18 +125,80 @@ public struct JSONSchema: Sendable {
     }
 }
 
-/// A `pattern` compiled once; matched as Python's `re.search` does (anywhere unless anchored).
+/// A `pattern` compiled once; matched as Python's `re.search` does (anywhere unless anchored). The anchored
+/// one-class patterns of the request schemas (`^[A-Z0-9_]+$`, `^CUSTOM_[A-Z0-9_]+$`, `^[0-9a-fA-F-]{36}$`)
+/// are matched without a regular expression engine: they are checked on every claim.
 public final class SchemaPattern: @unchecked Sendable {
     public let source: String
     let expression: NSRegularExpression?
+    let simple: SimplePattern?
 
     public init(_ source: String) {
         self.source = source
-        self.expression = try? NSRegularExpression(pattern: source)
+        self.simple = SimplePattern(source)
+        self.expression = simple == nil ? try? NSRegularExpression(pattern: source) : nil
     }
 
     public func matches(_ text: String) -> Bool {
+        if let simple { return simple.matches(text) }
         guard let expression else { return false }
         return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
+
+/// `^prefix[class]+$`, `^prefix[class]*$`, `^prefix[class]{n}$` or `{m,n}`: a literal prefix of letters,
+/// digits and `_`, then one character class of single ASCII characters and ranges.
+struct SimplePattern: Sendable {
+    let prefix: [UInt8]
+    let allowed: Set<UInt8>
+    let count: ClosedRange<Int>
+
+    init?(_ source: String) {
+        var bytes = Array(source.utf8)[...]
+        guard bytes.first == UInt8(ascii: "^"), bytes.last == UInt8(ascii: "$") else { return nil }
+        bytes = bytes.dropFirst().dropLast()
+        let literal = bytes.prefix {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F
+        }
+        prefix = Array(literal)
+        bytes = bytes.dropFirst(literal.count)
+        guard bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+        let members = Array(bytes[bytes.index(after: bytes.startIndex)..<close])
+        guard !members.isEmpty, members.first != UInt8(ascii: "^"), !members.contains(UInt8(ascii: "\\")) else {
+            return nil
+        }
+        var allowed: Set<UInt8> = []
+        var index = 0
+        while index < members.count {
+            if index + 2 < members.count, members[index + 1] == UInt8(ascii: "-") {
+                guard members[index] <= members[index + 2] else { return nil }
+                allowed.formUnion(members[index]...members[index + 2])
+                index += 3
+            } else {
+                allowed.insert(members[index])
+                index += 1
+            }
+        }
+        self.allowed = allowed
+        let quantifier = String(decoding: bytes[bytes.index(after: close)...], as: UTF8.self)
+        switch quantifier {
+        case "+": count = 1...Int.max
+        case "*": count = 0...Int.max
+        default:
+            guard quantifier.hasPrefix("{"), quantifier.hasSuffix("}") else { return nil }
+            let bounds = quantifier.dropFirst().dropLast().split(separator: ",", omittingEmptySubsequences: false)
+            // checked: text to Int never traps; nil refuses the pattern (the engine takes it)
+            guard let low = Int(bounds[0]), let high = bounds.count == 2 ? Int(bounds[1]) : low, bounds.count <= 2,
+                low <= high
+            else { return nil }
+            count = low...high
+        }
+    }
+
+    func matches(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= prefix.count, bytes.starts(with: prefix) else { return false }
+        let rest = bytes[prefix.count...]
+        return count.contains(rest.count) && rest.allSatisfy(allowed.contains)
     }
 }

@@ -35,10 +35,10 @@ enum PlacementSchemas {
                 patternProperties: [(classPattern, inventory.optional("resource_provider_generation"))]),
         ], required: ["resource_provider_generation", "inventories"])
 
-    static func provider(_ context: NovaRequestContext, creating: Bool) -> JSONSchema {
+    static func provider(_ version: APIVersion, creating: Bool) -> JSONSchema {
         var schema = JSONSchema.object(["name": .string(maxLength: 200)], required: ["name"])
         if creating { schema = schema.adding("uuid", uuid) }
-        if context.placementAtLeast(14) { schema = schema.adding("parent_provider_uuid", .anyOf([uuid, .null])) }
+        if version.placementAtLeast(14) { schema = schema.adding("parent_provider_uuid", .anyOf([uuid, .null])) }
         return schema
     }
 
@@ -50,8 +50,8 @@ enum PlacementSchemas {
         required: ["traits", "resource_provider_generation"])
 
     static let aggregateList = JSONSchema.array(uuid, uniqueItems: true)
-    static func aggregates(_ context: NovaRequestContext) -> JSONSchema {
-        guard context.placementAtLeast(19) else { return aggregateList }
+    static func aggregates(_ version: APIVersion) -> JSONSchema {
+        guard version.placementAtLeast(19) else { return aggregateList }
         return .object(
             ["aggregates": aggregateList, "resource_provider_generation": generation],
             required: ["aggregates", "resource_provider_generation"])
@@ -82,8 +82,8 @@ extension PlacementSchemas {
     }
 
     /// One consumer's allocations as PUT /allocations/{consumer} (`forPost`: as one member of POST /allocations).
-    static func consumer(_ context: NovaRequestContext, forPost: Bool = false) -> JSONSchema {
-        guard context.placementAtLeast(12) else {
+    static func consumer(_ version: APIVersion, forPost: Bool = false) -> JSONSchema {
+        guard version.placementAtLeast(12) else {
             let provider = JSONSchema.object(["uuid": uuid], required: ["uuid"])
             var schema = JSONSchema.object(
                 [
@@ -93,35 +93,34 @@ extension PlacementSchemas {
                             required: ["resource_provider", "resources"]),
                         minItems: 1)
                 ], required: ["allocations"])
-            if context.placementAtLeast(8) {
+            if version.placementAtLeast(8) {
                 schema = schema.adding("project_id", ownerID, required: true).adding("user_id", ownerID, required: true)
             }
             return schema
         }
-        let deletable = forPost || context.placementAtLeast(28)
+        let deletable = forPost || version.placementAtLeast(28)
         var schema = JSONSchema.object(
             ["allocations": byProvider(minProperties: deletable ? 0 : 1), "project_id": ownerID, "user_id": ownerID],
             required: ["allocations", "project_id", "user_id"])
-        if context.placementAtLeast(28) {
+        if version.placementAtLeast(28) {
             schema = schema.adding("consumer_generation", consumerGeneration, required: true)
         }
-        if context.placementAtLeast(34) { schema = schema.adding("mappings", mappings) }
-        if context.placementAtLeast(38) {
+        if version.placementAtLeast(34) { schema = schema.adding("mappings", mappings) }
+        if version.placementAtLeast(38) {
             schema = schema.adding(
                 "consumer_type", .string(minLength: 1, maxLength: 255, pattern: classPattern), required: true)
         }
         return schema
     }
 
-    static func consumers(_ context: NovaRequestContext, minProperties: Int = 1) -> JSONSchema {
-        .object(patternProperties: [(uuidPattern, consumer(context, forPost: true))], minProperties: minProperties)
+    static func consumers(_ version: APIVersion, minProperties: Int = 1) -> JSONSchema {
+        .object(patternProperties: [(uuidPattern, consumer(version, forPost: true))], minProperties: minProperties)
     }
 
     /// POST /reshaper: at least one provider's inventories and the consumers' allocations (consumer
     /// generations required as from 1.28; mappings from 1.34, types from 1.38).
-    static func reshaper(_ context: NovaRequestContext) -> JSONSchema {
-        var allocations = context
-        if !context.placementAtLeast(34) { allocations.placementVersion = APIVersion(1, 28) }
+    static func reshaper(_ version: APIVersion) -> JSONSchema {
+        let allocations = version.placementAtLeast(34) ? version : APIVersion(1, 28)
         return .object(
             [
                 "inventories": .object(patternProperties: [(uuidPattern, putInventories)], minProperties: 1),
@@ -153,46 +152,46 @@ extension PlacementSchemas {
     /// The `uuid` format of a query: jsonschema's own, with dashes.
     static let queryUUID = JSONSchema.string(format: "uuid")
 
-    static func candidatesQuery(_ context: NovaRequestContext) -> JSONSchema {
-        guard context.placementAtLeast(25) else {
+    static func candidatesQuery(_ version: APIVersion) -> JSONSchema {
+        guard version.placementAtLeast(25) else {
             var schema = JSONSchema.object(["resources": text], required: ["resources"])
-            if context.placementAtLeast(16) {
+            if version.placementAtLeast(16) {
                 var limit = JSONSchema.string(minLength: 1, pattern: "^[1-9][0-9]*$")
                 limit.types = ["integer", "string"]
                 limit.minimum = 1
                 schema = schema.adding("limit", limit)
             }
-            if context.placementAtLeast(17) { schema = schema.adding("required", text) }
-            if context.placementAtLeast(21) { schema = schema.adding("member_of", text) }
+            if version.placementAtLeast(17) { schema = schema.adding("required", text) }
+            if version.placementAtLeast(21) { schema = schema.adding("member_of", text) }
             return schema
         }
-        let suffix = context.placementAtLeast(33) ? "([a-zA-Z0-9_-]{1,64})?" : "([1-9][0-9]*)?"
+        let suffix = version.placementAtLeast(33) ? "([a-zA-Z0-9_-]{1,64})?" : "([1-9][0-9]*)?"
         var kinds = ["resources", "required", "member_of"]
-        if context.placementAtLeast(31) { kinds.append("in_tree") }
+        if version.placementAtLeast(31) { kinds.append("in_tree") }
         var limit = JSONSchema.string(minLength: 1, pattern: "^[1-9][0-9]*$")
         limit.types = ["integer", "string"]
         limit.minimum = 1
         var schema = JSONSchema.object(
             ["limit": limit, "group_policy": .string(enum: ["none", "isolate"])],
             patternProperties: kinds.map { ("^\($0)\(suffix)$", text) })
-        if context.placementAtLeast(35) { schema = schema.adding("root_required", text) }
-        if context.placementAtLeast(36) { schema = schema.adding("same_subtree", text) }
+        if version.placementAtLeast(35) { schema = schema.adding("root_required", text) }
+        if version.placementAtLeast(36) { schema = schema.adding("same_subtree", text) }
         return schema
     }
 
-    static func providersQuery(_ context: NovaRequestContext) -> JSONSchema {
+    static func providersQuery(_ version: APIVersion) -> JSONSchema {
         var schema = JSONSchema.object(["name": text, "uuid": queryUUID])
-        if context.placementAtLeast(3) { schema = schema.adding("member_of", text) }
-        if context.placementAtLeast(4) { schema = schema.adding("resources", text) }
-        if context.placementAtLeast(14) { schema = schema.adding("in_tree", queryUUID) }
-        if context.placementAtLeast(18) { schema = schema.adding("required", text) }
+        if version.placementAtLeast(3) { schema = schema.adding("member_of", text) }
+        if version.placementAtLeast(4) { schema = schema.adding("resources", text) }
+        if version.placementAtLeast(14) { schema = schema.adding("in_tree", queryUUID) }
+        if version.placementAtLeast(18) { schema = schema.adding("required", text) }
         return schema
     }
 
-    static func usagesQuery(_ context: NovaRequestContext) -> JSONSchema {
+    static func usagesQuery(_ version: APIVersion) -> JSONSchema {
         let owner = JSONSchema.string(minLength: 1, maxLength: 255)
         var schema = JSONSchema.object(["project_id": owner, "user_id": owner], required: ["project_id"])
-        if context.placementAtLeast(38) {
+        if version.placementAtLeast(38) {
             schema = schema.adding(
                 "consumer_type", .string(minLength: 1, maxLength: 255, pattern: "^[A-Z0-9_]+$|^all|^unknown$"))
         }
@@ -213,4 +212,46 @@ extension PlacementAPI {
             throw NovaError.badRequest("Invalid query string parameters: \(violation.description)")
         }
     }
+}
+
+extension APIVersion {
+    func placementAtLeast(_ minor: Int) -> Bool { self >= APIVersion(1, minor) }
+}
+
+/// A schema for each Placement microversion, built once: compiling a schema's patterns costs more than
+/// checking a small body against them.
+struct VersionedSchemas: Sendable {
+    let byMinor: [JSONSchema]
+
+    init(_ build: (APIVersion) -> JSONSchema) {
+        byMinor = (0...APIVersion.placementMaximum.minor).map { build(APIVersion(1, $0)) }
+    }
+
+    subscript(_ context: NovaRequestContext) -> JSONSchema {
+        byMinor[min(max(context.placementVersion.minor, 0), byMinor.count - 1)]
+    }
+}
+
+/// The schemas as the handlers ask for them: by the request's microversion.
+extension PlacementSchemas {
+    static let creatingProviders = VersionedSchemas { provider($0, creating: true) }
+    static let updatingProviders = VersionedSchemas { provider($0, creating: false) }
+    static let aggregatesByVersion = VersionedSchemas { aggregates($0) }
+    static let consumerByVersion = VersionedSchemas { consumer($0) }
+    static let consumersByVersion = VersionedSchemas { consumers($0) }
+    static let reshaperByVersion = VersionedSchemas { reshaper($0) }
+    static let candidatesQueries = VersionedSchemas { candidatesQuery($0) }
+    static let providersQueries = VersionedSchemas { providersQuery($0) }
+    static let usagesQueries = VersionedSchemas { usagesQuery($0) }
+
+    static func provider(_ context: NovaRequestContext, creating: Bool) -> JSONSchema {
+        (creating ? creatingProviders : updatingProviders)[context]
+    }
+    static func aggregates(_ context: NovaRequestContext) -> JSONSchema { aggregatesByVersion[context] }
+    static func consumer(_ context: NovaRequestContext) -> JSONSchema { consumerByVersion[context] }
+    static func consumers(_ context: NovaRequestContext) -> JSONSchema { consumersByVersion[context] }
+    static func reshaper(_ context: NovaRequestContext) -> JSONSchema { reshaperByVersion[context] }
+    static func candidatesQuery(_ context: NovaRequestContext) -> JSONSchema { candidatesQueries[context] }
+    static func providersQuery(_ context: NovaRequestContext) -> JSONSchema { providersQueries[context] }
+    static func usagesQuery(_ context: NovaRequestContext) -> JSONSchema { usagesQueries[context] }
 }

@@ -1,4 +1,5 @@
 import APISupport
+import Foundation
 import NovaCore
 import Testing
 
@@ -41,5 +42,27 @@ import Testing
                 "0 is less than the minimum of 1\n\nFailed validating 'minimum' in schema['properties']['total']:")
                 == true)
         #expect(deep?.description.hasSuffix("On instance['total']:\n    0") == true)
+    }
+}
+
+@Suite struct SchemaPatternTests {
+    @Test func simplePatternsMatchAsTheRegularExpressionEngineDoes() throws {
+        let patterns = [
+            "^[A-Z0-9_]+$", "^CUSTOM_[A-Z0-9_]+$", "^[0-9a-fA-F-]{36}$", "^[a-z]{2,3}$", "^[1-9][0-9]*$",
+            "^resources([1-9][0-9]*)?$", "[a-zA-Z0-9_-]{1,64}",
+        ]
+        let texts = [
+            "", "VCPU", "vcpu", "CUSTOM_", "CUSTOM_X1", "custom_x", "DISK GB", "12", "0", "ab", "abcd",
+            "7f1cd4f0-8d4d-4b1c-9b2e-6f5f1f3f2a11", "7f1cd4f08d4d4b1c9b2e6f5f1f3f2a11", "resources", "resources12",
+            "résumé", "A\u{0}B",
+        ]
+        for pattern in patterns {
+            let engine = try NSRegularExpression(pattern: pattern)
+            let schema = SchemaPattern(pattern)
+            for text in texts {
+                let expected = engine.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+                #expect(schema.matches(text) == expected, "\(pattern) on \(text)")
+            }
+        }
     }
 }
