@@ -109,14 +109,6 @@ public struct JSONSchema: Sendable {
         return copy
     }
 
-    /// This schema without a property (and no longer requiring it).
-    public func removing(_ name: String) -> JSONSchema {
-        var copy = self
-        copy.properties.removeAll { $0.0 == name }
-        copy.required.removeAll { $0 == name }
-        return copy
-    }
-
     /// This schema with `names` no longer required.
     public func optional(_ names: String...) -> JSONSchema {
         var copy = self

@@ -117,11 +117,12 @@ public struct OpenStackMiddleware: RouterMiddleware {
             response = try await next(request, context)
             if service == .placement { Self.addPlacementCacheHeaders(&response, version: context.placementVersion) }
         } catch {
-            response = Self.render(error, service: service, requestID: context.requestID, logger: context.logger)
+            let failure = Self.clientError(error, requestID: context.requestID, logger: context.logger)
             if let notAllowed = error as? MethodNotAllowed { headers[.allow] = notAllowed.allow }
             if service == .placement, let accept = request.headers[.accept], Self.prefersHTML(accept) {
-                response = Self.htmlError(
-                    response.status.code, Self.clientError(error, requestID: "", logger: context.logger).message)
+                response = Self.htmlError(failure.code.status, failure.message)
+            } else {
+                response = Self.render(failure, service: service, requestID: context.requestID)
             }
         }
         for field in headers where response.headers[field.name] == nil {
@@ -261,8 +262,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
         return novaError
     }
 
-    static func render(_ error: any Error, service: Service, requestID: String, logger: Logger) -> Response {
-        let novaError = clientError(error, requestID: requestID, logger: logger)
+    /// `novaError` (what `clientError` made of the failure) in the body format of `service`.
+    static func render(_ novaError: NovaError, service: Service, requestID: String) -> Response {
         let status = novaError.code.status
         switch service {
         case .identity:

@@ -64,12 +64,12 @@ extension JSONSchema {
         if types.count == 1 { object.append("type", .string(types[0])) }
         if types.count > 1 { object.append("type", .array(types.map(JSON.string))) }
         if !properties.isEmpty {
-            object.append("properties", .object(JSONObject(entries: properties.map { ($0.0, $0.1.jsonValue) })))
+            object.append("properties", .object(JSONObject(properties.map { ($0.0, $0.1.jsonValue) })))
         }
         if !patternProperties.isEmpty {
             object.append(
                 "patternProperties",
-                .object(JSONObject(entries: patternProperties.map { ($0.0.source, $0.1.jsonValue) })))
+                .object(JSONObject(patternProperties.map { ($0.0.source, $0.1.jsonValue) })))
         }
         if !required.isEmpty { object.append("required", .array(required.map(JSON.string))) }
         if types == ["object"], !additionalProperties { object.append("additionalProperties", .bool(false)) }
@@ -92,13 +92,5 @@ extension JSONSchema {
         if uniqueItems { object.append("uniqueItems", .bool(true)) }
         if !anyOf.isEmpty { object.append("anyOf", .array(anyOf.map(\.jsonValue))) }
         return .object(object)
-    }
-}
-
-extension JSONObject {
-    /// An object of these members, in this order.
-    public init(entries: [(String, JSON)]) {
-        self.init()
-        for (key, value) in entries { append(key, value) }
     }
 }

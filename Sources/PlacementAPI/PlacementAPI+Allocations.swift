@@ -21,7 +21,7 @@ extension PlacementAPI {
                     ])
                 )
             }
-            var body: JSONObject = ["allocations": .object(JSONObject(entries: entries))]
+            var body: JSONObject = ["allocations": .object(JSONObject(entries))]
             if context.placementAtLeast(12) {
                 body.append("project_id", .string(consumer.projectID))
                 body.append("user_id", .string(consumer.userID))
@@ -75,11 +75,11 @@ extension PlacementAPI {
                 return Response.json(["usages": resourcesJSON(total)])
             }
             let entries = byType.sorted { $0.key < $1.key }.map { type, usage in
-                var body = JSONObject(entries: [("consumer_count", .int(usage.consumers))])
+                var body = JSONObject([("consumer_count", .int(usage.consumers))])
                 for (name, amount) in usage.amounts.sorted(by: { $0.key < $1.key }) { body.append(name, .int(amount)) }
                 return (type, JSON.object(body))
             }
-            return Response.json(["usages": .object(JSONObject(entries: entries))])
+            return Response.json(["usages": .object(JSONObject(entries))])
         }
         root.post("reshaper") { request, context in
             try context.requirePlacement(30)

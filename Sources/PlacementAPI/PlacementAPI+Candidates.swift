@@ -116,14 +116,14 @@ extension PlacementAPI {
             ]
         }
         var body: JSONObject = [
-            "allocations": .object(JSONObject(entries: sorted.map { ($0.key, ["resources": resourcesJSON($0.value)]) }))
+            "allocations": .object(JSONObject(sorted.map { ($0.key, ["resources": resourcesJSON($0.value)]) }))
         ]
         if context.placementAtLeast(34) {
             body.append(
                 "mappings",
                 .object(
                     JSONObject(
-                        entries: request.mappings.sorted { $0.key < $1.key }.map { ($0.key, stringArray($0.value)) })))
+                        request.mappings.sorted { $0.key < $1.key }.map { ($0.key, stringArray($0.value)) })))
         }
         return .object(body)
     }

@@ -26,7 +26,7 @@ extension PlacementAPI {
             case "allocation_ratio":
                 inventory.allocationRatio = try placementChecked {
                     () throws(NovaError) in
-                    try CheckedInput.number(value, field: key, in: 0...Self.maxFloat) ?? 1
+                    try CheckedInput.number(value, field: key, in: 0...PlacementSchemas.maxFloat) ?? 1
                 }
             default:
                 throw NovaError.badRequest(
@@ -35,9 +35,6 @@ extension PlacementAPI {
         }
         return inventory
     }
-
-    /// Placement's SQL_SP_FLOAT_MAX, the largest allocation ratio its schema takes.
-    static let maxFloat = 3.40282e38
 
     /// A provider's name: Placement's schema takes 1 to 200 characters; control characters are refused too.
     static func providerName(_ value: JSON?) throws -> String {
@@ -83,7 +80,7 @@ extension PlacementAPI {
         let inventories = provider.inventories.sorted { $0.key < $1.key }.map { ($0.key, Self.inventoryJSON($0.value)) }
         return Response.json(
             [
-                "inventories": .object(JSONObject(entries: inventories)),
+                "inventories": .object(JSONObject(inventories)),
                 "resource_provider_generation": .int(provider.generation),
             ], status: status)
     }
@@ -213,7 +210,7 @@ extension PlacementAPI {
             let held = state.consumers.values.filter { $0.allocations[found.uuid] != nil }.sorted { $0.uuid < $1.uuid }
             let entries = held.map { ($0.uuid, JSON.object(["resources": resourcesJSON($0.allocations[found.uuid]!)])) }
             return Response.json([
-                "allocations": .object(JSONObject(entries: entries)),
+                "allocations": .object(JSONObject(entries)),
                 "resource_provider_generation": .int(found.generation),
             ])
         }

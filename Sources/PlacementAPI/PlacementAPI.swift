@@ -79,7 +79,7 @@ extension JSON {
 }
 
 func resourcesJSON(_ amounts: [String: Int]) -> JSON {
-    .object(JSONObject(entries: amounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
+    .object(JSONObject(amounts.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
 }
 
 func stringArray(_ values: some Sequence<String>) -> JSON { .array(values.sorted().map(JSON.string)) }
