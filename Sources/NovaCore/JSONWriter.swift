@@ -61,6 +61,12 @@ public struct JSONWriter {
         json.write(into: &bytes)
     }
 
+    /// A value written before, as its bytes.
+    public mutating func raw(_ json: [UInt8]) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
     /// `"name": value` pairs of string -> int, in key order.
     public mutating func intObject(_ values: [String: Int]) {
         beginObject()

@@ -14,14 +14,17 @@ extension PlacementAPI {
             let query = try CandidateQueryParser.parse(request.query, version: context.placementVersion, state: state)
             var result = service.candidates(query, in: state)
             if !context.placementAtLeast(29) { result = Self.blindToNesting(result, state) }
-            let requested = Set(query.groups.flatMap(\.resources.keys))
+            let form = ResourceProvider.SummaryForm(
+                classes: context.placementAtLeast(27) ? nil : Set(query.groups.flatMap(\.resources.keys)),
+                traits: context.placementAtLeast(17), tree: context.placementAtLeast(29))
             var writer = JSONWriter(capacity: 256 + 512 * result.summaries.count)
             writer.beginObject()
             writer.key("allocation_requests")
             writer.beginArray()
+            var requestWriter = CandidateRequestWriter(mappings: context.placementAtLeast(34))
             for request in result.requests {
                 if context.placementAtLeast(12) {
-                    writeRequest(request, &writer, mappings: context.placementAtLeast(34))
+                    requestWriter.write(request, into: &writer)
                 } else {
                     writer.value(requestJSON(request, context))
                 }
@@ -31,7 +34,7 @@ extension PlacementAPI {
             writer.beginObject()
             for provider in result.summaries {
                 writer.key(provider.uuid)
-                writeSummary(provider, requested, context, &writer)
+                provider.writeSummary(form, into: &writer)
             }
             writer.endObject()
             writer.endObject()
@@ -48,61 +51,6 @@ extension PlacementAPI {
             let reasons = state.explainRejections(query).sorted { $0.key < $1.key }
             return Response.json(["rejections": .object(JSONObject(reasons.map { ($0.key, JSON.string($0.value)) }))])
         }
-    }
-
-    /// `{"allocations": {rp: {"resources": {...}}}, "mappings": {...}}` (1.12+), written directly.
-    func writeRequest(_ request: AllocationRequest, _ writer: inout JSONWriter, mappings: Bool) {
-        writer.beginObject()
-        writer.key("allocations")
-        writer.beginObject()
-        for (uuid, resources) in request.allocations.sorted(by: { $0.key < $1.key }) {
-            writer.key(uuid)
-            writer.beginObject()
-            writer.key("resources")
-            writer.intObject(resources)
-            writer.endObject()
-        }
-        writer.endObject()
-        if mappings {
-            writer.key("mappings")
-            writer.beginObject()
-            for (suffix, uuids) in request.mappings.sorted(by: { $0.key < $1.key }) {
-                writer.key(suffix)
-                writer.stringArray(uuids.sorted())
-            }
-            writer.endObject()
-        }
-        writer.endObject()
-    }
-
-    func writeSummary(
-        _ provider: ResourceProvider, _ requested: Set<String>, _ context: NovaRequestContext,
-        _ writer: inout JSONWriter
-    ) {
-        writer.beginObject()
-        writer.key("resources")
-        writer.beginObject()
-        for name in provider.inventories.keys.sorted() where context.placementAtLeast(27) || requested.contains(name) {
-            writer.key(name)
-            writer.beginObject()
-            writer.key("capacity")
-            writer.int(provider.inventories[name]?.capacity ?? 0)
-            writer.key("used")
-            writer.int(provider.usages[name] ?? 0)
-            writer.endObject()
-        }
-        writer.endObject()
-        if context.placementAtLeast(17) {
-            writer.key("traits")
-            writer.stringArray(provider.traits.sorted())
-        }
-        if context.placementAtLeast(29) {
-            writer.key("parent_provider_uuid")
-            if let parent = provider.parentUUID { writer.string(parent) } else { writer.null() }
-            writer.key("root_provider_uuid")
-            writer.string(provider.rootUUID)
-        }
-        writer.endObject()
     }
 
     func requestJSON(_ request: AllocationRequest, _ context: NovaRequestContext) -> JSON {
@@ -139,5 +87,81 @@ extension PlacementAPI {
         let used = Set(result.requests.flatMap(\.allocations.keys))
         result.summaries = result.summaries.filter { used.contains($0.uuid) }
         return result
+    }
+}
+
+/// Writes allocation requests (1.12+) as `{"allocations": {rp: {"resources": {...}}}, "mappings": {...}}`.
+/// Most requests of one answer allocate the same resources, so their object is written once and reused.
+struct CandidateRequestWriter {
+    let mappings: Bool
+    private var lastResources: [String: Int] = [:]
+    private var lastResourcesJSON: [UInt8] = []
+
+    init(mappings: Bool) { self.mappings = mappings }
+
+    mutating func write(_ request: AllocationRequest, into writer: inout JSONWriter) {
+        if let sole = request.sole {
+            writeSole(sole.provider, sole.resources, into: &writer)
+            return
+        }
+        writer.beginObject()
+        writer.key("allocations")
+        writer.beginObject()
+        for (uuid, resources) in Self.inKeyOrder(request.allocations) {
+            writer.key(uuid)
+            writer.beginObject()
+            writer.key("resources")
+            writeResources(resources, into: &writer)
+            writer.endObject()
+        }
+        writer.endObject()
+        if mappings {
+            writer.key("mappings")
+            writer.beginObject()
+            for (suffix, uuids) in Self.inKeyOrder(request.mappings) {
+                writer.key(suffix)
+                writer.stringArray(uuids.count == 1 ? uuids : uuids.sorted())
+            }
+            writer.endObject()
+        }
+        writer.endObject()
+    }
+
+    /// The same answer as the general form for `allocations: {provider: resources}, mappings: {"": [provider]}`.
+    private mutating func writeSole(_ provider: String, _ resources: [String: Int], into writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("allocations")
+        writer.beginObject()
+        writer.key(provider)
+        writer.beginObject()
+        writer.key("resources")
+        writeResources(resources, into: &writer)
+        writer.endObject()
+        writer.endObject()
+        if mappings {
+            writer.key("mappings")
+            writer.beginObject()
+            writer.key("")
+            writer.beginArray()
+            writer.string(provider)
+            writer.endArray()
+            writer.endObject()
+        }
+        writer.endObject()
+    }
+
+    private mutating func writeResources(_ resources: [String: Int], into writer: inout JSONWriter) {
+        if resources != lastResources || lastResourcesJSON.isEmpty {
+            var object = JSONWriter(capacity: 64)
+            object.intObject(resources)
+            lastResources = resources
+            lastResourcesJSON = object.bytes
+        }
+        writer.raw(lastResourcesJSON)
+    }
+
+    /// A dictionary's pairs by key; one pair (the common request) needs no sorting.
+    static func inKeyOrder<Value>(_ dictionary: [String: Value]) -> [(key: String, value: Value)] {
+        dictionary.count == 1 ? Array(dictionary) : dictionary.sorted { $0.key < $1.key }
     }
 }

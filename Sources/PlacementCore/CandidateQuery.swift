@@ -113,17 +113,63 @@ public struct CandidateQuery: Sendable, Equatable {
 }
 
 /// One way to satisfy a query: provider -> class -> amount, and which providers each group used (1.34).
-public struct AllocationRequest: Sendable, Equatable, Hashable {
-    public var allocations: [String: [String: Int]]
-    public var mappings: [String: [String]]
-
-    public init(allocations: [String: [String: Int]], mappings: [String: [String]]) {
-        self.allocations = allocations
-        self.mappings = mappings
+public struct AllocationRequest: Sendable, Hashable {
+    /// Most answers are one provider giving the unsuffixed group everything: that is kept as just the
+    /// provider, and the dictionaries are made only for a reader that asks for them.
+    enum Shape: Sendable, Hashable {
+        case sole(provider: String, resources: [String: Int])
+        case any(allocations: [String: [String: Int]], mappings: [String: [String]])
     }
+
+    var shape: Shape
 
     /// The tree this request lands on (its first non-sharing provider's root), set by the search.
     public var rootUUID: String = ""
+
+    public init(allocations: [String: [String: Int]], mappings: [String: [String]]) {
+        shape = .any(allocations: allocations, mappings: mappings)
+    }
+
+    /// The unsuffixed group's resources, all from one provider.
+    public init(provider: String, resources: [String: Int]) {
+        shape = .sole(provider: provider, resources: resources)
+    }
+
+    /// The provider and resources of a request that takes from one provider for the unsuffixed group.
+    public var sole: (provider: String, resources: [String: Int])? {
+        if case .sole(let provider, let resources) = shape { return (provider, resources) }
+        return nil
+    }
+
+    public var allocations: [String: [String: Int]] {
+        get {
+            switch shape {
+            case .sole(let provider, let resources): [provider: resources]
+            case .any(let allocations, _): allocations
+            }
+        }
+        set { shape = .any(allocations: newValue, mappings: mappings) }
+    }
+
+    public var mappings: [String: [String]] {
+        get {
+            switch shape {
+            case .sole(let provider, _): ["": [provider]]
+            case .any(_, let mappings): mappings
+            }
+        }
+        set { shape = .any(allocations: allocations, mappings: newValue) }
+    }
+
+    public static func == (lhs: AllocationRequest, rhs: AllocationRequest) -> Bool {
+        lhs.rootUUID == rhs.rootUUID && lhs.allocations == rhs.allocations && lhs.mappings == rhs.mappings
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(rootUUID)
+        hasher.combine(allocations)
+        hasher.combine(mappings)
+    }
 }
 
 /// The answer: the requests and the providers they involve (whole trees, and sharing providers used).

@@ -12,7 +12,6 @@ extension PlacementState {
     public func allocationCandidates(_ query: CandidateQuery, randomStart: Bool = false) -> CandidateResult {
         let limit = query.limit ?? Int.max
         var requests: [AllocationRequest] = []
-        var roots: [String] = []
         var sharingUsed: Set<String> = []
         // A group's in_tree limits the trees the request may be anchored in, unless it names a sharing
         // provider's tree: that one serves other trees through its aggregates.
@@ -21,7 +20,11 @@ extension PlacementState {
             guard let provider = providers[uuid] else { return CandidateResult(requests: [], summaries: []) }
             if !sharingProviders.contains(provider.rootUUID) { treeLimits.append(provider.rootUUID) }
         }
-        let simple = query.groups.count == 1 && query.groups[0].isUnsuffixed && !query.groups[0].resources.isEmpty
+        let simpleGroup =
+            query.groups.count == 1 && query.groups[0].isUnsuffixed && !query.groups[0].resources.isEmpty
+                && sharingProviders.isEmpty ? query.groups[0] : nil
+        // Trees are disjoint, so each root's tree is listed once; only sharing providers can repeat.
+        var summaries: [ResourceProvider] = []
         let start = randomStart && !order.isEmpty ? Int.random(in: 0..<order.count) : 0
         for offset in order.indices where requests.count < limit {
             let rootUUID = order[(start + offset) % order.count]
@@ -29,36 +32,31 @@ extension PlacementState {
                 treeLimits.allSatisfy({ $0 == rootUUID }), query.rootRequired.matches(root.traits)
             else { continue }
             // The common case (Nova's flat compute nodes, no sharing): one provider answers alone or not at all.
-            if simple, sharingProviders.isEmpty, children[rootUUID]?.isEmpty ?? true {
-                let group = query.groups[0]
+            if let group = simpleGroup, children.isEmpty || children[rootUUID]?.isEmpty ?? true {
                 guard group.traits.matches(root.traits), group.memberOf.matches(root.aggregates),
                     group.resources.allSatisfy({ root.canAllocate($0.key, $0.value) })
                 else { continue }
-                var request = AllocationRequest(allocations: [rootUUID: group.resources], mappings: ["": [rootUUID]])
+                var request = AllocationRequest(provider: rootUUID, resources: group.resources)
                 request.rootUUID = rootUUID
                 requests.append(request)
-                roots.append(rootUUID)
+                summaries.append(root)
                 continue
             }
             let tree = subtree(of: rootUUID)
             let found = candidates(in: tree, root: root, query, limit: limit - requests.count)
             guard !found.isEmpty else { continue }
-            roots.append(rootUUID)
             let treeSet = Set(tree)
             for request in found {
                 sharingUsed.formUnion(request.allocations.keys.filter { !treeSet.contains($0) })
             }
             requests += found
+            summaries += tree.compactMap { providers[$0] }
         }
-        var summaries: [ResourceProvider] = []
-        var listed: Set<String> = []
-        for rootUUID in roots {
-            for uuid in subtree(of: rootUUID) where listed.insert(uuid).inserted {
+        if !sharingUsed.isEmpty {
+            var listed = Set(summaries.map(\.uuid))
+            for uuid in sharingUsed.sorted() where listed.insert(uuid).inserted {
                 if let provider = providers[uuid] { summaries.append(provider) }
             }
-        }
-        for uuid in sharingUsed.sorted() where listed.insert(uuid).inserted {
-            if let provider = providers[uuid] { summaries.append(provider) }
         }
         return CandidateResult(requests: requests, summaries: summaries)
     }

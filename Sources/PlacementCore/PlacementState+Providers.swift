@@ -72,7 +72,7 @@ extension PlacementState {
             } else if !allowReparenting {
                 throw refuse("un-parenting a provider is not currently allowed.")
             }
-            if let old = provider.parentUUID { children[old]?.remove(uuid) }
+            if let old = provider.parentUUID { removeChild(uuid, of: old) }
             if let parentUUID { children[parentUUID, default: []].insert(uuid) }
             for member in subtree(of: uuid) where member != uuid {
                 update(member, bump: false) { $0.rootUUID = newRoot }

@@ -146,9 +146,16 @@ public struct PlacementState: Sendable {
         guard let provider = providers.removeValue(forKey: uuid) else { return }
         order.removeAll { $0 == uuid }
         names[provider.name] = nil
-        if let parent = provider.parentUUID { children[parent]?.remove(uuid) }
+        if let parent = provider.parentUUID { removeChild(uuid, of: parent) }
         for aggregate in provider.aggregates { aggregateMembers[aggregate]?.remove(uuid) }
         sharingProviders.remove(uuid)
+    }
+
+    /// Drops a child from its parent's set, and the set when it empties: the candidate search reads an empty
+    /// `children` as a cloud of flat providers.
+    mutating func removeChild(_ uuid: String, of parent: String) {
+        children[parent]?.remove(uuid)
+        if children[parent]?.isEmpty == true { children[parent] = nil }
     }
 
     /// Replaces a provider's record, keeping the indexes right; bumps its generation.

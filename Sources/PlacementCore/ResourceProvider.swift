@@ -1,36 +1,185 @@
 import Foundation
+import Synchronization
 
 /// A resource provider: a compute node, a NUMA cell under it, a shared storage pool...
+///
+/// Its fields live in one shared storage object, copied when a copy is changed: the candidate search and
+/// every snapshot read copy providers by the thousand, and a copy is then one reference, not eleven.
 public struct ResourceProvider: Sendable, Equatable {
-    public var uuid: String
-    public var name: String
-    public var generation: Int
-    public var parentUUID: String?
-    public var rootUUID: String
-    public var inventories: [String: Inventory]
-    public var traits: Set<String>
-    public var aggregates: Set<String>
-    /// Allocated amount per resource class, kept in step with the consumers' allocations.
-    public var usages: [String: Int]
-    public var createdAt: Date
-    public var updatedAt: Date
+    final class Storage: @unchecked Sendable {
+        var uuid: String
+        var name: String
+        var generation: Int
+        var parentUUID: String?
+        var rootUUID: String
+        var inventories: [String: Inventory]
+        var traits: Set<String>
+        var aggregates: Set<String>
+        var usages: [String: Int]
+        var createdAt: Date
+        var updatedAt: Date
+        /// The provider as allocation candidates summarise it from 1.29, written when first asked for.
+        /// Only read through the lock: a snapshot is shared by concurrent requests.
+        let summary = Mutex<[UInt8]?>(nil)
+
+        init(
+            uuid: String,
+            name: String,
+            generation: Int,
+            parentUUID: String?,
+            rootUUID: String,
+            inventories: [String: Inventory],
+            traits: Set<String>,
+            aggregates: Set<String>,
+            usages: [String: Int],
+            createdAt: Date,
+            updatedAt: Date
+        ) {
+            self.uuid = uuid
+            self.name = name
+            self.generation = generation
+            self.parentUUID = parentUUID
+            self.rootUUID = rootUUID
+            self.inventories = inventories
+            self.traits = traits
+            self.aggregates = aggregates
+            self.usages = usages
+            self.createdAt = createdAt
+            self.updatedAt = updatedAt
+        }
+
+        func copy() -> Storage {
+            Storage(
+                uuid: uuid,
+                name: name,
+                generation: generation,
+                parentUUID: parentUUID,
+                rootUUID: rootUUID,
+                inventories: inventories,
+                traits: traits,
+                aggregates: aggregates,
+                usages: usages,
+                createdAt: createdAt,
+                updatedAt: updatedAt)
+        }
+    }
+
+    var storage: Storage
+
+    public var uuid: String {
+        get { storage.uuid }
+        _modify {
+            makeUnique()
+            yield &storage.uuid
+        }
+    }
+
+    public var name: String {
+        get { storage.name }
+        _modify {
+            makeUnique()
+            yield &storage.name
+        }
+    }
+
+    public var generation: Int {
+        get { storage.generation }
+        _modify {
+            makeUnique()
+            yield &storage.generation
+        }
+    }
+
+    public var parentUUID: String? {
+        get { storage.parentUUID }
+        _modify {
+            makeUnique()
+            yield &storage.parentUUID
+        }
+    }
+
+    public var rootUUID: String {
+        get { storage.rootUUID }
+        _modify {
+            makeUnique()
+            yield &storage.rootUUID
+        }
+    }
+
+    public var inventories: [String: Inventory] {
+        get { storage.inventories }
+        _modify {
+            makeUnique()
+            yield &storage.inventories
+        }
+    }
+
+    public var traits: Set<String> {
+        get { storage.traits }
+        _modify {
+            makeUnique()
+            yield &storage.traits
+        }
+    }
+
+    public var aggregates: Set<String> {
+        get { storage.aggregates }
+        _modify {
+            makeUnique()
+            yield &storage.aggregates
+        }
+    }
+
+    public var usages: [String: Int] {
+        get { storage.usages }
+        _modify {
+            makeUnique()
+            yield &storage.usages
+        }
+    }
+
+    public var createdAt: Date {
+        get { storage.createdAt }
+        _modify {
+            makeUnique()
+            yield &storage.createdAt
+        }
+    }
+
+    public var updatedAt: Date {
+        get { storage.updatedAt }
+        _modify {
+            makeUnique()
+            yield &storage.updatedAt
+        }
+    }
 
     public init(
         uuid: String, name: String, generation: Int = 0, parentUUID: String? = nil, rootUUID: String? = nil,
         inventories: [String: Inventory] = [:], traits: Set<String> = [], aggregates: Set<String> = [],
         usages: [String: Int] = [:], createdAt: Date = Date(), updatedAt: Date = Date()
     ) {
-        self.uuid = uuid
-        self.name = name
-        self.generation = generation
-        self.parentUUID = parentUUID
-        self.rootUUID = rootUUID ?? uuid
-        self.inventories = inventories
-        self.traits = traits
-        self.aggregates = aggregates
-        self.usages = usages
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
+        storage = Storage(
+            uuid: uuid, name: name, generation: generation, parentUUID: parentUUID, rootUUID: rootUUID ?? uuid,
+            inventories: inventories, traits: traits, aggregates: aggregates, usages: usages, createdAt: createdAt,
+            updatedAt: updatedAt)
+    }
+
+    /// Before a change: a storage another copy shares is copied first, and a written summary is dropped.
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) {
+            storage = storage.copy()
+        } else {
+            storage.summary.withLock { $0 = nil }
+        }
+    }
+
+    public static func == (lhs: ResourceProvider, rhs: ResourceProvider) -> Bool {
+        if lhs.storage === rhs.storage { return true }
+        return lhs.uuid == rhs.uuid && lhs.name == rhs.name && lhs.generation == rhs.generation
+            && lhs.parentUUID == rhs.parentUUID && lhs.rootUUID == rhs.rootUUID && lhs.inventories == rhs.inventories
+            && lhs.traits == rhs.traits && lhs.aggregates == rhs.aggregates && lhs.usages == rhs.usages
+            && lhs.createdAt == rhs.createdAt && lhs.updatedAt == rhs.updatedAt
     }
 
     /// Free capacity for a resource class; 0 when the provider has no such inventory.
