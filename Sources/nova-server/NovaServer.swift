@@ -31,6 +31,7 @@ struct CommonOptions: ParsableArguments {
     func loadOptions() throws -> CloudOptions {
         // What this process writes (the database, openrc files, images, disks) is for its own user alone.
         umask(0o077)
+        MallocTuning.apply()
         let config = try NovaConfig.load(paths: config)
         return try CloudOptions(config: config, dataDirectory: dataDir)
     }
