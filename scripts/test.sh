@@ -98,7 +98,7 @@ if ! .venv-placement/bin/python -c 'import gabbi, oslotest, placement; assert pl
     .venv-placement/bin/pip install -q --no-binary openstack-placement openstack-placement==16.0.0 gabbi oslotest \
         gunicorn   # the sdist, as published on PyPI
 fi
-NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv-placement/bin/python Tests/Placement/placement_gabbi.py --target 98
+NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv-placement/bin/python Tests/Placement/placement_gabbi.py --target 99
 
 # 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
 #     1 scheduler, 2 compute hosts, placement, novncproxy) over PostgreSQL and a nats-server. The compute hosts

@@ -229,7 +229,7 @@ extension PlacementAPI {
             try context.requirePlacement(1)
             try authorize(context, "resource_providers:aggregates:list")
             let found = try service.snapshot.provider(context.parameter("uuid"))
-            return aggregatesResponse(found, context)
+            return aggregatesResponse(found.aggregates.sorted(), found.generation, context)
         }
         provider.put("aggregates") { request, context in
             try context.requirePlacement(1)
@@ -256,7 +256,8 @@ extension PlacementAPI {
                 try state.setAggregates(uuid, generation: generation, Set(aggregates))
                 return try state.provider(uuid)
             }
-            return aggregatesResponse(updated, context)
+            // As Placement answers: the aggregates in the order they were sent.
+            return aggregatesResponse(aggregates, updated.generation, context)
         }
         provider.get("traits") { _, context in
             try context.requirePlacement(6)
@@ -292,9 +293,9 @@ extension PlacementAPI {
         }
     }
 
-    func aggregatesResponse(_ provider: ResourceProvider, _ context: NovaRequestContext) -> Response {
-        var body: JSONObject = ["aggregates": stringArray(provider.aggregates)]
-        if context.placementAtLeast(19) { body.append("resource_provider_generation", .int(provider.generation)) }
+    func aggregatesResponse(_ aggregates: [String], _ generation: Int, _ context: NovaRequestContext) -> Response {
+        var body: JSONObject = ["aggregates": .array(aggregates.map(JSON.string))]
+        if context.placementAtLeast(19) { body.append("resource_provider_generation", .int(generation)) }
         return Response.json(.object(body))
     }
 }

@@ -72,7 +72,7 @@ extension PlacementState {
                 pool = limit == root.uuid ? tree : sharing.filter { providers[$0]?.rootUUID == limit }
             }
             let groupOptions =
-                group.isUnsuffixed ? unsuffixedOptions(group, pool, root) : numberedOptions(group, pool, root)
+                group.isUnsuffixed ? unsuffixedOptions(group, pool, root) : numberedOptions(group, pool)
             if groupOptions.isEmpty { return [] }
             options.append(groupOptions)
         }
@@ -105,11 +105,12 @@ extension PlacementState {
             ? provider.aggregates : provider.aggregates.union(root.aggregates)
     }
 
-    /// A numbered group: every provider of the pool that alone has the resources, traits and aggregates.
-    func numberedOptions(_ group: RequestGroup, _ pool: [String], _ root: ResourceProvider) -> [GroupOption] {
+    /// A numbered group: every provider of the pool that alone has the resources, traits and aggregates (its
+    /// own: a root's aggregates span its tree for the unsuffixed group only, as Placement has it).
+    func numberedOptions(_ group: RequestGroup, _ pool: [String]) -> [GroupOption] {
         pool.compactMap { uuid in
             guard let provider = providers[uuid], group.traits.matches(provider.traits),
-                group.memberOf.matches(aggregatesSeen(provider, root: root)),
+                group.memberOf.matches(provider.aggregates),
                 group.resources.allSatisfy({ provider.canAllocate($0.key, $0.value) })
             else { return nil }
             return GroupOption(
@@ -182,13 +183,13 @@ extension PlacementState {
         }
         guard allocations.keys.contains(where: tree.contains) || mappings.values.joined().contains(where: tree.contains)
         else { return nil }
+        // Groups that take the same class from one provider must fit together, in its capacity and max_unit.
         for (uuid, resources) in allocations {
             guard let provider = providers[uuid] else { return nil }
-            for (resourceClass, amount) in resources
-            where (provider.usages[resourceClass] ?? 0).saturatingAdd(amount)
-                > (provider.inventories[resourceClass]?.capacity ?? 0)
-            {
-                return nil
+            for (resourceClass, amount) in resources {
+                guard let inventory = provider.inventories[resourceClass], amount <= inventory.maxUnit,
+                    (provider.usages[resourceClass] ?? 0).saturatingAdd(amount) <= inventory.capacity
+                else { return nil }
             }
         }
         if let unsuffixed = query.groups.first(where: \.isUnsuffixed), unsuffixed.resources.isEmpty,

@@ -10,12 +10,18 @@ extension PlacementState {
         // so a refused write leaves the state as it was without copying it.
         var delta: [String: [String: Int]] = [:]
         var seen: Set<String> = []
+        // The providers whose generation changes, once each (Placement's _set_allocations): those the new
+        // allocations use, and those of a consumer the write empties (Placement writes its old rows as 0).
+        var bumped: Set<String> = []
         for write in writes {
             guard seen.insert(write.consumerUUID).inserted else {
                 throw .badRequest("Consumer \(write.consumerUUID) appears more than once.")
             }
             let existing = consumers[write.consumerUUID]
             try checkConsumerGeneration(write, existing)
+            bumped.formUnion(
+                write.allocations.isEmpty
+                    ? Array(existing?.allocations.keys ?? [:].keys) : Array(write.allocations.keys))
             for (providerUUID, resources) in existing?.allocations ?? [:] {
                 for (resourceClass, amount) in resources {
                     delta[providerUUID, default: [:]][resourceClass, default: 0] -= amount
@@ -45,10 +51,8 @@ extension PlacementState {
             }
         }
         for write in writes { apply(write, now: now) }
-        // The providers the new allocations use change generation, once each (Placement's _set_allocations);
-        // the ones only left are marked changed for their usages.
-        let used = Set(writes.flatMap(\.allocations.keys))
-        for providerUUID in used { update(providerUUID, bump: true, generationOnly: true) { _ in } }
+        // The ones only left (apply) are marked changed for their usages, without a new generation.
+        for providerUUID in bumped { update(providerUUID, bump: true, generationOnly: true) { _ in } }
     }
 
     func checkConsumerGeneration(_ write: AllocationWrite, _ existing: Consumer?) throws(NovaError) {
@@ -124,11 +128,12 @@ extension PlacementState {
         guard let consumer = consumers[consumerUUID] else {
             throw .notFound("No allocations for consumer '\(consumerUUID)'")
         }
-        try writeAllocations([
+        // Removing allocations cannot break a rule, and Placement's delete leaves generations as they are.
+        apply(
             AllocationWrite(
                 consumerUUID: consumerUUID, allocations: [:], projectID: consumer.projectID, userID: consumer.userID,
-                checkGeneration: false)
-        ])
+                checkGeneration: false),
+            now: Date())
     }
 }
 

@@ -40,6 +40,13 @@ extension ResourceProvider {
         }
     }
 
+    /// The order Placement's database gives: the standard traits are there before any custom one.
+    static func inTraitOrder(_ left: String, _ right: String) -> Bool {
+        let leftCustom = left.hasPrefix("CUSTOM_")
+        let rightCustom = right.hasPrefix("CUSTOM_")
+        return leftCustom == rightCustom ? left < right : rightCustom
+    }
+
     func writeSummaryFields(_ form: SummaryForm, into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("resources")
@@ -56,7 +63,7 @@ extension ResourceProvider {
         writer.endObject()
         if form.traits {
             writer.key("traits")
-            writer.stringArray(traits.sorted())
+            writer.stringArray(traits.sorted(by: Self.inTraitOrder))
         }
         if form.tree {
             writer.key("parent_provider_uuid")

@@ -31,6 +31,24 @@ import Testing
         #expect(tree.candidates(forbidden) == [["cn1": ["VCPU": 1]]])
     }
 
+    @Test func groupsTakingFromOneProviderMustFitItsMaxUnitTogether() throws {
+        let tree = Tree()
+        try tree.provider("left", ["VGPU": 8])
+        try tree.state.createProvider(uuid: "right", name: "right", parentUUID: nil)
+        try tree.state.setInventories("right", generation: nil, ["VGPU": Inventory(total: 8, maxUnit: 2)])
+        let query = CandidateQuery(
+            groups: [group("", ["VGPU": 1]), group("1", ["VGPU": 1]), group("2", ["VGPU": 1])], groupPolicy: .none)
+        #expect(tree.candidates(query) == [["left": ["VGPU": 3]]])
+    }
+
+    /// A root's aggregates span its tree for the unsuffixed group; a numbered group sees a provider's own.
+    @Test func aNumberedGroupReadsOnlyItsProvidersOwnAggregates() throws {
+        let tree = Tree()
+        try tree.provider("cn1", aggregates: ["aggA"]).provider("numa0", parent: "cn1", ["VCPU": 4])
+        #expect(tree.candidates(CandidateQuery(groups: [group("", ["VCPU": 1], memberOf: "aggA")])).count == 1)
+        #expect(tree.candidates(CandidateQuery(groups: [group("1", ["VCPU": 1], memberOf: "aggA")])).isEmpty)
+    }
+
     @Test func theUnsuffixedGroupSpreadsOverANestedTree() throws {
         let tree = Tree()
         try tree.provider("cn1", ["DISK_GB": 100])

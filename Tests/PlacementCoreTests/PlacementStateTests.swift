@@ -62,6 +62,26 @@ import Testing
         #expect(tree.state.consumers["a"]?.generation == 2)
     }
 
+    /// Placement's _set_allocations: the providers of the new allocations change generation once per write,
+    /// and so do those of a consumer the write empties; a move leaves the old provider's generation, and
+    /// so does DELETE /allocations/{consumer}.
+    @Test func theGenerationsAWriteChanges() throws {
+        let tree = Tree()
+        try tree.provider("cn1", ["VCPU": 8]).provider("cn2", ["VCPU": 8])
+        func generation(_ uuid: String) throws -> Int { try tree.state.provider(uuid).generation }
+        let start = try (generation("cn1"), generation("cn2"))
+        try tree.allocate("a", ["cn1": ["VCPU": 1]])
+        try tree.allocate("a", ["cn2": ["VCPU": 1]])
+        #expect(try (generation("cn1"), generation("cn2")) == (start.0 + 1, start.1 + 1))
+        try tree.allocate("a", [:])
+        #expect(try (generation("cn1"), generation("cn2")) == (start.0 + 1, start.1 + 2))
+        try tree.allocate("b", ["cn1": ["VCPU": 1]])
+        try tree.state.deleteAllocations("b")
+        #expect(try generation("cn1") == start.0 + 2)
+        #expect(try tree.state.provider("cn1").usages.isEmpty)
+        #expect(tree.state.consumers["b"] == nil)
+    }
+
     @Test func inUseInventoryAndProvidersCannotBeRemoved() throws {
         let tree = Tree()
         try tree.provider("cn1", ["VCPU": 8, "MEMORY_MB": 512])

@@ -38,6 +38,14 @@ import Testing
         #expect(summary(edited) == fresh(edited))
     }
 
+    /// Placement lists a provider's traits in its database's order: the standard ones were there first.
+    @Test func standardTraitsComeBeforeCustomOnes() throws {
+        let tree = Tree()
+        try tree.provider("cn1", ["VCPU": 1], traits: ["CUSTOM_FOO", "HW_NUMA_ROOT", "COMPUTE_NODE", "CUSTOM_BAR"])
+        let traits = summary(try tree.state.provider("cn1"))?["traits"]
+        #expect(traits == ["COMPUTE_NODE", "HW_NUMA_ROOT", "CUSTOM_BAR", "CUSTOM_FOO"])
+    }
+
     @Test func olderFormsLeaveOutWhatTheirVersionDidNotHave() throws {
         let tree = Tree()
         try tree.provider("cn1", ["VCPU": 8, "MEMORY_MB": 4096], traits: ["HW_CPU_X86_AVX2"])
