@@ -61,6 +61,13 @@ public struct JSONWriter {
         json.write(into: &bytes)
     }
 
+    /// Hands over what is written so far and goes on in the same (emptied) buffer: a large answer can be
+    /// sent as pieces instead of one block as large as itself.
+    public mutating func drain(_ take: ([UInt8]) -> Void) {
+        take(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
     /// A value written before, as its bytes.
     public mutating func raw(_ json: [UInt8]) {
         separate()

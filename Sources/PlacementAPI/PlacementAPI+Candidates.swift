@@ -5,6 +5,8 @@ import PlacementCore
 
 /// GET /allocation_candidates (1.10+).
 extension PlacementAPI {
+    static let answerPiece = 200_000
+
     func registerCandidates(on root: RouterGroup<NovaRequestContext>) {
         root.get("allocation_candidates") { request, context in
             try context.requirePlacement(10)
@@ -17,7 +19,13 @@ extension PlacementAPI {
             let form = ResourceProvider.SummaryForm(
                 classes: context.placementAtLeast(27) ? nil : Set(query.groups.flatMap(\.resources.keys)),
                 traits: context.placementAtLeast(17), tree: context.placementAtLeast(29))
-            var writer = JSONWriter(capacity: 256 + 512 * result.summaries.count)
+            // Written in pieces of about 200 KB: an answer for thousands of providers is megabytes, and
+            // blocks that size, allocated and freed on every call, would each be faulted in afresh.
+            var writer = JSONWriter(capacity: Self.answerPiece + 8192)
+            var pieces: [ByteBuffer] = []
+            func sendFull() {
+                if writer.bytes.count >= Self.answerPiece { writer.drain { pieces.append(ByteBuffer(bytes: $0)) } }
+            }
             writer.beginObject()
             writer.key("allocation_requests")
             writer.beginArray()
@@ -28,6 +36,7 @@ extension PlacementAPI {
                 } else {
                     writer.value(requestJSON(request, context))
                 }
+                sendFull()
             }
             writer.endArray()
             writer.key("provider_summaries")
@@ -35,12 +44,13 @@ extension PlacementAPI {
             for provider in result.summaries {
                 writer.key(provider.uuid)
                 provider.writeSummary(form, into: &writer)
+                sendFull()
             }
             writer.endObject()
             writer.endObject()
+            writer.drain { pieces.append(ByteBuffer(bytes: $0)) }
             return Response(
-                status: .ok, headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+                status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(contentsOf: pieces))
         }
         // Not in OpenStack's Placement: why each root provider gave no candidate, for the scheduler's
         // explanation when it runs in another process (RemotePlacement.explainRejections).
