@@ -142,7 +142,7 @@ let package = Package(
             name: "ComputeAPI",
             dependencies: [
                 "NovaCore", "NovaDB", "NovaBus", "APISupport", "IdentityService", "ImageService", "PlacementCore",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "NetworkCore", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),

@@ -132,7 +132,9 @@ struct BlockDeviceRequest: Equatable {
         _ = try text(item["connection_info"], "connection_info", length: 0...16_777_215)
         return BlockDeviceRequest(
             sourceType: sourceType, destinationType: destination, uuid: uuid, bootIndex: nil, volumeSize: size,
-            deviceName: device, deleteOnTermination: try boolean(item["delete_on_termination"]) ?? false,
+            deviceName: device,
+            deleteOnTermination: try CheckedInput.boolean(item["delete_on_termination"], field: "delete_on_termination")
+                ?? false,
             volumeType: nil, tag: nil, guestFormat: nil)
     }
 
@@ -177,17 +179,6 @@ struct BlockDeviceRequest: Equatable {
         guard let value, !value.isNull else { return nil }
         let range = -CheckedInput.maxDatabaseInteger...CheckedInput.maxDatabaseInteger
         return try CheckedInput.integer(value, field: "boot_index", in: range, allowString: true)
-    }
-
-    /// Nova's `parameter_types.boolean`: true/false, or their usual spellings in a string.
-    static func boolean(_ value: JSON?) throws -> Bool? {
-        guard let value, !value.isNull else { return nil }
-        if let flag = value.boolValue { return flag }
-        switch value.stringValue?.lowercased() {
-        case "1", "t", "true", "on", "y", "yes": return true
-        case "0", "f", "false", "off", "n", "no": return false
-        default: throw field("delete_on_termination", value)
-        }
     }
 
     static func isTrue(_ value: JSON?) -> Bool {

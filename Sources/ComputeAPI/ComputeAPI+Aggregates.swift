@@ -22,7 +22,11 @@ extension ComputeAPI {
                 throw NovaError.badRequest("Aggregates cannot use the internal availability zone \(zone!)")
             }
             let aggregate = try await store.createAggregate(name: name, zone: zone)
-            return Response.json(["aggregate": aggregateJSON(aggregate, context)])
+            // Nova's create answers without `hosts` and `metadata` (the API's answer from before they existed).
+            var view = aggregateJSON(aggregate, context).objectValue ?? JSONObject()
+            view["hosts"] = nil
+            view["metadata"] = nil
+            return Response.json(["aggregate": .object(view)])
         }
         v21.get("os-aggregates/{id}") { _, context in
             try PolicyRule.admin.enforce("os_compute_api:os-aggregates:show", try context.caller())

@@ -168,7 +168,8 @@ extension ComputeAPI {
             swapMB: try integer("swap", minimum: 0, required: false),
             rxtxFactor: try CheckedInput.number(spec["rxtx_factor"], field: "rxtx_factor", in: 1e-300...3.40282e38)
                 ?? 1.0,
-            isPublic: spec["os-flavor-access:is_public"]?.boolValue ?? true,
+            isPublic: try CheckedInput.boolean(spec["os-flavor-access:is_public"], field: "os-flavor-access:is_public")
+                ?? true,
             description: context.apiVersion >= APIVersion(2, 55) ? spec["description"]?.stringValue : nil)
         try await store.createFlavor(flavor)
         return Response.json(["flavor": flavorView(flavor, request, context)])

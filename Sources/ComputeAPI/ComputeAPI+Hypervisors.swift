@@ -46,6 +46,33 @@ extension ComputeAPI {
             }
             return Response.json(["hypervisor": .object(json)])
         }
+        // Below 2.53: the hypervisors whose name holds the text, and with their servers (Nova's search and
+        // servers routes, which 2.53 folded into the list's hypervisor_hostname_pattern and with_servers).
+        for (suffix, withServers) in [("search", false), ("servers", true)] {
+            v21.get(RouterPath(stringLiteral: "os-hypervisors/{id}/\(suffix)")) { _, context in
+                try PolicyRule.admin.enforce(
+                    "os_compute_api:os-hypervisors:\(withServers ? "servers" : "search")", try context.caller())
+                guard context.apiVersion < APIVersion(2, 53) else {
+                    throw NovaError.notFound("The resource could not be found.")
+                }
+                let pattern = context.parameter("id")
+                let nodes = try await nodesWithUsage().filter { $0.report.hypervisorHostname.contains(pattern) }
+                guard !nodes.isEmpty else {
+                    throw NovaError.notFound("No hypervisor matching '\(pattern)' could be found.")
+                }
+                let services = try await store.services(binary: "nova-compute")
+                var list: [JSON] = []
+                for node in nodes {
+                    var json = hypervisorJSON(node, services, context, detail: false)
+                    if withServers {
+                        let servers = try await hostedServers(node)
+                        if servers.arrayValue?.isEmpty == false { json["servers"] = servers }
+                    }
+                    list.append(.object(json))
+                }
+                return Response.json(["hypervisors": .array(list)])
+            }
+        }
         v21.get("os-hypervisors/{id}/uptime") { _, context in
             try PolicyRule.admin.enforce("os_compute_api:os-hypervisors:uptime", try context.caller())
             guard context.apiVersion < APIVersion(2, 88) else {

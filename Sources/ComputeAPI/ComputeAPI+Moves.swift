@@ -29,6 +29,16 @@ extension ComputeAPI {
                 throw NovaError.badRequest(
                     "Resize error: Unable to resize disk down.")
             }
+            // What the bigger flavor adds must fit the project's quota, checked at the API as Nova does.
+            let limits = try await store.quotaLimits(projectID: instance.projectID)
+            let usage = try await store.quotaUsage(projectID: instance.projectID)
+            let growth = Resources(
+                vcpus: max(0, flavor.vcpus - instance.flavor.vcpus),
+                memoryMB: max(0, flavor.memoryMB - instance.flavor.memoryMB), diskGB: 0)
+            try limits.check(usage: usage.resources, instances: usage.instances - 1, adding: growth, count: 1)
+            if let autoDiskConfig = try Self.diskConfig(argument.objectValue ?? [:]) {
+                try await store.mutateInstance(uuid: instance.uuid) { $0.autoDiskConfig = autoDiskConfig }
+            }
             try await beginColdMove(.resize, instance, newFlavor: flavor, host: nil, context)
         case "migrate":
             try PolicyRule.projectManagerOrAdmin.enforce(

@@ -64,14 +64,25 @@ extension ComputeAPI {
         let metadata = try spec["metadata"].flatMap { $0 == .null ? nil : try Self.metadata($0) }
         let description = context.apiVersion >= APIVersion(2, 19) ? spec["description"]?.stringValue : nil
         let password = spec["adminPass"]?.stringValue ?? Self.generatePassword()
+        let autoDiskConfig = try Self.diskConfig(spec)
+        // 2.57: the rebuild may replace the user data (null removes it).
+        let userData: String?? =
+            context.apiVersion >= APIVersion(2, 57) ? spec["user_data"].map { $0.isNull ? nil : $0.stringValue } : nil
         let updated = try await startOperation(.rebuild, on: instance, context: context) { current in
             current.imageRef = image
+            if let userData { current.userData = userData }
+            if let autoDiskConfig { current.autoDiskConfig = autoDiskConfig }
             if let name { current.displayName = name }
             if let metadata { current.metadata = metadata }
             if let description { current.description = description }
         }
-        var server = try await viewBuilder(request, context).detail(updated, serverGroups: []).objectValue ?? [:]
+        var server = try await viewBuilder(request, context).changed(
+            updated, serverGroups: try await groupsForShow(updated, context))
         if config.enableInstancePassword { server["adminPass"] = .string(password) }
+        if context.apiVersion >= APIVersion(2, 54) { server["key_name"] = .optional(updated.keyName) }
+        // Nova's rebuild view leaves out the admin's user_data attribute; from 2.57 it is a field of its own.
+        server["OS-EXT-SRV-ATTR:user_data"] = nil
+        if context.apiVersion >= APIVersion(2, 57) { server["user_data"] = .optional(updated.userData) }
         return Response.json(["server": .object(server)], status: 202)
     }
 }

@@ -11,8 +11,12 @@ extension ComputeAPI {
         v21.get("os-security-groups") { request, context in
             let (client, user) = try proxyCaller(request, context)
             let project = PercentEncoding.encode(user.credentials.projectID)
+            // An admin's all_tenants lists every project's groups, as Nova's proxy asks the networking service.
+            let all = user.credentials.isAdmin && request.query.flag("all_tenants") == true
             let groups =
-                try await neutron(client, "GET", "/security-groups?project_id=\(project)", as: user)["security_groups"]?
+                try await neutron(
+                    client, "GET", all ? "/security-groups" : "/security-groups?project_id=\(project)", as: user)[
+                    "security_groups"]?
                 .arrayValue ?? []
             return Response.json(["security_groups": .array(groups.map(legacyGroup))])
         }
@@ -40,7 +44,12 @@ extension ComputeAPI {
         v21.delete("os-security-groups/{id}") { request, context in
             let (client, user) = try proxyCaller(request, context)
             let id = try await group(context.parameter("id"), client, user)["id"]?.stringValue ?? ""
-            _ = try await neutron(client, "DELETE", "/security-groups/\(PercentEncoding.encode(id))", as: user)
+            do {
+                _ = try await neutron(client, "DELETE", "/security-groups/\(PercentEncoding.encode(id))", as: user)
+            } catch let error as NovaError where error.code.status == 409 {
+                // A group in use, or the default group: Nova's proxy says the request is invalid.
+                throw NovaError.badRequest(error.message)
+            }
             return Response.empty(status: 202)
         }
         v21.post("os-security-group-rules") { request, context in
@@ -50,9 +59,19 @@ extension ComputeAPI {
                 throw NovaError.badRequest("Invalid input for field/attribute security_group_rule")
             }
             let fields = try ruleFields(rule)
-            let made = try await neutron(
-                client, "POST", "/security-group-rules", body: ["security_group_rule": .object(fields)], as: user)
-            return Response.json(["security_group_rule": legacyRule(made["security_group_rule"] ?? .null, groups: [])])
+            var remote: [JSON] = []
+            if let id = fields["remote_group_id"]?.stringValue { remote.append(try await group(id, client, user)) }
+            let made: JSON
+            do {
+                made = try await neutron(
+                    client, "POST", "/security-group-rules", body: ["security_group_rule": .object(fields)], as: user)
+            } catch let error as NovaError where error.code.status == 409 {
+                // The same rule already there (SecurityGroupRuleExists): 400 from Nova's proxy.
+                throw NovaError.badRequest(error.message)
+            }
+            return Response.json([
+                "security_group_rule": legacyRule(made["security_group_rule"] ?? .null, groups: remote)
+            ])
         }
         v21.delete("os-security-group-rules/{id}") { request, context in
             let (client, user) = try proxyCaller(request, context)
@@ -105,6 +124,7 @@ extension ComputeAPI {
     func ruleFields(_ rule: JSON) throws -> JSONObject {
         guard let parent = try CheckedInput.text(rule["parent_group_id"], field: "parent_group_id", length: 1...255)
         else { throw NovaError.badRequest("Invalid input for field/attribute parent_group_id") }
+        guard UUID(uuidString: parent) != nil else { throw NovaError.badRequest("Security group id should be uuid") }
         var fields: JSONObject = [
             "security_group_id": .string(parent), "direction": "ingress", "ethertype": "IPv4",
         ]
@@ -131,7 +151,10 @@ extension ComputeAPI {
         let cidr = try CheckedInput.text(rule["cidr"], field: "cidr", length: 1...64)
         let group = try CheckedInput.text(rule["group_id"], field: "group_id", length: 1...255)
         if cidr != nil, group != nil { throw NovaError.badRequest("Not enough parameters: give a cidr or a group_id") }
-        if let group { fields["remote_group_id"] = .string(group) }
+        if let group {
+            guard UUID(uuidString: group) != nil else { throw NovaError.badRequest("Security group id should be uuid") }
+            fields["remote_group_id"] = .string(group)
+        }
         if let cidr {
             fields["remote_ip_prefix"] = .string(cidr)
             if cidr.contains(":") { fields["ethertype"] = "IPv6" }

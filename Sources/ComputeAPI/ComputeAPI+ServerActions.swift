@@ -73,6 +73,13 @@ extension ComputeAPI {
                     $0.vmState = state == "active" ? .active : .error
                     $0.taskState = nil
                 }
+            case "injectNetworkInfo":
+                // Nova casts this to the host's driver, and the libvirt driver (as ours) has nothing to inject:
+                // the guest learns its network from DHCP and the metadata service. Checked as Nova checks it.
+                try PolicyRule.admin.enforce("os_compute_api:os-admin-actions:inject_network_info", caller)
+                guard instance.host != nil else {
+                    throw NovaError.conflict("Instance \(instance.uuid) is not ready: it has no host")
+                }
             case _ where Self.removedActions.contains(name):
                 throw NovaError(.gone, "This resource is no longer available. No forwarding address is given.")
             case _ where Self.plannedActions.contains(name):

@@ -35,11 +35,18 @@ extension ComputeAPI {
             throw NovaError.badRequest("Invalid input for field/attribute server. 'name' is a required property")
         }
         let name = try Self.validName(nameValue)
+        let accessIPv4 = try Self.accessIP(spec, "accessIPv4", version: 4)
+        let accessIPv6 = try Self.accessIP(spec, "accessIPv6", version: 6)
+        let requestedDiskConfig = try Self.diskConfig(spec)
         let description = version >= APIVersion(2, 19) ? (try Self.validDescription(spec["description"]) ?? nil) : nil
         let flavor = try await requestedFlavor(spec["flavorRef"], context)
         let (minCount, maxCount) = try Self.counts(spec)
         let plan = try await bootPlan(spec, flavor: flavor, caller: caller, version: version, maxCount: maxCount)
         let imageRef = plan.imageRef
+        // Not asked: the image's auto_disk_config property decides, as Nova inherits it.
+        let autoDiskConfig =
+            requestedDiskConfig
+            ?? plan.imageProperties["auto_disk_config"].flatMap { try? CheckedInput.boolean(.string($0), field: "") }
         let keypair = try await requestedKeyPair(spec["key_name"], caller)
         let (zone, forcedHost) = try await requestedZone(spec, version: version, caller: caller)
         let metadata = try Self.metadata(spec["metadata"])
@@ -102,8 +109,9 @@ extension ComputeAPI {
             instance.tags = tags
             instance.userData = spec["user_data"]?.stringValue
             instance.configDrive = spec["config_drive"]?.boolValue == true ? "True" : ""
-            instance.accessIPv4 = spec["accessIPv4"]?.stringValue ?? ""
-            instance.accessIPv6 = spec["accessIPv6"]?.stringValue ?? ""
+            instance.accessIPv4 = accessIPv4 ?? ""
+            instance.accessIPv6 = accessIPv6 ?? ""
+            instance.autoDiskConfig = autoDiskConfig
             instance.requestedNetworks = spec["networks"]?.stringValue == "none" ? "none" : "auto"
             instance.networkRequests = networkRequests
             instance.securityGroups = securityGroups

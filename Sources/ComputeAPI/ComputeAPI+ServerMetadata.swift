@@ -71,10 +71,10 @@ extension ComputeAPI {
             }
             return Response.empty(status: 204)
         }
-        v21.put("servers/{id}/tags/{tag}") { _, context in
+        v21.put("servers/{id}/tags/{tag}") { request, context in
             try requireVersion(context, 2, 26)
             let tag = context.parameter("tag")
-            guard (1...60).contains(tag.count), !tag.contains(",") else {
+            guard (1...60).contains(tag.count), !tag.contains(","), !tag.contains("/") else {
                 throw NovaError.badRequest("Invalid tag \(tag)")
             }
             let before = try await visibleInstance(context.parameter("id"), context)
@@ -86,7 +86,11 @@ extension ComputeAPI {
                     instance.tags.append(tag)
                 }
             }
-            return Response.empty(status: before.tags.contains(tag) ? 204 : 201)
+            // Nova names the tag's URL whether it was added or already there.
+            let path = tag.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? tag
+            return Response.empty(
+                status: before.tags.contains(tag) ? 204 : 201,
+                headers: [.location: "\(base(request))/v2.1/servers/\(before.uuid)/tags/\(path)"])
         }
         v21.delete("servers/{id}/tags/{tag}") { _, context in
             try requireVersion(context, 2, 26)

@@ -1,6 +1,7 @@
 import APISupport
 import Foundation
 import Hummingbird
+import NetworkCore
 import NovaCore
 import NovaDB
 
@@ -99,9 +100,11 @@ extension ComputeAPI {
         let name = try spec["name"].map { try Self.validName($0) }
         let description = try Self.validDescription(spec["description"])
         let hostname = spec["hostname"]?.stringValue
-        let ipv4 = spec["accessIPv4"]?.stringValue
-        let ipv6 = spec["accessIPv6"]?.stringValue
+        let ipv4 = try Self.accessIP(spec, "accessIPv4", version: 4)
+        let ipv6 = try Self.accessIP(spec, "accessIPv6", version: 6)
+        let autoDiskConfig = try Self.diskConfig(spec)
         let updated = try await store.mutateInstance(uuid: existing.uuid) { instance in
+            if let autoDiskConfig { instance.autoDiskConfig = autoDiskConfig }
             if let name { instance.displayName = name }
             if let description { instance.description = description }
             if let hostname { instance.hostname = Instance.sanitizedHostname(hostname) }
@@ -109,8 +112,9 @@ extension ComputeAPI {
             if let ipv6 { instance.accessIPv6 = ipv6 }
         }
         return Response.json([
-            "server": try await viewBuilder(request, context).detail(
-                updated, serverGroups: try await groupsForShow(updated, context))
+            "server": .object(
+                try await viewBuilder(request, context).changed(
+                    updated, serverGroups: try await groupsForShow(updated, context)))
         ])
     }
 
@@ -126,6 +130,31 @@ extension ComputeAPI {
     }
 
     /// The new description: absent (nil), or a value that may be null.
+    /// `OS-DCF:diskConfig`: AUTO (true) or MANUAL (false); nil when absent.
+    static func diskConfig(_ spec: JSONObject) throws -> Bool? {
+        guard let value = spec["OS-DCF:diskConfig"], !value.isNull else { return nil }
+        switch value.stringValue {
+        case "AUTO": return true
+        case "MANUAL": return false
+        default:
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute OS-DCF:diskConfig. Value: \(value.serialized().prefix(64)). "
+                    + "It is not one of ['AUTO', 'MANUAL']")
+        }
+    }
+
+    /// `accessIPv4` / `accessIPv6` as Nova's schema takes them (an address of that family), in the form Nova
+    /// stores (netaddr's: `0::babe:220.12.22.2` is `::babe:dc0c:1602`); nil when absent.
+    static func accessIP(_ spec: JSONObject, _ field: String, version: Int) throws -> String? {
+        guard let value = spec[field], !value.isNull else { return nil }
+        guard let text = value.stringValue, let address = IPAddress(text), address.version == version else {
+            let shown = value.stringValue ?? value.serialized()
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute \(field). Value: \(shown). '\(shown)' is not a 'ipv\(version)'")
+        }
+        return address.description
+    }
+
     static func validDescription(_ value: JSON?) throws -> String?? {
         guard let value else { return .none }
         if value.isNull { return .some(nil) }

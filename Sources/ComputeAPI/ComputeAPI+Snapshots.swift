@@ -38,7 +38,8 @@ extension ComputeAPI {
         }
         guard let host = instance.host else { throw NovaError.conflict("Instance \(instance.uuid) is not ready") }
         var image = snapshotImage(of: instance, name: name, type: "snapshot", userID: caller.userID)
-        image.properties.merge(properties) { standard, _ in standard }
+        // The caller's metadata wins over the standard properties, as Nova updates them with it.
+        image.properties.merge(properties) { _, given in given }
         image.properties["owner_project_name"] = nil
         let imageID = image.id
 

@@ -117,7 +117,7 @@ extension ComputeAPI {
             }
             var snapshot: JSONObject = [
                 "volume_id": .string(volumeID),
-                "force": .bool(try BlockDeviceRequest.boolean(fields["force"]) ?? false),
+                "force": .bool(try CheckedInput.boolean(fields["force"], field: "force") ?? false),
             ]
             for (from, to) in [("display_name", "name"), ("display_description", "description")] {
                 if let text = try CheckedInput.text(fields[from], field: from, length: 0...255) {

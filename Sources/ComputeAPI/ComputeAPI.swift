@@ -1,6 +1,7 @@
 import APISupport
 import Foundation
 import Hummingbird
+import ImageService
 import NovaCore
 import NovaDB
 import PlacementCore
@@ -54,12 +55,16 @@ public struct ComputeAPI: Sendable {
     let volumes: (any VolumeClient)?
     let clock: any WallClock
     let config: ComputeAPIConfig
+    /// The image service's own routes, for the image proxies' writes (nil: they answer 404).
+    let imageRoutes: InProcessRoutes?
 
     public init(
         store: ComputeStore, images: ImageStore, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
         placement: any PlacementClient, network: (any NetworkClient)? = nil, volumes: (any VolumeClient)? = nil,
-        scheduler: SchedulerRPCAPI? = nil, clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig()
+        scheduler: SchedulerRPCAPI? = nil, clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig(),
+        imageService: ImageAPI? = nil
     ) {
+        imageRoutes = imageService.map { api in InProcessRoutes(base: "/image/v2") { api.register(on: $0) } }
         self.volumes = volumes
         self.network = network
         self.store = store
@@ -78,6 +83,7 @@ public struct ComputeAPI: Sendable {
         registerFlavors(on: v21)
         registerKeyPairs(on: v21)
         registerServers(on: v21)
+        registerImageProxies(on: v21)
         registerServerActions(on: v21)
         registerConsoles(on: v21)
         registerServerMetadata(on: v21)
@@ -88,6 +94,9 @@ public struct ComputeAPI: Sendable {
         registerMigrations(on: v21)
         registerServices(on: v21)
         registerHypervisors(on: v21)
+        registerHosts(on: v21)
+        registerExtensions(on: v21)
+        registerTenantUsage(on: v21)
         registerLimitsAndQuotas(on: v21)
         registerAvailabilityZones(on: v21)
         registerAggregates(on: v21)

@@ -53,7 +53,7 @@ struct ServerViewBuilder {
         json.append("accessIPv4", .string(instance.accessIPv4))
         json.append("accessIPv6", .string(instance.accessIPv6))
         json.append("links", links(instance.uuid))
-        json.append("OS-DCF:diskConfig", "MANUAL")
+        json.append("OS-DCF:diskConfig", instance.autoDiskConfig == true ? "AUTO" : "MANUAL")
         if ServerStatus.showsProgress.contains(status) { json.append("progress", .int(instance.progress)) }
         if let fault = instance.fault, status == "ERROR" || status == "DELETED" {
             var faultJSON: JSONObject = [
@@ -68,7 +68,10 @@ struct ServerViewBuilder {
         json.append("key_name", .optional(instance.keyName))
         json.append("OS-SRV-USG:launched_at", .optional(instance.launchedAt.map(Timestamp.naive)))
         json.append("OS-SRV-USG:terminated_at", .optional(instance.terminatedAt.map(Timestamp.naive)))
-        json.append("security_groups", Self.securityGroups(instance))
+        // Nova lists the groups of the server's ports, and leaves the key out when there are none.
+        if !(instance.securityGroups ?? ["default"]).isEmpty {
+            json.append("security_groups", Self.securityGroups(instance))
+        }
         json.append("OS-EXT-STS:task_state", .optional(instance.taskState?.rawValue))
         json.append("OS-EXT-STS:vm_state", .string(instance.vmState.rawValue))
         json.append("OS-EXT-STS:power_state", .int(instance.powerState.rawValue))
@@ -125,16 +128,35 @@ struct ServerViewBuilder {
         ]
     }
 
+    /// The answer to PUT /servers/{id} and rebuild: before 2.75 Nova leaves out what its API extensions add
+    /// to the show view (zone, config drive, key, usage, security groups, states, volumes, the admin's host
+    /// attributes, address types); from 2.75 it is the show view.
+    func changed(_ instance: Instance, serverGroups: [String]?) -> JSONObject {
+        var json = detail(instance, serverGroups: serverGroups).objectValue ?? [:]
+        guard version < APIVersion(2, 75) else { return json }
+        for key in json.keys
+        where Self.extensionPrefixes.contains(where: key.hasPrefix) || Self.extensionKeys.contains(key) {
+            json[key] = nil
+        }
+        json["addresses"] = Self.addresses(instance.addresses ?? [], extended: false)
+        return json
+    }
+
+    static let extensionPrefixes = [
+        "OS-EXT-AZ:", "OS-SRV-USG:", "OS-EXT-STS:", "OS-EXT-SRV-ATTR:", "os-extended-volumes:",
+    ]
+    static let extensionKeys: Set<String> = ["config_drive", "key_name", "security_groups", "host_status"]
+
     /// `{network: [{version, addr, OS-EXT-IPS:type, OS-EXT-IPS-MAC:mac_addr}]}`: each fixed address, then the
-    /// floating ones associated with it.
-    static func addresses(_ addresses: [FixedAddress]) -> JSON {
+    /// floating ones associated with it; without the type and MAC when not `extended`.
+    static func addresses(_ addresses: [FixedAddress], extended: Bool = true) -> JSON {
         var object = JSONObject()
         for network in Set(addresses.map(\.network)).sorted() {
             var entries: [JSON] = []
             for address in addresses where address.network == network {
-                entries.append(addressEntry(address.address, type: "fixed", mac: address.mac))
+                entries.append(addressEntry(address.address, type: "fixed", mac: address.mac, extended: extended))
                 for floating in address.floating ?? [] {
-                    entries.append(addressEntry(floating, type: "floating", mac: address.mac))
+                    entries.append(addressEntry(floating, type: "floating", mac: address.mac, extended: extended))
                 }
             }
             object.append(network, .array(entries))
@@ -142,8 +164,9 @@ struct ServerViewBuilder {
         return .object(object)
     }
 
-    static func addressEntry(_ address: String, type: String, mac: String) -> JSON {
-        [
+    static func addressEntry(_ address: String, type: String, mac: String, extended: Bool = true) -> JSON {
+        guard extended else { return ["version": address.contains(":") ? 6 : 4, "addr": .string(address)] }
+        return [
             "version": address.contains(":") ? 6 : 4, "addr": .string(address), "OS-EXT-IPS:type": .string(type),
             "OS-EXT-IPS-MAC:mac_addr": .string(mac),
         ]

@@ -15,7 +15,7 @@ public struct ImageAPI: Sendable {
     public static let diskFormats = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
     public static let containerFormats = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
     /// Fields Glance manages itself; everything else in a create or patch is a custom property.
-    static let reserved: Set<String> = [
+    public static let reserved: Set<String> = [
         "id", "name", "status", "visibility", "owner", "disk_format", "container_format", "size", "virtual_size",
         "checksum", "os_hash_algo", "os_hash_value", "min_disk", "min_ram", "protected", "tags", "created_at",
         "updated_at", "self", "file", "schema", "locations", "direct_url", "os_hidden",
@@ -40,6 +40,12 @@ public struct ImageAPI: Sendable {
         v2.delete("images/{id}") { _, context in try await delete(context) }
         v2.put("images/{id}/file") { request, context in try await upload(request, context) }
         v2.get("images/{id}/file") { _, context in try await download(context) }
+        // The image's tasks (2.12): the import tasks that worked on it. Images here are uploaded, never
+        // imported, so an image the caller may see has none.
+        v2.get("images/{id}/tasks") { _, context in
+            _ = try await visibleImage(context.parameter("id"), context)
+            return Response.json(["tasks": []])
+        }
         v2.put("images/{id}/tags/{tag}") { _, context in
             let tag = context.parameter("tag")
             try await ownedImage(context.parameter("id"), context)
@@ -71,7 +77,7 @@ public struct ImageAPI: Sendable {
 
     // MARK: Visibility
 
-    static func canSee(_ image: ImageRecord, _ caller: Credentials) -> Bool {
+    public static func canSee(_ image: ImageRecord, _ caller: Credentials) -> Bool {
         caller.isAdmin || image.visibility == "public" || image.visibility == "community"
             || image.owner == caller.projectID
     }

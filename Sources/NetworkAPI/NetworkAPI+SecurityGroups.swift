@@ -89,7 +89,8 @@ extension NetworkAPI {
                     .securityGroupCannotRemoveDefault, "Insufficient rights for removing default security group.")
             }
             let deleted = try await store.deleteSecurityGroup(id: group.id)
-            try await notify(.deleted(.securityGroup(deleted)))
+            for rule in deleted.referencing { try await notify(.deleted(.securityGroupRule(rule))) }
+            try await notify(.deleted(.securityGroup(deleted.group)))
             return Response.empty(status: 204)
         }
         registerSecurityGroupRules(on: v2)
@@ -191,13 +192,17 @@ extension NetworkAPI {
             body["port_range_max"], field: "port_range_max", in: 0...65535, allowString: true, nullIsAbsent: true)
         try checkPorts(rule)
         if let value = body["remote_ip_prefix"], !value.isNull {
-            guard let text = value.stringValue,
-                let prefix = IPNetwork(cidr: text.contains("/") ? text : text + (text.contains(":") ? "/128" : "/32"))
-            else { throw NovaError.invalidInput("'\(value.serialized().prefix(64))' is not a valid IP prefix") }
+            let text = value.stringValue ?? ""
+            let cidr = text.contains("/") ? text : text + (text.contains(":") ? "/128" : "/32")
+            let address = cidr.split(separator: "/").first.flatMap { IPAddress(String($0)) }
+            guard let prefix = IPNetwork(cidr: cidr), let address else {
+                throw NovaError.invalidInput("'\(value.serialized().prefix(64))' is not a valid IP prefix")
+            }
             guard (prefix.version == 4) == (ethertype == "IPv4") else {
                 throw NovaError.invalidInput("Conflicting value ethertype \(ethertype) for CIDR \(text)")
             }
-            rule.remoteIPPrefix = prefix.description
+            // Kept as given (the address in its usual form), as Neutron keeps it; `normalized_cidr` clears it.
+            rule.remoteIPPrefix = "\(address)/\(prefix.prefixLength)"
         }
         if let value = body["remote_group_id"], !value.isNull {
             guard rule.remoteIPPrefix == nil else {
@@ -260,7 +265,7 @@ extension NetworkAPI {
             "security_group_id": .string(rule.securityGroupID), "direction": .string(rule.direction),
             "ethertype": .string(rule.ethertype), "protocol": .optional(rule.ipProtocol),
             "port_range_min": .optional(rule.portRangeMin), "port_range_max": .optional(rule.portRangeMax),
-            "remote_ip_prefix": .optional(rule.remoteIPPrefix), "normalized_cidr": .optional(rule.remoteIPPrefix),
+            "remote_ip_prefix": .optional(rule.remoteIPPrefix), "normalized_cidr": .optional(rule.normalizedCIDR),
             "remote_group_id": .optional(rule.remoteGroupID), "remote_address_group_id": .null,
         ]
         Self.appendStandard(rule.standard, to: &json)

@@ -250,11 +250,15 @@ public struct SecurityGroupRule: Sendable, Codable, Equatable {
         self.standard = StandardAttributes(createdAt: createdAt)
     }
 
+    /// The remote prefix with its host bits cleared (Neutron's `normalized_cidr`): what the rule lets through.
+    /// `remoteIPPrefix` keeps the address as it was given, as Neutron does.
+    public var normalizedCIDR: String? { remoteIPPrefix.flatMap { IPNetwork(cidr: $0)?.description } }
+
     /// Whether two rules let the same traffic through (Neutron's SecurityGroupRuleExists check).
     public func sameTraffic(as other: SecurityGroupRule) -> Bool {
         securityGroupID == other.securityGroupID && direction == other.direction && ethertype == other.ethertype
             && ipProtocol == other.ipProtocol && portRangeMin == other.portRangeMin
-            && portRangeMax == other.portRangeMax && remoteIPPrefix == other.remoteIPPrefix
+            && portRangeMax == other.portRangeMax && normalizedCIDR == other.normalizedCIDR
             && remoteGroupID == other.remoteGroupID
     }
 }

@@ -56,7 +56,7 @@ extension OVNTopology {
         let ip = rule.ethertype == "IPv6" ? "ip6" : "ip4"
         var parts = [(ingress ? "outport" : "inport") + " == @" + portGroup, ip]
         let remote = ip + (ingress ? ".src" : ".dst")
-        if let prefix = rule.remoteIPPrefix { parts.append("\(remote) == \(prefix)") }
+        if let prefix = rule.normalizedCIDR { parts.append("\(remote) == \(prefix)") }
         if let group = rule.remoteGroupID { parts.append("\(remote) == $\(OVNNames.portGroup(group))_\(ip)") }
         guard let number = rule.ipProtocol.flatMap(IPProtocolNumbers.number) else {
             return parts.joined(separator: " && ")

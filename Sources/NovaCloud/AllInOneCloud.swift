@@ -125,14 +125,15 @@ public final class AllInOneCloud: Sendable {
             policy: try PolicyEnforcer(defaults: PlacementPolicy.defaults, options: options.policy)
         ).register(on: router)
         IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
-        ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
+        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock)
+        imageAPI.register(on: router)
         networkAPI.register(on: router)
         volumeAPI.register(on: router)
         ComputeAPI(
             store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
             placement: placement, network: networkClient, volumes: LocalVolumeClient(api: volumeAPI),
             scheduler: schedulerAPI, clock: clock,
-            config: ComputeAPIConfig(options: options)
+            config: ComputeAPIConfig(options: options), imageService: imageAPI
         ).register(on: router)
 
         return AllInOneCloud(

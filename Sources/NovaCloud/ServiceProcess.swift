@@ -146,7 +146,8 @@ public struct ServiceProcess: Sendable {
         }
         let catalog = ServiceCatalog(overrides: overrides)
         IdentityAPI(store: identityStore, tokens: tokens, catalog: catalog).register(on: router)
-        ImageAPI(store: imageStore, files: files, clock: clock).register(on: router)
+        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock)
+        imageAPI.register(on: router)
         // The networking API is served here unless it runs in a process of its own ([neutron] endpoint_override).
         var network: any NetworkClient = RemoteNetwork(session: session)
         if options.scaleOut.networkURL == nil {
@@ -173,7 +174,8 @@ public struct ServiceProcess: Sendable {
             store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
             compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session), network: network,
             volumes: volumes,
-            scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options)
+            scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options),
+            imageService: imageAPI
         ).register(on: router)
         return (router.buildResponder(), services)
     }

@@ -81,7 +81,10 @@ extension ConductorManager {
                 flavor: migration.newFlavor, imageRef: instance.imageRef, availabilityZone: instance.availabilityZone,
                 forcedHost: task.requestedHost, schedulerHints: instance.schedulerHints ?? [:])
             spec.volumeBacked = instance.isVolumeBacked
-            if live || evacuate || !moves.allowResizeToSameHost, let source = migration.sourceCompute {
+            // allow_resize_to_same_host is for resizes only: a cold migration always leaves its host (Nova's
+            // _allow_resize_to_same_host, short of a driver with COMPUTE_SAME_HOST_COLD_MIGRATE).
+            let coldMigration = migration.migrationType == .migration
+            if live || evacuate || coldMigration || !moves.allowResizeToSameHost, let source = migration.sourceCompute {
                 spec.ignoreHosts = [source]
             }
             let selection = try await scheduler.selectDestinations(spec, context: context)[0]

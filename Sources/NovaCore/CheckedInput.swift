@@ -114,6 +114,21 @@ public enum CheckedInput {
 
     /// A text field of a body: a string of `length` characters without control characters (NUL among them),
     /// or nil when absent.
+    /// Nova's `parameter_types.boolean`: true/false, or their usual spellings in a string ("True", "0",
+    /// "off"...); nil when absent or null.
+    public static func boolean(_ value: JSON?, field: String) throws(NovaError) -> Bool? {
+        guard let value, !value.isNull else { return nil }
+        if let flag = value.boolValue { return flag }
+        switch value.stringValue?.lowercased() {
+        case "1", "t", "true", "on", "y", "yes": return true
+        case "0", "f", "false", "off", "n", "no": return false
+        default:
+            throw .badRequest(
+                "Invalid input for field/attribute \(field). Value: \(value.serialized().prefix(64)). "
+                    + "\(value.serialized().prefix(64)) is not of type 'boolean', 'string'")
+        }
+    }
+
     public static func text(_ value: JSON?, field: String, length: ClosedRange<Int>) throws(NovaError) -> String? {
         guard let value else { return nil }
         guard let text = value.stringValue else {

@@ -104,7 +104,10 @@ extension NetworkStore {
     }
 
     /// Deletes a group and its rules; 409 SecurityGroupInUse while a port names it.
-    public func deleteSecurityGroup(id: String) async throws -> SecurityGroup {
+    /// Deletes a group with its rules, and the rules of other groups that name it as their remote group (as
+    /// Neutron's foreign key cascades); returns the group and those other rules.
+    public func deleteSecurityGroup(id: String) async throws -> (group: SecurityGroup, referencing: [SecurityGroupRule])
+    {
         try await database.write { sql in
             guard
                 let group = try await Self.rows(
@@ -118,7 +121,15 @@ extension NetworkStore {
             }
             try await sql.raw("DELETE FROM security_group_rules WHERE security_group_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM security_groups WHERE id = \(bind: id)").run()
-            return group
+            // The remote group is inside each rule's record: the rows that mention the id, read exactly.
+            let mentioning = try await Self.rows(
+                SecurityGroupRule.self,
+                "SELECT data FROM security_group_rules WHERE data LIKE \(bind: "%" + id + "%")", in: sql)
+            let referencing = mentioning.filter { $0.remoteGroupID == id }
+            for rule in referencing {
+                try await sql.raw("DELETE FROM security_group_rules WHERE id = \(bind: rule.id)").run()
+            }
+            return (group, referencing)
         }
     }
 

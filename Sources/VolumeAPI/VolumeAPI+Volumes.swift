@@ -38,7 +38,11 @@ extension VolumeAPI {
             let views = VolumeViews(
                 caller: caller, version: context.volumeVersion, baseURL: request.baseURL(fallback: ""))
             return Response.json(
-                ["volume": .object(views.volume(volume, attachments: [], type: try await typeOf(volume)))], status: 202)
+                [
+                    "volume": .object(
+                        views.volume(volume, attachments: [], type: try await typeOf(volume), extensions: false))
+                ],
+                status: 202)
         }
         v3.get("volumes/{id}") { request, context in
             let caller = try caller(context)
@@ -59,7 +63,8 @@ extension VolumeAPI {
                 if let metadata { volume.metadata = metadata }
                 volume.updatedAt = now
             }
-            return Response.json(["volume": .object(try await detail(updated, request, context, caller))])
+            return Response.json(
+                ["volume": .object(try await detail(updated, request, context, caller, extensions: false))])
         }
         v3.delete("volumes/{id}") { request, context in
             let caller = try caller(context)
@@ -98,12 +103,14 @@ extension VolumeAPI {
         return Response.json(body)
     }
 
-    func detail(_ volume: Volume, _ request: Request, _ context: NovaRequestContext, _ caller: Credentials)
-        async throws -> JSONObject
-    {
+    func detail(
+        _ volume: Volume, _ request: Request, _ context: NovaRequestContext, _ caller: Credentials,
+        extensions: Bool = true
+    ) async throws -> JSONObject {
         let views = VolumeViews(caller: caller, version: context.volumeVersion, baseURL: request.baseURL(fallback: ""))
         return views.volume(
-            volume, attachments: try await store.attachments(volumeIDs: [volume.id]), type: try await typeOf(volume))
+            volume, attachments: try await store.attachments(volumeIDs: [volume.id]), type: try await typeOf(volume),
+            extensions: extensions)
     }
 
     func typeOf(_ volume: Volume) async throws -> VolumeType? {

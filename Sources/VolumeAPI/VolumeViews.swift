@@ -40,8 +40,12 @@ struct VolumeViews {
         .object(JSONObject(values.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }))
     }
 
-    /// A volume in full (`GET /volumes/{id}`, `/volumes/detail`).
-    func volume(_ volume: Volume, attachments: [VolumeAttachment], type: VolumeType?) -> JSONObject {
+    /// A volume in full (`GET /volumes/{id}`, `/volumes/detail`). Cinder's API extensions (the project, host
+    /// and migration attributes, `volume_image_metadata`) decorate show and list only: `extensions` is false
+    /// for the answers to create and update.
+    func volume(_ volume: Volume, attachments: [VolumeAttachment], type: VolumeType?, extensions: Bool = true)
+        -> JSONObject
+    {
         var view: JSONObject = [
             "id": .string(volume.id), "name": .string(volume.name), "description": .string(volume.description),
             "status": .string(volume.status), "size": .int(volume.size),
@@ -51,17 +55,20 @@ struct VolumeViews {
             "snapshot_id": Self.optional(volume.snapshotID), "source_volid": Self.optional(volume.sourceVolumeID),
             "volume_type": .string(type?.name ?? volume.volumeTypeID), "metadata": Self.strings(volume.metadata),
             "links": links("volumes", volume.id), "user_id": .string(volume.userID),
-            "replication_status": .null, "consistencygroup_id": .null, "backup_id": .null,
-            "os-vol-tenant-attr:tenant_id": .string(volume.projectID),
+            "replication_status": .null, "consistencygroup_id": .null,
             "attachments": .array(
                 attachments.filter { $0.attachStatus == AttachmentStatus.attached }.map(volumeAttachment)),
         ]
-        if !volume.imageMetadata.isEmpty { view["volume_image_metadata"] = Self.strings(volume.imageMetadata) }
-        if caller.isAdmin {
-            view["os-vol-host-attr:host"] = Self.optional(volume.host)
-            view["os-vol-mig-status-attr:migstat"] = .null
-            view["os-vol-mig-status-attr:name_id"] = .null
+        if extensions {
+            view["os-vol-tenant-attr:tenant_id"] = .string(volume.projectID)
+            if !volume.imageMetadata.isEmpty { view["volume_image_metadata"] = Self.strings(volume.imageMetadata) }
+            if caller.isAdmin {
+                view["os-vol-host-attr:host"] = Self.optional(volume.host)
+                view["os-vol-mig-status-attr:migstat"] = .null
+                view["os-vol-mig-status-attr:name_id"] = .null
+            }
         }
+        if version >= APIVersion(3, 47) { view["backup_id"] = .null }
         if version >= APIVersion(3, 13) { view["group_id"] = .null }
         if version >= APIVersion(3, 21), caller.isAdmin { view["provider_id"] = .null }
         if version >= APIVersion(3, 48) {

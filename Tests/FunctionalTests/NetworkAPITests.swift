@@ -195,6 +195,39 @@ import Testing
         }
     }
 
+    /// Neutron keeps a rule's remote prefix as given and clears the host bits in `normalized_cidr` (the same
+    /// traffic is the same rule); deleting a group deletes the other groups' rules that name it as remote.
+    @Test func remotePrefixesAndRemoteGroupsOfRules() async throws {
+        try await withCloud { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            func group(_ name: String) async throws -> String {
+                let made = try await client.request(
+                    .post, Self.base + "/security-groups", token: demo,
+                    body: ["security_group": ["name": .string(name)]])
+                return try #require(made.json?["security_group"]?["id"]?.stringValue, "\(made.text)")
+            }
+            let web = try await group("web")
+            let peers = try await group("peers")
+            func rule(_ fields: JSONObject) async throws -> Reply {
+                var body: JSONObject = ["security_group_id": .string(web), "direction": "ingress", "protocol": "tcp"]
+                for (key, value) in fields.entries { body[key] = value }
+                return try await client.request(
+                    .post, Self.base + "/security-group-rules", token: demo,
+                    body: ["security_group_rule": .object(body)])
+            }
+            let prefixed = try await rule(["remote_ip_prefix": "10.2.3.124/24"])
+            #expect(prefixed.json?["security_group_rule"]?["remote_ip_prefix"] == "10.2.3.124/24", "\(prefixed.text)")
+            #expect(prefixed.json?["security_group_rule"]?["normalized_cidr"] == "10.2.3.0/24")
+            #expect(try await rule(["remote_ip_prefix": "10.2.3.0/24"]).status == 409)
+            let remote = try await rule(["remote_group_id": .string(peers), "port_range_min": 22, "port_range_max": 22])
+            let remoteRule = try #require(remote.json?["security_group_rule"]?["id"]?.stringValue, "\(remote.text)")
+            #expect(
+                try await client.request(.delete, Self.base + "/security-groups/\(peers)", token: demo).status == 204)
+            let gone = try await client.request(.get, Self.base + "/security-group-rules/\(remoteRule)", token: demo)
+            #expect(gone.status == 404, "\(gone.text)")
+        }
+    }
+
     @Test func floatingIPsNeedARouterToTheirNetwork() async throws {
         try await withCloud { client, cloud in
             let demo = try await client.demoToken(cloud)

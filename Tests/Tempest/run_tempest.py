@@ -221,7 +221,10 @@ def main():
     try:
         password = read_openrc(os.path.join(cloud.data_dir, "admin-openrc.sh"))["OS_PASSWORD"]
         workspace = os.path.join(work, "tempest")
-        subprocess.run([tempest, "init", workspace], check=True, capture_output=True)
+        # A registry of our own: Tempest's default (~/.tempest) refuses a second workspace of the same name.
+        registry = os.path.join(work, "workspaces.yaml")
+        subprocess.run([tempest, "init", "--workspace-path", registry, "--name", os.path.basename(work), workspace],
+                       check=True, capture_output=True)
         with open(os.path.join(workspace, "etc", "tempest.conf"), "w") as f:
             f.write(tempest_conf(cloud, password, Admin(cloud, password)))
         # Tempest's exclude list takes one regular expression per line; the reasons stay in our file.

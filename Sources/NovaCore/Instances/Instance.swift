@@ -88,6 +88,8 @@ public struct Instance: Sendable, Codable, Equatable {
     /// every update of a build names the attempt it belongs to: a late answer of an earlier attempt (a
     /// scheduler's reply, a compute host's first step) changes nothing. A fencing token.
     public var buildAttempt: Int?
+    /// `OS-DCF:diskConfig`: AUTO (true) lets the guest's root partition grow to the disk; nil or false is MANUAL.
+    public var autoDiskConfig: Bool?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
