@@ -25,8 +25,9 @@ extension ComputeAPI {
         v21.get("os-quota-sets/{project}/defaults") { _, context in
             _ = try context.caller()
             var json: JSONObject = ["id": .string(context.parameter("project"))]
+            let defaults = try await store.quotaClassLimits(QuotaLimits.defaultClass)
             for resource in QuotaResource.visible(at: context.apiVersion) {
-                json[resource.rawValue] = .int(resource.defaultLimit)
+                json[resource.rawValue] = .int(defaults.limit(resource))
             }
             Self.addLegacyQuotaFields(&json, context.apiVersion) { .int($0) }
             return Response.json(["quota_set": .object(json)])

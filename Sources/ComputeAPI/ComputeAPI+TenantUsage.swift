@@ -13,17 +13,10 @@ extension ComputeAPI {
             try PolicyRule.admin.enforce("os_compute_api:os-simple-tenant-usage:list", try context.caller())
             let (start, stop) = try Self.usagePeriod(request.query)
             let detailed = request.query.flag("detailed") == true
-            var instances = try await usedInstances(project: nil, start: start, stop: stop)
             var body: JSONObject = [:]
-            if context.apiVersion >= APIVersion(2, 40) {
-                let page = try Page(request.query, maxLimit: config.maxLimit)
-                let (items, full) = try page.apply(instances, id: \.uuid)
-                instances = items
-                if full, let last = items.last {
-                    body["tenant_usages_links"] = Page.nextLink(
-                        request, base: base(request), lastID: last.uuid, limit: page.limit)
-                }
-            }
+            let instances = try await usagePage(
+                try await usedInstances(project: nil, start: start, stop: stop), request, context, &body,
+                links: "tenant_usages_links")
             let usages = Self.tenantUsages(instances, start: start, stop: stop, detailed: detailed, now: clock.now)
             body["tenant_usages"] = .array(usages.map(JSON.object))
             return Response.json(.object(body))
@@ -33,21 +26,28 @@ extension ComputeAPI {
             try PolicyRule.projectReaderOrAdmin.enforce(
                 "os_compute_api:os-simple-tenant-usage:show", try context.caller(), targetProject: project)
             let (start, stop) = try Self.usagePeriod(request.query)
-            var instances = try await usedInstances(project: project, start: start, stop: stop)
             var body: JSONObject = [:]
-            if context.apiVersion >= APIVersion(2, 40) {
-                let page = try Page(request.query, maxLimit: config.maxLimit)
-                let (items, full) = try page.apply(instances, id: \.uuid)
-                instances = items
-                if full, let last = items.last {
-                    body["tenant_usage_links"] = Page.nextLink(
-                        request, base: base(request), lastID: last.uuid, limit: page.limit)
-                }
-            }
+            let instances = try await usagePage(
+                try await usedInstances(project: project, start: start, stop: stop), request, context, &body,
+                links: "tenant_usage_links")
             let usage = Self.tenantUsages(instances, start: start, stop: stop, detailed: true, now: clock.now).first
             body["tenant_usage"] = .object(usage ?? [:])
             return Response.json(.object(body))
         }
+    }
+
+    /// From 2.40 the usage is paged by server (`limit`, `marker`), with a next link when the page is full.
+    func usagePage(
+        _ instances: [Instance], _ request: Request, _ context: NovaRequestContext, _ body: inout JSONObject,
+        links: String
+    ) throws -> [Instance] {
+        guard context.apiVersion >= APIVersion(2, 40) else { return instances }
+        let page = try Page(request.query, maxLimit: config.maxLimit)
+        let (items, full) = try page.apply(instances, id: \.uuid)
+        if full, let last = items.last {
+            body[links] = Page.nextLink(request, base: base(request), lastID: last.uuid, limit: page.limit)
+        }
+        return items
     }
 
     /// The servers that ran at some time in the period: launched before its end, not terminated before its

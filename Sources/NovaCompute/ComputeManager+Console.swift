@@ -7,6 +7,9 @@ extension ComputeManager {
             let output = try await driver.consoleOutput(request.instance)
             return ConsoleOutputReply(output: ConsoleLimits.tail(output, lines: request.length))
         }
+        dispatcher.on("get_instance_diagnostics") { (request: InstanceRequest, _) in
+            try await driver.diagnostics(request.instance)
+        }
         dispatcher.on("get_vnc_console") { (request: InstanceRequest, _) in
             try await driver.vncConsole(request.instance)
         }

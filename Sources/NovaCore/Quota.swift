@@ -36,6 +36,9 @@ public enum QuotaResource: String, CaseIterable, Sendable {
 
 /// The limits in force for one project: a stored override, else the default. -1 is unlimited.
 public struct QuotaLimits: Sendable, Equatable {
+    /// The quota class whose limits projects without their own have (the only one Nova applies).
+    public static let defaultClass = "default"
+
     public var overrides: [String: Int]
 
     public init(overrides: [String: Int] = [:]) { self.overrides = overrides }

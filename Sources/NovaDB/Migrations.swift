@@ -146,6 +146,16 @@ enum Migrations {
         (10, networkSchema),
         (11, routerSchema),
         (12, volumeSchema),
+        // Quota classes (os-quota-class-sets): the `default` class is what a project without its own limit has.
+        (
+            13,
+            [
+                """
+                CREATE TABLE quota_classes (class_name TEXT NOT NULL, resource TEXT NOT NULL,
+                  hard_limit INTEGER NOT NULL, PRIMARY KEY (class_name, resource))
+                """
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -49,6 +49,11 @@ public enum DriverConformance {
             #expect(console.port > 0)
         }
         _ = try await driver.consoleOutput(instance)
+        let diagnostics = try await driver.diagnostics(instance)
+        #expect(diagnostics.state == "running", "\(diagnostics)")
+        #expect(
+            diagnostics.cpus.count == instance.flavor.vcpus && diagnostics.memoryMaximum == instance.flavor.memoryMB)
+        #expect(!diagnostics.disks.isEmpty && diagnostics.disks.allSatisfy { $0.readBytes != nil }, "\(diagnostics)")
 
         try await driver.destroy(instance)
         #expect(await driver.powerState(of: instance) == nil)

@@ -4,6 +4,8 @@ import NovaCore
 /// A driver that keeps guests in memory (nova/virt/fake.py): for tests, development and simulating many hosts.
 public actor FakeDriver: VirtDriver {
     var guests: [String: PowerState] = [:]
+    /// When each guest was started here (its diagnostics' uptime).
+    var started: [String: Date] = [:]
     /// The volumes each guest has (instance uuid -> volume id -> device name), as a hypervisor would.
     var volumes: [String: [String: String]] = [:]
     /// The size in bytes each volume's disk was grown to (volume id -> bytes).
@@ -74,6 +76,7 @@ public actor FakeDriver: VirtDriver {
         try await checkFailure("spawn", instance)
         try takeVolumes(instance)
         guests[instance.uuid] = .running
+        started[instance.uuid] = Date()
     }
 
     /// A guest starts (or arrives) with its volumes, connected by the compute host to this host, as libvirt's
@@ -188,6 +191,31 @@ public actor FakeDriver: VirtDriver {
         guard guests[uuid] != nil else { return }
         guests[uuid] = .shutdown
         lifecycleSink.yield(uuid)
+    }
+
+    /// A fake guest's counters: its devices as the hypervisor would list them, none of them ever used.
+    public func diagnostics(_ instance: Instance) async throws -> GuestDiagnostics {
+        try requireGuest(instance)
+        // checked: seconds since this driver started the guest
+        let uptime = started[instance.uuid].map { Int(Date().timeIntervalSince($0)) }
+        var diagnostics = GuestDiagnostics(
+            state: GuestDiagnostics.stateName(guests[instance.uuid] ?? .noState), hypervisor: "fake",
+            hypervisorOS: nil, uptime: uptime, configDrive: instance.configDrive == "True")
+        diagnostics.cpus = (0..<instance.flavor.vcpus).map { GuestDiagnostics.CPU(id: $0, time: 0) }
+        diagnostics.nics = (instance.vifs ?? []).map { vif in
+            var nic = GuestDiagnostics.NIC(macAddress: vif.mac)
+            (nic.rxOctets, nic.rxErrors, nic.rxDrop, nic.rxPackets) = (0, 0, 0, 0)
+            (nic.txOctets, nic.txErrors, nic.txDrop, nic.txPackets) = (0, 0, 0, 0)
+            return nic
+        }
+        let devices = (instance.isVolumeBacked ? [] : ["vda"]) + (volumes[instance.uuid] ?? [:]).values.sorted()
+        diagnostics.disks = devices.map { name in
+            var disk = GuestDiagnostics.Disk(name: name.replacingOccurrences(of: "/dev/", with: ""))
+            (disk.readBytes, disk.readRequests, disk.writeBytes, disk.writeRequests, disk.errorsCount) = (0, 0, 0, 0, 0)
+            return disk
+        }
+        diagnostics.memoryMaximum = instance.flavor.memoryMB
+        return diagnostics
     }
 
     /// Nova's fake driver prints the same three lines.

@@ -74,6 +74,8 @@ public protocol VirtDriver: Sendable {
     func listInstanceUUIDs() async -> [String]
     /// The guest's serial console output so far (the tail of it, at most `ConsoleLimits.maxOutputBytes`).
     func consoleOutput(_ instance: Instance) async throws -> [UInt8]
+    /// What the hypervisor says of the guest: state, CPU time, NIC and disk counters (get_instance_diagnostics).
+    func diagnostics(_ instance: Instance) async throws -> GuestDiagnostics
     /// Where the guest's VNC server listens (get_vnc_console).
     func vncConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Uploads a consistent copy of the guest's root disk to the image service as image `imageID`, which the

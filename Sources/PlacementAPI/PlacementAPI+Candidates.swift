@@ -111,13 +111,25 @@ struct CandidateRequestWriter {
 
     mutating func write(_ request: AllocationRequest, into writer: inout JSONWriter) {
         if let sole = request.sole {
-            writeSole(sole.provider, sole.resources, into: &writer)
-            return
+            // `allocations: {provider: resources}, mappings: {"": [provider]}`, with nothing to sort.
+            write(
+                allocations: CollectionOfOne((sole.provider, sole.resources)),
+                mappings: CollectionOfOne(("", [sole.provider])), into: &writer)
+        } else {
+            write(
+                allocations: Self.inKeyOrder(request.allocations).map { ($0.key, $0.value) },
+                mappings: Self.inKeyOrder(request.mappings).map { ($0.key, $0.value.sorted()) }, into: &writer)
         }
+    }
+
+    private mutating func write(
+        allocations: some Sequence<(String, [String: Int])>, mappings groups: some Sequence<(String, [String])>,
+        into writer: inout JSONWriter
+    ) {
         writer.beginObject()
         writer.key("allocations")
         writer.beginObject()
-        for (uuid, resources) in Self.inKeyOrder(request.allocations) {
+        for (uuid, resources) in allocations {
             writer.key(uuid)
             writer.beginObject()
             writer.key("resources")
@@ -128,33 +140,10 @@ struct CandidateRequestWriter {
         if mappings {
             writer.key("mappings")
             writer.beginObject()
-            for (suffix, uuids) in Self.inKeyOrder(request.mappings) {
+            for (suffix, uuids) in groups {
                 writer.key(suffix)
-                writer.stringArray(uuids.count == 1 ? uuids : uuids.sorted())
+                writer.stringArray(uuids)
             }
-            writer.endObject()
-        }
-        writer.endObject()
-    }
-
-    /// The same answer as the general form for `allocations: {provider: resources}, mappings: {"": [provider]}`.
-    private mutating func writeSole(_ provider: String, _ resources: [String: Int], into writer: inout JSONWriter) {
-        writer.beginObject()
-        writer.key("allocations")
-        writer.beginObject()
-        writer.key(provider)
-        writer.beginObject()
-        writer.key("resources")
-        writeResources(resources, into: &writer)
-        writer.endObject()
-        writer.endObject()
-        if mappings {
-            writer.key("mappings")
-            writer.beginObject()
-            writer.key("")
-            writer.beginArray()
-            writer.string(provider)
-            writer.endArray()
             writer.endObject()
         }
         writer.endObject()

@@ -113,6 +113,59 @@ import Testing
         }
     }
 
+    @Test func diagnosticsAndQuotaClasses() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let admin = try await client.adminToken()
+            let demo = try await client.demoToken(cloud)
+            let image = try await client.defaultImage(token: demo)
+            let server = try await client.createServer("diag", token: demo, image: image)
+            try await client.waitFor(server, status: "ACTIVE", token: demo)
+            let path = Self.compute + "/servers/\(server)/diagnostics"
+            #expect(try await client.request(.get, path, token: demo).status == 403)
+            let standard = try await client.request(.get, path, token: admin, version: "2.48")
+            let view = try #require(standard.json?.objectValue, "\(standard.text)")
+            #expect(view["state"] == "running" && view["driver"] == "libvirt" && view["num_cpus"] == 1, "\(view)")
+            #expect(view["disk_details"]?.arrayValue?.first?["read_bytes"] == 0, "\(view)")
+            let flat = try await client.request(.get, path, token: admin)
+            #expect(flat.json?["cpu0_time"] == 0 && flat.json?["vda_read"] == 0, "\(flat.text)")
+
+            let password = try await client.request(
+                .get, Self.compute + "/servers/\(server)/os-server-password", token: demo)
+            #expect(password.json == ["password": ""], "\(password.text)")
+            #expect(
+                try await client.request(.delete, Self.compute + "/servers/\(server)/os-server-password", token: demo)
+                    .status == 204)
+
+            let defaults = try await client.request(.get, Self.compute + "/os-quota-class-sets/default", token: admin)
+            let cores = try #require(defaults.json?["quota_class_set"]?["cores"]?.intValue, "\(defaults.text)")
+            #expect(defaults.json?["quota_class_set"]?["floating_ips"] != nil)
+            #expect(
+                try await client.request(
+                    .get, Self.compute + "/os-quota-class-sets/default", token: admin, version: "2.57"
+                ).json?["quota_class_set"]?["injected_files"] == nil)
+            let raised = try await client.request(
+                .put, Self.compute + "/os-quota-class-sets/default", token: admin,
+                body: ["quota_class_set": ["cores": .int(cores + 100)]])
+            #expect(raised.json?["quota_class_set"]?["cores"] == .int(cores + 100), "\(raised.text)")
+            #expect(raised.json?["quota_class_set"]?["id"] == nil)
+            // A project without a limit of its own now has the class's.
+            let project = try #require(
+                try await client.request(.get, Self.compute + "/servers/\(server)", token: demo).json?["server"]?[
+                    "tenant_id"]?.stringValue)
+            let quota = try await client.request(.get, Self.compute + "/os-quota-sets/\(project)", token: demo)
+            #expect(quota.json?["quota_set"]?["cores"] == .int(cores + 100), "\(quota.text)")
+            let unknown = try await client.request(
+                .put, Self.compute + "/os-quota-class-sets/default", token: admin,
+                body: ["quota_class_set": ["bananas": 1]])
+            #expect(unknown.status == 400)
+            #expect(
+                try await client.request(
+                    .put, Self.compute + "/os-quota-class-sets/default", token: demo,
+                    body: ["quota_class_set": ["cores": 1]]
+                ).status == 403)
+        }
+    }
+
     @Test func createUpdateAndRebuildAnswerAsNovaDoes() async throws {
         try await withCloud(fakeHosts: 1) { client, cloud in
             let demo = try await client.demoToken(cloud)

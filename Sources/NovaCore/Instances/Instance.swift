@@ -90,6 +90,8 @@ public struct Instance: Sendable, Codable, Equatable {
     public var buildAttempt: Int?
     /// `OS-DCF:diskConfig`: AUTO (true) lets the guest's root partition grow to the disk; nil or false is MANUAL.
     public var autoDiskConfig: Bool?
+    /// The password the guest posted to the metadata service, encrypted with its key pair (os-server-password).
+    public var encryptedPassword: String?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,

@@ -124,6 +124,14 @@ public struct ComputeRPCAPI: Sendable {
         return reply.output
     }
 
+    /// get_instance_diagnostics (a call): what the host's hypervisor says of the guest.
+    public func diagnostics(_ instance: Instance, host: String, context: RPCContext) async throws -> GuestDiagnostics {
+        try await client.call(
+            topic: Self.topic(host: host), method: "get_instance_diagnostics",
+            args: InstanceRequest(instance: instance),
+            context: context)
+    }
+
     /// get_vnc_console (a call): where the guest's VNC server listens.
     public func vncConsole(_ instance: Instance, host: String, context: RPCContext) async throws -> ConsoleEndpoint {
         try await client.call(
