@@ -50,6 +50,12 @@ def main(guest_image, output):
                 break
             except subprocess.CalledProcessError:
                 time.sleep(0.2)
+        # The API answers before the QEMU compute host has reported its node to Placement (it probes KVM and
+        # looks for guests first); a boot before that would find no host.
+        for _ in range(300):
+            if openstack("resource", "provider", "list", "-f", "value", "-c", "uuid").strip():
+                break
+            time.sleep(0.2)
         openstack("server", "create", "--flavor", "m1.tiny", "--image", "nova-guest", "--nic", "none", "--wait",
                   "console-guest")
         for _ in range(300):
