@@ -110,42 +110,43 @@ struct CandidateRequestWriter {
     init(mappings: Bool) { self.mappings = mappings }
 
     mutating func write(_ request: AllocationRequest, into writer: inout JSONWriter) {
-        if let sole = request.sole {
-            // `allocations: {provider: resources}, mappings: {"": [provider]}`, with nothing to sort.
-            write(
-                allocations: CollectionOfOne((sole.provider, sole.resources)),
-                mappings: CollectionOfOne(("", [sole.provider])), into: &writer)
-        } else {
-            write(
-                allocations: Self.inKeyOrder(request.allocations).map { ($0.key, $0.value) },
-                mappings: Self.inKeyOrder(request.mappings).map { ($0.key, $0.value.sorted()) }, into: &writer)
-        }
-    }
-
-    private mutating func write(
-        allocations: some Sequence<(String, [String: Int])>, mappings groups: some Sequence<(String, [String])>,
-        into writer: inout JSONWriter
-    ) {
+        // A request from one provider (most of them) is written without making its dictionaries.
+        let sole = request.sole
         writer.beginObject()
         writer.key("allocations")
         writer.beginObject()
-        for (uuid, resources) in allocations {
-            writer.key(uuid)
-            writer.beginObject()
-            writer.key("resources")
-            writeResources(resources, into: &writer)
-            writer.endObject()
+        if let sole {
+            writeAllocation(sole.provider, sole.resources, into: &writer)
+        } else {
+            for (uuid, resources) in Self.inKeyOrder(request.allocations) {
+                writeAllocation(uuid, resources, into: &writer)
+            }
         }
         writer.endObject()
         if mappings {
             writer.key("mappings")
             writer.beginObject()
-            for (suffix, uuids) in groups {
-                writer.key(suffix)
-                writer.stringArray(uuids)
+            if let sole {
+                writer.key("")
+                writer.beginArray()
+                writer.string(sole.provider)
+                writer.endArray()
+            } else {
+                for (suffix, uuids) in Self.inKeyOrder(request.mappings) {
+                    writer.key(suffix)
+                    writer.stringArray(uuids.sorted())
+                }
             }
             writer.endObject()
         }
+        writer.endObject()
+    }
+
+    private mutating func writeAllocation(_ uuid: String, _ resources: [String: Int], into writer: inout JSONWriter) {
+        writer.key(uuid)
+        writer.beginObject()
+        writer.key("resources")
+        writeResources(resources, into: &writer)
         writer.endObject()
     }
 
