@@ -14,6 +14,7 @@ tokens) is the same before and after. Prints the request count, the status histo
 `N passed, M failed` (a request passes when all three hold). FUZZ_SEED, FUZZ_REQUESTS and FUZZ_SECONDS bound it.
 """
 import collections
+import copy
 import hashlib
 import hmac
 import http.client
@@ -101,23 +102,24 @@ def leaf_paths(value, prefix=()):
 
 
 def mutate(body, rng):
-    """A copy of body with one to three parts made hostile: a value replaced, a key removed, an unknown key added."""
+    """A copy of body with one to three parts made hostile: a value replaced, a key removed, an unknown key added.
+    The hostile values are copied in: a later step may change inside one, which must not reach the list or loop."""
     body = json.loads(json.dumps(body))
     for _ in range(rng.randint(1, 3)):
         paths = [path for path in leaf_paths(body) if path]
         if not paths:
-            return rng.choice(EXTREME_VALUES)
+            return copy.deepcopy(rng.choice(EXTREME_VALUES))
         path = rng.choice(paths)
         parent = body
         for key in path[:-1]:
             parent = parent[key]
         action = rng.random()
         if action < 0.75:
-            parent[path[-1]] = rng.choice(EXTREME_VALUES)
+            parent[path[-1]] = copy.deepcopy(rng.choice(EXTREME_VALUES))
         elif action < 0.88 and isinstance(parent, dict):
             del parent[path[-1]]
         elif isinstance(parent, dict):
-            parent[rng.choice(["x\u0000", "unexpected", "id", "", "a" * 300])] = rng.choice(EXTREME_VALUES)
+            parent[rng.choice(["x\u0000", "unexpected", "id", "", "a" * 300])] = copy.deepcopy(rng.choice(EXTREME_VALUES))
     return body
 
 
@@ -324,7 +326,7 @@ def endpoints(ids, member_token_info):
         {"evacuate": {"host": "fake-2"}}, {"rescue": {"adminPass": "p"}}, {"os-resetState": {"state": "active"}},
         {"os-getVNCConsole": {"type": "novnc"}}, {"pause": None}, {"suspend": None}, {"confirmResize": None},
         {"restore": None}, {"forceDelete": None}, {"addSecurityGroup": {"name": "default"}},
-        {"removeSecurityGroup": {"name": "default"}},
+        {"removeSecurityGroup": {"name": "default"}}, {"injectNetworkInfo": None},
     ]
     table = [
         ("POST", "/identity/v3/auth/tokens", {"auth": {"identity": {"methods": ["password"], "password": {"user": {
@@ -376,6 +378,15 @@ def endpoints(ids, member_token_info):
         ("POST", "/compute/v2.1/os-aggregates", {"aggregate": {"name": "ag", "availability_zone": "z"}}, "admin",
          None),
         ("PUT", f"/compute/v2.1/os-aggregates/{a}", {"aggregate": {"name": "ag2"}}, "admin", None),
+        ("PUT", "/compute/v2.1/os-quota-class-sets/default", {"quota_class_set": {"cores": 40, "instances": 20}},
+         "admin", None),
+        ("PUT", "/compute/v2.1/os-hosts/fake-1", {"status": "enable"}, "admin", "compute 2.42"),
+        ("POST", f"/compute/v2.1/images/{i}/metadata", {"metadata": {"k": "v"}}, "member", None),
+        ("PUT", f"/compute/v2.1/images/{i}/metadata", {"metadata": {"k": "v", "k2": "v2"}}, "member", None),
+        ("PUT", f"/compute/v2.1/images/{i}/metadata/k", {"meta": {"k": "w"}}, "member", None),
+        ("PUT", f"/compute/v2.1/servers/{s}", {"server": {"accessIPv4": "10.0.0.9", "accessIPv6": "::1",
+                                                          "OS-DCF:diskConfig": "AUTO"}}, "member", None),
+        ("DELETE", f"/compute/v2.1/servers/{s}/os-server-password", None, "member", None),
         ("POST", f"/compute/v2.1/os-aggregates/{a}/action", {"set_metadata": {"metadata": {"k": "v"}}}, "admin",
          None),
         ("POST", "/compute/v2.1/os-scheduler-explain", {"server": {"flavorRef": "1", "imageRef": boot}}, "admin",
@@ -509,6 +520,8 @@ def endpoints(ids, member_token_info):
         ("/compute/v2.1/os-keypairs", ["limit", "marker", "user_id"]),
         ("/compute/v2.1/os-migrations", ["limit", "marker", "changes-since"]),
         ("/compute/v2.1/os-simple-tenant-usage", ["start", "end", "detailed"]),
+        ("/compute/v2.1/images/detail", ["limit", "marker", "minRam", "minDisk", "server", "changes-since", "status"]),
+        ("/compute/v2.1/os-hosts", ["zone"]),
         ("/image/v2/images", ["limit", "marker", "id", "name", "visibility"]),
         ("/placement/allocation_candidates", ["resources", "limit", "required", "member_of", "group_policy"]),
         ("/placement/resource_providers", ["name", "uuid", "resources", "member_of", "in_tree"]),
