@@ -114,17 +114,11 @@ extension ComputeAPI {
     func metadataItems(_ request: Request, _ context: NovaRequestContext, key: String) async throws -> [String: String]
     {
         let body = try await request.jsonBody(context: context)
-        guard let object = body[key]?.objectValue else {
+        guard let object = body[key], object.objectValue != nil else {
             throw NovaError.badRequest("Invalid input for field/attribute \(key). '\(key)' is a required property")
         }
-        var items: [String: String] = [:]
-        for (name, value) in object.entries {
-            guard (1...255).contains(name.count), let text = value.stringValue, text.count <= 255 else {
-                throw NovaError.badRequest("Invalid input for field/attribute \(key). Value: \(name).")
-            }
-            items[name] = text
-        }
-        return items
+        // The same rules as a server's metadata.
+        return try Self.metadata(object)
     }
 
     func listImages(_ request: Request, _ context: NovaRequestContext, detail: Bool) async throws -> Response {
