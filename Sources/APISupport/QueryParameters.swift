@@ -25,6 +25,13 @@ public struct QueryParameters: Sendable {
 
     public var keys: [String] { pairs.map(\.0) }
 
+    /// The same query with only the keys `keep` accepts.
+    public func filter(_ keep: (String) -> Bool) -> QueryParameters {
+        var kept = QueryParameters(nil)
+        kept.pairs = pairs.filter { keep($0.0) }
+        return kept
+    }
+
     public func contains(_ key: String) -> Bool { pairs.contains { $0.0 == key } }
 
     /// Nova's bool-like query values ("true", "1", "yes", "on").

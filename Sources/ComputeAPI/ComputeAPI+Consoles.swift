@@ -19,6 +19,12 @@ extension ComputeAPI {
                 throw NovaError.badRequest(
                     "Invalid input for field/attribute remote_console: protocol and type are required")
             }
+            let types = Self.consoleTypes(context.apiVersion)
+            guard types.contains(type) else {
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute type. Value: \(type). '\(type)' is not one of \(types.map { "'\($0)'" })"
+                )
+            }
             let url = try await consoleURL(instance, protocol: proto, type: type, context)
             return Response.json(
                 ["remote_console": ["protocol": .string(proto), "type": .string(type), "url": .string(url)]])
@@ -34,7 +40,7 @@ extension ComputeAPI {
                 "port": .int(record.port),
                 "internal_access_path": record.internalAccessPath.map(JSON.string) ?? .null,
             ]
-            if context.apiVersion >= APIVersion(2, 31) { console["tls_port"] = .null }
+            // 2.99 adds `tls_port` for spice-direct consoles only, which this cloud does not offer.
             return Response.json(["console": .object(console)])
         }
     }
@@ -77,6 +83,14 @@ extension ComputeAPI {
         let number = try CheckedInput.integer(
             value, field: "length", in: -1...Int.max, allowString: true, nullIsAbsent: true)
         return number == -1 ? nil : number
+    }
+
+    /// The console types remote-consoles takes: webmks from 2.8, spice-direct from 2.99.
+    static func consoleTypes(_ version: APIVersion) -> [String] {
+        var types = ["novnc", "xvpvnc", "spice-html5", "serial", "rdp-html5"]
+        if version >= APIVersion(2, 8) { types.append("webmks") }
+        if version >= APIVersion(2, 99) { types.append("spice-direct") }
+        return types
     }
 
     /// Asks the instance's host where its console listens and stores a new token for it (only its sha256).

@@ -62,6 +62,15 @@ extension ComputeAPI {
             isPublic = nil
         }
         var flavors = try await store.flavors(isPublic: isPublic, projectID: project)
+        if !caller.isAdmin { flavors.removeAll(where: \.disabled) }
+        if context.apiVersion >= APIVersion(2, 102), let pattern = query["name"] {
+            // Nova matches the name as a regular expression (REGEXP), anywhere in it.
+            guard let regex = try? Regex(pattern) else {
+                throw NovaError.badRequest("Invalid regular expression for name: \(pattern)")
+            }
+            flavors = flavors.filter { $0.name.contains(regex) }
+        }
+        flavors = try Self.sortedFlavors(flavors, query, version: context.apiVersion)
         if let minRAM = query["minRam"] {
             let value = try CheckedInput.integer(minRAM, field: "minRam", in: Int.min...Int.max) ?? 0
             flavors = flavors.filter { $0.memoryMB >= value }
@@ -80,6 +89,42 @@ extension ComputeAPI {
             body["flavors_links"] = Page.nextLink(request, base: base(request), lastID: last.id, limit: page.limit)
         }
         return Response.json(.object(body))
+    }
+
+    /// `sort_key` (Nova's column names; `rxtx_factor` until 2.102) and `sort_dir`; by flavor id when not asked.
+    static func sortedFlavors(_ flavors: [Flavor], _ query: QueryParameters, version: APIVersion) throws -> [Flavor] {
+        guard query["sort_key"] != nil || query["sort_dir"] != nil else { return flavors }
+        let key = query["sort_key"] ?? "flavorid"
+        let direction = query["sort_dir"] ?? "asc"
+        guard direction == "asc" || direction == "desc" else {
+            throw NovaError.badRequest(
+                "Invalid input for query parameters sort_dir. Value: \(direction). '\(direction)' is not one of ['asc', 'desc']"
+            )
+        }
+        let numbers: [String: (Flavor) -> Double] = [
+            "memory_mb": { Double($0.memoryMB) }, "vcpus": { Double($0.vcpus) }, "root_gb": { Double($0.rootGB) },
+            "ephemeral_gb": { Double($0.ephemeralGB) }, "swap": { Double($0.swapMB) },
+            "is_public": { $0.isPublic ? 1 : 0 }, "disabled": { $0.disabled ? 1 : 0 }, "vcpu_weight": { _ in 0 },
+            "rxtx_factor": { $0.rxtxFactor },
+        ]
+        let texts: [String: (Flavor) -> String] = [
+            "flavorid": \.id, "id": \.id, "name": \.name, "description": { $0.description ?? "" },
+            "created_at": \.id, "updated_at": \.id,
+        ]
+        var ascending: (Flavor, Flavor) -> Bool
+        if let number = numbers[key], key != "rxtx_factor" || version < APIVersion(2, 102) {
+            ascending = { (number($0), $0.id) < (number($1), $1.id) }
+        } else if let text = texts[key] {
+            ascending = { (text($0), $0.id) < (text($1), $1.id) }
+        } else {
+            throw NovaError.badRequest(
+                "Invalid input for query parameters sort_key. Value: \(key). '\(key)' is not one of the sort keys")
+        }
+        if direction == "desc" {
+            let forward = ascending
+            ascending = { forward($1, $0) }
+        }
+        return flavors.sorted(by: ascending)
     }
 
     func flavorSummary(_ flavor: Flavor, _ request: Request, _ context: NovaRequestContext) -> JSON {
@@ -102,9 +147,10 @@ extension ComputeAPI {
             "swap", version >= APIVersion(2, 75) ? .int(flavor.swapMB) : (flavor.swapMB == 0 ? "" : .int(flavor.swapMB))
         )
         json.append("OS-FLV-EXT-DATA:ephemeral", .int(flavor.ephemeralGB))
-        json.append("OS-FLV-DISABLED:disabled", .bool(flavor.disabled))
+        // 2.102 removed the disabled flag and rxtx_factor.
+        if version < APIVersion(2, 102) { json.append("OS-FLV-DISABLED:disabled", .bool(flavor.disabled)) }
         json.append("os-flavor-access:is_public", .bool(flavor.isPublic))
-        json.append("rxtx_factor", .double(flavor.rxtxFactor))
+        if version < APIVersion(2, 102) { json.append("rxtx_factor", .double(flavor.rxtxFactor)) }
         json.append("links", links(request, "flavors", flavor.id))
         if version >= APIVersion(2, 55) { json.append("description", .optional(flavor.description)) }
         if version >= APIVersion(2, 61) { json.append("extra_specs", Self.specsJSON(flavor.extraSpecs)) }
@@ -130,6 +176,16 @@ extension ComputeAPI {
         let body = try await request.jsonBody(context: context)
         guard let spec = body["flavor"]?.objectValue else {
             throw NovaError.badRequest("Invalid input for field/attribute flavor. 'flavor' is a required property")
+        }
+        var allowed: Set<String> = [
+            "name", "id", "ram", "vcpus", "disk", "OS-FLV-EXT-DATA:ephemeral", "swap", "os-flavor-access:is_public",
+        ]
+        if context.apiVersion < APIVersion(2, 102) { allowed.insert("rxtx_factor") }
+        if context.apiVersion >= APIVersion(2, 55) { allowed.insert("description") }
+        if let unknown = spec.keys.first(where: { !allowed.contains($0) }) {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute flavor. Additional properties are not allowed ('\(unknown)' was unexpected)"
+            )
         }
         func integer(_ key: String, minimum: Int, required: Bool) throws -> Int {
             guard let value = spec[key] else {

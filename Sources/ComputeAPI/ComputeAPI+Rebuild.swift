@@ -60,6 +60,7 @@ extension ComputeAPI {
             throw NovaError.badRequest("Invalid input for field/attribute rebuild. 'imageRef' is a required property")
         }
         let image = try await requestedImage(["imageRef": imageRef], flavor: instance.flavor, caller: caller)
+        let imageProperties = try await schedulingProperties(image)
         let name = try spec["name"].map { try Self.validName($0) }
         let metadata = try spec["metadata"].flatMap { $0 == .null ? nil : try Self.metadata($0) }
         let description = context.apiVersion >= APIVersion(2, 19) ? spec["description"]?.stringValue : nil
@@ -68,8 +69,22 @@ extension ComputeAPI {
         // 2.57: the rebuild may replace the user data (null removes it).
         let userData: String?? =
             context.apiVersion >= APIVersion(2, 57) ? spec["user_data"].map { $0.isNull ? nil : $0.stringValue } : nil
+        // 2.54: the rebuild may set or (null) remove the key pair; 2.90: it may rename the host.
+        let keyPair: KeyPairRecord?? =
+            if context.apiVersion >= APIVersion(2, 54), let value = spec["key_name"] {
+                .some(try await requestedKeyPair(value, caller))
+            } else { nil }
+        let hostname =
+            context.apiVersion >= APIVersion(2, 90)
+            ? try CheckedInput.text(spec["hostname"], field: "hostname", length: 1...255) : nil
         let updated = try await startOperation(.rebuild, on: instance, context: context) { current in
             current.imageRef = image
+            if let keyPair {
+                current.keyName = keyPair?.name
+                current.keyData = keyPair?.publicKey
+            }
+            if let hostname { current.hostname = Instance.sanitizedHostname(hostname) }
+            current.schedulingRequest?.imageProperties = imageProperties
             if let userData { current.userData = userData }
             if let autoDiskConfig { current.autoDiskConfig = autoDiskConfig }
             if let name { current.displayName = name }

@@ -103,7 +103,8 @@ extension ComputeAPI {
                 imageRef: imageRef, createdAt: now, reservationID: reservationID, launchIndex: index)
             instance.keyName = keypair?.name
             instance.keyData = keypair?.publicKey
-            instance.availabilityZone = zone
+            instance.availabilityZone = zone ?? config.defaultAvailabilityZone
+            instance.pinnedAvailabilityZone = zone
             instance.schedulerHints = hints.isEmpty ? nil : hints
             instance.metadata = metadata
             instance.tags = tags
@@ -298,7 +299,8 @@ extension ComputeAPI {
         return keypair
     }
 
-    /// `availability_zone` as "az", "az:host" or "az:host:node"; a forced host needs admin.
+    /// `availability_zone` as "az", "az:host" or "az:host:node"; a forced host needs admin. The zone is nil when
+    /// none was asked: the server may go to any zone.
     func requestedZone(_ spec: JSONObject, version: APIVersion, caller: Credentials) async throws -> (String?, String?)
     {
         var zone = spec["availability_zone"]?.stringValue
@@ -319,7 +321,7 @@ extension ComputeAPI {
                 throw NovaError.badRequest("The requested availability zone is not available")
             }
         }
-        return (zone ?? config.defaultAvailabilityZone, forcedHost)
+        return (zone, forcedHost)
     }
 
     static func metadata(_ value: JSON?) throws -> [String: String] {

@@ -5,7 +5,7 @@ import NovaCore
 import NovaDB
 
 extension ComputeAPI {
-    /// Query parameters `GET /servers` accepts (2.75+ rejects the rest).
+    /// Query parameters `GET /servers` accepts (2.75+ rejects the rest: `QueryParameterRules`).
     static let serverListParameters: Set<String> = [
         "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id", "ramdisk_id",
         "hostname", "key_name", "power_state", "vm_state", "task_state", "host", "node", "flavor", "reservation_id",
@@ -17,20 +17,18 @@ extension ComputeAPI {
 
     /// Filters applied after the query: with any of these the page is cut in memory.
     static let inMemoryParameters: Set<String> = [
-        "name", "display_name", "image", "image_ref", "flavor", "ip", "availability_zone", "key_name", "locked", "tags",
-        "tags-any", "not-tags", "not-tags-any", "sort_key", "sort_dir", "reservation_id",
+        "name", "display_name", "image", "image_ref", "flavor", "ip", "ip6", "availability_zone", "key_name", "locked",
+        "tags", "tags-any", "not-tags", "not-tags-any", "sort_key", "sort_dir", "reservation_id", "user_id",
+        "vm_state", "task_state", "power_state", "node", "hostname", "launched_at", "terminated_at", "created_at",
+        "config_drive", "description", "display_description", "access_ip_v4", "access_ip_v6", "progress",
+        "launch_index", "locked_by",
     ]
 
     func listServers(_ request: Request, _ context: NovaRequestContext, detail: Bool) async throws -> Response {
         let caller = try context.caller()
-        let query = request.query
-        if context.apiVersion >= APIVersion(2, 75),
-            let unknown = query.keys.first(where: { !Self.serverListParameters.contains($0) })
-        {
-            throw NovaError.badRequest(
-                "Invalid input for query parameters \(unknown). Additional properties are not allowed ('\(unknown)' was unexpected)"
-            )
-        }
+        // Members' other filters are dropped, as Nova's remove_invalid_options does.
+        let allowed = Self.memberSearchOptions(context.apiVersion)
+        let query = caller.isAdmin ? request.query : request.query.filter { allowed.contains($0) }
         var filter = InstanceListQuery(projectID: caller.projectID)
         if query.contains("all_tenants") {
             try PolicyRule.admin.enforce(
@@ -104,65 +102,5 @@ extension ComputeAPI {
                 "servers_links", Page.nextLink(request, base: base(request), lastID: last.uuid, limit: page.limit))
         }
         return Response.json(.object(body))
-    }
-
-    /// The filters applied in memory after the database query.
-    static func applyFilters(_ instances: [Instance], _ query: QueryParameters, _ context: NovaRequestContext) throws
-        -> [Instance]
-    {
-        var result = instances
-        if let pattern = query["name"] ?? query["display_name"] {
-            guard let regex = try? Regex(pattern) else {
-                throw NovaError.badRequest("Invalid regular expression for name: \(pattern)")
-            }
-            result = result.filter { $0.displayName.contains(regex) }
-        }
-        if let image = query["image"] ?? query["image_ref"] {
-            let id = image.split(separator: "/").last.map(String.init) ?? image
-            result = result.filter { $0.imageRef == id }
-        }
-        if let flavor = query["flavor"] {
-            let id = flavor.split(separator: "/").last.map(String.init) ?? flavor
-            result = result.filter { $0.flavor.id == id }
-        }
-        if let ip = query["ip"] {
-            guard let regex = try? Regex(ip) else {
-                throw NovaError.badRequest("Invalid regular expression for ip: \(ip)")
-            }
-            result = result.filter { ($0.addresses ?? []).contains { $0.address.contains(regex) } }
-        }
-        if let zone = query["availability_zone"] { result = result.filter { $0.availabilityZone == zone } }
-        if let key = query["key_name"] { result = result.filter { $0.keyName == key } }
-        if let locked = query.flag("locked"), context.apiVersion >= APIVersion(2, 73) {
-            result = result.filter { $0.locked == locked }
-        }
-        if context.apiVersion >= APIVersion(2, 26) {
-            func tags(_ key: String) -> [String]? {
-                query[key].map { $0.split(separator: ",").map(String.init) }
-            }
-            if let all = tags("tags") { result = result.filter { Set(all).isSubset(of: $0.tags) } }
-            if let any = tags("tags-any") { result = result.filter { !Set(any).isDisjoint(with: $0.tags) } }
-            if let none = tags("not-tags") { result = result.filter { !Set(none).isSubset(of: $0.tags) } }
-            if let none = tags("not-tags-any") { result = result.filter { Set(none).isDisjoint(with: $0.tags) } }
-        }
-        if let sortKey = query["sort_key"] {
-            let ascending = query["sort_dir"] == "asc"
-            let key: (Instance) -> String
-            switch sortKey {
-            case "display_name", "name": key = { $0.displayName }
-            case "created_at": key = { String(format: "%020.6f", $0.createdAt.timeIntervalSince1970) }
-            case "updated_at": key = { String(format: "%020.6f", $0.updatedAt.timeIntervalSince1970) }
-            case "uuid": key = { $0.uuid }
-            case "vm_state": key = { $0.vmState.rawValue }
-            case "host":
-                guard (try? context.caller().isAdmin) == true else {
-                    throw NovaError.forbidden("Only administrators can sort servers by host")
-                }
-                key = { $0.host ?? "" }
-            default: throw NovaError.badRequest("Invalid sort_key \(sortKey)")
-            }
-            result.sort { ascending ? key($0) < key($1) : key($0) > key($1) }
-        }
-        return result
     }
 }

@@ -92,6 +92,7 @@ extension ComputeAPI {
         var allowed: Set<String> = ["name", "accessIPv4", "accessIPv6", "OS-DCF:diskConfig"]
         if context.apiVersion >= APIVersion(2, 19) { allowed.insert("description") }
         if context.apiVersion >= APIVersion(2, 90) { allowed.insert("hostname") }
+        if context.apiVersion >= APIVersion(2, 104) { allowed.insert("pinned_availability_zone") }
         if let unknown = spec.keys.first(where: { !allowed.contains($0) }) {
             throw NovaError.badRequest(
                 "Invalid input for field/attribute server. Additional properties are not allowed ('\(unknown)' was unexpected)"
@@ -103,7 +104,12 @@ extension ComputeAPI {
         let ipv4 = try Self.accessIP(spec, "accessIPv4", version: 4)
         let ipv6 = try Self.accessIP(spec, "accessIPv6", version: 6)
         let autoDiskConfig = try Self.diskConfig(spec)
+        let pin = try spec["pinned_availability_zone"].map { value -> String? in
+            guard !value.isNull else { return nil }
+            return try CheckedInput.text(value, field: "pinned_availability_zone", length: 1...255)
+        }
         let updated = try await store.mutateInstance(uuid: existing.uuid) { instance in
+            if let pin { try Self.repin(&instance, to: pin) }
             if let autoDiskConfig { instance.autoDiskConfig = autoDiskConfig }
             if let name { instance.displayName = name }
             if let description { instance.description = description }
@@ -116,6 +122,29 @@ extension ComputeAPI {
                 try await viewBuilder(request, context).changed(
                     updated, serverGroups: try await groupsForShow(updated, context)))
         ])
+    }
+
+    /// 2.104: null unpins; a zone pins, but only to the zone the server is in, and a pinned server must be
+    /// unpinned before it is pinned elsewhere (409). The same pin again changes nothing.
+    static func repin(_ instance: inout Instance, to zone: String?) throws {
+        guard let zone else {
+            instance.pinnedAvailabilityZone = nil
+            return
+        }
+        if let pinned = instance.pinnedAvailabilityZone {
+            guard pinned == zone else {
+                throw NovaError.conflict(
+                    "Cannot change pinned availability zone directly. Unpin first by setting pinned_availability_zone to null."
+                )
+            }
+            return
+        }
+        let current = instance.availabilityZone ?? ""
+        guard current == zone else {
+            throw NovaError.conflict(
+                "Server can only be pinned to its current availability zone '\(current)', but '\(zone)' was requested.")
+        }
+        instance.pinnedAvailabilityZone = zone
     }
 
     static func validName(_ value: JSON) throws -> String {

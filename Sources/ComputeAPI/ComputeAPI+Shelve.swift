@@ -94,13 +94,16 @@ extension ComputeAPI {
                     "The availability_zone and host parameters apply only to a server in vm_state shelved_offloaded;"
                         + " instance \(current.uuid) is in vm_state \(current.vmState.rawValue)")
             }
-            if let newZone { current.availabilityZone = newZone ?? config.defaultAvailabilityZone }
+            if let newZone {
+                current.pinnedAvailabilityZone = newZone
+                current.availabilityZone = newZone ?? config.defaultAvailabilityZone
+            }
         }
         guard updated.host == nil else { return }
         do {
             try await conductor.unshelveInstance(
                 UnshelveRequest(
-                    instanceUUID: updated.uuid, availabilityZone: newZone == nil ? nil : updated.availabilityZone,
+                    instanceUUID: updated.uuid, availabilityZone: updated.pinnedAvailabilityZone,
                     host: host),
                 context: context.rpcContext)
         } catch {

@@ -50,12 +50,10 @@ extension ComputeAPI {
         return items
     }
 
-    /// The servers that ran at some time in the period: launched before its end, not terminated before its
-    /// start (Nova's instance_get_active_by_window_joined), oldest first.
+    /// The servers that ran at some time in the period, oldest first.
     func usedInstances(project: String?, start: Date, stop: Date) async throws -> [Instance] {
-        try await store.listInstances(.init(projectID: project, includeDeleted: true)).filter { instance in
-            guard let launched = instance.launchedAt, launched < stop else { return false }
-            return instance.terminatedAt.map { $0 > start } ?? true
+        try await store.listInstances(.init(projectID: project, includeDeleted: true)).filter {
+            $0.ran(from: start, to: stop)
         }.sorted { ($0.createdAt, $0.uuid) < ($1.createdAt, $1.uuid) }
     }
 

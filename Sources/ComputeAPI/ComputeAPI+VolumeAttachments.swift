@@ -29,6 +29,8 @@ extension ComputeAPI {
             let instance = try await volumeServer(context, action: "create", reading: false)
             let wanted = try volumeAttachmentBody(try await request.jsonBody(context: context), context.apiVersion)
             let device = try await attachVolume(instance, wanted, context: context)
+            // 2.101: the attach is asynchronous, the answer has no body.
+            guard context.apiVersion < APIVersion(2, 101) else { return Response.empty(status: 202) }
             return Response.json(["volumeAttachment": volumeAttachmentView(device, instance, context.apiVersion)])
         }
         v21.put("servers/{id}/os-volume_attachments/{volume}") { request, context in
@@ -56,6 +58,10 @@ extension ComputeAPI {
             let instance = try await volumeServer(context, action: "delete", reading: false)
             let device = try attachedDevice(instance, context.parameter("volume"))
             guard device.bootIndex != 0 else { throw NovaError.badRequest("Cannot detach a root device volume") }
+            if instance.vmState == .shelvedOffloaded {
+                try await detachOffloaded(instance, device, context)
+                return Response.empty(status: 202)
+            }
             let ready = try await interfaceChange("detach_volume", instance, context)
             guard let host = ready.host else {
                 throw NovaError.conflict("Instance \(instance.uuid) is not on a compute host yet")
@@ -144,8 +150,9 @@ extension ComputeAPI {
             let ready = try await store.mutateInstance(
                 uuid: instance.uuid, action: actionRecord("attach_volume", instance, context)
             ) { current in
-                try Self.checkChangeable("attach_volume", current, states: Self.volumeStates, isAdmin: isAdmin)
-                guard current.host != nil else {
+                try Self.checkChangeable(
+                    "attach_volume", current, states: Self.volumeStates.union([.shelvedOffloaded]), isAdmin: isAdmin)
+                guard current.host != nil || current.vmState == .shelvedOffloaded else {
                     throw NovaError.conflict("Cannot 'attach_volume' instance \(current.uuid) while it has no host")
                 }
                 let used = (current.blockDevices ?? []).map(\.deviceName)
@@ -165,8 +172,14 @@ extension ComputeAPI {
                         deleteOnTermination: wanted.deleteOnTermination, tag: wanted.tag, createdAt: now))
                 current.blockDevices = devices
             }
-            guard let device = ready.blockDevices?.first(where: { $0.uuid == uuid }), let host = ready.host else {
+            guard let device = ready.blockDevices?.first(where: { $0.uuid == uuid }) else {
                 throw NovaError.conflict("Instance \(instance.uuid) is not on a compute host yet")
+            }
+            guard let host = ready.host else {
+                // Shelved and offloaded: no guest to give it to. The volume is the server's (in-use) and its
+                // unshelve connects it on the new host, as Nova's _attach_volume_shelved_offloaded.
+                try await volumes.completeAttachment(id: attachmentID)
+                return device
             }
             try await compute.attachVolume(ready, device: device, host: host, context: context.rpcContext)
             return device
@@ -174,6 +187,21 @@ extension ComputeAPI {
             try? await volumes.deleteAttachment(id: attachmentID)
             throw error
         }
+    }
+
+    /// Detach from a shelved, offloaded server: no guest has the volume, so its mapping goes and its attachment
+    /// ends here (Nova's _detach_volume_shelved_offloaded).
+    func detachOffloaded(_ instance: Instance, _ device: BlockDeviceMapping, _ context: NovaRequestContext)
+        async throws
+    {
+        let isAdmin = try context.caller().isAdmin
+        _ = try await store.mutateInstance(
+            uuid: instance.uuid, action: actionRecord("detach_volume", instance, context)
+        ) { current in
+            try Self.checkChangeable("detach_volume", current, states: [.shelvedOffloaded], isAdmin: isAdmin)
+            current.blockDevices = (current.blockDevices ?? []).filter { $0.uuid != device.uuid }
+        }
+        if let attachmentID = device.attachmentID { try await volumes?.deleteAttachment(id: attachmentID) }
     }
 
     /// swap_volume (admins): the new volume, available and at least as large, is reserved for the server and

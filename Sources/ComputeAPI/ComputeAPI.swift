@@ -26,6 +26,8 @@ public struct ComputeAPIConfig: Sendable {
     public var consoleTokenTTL: TimeInterval = 600
     /// `[DEFAULT] reclaim_instance_interval`: when > 0, DELETE soft-deletes and the conductor reclaims later.
     public var reclaimInstanceInterval: TimeInterval = 0
+    /// `[DEFAULT] instance_usage_audit_period`: the periods os-instance_usage_audit_log reports on.
+    public var instanceUsageAuditPeriod = AuditPeriod.monthly
     /// Seconds before the conductor's sweep starts a move whose start message was lost.
     public var moveStartTimeout: TimeInterval = 60
 
@@ -79,7 +81,7 @@ public struct ComputeAPI: Sendable {
 
     public func register(on router: Router<NovaRequestContext>) {
         registerVersions(on: router)
-        let v21 = router.group("compute/v2.1")
+        let v21 = router.group("compute/v2.1").add(middleware: QueryParameterMiddleware())
         registerFlavors(on: v21)
         registerKeyPairs(on: v21)
         registerServers(on: v21)
@@ -97,9 +99,11 @@ public struct ComputeAPI: Sendable {
         registerHosts(on: v21)
         registerExtensions(on: v21)
         registerTenantUsage(on: v21)
+        registerUsageAuditLog(on: v21)
         registerQuotaClasses(on: v21)
         registerDiagnostics(on: v21)
         registerServerPassword(on: v21)
+        registerShares(on: v21)
         registerLimitsAndQuotas(on: v21)
         registerAvailabilityZones(on: v21)
         registerAggregates(on: v21)

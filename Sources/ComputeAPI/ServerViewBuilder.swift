@@ -38,14 +38,7 @@ struct ServerViewBuilder {
         json.append("user_id", .string(instance.userID))
         json.append("metadata", Self.stringMap(instance.metadata))
         json.append("hostId", .string(Self.hostID(projectID: instance.projectID, host: instance.host)))
-        json.append(
-            "image",
-            instance.imageRef.isEmpty
-                ? ""
-                : [
-                    "id": .string(instance.imageRef),
-                    "links": [["rel": "bookmark", "href": .string("\(base)/images/\(instance.imageRef)")]],
-                ])
+        json.append("image", image(instance))
         json.append("flavor", flavor(instance.flavor))
         json.append("created", .string(Timestamp.iso(instance.createdAt)))
         json.append("updated", .string(Timestamp.iso(instance.updatedAt)))
@@ -110,8 +103,34 @@ struct ServerViewBuilder {
             json.append("server_groups", .array(serverGroups.map(JSON.string)))
         }
         if version >= APIVersion(2, 73) { json.append("locked_reason", .optional(instance.lockedReason)) }
-        if version >= APIVersion(2, 96) { json.append("pinned_availability_zone", .null) }
+        if version >= APIVersion(2, 96) {
+            json.append("pinned_availability_zone", .optional(instance.pinnedAvailabilityZone))
+        }
+        if version >= APIVersion(2, 100) {
+            var hints = JSONObject()
+            for (name, values) in (instance.schedulerHints ?? [:]).sorted(by: { $0.key < $1.key }) {
+                hints.append(name, .array(values.map(JSON.string)))
+            }
+            json.append("scheduler_hints", .object(hints))
+        }
         return .object(json)
+    }
+
+    /// `{id, links}`, with the image's standard properties as the server was built from them from 2.98; "" for
+    /// a server booted from a volume.
+    func image(_ instance: Instance) -> JSON {
+        guard !instance.imageRef.isEmpty else { return "" }
+        var image: JSONObject = [
+            "id": .string(instance.imageRef),
+            "links": [["rel": "bookmark", "href": .string("\(base)/images/\(instance.imageRef)")]],
+        ]
+        if version >= APIVersion(2, 98) {
+            let properties = (instance.schedulingRequest?.imageProperties ?? [:]).filter {
+                ImageMetaProperties.isStandard($0.key)
+            }
+            image.append("properties", Self.stringMap(properties))
+        }
+        return .object(image)
     }
 
     func flavor(_ flavor: Flavor) -> JSON {

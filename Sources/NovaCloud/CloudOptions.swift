@@ -83,6 +83,10 @@ public struct CloudOptions: Sendable {
     /// `[DEFAULT] shelved_offload_time` (0: offload at once, -1: never) and `shelved_poll_interval` (seconds).
     public var shelvedOffloadTime = 0
     public var shelvedPollInterval = 3600
+    /// `[DEFAULT] instance_usage_audit` and `instance_usage_audit_period` (`hour`, `day`, `month`, `year`, with an
+    /// optional `@offset`).
+    public var instanceUsageAudit = false
+    public var instanceUsageAuditPeriod = AuditPeriod.monthly
     /// `[DEFAULT] vif_plugging_timeout` (seconds; 0: builds do not wait for their ports) and
     /// `vif_plugging_is_fatal`.
     public var vifPluggingTimeout = 300
@@ -206,6 +210,15 @@ public struct CloudOptions: Sendable {
             transportURL = url
         }
         shelvedPollInterval = max(1, try config.int("DEFAULT", "shelved_poll_interval", default: 3600))
+        instanceUsageAudit = try config.bool("DEFAULT", "instance_usage_audit", default: false)
+        let period = config.string("DEFAULT", "instance_usage_audit_period", default: "month")
+        guard let auditPeriod = AuditPeriod(period) else {
+            throw ConfigError(
+                message:
+                    "[DEFAULT] instance_usage_audit_period = \(period) is not hour, day, month or year with an optional @offset"
+            )
+        }
+        instanceUsageAuditPeriod = auditPeriod
         vifPluggingTimeout = min(86400, max(0, try config.int("DEFAULT", "vif_plugging_timeout", default: 300)))
         vifPluggingIsFatal = try config.bool("DEFAULT", "vif_plugging_is_fatal", default: true)
         rpcResponseTimeout = max(1, try config.int("DEFAULT", "rpc_response_timeout", default: rpcResponseTimeout))

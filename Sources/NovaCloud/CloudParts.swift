@@ -104,6 +104,8 @@ enum CloudParts {
             shelvedPollInterval: .seconds(options.shelvedPollInterval))
         config.vifPluggingTimeout = .seconds(options.vifPluggingTimeout)
         config.vifPluggingIsFatal = options.vifPluggingIsFatal
+        config.instanceUsageAudit = options.instanceUsageAudit
+        config.instanceUsageAuditPeriod = options.instanceUsageAuditPeriod
         let manager = ComputeManager(
             config: config,
             driver: driver, conductor: conductor, placement: placement, images: images, network: network,

@@ -218,5 +218,6 @@ extension ComputeAPIConfig {
         rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
         consoleTokenTTL = TimeInterval(options.console.tokenTTL)
         reclaimInstanceInterval = options.reclaimInstanceInterval
+        instanceUsageAuditPeriod = options.instanceUsageAuditPeriod
     }
 }

@@ -1,3 +1,5 @@
+import NovaCore
+
 /// The `[DEFAULT]` and `[compute]` options a compute service uses.
 public struct ComputeConfig: Sendable {
     public var host: String
@@ -24,6 +26,12 @@ public struct ComputeConfig: Sendable {
     /// waits for the volumes it asked the block-storage service to make.
     public var blockDeviceAllocateRetries = 60
     public var blockDeviceAllocateInterval: Duration = .seconds(3)
+    /// `[DEFAULT] instance_usage_audit`: the host audits its instances' usage once per audit period.
+    public var instanceUsageAudit = false
+    /// `[DEFAULT] instance_usage_audit_period`.
+    public var instanceUsageAuditPeriod = AuditPeriod.monthly
+    /// How often the host checks whether a period's audit is due (Nova's periodic task spacing).
+    public var usageAuditPollInterval: Duration = .seconds(60)
 
     public init(
         host: String, availabilityZone: String = "nova", reportInterval: Duration = .seconds(10),

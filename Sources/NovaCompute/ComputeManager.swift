@@ -168,6 +168,13 @@ public struct ComputeManager: Sendable {
                     try await offloadShelvedInstances()
                 }
             }
+            if config.instanceUsageAudit {
+                group.addTask {
+                    await every(config.usageAuditPollInterval, "instance_usage_audit") {
+                        try await auditInstanceUsage()
+                    }
+                }
+            }
         }
     }
 

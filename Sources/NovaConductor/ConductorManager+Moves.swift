@@ -78,7 +78,8 @@ extension ConductorManager {
                 from: instance.uuid, to: migration.uuid, targetType: Self.migrationConsumerType)
             var spec = RequestSpec(
                 instanceUUIDs: [instance.uuid], projectID: instance.projectID, userID: instance.userID,
-                flavor: migration.newFlavor, imageRef: instance.imageRef, availabilityZone: instance.availabilityZone,
+                flavor: migration.newFlavor, imageRef: instance.imageRef,
+                availabilityZone: instance.pinnedAvailabilityZone,
                 forcedHost: task.requestedHost, schedulerHints: instance.schedulerHints ?? [:])
             spec.volumeBacked = instance.isVolumeBacked
             // allow_resize_to_same_host is for resizes only: a cold migration always leaves its host (Nova's

@@ -28,16 +28,17 @@ extension ConductorManager {
         await recordEvent(uuid, Self.unshelveEvent, context, result: nil)
         var spec = RequestSpec(
             instanceUUIDs: [uuid], projectID: instance.projectID, userID: instance.userID, flavor: instance.flavor,
-            imageRef: instance.imageRef, availabilityZone: request.availabilityZone ?? instance.availabilityZone,
+            imageRef: instance.imageRef, availabilityZone: request.availabilityZone ?? instance.pinnedAvailabilityZone,
             forcedHost: request.host, schedulerHints: instance.schedulerHints ?? [:])
         spec.volumeBacked = instance.isVolumeBacked
         let scheduled: Instance
         do {
             let selection = try await scheduler.selectDestinations(spec, context: context)[0]
             do {
-                scheduled = try await store.updateInstance(
-                    uuid: uuid,
-                    InstanceUpdate(expectedTaskStates: [.unshelving], host: selection.host, node: selection.nodename))
+                var update = InstanceUpdate(
+                    expectedTaskStates: [.unshelving], host: selection.host, node: selection.nodename)
+                update.availabilityZone = selection.zone
+                scheduled = try await store.updateInstance(uuid: uuid, update)
             } catch {
                 try? await placement.deleteAllocations(consumer: uuid)
                 throw error

@@ -78,6 +78,18 @@ public struct ConductorManager: Sendable {
         dispatcher.on("instances_on_host") { (request: HostRequest, _) in
             try await store.instances(onHost: request.host)
         }
+        // The instance usage audit of a compute host: begin its task log (once per period) with the instances
+        // to audit, then end it.
+        dispatcher.on("begin_usage_audit") { (log: TaskLog, _) in
+            guard try await store.beginTaskLog(log) else { return UsageAuditStart(started: false, instances: []) }
+            let instances = try await store.instancesActive(
+                onHost: log.host, from: log.periodBeginning, to: log.periodEnding)
+            return UsageAuditStart(started: true, instances: instances)
+        }
+        dispatcher.on("end_task_log") { (log: TaskLog, _) in
+            try await store.endTaskLog(log)
+            return RPCVoid()
+        }
         addMoveMethods(to: &dispatcher)
         addShelveMethods(to: &dispatcher)
         return dispatcher
@@ -113,6 +125,7 @@ public struct ConductorManager: Sendable {
             do {
                 var update = InstanceUpdate(
                     expectedTaskStates: [.scheduling], host: selection.host, node: selection.nodename)
+                update.availabilityZone = selection.zone
                 update.expectedBuildAttempt = attempt
                 instance = try await store.updateInstance(uuid: selection.instanceUUID, update)
             } catch {
@@ -157,6 +170,7 @@ public struct ConductorManager: Sendable {
             do {
                 var update = InstanceUpdate(
                     expectedTaskStates: [.scheduling], host: choice.host, node: choice.nodename)
+                update.availabilityZone = choice.zone
                 update.expectedBuildAttempt = attempt
                 let instance = try await store.updateInstance(uuid: uuid, update)
                 logger.info("rescheduling \(uuid) from \(request.failedHost) to \(choice.host): \(request.reason)")

@@ -10,7 +10,7 @@ public struct APIVersion: Sendable, Hashable, Comparable, CustomStringConvertibl
 
     public static let minimum = APIVersion(2, 1)
     /// The newest microversion this server implements.
-    public static let maximum = APIVersion(2, 96)
+    public static let maximum = APIVersion(2, 104)
 
     /// Placement's range (placement/microversion.py).
     public static let placementMinimum = APIVersion(1, 0)

@@ -156,6 +156,18 @@ enum Migrations {
                 """
             ]
         ),
+        // Task logs (os-instance_usage_audit_log): each compute host's usage audit of each period.
+        (
+            14,
+            [
+                """
+                CREATE TABLE task_logs (id INTEGER PRIMARY KEY, task_name TEXT NOT NULL, state TEXT NOT NULL,
+                  host TEXT NOT NULL, period_beginning REAL NOT NULL, period_ending REAL NOT NULL,
+                  message TEXT NOT NULL, task_items INTEGER NOT NULL, errors INTEGER NOT NULL,
+                  UNIQUE (task_name, host, period_beginning, period_ending))
+                """
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

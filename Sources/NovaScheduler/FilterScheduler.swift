@@ -69,14 +69,17 @@ public struct FilterScheduler: Sendable {
                 let alternates = ranked.dropFirst(index + 1).prefix(max(0, options.maxAttempts - 1)).compactMap {
                     other in
                     requests[other.nodeUUID].map {
-                        HostChoice(
+                        var choice = HostChoice(
                             host: other.host, nodename: other.nodename, nodeUUID: other.nodeUUID,
                             allocations: $0.allocations)
+                        choice.zone = other.zone
+                        return choice
                     }
                 }
                 claimed = Selection(
                     instanceUUID: uuid, host: host.host, nodename: host.nodename, nodeUUID: host.nodeUUID,
                     alternates: alternates)
+                claimed?.zone = host.zone
                 if let position = hosts.firstIndex(where: { $0.nodeUUID == host.nodeUUID }) {
                     hosts[position].consume(spec.resources)
                 }

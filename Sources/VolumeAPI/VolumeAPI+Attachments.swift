@@ -60,14 +60,12 @@ extension VolumeAPI {
         ]
     }
 
-    /// The guest has the volume: attached, and the volume in-use.
+    /// The guest has the volume: attached, and the volume in-use. As in Cinder, an attachment without a
+    /// connection may be completed: Nova does so for a shelved, offloaded server, whose unshelve connects it.
     public func completeAttachment(_ id: String, caller: Credentials) async throws {
         _ = try await visibleAttachment(id, caller)
         let now = clock.now
         try await store.updateAttachment(id: id) { attachment, volume, related in
-            guard attachment.connectionInfo != nil else {
-                throw NovaError.invalidVolume("Attachment \(attachment.id) has no connection yet; update it first.")
-            }
             attachment.attachStatus = AttachmentStatus.attached
             attachment.attachTime = attachment.attachTime ?? now
             attachment.updatedAt = now

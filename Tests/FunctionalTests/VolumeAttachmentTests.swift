@@ -122,4 +122,40 @@ import Testing
             #expect(attachments.json?["attachments"]?.arrayValue?.isEmpty == true, "\(attachments.text)")
         }
     }
+
+    /// Nova's attach and detach of a shelved, offloaded server: the volume is the server's at once (in-use, no
+    /// host connection), its unshelve connects it on the new host; a detach lets it go without a host. 2.101
+    /// answers the attach with 202 and no body.
+    @Test func volumesOfAShelvedOffloadedServer() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let server = try await client.createServer(
+                "shelf", token: demo, image: try await client.defaultImage(token: demo))
+            try await client.waitFor(server, status: "ACTIVE", token: demo)
+            try await action(client, server, ["shelve": .null], demo, expect: 202)
+            try await client.waitFor(server, status: "SHELVED_OFFLOADED", token: demo)
+            let path = "/compute/v2.1/servers/\(server)/os-volume_attachments"
+            let kept = try await Self.newVolume(client, token: demo)
+            let attach = try await client.request(
+                .post, path, token: demo, version: "2.101", body: ["volumeAttachment": ["volumeId": .string(kept)]])
+            #expect(attach.status == 202 && attach.bytes.isEmpty, "\(attach.text)")
+            #expect(try await Self.volumeStatus(client, kept, token: demo, wanted: "in-use") == "in-use")
+            let dropped = try await Self.newVolume(client, token: demo)
+            let second = try await client.request(
+                .post, path, token: demo, body: ["volumeAttachment": ["volumeId": .string(dropped)]])
+            #expect(second.status == 200, "\(second.text)")
+            let detach = try await client.request(.delete, path + "/\(dropped)", token: demo)
+            #expect(detach.status == 202, "\(detach.text)")
+            #expect(try await Self.volumeStatus(client, dropped, token: demo, wanted: "available") == "available")
+
+            try await action(client, server, ["unshelve": .null], demo, expect: 202)
+            try await client.waitFor(server, status: "ACTIVE", token: demo)
+            let shown = try await client.request(.get, path + "/\(kept)", token: demo)
+            #expect(shown.json?["volumeAttachment"]?["device"]?.stringValue?.hasPrefix("/dev/vd") == true)
+            var seen: [String: String] = [:]
+            for driver in cloud.drivers.values { seen.merge(await driver.attachedVolumes(server)) { a, _ in a } }
+            #expect(seen[kept] != nil && seen[dropped] == nil, "\(seen)")
+            #expect(try await Self.volumeStatus(client, kept, token: demo, wanted: "in-use") == "in-use")
+        }
+    }
 }

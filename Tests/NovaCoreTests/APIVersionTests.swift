@@ -20,7 +20,7 @@ import Testing
         #expect(try APIVersion.negotiate(standard: "compute latest", legacy: nil) == APIVersion.maximum)
     }
 
-    @Test(arguments: ["compute 3.0", "compute 2.97", "compute 2.0", "compute 1.5"])
+    @Test(arguments: ["compute 3.0", "compute 2.105", "compute 2.0", "compute 1.5"])
     func outOfRangeIs406(header: String) {
         do {
             _ = try APIVersion.negotiate(standard: header, legacy: nil)

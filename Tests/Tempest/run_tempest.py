@@ -57,7 +57,7 @@ class Cloud:
         with open(config, "w") as conf:
             # Resizes may land on the same host when the other is full or disabled, as Tempest expects of a
             # small cloud; fake live migrations end at once.
-            conf.write("[DEFAULT]\nallow_resize_to_same_host = true\n")
+            conf.write("[DEFAULT]\nallow_resize_to_same_host = true\ninstance_usage_audit = true\n")
         args = [self.server, "all", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
                 "--fake-hosts", "2", "--log-level", "warning", "--config", config,
                 "--novncproxy-port", str(free_port()), "--rawvncproxy-port", str(free_port())]

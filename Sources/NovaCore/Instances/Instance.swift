@@ -92,6 +92,10 @@ public struct Instance: Sendable, Codable, Equatable {
     public var autoDiskConfig: Bool?
     /// The password the guest posted to the metadata service, encrypted with its key pair (os-server-password).
     public var encryptedPassword: String?
+    /// The zone the server is held to (Nova's RequestSpec.availability_zone, `pinned_availability_zone` from
+    /// 2.96): the one its create asked for, or an unshelve or 2.104 update chose. Nil: any zone, on every move.
+    /// `availabilityZone` is where it is now.
+    public var pinnedAvailabilityZone: String?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,

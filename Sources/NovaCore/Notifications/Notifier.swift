@@ -12,6 +12,25 @@ public struct Notifier: Sendable {
         self.publisherID = publisherID
     }
 
+    /// `instance.exists`: the instance ran in the audit period (the usage audit); false when it could not be
+    /// published.
+    public func instanceExists(_ instance: Instance, periodBeginning: Date, periodEnding: Date, at date: Date) async
+        -> Bool
+    {
+        let envelope = VersionedNotification.envelope(
+            eventType: "instance.exists", priority: "INFO", publisherID: publisherID,
+            payload: VersionedNotification.instanceExists(
+                instance, periodBeginning: periodBeginning, periodEnding: periodEnding),
+            at: date)
+        do {
+            try await bus.publishNotification(
+                topic: VersionedNotification.infoTopic, payload: Array(envelope.serialized().utf8))
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// `instance.<action>.<phase>` with the instance as it is now; phase is start, end or error.
     public func instanceAction(
         _ action: String, phase: String, instance: Instance, fault: InstanceFault?, requestID: String, at date: Date

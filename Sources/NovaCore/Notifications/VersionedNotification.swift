@@ -79,6 +79,25 @@ public enum VersionedNotification {
         return object("InstanceActionPayload", "1.8", data)
     }
 
+    /// InstanceExistsPayload: the action payload's fields with the audit period (no bandwidth counters kept).
+    public static func instanceExists(_ instance: Instance, periodBeginning: Date, periodEnding: Date) -> JSON {
+        var data = instanceAction(instance, fault: nil, requestID: "")["nova_object.data"]?.objectValue ?? [:]
+        data["fault"] = nil
+        data["request_id"] = nil
+        data["action_initiator_user"] = nil
+        data["action_initiator_project"] = nil
+        data.append(
+            "audit_period",
+            object(
+                "AuditPeriodPayload", "1.0",
+                [
+                    "audit_period_beginning": .string(timestamp(periodBeginning)),
+                    "audit_period_ending": .string(timestamp(periodEnding)),
+                ]))
+        data.append("bandwidth", [])
+        return object("InstanceExistsPayload", "2.0", data)
+    }
+
     static func flavor(_ flavor: Flavor) -> JSON {
         object(
             "FlavorPayload", "1.4",
@@ -113,7 +132,7 @@ public enum VersionedNotification {
     }
 
     /// oslo's form: 2026-11-30 12:00:00.123456
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         let whole = date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false)).dropLast()
         let micro = Int((date.timeIntervalSince1970.truncatingRemainder(dividingBy: 1)) * 1_000_000)
         let padded = String(repeating: "0", count: max(0, 6 - String(micro).count)) + String(micro)

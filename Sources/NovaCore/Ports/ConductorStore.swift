@@ -47,6 +47,13 @@ public protocol ConductorStore: Sendable {
     func computeServices() async throws -> [ServiceRecord]
     /// Migrations in `status` last changed before `date` (resizes awaiting confirmation).
     func migrations(status: String, updatedBefore date: Date) async throws -> [Migration]
+
+    // MARK: Usage audit
+    /// Records a task log as begun; false when the host has already finished the task for the period.
+    func beginTaskLog(_ log: TaskLog) async throws -> Bool
+    func endTaskLog(_ log: TaskLog) async throws
+    /// Instances that ran on `host` at some time in [begin, end), deleted ones included.
+    func instancesActive(onHost host: String, from begin: Date, to end: Date) async throws -> [Instance]
 }
 
 /// What the scheduler reads besides Placement: the compute nodes with their services, and aggregates.
@@ -91,6 +98,8 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
     public var powerState: PowerState?
     public var host: String?
     public var node: String?
+    /// The zone of the host the instance now has.
+    public var availabilityZone: String?
     public var launchedAt: Date?
     public var terminatedAt: Date?
     public var progress: Int?
@@ -163,6 +172,7 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         if let powerState { instance.powerState = powerState }
         if let host { instance.host = host }
         if let node { instance.node = node }
+        if let availabilityZone { instance.availabilityZone = availabilityZone }
         if let launchedAt { instance.launchedAt = launchedAt }
         if let terminatedAt { instance.terminatedAt = terminatedAt }
         if let progress { instance.progress = progress }

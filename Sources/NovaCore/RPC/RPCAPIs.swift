@@ -65,6 +65,18 @@ public struct ConductorRPCAPI: Sendable {
         try await client.cast(topic: Self.topic, method: "schedule_lost_build", args: request, context: context)
     }
 
+    /// Begins a host's usage audit of a period: the instances to audit, or `started` false when done already.
+    public func beginUsageAudit(_ log: TaskLog, context: RPCContext) async throws -> UsageAuditStart {
+        try await client.call(
+            topic: Self.topic, method: "begin_usage_audit", args: log, context: context,
+            attempts: Self.resendAttempts)
+    }
+
+    public func endTaskLog(_ log: TaskLog, context: RPCContext) async throws {
+        let _: RPCVoid = try await client.call(
+            topic: Self.topic, method: "end_task_log", args: log, context: context, attempts: Self.resendAttempts)
+    }
+
     public func instancesOnHost(_ host: String, context: RPCContext) async throws -> [Instance] {
         try await client.call(
             topic: Self.topic, method: "instances_on_host", args: HostRequest(host: host), context: context,

@@ -52,7 +52,7 @@ extension RequestSpec {
     public init(rebuilding instance: Instance) {
         self.init(
             instanceUUIDs: [instance.uuid], projectID: instance.projectID, userID: instance.userID,
-            flavor: instance.flavor, imageRef: instance.imageRef, availabilityZone: instance.availabilityZone,
+            flavor: instance.flavor, imageRef: instance.imageRef, availabilityZone: instance.pinnedAvailabilityZone,
             forcedHost: instance.schedulingRequest?.forcedHost, schedulerHints: instance.schedulerHints ?? [:],
             imageProperties: instance.schedulingRequest?.imageProperties ?? [:])
         buildAttempt = instance.buildAttempt
@@ -68,6 +68,8 @@ public struct Selection: Sendable, Codable, Equatable {
     public var nodeUUID: String
     /// Other hosts that passed, best first, with what to claim there (not claimed yet).
     public var alternates: [HostChoice]
+    /// The host's availability zone (nil: a scheduler that did not say).
+    public var zone: String?
 
     public init(
         instanceUUID: String, host: String, nodename: String, nodeUUID: String, alternates: [HostChoice] = []
@@ -86,6 +88,8 @@ public struct HostChoice: Sendable, Codable, Equatable {
     public var nodename: String
     public var nodeUUID: String
     public var allocations: [String: [String: Int]]
+    /// The host's availability zone (nil: a scheduler that did not say).
+    public var zone: String?
 
     public init(host: String, nodename: String, nodeUUID: String, allocations: [String: [String: Int]]) {
         self.host = host
