@@ -31,10 +31,14 @@ extension ComputeAPI {
                 throw NovaError.badRequest("The body must be an object")
             }
             let pool = try CheckedInput.text(body["pool"], field: "pool", length: 1...255) ?? "public"
-            let networks =
-                try await neutron(
-                    client, "GET", "/networks?router:external=True&name=\(PercentEncoding.encode(pool))", as: user)[
-                    "networks"]?.arrayValue ?? []
+            // The pool is an external network's name or id (Nova's _get_floating_ip_pool_id_by_name_or_id).
+            var networks: [JSON] = []
+            for field in ["name", "id"] where networks.isEmpty {
+                networks =
+                    try await neutron(
+                        client, "GET", "/networks?router:external=True&\(field)=\(PercentEncoding.encode(pool))",
+                        as: user)["networks"]?.arrayValue ?? []
+            }
             guard let networkID = networks.first?["id"] else {
                 throw NovaError.notFound("Floating IP pool not found.")
             }
@@ -113,9 +117,14 @@ extension ComputeAPI {
                         ?? "No nw_info cache associated with instance")
             }
             let target = fixed ?? port.addresses.first { !$0.contains(":") } ?? port.addresses[0]
-            _ = try await neutron(
-                client, "PUT", "/floatingips/\(floating)",
-                body: ["floatingip": ["port_id": .string(port.id), "fixed_ip_address": .string(target)]], as: user)
+            do {
+                _ = try await neutron(
+                    client, "PUT", "/floatingips/\(floating)",
+                    body: ["floatingip": ["port_id": .string(port.id), "fixed_ip_address": .string(target)]], as: user)
+            } catch let error as NovaError where error.code.status == 409 {
+                // Nova's FloatingIpAssociateFailed: the networking service's conflict is the caller's bad request.
+                throw NovaError.badRequest(error.message)
+            }
         case "removeFloatingIp":
             guard let address = try CheckedInput.text(argument["address"], field: "address", length: 1...64) else {
                 throw NovaError.badRequest("Invalid input for field/attribute address")

@@ -1,14 +1,16 @@
 import APISupport
 import Foundation
 import Hummingbird
+import Logging
 import NovaCore
 import NovaDB
 
 extension ComputeAPI {
     /// Actions of later issues: answered honestly as not available yet rather than as unknown.
-    static let plannedActions: Set<String> = [
-        "trigger_crash_dump", "changePassword",
-    ]
+    static let plannedActions: Set<String> = ["changePassword"]
+
+    /// vm_states a crash dump may be asked in (Nova's trigger_crash_dump check_instance_state).
+    static let crashDumpStates: Set<VMState> = [.active, .paused, .rescued, .resized, .error]
 
     func registerServerActions(on v21: RouterGroup<NovaRequestContext>) {
         v21.post("servers/{id}/action") { request, context in
@@ -73,6 +75,8 @@ extension ComputeAPI {
                     $0.vmState = state == "active" ? .active : .error
                     $0.taskState = nil
                 }
+            case "trigger_crash_dump":
+                try await triggerCrashDump(argument, instance, context)
             case "injectNetworkInfo":
                 // Nova casts this to the host's driver, and the libvirt driver (as ours) has nothing to inject:
                 // the guest learns its network from DHCP and the metadata service. Checked as Nova checks it.
@@ -89,6 +93,26 @@ extension ComputeAPI {
             }
             return Response.empty(status: 202)
         }
+    }
+
+    /// trigger_crash_dump (2.17): the host sends the guest an NMI; a guest set up for it (kdump) dumps its
+    /// memory and reboots.
+    func triggerCrashDump(_ argument: JSON, _ instance: Instance, _ context: NovaRequestContext) async throws {
+        guard context.apiVersion >= APIVersion(2, 17) else {
+            throw NovaError.notFound("The resource could not be found.")
+        }
+        guard argument == .null else {
+            throw NovaError.badRequest("Invalid input for field/attribute trigger_crash_dump. Value must be null")
+        }
+        let caller = try context.caller()
+        try PolicyRule.projectMemberOrAdmin.enforce(
+            "os_compute_api:servers:trigger_crash_dump", caller, targetProject: instance.projectID)
+        let ready = try await interfaceChange(
+            "trigger_crash_dump", instance, context, states: Self.crashDumpStates)
+        guard let host = ready.host else {
+            throw NovaError.conflict("Instance \(instance.uuid) is not ready: it has no host")
+        }
+        try await compute.triggerCrashDump(ready, host: host, context: context.rpcContext)
     }
 
     func actionRecord(_ action: String, _ instance: Instance, _ context: NovaRequestContext) -> InstanceActionRecord {
@@ -157,11 +181,18 @@ extension ComputeAPI {
         )
     }
 
+    /// Nova's _local_delete: no host has the server (never scheduled, or shelved and offloaded), so the API
+    /// ends it itself: its record, its claims, its volumes and its ports.
     func localDelete(_ instance: Instance) async throws {
         for consumer in try await store.destroyInstance(uuid: instance.uuid, at: clock.now) {
             try await placement.deleteAllocations(consumer: consumer)
         }
         await releaseVolumes(of: instance)
+        if let network, instance.networkRequests != nil {
+            for problem in await network.deallocatePorts(of: instance) {
+                Logger(label: "nova.api").warning("\(problem)")
+            }
+        }
     }
 
     /// _local_cleanup_bdm_volumes: a server deleted where no host has it lets its volumes' attachments go and

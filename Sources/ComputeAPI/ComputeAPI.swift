@@ -81,7 +81,7 @@ public struct ComputeAPI: Sendable {
 
     public func register(on router: Router<NovaRequestContext>) {
         registerVersions(on: router)
-        let v21 = router.group("compute/v2.1").add(middleware: QueryParameterMiddleware())
+        let v21 = router.group("compute/v2.1").add(middleware: ComputeRouteMiddleware())
         registerFlavors(on: v21)
         registerKeyPairs(on: v21)
         registerServers(on: v21)

@@ -29,6 +29,7 @@ extension ImageAPI {
         }
         if let owner = query["owner"] { images = images.filter { $0.owner == owner } }
         if let tag = query["tag"] { images = images.filter { $0.tags.contains(tag) } }
+        images = try ImageListQuery.filtered(images, query)
         if let marker = query["marker"] {
             guard let index = images.firstIndex(where: { $0.id == marker }) else {
                 throw NovaError.badRequest("marker \(marker) not found")

@@ -10,6 +10,18 @@ extension ComputeManager {
         dispatcher.on("get_instance_diagnostics") { (request: InstanceRequest, _) in
             try await driver.diagnostics(request.instance)
         }
+        dispatcher.on("trigger_crash_dump") { (request: InstanceRequest, context) in
+            let instance = request.instance
+            await event(instance, Self.crashDumpEvent, context)
+            do {
+                try await driver.injectNMI(instance)
+                await event(instance, Self.crashDumpEvent, context, result: "Success")
+            } catch {
+                logger.warning("trigger_crash_dump of \(instance.uuid) failed: \(error)")
+                await event(instance, Self.crashDumpEvent, context, result: "Error", traceback: "\(error)")
+            }
+            return RPCVoid()
+        }
         dispatcher.on("get_vnc_console") { (request: InstanceRequest, _) in
             try await driver.vncConsole(request.instance)
         }
@@ -17,6 +29,8 @@ extension ComputeManager {
             (try? await driver.vncConsole(request.instance).port) == request.port
         }
     }
+
+    static let crashDumpEvent = "compute_trigger_crash_dump"
 
     /// Nova's handle_lifecycle_event: a guest that changed by itself (powered off, QEMU gone) is synced at
     /// once instead of at the next periodic sync.

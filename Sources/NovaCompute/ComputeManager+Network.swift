@@ -100,13 +100,7 @@ extension ComputeManager {
     }
 
     /// The ports the user gave the server (kept when it lets them go).
-    func userPorts(_ instance: Instance) -> Set<String> {
-        var given = Set((instance.networkRequests ?? []).compactMap(\.portID))
-        for address in instance.addresses ?? [] where address.preexisting == true {
-            if let port = address.portID { given.insert(port) }
-        }
-        return given
-    }
+    func userPorts(_ instance: Instance) -> Set<String> { instance.userPortIDs }
 
     /// _heal_instance_info_cache / network-changed: the server's addresses read again from its ports, in the
     /// order the cache had them. `given` adds ports the user just gave.
@@ -153,18 +147,10 @@ extension ComputeManager {
         }
     }
 
-    /// deallocate_for_instance: the ports Nova made for the server are deleted, the ports the user gave are
-    /// unbound and kept. A failure is logged: the server goes anyway, as in Nova.
+    /// deallocate_for_instance (`NetworkClient.deallocatePorts`), what failed logged.
     func deallocateNetworks(_ instance: Instance) async {
         guard let network, instance.networkRequests != nil else { return }
-        let given = userPorts(instance)
-        do {
-            for port in try await network.ports(deviceID: instance.uuid) {
-                try await releasePort(port.id, preexisting: given.contains(port.id))
-            }
-        } catch {
-            logger.warning("the ports of \(instance.uuid) could not all be released: \(error)")
-        }
+        for problem in await network.deallocatePorts(of: instance) { logger.warning("\(problem)") }
     }
 
     /// Waits, after `plug`, for `network-vif-plugged` of each port that was not ACTIVE yet (Nova's

@@ -54,6 +54,8 @@ public enum DriverConformance {
         #expect(
             diagnostics.cpus.count == instance.flavor.vcpus && diagnostics.memoryMaximum == instance.flavor.memoryMB)
         #expect(!diagnostics.disks.isEmpty && diagnostics.disks.allSatisfy { $0.readBytes != nil }, "\(diagnostics)")
+        try await driver.injectNMI(instance)
+        #expect(await driver.powerState(of: instance) == .running, "a guest that got an NMI runs on")
 
         try await driver.destroy(instance)
         #expect(await driver.powerState(of: instance) == nil)

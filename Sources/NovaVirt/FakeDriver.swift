@@ -194,6 +194,18 @@ public actor FakeDriver: VirtDriver {
     }
 
     /// A fake guest's counters: its devices as the hypervisor would list them, none of them ever used.
+    /// The NMIs each guest was sent (trigger_crash_dump), for tests to read.
+    public private(set) var interrupts: [String: Int] = [:]
+
+    public func injectNMI(_ instance: Instance) async throws {
+        try await checkFailure("inject_nmi", instance)
+        try requireGuest(instance)
+        guard guests[instance.uuid] == .running else {
+            throw NovaError.conflict("Instance \(instance.uuid) is not running: no NMI can be sent")
+        }
+        interrupts[instance.uuid, default: 0] += 1
+    }
+
     public func diagnostics(_ instance: Instance) async throws -> GuestDiagnostics {
         try requireGuest(instance)
         // checked: seconds since this driver started the guest

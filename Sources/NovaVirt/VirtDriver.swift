@@ -76,6 +76,9 @@ public protocol VirtDriver: Sendable {
     func consoleOutput(_ instance: Instance) async throws -> [UInt8]
     /// What the hypervisor says of the guest: state, CPU time, NIC and disk counters (get_instance_diagnostics).
     func diagnostics(_ instance: Instance) async throws -> GuestDiagnostics
+    /// Sends the guest a non-maskable interrupt, which a guest set up for it answers with a crash dump
+    /// (trigger_crash_dump).
+    func injectNMI(_ instance: Instance) async throws
     /// Where the guest's VNC server listens (get_vnc_console).
     func vncConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Uploads a consistent copy of the guest's root disk to the image service as image `imageID`, which the

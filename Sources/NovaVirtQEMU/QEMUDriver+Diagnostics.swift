@@ -101,3 +101,14 @@ extension QEMUDriver {
         return max(0, Int(boot) - start / clockTicks)
     }
 }
+
+extension QEMUDriver {
+    /// QMP `inject-nmi` on the running guest (libvirt's injectNMI).
+    public func injectNMI(_ instance: Instance) async throws {
+        try requireGuest(instance)
+        guard let client = connections[instance.uuid] else {
+            throw NovaError.conflict("Instance \(instance.uuid) is not running: no NMI can be sent")
+        }
+        try await client.execute("inject-nmi")
+    }
+}

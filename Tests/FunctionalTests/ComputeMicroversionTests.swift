@@ -115,6 +115,10 @@ import Testing
             #expect(
                 try await client.request(.get, Self.compute + "/os-volumes_boot", token: demo, version: "2.103").status
                     == 404)
+            // A trailing slash is a different route, not found, as in Nova.
+            #expect(try await client.request(.get, Self.compute + "/flavors/", token: demo).status == 404)
+            #expect(
+                try await client.request(.get, Self.compute + "/os-simple-tenant-usage/", token: admin).status == 404)
         }
     }
 
@@ -215,6 +219,37 @@ import Testing
                     "user_id"]?.stringValue)
             #expect(try await names("user_id=\(userID)&all_tenants=1", admin).count == 3)
             #expect(try await names("user_id=someone-else&all_tenants=1", admin).isEmpty)
+        }
+    }
+
+    @Test func triggerCrashDumpSendsTheGuestAnNMI() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let id = try await client.createServer(
+                "dump", token: demo, image: try await client.defaultImage(token: demo))
+            try await client.waitFor(id, status: "ACTIVE", token: demo)
+            let body: JSON = ["trigger_crash_dump": .null]
+            let old = try await client.request(
+                .post, Self.compute + "/servers/\(id)/action", token: demo, version: "2.16", body: body)
+            #expect(old.status == 404)
+            let bad = try await client.request(
+                .post, Self.compute + "/servers/\(id)/action", token: demo, version: "2.17",
+                body: ["trigger_crash_dump": ["x": 1]])
+            #expect(bad.status == 400)
+            try await action(client, id, body, demo, version: "2.17", expect: 202)
+            let driver = try #require(cloud.drivers.values.first)
+            var sent = 0
+            for _ in 0..<100 where sent == 0 {
+                sent = await driver.interrupts[id] ?? 0
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(sent == 1)
+            let actions = try await client.request(
+                .get, Self.compute + "/servers/\(id)/os-instance-actions", token: demo)
+            #expect(actions.text.contains("trigger_crash_dump"))
+            try await action(client, id, ["os-stop": .null], demo, expect: 202)
+            try await client.waitFor(id, status: "SHUTOFF", token: demo)
+            try await action(client, id, body, demo, version: "2.17", expect: 409)
         }
     }
 }

@@ -123,6 +123,15 @@ import Testing
             #expect(patched.json?["hw_disk_bus"] == "virtio")
             let filtered = try await client.request(.get, "/image/v2/images?id=in:\(id)", token: token)
             #expect(filtered.json?["images"]?.arrayValue?.count == 1)
+            // Other keys filter by property; sorts by key and direction.
+            let byProperty = try await client.request(.get, "/image/v2/images?hw_disk_bus=virtio", token: token)
+            #expect(byProperty.json?["images"]?.arrayValue?.map { $0["id"] } == [.string(id)], "\(byProperty.text)")
+            let none = try await client.request(.get, "/image/v2/images?hw_disk_bus=ide", token: token)
+            #expect(none.json?["images"]?.arrayValue?.isEmpty == true)
+            let byName = try await client.request(.get, "/image/v2/images?sort_key=name&sort_dir=asc", token: token)
+            let names = byName.json?["images"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+            #expect(names.count >= 2 && names == names.sorted(), "\(names)")
+            #expect(try await client.request(.get, "/image/v2/images?sort_key=bogus", token: token).status == 400)
         }
     }
 }

@@ -73,6 +73,14 @@ import Testing
             try await action(client, server, ["unshelve": .null], admin, expect: 202)
             try await client.waitFor(server, status: "ACTIVE", token: admin)
             #expect(try await Self.binding(client, server, admin).1 == (try await Self.host(client, server, admin)))
+
+            // Deleted while offloaded, the API ends it itself (Nova's _local_delete): its port goes too.
+            try await action(client, server, ["shelve": .null], admin, expect: 202)
+            try await client.waitFor(server, status: "SHELVED_OFFLOADED", token: admin)
+            let deleted = try await client.request(.delete, "/compute/v2.1/servers/\(server)", token: admin)
+            #expect(deleted.status == 204, "\(deleted.text)")
+            let gone = try await client.request(.get, Self.networking + "/ports/\(portID)", token: admin)
+            #expect(gone.status == 404, "\(gone.text)")
         }
     }
 

@@ -21,6 +21,7 @@ public enum VersionedNotification {
             "compute_prep_resize": "resize_prep", "compute_resize_instance": "resize",
             "compute_finish_resize": "resize_finish", "compute_confirm_resize": "resize_confirm",
             "compute_revert_resize": "resize_revert", "compute_rebuild_evacuated_instance": "evacuate",
+            "compute_trigger_crash_dump": "trigger_crash_dump",
         ]
         return actions[event]
     }

@@ -160,6 +160,13 @@ public struct ComputeRPCAPI: Sendable {
             args: ConsolePortRequest(instance: instance, port: port), context: context)
     }
 
+    /// trigger_crash_dump (a cast): the host sends the guest an NMI.
+    public func triggerCrashDump(_ instance: Instance, host: String, context: RPCContext) async throws {
+        try await client.cast(
+            topic: Self.topic(host: host), method: "trigger_crash_dump", args: InstanceRequest(instance: instance),
+            context: context)
+    }
+
     /// destroy_leftover_guest (a cast): a deleted instance's guest that stayed on this host (the source of a
     /// resize that was never confirmed).
     public func destroyLeftoverGuest(_ instance: Instance, host: String, context: RPCContext) async throws {

@@ -129,13 +129,16 @@ struct QueryParameterRules: Sendable {
     }
 }
 
-/// Runs `QueryParameterRules` on every Compute API route, once the router has matched it.
-struct QueryParameterMiddleware: RouterMiddleware {
+/// Rules every Compute API route keeps, run once the router has matched it: a path with a trailing slash is
+/// not found (the router would take `/servers/` for `/servers`; Nova's does not, so `/os-volumes/` is a show
+/// without an id, 404), and `QueryParameterRules`.
+struct ComputeRouteMiddleware: RouterMiddleware {
     typealias Context = NovaRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
+        if request.uri.path.hasSuffix("/") { throw NovaError.notFound("The resource could not be found.") }
         if request.uri.query?.isEmpty == false {
             try QueryParameterRules.check(
                 request.query, method: request.method.rawValue, endpoint: context.endpointPath ?? "",
