@@ -110,7 +110,7 @@ if [ "$(.venv-tempest/bin/pip show tempest 2>/dev/null | sed -n 's/^Version: //p
     .venv-tempest/bin/pip install -q --upgrade pip
     .venv-tempest/bin/pip install -q tempest==47.0.0
 fi
-NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv-tempest/bin/python Tests/Tempest/run_tempest.py --target 93
+NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv-tempest/bin/python Tests/Tempest/run_tempest.py --target 97
 
 # 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
 #     1 scheduler, 2 compute hosts, placement, novncproxy) over PostgreSQL and a nats-server. The compute hosts
