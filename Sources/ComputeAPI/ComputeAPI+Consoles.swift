@@ -71,6 +71,19 @@ extension ComputeAPI {
             }
             let url = try await consoleURL(instance, protocol: "vnc", type: type, context)
             return Response.json(["console": ["type": .string(type), "url": .string(url)]])
+        case "os-getSerialConsole", "os-getSPICEConsole":
+            // The other legacy console actions (before remote-consoles): serial, and SPICE, which this cloud's
+            // QEMU guests do not offer (400, as Nova when a console type is disabled).
+            guard context.apiVersion < APIVersion(2, 6) else {
+                throw NovaError.notFound("The action '\(name)' is not available at this microversion.")
+            }
+            let serial = name == "os-getSerialConsole"
+            let allowed = serial ? ["serial"] : ["spice-html5"]
+            guard let type = argument["type"]?.stringValue, allowed.contains(type) else {
+                throw NovaError.badRequest("Invalid input for field/attribute type. Value must be \(allowed[0])")
+            }
+            let url = try await consoleURL(instance, protocol: serial ? "serial" : "spice", type: type, context)
+            return Response.json(["console": ["type": .string(type), "url": .string(url)]])
         case "createImage":
             return try await createImage(argument, instance, request, context)
         default:
@@ -103,6 +116,7 @@ extension ComputeAPI {
         switch (proto, type) {
         case ("vnc", "novnc"): base = config.novncProxyBaseURL
         case ("vnc", "xvpvnc"): base = config.rawVNCProxyBaseURL
+        case ("serial", "serial") where config.serialConsoleBaseURL != nil: base = config.serialConsoleBaseURL!
         case ("vnc", _), ("spice", _), ("rdp", _), ("serial", _), ("mks", _):
             throw NovaError.badRequest("Unavailable console type \(type).")
         default:
@@ -116,7 +130,10 @@ extension ComputeAPI {
         guard let host = instance.host, instance.vmState != .building else {
             throw NovaError.conflict("Instance \(instance.uuid) is not ready")
         }
-        let endpoint = try await compute.vncConsole(instance, host: host, context: context.rpcContext)
+        let endpoint =
+            proto == "serial"
+            ? try await compute.serialConsole(instance, host: host, context: context.rpcContext)
+            : try await compute.vncConsole(instance, host: host, context: context.rpcContext)
         let token = UUID().uuidString.lowercased()
         try await store.createConsoleToken(
             ConsoleAuthToken(

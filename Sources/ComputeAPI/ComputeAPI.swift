@@ -20,6 +20,8 @@ public struct ComputeAPIConfig: Sendable {
     public var enableInstancePassword: Bool
     /// `[vnc] novncproxy_base_url`: the noVNC page a console URL points at.
     public var novncProxyBaseURL = "http://127.0.0.1:6080/vnc_lite.html"
+    /// `[serial_console] base_url` when serial consoles are enabled (nil: they are not, 400 as in Nova).
+    public var serialConsoleBaseURL: String?
     /// `[vnc] xvpvncproxy_base_url`: the raw VNC proxy (desktop VNC clients).
     public var rawVNCProxyBaseURL = "http://127.0.0.1:6081/console"
     /// `[consoleauth] token_ttl`: seconds a console token lasts.

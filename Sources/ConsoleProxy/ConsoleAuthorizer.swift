@@ -31,7 +31,8 @@ public struct ConsoleAuthorizer: Sendable {
             record.consoleType == consoleType,
             let instance = try await store.instance(uuid: record.instanceUUID), !instance.isDeleted,
             try await compute.validateConsolePort(
-                instance, port: record.port, host: record.computeHost, context: .service("nova-novncproxy"))
+                instance, port: record.port, consoleType: consoleType == "serial" ? "serial" : nil,
+                host: record.computeHost, context: .service("nova-\(consoleType)proxy"))
         else { throw InvalidConsoleToken() }
         return ConsoleTarget(host: record.host, port: record.port, instanceUUID: record.instanceUUID)
     }

@@ -48,8 +48,16 @@ public struct NoVNCProxy: Sendable {
 
     /// HTTP/1.1 that upgrades a console request with a valid token to a WebSocket relayed to the guest's VNC.
     func upgradingServer() -> HTTPServerBuilder {
-        .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) {
-            [authorizer, allowedOrigins, logger] request, _, _ in
+        Self.relayingServer(
+            authorizer: authorizer, consoleType: "novnc", allowedOrigins: allowedOrigins, logger: logger)
+    }
+
+    /// HTTP/1.1 that upgrades a request with a valid token of `consoleType` to a WebSocket whose binary frames
+    /// are relayed both ways to the guest's console port (VNC, or a serial port).
+    static func relayingServer(
+        authorizer: ConsoleAuthorizer, consoleType: String, allowedOrigins: Set<String>, logger: Logger
+    ) -> HTTPServerBuilder {
+        .http1WebSocketUpgrade(configuration: .init(maxFrameSize: 1 << 20)) { request, _, _ in
             guard let token = Self.token(request) else { return .dontUpgrade }
             guard Self.originAllowed(request, allowedOrigins) else {
                 logger.warning("console connection refused: origin \(request.headerFields[.origin] ?? "")")
@@ -57,17 +65,17 @@ public struct NoVNCProxy: Sendable {
             }
             let target: ConsoleTarget
             do {
-                target = try await authorizer.target(token: token, consoleType: "novnc")
+                target = try await authorizer.target(token: token, consoleType: consoleType)
             } catch {
                 throw HTTPError(.forbidden, message: "The token is invalid or has expired")
             }
             logger.info("console of \(target.instanceUUID): relaying to \(target.host):\(target.port)")
             return .upgrade([:]) { inbound, outbound, _ in
-                let vnc = try await TCPRelay.connect(target)
-                try await vnc.executeThenClose { vncIn, vncOut in
+                let guest = try await TCPRelay.connect(target)
+                try await guest.executeThenClose { guestIn, guestOut in
                     try await TCPRelay.pump([
-                        { for try await frame in inbound { try await vncOut.write(frame.data) } },
-                        { for try await bytes in vncIn { try await outbound.write(.binary(bytes)) } },
+                        { for try await frame in inbound { try await guestOut.write(frame.data) } },
+                        { for try await bytes in guestIn { try await outbound.write(.binary(bytes)) } },
                     ])
                 }
             }

@@ -58,6 +58,16 @@ public struct ConsoleOptions: Sendable {
     public var serverProxyClientAddress = "127.0.0.1"
 
     public var resolvedRawBaseURL: String { rawBaseURL ?? "http://\(rawHost):\(rawPort)/console" }
+
+    /// `[serial_console] enabled`: guests' serial ports take TCP clients and nova-serialproxy relays them.
+    public var serialEnabled = false
+    /// `[serial_console] serialproxy_host` / `serialproxy_port`.
+    public var serialHost = "127.0.0.1"
+    public var serialPort = 6083
+    /// `[serial_console] base_url`; nil derives it from the proxy's address.
+    public var serialBaseURL: String?
+    /// `[serial_console] proxyclient_address`: where guests' serial ports listen, and the proxy connects.
+    public var serialProxyClientAddress = "127.0.0.1"
 }
 
 extension CloudOptions {
@@ -96,6 +106,12 @@ extension CloudOptions {
         console.serverListen = config.string("vnc", "server_listen", default: console.serverListen)
         console.serverProxyClientAddress = config.string(
             "vnc", "server_proxyclient_address", default: console.serverProxyClientAddress)
+        console.serialEnabled = try config.bool("serial_console", "enabled", default: false)
+        console.serialHost = config.string("serial_console", "serialproxy_host", default: console.serialHost)
+        console.serialPort = try config.int("serial_console", "serialproxy_port", default: console.serialPort)
+        console.serialBaseURL = config["serial_console", "base_url"]
+        console.serialProxyClientAddress = config.string(
+            "serial_console", "proxyclient_address", default: console.serialProxyClientAddress)
     }
 
     var instancesPath: String { qemu.instancesPath ?? dataDirectory + "/instances" }

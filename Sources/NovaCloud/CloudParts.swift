@@ -83,6 +83,7 @@ enum CloudParts {
                 vncProxyClientAddress: options.console.serverProxyClientAddress,
                 shutdownTimeout: .seconds(options.qemu.shutdownTimeout))
             config.ovsdbConnection = options.qemu.ovsdbConnection
+            config.serialProxyClientAddress = options.console.serialProxyClientAddress
             config.forceConfigDrive = options.qemu.forceConfigDrive
             config.mkisofsCommand = options.qemu.mkisofsCommand
             return QEMUDriver(config: config, images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
@@ -240,7 +241,26 @@ enum CloudParts {
             authorizer: authorizer, webRoot: console.webRoot, allowedOrigins: console.allowedOrigins,
             logger: Logger(label: "nova.novncproxy"))
         let raw = RawVNCProxy(authorizer: authorizer, logger: Logger(label: "nova.rawvncproxy"))
-        return [
+        var services: [any Service] = []
+        if console.serialEnabled {
+            let serial = SerialProxy(
+                authorizer: authorizer, allowedOrigins: console.allowedOrigins,
+                logger: Logger(label: "nova.serialproxy"))
+            services.append(
+                BackgroundService(name: "serialproxy") {
+                    do {
+                        try await serial.makeApplication(
+                            host: console.serialHost, port: console.serialPort,
+                            tls: try options.tls?.serverConfiguration()
+                        ).run()
+                    } catch {
+                        logger.error(
+                            "nova-serialproxy cannot listen on \(console.serialHost):\(console.serialPort): \(error)")
+                        try await gracefulShutdown()
+                    }
+                })
+        }
+        return services + [
             BackgroundService(name: "novncproxy") {
                 do {
                     try await noVNC.makeApplication(

@@ -63,6 +63,11 @@ extension CloudOptions {
     public var resolvedNoVNCBaseURL: String {
         console.noVNCBaseURL ?? "\(listenerScheme)://\(console.noVNCHost):\(console.noVNCPort)/vnc_lite.html"
     }
+
+    /// `[serial_console] base_url`, else the serial proxy's address (`wss` with `[ssl]`).
+    public var resolvedSerialBaseURL: String {
+        console.serialBaseURL ?? "\(tls == nil ? "ws" : "wss")://\(console.serialHost):\(console.serialPort)/"
+    }
 }
 
 /// The HTTP applications of the cloud's processes: plain HTTP/1.1, or HTTPS from `[ssl]`.

@@ -215,6 +215,7 @@ extension ComputeAPIConfig {
             maxLimit: options.maxLimit, serviceDownTime: options.serviceDownTime,
             defaultAvailabilityZone: options.availabilityZone)
         novncProxyBaseURL = options.resolvedNoVNCBaseURL
+        serialConsoleBaseURL = options.console.serialEnabled ? options.resolvedSerialBaseURL : nil
         rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
         consoleTokenTTL = TimeInterval(options.console.tokenTTL)
         reclaimInstanceInterval = options.reclaimInstanceInterval

@@ -25,8 +25,14 @@ extension ComputeManager {
         dispatcher.on("get_vnc_console") { (request: InstanceRequest, _) in
             try await driver.vncConsole(request.instance)
         }
+        dispatcher.on("get_serial_console") { (request: InstanceRequest, _) in
+            try await driver.serialConsole(request.instance)
+        }
         dispatcher.on("validate_console_port") { (request: ConsolePortRequest, _) in
-            (try? await driver.vncConsole(request.instance).port) == request.port
+            let endpoint =
+                request.consoleType == "serial"
+                ? try? await driver.serialConsole(request.instance) : try? await driver.vncConsole(request.instance)
+            return endpoint?.port == request.port
         }
     }
 

@@ -54,6 +54,7 @@ public enum DriverConformance {
         #expect(
             diagnostics.cpus.count == instance.flavor.vcpus && diagnostics.memoryMaximum == instance.flavor.memoryMB)
         #expect(!diagnostics.disks.isEmpty && diagnostics.disks.allSatisfy { $0.readBytes != nil }, "\(diagnostics)")
+        #expect(try await driver.serialConsole(instance).port > 0)
         try await driver.injectNMI(instance)
         #expect(await driver.powerState(of: instance) == .running, "a guest that got an NMI runs on")
 

@@ -241,6 +241,12 @@ public actor FakeDriver: VirtDriver {
         return ConsoleEndpoint(host: "127.0.0.1", port: 6969)
     }
 
+    /// As Nova's fake driver: a port nothing listens on.
+    public func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint {
+        try requireGuest(instance)
+        return ConsoleEndpoint(host: "127.0.0.1", port: 6999)
+    }
+
     /// Uploads a small stand-in disk naming the instance, so the snapshot is a real, bootable-by-fake image.
     public func snapshot(_ instance: Instance, imageID: String) async throws {
         try await checkFailure("snapshot", instance)

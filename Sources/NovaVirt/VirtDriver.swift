@@ -79,6 +79,8 @@ public protocol VirtDriver: Sendable {
     /// Sends the guest a non-maskable interrupt, which a guest set up for it answers with a crash dump
     /// (trigger_crash_dump).
     func injectNMI(_ instance: Instance) async throws
+    /// Where the guest's serial port takes a TCP client (the serial console).
+    func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Where the guest's VNC server listens (get_vnc_console).
     func vncConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Uploads a consistent copy of the guest's root disk to the image service as image `imageID`, which the

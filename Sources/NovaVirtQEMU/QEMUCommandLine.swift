@@ -6,6 +6,9 @@ struct QEMUCommandLine {
     var paths: GuestPaths
     var kvm: Bool
     var vncListen: String
+    /// Where the serial port's TCP server listens (the serial console); its output is also logged to the
+    /// console file (`os-getConsoleOutput`).
+    var serialListen = "127.0.0.1"
     /// Start waiting for saved state (`migrate-incoming`) instead of booting.
     var incoming = false
     /// Boot the rescue disk, with the guest's own disk as the second drive.
@@ -47,7 +50,10 @@ struct QEMUCommandLine {
             "-vga", "std", "-display", "none",
             // QEMU takes the first free display from 0: the driver reads the port back over QMP.
             "-vnc", "\(vncListen):0,to=4000",
-            "-chardev", "file,id=serial0,path=\(paths.console),append=on",
+            // The serial port: a TCP server on a port the kernel picks (read back over QMP for the serial
+            // console), everything the guest writes also logged to the console file. No client: output is dropped.
+            "-chardev",
+            "socket,id=serial0,host=\(serialListen),port=0,server=on,wait=off,logfile=\(paths.console),logappend=on",
             "-serial", "chardev:serial0",
             "-qmp", "unix:\(paths.qmpSocket),server=on,wait=off",
             "-pidfile", paths.pidFile,

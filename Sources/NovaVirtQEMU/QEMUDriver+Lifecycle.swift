@@ -175,6 +175,16 @@ extension QEMUDriver {
         else { throw NovaError.conflict("Instance \(instance.uuid) has no VNC console.") }
         return ConsoleEndpoint(host: config.vncProxyClientAddress, port: port)
     }
+
+    /// The serial port's TCP server, as QMP's query-chardev names it (`disconnected:tcp:HOST:PORT,server=on`).
+    public func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint {
+        let devices = try await client(instance).execute("query-chardev").arrayValue ?? []
+        guard let filename = devices.first(where: { $0["label"]?.stringValue == "serial0" })?["filename"]?.stringValue,
+            let tcp = filename.range(of: "tcp:"),
+            let port = Int(filename[tcp.upperBound...].split(separator: ",")[0].split(separator: ":").last ?? "")
+        else { throw NovaError.badRequest("Unavailable console type serial.") }
+        return ConsoleEndpoint(host: config.serialProxyClientAddress, port: port)
+    }
 }
 
 extension QEMUDriver {

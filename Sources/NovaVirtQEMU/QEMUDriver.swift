@@ -126,7 +126,8 @@ public actor QEMUDriver: VirtDriver {
             try await ConfigDrive.build(instance, at: paths.configDrive, tool: config.mkisofsCommand)
         }
         let commandLine = QEMUCommandLine(
-            instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen, incoming: incoming,
+            instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen,
+            serialListen: config.serialProxyClientAddress, incoming: incoming,
             rescue: FileManager.default.fileExists(atPath: paths.rescueDisk), configDrive: configDrive)
         let switchPorts = OVSPorts(connection: config.ovsdbConnection)
         for vif in QEMUCommandLine.pluggable(instance) {

@@ -23,6 +23,9 @@ public struct QEMUDriverConfig: Sendable {
     public var vncListen: String
     /// `[vnc] server_proxyclient_address`: where the console proxies reach them (server_listen may be 0.0.0.0).
     public var vncProxyClientAddress: String
+    /// `[serial_console] proxyclient_address`: where each guest's serial port listens (TCP, a port the kernel
+    /// picks) and the serial proxy connects.
+    public var serialProxyClientAddress = "127.0.0.1"
     /// `[DEFAULT] shutdown_timeout`: how long a clean (ACPI) power-off may take before it is forced.
     public var shutdownTimeout: Duration
     /// What the host offers; nil measures the machine (processors, memory, the instances file system).

@@ -252,4 +252,32 @@ import Testing
             try await action(client, id, body, demo, version: "2.17", expect: 409)
         }
     }
+
+    @Test func serialConsolesWhenEnabledAndSPICENever() async throws {
+        for enabled in [false, true] {
+            try await withCloud(fakeHosts: 1, configure: { $0.console.serialEnabled = enabled }) { client, cloud in
+                let demo = try await client.demoToken(cloud)
+                let id = try await client.createServer(
+                    "serial", token: demo, image: try await client.defaultImage(token: demo))
+                try await client.waitFor(id, status: "ACTIVE", token: demo)
+                let remote = try await client.request(
+                    .post, Self.compute + "/servers/\(id)/remote-consoles", token: demo, version: "2.6",
+                    body: ["remote_console": ["protocol": "serial", "type": "serial"]])
+                let legacy = try await client.request(
+                    .post, Self.compute + "/servers/\(id)/action", token: demo,
+                    body: ["os-getSerialConsole": ["type": "serial"]])
+                if enabled {
+                    #expect(remote.json?["remote_console"]?["url"]?.stringValue?.hasPrefix("ws://") == true)
+                    #expect(legacy.json?["console"]?["type"] == "serial", "\(legacy.text)")
+                } else {
+                    #expect(remote.status == 400 && remote.text.contains("Unavailable console type"), "\(remote.text)")
+                    #expect(legacy.status == 400)
+                }
+                let spice = try await client.request(
+                    .post, Self.compute + "/servers/\(id)/action", token: demo,
+                    body: ["os-getSPICEConsole": ["type": "spice-html5"]])
+                #expect(spice.status == 400 && spice.text.contains("Unavailable console type"), "\(spice.text)")
+            }
+        }
+    }
 }

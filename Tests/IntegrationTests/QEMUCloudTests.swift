@@ -18,6 +18,8 @@ struct QEMUCloudTests {
             options.qemu.shutdownTimeout = 20
             options.console.rawPort = Int.random(in: 20000..<30000)
             options.console.noVNCPort = options.console.rawPort + 1
+            options.console.serialEnabled = true
+            options.console.serialPort = options.console.rawPort + 2
         } _: { client, cloud in
             try await body(client, cloud)
         }
@@ -96,6 +98,16 @@ struct QEMUCloudTests {
             let url = try #require(console.json?["remote_console"]?["url"]?.stringValue)
             let greeting = try await RawConsoleProbe.greeting(url: url)
             #expect(greeting.hasPrefix("RFB 003."), "got \(greeting)")
+
+            // The serial console: nova-serialproxy relays the guest's serial port over a WebSocket, where its
+            // ticks arrive as they are written (the console log keeps them too).
+            let serial = try await client.request(
+                .post, "/compute/v2.1/servers/\(id)/remote-consoles", token: token, version: "2.6",
+                body: ["remote_console": ["protocol": "serial", "type": "serial"]])
+            let serialURL = try #require(serial.json?["remote_console"]?["url"]?.stringValue, "\(serial.text)")
+            #expect(serialURL.hasPrefix("ws://127.0.0.1:"), "\(serialURL)")
+            let heard = try await RawConsoleProbe.serialBytes(url: serialURL, atLeast: 4)
+            #expect(heard.contains("tick") || heard.contains("NOVA"), "got \(heard.debugDescription)")
 
             // Snapshot, then a new server from it that boots too.
             let snapshot = try await action(client, id, ["createImage": ["name": "guest-snap"]], token)
@@ -184,5 +196,60 @@ enum RawConsoleProbe {
         var buffer = [UInt8](repeating: 0, count: 12)
         let count = recv(descriptor, &buffer, 12, Int32(MSG_WAITALL))
         return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+    }
+
+    /// A WebSocket client's first look at a serial console: the upgrade, then the payload of binary frames
+    /// until `atLeast` bytes arrived (the guest writes a line every 2 s).
+    static func serialBytes(url: String, atLeast wanted: Int) async throws -> String {
+        let components = try #require(URLComponents(string: url))
+        let token = try #require(components.queryItems?.first { $0.name == "token" }?.value)
+        let descriptor = try connected(port: components.port ?? 6083)
+        defer { close(descriptor) }
+        let request =
+            "GET /?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        _ = Array(request.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+        var received: [UInt8] = []
+        var byte: UInt8 = 0
+        while !received.suffix(4).elementsEqual(Array("\r\n\r\n".utf8)), recv(descriptor, &byte, 1, 0) == 1 {
+            received.append(byte)
+        }
+        let status = String(decoding: received, as: UTF8.self)
+        try #require(status.hasPrefix("HTTP/1.1 101"), "\(status)")
+        var payload: [UInt8] = []
+        while payload.count < wanted {
+            var head = [UInt8](repeating: 0, count: 2)
+            guard recv(descriptor, &head, 2, Int32(MSG_WAITALL)) == 2 else { break }
+            var length = Int(head[1] & 0x7F)
+            if length == 126 {
+                var extended = [UInt8](repeating: 0, count: 2)
+                guard recv(descriptor, &extended, 2, Int32(MSG_WAITALL)) == 2 else { break }
+                length = Int(extended[0]) << 8 | Int(extended[1])
+            }
+            var body = [UInt8](repeating: 0, count: length)
+            guard length == 0 || recv(descriptor, &body, length, Int32(MSG_WAITALL)) == length else { break }
+            payload += body
+        }
+        return String(decoding: payload, as: UTF8.self)
+    }
+
+    static func connected(port: Int) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            close(descriptor)
+            throw NovaError.serviceUnavailable("cannot connect to 127.0.0.1:\(port)")
+        }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return descriptor
     }
 }

@@ -151,13 +151,22 @@ public struct ComputeRPCAPI: Sendable {
             context: context)
     }
 
-    /// validate_console_port (a call): the proxy's check that a token's port is still the guest's.
-    public func validateConsolePort(_ instance: Instance, port: Int, host: String, context: RPCContext) async throws
-        -> Bool
+    /// get_serial_console (a call): where the guest's serial port takes a TCP client.
+    public func serialConsole(_ instance: Instance, host: String, context: RPCContext) async throws
+        -> ConsoleEndpoint
     {
         try await client.call(
+            topic: Self.topic(host: host), method: "get_serial_console", args: InstanceRequest(instance: instance),
+            context: context)
+    }
+
+    /// validate_console_port (a call): the proxy's check that a token's port is still the guest's.
+    public func validateConsolePort(
+        _ instance: Instance, port: Int, consoleType: String? = nil, host: String, context: RPCContext
+    ) async throws -> Bool {
+        try await client.call(
             topic: Self.topic(host: host), method: "validate_console_port",
-            args: ConsolePortRequest(instance: instance, port: port), context: context)
+            args: ConsolePortRequest(instance: instance, port: port, consoleType: consoleType), context: context)
     }
 
     /// trigger_crash_dump (a cast): the host sends the guest an NMI.

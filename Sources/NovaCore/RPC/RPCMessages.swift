@@ -255,8 +255,11 @@ public struct BackupRotation: Sendable, Codable, Equatable {
 public struct ConsolePortRequest: Sendable, Codable, Equatable {
     public var instance: Instance
     public var port: Int
-    public init(instance: Instance, port: Int) {
+    /// `serial` for the serial console; nil for VNC (novnc, xvpvnc).
+    public var consoleType: String?
+    public init(instance: Instance, port: Int, consoleType: String? = nil) {
         self.instance = instance
         self.port = port
+        self.consoleType = consoleType
     }
 }
