@@ -10,7 +10,9 @@
 # the default and classless routes); the guest prints NOVA-GUEST-IP <nic> <address> when it has one. Once eth0
 # has its address, the guest reads its metadata at 169.254.169.254 as a cloud image does: its hostname
 # (NOVA-GUEST-METADATA <name>), its SSH key for root, and its user data (run if it is a script and no config drive
-# ran one). Debian's dropbear answers SSH on port 22.
+# ran one). Debian's dropbear answers SSH on port 22. On a virtio-serial port named org.qemu.guest_agent.0 (images with
+# hw_qemu_guest_agent=yes) a small agent answers the QEMU guest agent's guest-sync, guest-ping and
+# guest-set-user-password, the last in /etc/shadow (NOVA-GUEST-PASSWORD-SET <user>).
 # Usage: scripts/build-guest-image.sh [OUTPUT.qcow2]   (default .build-guest/nova-guest.qcow2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +53,8 @@ for lib in $(ldd /usr/sbin/dropbear /usr/bin/dropbearkey | grep -o '/[^ ]*' | gr
 done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$ROOT/etc/passwd"
 echo 'root:x:0:' > "$ROOT/etc/group"
+echo 'root:*:19000:0:99999:7:::' > "$ROOT/etc/shadow"
+chmod 600 "$ROOT/etc/shadow"
 echo '/bin/sh' > "$ROOT/etc/shells"
 chmod 700 "$ROOT/root"
 NIC_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs"
@@ -58,7 +62,7 @@ for module in kernel/drivers/acpi/button.ko kernel/drivers/input/evdev.ko kernel
     kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko \
     kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci.ko kernel/net/core/failover.ko \
     kernel/drivers/net/net_failover.ko kernel/drivers/net/virtio_net.ko kernel/drivers/block/virtio_blk.ko \
-    kernel/drivers/cdrom/cdrom.ko kernel/fs/isofs/isofs.ko; do
+    kernel/drivers/cdrom/cdrom.ko kernel/fs/isofs/isofs.ko kernel/drivers/char/virtio_console.ko; do
     src=/lib/modules/$KVER/$module
     if [ -e "$src" ]; then cp "$src" "$ROOT/lib/"
     elif [ -e "$src.xz" ]; then xz -dc "$src.xz" > "$ROOT/lib/$(basename "$module")"
@@ -104,6 +108,37 @@ configdrive() {
 }
 mkdir -p /run
 configdrive
+# The guest agent's part this guest speaks, one JSON command per line on the agent's virtio port.
+insmod /lib/virtio_console.ko 2>/dev/null
+agent() {
+    exec 3<>"$1"
+    while read -r line <&3; do
+        case "$line" in
+        *guest-sync*) echo "{\"return\": $(echo "$line" | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')}" >&3 ;;
+        *guest-ping*) echo '{"return": {}}' >&3 ;;
+        *guest-set-user-password*)
+            user=$(echo "$line" | sed -n 's/.*"username": *"\([^"]*\)".*/\1/p')
+            secret=$(echo "$line" | sed -n 's/.*"password": *"\([^"]*\)".*/\1/p' | base64 -d)
+            # Busybox has no chpasswd: the account's shadow entry gets mkpasswd's SHA-512 crypt.
+            hash=$(mkpasswd -m sha512 "$secret" 2>/dev/null)
+            if [ -n "$user" ] && [ -n "$hash" ] && grep -q "^$user:" /etc/shadow \
+                && sed -i "s|^$user:[^:]*:|$user:$hash:|" /etc/shadow; then
+                say "NOVA-GUEST-PASSWORD-SET $user"
+                echo '{"return": {}}' >&3
+            else
+                echo '{"error": {"class": "GenericError", "desc": "the password could not be set"}}' >&3
+            fi ;;
+        *) echo '{"error": {"class": "CommandNotFound", "desc": "this agent knows guest-sync, guest-ping and guest-set-user-password"}}' >&3 ;;
+        esac
+    done
+}
+(
+    sleep 1
+    for port in /sys/class/virtio-ports/*; do
+        [ "$(cat "$port/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+        while true; do agent "/dev/${port##*/}"; sleep 1; done &
+    done
+) &
 # SSH: the ed25519 host key made while the NICs come up (others at the first connection that asks for one).
 (/sbin/dropbearkey -t ed25519 -f /etc/dropbear/dropbear_ed25519_host_key >/dev/null 2>&1
  /sbin/dropbear -R -s -p 22 2>/dev/null) &

@@ -6,9 +6,6 @@ import NovaCore
 import NovaDB
 
 extension ComputeAPI {
-    /// Actions of later issues: answered honestly as not available yet rather than as unknown.
-    static let plannedActions: Set<String> = ["changePassword"]
-
     /// vm_states a crash dump may be asked in (Nova's trigger_crash_dump check_instance_state).
     static let crashDumpStates: Set<VMState> = [.active, .paused, .rescued, .resized, .error]
 
@@ -75,6 +72,8 @@ extension ComputeAPI {
                     $0.vmState = state == "active" ? .active : .error
                     $0.taskState = nil
                 }
+            case "changePassword":
+                try await changePassword(argument, instance, context)
             case "trigger_crash_dump":
                 try await triggerCrashDump(argument, instance, context)
             case "injectNetworkInfo":
@@ -86,12 +85,40 @@ extension ComputeAPI {
                 }
             case _ where Self.removedActions.contains(name):
                 throw NovaError(.gone, "This resource is no longer available. No forwarding address is given.")
-            case _ where Self.plannedActions.contains(name):
-                throw NovaError(.notImplemented, "The action '\(name)' is not available in this release.")
             default:
                 throw NovaError.badRequest("There is no such action: \(name)")
             }
             return Response.empty(status: 202)
+        }
+    }
+
+    /// changePassword: the guest's administrator gets `adminPass` through the host (a guest agent); the call
+    /// waits for the host, as Nova's does, and its refusal is a 409.
+    func changePassword(_ argument: JSON, _ instance: Instance, _ context: NovaRequestContext) async throws {
+        guard let object = argument.objectValue, object.keys.allSatisfy({ $0 == "adminPass" }),
+            let password = object["adminPass"]?.stringValue
+        else {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute changePassword. 'adminPass' is a required property")
+        }
+        let caller = try context.caller()
+        try PolicyRule.projectMemberOrAdmin.enforce(
+            "os_compute_api:os-admin-password", caller, targetProject: instance.projectID)
+        let isAdmin = caller.isAdmin
+        let ready = try await store.mutateInstance(
+            uuid: instance.uuid, action: actionRecord("changePassword", instance, context)
+        ) { current in
+            try Self.checkChangeable("set_admin_password", current, states: [.active], isAdmin: isAdmin)
+            current.taskState = .updatingPassword
+        }
+        do {
+            guard let host = ready.host else { throw NovaError.conflict("Instance \(instance.uuid) has no host") }
+            try await compute.setAdminPassword(ready, password: password, host: host, context: context.rpcContext)
+        } catch {
+            _ = try? await store.updateInstance(
+                uuid: instance.uuid, InstanceUpdate(expectedTaskStates: [.updatingPassword], taskState: .some(nil)))
+            if let refused = error as? NovaError, refused.code.status == 409 { throw refused }
+            throw NovaError.conflict("Failed to set admin password on \(instance.uuid): \(error)")
         }
     }
 

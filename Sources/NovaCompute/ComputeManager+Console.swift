@@ -25,6 +25,10 @@ extension ComputeManager {
         dispatcher.on("get_vnc_console") { (request: InstanceRequest, _) in
             try await driver.vncConsole(request.instance)
         }
+        dispatcher.on("set_admin_password") { (request: AdminPasswordRequest, context) in
+            try await setAdminPassword(request.instance, password: request.password, context: context)
+            return RPCVoid()
+        }
         dispatcher.on("get_serial_console") { (request: InstanceRequest, _) in
             try await driver.serialConsole(request.instance)
         }
@@ -37,6 +41,28 @@ extension ComputeManager {
     }
 
     static let crashDumpEvent = "compute_trigger_crash_dump"
+    static let passwordEvent = "compute_set_admin_password"
+
+    /// Nova's set_admin_password: only a running guest; the driver sets it (a guest agent); the task ends either
+    /// way, and a failure goes back to the API (409 there).
+    func setAdminPassword(_ instance: Instance, password: String, context: RPCContext) async throws {
+        await event(instance, Self.passwordEvent, context)
+        let done = InstanceUpdate(expectedTaskStates: [.updatingPassword], taskState: .some(nil))
+        do {
+            guard await driver.powerState(of: instance) == .running else {
+                throw NovaError.conflict(
+                    "Failed to set admin password on \(instance.uuid) because instance \(instance.uuid) is not running")
+            }
+            try await driver.setAdminPassword(instance, password: password)
+        } catch {
+            _ = try? await update(instance.uuid, done, context)
+            await event(instance, Self.passwordEvent, context, result: "Error", traceback: "\(error)")
+            throw error
+        }
+        _ = try await update(instance.uuid, done, context)
+        await event(instance, Self.passwordEvent, context, result: "Success")
+        logger.info("Admin password set", metadata: ["nova.instance": "\(instance.uuid)"])
+    }
 
     /// Nova's handle_lifecycle_event: a guest that changed by itself (powered off, QEMU gone) is synced at
     /// once instead of at the next periodic sync.

@@ -241,6 +241,15 @@ public actor FakeDriver: VirtDriver {
         return ConsoleEndpoint(host: "127.0.0.1", port: 6969)
     }
 
+    /// The passwords set on each guest (changePassword), for tests to read.
+    public private(set) var adminPasswords: [String: String] = [:]
+
+    public func setAdminPassword(_ instance: Instance, password: String) async throws {
+        try await checkFailure("set_admin_password", instance)
+        try requireGuest(instance)
+        adminPasswords[instance.uuid] = password
+    }
+
     /// As Nova's fake driver: a port nothing listens on.
     public func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint {
         try requireGuest(instance)

@@ -79,6 +79,8 @@ public protocol VirtDriver: Sendable {
     /// Sends the guest a non-maskable interrupt, which a guest set up for it answers with a crash dump
     /// (trigger_crash_dump).
     func injectNMI(_ instance: Instance) async throws
+    /// Sets the password of the guest's administrator account (changePassword), through an agent in the guest.
+    func setAdminPassword(_ instance: Instance, password: String) async throws
     /// Where the guest's serial port takes a TCP client (the serial console).
     func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Where the guest's VNC server listens (get_vnc_console).

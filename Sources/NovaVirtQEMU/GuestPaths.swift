@@ -28,6 +28,11 @@ struct GuestPaths: Sendable {
         let inside = directory + "/qmp.sock"
         return inside.utf8.count < 100 ? inside : "/tmp/nova-qmp-\(uuid).sock"
     }
+    /// The guest agent's socket (images with `hw_qemu_guest_agent`), short like the QMP socket.
+    var agentSocket: String {
+        let inside = directory + "/qga.sock"
+        return inside.utf8.count < 100 ? inside : "/tmp/nova-qga-\(uuid).sock"
+    }
     var pidFile: String { directory + "/qemu.pid" }
     var qemuLog: String { directory + "/qemu.log" }
     /// The saved state of a suspended guest (Nova's managed save).

@@ -67,8 +67,22 @@ struct QEMUCommandLine {
                     + (Self.checksumsInGuest(vif) ? ",csum=off" : ""),
             ]
         }
+        if Self.hasGuestAgent(instance) {
+            arguments += [
+                "-chardev", "socket,id=qga0,path=\(paths.agentSocket),server=on,wait=off",
+                "-device", "virtio-serial-pci,id=vserial0",
+                "-device", "virtserialport,bus=vserial0.0,chardev=qga0,name=org.qemu.guest_agent.0",
+            ]
+        }
         if incoming { arguments += ["-incoming", "defer"] }
         return arguments
+    }
+
+    /// The image says the guest runs QEMU's guest agent (`hw_qemu_guest_agent=yes`, as libvirt's driver
+    /// reads it): the guest gets its virtio-serial port.
+    static func hasGuestAgent(_ instance: Instance) -> Bool {
+        let value = instance.schedulingRequest?.imageProperties["hw_qemu_guest_agent"]?.lowercased() ?? ""
+        return ["yes", "true", "1", "on", "y", "t"].contains(value)
     }
 
     /// The NICs this driver plugs: ports bound by a switch that takes taps (Open vSwitch). Ports of the noop

@@ -112,3 +112,27 @@ extension QEMUDriver {
         try await client.execute("inject-nmi")
     }
 }
+
+extension QEMUDriver {
+    /// set_admin_password: through the guest agent (`guest-set-user-password`), for `os_admin_user` of the
+    /// image (root by default), as libvirt's driver does. A guest whose image does not declare an agent is a
+    /// 409 (InstanceAgentNotEnabled); an agent that does not answer or refuses is a failed set (409 too).
+    public func setAdminPassword(_ instance: Instance, password: String) async throws {
+        try requireGuest(instance)
+        guard QEMUCommandLine.hasGuestAgent(instance) else {
+            throw NovaError.conflict("QEMU guest agent is not enabled")
+        }
+        let user = instance.schedulingRequest?.imageProperties["os_admin_user"] ?? "root"
+        do {
+            try await QGAClient.execute(
+                socketPath: paths(instance.uuid).agentSocket, "guest-set-user-password",
+                [
+                    "username": .string(user), "password": .string(Data(password.utf8).base64EncodedString()),
+                    "crypted": .bool(false),
+                ])
+        } catch {
+            throw NovaError.conflict(
+                "Failed to set admin password on \(instance.uuid) because error setting admin password: \(error)")
+        }
+    }
+}

@@ -280,4 +280,23 @@ import Testing
             }
         }
     }
+
+    @Test func changePasswordReachesTheDriverOrSaysWhyNot() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let id = try await client.createServer("pw", token: demo, image: try await client.defaultImage(token: demo))
+            try await client.waitFor(id, status: "ACTIVE", token: demo)
+            try await action(client, id, ["changePassword": ["adminPass": "new-pass"]], demo, expect: 202)
+            let driver = try #require(cloud.drivers.values.first)
+            #expect(await driver.adminPasswords[id] == "new-pass")
+            try await action(client, id, ["changePassword": ["password": "x"]], demo, expect: 400)
+            await driver.failNext("set_admin_password")
+            try await action(client, id, ["changePassword": ["adminPass": "again"]], demo, expect: 409)
+            let shown = try await client.request(.get, Self.compute + "/servers/\(id)", token: demo)
+            #expect(shown.json?["server"]?["OS-EXT-STS:task_state"] == .null, "the task ends with the failure")
+            try await action(client, id, ["os-stop": .null], demo, expect: 202)
+            try await client.waitFor(id, status: "SHUTOFF", token: demo)
+            try await action(client, id, ["changePassword": ["adminPass": "x"]], demo, expect: 409)
+        }
+    }
 }

@@ -106,8 +106,9 @@ struct QEMUCloudTests {
                 body: ["remote_console": ["protocol": "serial", "type": "serial"]])
             let serialURL = try #require(serial.json?["remote_console"]?["url"]?.stringValue, "\(serial.text)")
             #expect(serialURL.hasPrefix("ws://127.0.0.1:"), "\(serialURL)")
-            let heard = try await RawConsoleProbe.serialBytes(url: serialURL, atLeast: 4)
-            #expect(heard.contains("tick") || heard.contains("NOVA"), "got \(heard.debugDescription)")
+            // Two ticks at most 2 s apart: at least one whole "nova-guest tick N" line within 40 bytes.
+            let heard = try await RawConsoleProbe.serialBytes(url: serialURL, atLeast: 40)
+            #expect(heard.contains("nova-guest tick "), "got \(heard.debugDescription)")
 
             // Snapshot, then a new server from it that boots too.
             let snapshot = try await action(client, id, ["createImage": ["name": "guest-snap"]], token)
@@ -139,6 +140,31 @@ struct QEMUCloudTests {
 }
 
 extension QEMUCloudTests {
+    /// changePassword through QEMU's guest agent: the image says it has one (`hw_qemu_guest_agent`), the guest
+    /// gets the agent's virtio-serial port, and the guest image's agent sets the password with chpasswd.
+    @Test func changePasswordGoesThroughTheGuestAgent() async throws {
+        try await withQEMUCloud { client, _ in
+            let admin = try await client.adminToken()
+            let image = try await guestImage(client, admin)
+            let patched = try await client.request(
+                .patch, "/image/v2/images/\(image)", token: admin,
+                body: [["op": "add", "path": "/hw_qemu_guest_agent", "value": "yes"]])
+            #expect(patched.status == 200, "\(patched.text)")
+            let (token, id) = try await bootGuest(client, "agent")
+            let reply = try await action(client, id, ["changePassword": ["adminPass": "s3cret-Pass"]], token)
+            #expect(reply.status == 202, "\(reply.text)")
+            var output = ""
+            for _ in 0..<100 where !output.contains("NOVA-GUEST-PASSWORD-SET root") {
+                output = try await consoleOutput(client, id, token)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(output.contains("NOVA-GUEST-PASSWORD-SET root"), "\(output.suffix(400))")
+            let server = try await client.request(.get, "/compute/v2.1/servers/\(id)", token: token)
+            #expect(server.json?["server"]?["OS-EXT-STS:task_state"] == .null)
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: token).status == 204)
+        }
+    }
+
     /// Rescue and unrescue; shelve offload destroys the QEMU process; unshelve boots a new one from the snapshot.
     @Test func aRealGuestRescuedShelvedAndUnshelved() async throws {
         try await withQEMUCloud { client, _ in

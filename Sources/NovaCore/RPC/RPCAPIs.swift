@@ -151,6 +151,16 @@ public struct ComputeRPCAPI: Sendable {
             context: context)
     }
 
+    /// set_admin_password (a call): the instance is in task_state updating_password; the host sets the guest's
+    /// password and clears the task, or throws why it could not.
+    public func setAdminPassword(_ instance: Instance, password: String, host: String, context: RPCContext)
+        async throws
+    {
+        let _: RPCVoid = try await client.call(
+            topic: Self.topic(host: host), method: "set_admin_password",
+            args: AdminPasswordRequest(instance: instance, password: password), context: context)
+    }
+
     /// get_serial_console (a call): where the guest's serial port takes a TCP client.
     public func serialConsole(_ instance: Instance, host: String, context: RPCContext) async throws
         -> ConsoleEndpoint

@@ -252,6 +252,15 @@ public struct BackupRotation: Sendable, Codable, Equatable {
 }
 
 /// validate_console_port: whether the guest's console still listens on `port`.
+public struct AdminPasswordRequest: Sendable, Codable, Equatable {
+    public var instance: Instance
+    public var password: String
+    public init(instance: Instance, password: String) {
+        self.instance = instance
+        self.password = password
+    }
+}
+
 public struct ConsolePortRequest: Sendable, Codable, Equatable {
     public var instance: Instance
     public var port: Int
