@@ -106,6 +106,7 @@ public struct ComputeAPI: Sendable {
         registerDiagnostics(on: v21)
         registerServerPassword(on: v21)
         registerShares(on: v21)
+        registerHostImages(on: v21)
         registerLimitsAndQuotas(on: v21)
         registerAvailabilityZones(on: v21)
         registerAggregates(on: v21)

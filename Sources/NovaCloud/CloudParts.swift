@@ -191,19 +191,33 @@ enum CloudParts {
     static func metadataService(store: ComputeStore, options: CloudOptions, logger: Logger) -> any Service {
         let handler = MetadataHandler(sharedSecret: options.metadata.sharedSecret) { uuid in
             try await store.instance(uuid: uuid).flatMap { $0.isDeleted ? nil : $0 }
+        } savePassword: { uuid, password in
+            // Set once, in one transaction with the check: a second post (or two at once) finds it set.
+            final class Outcome: @unchecked Sendable { var saved = false }
+            let outcome = Outcome()
+            _ = try await store.mutateInstance(uuid: uuid) { instance in
+                outcome.saved = instance.encryptedPassword?.isEmpty ?? true
+                if outcome.saved { instance.encryptedPassword = password }
+            }
+            return outcome.saved
         }
         let metadata = options.metadata
         return BackgroundService(name: "metadata") {
             let router = Router()
-            router.get("**") { request, _ -> Response in
+            @Sendable func respond(_ request: Request) async throws -> Response {
+                // One byte past Nova's limit is enough to tell a post that is too large.
+                let body = try await request.body.collect(upTo: MetadataHandler.maxPasswordBytes + 1024)
                 let answer = await handler.answer(
-                    path: request.uri.path, instanceID: request.headers[.metadataInstanceID],
-                    tenantID: request.headers[.metadataTenantID], signature: request.headers[.metadataSignature])
+                    method: request.method.rawValue, path: request.uri.path, body: Array(buffer: body),
+                    instanceID: request.headers[.metadataInstanceID], tenantID: request.headers[.metadataTenantID],
+                    signature: request.headers[.metadataSignature])
                 return Response(
                     status: HTTPResponse.Status(code: answer.status),
                     headers: [.contentType: answer.contentType],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
             }
+            router.get("**") { request, _ in try await respond(request) }
+            router.post("**") { request, _ in try await respond(request) }
             do {
                 try await Application(
                     router: router, configuration: .init(address: .hostname(metadata.host, port: metadata.port)),

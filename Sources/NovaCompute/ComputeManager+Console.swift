@@ -25,6 +25,17 @@ extension ComputeManager {
         dispatcher.on("get_vnc_console") { (request: InstanceRequest, _) in
             try await driver.vncConsole(request.instance)
         }
+        dispatcher.on("cache_images") { (request: CacheImagesRequest, _) in
+            for id in request.imageIDs {
+                do {
+                    try await driver.cacheImage(id)
+                    logger.info("image \(id) is in this host's cache")
+                } catch {
+                    logger.warning("image \(id) could not be cached: \(error)")
+                }
+            }
+            return RPCVoid()
+        }
         dispatcher.on("set_admin_password") { (request: AdminPasswordRequest, context) in
             try await setAdminPassword(request.instance, password: request.password, context: context)
             return RPCVoid()

@@ -22,10 +22,19 @@ public struct MetadataHandler: Sendable {
     public let sharedSecret: String
     /// The instance with this uuid (nil: none, or deleted).
     public let lookup: @Sendable (String) async throws -> Instance?
+    /// Stores the password a guest posts for its instance (uuid, password); false when it already has one.
+    public let savePassword: @Sendable (String, String) async throws -> Bool
 
-    public init(sharedSecret: String, lookup: @escaping @Sendable (String) async throws -> Instance?) {
+    /// Nova's MAX_SIZE of a posted password.
+    public static let maxPasswordBytes = 256
+
+    public init(
+        sharedSecret: String, lookup: @escaping @Sendable (String) async throws -> Instance?,
+        savePassword: @escaping @Sendable (String, String) async throws -> Bool = { _, _ in false }
+    ) {
         self.sharedSecret = sharedSecret
         self.lookup = lookup
+        self.savePassword = savePassword
     }
 
     /// The signature the proxy sends for `instanceID`.
@@ -38,7 +47,10 @@ public struct MetadataHandler: Sendable {
         }.joined()
     }
 
-    public func answer(path: String, instanceID: String?, tenantID: String?, signature: String?) async -> Answer {
+    public func answer(
+        method: String = "GET", path: String, body: [UInt8] = [], instanceID: String?, tenantID: String?,
+        signature: String?
+    ) async -> Answer {
         guard let instanceID, !instanceID.isEmpty else {
             return .text("X-Instance-ID header is missing from request.", status: 400)
         }
@@ -58,7 +70,41 @@ public struct MetadataHandler: Sendable {
         guard let instance = found, instance.projectID == tenantID else {
             return .text("The resource could not be found.", status: 404)
         }
+        let parts = path.split(separator: "/").map(String.init)
+        if parts.count == 3, parts[0] == "openstack", parts[2] == "password",
+            parts[1] == "latest" || parts[1] >= Self.passwordVersion
+        {
+            return await password(method: method, body: body, instance)
+        }
+        guard method == "GET" || method == "HEAD" else { return .text("Method not allowed.", status: 405) }
         return serve(path, InstanceMetadata(instance: instance))
+    }
+
+    /// The first metadata version with `password`.
+    static let passwordVersion = "2013-04-04"
+
+    /// Nova's handle_password: GET gives the password the guest left (encrypted with its key, or empty); the
+    /// guest POSTs it once (409 after), at most 256 bytes; os-server-password shows and clears it.
+    func password(method: String, body: [UInt8], _ instance: Instance) async -> Answer {
+        switch method {
+        case "GET", "HEAD":
+            return .text(instance.encryptedPassword ?? "")
+        case "POST":
+            if instance.encryptedPassword?.isEmpty == false {
+                return .text("The password is already set.", status: 409)
+            }
+            guard body.count <= Self.maxPasswordBytes else { return .text("Request is too large.", status: 400) }
+            do {
+                guard try await savePassword(instance.uuid, String(decoding: body, as: UTF8.self)) else {
+                    return .text("The password is already set.", status: 409)
+                }
+            } catch {
+                return .text("An unknown error has occurred. Please try your request again.", status: 503)
+            }
+            return .text("")
+        default:
+            return .text("The request method is not supported.", status: 400)
+        }
     }
 
     static func constantTimeEqual(_ first: String, _ second: String) -> Bool {
@@ -81,7 +127,8 @@ public struct MetadataHandler: Sendable {
             }
             let folder = "openstack/\(parts[1])/"
             if parts.count == 2 {
-                let names = files.keys.filter { $0.hasPrefix(folder) }.map { String($0.dropFirst(folder.count)) }
+                var names = files.keys.filter { $0.hasPrefix(folder) }.map { String($0.dropFirst(folder.count)) }
+                if !names.isEmpty, parts[1] == "latest" || parts[1] >= Self.passwordVersion { names.append("password") }
                 return names.isEmpty ? notFound : .text(names.sorted().joined(separator: "\n"))
             }
             guard parts.count == 3, let bytes = files[folder + parts[2]] else { return notFound }

@@ -241,6 +241,16 @@ public actor FakeDriver: VirtDriver {
         return ConsoleEndpoint(host: "127.0.0.1", port: 6969)
     }
 
+    /// The images asked into this host's cache (os-aggregates images), for tests to read.
+    public private(set) var cachedImages: Set<String> = []
+
+    public func cacheImage(_ imageID: String) async throws {
+        if failing.remove("cache_image") != nil {
+            throw NovaError.internalError("Fake driver was told to fail cache_image of \(imageID)")
+        }
+        cachedImages.insert(imageID)
+    }
+
     /// The passwords set on each guest (changePassword), for tests to read.
     public private(set) var adminPasswords: [String: String] = [:]
 

@@ -79,6 +79,8 @@ public protocol VirtDriver: Sendable {
     /// Sends the guest a non-maskable interrupt, which a guest set up for it answers with a crash dump
     /// (trigger_crash_dump).
     func injectNMI(_ instance: Instance) async throws
+    /// Fetches the image into this host's image cache, so that boots from it need not download it.
+    func cacheImage(_ imageID: String) async throws
     /// Sets the password of the guest's administrator account (changePassword), through an agent in the guest.
     func setAdminPassword(_ instance: Instance, password: String) async throws
     /// Where the guest's serial port takes a TCP client (the serial console).

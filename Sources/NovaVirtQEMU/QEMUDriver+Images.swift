@@ -34,6 +34,11 @@ extension QEMUDriver {
         return (try await download.value, info.diskFormat)
     }
 
+    /// The image in this host's `_base` (os-aggregates images): downloaded and checked unless it is there.
+    public func cacheImage(_ imageID: String) async throws {
+        _ = try await cachedImage(imageID)
+    }
+
     /// A qcow2 overlay at `path` on this host's copy of the image, grown to `rootGB` when that is set.
     func createOverlay(of imageID: String, at path: String, rootGB: Int) async throws {
         let (base, format) = try await cachedImage(imageID)

@@ -30,7 +30,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "ClientScenario"))
-from client_scenario import OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
+from client_scenario import NOVA, OPENSTACK, check, osc_json, read_openrc, run  # noqa: E402
 from ovn_daemons import (Daemons, OpenVSwitch, OVNCentral, Probe, inside_of, pings, run_inside_namespaces,  # noqa: E402
                          sh, ssh, start_controller, wait_for)
 
@@ -186,10 +186,10 @@ def fixed_address(name, env):
     return None
 
 
-def metadata(port, path, instance, project, secret=SECRET):
-    """A request to Nova's metadata API as the metadata proxy sends it: (status, body)."""
+def metadata(port, path, instance, project, secret=SECRET, data=None):
+    """A request to Nova's metadata API as the metadata proxy sends it (a POST with `data`): (status, body)."""
     signature = hmac.new(secret.encode(), instance.encode(), hashlib.sha256).hexdigest()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers={
         "X-Instance-ID": instance, "X-Tenant-ID": project, "X-Instance-ID-Signature": signature})
     try:
         with urllib.request.urlopen(request, timeout=5) as answer:
@@ -273,6 +273,16 @@ def scenario(ovn, admin, demo, restart):
     status, _ = metadata(port, "/openstack/latest/meta_data.json", vm1.get("id", ""), vm1.get("project_id", ""),
                          secret="wrong")
     check("a request signed with another secret is refused", status == 403, str(status))
+    # A guest leaves its password, encrypted with its key, as cloudbase-init does; the user reads it with the
+    # Compute API (nova get-password without the private key prints what is stored).
+    status, _ = metadata(port, "/openstack/latest/password", vm1.get("id", ""), vm1.get("project_id", ""),
+                         data=b"ZW5jcnlwdGVkLXBhc3N3b3Jk")
+    check("the metadata API takes the password a guest posts", status == 200, str(status))
+    status, _ = metadata(port, "/openstack/latest/password", vm1.get("id", ""), vm1.get("project_id", ""),
+                         data=b"again")
+    check("and only once (409)", status == 409, str(status))
+    shown = run(NOVA, ["get-password", "vm1"], demo, expect_ok=False)
+    check("nova get-password shows it", "ZW5jcnlwdGVkLXBhc3N3b3Jk" in shown.stdout, shown.stdout + shown.stderr)
 
     # A probe: an OVS internal port in this namespace bound to a port of the networking service in the
     # default security group (so the guests' remote-group rule lets it in).

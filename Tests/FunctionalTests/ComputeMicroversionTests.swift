@@ -299,4 +299,49 @@ import Testing
             try await action(client, id, ["changePassword": ["adminPass": "x"]], demo, expect: 409)
         }
     }
+
+    @Test func aggregateImagesTopologyAndBaremetal() async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let admin = try await client.adminToken()
+            let demo = try await client.demoToken(cloud)
+            let image = try await client.defaultImage(token: demo)
+            let made = try await client.request(
+                .post, Self.compute + "/os-aggregates", token: admin, body: ["aggregate": ["name": "cachers"]])
+            let aggregate = try #require(made.json?["aggregate"]?["id"]?.intValue, "\(made.text)")
+            let host = try #require(cloud.options.computeHostNames.first)
+            let added = try await client.request(
+                .post, Self.compute + "/os-aggregates/\(aggregate)/action", token: admin,
+                body: ["add_host": ["host": .string(host)]])
+            #expect(added.status == 200, "\(added.text)")
+            let path = Self.compute + "/os-aggregates/\(aggregate)/images"
+            let body: JSON = ["cache": [["id": .string(image)]]]
+            #expect(try await client.request(.post, path, token: admin, version: "2.80", body: body).status == 404)
+            #expect(try await client.request(.post, path, token: demo, version: "2.81", body: body).status == 403)
+            let twice: JSON = ["cache": [["id": .string(image)], ["id": .string(image)]]]
+            #expect(try await client.request(.post, path, token: admin, version: "2.81", body: twice).status == 400)
+            let unknown: JSON = ["cache": [["id": "8c1f4ab8-5f5a-4f50-a2c9-6f3d1c1b2a3e"]]]
+            #expect(try await client.request(.post, path, token: admin, version: "2.81", body: unknown).status == 400)
+            let cached = try await client.request(.post, path, token: admin, version: "2.81", body: body)
+            #expect(cached.status == 202, "\(cached.text)")
+            let inAggregate = try #require(cloud.drivers[host])
+            let outside = try #require(cloud.drivers.first { $0.key != host }?.value)
+            var seen: Set<String> = []
+            for _ in 0..<100 where seen.isEmpty {
+                seen = await inAggregate.cachedImages
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(seen == [image])
+            #expect(await outside.cachedImages.isEmpty)
+
+            let id = try await client.createServer("topo", token: demo, image: image)
+            let topology = try await client.request(
+                .get, Self.compute + "/servers/\(id)/topology", token: demo, version: "2.78")
+            #expect(topology.json == ["nodes": [], "pagesize_kb": .null], "\(topology.text)")
+            #expect(
+                try await client.request(.get, Self.compute + "/servers/\(id)/topology", token: demo, version: "2.77")
+                    .status == 404)
+            let nodes = try await client.request(.get, Self.compute + "/os-baremetal-nodes", token: admin)
+            #expect(nodes.status == 501 && nodes.text.contains("Ironic"), "\(nodes.text)")
+        }
+    }
 }

@@ -98,3 +98,43 @@ import Testing
         #expect(await Self.get("/1999-01-01/meta-data/").status == 404)
     }
 }
+
+/// A guest posting its password (encrypted with its key pair, as cloudbase-init does): once, at most 256 bytes.
+@Suite struct MetadataPasswordTests {
+    actor Stored {
+        var password: String?
+        func save(_ text: String) -> Bool {
+            guard password == nil else { return false }
+            password = text
+            return true
+        }
+    }
+
+    @Test func theGuestPostsItsPasswordOnce() async {
+        let stored = Stored()
+        let handler = MetadataHandler(sharedSecret: "s3cret") { uuid in
+            guard uuid == InstanceMetadataTests.instance().uuid else { return nil }
+            var instance = InstanceMetadataTests.instance()
+            instance.encryptedPassword = await stored.password
+            return instance
+        } savePassword: { _, text in
+            await stored.save(text)
+        }
+        let uuid = InstanceMetadataTests.instance().uuid
+        func call(_ method: String, _ path: String, _ body: String = "") async -> MetadataHandler.Answer {
+            await handler.answer(
+                method: method, path: path, body: Array(body.utf8), instanceID: uuid, tenantID: "p1",
+                signature: MetadataHandler.signature(uuid, secret: "s3cret"))
+        }
+        let listing = String(decoding: await call("GET", "/openstack/latest").body, as: UTF8.self)
+        #expect(listing.split(separator: "\n").contains("password"), "\(listing)")
+        #expect(await call("GET", "/openstack/latest/password").body.isEmpty)
+        #expect(await call("POST", "/openstack/2012-08-10/password", "x").status == 405)
+        #expect(await call("POST", "/openstack/latest/password", String(repeating: "x", count: 257)).status == 400)
+        #expect(await call("POST", "/openstack/latest/password", "ZW5jcnlwdGVk").status == 200)
+        #expect(await call("POST", "/openstack/2013-04-04/password", "again").status == 409)
+        #expect(String(decoding: await call("GET", "/openstack/latest/password").body, as: UTF8.self) == "ZW5jcnlwdGVk")
+        #expect(await call("DELETE", "/openstack/latest/password").status == 400)
+        #expect(await call("POST", "/openstack/latest/meta_data.json").status == 405)
+    }
+}

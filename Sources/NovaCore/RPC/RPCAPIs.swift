@@ -179,6 +179,13 @@ public struct ComputeRPCAPI: Sendable {
             args: ConsolePortRequest(instance: instance, port: port, consoleType: consoleType), context: context)
     }
 
+    /// cache_images (a cast): the host fetches the images into its image cache (os-aggregates images, 2.81).
+    public func cacheImages(_ imageIDs: [String], host: String, context: RPCContext) async throws {
+        try await client.cast(
+            topic: Self.topic(host: host), method: "cache_images", args: CacheImagesRequest(imageIDs: imageIDs),
+            context: context)
+    }
+
     /// trigger_crash_dump (a cast): the host sends the guest an NMI.
     public func triggerCrashDump(_ instance: Instance, host: String, context: RPCContext) async throws {
         try await client.cast(

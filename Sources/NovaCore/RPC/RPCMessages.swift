@@ -252,6 +252,11 @@ public struct BackupRotation: Sendable, Codable, Equatable {
 }
 
 /// validate_console_port: whether the guest's console still listens on `port`.
+public struct CacheImagesRequest: Sendable, Codable, Equatable {
+    public var imageIDs: [String]
+    public init(imageIDs: [String]) { self.imageIDs = imageIDs }
+}
+
 public struct AdminPasswordRequest: Sendable, Codable, Equatable {
     public var instance: Instance
     public var password: String
