@@ -99,8 +99,25 @@ extension ComputeAPI {
         let caller = try context.caller()
         try PolicyRule.projectManagerOrAdmin.enforce(
             "os_compute_api:os-migrate-server:migrate_live", caller, targetProject: instance.projectID)
-        guard argument.objectValue != nil else {
+        guard let fields = argument.objectValue else {
             throw NovaError.badRequest("Invalid input for field/attribute os-migrateLive. Value must be an object")
+        }
+        // Nova's schemas: disk_over_commit until 2.25 (required, a boolean), force from 2.30 until 2.68.
+        let version = context.apiVersion
+        var allowed: Set<String> = ["host", "block_migration"]
+        if version < APIVersion(2, 25) { allowed.insert("disk_over_commit") }
+        if version >= APIVersion(2, 30), version < APIVersion(2, 68) { allowed.insert("force") }
+        try Self.checkFields(fields, "os-migrateLive", allowed: allowed)
+        if version < APIVersion(2, 25) {
+            guard fields["disk_over_commit"] != nil else {
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute os-migrateLive. 'disk_over_commit' is a required property")
+            }
+            _ = try CheckedInput.boolean(fields["disk_over_commit"], field: "disk_over_commit")
+        }
+        let force = try CheckedInput.boolean(fields["force"], field: "force") ?? false
+        if force, fields["host"] == nil || fields["host"] == .null {
+            throw NovaError.badRequest("Can't force to a non-provided destination")
         }
         let auto = context.apiVersion >= APIVersion(2, 25)
         let block: Bool
@@ -139,11 +156,29 @@ extension ComputeAPI {
         }
     }
 
+    /// 400 for a field the action's schema at this microversion does not have.
+    static func checkFields(_ fields: JSONObject, _ action: String, allowed: Set<String>) throws {
+        if let unknown = fields.keys.first(where: { !allowed.contains($0) }) {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute \(action). Additional properties are not allowed ('\(unknown)' was unexpected)"
+            )
+        }
+    }
+
     /// evacuate (admin): rebuild the server on another host because its own is down (evacuate.py).
     func evacuate(_ argument: JSON, _ instance: Instance, _ context: NovaRequestContext) async throws -> Response {
         try PolicyRule.admin.enforce("os_compute_api:os-evacuate", try context.caller())
-        guard argument.objectValue != nil else {
+        guard let fields = argument.objectValue else {
             throw NovaError.badRequest("Invalid input for field/attribute evacuate. Value must be an object")
+        }
+        // Nova's schemas: onSharedStorage until 2.14, force from 2.29 until 2.68.
+        let version = context.apiVersion
+        var allowed: Set<String> = ["host", "adminPass"]
+        if version < APIVersion(2, 14) { allowed.insert("onSharedStorage") }
+        if version >= APIVersion(2, 29), version < APIVersion(2, 68) { allowed.insert("force") }
+        try Self.checkFields(fields, "evacuate", allowed: allowed)
+        if try CheckedInput.boolean(fields["force"], field: "force") == true, fields["host"] == nil {
+            throw NovaError.badRequest("Can't force to a non-provided destination")
         }
         var host: String?
         if let value = argument["host"], value != .null {

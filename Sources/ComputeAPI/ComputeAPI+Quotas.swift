@@ -56,6 +56,7 @@ extension ComputeAPI {
         let limits = try await store.quotaLimits(projectID: project)
         let usage = try await store.quotaUsage(projectID: project)
         let keypairs = try await store.keyPairCount(userID: request.query["user_id"] ?? caller.userID)
+        let groups = detail ? try await store.serverGroups(projectID: project).count : 0
         var json: JSONObject = ["id": .string(project)]
         for resource in QuotaResource.visible(at: context.apiVersion) {
             let limit = limits.limit(resource)
@@ -66,6 +67,8 @@ extension ComputeAPI {
                 case .cores: used = usage.resources.vcpus
                 case .ram: used = usage.resources.memoryMB
                 case .keyPairs: used = keypairs
+                case .serverGroups: used = groups
+                // Counted per server, per group, or per request: a project has none in use (as Nova shows).
                 default: used = 0
                 }
                 json[resource.rawValue] = ["in_use": .int(used), "limit": .int(limit), "reserved": 0]

@@ -37,11 +37,19 @@ public struct NoVNCProxy: Sendable {
         let router = Router()
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: false, logger: logger))
         router.get("/") { _, _ in Response(status: .found, headers: [.location: "/vnc_lite.html"]) }
-        let server = upgradingServer()
-        return Application(
+        return try Self.application(
+            router: router, server: upgradingServer(), host: host, port: port, tls: tls, name: "nova-novncproxy",
+            onRunning: onRunning, logger: logger)
+    }
+
+    /// A console proxy's listener: `server` (with its WebSocket upgrade) over HTTP, or HTTPS with `tls`.
+    static func application(
+        router: Router<BasicRequestContext>, server: HTTPServerBuilder, host: String, port: Int,
+        tls: TLSConfiguration?, name: String, onRunning: @escaping @Sendable (Int) async -> Void, logger: Logger
+    ) throws -> some ApplicationProtocol {
+        Application(
             router: router, server: try tls.map { try .tls(server, tlsConfiguration: $0) } ?? server,
-            configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "nova-novncproxy"),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: name),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

@@ -30,11 +30,8 @@ public struct SerialProxy: Sendable {
         }
         let server = NoVNCProxy.relayingServer(
             authorizer: authorizer, consoleType: "serial", allowedOrigins: allowedOrigins, logger: logger)
-        return Application(
-            router: router, server: try tls.map { try .tls(server, tlsConfiguration: $0) } ?? server,
-            configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "nova-serialproxy"),
-            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-            logger: logger)
+        return try NoVNCProxy.application(
+            router: router, server: server, host: host, port: port, tls: tls, name: "nova-serialproxy",
+            onRunning: onRunning, logger: logger)
     }
 }
