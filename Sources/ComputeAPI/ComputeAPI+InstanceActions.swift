@@ -11,11 +11,23 @@ extension ComputeAPI {
             var actions = try await store.actions(instanceUUID: instance.uuid)
             var body = JSONObject()
             if context.apiVersion >= APIVersion(2, 58) {
+                var since: Date?
                 if let text = request.query["changes-since"] {
-                    guard let since = Timestamp.parse(text) else {
+                    guard let date = Timestamp.parse(text) else {
                         throw NovaError.badRequest("Invalid changes-since value")
                     }
-                    actions = actions.filter { ($0.updatedAt ?? $0.startTime) >= since }
+                    since = date
+                    actions = actions.filter { ($0.updatedAt ?? $0.startTime) >= date }
+                }
+                if context.apiVersion >= APIVersion(2, 66), let text = request.query["changes-before"] {
+                    guard let before = Timestamp.parse(text) else {
+                        throw NovaError.badRequest("Invalid changes-before value")
+                    }
+                    if let since, before < since {
+                        throw NovaError.badRequest(
+                            "The value of changes-since must be less than or equal to changes-before.")
+                    }
+                    actions = actions.filter { ($0.updatedAt ?? $0.startTime) <= before }
                 }
                 let page = try Page(request.query, maxLimit: config.maxLimit)
                 let (items, full) = try page.apply(actions, id: \.requestID)
@@ -74,7 +86,13 @@ extension ComputeAPI {
             if caller.isAdmin { json["host"] = .optional(event.host) }
             json["hostId"] = .string(ServerViewBuilder.hostID(projectID: instance.projectID, host: event.host))
         }
-        if context.apiVersion >= APIVersion(2, 84) { json["details"] = .null }
+        // 2.84: what went wrong in a failed event, for its owner too (Nova's message of the fault, not the
+        // traceback an admin sees).
+        if context.apiVersion >= APIVersion(2, 84) {
+            let failed = event.result == "Error"
+            json["details"] = .optional(
+                failed ? event.traceback.flatMap { $0.split(separator: "\n").first.map(String.init) } : nil)
+        }
         return .object(json)
     }
 }

@@ -23,6 +23,14 @@ extension ComputeStore {
         }
     }
 
+    /// The availability zone of a compute host (nil: no such service).
+    static func zone(ofHost host: String, in sql: any SQLDatabase) async throws -> String? {
+        let services = try await sql.raw(
+            "SELECT * FROM services WHERE host = \(bind: host) AND binary_name = 'nova-compute'"
+        ).all().map(Self.service(from:))
+        return applyZones(services, try await loadAggregates(in: sql)).first?.zone
+    }
+
     /// A compute host's availability zone is that of an aggregate it belongs to, else the default zone.
     static func applyZones(_ services: [ServiceRecord], _ aggregates: [Aggregate]) -> [ServiceRecord] {
         let zoned = aggregates.filter { $0.availabilityZone != nil }

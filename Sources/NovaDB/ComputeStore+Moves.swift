@@ -245,7 +245,12 @@ extension ComputeStore {
                 throw NovaError.conflict(
                     "Task \(task.uuid) is at step \(task.step.rawValue), not \(advance.expectedStep.rawValue)")
             }
+            let formerHost = instance.host
             if let update = advance.instance { try update.apply(to: &instance, at: date) }
+            // A move that lands on another host puts the server in that host's zone.
+            if let host = instance.host, host != formerHost, let zone = try await Self.zone(ofHost: host, in: sql) {
+                instance.availabilityZone = zone
+            }
             advance.migration?.apply(to: &migration, at: date)
             try await Self.save(instance, in: sql)
             migration = try await Self.saveMigration(migration, in: sql)

@@ -376,4 +376,63 @@ import Testing
             #expect(server.json?["server"]?["status"] == "ACTIVE", "refused moves leave the server as it was")
         }
     }
+
+    @Test func instanceActionsByTimeAndFailedEventDetails() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let id = try await client.createServer(
+                "acts", token: demo, image: try await client.defaultImage(token: demo))
+            try await client.waitFor(id, status: "ACTIVE", token: demo)
+            let driver = try #require(cloud.drivers.values.first)
+            await driver.failNext("set_admin_password")
+            try await action(client, id, ["changePassword": ["adminPass": "x"]], demo, expect: 409)
+            let path = Self.compute + "/servers/\(id)/os-instance-actions"
+            let listed = try await client.request(.get, path, token: demo, version: "2.84")
+            let failed = try #require(
+                listed.json?["instanceActions"]?.arrayValue?.first { $0["action"] == "changePassword" })
+            let request = try #require(failed["request_id"]?.stringValue)
+            let shown = try await client.request(.get, path + "/\(request)", token: demo, version: "2.84")
+            let event = shown.json?["instanceAction"]?["events"]?.arrayValue?.first
+            #expect(
+                event?["result"] == "Error" && event?["details"]?.stringValue?.contains("told to fail") == true,
+                "\(shown.text)")
+            #expect(event?["traceback"] == nil, "a member sees the details, not the traceback")
+            let early = "2000-01-01T00:00:00Z"
+            let none = try await client.request(.get, path + "?changes-before=\(early)", token: demo, version: "2.66")
+            #expect(none.json?["instanceActions"]?.arrayValue?.isEmpty == true, "\(none.text)")
+            let all = try await client.request(
+                .get, path + "?changes-before=2100-01-01T00:00:00Z", token: demo, version: "2.66")
+            #expect((all.json?["instanceActions"]?.arrayValue?.count ?? 0) >= 2)
+            let backwards = try await client.request(
+                .get, path + "?changes-since=2100-01-01T00:00:00Z&changes-before=\(early)", token: demo, version: "2.66"
+            )
+            #expect(backwards.status == 400)
+        }
+    }
+
+    @Test func aMovedServerIsInItsNewHostsZone() async throws {
+        try await withCloud(fakeHosts: 2) { client, cloud in
+            let admin = try await client.adminToken()
+            try await client.waitForHosts(2, token: admin)
+            let id = try await client.createServer(
+                "roam", token: admin, image: try await client.defaultImage(token: admin))
+            let before = try await client.waitFor(id, status: "ACTIVE", token: admin)
+            #expect(before["OS-EXT-AZ:availability_zone"] == "nova")
+            let source = try #require(before["OS-EXT-SRV-ATTR:host"]?.stringValue)
+            let target = try #require(cloud.options.computeHostNames.first { $0 != source })
+            let made = try await client.request(
+                .post, Self.compute + "/os-aggregates", token: admin,
+                body: ["aggregate": ["name": "east", "availability_zone": "east"]])
+            let aggregate = try #require(made.json?["aggregate"]?["id"]?.intValue)
+            _ = try await client.request(
+                .post, Self.compute + "/os-aggregates/\(aggregate)/action", token: admin,
+                body: ["add_host": ["host": .string(target)]])
+            try await action(client, id, ["migrate": ["host": .string(target)]], admin, version: "2.56", expect: 202)
+            try await client.waitFor(id, status: "VERIFY_RESIZE", token: admin)
+            try await action(client, id, ["confirmResize": .null], admin, expect: 204)
+            let after = try await client.waitFor(id, status: "ACTIVE", token: admin)
+            #expect(after["OS-EXT-SRV-ATTR:host"]?.stringValue == target)
+            #expect(after["OS-EXT-AZ:availability_zone"] == "east", "\(after)")
+        }
+    }
 }
