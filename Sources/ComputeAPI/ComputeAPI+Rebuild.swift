@@ -74,6 +74,14 @@ extension ComputeAPI {
             if context.apiVersion >= APIVersion(2, 54), let value = spec["key_name"] {
                 .some(try await requestedKeyPair(value, caller))
             } else { nil }
+        // personality (until 2.57) replaces the files the guest gets.
+        if spec["personality"] != nil, context.apiVersion >= APIVersion(2, 57) {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute rebuild. Additional properties are not allowed ('personality' was unexpected)"
+            )
+        }
+        let personality = try InjectedFile.parse(
+            spec["personality"], limits: try await store.quotaLimits(projectID: instance.projectID))
         let hostname =
             context.apiVersion >= APIVersion(2, 90)
             ? try CheckedInput.text(spec["hostname"], field: "hostname", length: 1...255) : nil
@@ -84,6 +92,7 @@ extension ComputeAPI {
                 current.keyData = keyPair?.publicKey
             }
             if let hostname { current.hostname = Instance.sanitizedHostname(hostname) }
+            if let personality { current.personality = personality }
             current.schedulingRequest?.imageProperties = imageProperties
             if let userData { current.userData = userData }
             if let autoDiskConfig { current.autoDiskConfig = autoDiskConfig }

@@ -59,6 +59,13 @@ extension ComputeAPI {
             }
         }
         let limits = try await store.quotaLimits(projectID: caller.projectID)
+        // personality went with 2.57.
+        if spec["personality"] != nil, version >= APIVersion(2, 57) {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute server. Additional properties are not allowed ('personality' was unexpected)"
+            )
+        }
+        let personality = try InjectedFile.parse(spec["personality"], limits: limits)
         if limits.limit(.metadataItems) >= 0, metadata.count > limits.limit(.metadataItems) {
             throw NovaError.forbidden("Quota exceeded for metadata_items: the limit is \(limits.limit(.metadataItems))")
         }
@@ -113,6 +120,7 @@ extension ComputeAPI {
             instance.accessIPv4 = accessIPv4 ?? ""
             instance.accessIPv6 = accessIPv6 ?? ""
             instance.autoDiskConfig = autoDiskConfig
+            instance.personality = personality
             instance.requestedNetworks = spec["networks"]?.stringValue == "none" ? "none" : "auto"
             instance.networkRequests = networkRequests
             instance.securityGroups = securityGroups

@@ -37,6 +37,18 @@ public struct InstanceMetadata: Sendable {
             object.append("public_keys", .object([name: .string(key)]))
             object.append("keys", [["name": .string(name), "type": "ssh", "data": .string(key)]])
         }
+        let files = instance.personality ?? []
+        if !files.isEmpty {
+            object.append(
+                "files",
+                .array(
+                    files.indices.map { index in
+                        [
+                            "path": .string(files[index].path),
+                            "content_path": .string("/content/" + Self.contentName(index)),
+                        ]
+                    }))
+        }
         object.append("devices", [])
         if version >= "2016-06-30" || version == "latest" {
             let seed = (0..<512).map { _ in UInt8.random(in: 0...255) }
@@ -93,6 +105,23 @@ public struct InstanceMetadata: Sendable {
         return "i-" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex
     }
 
+    /// `0000`, `0001`...: the name of a personality file under `openstack/content/`.
+    static func contentName(_ index: Int) -> String {
+        let text = String(index)
+        return String(repeating: "0", count: max(0, 4 - text.count)) + text
+    }
+
+    /// The personality files' contents by their name under `openstack/content/`.
+    public func contentFiles() -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        for (index, file) in (instance.personality ?? []).enumerated() {
+            files[Self.contentName(index)] =
+                Data(base64Encoded: file.contents, options: .ignoreUnknownCharacters)
+                .map(Array.init) ?? []
+        }
+        return files
+    }
+
     /// Every file of the config drive (`openstack/<version>/...`, `ec2/<version>/...`), by path.
     public func configDriveFiles() -> [String: [UInt8]] {
         var files: [String: [UInt8]] = [:]
@@ -106,6 +135,7 @@ public struct InstanceMetadata: Sendable {
             if version >= "2016-10-06" || version == "latest" { files[folder + "vendor_data2.json"] = Array("{}".utf8) }
             if let userData { files[folder + "user_data"] = userData }
         }
+        for (name, bytes) in contentFiles() { files["openstack/content/" + name] = bytes }
         for version in Self.ec2Versions + ["latest"] {
             files["ec2/\(version)/meta-data.json"] = Array(EC2Value.tree(ec2MetaData()).json.serialized().utf8)
             if let userData { files["ec2/\(version)/user-data"] = userData }

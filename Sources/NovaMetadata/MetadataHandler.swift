@@ -125,6 +125,14 @@ public struct MetadataHandler: Sendable {
             guard parts.count > 1 else {
                 return .text((InstanceMetadata.versions + ["latest"]).joined(separator: "\n"))
             }
+            if parts[1] == "content" {
+                let contents = metadata.contentFiles()
+                guard parts.count == 3, let bytes = contents[parts[2]] else {
+                    return parts.count == 2 && !contents.isEmpty
+                        ? .text(contents.keys.sorted().joined(separator: "\n")) : notFound
+                }
+                return Answer(status: 200, contentType: "text/plain; charset=UTF-8", body: bytes)
+            }
             let folder = "openstack/\(parts[1])/"
             if parts.count == 2 {
                 var names = files.keys.filter { $0.hasPrefix(folder) }.map { String($0.dropFirst(folder.count)) }

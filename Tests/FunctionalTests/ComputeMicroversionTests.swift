@@ -435,4 +435,36 @@ import Testing
             #expect(after["OS-EXT-AZ:availability_zone"] == "east", "\(after)")
         }
     }
+
+    @Test func personalityIsKeptUntil257() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let image = try await client.defaultImage(token: demo)
+            let files: JSON = [["path": "/etc/motd", "contents": "aGVsbG8K"]]
+            let id = try await client.createServer(
+                "files", token: demo, image: image, extra: ["personality": files, "networks": "auto"], version: "2.56")
+            let stored = try await cloud.computeStore.instance(uuid: id)
+            #expect(stored?.personality == [InjectedFile(path: "/etc/motd", contents: "aGVsbG8K")])
+            let late = try await client.request(
+                .post, Self.compute + "/servers", token: demo, version: "2.57",
+                body: [
+                    "server": [
+                        "name": "x", "flavorRef": "1", "imageRef": .string(image), "networks": "auto",
+                        "personality": files,
+                    ]
+                ])
+            #expect(late.status == 400, "\(late.text)")
+            let many = JSON.array(Array(repeating: ["path": "/a", "contents": "aGk="], count: 6))
+            let tooMany = try await client.request(
+                .post, Self.compute + "/servers", token: demo, version: "2.56",
+                body: [
+                    "server": [
+                        "name": "x", "flavorRef": "1", "imageRef": .string(image), "networks": "auto",
+                        "personality": many,
+                    ]
+                ])
+            #expect(
+                tooMany.status == 403 && tooMany.text.contains("Personality file limit exceeded"), "\(tooMany.text)")
+        }
+    }
 }

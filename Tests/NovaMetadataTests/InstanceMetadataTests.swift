@@ -138,3 +138,44 @@ import Testing
         #expect(await call("POST", "/openstack/latest/meta_data.json").status == 405)
     }
 }
+
+/// A server's personality (until 2.57): listed in meta_data.json, its contents under `openstack/content/`.
+@Suite struct PersonalityTests {
+    @Test func filesReachTheConfigDriveAndTheMetadataService() async throws {
+        var instance = InstanceMetadataTests.instance()
+        instance.personality = [
+            InjectedFile(path: "/etc/motd", contents: Data("hello\n".utf8).base64EncodedString()),
+            InjectedFile(path: "/root/b", contents: Data([0, 1, 2]).base64EncodedString()),
+        ]
+        let metadata = InstanceMetadata(instance: instance)
+        let files = metadata.metaData()["files"]?.arrayValue ?? []
+        #expect(files.map { $0["path"] } == ["/etc/motd", "/root/b"])
+        #expect(files.map { $0["content_path"] } == ["/content/0000", "/content/0001"])
+        let drive = metadata.configDriveFiles()
+        #expect(drive["openstack/content/0000"] == Array("hello\n".utf8))
+        #expect(drive["openstack/content/0001"] == [0, 1, 2])
+        let served = instance
+        let handler = MetadataHandler(sharedSecret: "s3cret") { _ in served }
+        let answer = await handler.answer(
+            path: "/openstack/content/0000", instanceID: instance.uuid, tenantID: "p1",
+            signature: MetadataHandler.signature(instance.uuid, secret: "s3cret"))
+        #expect(answer.status == 200 && answer.body == Array("hello\n".utf8))
+    }
+
+    @Test func personalityIsCheckedAsNovaChecksIt() throws {
+        let limits = QuotaLimits()
+        let file: JSON = ["path": "/etc/x", "contents": "aGk="]
+        #expect(try InjectedFile.parse([file], limits: limits)?.count == 1)
+        #expect(throws: NovaError.self) { try InjectedFile.parse([["path": "/x", "contents": "@@@"]], limits: limits) }
+        #expect(throws: NovaError.self) {
+            try InjectedFile.parse(.array(Array(repeating: file, count: 6)), limits: limits)
+        }
+        let long: JSON = ["path": .string("/" + String(repeating: "a", count: 300)), "contents": "aGk="]
+        do {
+            _ = try InjectedFile.parse([long], limits: limits)
+            Issue.record("a 301-byte path was accepted")
+        } catch {
+            #expect(error.code.status == 403 && error.message.contains("255"))
+        }
+    }
+}

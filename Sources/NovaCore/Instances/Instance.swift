@@ -96,6 +96,9 @@ public struct Instance: Sendable, Codable, Equatable {
     /// 2.96): the one its create asked for, or an unshelve or 2.104 update chose. Nil: any zone, on every move.
     /// `availabilityZone` is where it is now.
     public var pinnedAvailabilityZone: String?
+    /// The files of the create's (or the last rebuild's) `personality`, for the config drive and the metadata
+    /// service (until 2.57).
+    public var personality: [InjectedFile]?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
