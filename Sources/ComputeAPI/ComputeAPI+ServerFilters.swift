@@ -38,15 +38,10 @@ extension ComputeAPI {
         "display_description": \.description, "access_ip_v4": \.accessIPv4, "access_ip_v6": \.accessIPv6,
         "power_state": { String($0.powerState.rawValue) }, "progress": { String($0.progress) },
         "config_drive": \.configDrive, "locked_by": \.lockedBy,
-        "launched_at": { $0.launchedAt.map(Self.databaseTime) },
-        "terminated_at": { $0.terminatedAt.map(Self.databaseTime) },
-        "created_at": { Self.databaseTime($0.createdAt) },
+        "launched_at": { $0.launchedAt.map(VersionedNotification.timestamp) },
+        "terminated_at": { $0.terminatedAt.map(VersionedNotification.timestamp) },
+        "created_at": { VersionedNotification.timestamp($0.createdAt) },
     ]
-
-    /// A time as Nova's database text shows it (`2026-12-05 04:00:00.000000`), what its regex filters search.
-    static func databaseTime(_ date: Date) -> String {
-        VersionedNotification.timestamp(date)
-    }
 
     static func regex(_ pattern: String, field: String) throws -> Regex<AnyRegexOutput> {
         guard let regex = try? Regex(pattern) else {
@@ -118,16 +113,16 @@ extension ComputeAPI {
         "access_ip_v4": \.accessIPv4, "access_ip_v6": \.accessIPv6,
         "auto_disk_config": { $0.autoDiskConfig == true ? "1" : "0" },
         "availability_zone": { $0.availabilityZone ?? "" },
-        "config_drive": \.configDrive, "created_at": { Self.databaseTime($0.createdAt) },
+        "config_drive": \.configDrive, "created_at": { VersionedNotification.timestamp($0.createdAt) },
         "display_description": { $0.description ?? "" }, "display_name": \.displayName, "host": { $0.host ?? "" },
         "hostname": \.hostname, "image_ref": \.imageRef, "instance_type_id": { $0.flavor.id }, "kernel_id": { _ in "" },
         "key_name": { $0.keyName ?? "" }, "launch_index": { String(format: "%010d", $0.launchIndex) },
-        "launched_at": { $0.launchedAt.map(Self.databaseTime) ?? "" }, "locked_by": { $0.lockedBy ?? "" },
+        "launched_at": { $0.launchedAt.map(VersionedNotification.timestamp) ?? "" }, "locked_by": { $0.lockedBy ?? "" },
         "node": { $0.node ?? "" }, "power_state": { String(format: "%03d", $0.powerState.rawValue) },
         "progress": { String(format: "%03d", $0.progress) }, "project_id": \.projectID, "ramdisk_id": { _ in "" },
         "root_device_name": { _ in "/dev/vda" }, "task_state": { $0.taskState?.rawValue ?? "" },
-        "terminated_at": { $0.terminatedAt.map(Self.databaseTime) ?? "" },
-        "updated_at": { Self.databaseTime($0.updatedAt) }, "user_id": \.userID, "uuid": \.uuid,
+        "terminated_at": { $0.terminatedAt.map(VersionedNotification.timestamp) ?? "" },
+        "updated_at": { VersionedNotification.timestamp($0.updatedAt) }, "user_id": \.userID, "uuid": \.uuid,
         "vm_state": { $0.vmState.rawValue }, "name": \.displayName, "locked": { $0.locked ? "1" : "0" },
     ]
 
@@ -168,13 +163,13 @@ extension ComputeAPI {
         }
         if !keys.contains("created_at") { order.append((sortKeys["created_at"]!, false)) }
         if !keys.contains("uuid") { order.append((sortKeys["uuid"]!, false)) }
-        return instances.sorted { lhs, rhs in
-            for (key, ascending) in order {
-                let left = key(lhs)
-                let right = key(rhs)
-                if left != right { return ascending ? left < right : left > right }
+        // Each server's sort values once, not in every comparison (times are formatted as text).
+        let keyed = instances.map { instance in (instance, order.map { $0.key(instance) }) }
+        return keyed.sorted { lhs, rhs in
+            for (index, (_, ascending)) in order.enumerated() where lhs.1[index] != rhs.1[index] {
+                return ascending ? lhs.1[index] < rhs.1[index] : lhs.1[index] > rhs.1[index]
             }
             return false
-        }
+        }.map(\.0)
     }
 }

@@ -193,13 +193,17 @@ enum CloudParts {
             try await store.instance(uuid: uuid).flatMap { $0.isDeleted ? nil : $0 }
         } savePassword: { uuid, password in
             // Set once, in one transaction with the check: a second post (or two at once) finds it set.
-            final class Outcome: @unchecked Sendable { var saved = false }
-            let outcome = Outcome()
-            _ = try await store.mutateInstance(uuid: uuid) { instance in
-                outcome.saved = instance.encryptedPassword?.isEmpty ?? true
-                if outcome.saved { instance.encryptedPassword = password }
+            do {
+                _ = try await store.mutateInstance(uuid: uuid) { instance in
+                    guard instance.encryptedPassword?.isEmpty ?? true else {
+                        throw NovaError.conflict("The password is already set.")
+                    }
+                    instance.encryptedPassword = password
+                }
+                return true
+            } catch let error as NovaError where error.code.status == 409 {
+                return false
             }
-            return outcome.saved
         }
         let metadata = options.metadata
         return BackgroundService(name: "metadata") {

@@ -58,7 +58,7 @@ extension ComputeManager {
             if let vif = current.vifs?.first(where: { $0.portID == portID }) {
                 try await driver.detachInterface(current, vif: vif)
             }
-            try await releasePort(portID, preexisting: userPorts(current).contains(portID))
+            try await releasePort(portID, preexisting: current.userPortIDs.contains(portID))
             try await refreshNetworkInfo(instance.uuid, context: context)
             await event(instance, Self.detachEvent, context, result: "Success")
         } catch {

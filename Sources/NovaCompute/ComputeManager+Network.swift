@@ -99,9 +99,6 @@ extension ComputeManager {
         }
     }
 
-    /// The ports the user gave the server (kept when it lets them go).
-    func userPorts(_ instance: Instance) -> Set<String> { instance.userPortIDs }
-
     /// _heal_instance_info_cache / network-changed: the server's addresses read again from its ports, in the
     /// order the cache had them. `given` adds ports the user just gave.
     @discardableResult
@@ -122,7 +119,7 @@ extension ComputeManager {
         guard let instance = try await conductor.instanceGet(uuid, context: context), !instance.isDeleted,
             instance.networkRequests != nil
         else { return nil }
-        let preexisting = userPorts(instance).union(given)
+        let preexisting = instance.userPortIDs.union(given)
         let order = (instance.addresses ?? []).compactMap(\.portID)
         let ports = try await network.ports(deviceID: uuid).sorted { first, second in
             (order.firstIndex(of: first.id) ?? Int.max) < (order.firstIndex(of: second.id) ?? Int.max)

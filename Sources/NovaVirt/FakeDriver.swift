@@ -60,9 +60,13 @@ public actor FakeDriver: VirtDriver {
     public func availableResource() async -> HostResources { resources }
 
     func checkFailure(_ operation: String, _ instance: Instance) async throws {
+        try await checkFailure(operation, of: instance.uuid)
+    }
+
+    func checkFailure(_ operation: String, of subject: String) async throws {
         while hanging.contains(operation) { try await Task.sleep(for: .milliseconds(50)) }
         if failing.remove(operation) != nil {
-            throw NovaError.internalError("Fake driver was told to fail \(operation) of \(instance.uuid)")
+            throw NovaError.internalError("Fake driver was told to fail \(operation) of \(subject)")
         }
     }
 
@@ -245,9 +249,7 @@ public actor FakeDriver: VirtDriver {
     public private(set) var cachedImages: Set<String> = []
 
     public func cacheImage(_ imageID: String) async throws {
-        if failing.remove("cache_image") != nil {
-            throw NovaError.internalError("Fake driver was told to fail cache_image of \(imageID)")
-        }
+        try await checkFailure("cache_image", of: imageID)
         cachedImages.insert(imageID)
     }
 
