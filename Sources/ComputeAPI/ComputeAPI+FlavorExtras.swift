@@ -12,7 +12,10 @@ extension ComputeAPI {
         }
         v21.post("flavors/{id}/os-extra_specs") { request, context in
             try PolicyRule.admin.enforce("os_compute_api:os-flavor-extra-specs:create", try context.caller())
-            let specs = try Self.parseSpecs(try await request.jsonBody(context: context)["extra_specs"])
+            let body = try await request.jsonBody(context: context)
+            try CheckedInput.onlyFields(["extra_specs"], of: body)
+            guard body["extra_specs"] != nil else { throw NovaError.badRequest("'extra_specs' is a required property") }
+            let specs = try Self.parseSpecs(body["extra_specs"], context.apiVersion, count: 0...)
             let flavor = try await store.updateFlavor(id: context.parameter("id")) { flavor in
                 flavor.extraSpecs.merge(specs) { _, new in new }
             }
@@ -29,7 +32,8 @@ extension ComputeAPI {
         v21.put("flavors/{id}/os-extra_specs/{key}") { request, context in
             try PolicyRule.admin.enforce("os_compute_api:os-flavor-extra-specs:update", try context.caller())
             let key = context.parameter("key")
-            let specs = try Self.parseSpecs(try await request.jsonBody(context: context))
+            let specs = try Self.parseSpecs(
+                try await request.jsonBody(context: context), context.apiVersion, count: 1...1)
             guard specs.count == 1, let value = specs[key] else {
                 throw NovaError.badRequest("Request body and URI mismatch")
             }
@@ -80,21 +84,45 @@ extension ComputeAPI {
             try await store.flavorProjects(id: id).map { ["flavor_id": .string(id), "tenant_id": .string($0)] })
     }
 
-    static func parseSpecs(_ json: JSON?) throws -> [String: String] {
-        guard let object = json?.objectValue, !object.entries.isEmpty else {
+    /// Nova's flavor extra specs schema: keys of `[a-zA-Z0-9-_:. ]{1,255}`, values strings of at most 255
+    /// characters or numbers (kept as their text); from 2.86 each known key's value is validated too.
+    static func parseSpecs(_ json: JSON?, _ version: APIVersion, count: some RangeExpression<Int>) throws
+        -> [String: String]
+    {
+        guard let object = json?.objectValue else {
             throw NovaError.badRequest(
-                "Invalid input for field/attribute extra_specs: an object of key/value strings is required")
+                "Invalid input for field/attribute extra_specs. Value: \(json?.serialized().prefix(64) ?? "None"). "
+                    + "It is not of type 'object'")
+        }
+        guard count.contains(object.entries.count) else {
+            throw NovaError.badRequest(
+                "Invalid input for field/attribute extra_specs. It must have exactly one property")
         }
         var specs: [String: String] = [:]
         for (key, value) in object.entries {
-            guard key.count <= 255, !key.isEmpty else { throw NovaError.badRequest("Invalid extra spec key \(key)") }
-            switch value {
-            case .string(let text): specs[key] = text
-            case .int(let number): specs[key] = String(number)
-            case .bool(let flag): specs[key] = flag ? "True" : "False"
-            default: throw NovaError.badRequest("Invalid input for field/attribute \(key): value must be a string")
+            guard (1...255).contains(key.count), key.allSatisfy(Self.isSpecKeyCharacter) else {
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute extra_specs. Additional properties are not allowed "
+                        + "('\(key.prefix(64))' was unexpected)")
             }
+            let text: String
+            switch value {
+            case .string(let string) where string.count <= 255: text = string
+            case .int(let number): text = String(number)
+            case .double(let number) where number.isFinite: text = String(number)
+            case .string: throw NovaError.badRequest("Invalid input for field/attribute \(key). It is too long")
+            default:
+                throw NovaError.badRequest(
+                    "Invalid input for field/attribute \(key). Value: \(value.serialized().prefix(64)). "
+                        + "It is not of type 'string', 'number'")
+            }
+            if version >= APIVersion(2, 86) { try FlavorExtraSpecRules.validate(key, text) }
+            specs[key] = text
         }
         return specs
+    }
+
+    static func isSpecKeyCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || "-_:. ".contains(character))
     }
 }

@@ -112,22 +112,40 @@ public enum CheckedInput {
                     : "\(shown) is less than the minimum of \(lower)"))
     }
 
-    /// A text field of a body: a string of `length` characters without control characters (NUL among them),
-    /// or nil when absent.
     /// Nova's `parameter_types.boolean`: true/false, or their usual spellings in a string ("True", "0",
     /// "off"...); nil when absent or null.
     public static func boolean(_ value: JSON?, field: String) throws(NovaError) -> Bool? {
         guard let value, !value.isNull else { return nil }
         if let flag = value.boolValue { return flag }
-        switch value.stringValue?.lowercased() {
-        case "1", "t", "true", "on", "y", "yes": return true
-        case "0", "f", "false", "off", "n", "no": return false
-        default:
+        guard let flag = value.stringValue.flatMap(booleanWord) else {
             throw .badRequest(
                 "Invalid input for field/attribute \(field). Value: \(value.serialized().prefix(64)). "
                     + "\(value.serialized().prefix(64)) is not of type 'boolean', 'string'")
         }
+        return flag
     }
+
+    /// A schema's `additionalProperties: false`: a key of `object` outside `allowed` is 400, worded as Nova's
+    /// validator words it for the body itself (`field` nil) or for one of its fields.
+    public static func onlyFields(_ allowed: Set<String>, of object: JSON, field: String? = nil) throws(NovaError) {
+        guard let unknown = object.objectValue?.entries.map(\.0).first(where: { !allowed.contains($0) }) else {
+            return
+        }
+        let message = "Additional properties are not allowed ('\(unknown.prefix(64))' was unexpected)"
+        throw .badRequest(field.map { "Invalid input for field/attribute \($0). \(message)" } ?? message)
+    }
+
+    /// oslo's strict `bool_from_string`: the usual spellings of true and false in any case, else nil.
+    public static func booleanWord(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "1", "t", "true", "on", "y", "yes": true
+        case "0", "f", "false", "off", "n", "no": false
+        default: nil
+        }
+    }
+
+    /// A text field of a body: a string of `length` characters without control characters (NUL among them),
+    /// or nil when absent.
 
     public static func text(_ value: JSON?, field: String, length: ClosedRange<Int>) throws(NovaError) -> String? {
         guard let value else { return nil }
