@@ -59,6 +59,10 @@ extension ComputeAPI {
         guard let imageRef = spec["imageRef"], imageRef != .null else {
             throw NovaError.badRequest("Invalid input for field/attribute rebuild. 'imageRef' is a required property")
         }
+        try CheckedInput.onlyFields(Self.rebuildKeys(context.apiVersion), of: argument, field: "rebuild")
+        _ = try CheckedInput.boolean(spec["preserve_ephemeral"], field: "preserve_ephemeral")
+        let accessIPv4 = try Self.accessIP(spec, "accessIPv4", version: 4)
+        let accessIPv6 = try Self.accessIP(spec, "accessIPv6", version: 6)
         let image = try await requestedImage(["imageRef": imageRef], flavor: instance.flavor, caller: caller)
         let imageProperties = try await schedulingProperties(image)
         let name = try spec["name"].map { try Self.validName($0) }
@@ -75,13 +79,14 @@ extension ComputeAPI {
                 .some(try await requestedKeyPair(value, caller))
             } else { nil }
         // personality (until 2.57) replaces the files the guest gets.
-        if spec["personality"] != nil, context.apiVersion >= APIVersion(2, 57) {
-            throw NovaError.badRequest(
-                "Invalid input for field/attribute rebuild. Additional properties are not allowed ('personality' was unexpected)"
-            )
-        }
         let personality = try InjectedFile.parse(
             spec["personality"], limits: try await store.quotaLimits(projectID: instance.projectID))
+        // 2.63: the rebuild may set, replace or (null) remove the trusted certificates.
+        let trustedCertificates = try Self.trustedCertificates(
+            spec["trusted_image_certificates"], context.apiVersion, "rebuild")
+        if trustedCertificates??.isEmpty == false, instance.isVolumeBacked {
+            throw NovaError.badRequest("Image certificate validation is not supported for volume-backed servers.")
+        }
         let hostname =
             context.apiVersion >= APIVersion(2, 90)
             ? try CheckedInput.text(spec["hostname"], field: "hostname", length: 1...255) : nil
@@ -93,10 +98,13 @@ extension ComputeAPI {
             }
             if let hostname { current.hostname = Instance.sanitizedHostname(hostname) }
             if let personality { current.personality = personality }
+            if let trustedCertificates { current.trustedImageCertificates = trustedCertificates }
             current.schedulingRequest?.imageProperties = imageProperties
             if let userData { current.userData = userData }
             if let autoDiskConfig { current.autoDiskConfig = autoDiskConfig }
             if let name { current.displayName = name }
+            if let accessIPv4 { current.accessIPv4 = accessIPv4 }
+            if let accessIPv6 { current.accessIPv6 = accessIPv6 }
             if let metadata { current.metadata = metadata }
             if let description { current.description = description }
         }
@@ -108,5 +116,20 @@ extension ComputeAPI {
         server["OS-EXT-SRV-ATTR:user_data"] = nil
         if context.apiVersion >= APIVersion(2, 57) { server["user_data"] = .optional(updated.userData) }
         return Response.json(["server": .object(server)], status: 202)
+    }
+
+    /// The fields of Nova's rebuild schema at `version` (schemas/servers.py rebuild_v2xx).
+    static func rebuildKeys(_ version: APIVersion) -> Set<String> {
+        var keys: Set<String> = [
+            "name", "imageRef", "adminPass", "metadata", "preserve_ephemeral", "OS-DCF:diskConfig", "accessIPv4",
+            "accessIPv6",
+        ]
+        if version < APIVersion(2, 57) { keys.insert("personality") }
+        if version >= APIVersion(2, 19) { keys.insert("description") }
+        if version >= APIVersion(2, 54) { keys.insert("key_name") }
+        if version >= APIVersion(2, 57) { keys.insert("user_data") }
+        if version >= APIVersion(2, 63) { keys.insert("trusted_image_certificates") }
+        if version >= APIVersion(2, 90) { keys.insert("hostname") }
+        return keys
     }
 }

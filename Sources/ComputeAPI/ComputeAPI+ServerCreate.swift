@@ -66,6 +66,10 @@ extension ComputeAPI {
             )
         }
         let personality = try InjectedFile.parse(spec["personality"], limits: limits)
+        let trustedCertificates = try Self.trustedCertificates(spec["trusted_image_certificates"], version, "server")
+        if trustedCertificates??.isEmpty == false, plan.volumeBacked {
+            throw NovaError.badRequest("Image certificate validation is not supported when booting from volume")
+        }
         if limits.limit(.metadataItems) >= 0, metadata.count > limits.limit(.metadataItems) {
             throw NovaError.forbidden("Quota exceeded for metadata_items: the limit is \(limits.limit(.metadataItems))")
         }
@@ -121,6 +125,7 @@ extension ComputeAPI {
             instance.accessIPv6 = accessIPv6 ?? ""
             instance.autoDiskConfig = autoDiskConfig
             instance.personality = personality
+            instance.trustedImageCertificates = trustedCertificates ?? nil
             instance.requestedNetworks = spec["networks"]?.stringValue == "none" ? "none" : "auto"
             instance.networkRequests = networkRequests
             instance.securityGroups = securityGroups

@@ -98,7 +98,11 @@ struct ServerViewBuilder {
         }
         if version >= APIVersion(2, 19) { json.append("description", .optional(instance.description)) }
         if version >= APIVersion(2, 26) { json.append("tags", .array(instance.tags.map(JSON.string))) }
-        if version >= APIVersion(2, 63) { json.append("trusted_image_certificates", .null) }
+        if version >= APIVersion(2, 63) {
+            json.append(
+                "trusted_image_certificates",
+                instance.trustedImageCertificates.map { JSON.array($0.map(JSON.string)) } ?? .null)
+        }
         if version >= APIVersion(2, 71), let serverGroups {
             json.append("server_groups", .array(serverGroups.map(JSON.string)))
         }

@@ -62,6 +62,16 @@ extension ComputeManager {
                 return
             }
         }
+        if let failure = TrustedImageCertificates.verificationFailure(
+            guest.trustedImageCertificates, imageID: guest.imageRef,
+            properties: guest.schedulingRequest?.imageProperties ?? [:])
+        {
+            // Nova's SignatureVerificationError and CertificateValidationFailed end the build (BuildAbortException).
+            logger.error("the image of \(instance.uuid) could not be verified: \(failure)")
+            await releaseBlockDeviceAttachments(instance, context: context)
+            await abortBuild(instance, failure, expected: [.spawning], context)
+            return
+        }
         do {
             try await plugWaitingForPorts(ports, of: guest) { try await driver.spawn(guest) }
             try await completeBlockDevices(guest)

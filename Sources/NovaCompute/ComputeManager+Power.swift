@@ -30,6 +30,12 @@ extension ComputeManager {
                 try await update(
                     instance.uuid, InstanceUpdate(expectedTaskStates: [.rebuilding], taskState: .rebuildSpawning),
                     context)
+                if let failure = TrustedImageCertificates.verificationFailure(
+                    instance.trustedImageCertificates, imageID: instance.imageRef,
+                    properties: instance.schedulingRequest?.imageProperties ?? [:])
+                {
+                    throw NovaError.conflict(failure)
+                }
                 try await driver.spawn(instance)
                 if instance.vmState == .stopped { try await driver.powerOff(instance) }
             case .softDelete:

@@ -99,6 +99,9 @@ public struct Instance: Sendable, Codable, Equatable {
     /// The files of the create's (or the last rebuild's) `personality`, for the config drive and the metadata
     /// service (until 2.57).
     public var personality: [InjectedFile]?
+    /// The create's (or the last rebuild's) `trusted_image_certificates` (2.63): certificate ids its image's
+    /// signature must be verified against at spawn.
+    public var trustedImageCertificates: [String]?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
