@@ -148,7 +148,7 @@ extension ComputeAPI {
         }
         try await beginMove(
             .liveMigrate, instance, context, allowed: [.active, .paused], taskState: .migrating, requestedHost: host,
-            blockMigration: block
+            blockMigration: block, forceHost: force
         ) { current in
             Migration(
                 uuid: UUID().uuidString.lowercased(), instance: current, type: .liveMigration, status: "accepted",
@@ -177,7 +177,8 @@ extension ComputeAPI {
         if version < APIVersion(2, 14) { allowed.insert("onSharedStorage") }
         if version >= APIVersion(2, 29), version < APIVersion(2, 68) { allowed.insert("force") }
         try Self.checkFields(fields, "evacuate", allowed: allowed)
-        if try CheckedInput.boolean(fields["force"], field: "force") == true, fields["host"] == nil {
+        let force = try CheckedInput.boolean(fields["force"], field: "force") ?? false
+        if force, fields["host"] == nil || fields["host"] == .null {
             throw NovaError.badRequest("Can't force to a non-provided destination")
         }
         var host: String?
@@ -199,7 +200,8 @@ extension ComputeAPI {
         let password = argument["adminPass"]?.stringValue ?? Self.generatePassword()
         try await beginMove(
             .evacuate, instance, context, allowed: [.active, .stopped, .error], taskState: .rebuilding,
-            requestedHost: host, requireSourceUp: false, leaveStopped: context.apiVersion >= APIVersion(2, 95)
+            requestedHost: host, requireSourceUp: false, leaveStopped: context.apiVersion >= APIVersion(2, 95),
+            forceHost: force
         ) { current in
             Migration(
                 uuid: UUID().uuidString.lowercased(), instance: current, type: .evacuation, status: "accepted",
@@ -235,7 +237,7 @@ extension ComputeAPI {
     func beginMove(
         _ operation: MoveOperation, _ instance: Instance, _ context: NovaRequestContext, allowed: Set<VMState>,
         taskState: TaskState?, requestedHost: String? = nil, blockMigration: Bool = false, host: String? = nil,
-        requireSourceUp: Bool = true, leaveStopped: Bool = false,
+        requireSourceUp: Bool = true, leaveStopped: Bool = false, forceHost: Bool = false,
         migration: @Sendable @escaping (Instance) throws -> Migration
     ) async throws {
         let isAdmin = try context.caller().isAdmin
@@ -245,6 +247,7 @@ extension ComputeAPI {
             requestID: context.requestID, requestedHost: requestedHost, blockMigration: blockMigration,
             createdAt: clock.now)
         task.leaveStopped = leaveStopped
+        task.forceHost = forceHost ? true : nil
         let name = operation.actionName
         if requireSourceUp { try await requireComputeUp(instance) }
         // Evacuate does not look at the task state (Nova passes task_state=None): the host is gone.

@@ -17,7 +17,8 @@ extension ComputeAPI {
                 throw NovaError.badRequest("Invalid input for field/attribute server. 'server' is a required property")
             }
             let flavor = try await requestedFlavor(spec["flavorRef"], context)
-            let (zone, forcedHost) = try await requestedZone(spec, version: context.apiVersion, caller: caller)
+            let (zone, forcedHost, skipFilters) = try await requestedZone(
+                spec, version: context.apiVersion, caller: caller)
             var properties: [String: String] = [:]
             var imageRef = ""
             if let ref = spec["imageRef"]?.stringValue {
@@ -27,10 +28,11 @@ extension ComputeAPI {
                 imageRef = image.id
                 properties = try await schedulingProperties(image.id)
             }
-            let requestSpec = RequestSpec(
+            var requestSpec = RequestSpec(
                 instanceUUIDs: [UUID().uuidString.lowercased()], projectID: caller.projectID, userID: caller.userID,
                 flavor: flavor, imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost,
                 schedulerHints: try Self.schedulerHints(body), imageProperties: properties)
+            requestSpec.bypass = skipFilters ? .hostFilters : nil
             let explanation = try await scheduler.explain(requestSpec, context: context.rpcContext)
             return Response.json(["explanation": Self.explanationJSON(explanation)])
         }

@@ -48,7 +48,7 @@ extension ComputeAPI {
             requestedDiskConfig
             ?? plan.imageProperties["auto_disk_config"].flatMap { try? CheckedInput.boolean(.string($0), field: "") }
         let keypair = try await requestedKeyPair(spec["key_name"], caller)
-        let (zone, forcedHost) = try await requestedZone(spec, version: version, caller: caller)
+        let (zone, forcedHost, skipFilters) = try await requestedZone(spec, version: version, caller: caller)
         let metadata = try Self.metadata(spec["metadata"])
         let hints = try Self.schedulerHints(body)
         var group: ServerGroup?
@@ -103,7 +103,8 @@ extension ComputeAPI {
         let networkRequests = try await requestedNetworks(
             spec["networks"], version: version, caller: caller, count: count)
         let securityGroups = try await requestedSecurityGroups(spec["security_groups"], caller: caller)
-        let schedulingRequest = SchedulingRequest(forcedHost: forcedHost, imageProperties: plan.imageProperties)
+        var schedulingRequest = SchedulingRequest(forcedHost: forcedHost, imageProperties: plan.imageProperties)
+        schedulingRequest.skipFilters = skipFilters ? true : nil
         let now = clock.now
         let reservationID = "r-" + String(UUID().uuidString.lowercased().prefix(8))
         var instances: [Instance] = []
@@ -166,6 +167,7 @@ extension ComputeAPI {
             imageRef: imageRef, availabilityZone: zone, forcedHost: forcedHost, schedulerHints: hints,
             imageProperties: schedulingRequest.imageProperties)
         requestSpec.volumeBacked = plan.volumeBacked
+        requestSpec.bypass = skipFilters ? .hostFilters : nil
         do {
             try await conductor.buildInstances(requestSpec, context: context.rpcContext)
         } catch {
@@ -313,9 +315,11 @@ extension ComputeAPI {
     }
 
     /// `availability_zone` as "az", "az:host" or "az:host:node"; a forced host needs admin. The zone is nil when
-    /// none was asked: the server may go to any zone.
-    func requestedZone(_ spec: JSONObject, version: APIVersion, caller: Credentials) async throws -> (String?, String?)
-    {
+    /// none was asked: the server may go to any zone. A host forced through the zone skips the filters (Nova's
+    /// force_hosts); 2.74's `host` is a requested destination, filtered like any other.
+    func requestedZone(_ spec: JSONObject, version: APIVersion, caller: Credentials) async throws -> (
+        zone: String?, host: String?, skipFilters: Bool
+    ) {
         var zone = spec["availability_zone"]?.stringValue
         var forcedHost: String?
         if let text = zone, text.contains(":") {
@@ -327,14 +331,19 @@ extension ComputeAPI {
         if let host = spec["host"]?.stringValue, version >= APIVersion(2, 74) {
             try PolicyRule.admin.enforce("compute:servers:create:requested_destination", caller)
             forcedHost = host
+            return (try await checkedZone(zone), forcedHost, false)
         }
+        return (try await checkedZone(zone), forcedHost, forcedHost != nil)
+    }
+
+    func checkedZone(_ zone: String?) async throws -> String? {
         if let zone {
             let zones = Set(try await store.services(binary: "nova-compute").map(\.zone))
             guard zones.contains(zone) else {
                 throw NovaError.badRequest("The requested availability zone is not available")
             }
         }
-        return (zone, forcedHost)
+        return zone
     }
 
     static func metadata(_ value: JSON?) throws -> [String: String] {

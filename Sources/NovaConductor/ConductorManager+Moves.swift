@@ -82,6 +82,7 @@ extension ConductorManager {
                 availabilityZone: instance.pinnedAvailabilityZone,
                 forcedHost: task.requestedHost, schedulerHints: instance.schedulerHints ?? [:])
             spec.volumeBacked = instance.isVolumeBacked
+            spec.bypass = task.forceHost == true ? .scheduler : nil
             // allow_resize_to_same_host is for resizes only: a cold migration always leaves its host (Nova's
             // _allow_resize_to_same_host, short of a driver with COMPUTE_SAME_HOST_COLD_MIGRATE).
             let coldMigration = migration.migrationType == .migration

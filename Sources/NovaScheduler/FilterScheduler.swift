@@ -108,7 +108,12 @@ public struct FilterScheduler: Sendable {
         var spec = request
         spec.resolved = try await resolveHints(spec)
         let known = try await consideredHosts(spec)
-        let query = try await candidateQuery(spec)
+        var query = try await candidateQuery(spec)
+        // A forced or requested host is asked of Placement by its provider (Nova's in_tree), so a result limit
+        // cannot leave it out.
+        if spec.forcedHost != nil, known.count == 1, let node = known.values.first?.nodeUUID {
+            for index in query.groups.indices { query.groups[index].inTree = node }
+        }
         let result = try await placement.allocationCandidates(query)
         var requests: [String: AllocationRequest] = [:]
         for request in result.requests where requests[request.rootUUID] == nil {
@@ -176,6 +181,8 @@ public struct FilterScheduler: Sendable {
     public func filterHosts(_ hosts: [HostState], _ spec: RequestSpec) -> (
         passed: [HostState], removals: [(String, Int)]
     ) {
+        // A forced host (Nova's force_hosts) is taken as it is.
+        if spec.bypass != nil, spec.forcedHost != nil { return (hosts, []) }
         var remaining = Array(hosts.indices)
         var removals: [(String, Int)] = []
         for filter in filters where filter.applies(to: spec) {

@@ -12,6 +12,8 @@ extension FilterScheduler {
         if flavor.memoryMB > 0 { resources["MEMORY_MB"] = flavor.memoryMB }
         if flavor.diskGB > 0 { resources["DISK_GB"] = flavor.diskGB }
         var group = RequestGroup(resources: resources)
+        // A forced move asks Placement only whether the host fits.
+        if spec.bypass == .scheduler, spec.forcedHost != nil { return CandidateQuery(groups: [group]) }
         // compute_status_filter: disabled computes carry COMPUTE_STATUS_DISABLED.
         group.traits.forbidden.insert(StandardTraits.computeStatusDisabled)
         let aggregates = try await store.aggregates()

@@ -4,6 +4,8 @@ import Foundation
 public struct SchedulingRequest: Sendable, Codable, Equatable {
     /// An admin's `az:host` forced host.
     public var forcedHost: String?
+    /// The forced host skips the filters (`az:host`, Nova's force_hosts), where 2.74's `host` goes through them.
+    public var skipFilters: Bool?
     /// The image's properties as the create request saw them.
     public var imageProperties: [String: String]
 

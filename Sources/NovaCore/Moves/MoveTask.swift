@@ -73,6 +73,9 @@ public struct MoveTask: Sendable, Codable, Equatable {
     public var blockMigration: Bool
     /// Evacuation from 2.95: the rebuilt server stays stopped.
     public var leaveStopped: Bool = false
+    /// `force` with a host (live migration 2.30-2.67, evacuate 2.29-2.67): the host is taken without the
+    /// scheduler's filters.
+    public var forceHost: Bool?
     /// What the source compute handed over for the destination (a disk to copy in a cold move).
     public var transfer: MoveTransfer?
     public var createdAt: Date

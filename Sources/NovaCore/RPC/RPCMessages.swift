@@ -6,8 +6,10 @@ public struct RequestSpec: Sendable, Codable, Equatable {
     public var flavor: Flavor
     public var imageRef: String
     public var availabilityZone: String?
-    /// An admin's `az:host` forced host.
+    /// The only host the request may use: an admin's `az:host`, 2.74's `host`, a move's target.
     public var forcedHost: String?
+    /// How far the forced host bypasses scheduling; nil: it is filtered like any other.
+    public var bypass: SchedulingBypass?
     /// `os:scheduler_hints` as given: group, different_host, same_host, cidr, build_near_host_ip, query.
     public var schedulerHints: [String: [String]]
     /// The image's properties (for ImagePropertiesFilter and IsolatedHostsFilter).
@@ -55,9 +57,19 @@ extension RequestSpec {
             flavor: instance.flavor, imageRef: instance.imageRef, availabilityZone: instance.pinnedAvailabilityZone,
             forcedHost: instance.schedulingRequest?.forcedHost, schedulerHints: instance.schedulerHints ?? [:],
             imageProperties: instance.schedulingRequest?.imageProperties ?? [:])
+        bypass = instance.schedulingRequest?.skipFilters == true ? .hostFilters : nil
         buildAttempt = instance.buildAttempt
         volumeBacked = instance.isVolumeBacked
     }
+}
+
+/// What a forced host skips. `hostFilters`: an admin's `az:host` (Nova's force_hosts) is taken without the
+/// host filters, while Placement's pre-filters (disabled hosts, zones, tenant aggregates) still apply.
+/// `scheduler`: a move's `force` (Nova claims on the destination without the scheduler): only whether the
+/// host's inventory fits the server is asked.
+public enum SchedulingBypass: String, Sendable, Codable, Equatable {
+    case hostFilters = "host_filters"
+    case scheduler
 }
 
 /// A chosen host for one instance, with its resources already claimed, and alternates to retry on.
