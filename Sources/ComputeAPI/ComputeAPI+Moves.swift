@@ -36,6 +36,12 @@ extension ComputeAPI {
                 vcpus: max(0, flavor.vcpus - instance.flavor.vcpus),
                 memoryMB: max(0, flavor.memoryMB - instance.flavor.memoryMB), diskGB: 0)
             try limits.check(usage: usage.resources, instances: usage.instances - 1, adding: growth, count: 1)
+            // And the user's own limits, where set.
+            if !(try await store.userQuotas(projectID: instance.projectID, userID: instance.userID)).isEmpty {
+                let userLimits = try await store.quotaLimits(projectID: instance.projectID, userID: instance.userID)
+                let used = try await store.quotaUsage(projectID: instance.projectID, userID: instance.userID)
+                try userLimits.check(usage: used.resources, instances: used.instances - 1, adding: growth, count: 1)
+            }
             if let autoDiskConfig = try Self.diskConfig(argument.objectValue ?? [:]) {
                 try await store.mutateInstance(uuid: instance.uuid) { $0.autoDiskConfig = autoDiskConfig }
             }

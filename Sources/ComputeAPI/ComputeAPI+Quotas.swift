@@ -33,9 +33,13 @@ extension ComputeAPI {
             return Response.json(["quota_set": .object(json)])
         }
         v21.put("os-quota-sets/{project}") { request, context in try await updateQuotas(request, context) }
-        v21.delete("os-quota-sets/{project}") { _, context in
+        v21.delete("os-quota-sets/{project}") { request, context in
             try PolicyRule.admin.enforce("os_compute_api:os-quota-sets:delete", try context.caller())
-            try await store.deleteQuotas(projectID: context.parameter("project"))
+            if let user = request.query["user_id"] {
+                try await store.deleteUserQuotas(projectID: context.parameter("project"), userID: user)
+            } else {
+                try await store.deleteQuotas(projectID: context.parameter("project"))
+            }
             return Response.empty(status: 202)
         }
     }
@@ -53,10 +57,17 @@ extension ComputeAPI {
         let caller = try context.caller()
         let project = context.parameter("project")
         try PolicyRule.projectReaderOrAdmin.enforce("os_compute_api:os-quota-sets:show", caller, targetProject: project)
-        let limits = try await store.quotaLimits(projectID: project)
-        let usage = try await store.quotaUsage(projectID: project)
-        let keypairs = try await store.keyPairCount(userID: request.query["user_id"] ?? caller.userID)
-        let groups = detail ? try await store.serverGroups(projectID: project).count : 0
+        // With `user_id`: that user's limits (its own over the project's) and what its servers use.
+        let user = request.query["user_id"]
+        let limits =
+            if let user { try await store.quotaLimits(projectID: project, userID: user) } else {
+                try await store.quotaLimits(projectID: project)
+            }
+        let usage = try await store.quotaUsage(projectID: project, userID: user)
+        let keypairs = try await store.keyPairCount(userID: user ?? caller.userID)
+        let groups =
+            detail
+            ? try await store.serverGroups(projectID: project).filter { user == nil || $0.userID == user }.count : 0
         var json: JSONObject = ["id": .string(project)]
         for resource in QuotaResource.visible(at: context.apiVersion) {
             let limit = limits.limit(resource)
@@ -92,7 +103,8 @@ extension ComputeAPI {
         }
         let force = spec["force"]?.boolValue ?? (spec["force"]?.stringValue?.lowercased() == "true")
         let legacy: Set<String> = ["fixed_ips", "floating_ips", "security_group_rules", "security_groups", "networks"]
-        let usage = try await store.quotaUsage(projectID: project)
+        let user = request.query["user_id"]
+        let bounds = try await settableQuotas(project: project, user: user)
         var changes: [QuotaResource: Int] = [:]
         for (key, value) in spec.entries where key != "force" {
             if legacy.contains(key), context.apiVersion < APIVersion(2, 36) { continue }
@@ -105,26 +117,61 @@ extension ComputeAPI {
             }
             let limit = try CheckedInput.requiredInteger(
                 value, field: key, in: -1...CheckedInput.maxDatabaseInteger, allowString: true)
-            if !force, limit >= 0 {
-                let used =
-                    switch resource {
-                    case .instances: usage.instances
-                    case .cores: usage.resources.vcpus
-                    case .ram: usage.resources.memoryMB
-                    default: 0
-                    }
-                if limit < used {
+            if !force, let (minimum, maximum) = bounds[resource] {
+                // -1 is unlimited: above any number.
+                func ordered(_ value: Int) -> Int { value < 0 ? Int.max : value }
+                if ordered(limit) < ordered(minimum) {
                     throw NovaError.badRequest(
-                        "Quota limit \(limit) for \(key) must be greater than or equal to already used and reserved \(used)."
+                        "Quota limit \(limit) for \(key) must be greater than or equal to already used and reserved \(minimum)."
                     )
+                }
+                if ordered(limit) > ordered(maximum) {
+                    throw NovaError.badRequest(
+                        "Quota limit \(limit) for \(key) must be less than or equal to \(maximum).")
                 }
             }
             changes[resource] = limit
         }
-        try await store.setQuotas(projectID: project, changes)
+        if let user {
+            try await store.setUserQuotas(projectID: project, userID: user, changes)
+        } else {
+            try await store.setQuotas(projectID: project, changes)
+        }
         var result = try await quotaSet(request, context, detail: false).objectValue ?? [:]
         result["id"] = nil
         return Response.json(["quota_set": .object(result)])
+    }
+
+    /// Nova's get_settable_quotas: the range each limit may be set to. A project's limit must hold what its
+    /// servers use and what its users' own limits add up to. A user's must hold what the user's servers use
+    /// and fit in what the project's limit leaves beside the other users' own limits.
+    func settableQuotas(project: String, user: String?) async throws -> [QuotaResource: (Int, Int)] {
+        let projectLimits = try await store.quotaLimits(projectID: project)
+        let totals = try await store.userQuotaTotals(projectID: project)
+        let usage = try await store.quotaUsage(projectID: project, userID: user)
+        var own: [String: Int] = [:]
+        if let user { own = try await store.userQuotas(projectID: project, userID: user) }
+        func used(_ resource: QuotaResource) -> Int {
+            switch resource {
+            case .instances: usage.instances
+            case .cores: usage.resources.vcpus
+            case .ram: usage.resources.memoryMB
+            default: 0
+            }
+        }
+        var bounds: [QuotaResource: (Int, Int)] = [:]
+        for resource in QuotaResource.allCases {
+            let limit = projectLimits.limit(resource)
+            let granted = totals[resource.rawValue] ?? 0
+            if user != nil {
+                let left = limit < 0 ? -1 : max(0, limit - min(granted, limit))
+                let mine = max(0, own[resource.rawValue] ?? 0)
+                bounds[resource] = (used(resource), left < 0 ? -1 : left.saturatingAdd(mine))
+            } else {
+                bounds[resource] = (max(granted, used(resource)), -1)
+            }
+        }
+        return bounds
     }
 
     func absoluteLimits(_ project: String, _ caller: Credentials, _ context: NovaRequestContext) async throws -> JSON {

@@ -59,6 +59,10 @@ extension ComputeAPI {
             }
         }
         let limits = try await store.quotaLimits(projectID: caller.projectID)
+        // The user's own limits (per-user quotas), checked beside the project's when any are set.
+        let userLimits =
+            try await store.userQuotas(projectID: caller.projectID, userID: caller.userID).isEmpty
+            ? nil : try await store.quotaLimits(projectID: caller.projectID, userID: caller.userID)
         // personality went with 2.57.
         if spec["personality"] != nil, version >= APIVersion(2, 57) {
             throw NovaError.badRequest(
@@ -89,11 +93,23 @@ extension ComputeAPI {
 
         // Quota: all of max_count if it fits, else as many as fit down to min_count (Nova's behaviour).
         let usage = try await store.quotaUsage(projectID: caller.projectID)
-        let count = max(
-            minCount,
-            limits.fitting(
-                usage: usage.resources, instances: usage.instances, adding: flavor.resources, wanted: maxCount))
+        var fitting = limits.fitting(
+            usage: usage.resources, instances: usage.instances, adding: flavor.resources, wanted: maxCount)
+        let userUsage =
+            userLimits == nil ? nil : try await store.quotaUsage(projectID: caller.projectID, userID: caller.userID)
+        if let userLimits, let userUsage {
+            fitting = min(
+                fitting,
+                userLimits.fitting(
+                    usage: userUsage.resources, instances: userUsage.instances, adding: flavor.resources,
+                    wanted: maxCount))
+        }
+        let count = max(minCount, fitting)
         try limits.check(usage: usage.resources, instances: usage.instances, adding: flavor.resources, count: count)
+        if let userLimits, let userUsage {
+            try userLimits.check(
+                usage: userUsage.resources, instances: userUsage.instances, adding: flavor.resources, count: count)
+        }
         guard count <= Self.maxServersPerRequest else {
             throw NovaError.forbidden(
                 "Requested \(count) servers in one request; this cloud builds at most \(Self.maxServersPerRequest) per request."
@@ -151,13 +167,21 @@ extension ComputeAPI {
         }
         let flavorResources = flavor.resources
         let creating = count
+        var userQuotaCheck: (@Sendable (Int, Resources) throws -> Void)?
+        if let userLimits {
+            userQuotaCheck = { usedInstances, usedResources in
+                try userLimits.check(
+                    usage: usedResources, instances: usedInstances, adding: flavorResources, count: creating)
+            }
+        }
         do {
             try await store.createInstances(
                 instances, actions: actions,
                 quotaCheck: { usedInstances, usedResources in
                     try limits.check(
                         usage: usedResources, instances: usedInstances, adding: flavorResources, count: creating)
-                }, serverGroup: group.map { ($0.uuid, limits.limit(.serverGroupMembers)) })
+                },
+                userQuotaCheck: userQuotaCheck, serverGroup: group.map { ($0.uuid, limits.limit(.serverGroupMembers)) })
         } catch {
             for made in instances { await releaseReservations(made.blockDevices ?? []) }
             throw error

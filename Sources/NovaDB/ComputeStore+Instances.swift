@@ -32,6 +32,7 @@ extension ComputeStore {
     public func createInstances(
         _ instances: [Instance], actions: [InstanceActionRecord],
         quotaCheck: (@Sendable (_ instances: Int, _ resources: Resources) throws -> Void)? = nil,
+        userQuotaCheck: (@Sendable (_ instances: Int, _ resources: Resources) throws -> Void)? = nil,
         serverGroup: (uuid: String, memberLimit: Int)? = nil
     ) async throws {
         // What decides: the project's usage (quota) and the group's members; what changes: new rows only.
@@ -41,6 +42,10 @@ extension ComputeStore {
             if let quotaCheck, let project = instances.first?.projectID {
                 let usage = try await Self.usage(projectID: project, in: sql)
                 try quotaCheck(usage.instances, usage.resources)
+            }
+            if let userQuotaCheck, let first = instances.first {
+                let usage = try await Self.usage(projectID: first.projectID, userID: first.userID, in: sql)
+                try userQuotaCheck(usage.instances, usage.resources)
             }
             for instance in instances { try await Self.save(instance, in: sql) }
             if let serverGroup {
@@ -110,17 +115,22 @@ extension ComputeStore {
     }
 
     /// Servers counted against a project's quota, and the cores and RAM they hold.
-    public func quotaUsage(projectID: String) async throws -> (instances: Int, resources: Resources) {
-        try await database.read { sql in try await Self.usage(projectID: projectID, in: sql) }
+    /// What the project's servers use, or one user's servers in it.
+    public func quotaUsage(projectID: String, userID: String? = nil) async throws -> (
+        instances: Int, resources: Resources
+    ) {
+        try await database.read { sql in try await Self.usage(projectID: projectID, userID: userID, in: sql) }
     }
 
-    static func usage(projectID: String, in sql: any SQLDatabase) async throws -> (instances: Int, resources: Resources)
-    {
+    static func usage(projectID: String, userID: String? = nil, in sql: any SQLDatabase) async throws -> (
+        instances: Int, resources: Resources
+    ) {
+        let user: SQLQueryString = userID.map { "AND user_id = \(bind: $0)" } ?? ""
         let row = try await sql.raw(
             """
             SELECT COUNT(*) AS n, CAST(COALESCE(SUM(vcpus), 0) AS BIGINT) AS cores,
               CAST(COALESCE(SUM(memory_mb), 0) AS BIGINT) AS ram
-            FROM instances WHERE project_id = \(bind: projectID) AND deleted = 0
+            FROM instances WHERE project_id = \(bind: projectID) AND deleted = 0 \(user)
             """
         ).first()
         return (

@@ -62,6 +62,7 @@ extension ComputeStore {
     public func deleteQuotas(projectID: String) async throws {
         try await database.write { sql in
             try await sql.raw("DELETE FROM quotas WHERE project_id = \(bind: projectID)").run()
+            try await sql.raw("DELETE FROM user_quotas WHERE project_id = \(bind: projectID)").run()
         }
     }
 

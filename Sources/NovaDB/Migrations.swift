@@ -168,6 +168,16 @@ enum Migrations {
                 """
             ]
         ),
+        // Per-user quotas (Nova's project_user_quotas): a user's own limits within a project.
+        (
+            15,
+            [
+                """
+                CREATE TABLE user_quotas (project_id TEXT NOT NULL, user_id TEXT NOT NULL, resource TEXT NOT NULL,
+                  hard_limit INTEGER NOT NULL, PRIMARY KEY (project_id, user_id, resource))
+                """
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.
