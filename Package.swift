@@ -281,7 +281,7 @@ let package = Package(
         .target(
             name: "NovaTestSupport",
             dependencies: [
-                "NovaCloud", "NovaCore", "NovaVirt", "NATSClient", "OVSDB",
+                "NovaCloud", "NovaCore", "NovaVirt", "NATSClient", "OVSDB", "HostSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

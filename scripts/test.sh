@@ -16,7 +16,7 @@ if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-venv; else sudo apt-get update -qq && sudo apt-get install -y -qq python3-venv; fi
 fi
 
-# 1b. From Debian: QEMU, the noVNC client, Chromium and its driver for the browser test, nats-server for the NATS tests,
+# 1b. From Debian: QEMU, the noVNC and spice-html5 clients, Chromium and its driver for the browser test, nats-server for the NATS tests,
 #     openssl for the scale-out test's certificate, iproute2 for its network namespaces, Open vSwitch and OVN
 #     (ovsdb-server with OVN's schemas) for the OVSDB client's tests and the data-plane test, xorriso for
 #     config drives, openssh-client to log in to a guest; the tests start what they need by PID.
@@ -25,7 +25,7 @@ for pair in qemu-system-x86:/usr/bin/qemu-system-x86_64 qemu-utils:/usr/bin/qemu
     chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver nats-server:/usr/sbin/nats-server \
     openssl:/usr/bin/openssl iproute2:/usr/sbin/ip openvswitch-switch:/usr/sbin/ovsdb-server \
     ovn-central:/usr/share/ovn/ovn-nb.ovsschema ovn-host:/usr/bin/ovn-controller xorriso:/usr/bin/xorriso \
-    openssh-client:/usr/bin/ssh; do
+    openssh-client:/usr/bin/ssh spice-html5:/usr/share/spice-html5/spice_auto.html; do
     [ -e "${pair#*:}" ] || APT_NEEDED+=("${pair%%:*}")
 done
 # PostgreSQL's server programs (initdb, pg_ctl) and psql, for the functional tests on PostgreSQL.
@@ -71,8 +71,9 @@ trap 'scripts/throwaway-postgres.sh stop "$PGDIR"' EXIT
 export NOVA_TEST_POSTGRES_URL="postgresql://nova@127.0.0.1:$PGPORT/postgres"
 swift test --skip-build --no-parallel --filter FunctionalTests
 
-# 5. A real browser on the noVNC console of a real guest; the screenshot is kept as a test artifact.
-log "noVNC console in headless Chromium"
+# 5. A real browser on the noVNC and spice-html5 consoles of a real guest; the screenshots are kept as test
+#    artifacts (novnc-console.png, novnc-console-spice.png).
+log "noVNC and spice-html5 consoles in headless Chromium"
 mkdir -p test-artifacts
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ConsoleBrowser/novnc_screenshot.py \
     .build-guest/nova-guest.qcow2 test-artifacts/novnc-console.png

@@ -40,7 +40,11 @@ extension ComputeAPI {
                 "port": .int(record.port),
                 "internal_access_path": record.internalAccessPath.map(JSON.string) ?? .null,
             ]
-            // 2.99 adds `tls_port` for spice-direct consoles only, which this cloud does not offer.
+            // 2.99: a spice-direct console's TLS port too; the guests' SPICE servers have none (no
+            // `[spice] require_secure` certificates), as libvirt reports then.
+            if context.apiVersion >= APIVersion(2, 99), record.consoleType == "spice-direct" {
+                console["tls_port"] = .null
+            }
             return Response.json(["console": .object(console)])
         }
     }
@@ -72,8 +76,8 @@ extension ComputeAPI {
             let url = try await consoleURL(instance, protocol: "vnc", type: type, context)
             return Response.json(["console": ["type": .string(type), "url": .string(url)]])
         case "os-getSerialConsole", "os-getSPICEConsole":
-            // The other legacy console actions (before remote-consoles): serial, and SPICE, which this cloud's
-            // QEMU guests do not offer (400, as Nova when a console type is disabled).
+            // The other legacy console actions (before remote-consoles): serial and SPICE, each 400 when its
+            // console type is not enabled, as in Nova.
             guard context.apiVersion < APIVersion(2, 6) else {
                 throw NovaError.notFound("The action '\(name)' is not available at this microversion.")
             }
@@ -117,6 +121,9 @@ extension ComputeAPI {
         case ("vnc", "novnc"): base = config.novncProxyBaseURL
         case ("vnc", "xvpvnc"): base = config.rawVNCProxyBaseURL
         case ("serial", "serial") where config.serialConsoleBaseURL != nil: base = config.serialConsoleBaseURL!
+        case ("spice", "spice-html5") where config.spiceConsoleBaseURL != nil: base = config.spiceConsoleBaseURL!
+        // 2.99: a SPICE client's own proxy (Kerbside) turns the token into the guest's SPICE address.
+        case ("spice", "spice-direct") where config.spiceConsoleBaseURL != nil: base = config.spiceDirectBaseURL
         case ("vnc", _), ("spice", _), ("rdp", _), ("serial", _), ("mks", _):
             throw NovaError.badRequest("Unavailable console type \(type).")
         default:
@@ -131,9 +138,11 @@ extension ComputeAPI {
             throw NovaError.conflict("Instance \(instance.uuid) is not ready")
         }
         let endpoint =
-            proto == "serial"
-            ? try await compute.serialConsole(instance, host: host, context: context.rpcContext)
-            : try await compute.vncConsole(instance, host: host, context: context.rpcContext)
+            switch proto {
+            case "serial": try await compute.serialConsole(instance, host: host, context: context.rpcContext)
+            case "spice": try await compute.spiceConsole(instance, host: host, context: context.rpcContext)
+            default: try await compute.vncConsole(instance, host: host, context: context.rpcContext)
+            }
         let token = UUID().uuidString.lowercased()
         try await store.createConsoleToken(
             ConsoleAuthToken(

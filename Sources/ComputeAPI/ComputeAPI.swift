@@ -22,6 +22,10 @@ public struct ComputeAPIConfig: Sendable {
     public var novncProxyBaseURL = "http://127.0.0.1:6080/vnc_lite.html"
     /// `[serial_console] base_url` when serial consoles are enabled (nil: they are not, 400 as in Nova).
     public var serialConsoleBaseURL: String?
+    /// `[spice] html5proxy_base_url` when SPICE consoles are enabled (nil: 400 "Unavailable", as in Nova).
+    public var spiceConsoleBaseURL: String?
+    /// `[spice] spice_direct_proxy_base_url`: where spice-direct console URLs point (2.99).
+    public var spiceDirectBaseURL = "http://127.0.0.1:13002/nova"
     /// `[vnc] xvpvncproxy_base_url`: the raw VNC proxy (desktop VNC clients).
     public var rawVNCProxyBaseURL = "http://127.0.0.1:6081/console"
     /// `[consoleauth] token_ttl`: seconds a console token lasts.

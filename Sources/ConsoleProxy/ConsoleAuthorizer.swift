@@ -31,7 +31,7 @@ public struct ConsoleAuthorizer: Sendable {
             record.consoleType == consoleType,
             let instance = try await store.instance(uuid: record.instanceUUID), !instance.isDeleted,
             try await compute.validateConsolePort(
-                instance, port: record.port, consoleType: consoleType == "serial" ? "serial" : nil,
+                instance, port: record.port, consoleType: consoleType,
                 host: record.computeHost, context: .service("nova-\(consoleType)proxy"))
         else { throw InvalidConsoleToken() }
         return ConsoleTarget(host: record.host, port: record.port, instanceUUID: record.instanceUUID)

@@ -34,12 +34,23 @@ public struct NoVNCProxy: Sendable {
         host: String, port: Int, tls: TLSConfiguration? = nil,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
+        try Self.webClientApplication(
+            webRoot: webRoot, page: "/vnc_lite.html", server: upgradingServer(), host: host, port: port, tls: tls,
+            name: "nova-novncproxy", onRunning: onRunning, logger: logger)
+    }
+
+    /// A proxy that serves a browser console client from `webRoot` (`/` leads to its `page`) beside the
+    /// WebSocket relay of `server`.
+    static func webClientApplication(
+        webRoot: String, page: String, server: HTTPServerBuilder, host: String, port: Int, tls: TLSConfiguration?,
+        name: String, onRunning: @escaping @Sendable (Int) async -> Void, logger: Logger
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: false, logger: logger))
-        router.get("/") { _, _ in Response(status: .found, headers: [.location: "/vnc_lite.html"]) }
-        return try Self.application(
-            router: router, server: upgradingServer(), host: host, port: port, tls: tls, name: "nova-novncproxy",
-            onRunning: onRunning, logger: logger)
+        router.get("/") { _, _ in Response(status: .found, headers: [.location: page]) }
+        return try application(
+            router: router, server: server, host: host, port: port, tls: tls, name: name, onRunning: onRunning,
+            logger: logger)
     }
 
     /// A console proxy's listener: `server` (with its WebSocket upgrade) over HTTP, or HTTPS with `tls`.
@@ -78,7 +89,7 @@ public struct NoVNCProxy: Sendable {
                 throw HTTPError(.forbidden, message: "The token is invalid or has expired")
             }
             logger.info("console of \(target.instanceUUID): relaying to \(target.host):\(target.port)")
-            return .upgrade([:]) { inbound, outbound, _ in
+            return .upgrade(Self.chosenSubprotocol(request)) { inbound, outbound, _ in
                 let guest = try await TCPRelay.connect(target)
                 try await guest.executeThenClose { guestIn, guestOut in
                     try await TCPRelay.pump([
@@ -88,6 +99,15 @@ public struct NoVNCProxy: Sendable {
                 }
             }
         }
+    }
+
+    /// websockify's answer to a client that asks for subprotocols (spice-html5 asks for `binary`): `binary`,
+    /// which is what every frame is. A browser drops a connection whose answer names none it asked for.
+    static func chosenSubprotocol(_ request: HTTPRequest) -> HTTPFields {
+        let asked = (request.headerFields[.secWebSocketProtocol] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        return asked.contains("binary") ? [.secWebSocketProtocol: "binary"] : [:]
     }
 
     /// `token` from the query (`/?token=...`), else from the `token` cookie.

@@ -68,6 +68,22 @@ public struct ConsoleOptions: Sendable {
     public var serialBaseURL: String?
     /// `[serial_console] proxyclient_address`: where guests' serial ports listen, and the proxy connects.
     public var serialProxyClientAddress = "127.0.0.1"
+
+    /// `[spice] enabled`: guests get a SPICE server and nova-spicehtml5proxy serves spice-html5 for it.
+    public var spiceEnabled = false
+    /// `[spice] html5proxy_host` / `html5proxy_port`.
+    public var spiceHost = "127.0.0.1"
+    public var spicePort = 6082
+    /// `[spice] html5proxy_base_url`; nil derives it from the proxy's address.
+    public var spiceBaseURL: String?
+    /// `[spice] server_listen`: where guests' SPICE servers listen on their compute host.
+    public var spiceServerListen = "127.0.0.1"
+    /// `[spice] server_proxyclient_address`: where the proxy reaches them.
+    public var spiceProxyClientAddress = "127.0.0.1"
+    /// `[spice] spice_direct_proxy_base_url` (2.99's spice-direct consoles).
+    public var spiceDirectBaseURL = "http://127.0.0.1:13002/nova"
+    /// Debian's spice-html5 package files.
+    public var spiceWebRoot = "/usr/share/spice-html5"
 }
 
 extension CloudOptions {
@@ -112,6 +128,16 @@ extension CloudOptions {
         console.serialBaseURL = config["serial_console", "base_url"]
         console.serialProxyClientAddress = config.string(
             "serial_console", "proxyclient_address", default: console.serialProxyClientAddress)
+        console.spiceEnabled = try config.bool("spice", "enabled", default: false)
+        console.spiceHost = config.string("spice", "html5proxy_host", default: console.spiceHost)
+        console.spicePort = try config.int("spice", "html5proxy_port", default: console.spicePort)
+        console.spiceBaseURL = config["spice", "html5proxy_base_url"]
+        console.spiceServerListen = config.string("spice", "server_listen", default: console.spiceServerListen)
+        console.spiceProxyClientAddress = config.string(
+            "spice", "server_proxyclient_address", default: console.spiceProxyClientAddress)
+        console.spiceWebRoot = config.string("spice", "html5_web_root", default: console.spiceWebRoot)
+        console.spiceDirectBaseURL = config.string(
+            "spice", "spice_direct_proxy_base_url", default: console.spiceDirectBaseURL)
     }
 
     var instancesPath: String { qemu.instancesPath ?? dataDirectory + "/instances" }

@@ -84,6 +84,11 @@ enum CloudParts {
                 shutdownTimeout: .seconds(options.qemu.shutdownTimeout))
             config.ovsdbConnection = options.qemu.ovsdbConnection
             config.serialProxyClientAddress = options.console.serialProxyClientAddress
+            if options.console.spiceEnabled {
+                config.spice = QEMUDriverConfig.SPICE(
+                    listen: options.console.spiceServerListen,
+                    proxyClientAddress: options.console.spiceProxyClientAddress)
+            }
             config.forceConfigDrive = options.qemu.forceConfigDrive
             config.mkisofsCommand = options.qemu.mkisofsCommand
             return QEMUDriver(config: config, images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
@@ -259,36 +264,50 @@ enum CloudParts {
             authorizer: authorizer, webRoot: console.webRoot, allowedOrigins: console.allowedOrigins,
             logger: Logger(label: "nova.novncproxy"))
         let raw = RawVNCProxy(authorizer: authorizer, logger: Logger(label: "nova.rawvncproxy"))
+        // Read in each service, so that a bad `[ssl]` stops the proxy instead of serving it in the clear.
+        let tlsOptions = options.tls
+        // A proxy that cannot listen is logged; a service that returns would end the whole group, so it waits
+        // for the shutdown instead.
+        func listening(_ name: String, _ host: String, _ port: Int, _ run: @escaping @Sendable () async throws -> Void)
+            -> any Service
+        {
+            BackgroundService(name: name) {
+                do {
+                    try await run()
+                } catch {
+                    logger.error("nova-\(name) cannot listen on \(host):\(port): \(error)")
+                    try await gracefulShutdown()
+                }
+            }
+        }
         var services: [any Service] = []
         if console.serialEnabled {
             let serial = SerialProxy(
                 authorizer: authorizer, allowedOrigins: console.allowedOrigins,
                 logger: Logger(label: "nova.serialproxy"))
             services.append(
-                BackgroundService(name: "serialproxy") {
-                    do {
-                        try await serial.makeApplication(
-                            host: console.serialHost, port: console.serialPort,
-                            tls: try options.tls?.serverConfiguration()
-                        ).run()
-                    } catch {
-                        logger.error(
-                            "nova-serialproxy cannot listen on \(console.serialHost):\(console.serialPort): \(error)")
-                        try await gracefulShutdown()
-                    }
+                listening("serialproxy", console.serialHost, console.serialPort) {
+                    try await serial.makeApplication(
+                        host: console.serialHost, port: console.serialPort, tls: try tlsOptions?.serverConfiguration()
+                    ).run()
+                })
+        }
+        if console.spiceEnabled {
+            let spice = SpiceHTML5Proxy(
+                authorizer: authorizer, webRoot: console.spiceWebRoot, allowedOrigins: console.allowedOrigins,
+                logger: Logger(label: "nova.spicehtml5proxy"))
+            services.append(
+                listening("spicehtml5proxy", console.spiceHost, console.spicePort) {
+                    try await spice.makeApplication(
+                        host: console.spiceHost, port: console.spicePort, tls: try tlsOptions?.serverConfiguration()
+                    ).run()
                 })
         }
         return services + [
-            BackgroundService(name: "novncproxy") {
-                do {
-                    try await noVNC.makeApplication(
-                        host: console.noVNCHost, port: console.noVNCPort, tls: try options.tls?.serverConfiguration()
-                    ).run()
-                } catch {
-                    logger.error("nova-novncproxy cannot listen on \(console.noVNCHost):\(console.noVNCPort): \(error)")
-                    // A service that returns would end the whole group: wait for the shutdown instead.
-                    try await gracefulShutdown()
-                }
+            listening("novncproxy", console.noVNCHost, console.noVNCPort) {
+                try await noVNC.makeApplication(
+                    host: console.noVNCHost, port: console.noVNCPort, tls: try tlsOptions?.serverConfiguration()
+                ).run()
             },
             BackgroundService(name: "rawvncproxy") {
                 let listener: RawVNCProxy.Listener

@@ -64,6 +64,11 @@ extension CloudOptions {
         console.noVNCBaseURL ?? "\(listenerScheme)://\(console.noVNCHost):\(console.noVNCPort)/vnc_lite.html"
     }
 
+    /// `[spice] html5proxy_base_url`, else the proxy's spice_auto.html with this process's scheme.
+    public var resolvedSpiceBaseURL: String {
+        console.spiceBaseURL ?? "\(listenerScheme)://\(console.spiceHost):\(console.spicePort)/spice_auto.html"
+    }
+
     /// `[serial_console] base_url`, else the serial proxy's address (`wss` with `[ssl]`).
     public var resolvedSerialBaseURL: String {
         console.serialBaseURL ?? "\(tls == nil ? "ws" : "wss")://\(console.serialHost):\(console.serialPort)/"

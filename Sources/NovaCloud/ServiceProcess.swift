@@ -216,6 +216,8 @@ extension ComputeAPIConfig {
             defaultAvailabilityZone: options.availabilityZone)
         novncProxyBaseURL = options.resolvedNoVNCBaseURL
         serialConsoleBaseURL = options.console.serialEnabled ? options.resolvedSerialBaseURL : nil
+        spiceConsoleBaseURL = options.console.spiceEnabled ? options.resolvedSpiceBaseURL : nil
+        spiceDirectBaseURL = options.console.spiceDirectBaseURL
         rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
         consoleTokenTTL = TimeInterval(options.console.tokenTTL)
         reclaimInstanceInterval = options.reclaimInstanceInterval

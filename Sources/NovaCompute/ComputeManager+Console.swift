@@ -43,10 +43,16 @@ extension ComputeManager {
         dispatcher.on("get_serial_console") { (request: InstanceRequest, _) in
             try await driver.serialConsole(request.instance)
         }
+        dispatcher.on("get_spice_console") { (request: InstanceRequest, _) in
+            try await driver.spiceConsole(request.instance)
+        }
         dispatcher.on("validate_console_port") { (request: ConsolePortRequest, _) in
             let endpoint =
-                request.consoleType == "serial"
-                ? try? await driver.serialConsole(request.instance) : try? await driver.vncConsole(request.instance)
+                switch request.consoleType {
+                case "serial": try? await driver.serialConsole(request.instance)
+                case "spice-html5", "spice-direct": try? await driver.spiceConsole(request.instance)
+                default: try? await driver.vncConsole(request.instance)
+                }
             return endpoint?.port == request.port
         }
     }

@@ -245,6 +245,12 @@ public actor FakeDriver: VirtDriver {
         return ConsoleEndpoint(host: "127.0.0.1", port: 6969)
     }
 
+    /// As Nova's fake driver: the VNC console's port, with nothing behind it.
+    public func spiceConsole(_ instance: Instance) async throws -> ConsoleEndpoint {
+        try requireGuest(instance)
+        return ConsoleEndpoint(host: "127.0.0.1", port: 6969)
+    }
+
     /// The images asked into this host's cache (os-aggregates images), for tests to read.
     public private(set) var cachedImages: Set<String> = []
 

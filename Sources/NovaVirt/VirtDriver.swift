@@ -87,6 +87,8 @@ public protocol VirtDriver: Sendable {
     func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Where the guest's VNC server listens (get_vnc_console).
     func vncConsole(_ instance: Instance) async throws -> ConsoleEndpoint
+    /// Where the guest's SPICE server listens (get_spice_console); 400 "Unavailable" when it has none.
+    func spiceConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Uploads a consistent copy of the guest's root disk to the image service as image `imageID`, which the
     /// API has already created (queued).
     func snapshot(_ instance: Instance, imageID: String) async throws

@@ -9,6 +9,8 @@ struct QEMUCommandLine {
     /// Where the serial port's TCP server listens (the serial console); its output is also logged to the
     /// console file (`os-getConsoleOutput`).
     var serialListen = "127.0.0.1"
+    /// The SPICE server's address and port (the host chose the port: QEMU's SPICE takes no port 0).
+    var spice: (listen: String, port: Int)?
     /// Start waiting for saved state (`migrate-incoming`) instead of booting.
     var incoming = false
     /// Boot the rescue disk, with the guest's own disk as the second drive.
@@ -50,6 +52,11 @@ struct QEMUCommandLine {
             "-vga", "std", "-display", "none",
             // QEMU takes the first free display from 0: the driver reads the port back over QMP.
             "-vnc", "\(vncListen):0,to=4000",
+        ]
+        // No password on the SPICE server: like the VNC server, only the console proxy's token guards it
+        // (libvirt's spice graphics without a passwd, as Nova writes them).
+        if let spice { arguments += ["-spice", "port=\(spice.port),addr=\(spice.listen),disable-ticketing=on"] }
+        arguments += [
             // The serial port: a TCP server on a port the kernel picks (read back over QMP for the serial
             // console), everything the guest writes also logged to the console file. No client: output is dropped.
             "-chardev",

@@ -176,6 +176,15 @@ extension QEMUDriver {
         return ConsoleEndpoint(host: config.vncProxyClientAddress, port: port)
     }
 
+    /// The guest's SPICE server (QMP's query-spice), when `[spice] enabled` gave it one.
+    public func spiceConsole(_ instance: Instance) async throws -> ConsoleEndpoint {
+        let spice = try await client(instance).execute("query-spice")
+        guard let proxyClient = config.spice?.proxyClientAddress, spice["enabled"]?.boolValue == true,
+            let port = spice["port"]?.intValue
+        else { throw NovaError.badRequest("Unavailable console type spice-html5.") }
+        return ConsoleEndpoint(host: proxyClient, port: port)
+    }
+
     /// The serial port's TCP server, as QMP's query-chardev names it (`disconnected:tcp:HOST:PORT,server=on`).
     public func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint {
         let devices = try await client(instance).execute("query-chardev").arrayValue ?? []

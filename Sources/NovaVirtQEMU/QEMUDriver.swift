@@ -125,10 +125,17 @@ public actor QEMUDriver: VirtDriver {
             logger.info("making the config drive of \(instance.uuid)")
             try await ConfigDrive.build(instance, at: paths.configDrive, tool: config.mkisofsCommand)
         }
-        let commandLine = QEMUCommandLine(
+        var commandLine = QEMUCommandLine(
             instance: instance, paths: paths, kvm: kvm, vncListen: config.vncListen,
             serialListen: config.serialProxyClientAddress, incoming: incoming,
             rescue: FileManager.default.fileExists(atPath: paths.rescueDisk), configDrive: configDrive)
+        if let spice = config.spice {
+            guard let port = FreePort.pick(host: spice.listen) else {
+                throw NovaError.internalError(
+                    "no free port for the SPICE server of \(instance.uuid) on \(spice.listen)")
+            }
+            commandLine.spice = (spice.listen, port)
+        }
         let switchPorts = OVSPorts(connection: config.ovsdbConnection)
         for vif in QEMUCommandLine.pluggable(instance) {
             logger.info("plugging \(vif.devname) of \(instance.uuid) into \(vif.bridge ?? "br-int")")

@@ -26,6 +26,16 @@ public struct QEMUDriverConfig: Sendable {
     /// `[serial_console] proxyclient_address`: where each guest's serial port listens (TCP, a port the kernel
     /// picks) and the serial proxy connects.
     public var serialProxyClientAddress = "127.0.0.1"
+    /// `[spice] enabled` with `server_listen` and `server_proxyclient_address`: each guest gets a SPICE server.
+    public struct SPICE: Sendable {
+        public var listen: String
+        public var proxyClientAddress: String
+        public init(listen: String = "127.0.0.1", proxyClientAddress: String = "127.0.0.1") {
+            self.listen = listen
+            self.proxyClientAddress = proxyClientAddress
+        }
+    }
+    public var spice: SPICE?
     /// `[DEFAULT] shutdown_timeout`: how long a clean (ACPI) power-off may take before it is forced.
     public var shutdownTimeout: Duration
     /// What the host offers; nil measures the machine (processors, memory, the instances file system).

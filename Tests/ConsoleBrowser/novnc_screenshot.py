@@ -1,9 +1,11 @@
-"""A real browser on the noVNC console: starts nova-server with the QEMU driver, boots the guest image,
-asks `openstack console url show --novnc` for the URL, opens it in headless Chromium (Debian's chromium and
-chromium-driver through Selenium), waits for noVNC to connect and draw, and saves a screenshot of the
-guest's screen. The check: the canvas is the guest's size and not one flat colour (a blank frame).
+"""A real browser on the guest's consoles: starts nova-server with the QEMU driver and SPICE enabled, boots
+the guest image, asks `openstack console url show --novnc` (then `--spice`) for the URL, opens it in
+headless Chromium (Debian's chromium and chromium-driver through Selenium), waits for noVNC (then
+spice-html5) to connect and draw, and saves a screenshot of the guest's screen. The check: the canvas is the
+guest's size and not one flat colour (a blank frame).
 
 Usage: NOVA_SERVER=.build/debug/nova-server python novnc_screenshot.py GUEST_IMAGE OUTPUT.png
+(the SPICE screenshot goes beside OUTPUT.png, as OUTPUT-spice.png)
 """
 import json
 import os
@@ -30,9 +32,12 @@ def free_port():
 
 def main(guest_image, output):
     data = tempfile.mkdtemp(prefix="nova-browser-")
-    api, novnc, raw = free_port(), free_port(), free_port()
+    api, novnc, raw, spice = free_port(), free_port(), free_port(), free_port()
+    config = os.path.join(data, "nova.conf")
+    with open(config, "w") as f:
+        f.write(f"[spice]\nenabled = true\nhtml5proxy_port = {spice}\n")
     server = subprocess.Popen(
-        [os.environ["NOVA_SERVER"], "all", "--data-dir", data, "--listen", f"127.0.0.1:{api}",
+        [os.environ["NOVA_SERVER"], "all", "--config", config, "--data-dir", data, "--listen", f"127.0.0.1:{api}",
          "--admin-password", "browser", "--compute-driver", "qemu", "--guest-image", guest_image,
          "--novncproxy-port", str(novnc), "--rawvncproxy-port", str(raw)],
         stdout=open(os.path.join(data, "server.log"), "w"), stderr=subprocess.STDOUT)
@@ -64,6 +69,8 @@ def main(guest_image, output):
             time.sleep(0.2)
         url = json.loads(openstack("console", "url", "show", "--novnc", "console-guest", "-f", "json"))["url"]
         print("noVNC URL:", url)
+        spice_url = json.loads(openstack("console", "url", "show", "--spice", "console-guest", "-f", "json"))["url"]
+        print("spice-html5 URL:", spice_url)
         options = webdriver.ChromeOptions()
         for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1024,768"):
             options.add_argument(flag)
@@ -96,16 +103,43 @@ def main(guest_image, output):
             browser.save_screenshot(output)
             print("screenshot:", output, "canvas:", drawn, "status:", status)
             assert drawn and drawn[2] > 1, f"the console stayed blank: {drawn}"
+            spice_output = os.path.splitext(output)[0] + "-spice.png"
+            spice_drawn = spice_screen(browser, spice_url)
+            browser.save_screenshot(spice_output)
+            print("screenshot:", spice_output, "canvas:", spice_drawn)
+            assert spice_drawn and spice_drawn[2] > 1, f"the SPICE console stayed blank: {spice_drawn}"
         finally:
             browser.quit()
         openstack("server", "delete", "--wait", "console-guest")
-        print("browser: 1 passed, 0 failed")
+        print("browser: 2 passed, 0 failed")
     finally:
         server.send_signal(signal.SIGINT)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def spice_screen(browser, url):
+    """spice-html5's page: it keeps the token in a cookie, connects to /websockify and draws the guest's
+    primary surface on a canvas in #spice-screen. Returns the canvas's size and how many colours a sample
+    of it has, once it has more than one (or the last look after 30 s)."""
+    browser.get(url)
+    check = """
+        const c = document.querySelector('#spice-screen canvas');
+        if (!c || c.width < 100) return null;
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set();
+        for (let i = 0; i < d.length && colours.size < 3; i += 4 * 97) colours.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
+        return [c.width, c.height, colours.size];
+    """
+    drawn = None
+    for _ in range(150):
+        drawn = browser.execute_script(check)
+        if drawn and drawn[2] > 1:
+            break
+        time.sleep(0.2)
+    return drawn
 
 
 if __name__ == "__main__":

@@ -253,9 +253,16 @@ import Testing
         }
     }
 
-    @Test func serialConsolesWhenEnabledAndSPICENever() async throws {
+    @Test func serialAndSPICEConsolesWhenEnabled() async throws {
         for enabled in [false, true] {
-            try await withCloud(fakeHosts: 1, configure: { $0.console.serialEnabled = enabled }) { client, cloud in
+            try await withCloud(
+                fakeHosts: 1,
+                configure: {
+                    $0.console.serialEnabled = enabled
+                    $0.console.spiceEnabled = enabled
+                    $0.console.spicePort = freeLoopbackPort()
+                }
+            ) { client, cloud in
                 let demo = try await client.demoToken(cloud)
                 let id = try await client.createServer(
                     "serial", token: demo, image: try await client.defaultImage(token: demo))
@@ -276,7 +283,36 @@ import Testing
                 let spice = try await client.request(
                     .post, Self.compute + "/servers/\(id)/action", token: demo,
                     body: ["os-getSPICEConsole": ["type": "spice-html5"]])
-                #expect(spice.status == 400 && spice.text.contains("Unavailable console type"), "\(spice.text)")
+                let spiceRemote = try await client.request(
+                    .post, Self.compute + "/servers/\(id)/remote-consoles", token: demo, version: "2.6",
+                    body: ["remote_console": ["protocol": "spice", "type": "spice-html5"]])
+                if enabled {
+                    let url = spiceRemote.json?["remote_console"]?["url"]?.stringValue ?? ""
+                    #expect(url.contains("/spice_auto.html?token="), "\(spiceRemote.text)")
+                    #expect(spice.json?["console"]?["type"] == "spice-html5", "\(spice.text)")
+                    // The token names the guest's SPICE server (the fake driver's port, as Nova's fake).
+                    let token = String(url.split(separator: "=").last ?? "")
+                    let admin = try await client.adminToken()
+                    let shown = try await client.request(
+                        .get, Self.compute + "/os-console-auth-tokens/\(token)", token: admin, version: "2.31")
+                    #expect(shown.json?["console"]?["port"] == 6969, "\(shown.text)")
+                    #expect(shown.json?["console"]?["tls_port"] == nil)
+                    // 2.99: spice-direct, for a SPICE client's own proxy, with the TLS port (none here).
+                    let direct = try await client.request(
+                        .post, Self.compute + "/servers/\(id)/remote-consoles", token: demo, version: "2.99",
+                        body: ["remote_console": ["protocol": "spice", "type": "spice-direct"]])
+                    let directURL = direct.json?["remote_console"]?["url"]?.stringValue ?? ""
+                    #expect(directURL.hasPrefix("http://127.0.0.1:13002/nova?token="), "\(direct.text)")
+                    let details = try await client.request(
+                        .get,
+                        Self.compute + "/os-console-auth-tokens/\(directURL.split(separator: "=").last ?? "")",
+                        token: admin, version: "2.99")
+                    #expect(details.json?["console"]?["tls_port"] == .null, "\(details.text)")
+                    #expect(details.json?["console"]?["port"] == 6969)
+                } else {
+                    #expect(spice.status == 400 && spice.text.contains("Unavailable console type"), "\(spice.text)")
+                    #expect(spiceRemote.status == 400)
+                }
             }
         }
     }

@@ -20,6 +20,8 @@ struct QEMUCloudTests {
             options.console.noVNCPort = options.console.rawPort + 1
             options.console.serialEnabled = true
             options.console.serialPort = options.console.rawPort + 2
+            options.console.spiceEnabled = true
+            options.console.spicePort = options.console.rawPort + 3
         } _: { client, cloud in
             try await body(client, cloud)
         }
@@ -109,6 +111,20 @@ struct QEMUCloudTests {
             // Two ticks at most 2 s apart: at least one whole "nova-guest tick N" line within 40 bytes.
             let heard = try await RawConsoleProbe.serialBytes(url: serialURL, atLeast: 40)
             #expect(heard.contains("nova-guest tick "), "got \(heard.debugDescription)")
+
+            // SPICE: spice-html5's page from nova-spicehtml5proxy, and its WebSocket (token in the cookie the
+            // page sets, subprotocol `binary`) relayed to the guest's SPICE server, which answers a link.
+            let spice = try await client.request(
+                .post, "/compute/v2.1/servers/\(id)/remote-consoles", token: token, version: "2.6",
+                body: ["remote_console": ["protocol": "spice", "type": "spice-html5"]])
+            let spiceURL = try #require(spice.json?["remote_console"]?["url"]?.stringValue, "\(spice.text)")
+            #expect(spiceURL.contains("/spice_auto.html?token="), "\(spiceURL)")
+            let page = try await RawConsoleProbe.httpGet(url: spiceURL)
+            #expect(page.hasPrefix("HTTP/1.1 200") && page.contains("spice"), "\(page.prefix(200))")
+            let link = try await RawConsoleProbe.spiceLinkReply(url: spiceURL)
+            #expect(Array(link.prefix(4)) == [UInt8]("REDQ".utf8), "got \(link)")
+            #expect(
+                link.count >= 20 && link[16..<20].allSatisfy { $0 == 0 }, "the link is accepted: \(link.prefix(20))")
 
             // Snapshot, then a new server from it that boots too.
             let snapshot = try await action(client, id, ["createImage": ["name": "guest-snap"]], token)
@@ -227,12 +243,55 @@ enum RawConsoleProbe {
     /// A WebSocket client's first look at a serial console: the upgrade, then the payload of binary frames
     /// until `atLeast` bytes arrived (the guest writes a line every 2 s).
     static func serialBytes(url: String, atLeast wanted: Int) async throws -> String {
+        let (descriptor, _) = try webSocket(url: url, path: "/", cookie: false)
+        defer { close(descriptor) }
+        return String(decoding: frames(descriptor, atLeast: wanted), as: UTF8.self)
+    }
+
+    /// What a SPICE server answers a client's link to its main channel, through the proxy as spice-html5
+    /// connects: `/websockify`, the token in its cookie, subprotocol `binary`. SpiceLinkHeader (`REDQ`,
+    /// version 2.2, size) and SpiceLinkMess (connection 0, channel MAIN 0, no capabilities).
+    static func spiceLinkReply(url: String) async throws -> [UInt8] {
+        let (descriptor, status) = try webSocket(url: url, path: "/websockify", cookie: true)
+        defer { close(descriptor) }
+        try #require(status.contains("Sec-WebSocket-Protocol: binary"), "\(status)")
+        func little(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> ($0 * 8)) } }
+        let message = little(0) + [1, 0] + little(0) + little(0) + little(18)
+        let link = Array("REDQ".utf8) + little(2) + little(2) + little(UInt32(message.count)) + message
+        // A client's frame is masked (RFC 6455): FIN + binary, the mask bit with the length, the key, the data.
+        let key: [UInt8] = [0x12, 0x34, 0x56, 0x78]
+        let frame = [0x82, 0x80 | UInt8(link.count)] + key + link.enumerated().map { $0.element ^ key[$0.offset % 4] }
+        _ = frame.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+        return frames(descriptor, atLeast: 20)
+    }
+
+    /// A plain GET of `url` on loopback: the status line, headers and body.
+    static func httpGet(url: String) async throws -> String {
+        let components = try #require(URLComponents(string: url))
+        let descriptor = try connected(port: components.port ?? 80)
+        defer { close(descriptor) }
+        let request = "GET \(components.path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        _ = Array(request.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while received.count < 65536 {
+            let count = recv(descriptor, &chunk, chunk.count, 0)
+            if count <= 0 { break }
+            received += chunk.prefix(count)
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// The upgrade of a console URL's token (in the query, or in a cookie as spice-html5 sends it) to a
+    /// WebSocket at `path`: the socket and the answer's head, which must be 101.
+    static func webSocket(url: String, path: String, cookie: Bool) throws -> (Int32, String) {
         let components = try #require(URLComponents(string: url))
         let token = try #require(components.queryItems?.first { $0.name == "token" }?.value)
         let descriptor = try connected(port: components.port ?? 6083)
-        defer { close(descriptor) }
+        let target = cookie ? path : path + "?token=" + token
         let request =
-            "GET /?token=\(token) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + (cookie ? "Cookie: token=\(token)\r\nSec-WebSocket-Protocol: binary\r\n" : "")
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         _ = Array(request.utf8).withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
         var received: [UInt8] = []
@@ -241,7 +300,15 @@ enum RawConsoleProbe {
             received.append(byte)
         }
         let status = String(decoding: received, as: UTF8.self)
-        try #require(status.hasPrefix("HTTP/1.1 101"), "\(status)")
+        guard status.hasPrefix("HTTP/1.1 101") else {
+            close(descriptor)
+            throw NovaError.badRequest("no WebSocket: \(status)")
+        }
+        return (descriptor, status)
+    }
+
+    /// The payload of the server's frames until `wanted` bytes arrived (or the connection ends).
+    static func frames(_ descriptor: Int32, atLeast wanted: Int) -> [UInt8] {
         var payload: [UInt8] = []
         while payload.count < wanted {
             var head = [UInt8](repeating: 0, count: 2)
@@ -256,7 +323,7 @@ enum RawConsoleProbe {
             guard length == 0 || recv(descriptor, &body, length, Int32(MSG_WAITALL)) == length else { break }
             payload += body
         }
-        return String(decoding: payload, as: UTF8.self)
+        return payload
     }
 
     static func connected(port: Int) throws -> Int32 {

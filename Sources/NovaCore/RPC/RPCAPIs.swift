@@ -146,9 +146,19 @@ public struct ComputeRPCAPI: Sendable {
 
     /// get_vnc_console (a call): where the guest's VNC server listens.
     public func vncConsole(_ instance: Instance, host: String, context: RPCContext) async throws -> ConsoleEndpoint {
+        try await console("get_vnc_console", instance, host: host, context: context)
+    }
+
+    /// get_spice_console (a call): where the guest's SPICE server listens.
+    public func spiceConsole(_ instance: Instance, host: String, context: RPCContext) async throws -> ConsoleEndpoint {
+        try await console("get_spice_console", instance, host: host, context: context)
+    }
+
+    func console(_ method: String, _ instance: Instance, host: String, context: RPCContext) async throws
+        -> ConsoleEndpoint
+    {
         try await client.call(
-            topic: Self.topic(host: host), method: "get_vnc_console", args: InstanceRequest(instance: instance),
-            context: context)
+            topic: Self.topic(host: host), method: method, args: InstanceRequest(instance: instance), context: context)
     }
 
     /// set_admin_password (a call): the instance is in task_state updating_password; the host sets the guest's
@@ -165,9 +175,7 @@ public struct ComputeRPCAPI: Sendable {
     public func serialConsole(_ instance: Instance, host: String, context: RPCContext) async throws
         -> ConsoleEndpoint
     {
-        try await client.call(
-            topic: Self.topic(host: host), method: "get_serial_console", args: InstanceRequest(instance: instance),
-            context: context)
+        try await console("get_serial_console", instance, host: host, context: context)
     }
 
     /// validate_console_port (a call): the proxy's check that a token's port is still the guest's.
