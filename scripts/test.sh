@@ -113,6 +113,11 @@ if [ "$(.venv-tempest/bin/pip show tempest 2>/dev/null | sed -n 's/^Version: //p
 fi
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv-tempest/bin/python Tests/Tempest/run_tempest.py --target 97
 
+# 6a4. Golden samples: the Compute API's answers against Nova 34.0.0's own doc/api_samples (from its sdist on
+#      PyPI, into .build-samples/), every view a microversion changes, compared by shape; fails on any difference.
+log "Nova's api_samples"
+NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/APISamples/compare_api_samples.py
+
 # 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
 #     1 scheduler, 2 compute hosts, placement, novncproxy) over PostgreSQL and a nats-server. The compute hosts
 #     run in network namespaces of their own, the rest in a third with its own PostgreSQL; making them needs root.

@@ -86,9 +86,9 @@ extension ComputeAPI {
             if caller.isAdmin { json["host"] = .optional(event.host) }
             json["hostId"] = .string(ServerViewBuilder.hostID(projectID: instance.projectID, host: event.host))
         }
-        // 2.84: what went wrong in a failed event, for its owner too (Nova's message of the fault, not the
-        // traceback an admin sees).
-        if context.apiVersion >= APIVersion(2, 84) {
+        // 2.84: what went wrong in a failed event (Nova's message of the fault), for admins as Nova's
+        // events:details policy says.
+        if context.apiVersion >= APIVersion(2, 84), caller.isAdmin {
             let failed = event.result == "Error"
             json["details"] = .optional(
                 failed ? event.traceback.flatMap { $0.split(separator: "\n").first.map(String.init) } : nil)

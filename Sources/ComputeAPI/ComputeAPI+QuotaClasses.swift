@@ -28,7 +28,7 @@ extension ComputeAPI {
                 throw NovaError.badRequest(
                     "Invalid input for field/attribute quota_class_set. 'quota_class_set' is a required property")
             }
-            let known = Set(try await quotaClassView(name, context.apiVersion).keys)
+            let known = Set(try await quotaClassView(name, context.apiVersion, forAnswer: false).keys)
             var changes: [String: Int] = [:]
             for (key, value) in spec.entries {
                 guard known.contains(key) else {
@@ -45,11 +45,17 @@ extension ComputeAPI {
     }
 
     /// A class's limits as the microversion shows them: the nova-network ones below 2.50, the personality
-    /// files' below 2.57.
-    func quotaClassView(_ name: String, _ version: APIVersion) async throws -> JSONObject {
+    /// files' below 2.57. Below 2.50 Nova's answers leave out the server group quotas, which an update still
+    /// takes (its bug 1693168, fixed by 2.50).
+    func quotaClassView(_ name: String, _ version: APIVersion, forAnswer: Bool = true) async throws -> JSONObject {
         let limits = try await store.quotaClassLimits(name)
         var json = JSONObject()
-        for resource in QuotaResource.visible(at: version) { json[resource.rawValue] = .int(limits.limit(resource)) }
+        for resource in QuotaResource.visible(at: version) {
+            if forAnswer, version < APIVersion(2, 50), [.serverGroups, .serverGroupMembers].contains(resource) {
+                continue
+            }
+            json[resource.rawValue] = .int(limits.limit(resource))
+        }
         if version < APIVersion(2, 50) {
             for (key, value) in Self.legacyClassQuotas.sorted(by: { $0.key < $1.key }) {
                 json[key] = .int(limits.overrides[key] ?? value)

@@ -124,7 +124,7 @@ public struct ComputeAPI: Sendable {
 
     func registerVersions(on router: Router<NovaRequestContext>) {
         router.get("compute") { request, _ in
-            Response.json(["versions": [Self.version20(request), Self.version21(request)]])
+            Response.json(["versions": [Self.version20(request), Self.version21(request, listed: true)]])
         }
         router.get("compute/v2.1") { request, _ in Response.json(["version": Self.version21(request)]) }
         router.get("compute/v2") { request, _ in Response.json(["version": Self.version20(request)]) }
@@ -139,18 +139,23 @@ public struct ComputeAPI: Sendable {
         }
     }
 
-    static func version21(_ request: Request) -> JSON {
-        [
+    /// The v2.1 document; in the root's list (`listed`) Nova gives only its self link and no media types.
+    static func version21(_ request: Request, listed: Bool = false) -> JSON {
+        let this: JSON = ["rel": "self", "href": .string(request.baseURL(fallback: "") + "/compute/v2.1/")]
+        var document: JSONObject = [
             "id": "v2.1", "status": "CURRENT", "version": .string(APIVersion.maximum.description),
             "min_version": .string(APIVersion.minimum.description), "updated": "2013-07-23T11:33:21Z",
-            "links": [
-                ["rel": "self", "href": .string(request.baseURL(fallback: "") + "/compute/v2.1/")],
-                ["rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"],
-            ],
-            "media-types": [
-                ["base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"]
-            ],
+            "links": [this],
         ]
+        if !listed {
+            document["links"] = [
+                this, ["rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"],
+            ]
+            document["media-types"] = [
+                ["base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"]
+            ]
+        }
+        return .object(document)
     }
 
     static func version20(_ request: Request) -> JSON {
