@@ -294,7 +294,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "NovaTestSupport", "NovaCloud", "NovaCore", "NovaVirt", "NovaVirtQEMU", "QMP", "VolumeBackends",
-                "VolumeCore",
+                "VolumeCore", "HostSystem",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -60,7 +60,7 @@ extension ComputeAPI {
             throw NovaError.badRequest("Invalid input for field/attribute rebuild. 'imageRef' is a required property")
         }
         try CheckedInput.onlyFields(Self.rebuildKeys(context.apiVersion), of: argument, field: "rebuild")
-        _ = try CheckedInput.boolean(spec["preserve_ephemeral"], field: "preserve_ephemeral")
+        let preserveEphemeral = try CheckedInput.boolean(spec["preserve_ephemeral"], field: "preserve_ephemeral")
         let accessIPv4 = try Self.accessIP(spec, "accessIPv4", version: 4)
         let accessIPv6 = try Self.accessIP(spec, "accessIPv6", version: 6)
         let image = try await requestedImage(["imageRef": imageRef], flavor: instance.flavor, caller: caller)
@@ -92,6 +92,7 @@ extension ComputeAPI {
             ? try CheckedInput.text(spec["hostname"], field: "hostname", length: 1...255) : nil
         let updated = try await startOperation(.rebuild, on: instance, context: context) { current in
             current.imageRef = image
+            current.rebuildPreservesEphemeral = preserveEphemeral == true ? true : nil
             if let keyPair {
                 current.keyName = keyPair?.name
                 current.keyData = keyPair?.publicKey

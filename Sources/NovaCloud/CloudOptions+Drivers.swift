@@ -31,6 +31,8 @@ public struct QEMUOptions: Sendable {
     /// `[DEFAULT] force_config_drive` and `mkisofs_cmd`.
     public var forceConfigDrive = false
     public var mkisofsCommand: String?
+    /// `[DEFAULT] default_ephemeral_format`: ext4 unless set (ext2, ext3, ext4, xfs, vfat: a mkfs.<name>).
+    public var ephemeralFormat = "ext4"
 }
 
 /// `[vnc]` and `[consoleauth]`.
@@ -101,6 +103,12 @@ extension CloudOptions {
         qemu.forceConfigDrive = ["true", "1", "yes", "on"].contains(
             config.string("DEFAULT", "force_config_drive", default: "false").lowercased())
         qemu.mkisofsCommand = config["DEFAULT", "mkisofs_cmd"]
+        qemu.ephemeralFormat = config.string("DEFAULT", "default_ephemeral_format", default: qemu.ephemeralFormat)
+        guard !qemu.ephemeralFormat.isEmpty, qemu.ephemeralFormat.allSatisfy({ $0.isLetter || $0.isNumber }) else {
+            throw ConfigError(
+                message:
+                    "[DEFAULT] default_ephemeral_format = \(qemu.ephemeralFormat): a file system name (ext4, xfs...)")
+        }
         guard qemu.ovsdbConnection.hasPrefix("unix:") || qemu.ovsdbConnection.hasPrefix("tcp:") else {
             throw ConfigError(
                 message: "[os_vif_ovs] ovsdb_connection = \(qemu.ovsdbConnection): unix:PATH or tcp:HOST:PORT")

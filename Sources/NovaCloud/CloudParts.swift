@@ -91,6 +91,7 @@ enum CloudParts {
             }
             config.forceConfigDrive = options.qemu.forceConfigDrive
             config.mkisofsCommand = options.qemu.mkisofsCommand
+            config.ephemeralFormat = options.qemu.ephemeralFormat
             return QEMUDriver(config: config, images: images, logger: Logger(label: "nova.virt.qemu.\(host)"))
         }
     }

@@ -26,7 +26,6 @@ extension ComputeManager {
             case .rescue: try await driver.rescue(instance)
             case .unrescue: try await driver.unrescue(instance)
             case .rebuild:
-                if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
                 try await update(
                     instance.uuid, InstanceUpdate(expectedTaskStates: [.rebuilding], taskState: .rebuildSpawning),
                     context)
@@ -34,9 +33,10 @@ extension ComputeManager {
                     instance.trustedImageCertificates, imageID: instance.imageRef,
                     properties: instance.schedulingRequest?.imageProperties ?? [:])
                 {
+                    if await driver.powerState(of: instance) != nil { try await driver.destroy(instance) }
                     throw NovaError.conflict(failure)
                 }
-                try await driver.spawn(instance)
+                try await driver.rebuild(instance, preserveEphemeral: instance.rebuildPreservesEphemeral == true)
                 if instance.vmState == .stopped { try await driver.powerOff(instance) }
             case .softDelete:
                 if await driver.powerState(of: instance) == .running { try await driver.powerOff(instance) }

@@ -77,6 +77,16 @@ public struct InstanceMetadata: Sendable {
         return ["links": .array(links), "networks": .array(networks), "services": []]
     }
 
+    /// EC2's block-device-mapping: the root disk, then the flavor's ephemeral and swap disks as the guest
+    /// sees them (vdb, then vdc or vdb).
+    var blockDeviceMapping: [String: EC2Value] {
+        var mapping: [String: EC2Value] = ["ami": .text("vda"), "root": .text("/dev/vda")]
+        var next = Array("bcdefgh")
+        if instance.flavor.ephemeralGB > 0 { mapping["ephemeral0"] = .text("vd\(next.removeFirst())") }
+        if instance.flavor.swapMB > 0 { mapping["swap"] = .text("vd\(next.removeFirst())") }
+        return mapping
+    }
+
     /// The EC2-style meta-data (`/latest/meta-data/...`) as a tree of names to values or subtrees.
     public func ec2MetaData() -> [String: EC2Value] {
         let fixed = instance.addresses?.first?.address ?? ""
@@ -84,7 +94,7 @@ public struct InstanceMetadata: Sendable {
         var tree: [String: EC2Value] = [
             "ami-id": .text("ami-" + String(instance.imageRef.prefix(8))),
             "ami-launch-index": .text(String(instance.launchIndex)),
-            "block-device-mapping": .tree(["ami": .text("vda"), "root": .text("/dev/vda")]),
+            "block-device-mapping": .tree(blockDeviceMapping),
             "hostname": .text(instance.hostname + ".novalocal"), "instance-action": .text("none"),
             "instance-id": .text(Self.ec2ID(instance.uuid)), "instance-type": .text(instance.flavor.name),
             "local-hostname": .text(instance.hostname + ".novalocal"), "local-ipv4": .text(fixed),

@@ -83,6 +83,15 @@ public actor FakeDriver: VirtDriver {
         started[instance.uuid] = Date()
     }
 
+    /// Each guest's rebuilds, with whether its ephemeral disk was to be kept, for tests to read.
+    public private(set) var rebuilds: [String: [Bool]] = [:]
+
+    public func rebuild(_ instance: Instance, preserveEphemeral: Bool) async throws {
+        if guests[instance.uuid] != nil { try await destroy(instance) }
+        try await spawn(instance)
+        rebuilds[instance.uuid, default: []].append(preserveEphemeral)
+    }
+
     /// A guest starts (or arrives) with its volumes, connected by the compute host to this host, as libvirt's
     /// domain has them.
     func takeVolumes(_ instance: Instance) throws {

@@ -83,6 +83,8 @@ public protocol VirtDriver: Sendable {
     func cacheImage(_ imageID: String) async throws
     /// Sets the password of the guest's administrator account (changePassword), through an agent in the guest.
     func setAdminPassword(_ instance: Instance, password: String) async throws
+    /// Makes the guest again from its image (rebuild); with `preserveEphemeral` its ephemeral disk stays as it is.
+    func rebuild(_ instance: Instance, preserveEphemeral: Bool) async throws
     /// Where the guest's serial port takes a TCP client (the serial console).
     func serialConsole(_ instance: Instance) async throws -> ConsoleEndpoint
     /// Where the guest's VNC server listens (get_vnc_console).

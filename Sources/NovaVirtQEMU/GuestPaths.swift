@@ -17,6 +17,9 @@ struct GuestPaths: Sendable {
     var exist: Bool {
         FileManager.default.fileExists(atPath: disk) || FileManager.default.fileExists(atPath: rootVolume)
     }
+    /// The flavor's ephemeral and swap disks (qcow2, no backing file).
+    var ephemeralDisk: String { directory + "/disk.eph0" }
+    var swapDisk: String { directory + "/disk.swap" }
     /// The rescue image's overlay while the guest is rescued (its own disk is then the second drive).
     var rescueDisk: String { directory + "/disk.rescue" }
     var console: String { directory + "/console.log" }

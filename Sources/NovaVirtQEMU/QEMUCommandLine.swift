@@ -42,6 +42,13 @@ struct QEMUCommandLine {
         } else {
             arguments += Self.disk("root", file: paths.disk, format: "qcow2", bootIndex: rescue ? 1 : 0)
         }
+        // The flavor's ephemeral and swap disks, after the root disk (vdb, vdc), as libvirt orders them.
+        if instance.flavor.ephemeralGB > 0 {
+            arguments += Self.disk("ephemeral0", file: paths.ephemeralDisk, format: "qcow2", bootIndex: nil)
+        }
+        if instance.flavor.swapMB > 0 {
+            arguments += Self.disk("swap0", file: paths.swapDisk, format: "qcow2", bootIndex: nil)
+        }
         if configDrive {
             arguments += Self.disk("config", file: paths.configDrive, format: "raw", bootIndex: nil, readOnly: true)
         }

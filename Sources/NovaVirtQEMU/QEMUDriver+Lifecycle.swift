@@ -15,6 +15,7 @@ extension QEMUDriver {
                 logger.info("spawning \(instance.uuid): its disk over image \(instance.imageRef)")
                 try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
             }
+            try await createLocalDisks(instance)
             try await launch(instance)
         } catch {
             await kill(instance.uuid)

@@ -39,6 +39,10 @@ extension QEMUDriver: MovingVirtDriver {
                         config.qemuImg, ["resize", "-q", paths.disk, "\(instance.flavor.rootGB)G"])
                 }
             }
+            // The ephemeral and swap disks come along from the source's folder.
+            try await createLocalDisks(
+                instance,
+                copyingFrom: transfer.diskPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path })
             if powerOn { try await launch(instance) }
         } catch {
             await kill(instance.uuid)
@@ -81,6 +85,7 @@ extension QEMUDriver: MovingVirtDriver {
             } else {
                 try await createOverlay(of: instance.imageRef, at: paths.disk, rootGB: instance.flavor.rootGB)
             }
+            try await createEmptyLocalDisks(instance)
             expectedExits.insert(instance.uuid)
             try await launch(instance, incoming: true)
             let client = try client(instance)

@@ -36,6 +36,8 @@ public struct QEMUDriverConfig: Sendable {
         }
     }
     public var spice: SPICE?
+    /// `[DEFAULT] default_ephemeral_format`: the file system of ephemeral disks (a `mkfs.<format>` runs).
+    public var ephemeralFormat = "ext4"
     /// `[DEFAULT] shutdown_timeout`: how long a clean (ACPI) power-off may take before it is forced.
     public var shutdownTimeout: Duration
     /// What the host offers; nil measures the machine (processors, memory, the instances file system).

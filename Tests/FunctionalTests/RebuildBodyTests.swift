@@ -36,6 +36,12 @@ import Testing
             #expect(done.json?["server"]?["accessIPv4"] == "192.0.2.7")
             #expect(done.json?["server"]?["accessIPv6"] == "2001:db8::1")
             try await client.waitFor(id, status: "ACTIVE", token: demo)
+            // The driver is asked to keep the ephemeral disk for that rebuild only.
+            #expect(try await rebuild([:]).status == 202)
+            try await client.waitFor(id, status: "ACTIVE", token: demo)
+            var asked: [Bool] = []
+            for driver in cloud.drivers.values { asked += await driver.rebuilds[id] ?? [] }
+            #expect(asked == [true, false])
         }
     }
 }

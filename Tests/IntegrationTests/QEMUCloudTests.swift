@@ -1,4 +1,5 @@
 import Foundation
+import HostSystem
 import NIOCore
 import NovaCloud
 import NovaCore
@@ -179,6 +180,78 @@ extension QEMUCloudTests {
             #expect(server.json?["server"]?["OS-EXT-STS:task_state"] == .null)
             #expect(try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: token).status == 204)
         }
+    }
+
+    /// A flavor's ephemeral disk (ext4, labelled ephemeral0) and swap disk, and rebuilds that keep the
+    /// ephemeral disk's data with preserve_ephemeral and make it anew without.
+    @Test func ephemeralAndSwapDisksAndAPreservingRebuild() async throws {
+        try await withQEMUCloud { client, cloud in
+            let token = try await client.adminToken()
+            try await client.waitForHosts(1, token: token)
+            let flavor = try await client.request(
+                .post, "/compute/v2.1/flavors", token: token,
+                body: [
+                    "flavor": [
+                        "name": "with-ephemeral", "ram": 128, "vcpus": 1, "disk": 1, "OS-FLV-EXT-DATA:ephemeral": 1,
+                        "swap": 64,
+                    ]
+                ])
+            let flavorID = try #require(flavor.json?["flavor"]?["id"]?.stringValue, "\(flavor.text)")
+            let image = try await guestImage(client, token)
+            let id = try await client.createServer(
+                "ephemeral", token: token, flavor: flavorID, image: image, extra: ["networks": "none"], version: "2.37")
+            try await client.waitFor(id, status: "ACTIVE", token: token, seconds: 120)
+            try await waitForMarker(client, id, token)
+            let line = try #require(QEMUEnvironment.commandLines(naming: id).first)
+            #expect(line.contains("disk.eph0") && line.contains("disk.swap"), "\(line)")
+            let folder = try #require(Self.guestFolder(id, under: cloud.options.dataDirectory))
+            let ephemeral = folder + "/disk.eph0"
+            // ext4's superblock magic 0xEF53 at 1080 and its label at 1144; mkswap's signature before 4096.
+            let fileSystem = try await Self.bytes(of: ephemeral, at: 1080, count: 80)
+            #expect(Array(fileSystem.prefix(2)) == [0x53, 0xEF], "an ext4 file system")
+            #expect(String(decoding: fileSystem[64..<74], as: UTF8.self) == "ephemeral0")
+            let swap = try await Self.bytes(of: folder + "/disk.swap", at: 4086, count: 10)
+            #expect(String(decoding: swap, as: UTF8.self) == "SWAPSPACE2")
+
+            // Data written to the ephemeral disk of the stopped guest stays through a preserving rebuild only.
+            #expect(try await action(client, id, ["os-stop": .null], token).status == 202)
+            try await client.waitFor(id, status: "SHUTOFF", token: token, seconds: 120)
+            _ = try await ProcessRunner.check("qemu-io", ["-c", "write -P 0x5a 512M 4k", ephemeral])
+            func rebuild(preserving: Bool) async throws {
+                let reply = try await action(
+                    client, id, ["rebuild": ["imageRef": .string(image), "preserve_ephemeral": .bool(preserving)]],
+                    token)
+                #expect(reply.status == 202, "\(reply.text)")
+                try await Task.sleep(for: .milliseconds(200))
+                try await client.waitFor(id, status: "SHUTOFF", token: token, seconds: 120)
+            }
+            try await rebuild(preserving: true)
+            let kept = try await ProcessRunner.run("qemu-io", ["-c", "read -P 0x5a 512M 4k", ephemeral])
+            #expect(kept.status == 0 && !kept.output.contains("Pattern verification failed"), "\(kept.output)")
+            try await rebuild(preserving: false)
+            let fresh = try await ProcessRunner.run("qemu-io", ["-c", "read -P 0x5a 512M 4k", ephemeral])
+            #expect(fresh.output.contains("Pattern verification failed"), "\(fresh.output)")
+            #expect(try await client.request(.delete, "/compute/v2.1/servers/\(id)", token: token).status == 204)
+        }
+    }
+
+    static func guestFolder(_ id: String, under root: String) -> String? {
+        let walker = FileManager.default.enumerator(atPath: root)
+        while let path = walker?.nextObject() as? String {
+            if path.hasSuffix("/" + id) { return root + "/" + path }
+        }
+        return nil
+    }
+
+    /// `count` bytes at `offset` of a qcow2 file's guest-visible contents.
+    static func bytes(of disk: String, at offset: Int, count: Int) async throws -> [UInt8] {
+        let raw = FileManager.default.temporaryDirectory.appendingPathComponent("eph-\(UUID().uuidString).raw").path
+        defer { try? FileManager.default.removeItem(atPath: raw) }
+        _ = try await ProcessRunner.check("qemu-img", ["convert", "-U", "-O", "raw", disk, raw])
+        let handle = try #require(FileHandle(forReadingAtPath: raw))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        return Array(try handle.read(upToCount: count) ?? Data())
     }
 
     /// Rescue and unrescue; shelve offload destroys the QEMU process; unshelve boots a new one from the snapshot.

@@ -104,6 +104,8 @@ public struct Instance: Sendable, Codable, Equatable {
     /// The create's (or the last rebuild's) `trusted_image_certificates` (2.63): certificate ids its image's
     /// signature must be verified against at spawn.
     public var trustedImageCertificates: [String]?
+    /// The running rebuild's `preserve_ephemeral`: the guest's ephemeral disk is kept as it is.
+    public var rebuildPreservesEphemeral: Bool?
 
     public init(
         uuid: String, displayName: String, description: String? = nil, projectID: String, userID: String,
