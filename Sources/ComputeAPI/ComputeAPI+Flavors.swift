@@ -65,10 +65,8 @@ extension ComputeAPI {
         if !caller.isAdmin { flavors.removeAll(where: \.disabled) }
         if context.apiVersion >= APIVersion(2, 102), let pattern = query["name"] {
             // Nova matches the name as a regular expression (REGEXP), anywhere in it.
-            guard let regex = try? Regex(pattern) else {
-                throw NovaError.badRequest("Invalid regular expression for name: \(pattern)")
-            }
-            flavors = flavors.filter { $0.name.contains(regex) }
+            let regex = try Self.regex(pattern, field: "name")
+            flavors = flavors.filter { regex.matches($0.name) }
         }
         flavors = try Self.sortedFlavors(flavors, query, version: context.apiVersion)
         if let minRAM = query["minRam"] {

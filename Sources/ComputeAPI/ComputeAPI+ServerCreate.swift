@@ -344,7 +344,8 @@ extension ComputeAPI {
     func requestedZone(_ spec: JSONObject, version: APIVersion, caller: Credentials) async throws -> (
         zone: String?, host: String?, skipFilters: Bool
     ) {
-        var zone = spec["availability_zone"]?.stringValue
+        // Nova's default_schedule_zone stands for a zone the request does not name.
+        var zone = spec["availability_zone"]?.stringValue ?? config.defaultScheduleZone
         var forcedHost: String?
         if let text = zone, text.contains(":") {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

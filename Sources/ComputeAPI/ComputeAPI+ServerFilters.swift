@@ -43,8 +43,8 @@ extension ComputeAPI {
         "created_at": { VersionedNotification.timestamp($0.createdAt) },
     ]
 
-    static func regex(_ pattern: String, field: String) throws -> Regex<AnyRegexOutput> {
-        guard let regex = try? Regex(pattern) else {
+    static func regex(_ pattern: String, field: String) throws -> SearchPattern {
+        guard let regex = SearchPattern(pattern) else {
             throw NovaError.badRequest("Invalid regular expression for \(field): \(pattern)")
         }
         return regex
@@ -57,7 +57,7 @@ extension ComputeAPI {
         var result = instances
         if let pattern = query["name"] ?? query["display_name"] {
             let regex = try regex(pattern, field: "name")
-            result = result.filter { $0.displayName.contains(regex) }
+            result = result.filter { regex.matches($0.displayName) }
         }
         if let image = query["image"] ?? query["image_ref"] {
             let id = image.split(separator: "/").last.map(String.init) ?? image
@@ -72,7 +72,7 @@ extension ComputeAPI {
             let regex = try regex(pattern, field: key)
             result = result.filter { instance in
                 (instance.addresses ?? []).contains {
-                    ($0.address.contains(":") ? 6 : 4) == version && $0.address.contains(regex)
+                    ($0.address.contains(":") ? 6 : 4) == version && regex.matches($0.address)
                 }
             }
         }
@@ -84,7 +84,7 @@ extension ComputeAPI {
         for (key, value) in searchedFilters {
             guard let pattern = query[key] else { continue }
             let regex = try regex(pattern, field: key)
-            result = result.filter { value($0)?.contains(regex) ?? false }
+            result = result.filter { value($0).map(regex.matches) ?? false }
         }
         if let locked = query.flag("locked"), context.apiVersion >= APIVersion(2, 73) {
             result = result.filter { $0.locked == locked }

@@ -14,6 +14,8 @@ public struct ComputeAPIConfig: Sendable {
     public var serviceDownTime: TimeInterval
     /// `[DEFAULT] default_availability_zone`.
     public var defaultAvailabilityZone: String
+    /// `[DEFAULT] default_schedule_zone`: the zone a create without one is held to (nil: any zone).
+    public var defaultScheduleZone: String?
     /// `[DEFAULT] internal_service_availability_zone`.
     public var internalAvailabilityZone: String
     /// `[api] enable_instance_password`.

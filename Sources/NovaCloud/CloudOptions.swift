@@ -27,6 +27,8 @@ public struct CloudOptions: Sendable {
     public var fakeLiveMigrationSeconds = 0.1
     public var hostname: String
     public var availabilityZone: String
+    /// `[DEFAULT] default_schedule_zone`: the zone of a create that names none (nil: any zone).
+    public var defaultScheduleZone: String?
     /// `[filter_scheduler]` and `[scheduler]`: filters, weigher multipliers, subset size, attempts.
     public var scheduler = SchedulerOptions()
     /// `[api] auth_strategy` of the placement service alone (`keystone` or `noauth2`, for testing).
@@ -145,6 +147,7 @@ public struct CloudOptions: Sendable {
         listenPort = try config.int("DEFAULT", "osapi_compute_listen_port", default: listenPort)
         hostname = config.string("DEFAULT", "host", default: hostname)
         availabilityZone = config.string("DEFAULT", "default_availability_zone", default: availabilityZone)
+        defaultScheduleZone = config["DEFAULT", "default_schedule_zone"].flatMap { $0.isEmpty ? nil : $0 }
         serviceDownTime = TimeInterval(try config.int("DEFAULT", "service_down_time", default: Int(serviceDownTime)))
         reportInterval = .seconds(try config.int("DEFAULT", "report_interval", default: 10))
         syncPowerStateInterval = .seconds(try config.int("DEFAULT", "sync_power_state_interval", default: 600))

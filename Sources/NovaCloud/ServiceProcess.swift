@@ -221,6 +221,7 @@ extension ComputeAPIConfig {
         rawVNCProxyBaseURL = options.console.resolvedRawBaseURL
         consoleTokenTTL = TimeInterval(options.console.tokenTTL)
         reclaimInstanceInterval = options.reclaimInstanceInterval
+        defaultScheduleZone = options.defaultScheduleZone
         instanceUsageAuditPeriod = options.instanceUsageAuditPeriod
     }
 }

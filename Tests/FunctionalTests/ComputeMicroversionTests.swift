@@ -70,6 +70,17 @@ import Testing
         }
     }
 
+    @Test func aCreateWithoutAZoneIsHeldToTheDefaultScheduleZone() async throws {
+        try await withCloud(fakeHosts: 1, configure: { $0.defaultScheduleZone = "nova" }) { client, cloud in
+            let demo = try await client.demoToken(cloud)
+            let id = try await client.createServer(
+                "zoned", token: demo, image: try await client.defaultImage(token: demo))
+            try await client.waitFor(id, status: "ACTIVE", token: demo)
+            let shown = try await client.request(.get, Self.compute + "/servers/\(id)", token: demo, version: "2.96")
+            #expect(shown.json?["server"]?["pinned_availability_zone"] == "nova", "\(shown.text)")
+        }
+    }
+
     @Test func flavorsAndQueriesOf2102() async throws {
         try await withCloud(fakeHosts: 1) { client, cloud in
             let admin = try await client.adminToken()
