@@ -277,6 +277,8 @@ let package = Package(
         .testTarget(name: "NATSClientTests", dependencies: ["NATSClient", "NovaTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "ComputeAPITests", dependencies: ["ComputeAPI", "APISupport", "NovaCore"], swiftSettings: strict),
+        .testTarget(
+            name: "IdentityServiceTests", dependencies: ["IdentityService", "NovaCore"], swiftSettings: strict),
         // Helpers shared by the functional and integration tests: a cloud under test and its HTTP client.
         .target(
             name: "NovaTestSupport",

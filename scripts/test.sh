@@ -49,6 +49,8 @@ if [ ! -x .venv/bin/openstack ] || [ ! -x .venv/bin/nova ] || ! .venv/bin/python
     .venv/bin/pip install -q python-openstackclient python-novaclient osc-placement
 fi
 .venv/bin/python -c 'import selenium' 2>/dev/null || .venv/bin/pip install -q selenium
+# botocore signs the EC2 requests of the identity steps as boto3 and the aws CLI do.
+.venv/bin/python -c 'import boto3' 2>/dev/null || .venv/bin/pip install -q boto3
 
 # 3. Format: the committed .swift-format, strictly (fix with: swift format format -i -r Sources Tests Package.swift).
 log "swift format lint"

@@ -67,7 +67,8 @@ public struct OpenStackMiddleware: RouterMiddleware {
         let path =
             request.uri.path.hasSuffix("/") && request.uri.path.count > 1
             ? String(request.uri.path.dropLast()) : request.uri.path
-        if request.method == .post { return path == "/identity/v3/auth/tokens" }
+        // A password, token or signed EC2 request is the authentication itself.
+        if request.method == .post { return ["/identity/v3/auth/tokens", "/identity/v3/ec2tokens"].contains(path) }
         guard request.method == .get || request.method == .head else { return false }
         return [
             "/", "/identity", "/identity/v3", "/compute", "/compute/v2.1", "/compute/v2", "/image", "/image/versions",

@@ -58,6 +58,7 @@ enum FlavorExtraSpecRules {
             throw .badRequest("Validation failed; '\(value)' is not a valid integer value.")
         }
         let negative = trimmed.first == "-"
+        // checked: nil past Int's range, then compared as beyond any bound; the digits are never negative
         let number = Int(digits).map { negative ? -$0 : $0 }
         if let max, number.map({ $0 > max }) ?? !negative {
             throw .badRequest("Validation failed; '\(value)' is greater than the max value of '\(max)'.")

@@ -229,7 +229,8 @@ extension IdentityAPI {
 
     func roleJSON(_ role: RoleRecord) -> JSON {
         [
-            "id": .string(role.id), "name": .string(role.name), "domain_id": .null, "description": .null,
+            "id": .string(role.id), "name": .string(role.name), "domain_id": .null,
+            "description": .optional(role.description),
             "options": [:],
             "links": ["self": .string("/identity/v3/roles/\(role.id)")],
         ]

@@ -10,10 +10,15 @@ public struct IdentityAPI: Sendable {
     let store: IdentityStore
     let tokens: TokenService
     let catalog: ServiceCatalog
+    /// Seals credential blobs at rest (`[credential] key_repository`).
+    let cipher: CredentialCipher
 
-    public init(store: IdentityStore, tokens: TokenService, catalog: ServiceCatalog = ServiceCatalog()) {
+    public init(
+        store: IdentityStore, tokens: TokenService, cipher: CredentialCipher, catalog: ServiceCatalog = ServiceCatalog()
+    ) {
         self.store = store
         self.tokens = tokens
+        self.cipher = cipher
         self.catalog = catalog
     }
 
@@ -38,6 +43,8 @@ public struct IdentityAPI: Sendable {
             ])
         }
         registerAdmin(on: v3)
+        registerRoles(on: v3)
+        registerCredentials(on: v3)
     }
 
     func versionDocument(_ request: Request) -> JSON {

@@ -124,7 +124,9 @@ public final class AllInOneCloud: Sendable {
             service: placement,
             policy: try PolicyEnforcer(defaults: PlacementPolicy.defaults, options: options.policy)
         ).register(on: router)
-        IdentityAPI(store: identityStore, tokens: tokens).register(on: router)
+        IdentityAPI(
+            store: identityStore, tokens: tokens, cipher: try CredentialCipher(keyFile: options.credentialKeyFile)
+        ).register(on: router)
         let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock)
         imageAPI.register(on: router)
         networkAPI.register(on: router)

@@ -27,6 +27,10 @@ public struct CloudOptions: Sendable {
     public var fakeLiveMigrationSeconds = 0.1
     public var hostname: String
     public var availabilityZone: String
+    /// `[credential] key_repository`: the key that seals credential blobs (an EC2 key pair's secret); every
+    /// process that serves the identity API needs the same one (nil: `<state_path>/credential-keys`).
+    public var credentialKeyRepository: String?
+    public var credentialKeyFile: String { (credentialKeyRepository ?? dataDirectory + "/credential-keys") + "/0" }
     /// `[DEFAULT] default_schedule_zone`: the zone of a create that names none (nil: any zone).
     public var defaultScheduleZone: String?
     /// `[filter_scheduler]` and `[scheduler]`: filters, weigher multipliers, subset size, attempts.
@@ -147,6 +151,7 @@ public struct CloudOptions: Sendable {
         listenPort = try config.int("DEFAULT", "osapi_compute_listen_port", default: listenPort)
         hostname = config.string("DEFAULT", "host", default: hostname)
         availabilityZone = config.string("DEFAULT", "default_availability_zone", default: availabilityZone)
+        credentialKeyRepository = config["credential", "key_repository"]
         defaultScheduleZone = config["DEFAULT", "default_schedule_zone"].flatMap { $0.isEmpty ? nil : $0 }
         serviceDownTime = TimeInterval(try config.int("DEFAULT", "service_down_time", default: Int(serviceDownTime)))
         reportInterval = .seconds(try config.int("DEFAULT", "report_interval", default: 10))

@@ -145,7 +145,10 @@ public struct ServiceProcess: Sendable {
             overrides["volumev3"] = volume + "/$(project_id)s"
         }
         let catalog = ServiceCatalog(overrides: overrides)
-        IdentityAPI(store: identityStore, tokens: tokens, catalog: catalog).register(on: router)
+        IdentityAPI(
+            store: identityStore, tokens: tokens, cipher: try CredentialCipher(keyFile: options.credentialKeyFile),
+            catalog: catalog
+        ).register(on: router)
         let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock)
         imageAPI.register(on: router)
         // The networking API is served here unless it runs in a process of its own ([neutron] endpoint_override).

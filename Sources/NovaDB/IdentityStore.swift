@@ -51,6 +51,13 @@ public struct UserRecord: Sendable, Equatable {
 public struct RoleRecord: Sendable, Equatable {
     public var id: String
     public var name: String
+    public var description: String?
+
+    public init(id: String, name: String, description: String? = nil) {
+        self.id = id
+        self.name = name
+        self.description = description
+    }
 }
 
 public struct RoleAssignment: Sendable, Equatable {
@@ -242,7 +249,9 @@ public final class IdentityStore: Sendable {
             var text = SQLQueryString("SELECT * FROM roles WHERE 1 = 1")
             if let name { text += " AND name = \(bind: name)" }
             return try await sql.raw(text + " ORDER BY name").all().map { row in
-                RoleRecord(id: try row.string("id"), name: try row.string("name"))
+                RoleRecord(
+                    id: try row.string("id"), name: try row.string("name"),
+                    description: try row.optionalString("description"))
             }
         }
     }

@@ -178,6 +178,31 @@ enum Migrations {
                 """
             ]
         ),
+        // Keystone's credentials (EC2 access/secret pairs, sealed), roles' descriptions, and groups: their
+        // members and their role assignments on projects.
+        (
+            16,
+            [
+                """
+                CREATE TABLE credentials (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, project_id TEXT,
+                  type TEXT NOT NULL, blob TEXT NOT NULL, created_at REAL NOT NULL)
+                """,
+                "CREATE INDEX credentials_user ON credentials (user_id)",
+                "ALTER TABLE roles ADD COLUMN description TEXT",
+                """
+                CREATE TABLE user_groups (id TEXT PRIMARY KEY, name TEXT NOT NULL, domain_id TEXT NOT NULL,
+                  description TEXT NOT NULL, UNIQUE (domain_id, name))
+                """,
+                """
+                CREATE TABLE user_group_members (group_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                  PRIMARY KEY (group_id, user_id))
+                """,
+                """
+                CREATE TABLE group_role_assignments (group_id TEXT NOT NULL, project_id TEXT NOT NULL,
+                  role_id TEXT NOT NULL, PRIMARY KEY (group_id, project_id, role_id))
+                """,
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -19,6 +19,7 @@ import urllib.request
 import urllib.error
 
 from console_probes import websocket_open
+from identity_steps import identity_steps
 from scale_out import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -193,6 +194,8 @@ def scenario(cloud, port, data_dir):
     digest = hashlib.md5(open(payload, "rb").read()).hexdigest()
     image = osc_json(["image", "create", "--file", payload, "--disk-format", "raw", "--public", "uploaded"], admin)
     check("image create --file uploads and checksums", image and image["status"] == "active" and image["checksum"] == digest and image["size"] == 300_000, str(image))
+
+    identity_steps(check, run, osc_json, OPENSTACK, admin, demo)
 
     result = run(OPENSTACK, ["keypair", "create", "k1"], demo)
     check("keypair create returns a private key", result.stdout.startswith("-----BEGIN OPENSSH PRIVATE KEY-----"))

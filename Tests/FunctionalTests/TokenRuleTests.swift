@@ -63,7 +63,9 @@ import Testing
     /// user names could be found by timing. Counted, not timed: each costs exactly one key derivation.
     @Test func aLoginForAnUnknownUserCostsThePasswordHashingAKnownUsersDoes() async throws {
         try await withCloud { _, cloud in
-            let api = IdentityAPI(store: cloud.identityStore, tokens: cloud.tokens)
+            let api = IdentityAPI(
+                store: cloud.identityStore, tokens: cloud.tokens,
+                cipher: CredentialCipher(key: .init(size: .bits256)))
             for user in ["admin", "nobody-\(UUID().uuidString)"] {
                 let counter = PasswordHasher.DerivationCounter()
                 await PasswordHasher.$counter.withValue(counter) {

@@ -1,0 +1,61 @@
+"""The client scenario's identity steps: role CRUD with `openstack role`, EC2 key pairs with `openstack ec2
+credentials`, and a request signed by botocore (AWS Signature Version 4, as boto3 and the aws CLI sign)
+turned into a token by `POST /v3/ec2tokens`."""
+import json
+import ssl
+import urllib.request
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+
+def ec2_token(auth_url, access, secret, cafile=None):
+    """A DescribeRegions request signed with the key pair, handed to Keystone's ec2tokens as an EC2 front end
+    hands it over; returns (status, token body)."""
+    request = AWSRequest(method="GET", url="https://ec2.example.com:8788/?Action=DescribeRegions&Version=2016-11-15")
+    SigV4Auth(Credentials(access, secret), "ec2", "RegionOne").add_auth(request)
+    authorization = request.headers["Authorization"]
+    body = {"credentials": {
+        "access": access, "signature": authorization.split("Signature=")[1], "host": "ec2.example.com:8788",
+        "verb": "GET", "path": "/", "params": {"Action": "DescribeRegions", "Version": "2016-11-15"},
+        "headers": {"Host": "ec2.example.com:8788", "X-Amz-Date": request.headers["X-Amz-Date"],
+                    "Authorization": authorization},
+        "body_hash": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}
+    call = urllib.request.Request(auth_url.rstrip("/") + "/v3/ec2tokens", data=json.dumps(body).encode(),
+                                  headers={"Content-Type": "application/json"}, method="POST")
+    context = ssl.create_default_context(cafile=cafile) if cafile else None
+    try:
+        with urllib.request.urlopen(call, timeout=10, context=context) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def identity_steps(check, run, osc_json, openstack, admin, demo):
+    created = osc_json(["role", "create", "scenario-auditor"], admin)
+    check("role create makes a role", created and created.get("name") == "scenario-auditor", str(created))
+    refused = run(openstack, ["role", "create", "not-mine"], demo, expect_ok=False)
+    check("a member cannot create roles", refused.returncode != 0 and "403" in refused.stderr, refused.stderr[-200:])
+    run(openstack, ["role", "set", "--name", "scenario-inspector", "scenario-auditor"], admin)
+    names = [r["Name"] for r in osc_json(["role", "list"], admin) or []]
+    check("role set renames it", "scenario-inspector" in names and "scenario-auditor" not in names, str(names))
+    run(openstack, ["role", "delete", "scenario-inspector"], admin)
+    check("role delete removes it", "scenario-inspector" not in [r["Name"] for r in osc_json(["role", "list"], admin) or []])
+
+    pair = osc_json(["ec2", "credentials", "create"], demo)
+    check("ec2 credentials create gives an access key and a secret", pair and pair.get("access") and pair.get("secret"),
+          str(pair))
+    if not pair:
+        return
+    listed = osc_json(["ec2", "credentials", "list"], demo) or []
+    check("ec2 credentials list shows it", [c["Access"] for c in listed] == [pair["access"]], str(listed))
+    status, token = ec2_token(demo["OS_AUTH_URL"], pair["access"], pair["secret"], demo.get("OS_CACERT"))
+    check("a request signed by botocore with the pair gets a token of the demo project (ec2tokens)",
+          status == 200 and token["token"]["project"]["name"] == "demo", f"{status} {token}")
+    status, _ = ec2_token(demo["OS_AUTH_URL"], pair["access"], "not-the-secret", demo.get("OS_CACERT"))
+    check("a request signed with another secret is refused (401)", status == 401, str(status))
+    run(openstack, ["ec2", "credentials", "delete", pair["access"]], demo)
+    check("ec2 credentials delete removes it", osc_json(["ec2", "credentials", "list"], demo) == [])
+    status, _ = ec2_token(demo["OS_AUTH_URL"], pair["access"], pair["secret"], demo.get("OS_CACERT"))
+    check("a deleted pair signs nothing any more", status == 401, str(status))
