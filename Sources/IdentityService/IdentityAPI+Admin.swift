@@ -149,36 +149,85 @@ extension IdentityAPI {
         }
         v3.get("role_assignments") { request, context in
             try requireAdmin(context)
-            let query = request.query
-            let assignments = try await store.assignments(
-                userID: query["user.id"], projectID: query["scope.project.id"], roleID: query["role.id"])
-            let withNames = query.flag("include_names") == true
-            let roleNames =
-                withNames ? Dictionary(uniqueKeysWithValues: try await store.roles().map { ($0.id, $0.name) }) : [:]
-            var json: [JSON] = []
-            for assignment in assignments {
-                var role: JSONObject = ["id": .string(assignment.roleID)]
-                var user: JSONObject = ["id": .string(assignment.userID)]
-                var project: JSONObject = ["id": .string(assignment.projectID)]
-                if withNames {
-                    let domain: JSON = ["id": "default", "name": "Default"]
-                    role["name"] = .optional(roleNames[assignment.roleID])
-                    user["name"] = .optional(try await store.user(id: assignment.userID)?.name)
-                    user["domain"] = domain
-                    project["name"] = .optional(try await store.project(id: assignment.projectID)?.name)
-                    project["domain"] = domain
-                }
-                json.append([
-                    "role": .object(role), "user": .object(user), "scope": ["project": .object(project)],
-                    "links": [
-                        "assignment": .string(
-                            "/identity/v3/projects/\(assignment.projectID)/users/\(assignment.userID)/roles/\(assignment.roleID)"
-                        )
-                    ],
-                ])
-            }
-            return Response.json(["role_assignments": .array(json), "links": linksJSON(request)])
+            return Response.json([
+                "role_assignments": .array(try await roleAssignments(request.query)), "links": linksJSON(request),
+            ])
         }
+    }
+
+    /// Keystone's role assignment list: users' and groups' roles on projects, filtered by user, group, project
+    /// and role; `effective` replaces each group's by one per member (what tokens get), `include_names` adds
+    /// the names.
+    func roleAssignments(_ query: QueryParameters) async throws -> [JSON] {
+        struct Entry: Hashable {
+            var user: String?
+            var group: String?
+            var project: String
+            var role: String
+        }
+        let project = query["scope.project.id"]
+        let role = query["role.id"]
+        var entries = try await store.assignments(projectID: project, roleID: role).map {
+            Entry(user: $0.userID, group: nil, project: $0.projectID, role: $0.roleID)
+        }
+        // Keystone takes `?effective` without a value as set.
+        let effective = query["effective"] != nil && query.flag("effective") != false
+        for assignment in try await store.groupAssignments(projectID: project, roleID: role) {
+            if effective {
+                for member in try await store.members(groupID: assignment.groupID) {
+                    entries.append(
+                        Entry(user: member.id, group: nil, project: assignment.projectID, role: assignment.roleID))
+                }
+            } else {
+                entries.append(
+                    Entry(user: nil, group: assignment.groupID, project: assignment.projectID, role: assignment.roleID))
+            }
+        }
+        if let user = query["user.id"] { entries.removeAll { $0.user != user } }
+        if let group = query["group.id"] { entries.removeAll { $0.group != group } }
+        var seen = Set<Entry>()
+        entries = entries.filter { seen.insert($0).inserted }
+        let withNames = query["include_names"] != nil && query.flag("include_names") != false
+        let roleNames =
+            withNames ? Dictionary(uniqueKeysWithValues: try await store.roles().map { ($0.id, $0.name) }) : [:]
+        let domain: JSON = ["id": "default", "name": "Default"]
+        var json: [JSON] = []
+        for entry in entries {
+            var roleJSON: JSONObject = ["id": .string(entry.role)]
+            var projectJSON: JSONObject = ["id": .string(entry.project)]
+            var assignment: JSONObject = [:]
+            if withNames {
+                roleJSON["name"] = .optional(roleNames[entry.role])
+                projectJSON["name"] = .optional(try await store.project(id: entry.project)?.name)
+                projectJSON["domain"] = domain
+            }
+            let actorPath: String
+            if let user = entry.user {
+                var userJSON: JSONObject = ["id": .string(user)]
+                if withNames {
+                    userJSON["name"] = .optional(try await store.user(id: user)?.name)
+                    userJSON["domain"] = domain
+                }
+                assignment["user"] = .object(userJSON)
+                actorPath = "users/\(user)"
+            } else {
+                let group = entry.group ?? ""
+                var groupJSON: JSONObject = ["id": .string(group)]
+                if withNames {
+                    groupJSON["name"] = .optional(try await store.group(id: group)?.name)
+                    groupJSON["domain"] = domain
+                }
+                assignment["group"] = .object(groupJSON)
+                actorPath = "groups/\(group)"
+            }
+            assignment["role"] = .object(roleJSON)
+            assignment["scope"] = ["project": .object(projectJSON)]
+            assignment["links"] = [
+                "assignment": .string("/identity/v3/projects/\(entry.project)/\(actorPath)/roles/\(entry.role)")
+            ]
+            json.append(.object(assignment))
+        }
+        return json
     }
 
     func checkAssignmentTargets(_ context: NovaRequestContext) async throws {

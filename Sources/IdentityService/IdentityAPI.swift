@@ -44,6 +44,8 @@ public struct IdentityAPI: Sendable {
         }
         registerAdmin(on: v3)
         registerRoles(on: v3)
+        registerUpdates(on: v3)
+        registerGroups(on: v3)
         registerCredentials(on: v3)
     }
 

@@ -96,6 +96,17 @@ public final class TokenService: TokenValidator {
         return credentials
     }
 
+    /// Every token of the user stops working here at once, and in other processes within the cache lifetime.
+    public func revokeAll(userID: String) async throws {
+        forget { $0.userID == userID }
+        try await store.revokeTokens(userID: userID)
+    }
+
+    /// Drops cached validations (a user or project just disabled): the next use reads the token's row again.
+    public func forget(where matches: (Credentials) -> Bool) {
+        cache.withLock { entries in entries = entries.filter { !matches($0.value.credentials) } }
+    }
+
     public func revoke(_ token: String) async throws -> Bool {
         let key = Self.hash(token)
         cache.withLock { _ = $0.removeValue(forKey: key) }

@@ -158,8 +158,13 @@ public final class IdentityStore: Sendable {
             if let name { text += " AND name = \(bind: name)" }
             if let domainID { text += " AND domain_id = \(bind: domainID)" }
             if let userID {
+                // Its own roles there, or a group's it is in.
                 text +=
-                    " AND EXISTS (SELECT 1 FROM role_assignments a WHERE a.project_id = p.id AND a.user_id = \(bind: userID))"
+                    """
+                     AND (EXISTS (SELECT 1 FROM role_assignments a WHERE a.project_id = p.id AND a.user_id = \(bind: userID))
+                      OR EXISTS (SELECT 1 FROM group_role_assignments g JOIN user_group_members m ON m.group_id = g.group_id
+                        WHERE g.project_id = p.id AND m.user_id = \(bind: userID)))
+                    """
             }
             return try await sql.raw(text + " ORDER BY name").all().map(Self.project(from:))
         }
@@ -174,6 +179,7 @@ public final class IdentityStore: Sendable {
     public func deleteProject(id: String) async throws {
         try await database.write { sql in
             try await sql.raw("DELETE FROM role_assignments WHERE project_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM group_role_assignments WHERE project_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM projects WHERE id = \(bind: id)").run()
         }
     }
@@ -230,6 +236,7 @@ public final class IdentityStore: Sendable {
         try await database.write { sql in
             try await sql.raw("DELETE FROM role_assignments WHERE user_id = \(bind: id)").run()
             try await sql.raw("UPDATE tokens SET revoked = 1 WHERE user_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM user_group_members WHERE user_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM users WHERE id = \(bind: id)").run()
         }
     }
@@ -296,8 +303,12 @@ public final class IdentityStore: Sendable {
         try await database.read { sql in
             try await sql.raw(
                 """
-                SELECT r.id, r.name FROM roles r JOIN role_assignments a ON a.role_id = r.id
-                WHERE a.user_id = \(bind: userID) AND a.project_id = \(bind: projectID) ORDER BY r.name
+                SELECT r.id, r.name FROM roles r WHERE r.id IN (
+                  SELECT a.role_id FROM role_assignments a
+                  WHERE a.user_id = \(bind: userID) AND a.project_id = \(bind: projectID)
+                  UNION SELECT g.role_id FROM group_role_assignments g JOIN user_group_members m ON m.group_id = g.group_id
+                  WHERE m.user_id = \(bind: userID) AND g.project_id = \(bind: projectID))
+                ORDER BY r.name
                 """
             ).all().map { RoleRecord(id: try $0.string("id"), name: try $0.string("name")) }
         }

@@ -33,6 +33,7 @@ def ec2_token(auth_url, access, secret, cafile=None):
 
 
 def identity_steps(check, run, osc_json, openstack, admin, demo):
+    group_steps(check, run, osc_json, openstack, admin, demo)
     created = osc_json(["role", "create", "scenario-auditor"], admin)
     check("role create makes a role", created and created.get("name") == "scenario-auditor", str(created))
     refused = run(openstack, ["role", "create", "not-mine"], demo, expect_ok=False)
@@ -59,3 +60,35 @@ def identity_steps(check, run, osc_json, openstack, admin, demo):
     check("ec2 credentials delete removes it", osc_json(["ec2", "credentials", "list"], demo) == [])
     status, _ = ec2_token(demo["OS_AUTH_URL"], pair["access"], pair["secret"], demo.get("OS_CACERT"))
     check("a deleted pair signs nothing any more", status == 401, str(status))
+
+
+def group_steps(check, run, osc_json, openstack, admin, demo):
+    """A user in a group gets the group's role on a project: its own token for the project works, and the
+    effective assignments name it. The user then changes its own password."""
+    run(openstack, ["project", "create", "scenario-team"], admin)
+    osc_json(["user", "create", "--password", "team-pw-1", "scenario-dev"], admin)
+    group = osc_json(["group", "create", "scenario-developers"], admin)
+    check("group create makes a group", group and group.get("name") == "scenario-developers", str(group))
+    run(openstack, ["group", "add", "user", "scenario-developers", "scenario-dev"], admin)
+    contains = run(openstack, ["group", "contains", "user", "scenario-developers", "scenario-dev"], admin)
+    check("group contains user says so", "scenario-dev in group scenario-developers" in contains.stdout, contains.stdout)
+    run(openstack, ["role", "add", "--group", "scenario-developers", "--project", "scenario-team", "member"], admin)
+    effective = osc_json(["role", "assignment", "list", "--effective", "--user", "scenario-dev", "--names"], admin) or []
+    check("the group's role is the user's effective assignment",
+          [(a["Role"], a["Project"].split("@")[0]) for a in effective] == [("member", "scenario-team")], str(effective))
+    dev = dict(demo, OS_USERNAME="scenario-dev", OS_PASSWORD="team-pw-1", OS_PROJECT_NAME="scenario-team")
+    issued = run(openstack, ["token", "issue"], dev)
+    check("the group's member gets a token of the project", issued.returncode == 0, issued.stderr[-200:])
+    changed = run(openstack, ["user", "password", "set", "--original-password", "team-pw-1", "--password", "team-pw-2"], dev)
+    check("user password set changes its own password", changed.returncode == 0, changed.stderr[-200:])
+    old = run(openstack, ["token", "issue"], dev, expect_ok=False)
+    new = run(openstack, ["token", "issue"], dict(dev, OS_PASSWORD="team-pw-2"))
+    check("the old password no longer works, the new one does", old.returncode != 0 and new.returncode == 0)
+    run(openstack, ["group", "remove", "user", "scenario-developers", "scenario-dev"], admin)
+    gone = run(openstack, ["token", "issue"], dict(dev, OS_PASSWORD="team-pw-2"), expect_ok=False)
+    check("out of the group, no token of the project", gone.returncode != 0)
+    for command in (["group", "delete", "scenario-developers"], ["user", "delete", "scenario-dev"],
+                    ["project", "delete", "scenario-team"]):
+        run(openstack, command, admin)
+    check("the group, user and project are gone", not any(g["Name"] == "scenario-developers"
+                                                          for g in osc_json(["group", "list"], admin) or []))
