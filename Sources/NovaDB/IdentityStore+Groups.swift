@@ -26,14 +26,7 @@ public struct GroupRoleAssignment: Sendable, Equatable {
 extension IdentityStore {
     public func createGroup(_ group: GroupRecord) async throws {
         try await database.write { sql in
-            guard
-                try await sql.raw(
-                    "SELECT id FROM user_groups WHERE domain_id = \(bind: group.domainID) AND name = \(bind: group.name)"
-                ).first() == nil
-            else {
-                throw NovaError.conflict(
-                    "Conflict occurred attempting to store group - Duplicate entry found with name \(group.name).")
-            }
+            try await Self.requireUniqueName(group.name, in: "user_groups", domainID: group.domainID, besides: nil, sql)
             try await sql.raw(
                 """
                 INSERT INTO user_groups (id, name, domain_id, description)
@@ -66,15 +59,8 @@ extension IdentityStore {
 
     public func updateGroup(_ group: GroupRecord) async throws {
         try await database.write { sql in
-            if try await sql.raw(
-                """
-                SELECT id FROM user_groups WHERE domain_id = \(bind: group.domainID) AND name = \(bind: group.name)
-                  AND id <> \(bind: group.id)
-                """
-            ).first() != nil {
-                throw NovaError.conflict(
-                    "Conflict occurred attempting to store group - Duplicate entry found with name \(group.name).")
-            }
+            try await Self.requireUniqueName(
+                group.name, in: "user_groups", domainID: group.domainID, besides: group.id, sql)
             try await sql.raw(
                 """
                 UPDATE user_groups SET name = \(bind: group.name), description = \(bind: group.description)

@@ -6,15 +6,7 @@ import SQLKit
 extension IdentityStore {
     public func updateUser(_ user: UserRecord) async throws {
         try await database.write { sql in
-            if try await sql.raw(
-                """
-                SELECT id FROM users WHERE domain_id = \(bind: user.domainID) AND name = \(bind: user.name)
-                  AND id <> \(bind: user.id)
-                """
-            ).first() != nil {
-                throw NovaError.conflict(
-                    "Conflict occurred attempting to store user - Duplicate entry found with name \(user.name).")
-            }
+            try await Self.requireUniqueName(user.name, in: "users", domainID: user.domainID, besides: user.id, sql)
             try await sql.raw(
                 """
                 UPDATE users SET name = \(bind: user.name), password_hash = \(bind: user.passwordHash),
@@ -28,15 +20,8 @@ extension IdentityStore {
 
     public func updateProject(_ project: ProjectRecord) async throws {
         try await database.write { sql in
-            if try await sql.raw(
-                """
-                SELECT id FROM projects WHERE domain_id = \(bind: project.domainID) AND name = \(bind: project.name)
-                  AND id <> \(bind: project.id)
-                """
-            ).first() != nil {
-                throw NovaError.conflict(
-                    "Conflict occurred attempting to store project - Duplicate entry found with name \(project.name).")
-            }
+            try await Self.requireUniqueName(
+                project.name, in: "projects", domainID: project.domainID, besides: project.id, sql)
             try await sql.raw(
                 """
                 UPDATE projects SET name = \(bind: project.name), description = \(bind: project.description),
@@ -44,6 +29,23 @@ extension IdentityStore {
                 WHERE id = \(bind: project.id)
                 """
             ).run()
+        }
+    }
+
+    /// Keystone's 409 for a second user, project or group of one name in a domain (`besides`: the one
+    /// being renamed). `table` is one of this store's own table names, never a request's text.
+    static func requireUniqueName(
+        _ name: String, in table: String, domainID: String, besides id: String?, _ sql: any SQLDatabase
+    ) async throws {
+        let what = ["users": "user", "projects": "project", "user_groups": "group"][table] ?? table
+        if try await sql.raw(
+            """
+            SELECT id FROM \(unsafeRaw: table) WHERE domain_id = \(bind: domainID) AND name = \(bind: name)
+              AND id <> \(bind: id ?? "")
+            """
+        ).first() != nil {
+            throw NovaError.conflict(
+                "Conflict occurred attempting to store \(what) - Duplicate entry found with name \(name).")
         }
     }
 

@@ -86,20 +86,7 @@ def main(guest_image, output):
                 time.sleep(0.2)
             assert status.startswith("Connected"), f"noVNC did not connect: {status!r}"
             # The canvas: wait until the guest's screen is drawn (not one colour).
-            check = """
-                const c = document.querySelector('#screen canvas');
-                if (!c || c.width < 100) return null;
-                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-                const colours = new Set();
-                for (let i = 0; i < d.length && colours.size < 3; i += 4 * 97) colours.add(d[i] << 16 | d[i+1] << 8 | d[i+2]);
-                return [c.width, c.height, colours.size];
-            """
-            drawn = None
-            for _ in range(150):
-                drawn = browser.execute_script(check)
-                if drawn and drawn[2] > 1:
-                    break
-                time.sleep(0.2)
+            drawn = drawn_canvas(browser, "#screen canvas")
             browser.save_screenshot(output)
             print("screenshot:", output, "canvas:", drawn, "status:", status)
             assert drawn and drawn[2] > 1, f"the console stayed blank: {drawn}"
@@ -122,11 +109,16 @@ def main(guest_image, output):
 
 def spice_screen(browser, url):
     """spice-html5's page: it keeps the token in a cookie, connects to /websockify and draws the guest's
-    primary surface on a canvas in #spice-screen. Returns the canvas's size and how many colours a sample
-    of it has, once it has more than one (or the last look after 30 s)."""
+    primary surface on a canvas in #spice-screen."""
     browser.get(url)
+    return drawn_canvas(browser, "#spice-screen canvas")
+
+
+def drawn_canvas(browser, selector):
+    """The canvas's size and how many colours a sample of it has, once it has more than one (the guest's
+    screen drawn, not a blank frame), or the last look after 30 s."""
     check = """
-        const c = document.querySelector('#spice-screen canvas');
+        const c = document.querySelector(arguments[0]);
         if (!c || c.width < 100) return null;
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         const colours = new Set();
@@ -135,7 +127,7 @@ def spice_screen(browser, url):
     """
     drawn = None
     for _ in range(150):
-        drawn = browser.execute_script(check)
+        drawn = browser.execute_script(check, selector)
         if drawn and drawn[2] > 1:
             break
         time.sleep(0.2)
