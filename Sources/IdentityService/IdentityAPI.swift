@@ -46,6 +46,7 @@ public struct IdentityAPI: Sendable {
         registerRoles(on: v3)
         registerUpdates(on: v3)
         registerGroups(on: v3)
+        registerDomains(on: v3)
         registerCredentials(on: v3)
     }
 
@@ -84,6 +85,9 @@ public struct IdentityAPI: Sendable {
             throw NovaError.unauthorized("Unsupported authentication method: \(methods.joined(separator: ", "))")
         }
         guard user.enabled else { throw NovaError.unauthorized("The account is disabled for user: \(user.id).") }
+        guard try await store.domains().first(where: { $0.id == user.domainID })?.enabled != false else {
+            throw NovaError.unauthorized("The request you have made requires authentication.")
+        }
 
         var projectID = try await scopedProject(auth["scope"]) ?? inheritedProject ?? user.defaultProjectID ?? ""
         if auth["scope"]?.stringValue == "unscoped" { projectID = "" }

@@ -75,7 +75,8 @@ public final class TokenService: TokenValidator {
             return entry.credentials
         }
         guard let record = try await store.token(hash: key, now: now),
-            let user = try await store.user(id: record.userID), user.enabled
+            let user = try await store.user(id: record.userID), user.enabled,
+            try await domainEnabled(user.domainID)
         else {
             cache.withLock { _ = $0.removeValue(forKey: key) }
             return nil
@@ -94,6 +95,12 @@ public final class TokenService: TokenValidator {
             cache[key] = CacheEntry(credentials: credentials, expiresAt: record.expiresAt, cachedAt: now)
         }
         return credentials
+    }
+
+    /// A disabled domain's users hold no working token (Default cannot be disabled: no query for it).
+    func domainEnabled(_ id: String) async throws -> Bool {
+        if id == IdentityStore.defaultDomainID { return true }
+        return try await store.domains().first { $0.id == id }?.enabled == true
     }
 
     /// Every token of the user stops working here at once, and in other processes within the cache lifetime.

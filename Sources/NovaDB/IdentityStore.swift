@@ -7,6 +7,13 @@ public struct DomainRecord: Sendable, Equatable {
     public var name: String
     public var description: String
     public var enabled: Bool
+
+    public init(id: String, name: String, description: String, enabled: Bool) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.enabled = enabled
+    }
 }
 
 public struct ProjectRecord: Sendable, Equatable {

@@ -34,6 +34,7 @@ def ec2_token(auth_url, access, secret, cafile=None):
 
 def identity_steps(check, run, osc_json, openstack, admin, demo):
     group_steps(check, run, osc_json, openstack, admin, demo)
+    domain_steps(check, run, osc_json, openstack, admin)
     created = osc_json(["role", "create", "scenario-auditor"], admin)
     check("role create makes a role", created and created.get("name") == "scenario-auditor", str(created))
     refused = run(openstack, ["role", "create", "not-mine"], demo, expect_ok=False)
@@ -60,6 +61,20 @@ def identity_steps(check, run, osc_json, openstack, admin, demo):
     check("ec2 credentials delete removes it", osc_json(["ec2", "credentials", "list"], demo) == [])
     status, _ = ec2_token(demo["OS_AUTH_URL"], pair["access"], pair["secret"], demo.get("OS_CACERT"))
     check("a deleted pair signs nothing any more", status == 401, str(status))
+
+
+def domain_steps(check, run, osc_json, openstack, admin):
+    """A domain made, renamed, refused deletion while enabled, disabled and deleted."""
+    domain = osc_json(["domain", "create", "--description", "scenario", "scenario-domain"], admin)
+    check("domain create makes a domain", domain and domain.get("enabled") is True, str(domain))
+    refused = run(openstack, ["domain", "delete", "scenario-domain"], admin, expect_ok=False)
+    check("an enabled domain cannot be deleted", refused.returncode != 0)
+    run(openstack, ["domain", "set", "--disable", "--name", "scenario-former", "scenario-domain"], admin)
+    shown = osc_json(["domain", "show", "scenario-former"], admin)
+    check("domain set renames and disables it", shown and shown.get("enabled") is False, str(shown))
+    run(openstack, ["domain", "delete", "scenario-former"], admin)
+    names = [d["Name"] for d in osc_json(["domain", "list"], admin) or []]
+    check("domain delete removes the disabled domain", "scenario-former" not in names and "Default" in names, str(names))
 
 
 def group_steps(check, run, osc_json, openstack, admin, demo):
