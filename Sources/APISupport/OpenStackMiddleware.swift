@@ -114,6 +114,19 @@ public struct OpenStackMiddleware: RouterMiddleware {
             if context.credentials == nil, !Self.isPublic(request) {
                 throw NovaError.unauthorized("The request you have made requires authentication.")
             }
+            // Every policy of compute, image, networking and block storage is for project scope (their defaults
+            // since 2023.1, with scope enforced): a system-scoped token is refused by all of them.
+            if context.credentials?.systemScope != nil, [.compute, .image, .network, .volume].contains(service),
+                !Self.isPublic(request)
+            {
+                throw NovaError.forbidden(
+                    "Policy doesn't allow this request to be performed with a system-scoped token.")
+            }
+            if let rules = context.credentials?.accessRules, !Self.isPublic(request),
+                !service.allows(request, under: rules)
+            {
+                throw NovaError.unauthorized("The request you have made requires authentication.")
+            }
             try ComputeProjectPath.check(request, callerProject: context.credentials?.projectID)
             response = try await next(request, context)
             if service == .placement { Self.addPlacementCacheHeaders(&response, version: context.placementVersion) }

@@ -89,7 +89,7 @@ extension IdentityAPI {
                 throw NovaError.notFound("Could not find project: \(projectID).")
             }
             // A key pair is only good for a project its user works in.
-            guard try await !store.roleNames(userID: userID, projectID: projectID).isEmpty else {
+            guard try await !store.effectiveRoles(userID: userID, projectID: projectID).isEmpty else {
                 throw NovaError.forbidden("User \(userID) has no role on project \(projectID).")
             }
             let access = IdentityBootstrap.newID()
@@ -145,7 +145,7 @@ extension IdentityAPI {
             throw NovaError.unauthorized("Invalid EC2 signature: \(failure)")
         }
         guard let user = try await store.user(id: record.userID), user.enabled,
-            try await !store.roleNames(userID: user.id, projectID: projectID).isEmpty
+            try await !store.effectiveRoles(userID: user.id, projectID: projectID).isEmpty
         else { throw refusal }
         let (token, issued) = try await tokens.issue(userID: user.id, projectID: projectID)
         let tokenBody = try await tokenBody(

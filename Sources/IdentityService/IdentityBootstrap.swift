@@ -1,8 +1,8 @@
 import Foundation
 import NovaDB
 
-/// First-start setup of identity: the default domain, the standard roles, an `admin` project and user,
-/// and a `demo` project with a member user. Idempotent: a restart changes nothing unless a password is given.
+/// First-start setup of identity: the default domain, the standard roles and their implications, an `admin`
+/// project and user (admin on the system too), a `demo` project with a member user, and the catalog. Idempotent: a restart changes nothing unless a password is given.
 public struct IdentityBootstrap: Sendable {
     public static let roleNames = ["admin", "member", "reader", "manager", "service"]
 
@@ -30,6 +30,13 @@ public struct IdentityBootstrap: Sendable {
         }
         try await store.assignRole(userID: demoResult.id, projectID: demo, roleID: roles["member"]!)
         try await store.assignRole(userID: demoResult.id, projectID: demo, roleID: roles["reader"]!)
+        // As keystone-manage bootstrap: the admin holds admin on the system too, and each default role brings
+        // the ones below it (admin, manager, member, reader).
+        try await store.assignSystemRole(actorType: "user", actorID: adminResult.id, roleID: roles["admin"]!)
+        for (prior, implied) in [("admin", "manager"), ("manager", "member"), ("member", "reader")] {
+            try await store.addRoleInference(priorRoleID: roles[prior]!, impliedRoleID: roles[implied]!)
+        }
+        try await ServiceCatalog.seed(into: store)
         return Result(adminPassword: adminResult.password, demoPassword: demoResult.password)
     }
 

@@ -1,8 +1,11 @@
 import Foundation
 import NovaCore
+import NovaDB
 
-/// The service catalog returned with every scoped token: one entry per service under the listener's URL,
-/// the same paths devstack uses.
+/// The service catalog every scoped token carries, read from the catalog tables (`openstack endpoint
+/// create|set|delete` change it). The first start seeds one service per API this cloud serves, each with a
+/// public, internal and admin endpoint whose URL is a path on the listener the client reached, the paths
+/// devstack uses.
 public struct ServiceCatalog: Sendable {
     public struct Entry: Sendable {
         let type: String
@@ -11,12 +14,12 @@ public struct ServiceCatalog: Sendable {
     }
 
     public static let region = "RegionOne"
-    public let entries: [Entry]
-    /// Service type -> URL listed instead of the listener's own (Placement in a process of its own).
+    public static let interfaces = ["public", "internal", "admin"]
+    /// Service type -> URL listed instead of a seeded (listener-relative) endpoint's, for a service that runs in
+    /// a process of its own (Placement, networking, block storage in scale-out).
     public let overrides: [String: String]
 
-    public init(entries: [Entry] = ServiceCatalog.defaultEntries, overrides: [String: String] = [:]) {
-        self.entries = entries
+    public init(overrides: [String: String] = [:]) {
         self.overrides = overrides
     }
 
@@ -30,23 +33,62 @@ public struct ServiceCatalog: Sendable {
         Entry(type: "volumev3", name: "cinderv3", path: "/volume/v3/$(project_id)s"),
     ]
 
-    /// The catalog of a token scoped to `projectID`: `$(project_id)s` in a URL becomes the project, as
-    /// Keystone substitutes it.
-    public func json(baseURL: String, projectID: String) -> JSON {
-        .array(
-            entries.map { entry in
-                let endpoints: [JSON] = ["public", "internal", "admin"].map { interface in
-                    [
-                        "id": .string(Self.stableID(entry.type + interface)), "interface": .string(interface),
-                        "region_id": .string(Self.region), "region": .string(Self.region),
-                        "url": .string(
-                            (overrides[entry.type] ?? baseURL + entry.path)
-                                .replacingOccurrences(of: "$(project_id)s", with: projectID)),
+    /// Seeds the default region, services and endpoints into an empty catalog (ids stable across clouds).
+    static func seed(into store: IdentityStore) async throws {
+        guard try await store.catalogServices().isEmpty, try await store.regions().isEmpty,
+            try await store.endpoints().isEmpty
+        else { return }
+        try await store.createRegion(RegionRecord(id: region, description: "", parentRegionID: nil))
+        for entry in defaultEntries {
+            let service = stableID(entry.type)
+            try await store.saveCatalogService(
+                CatalogServiceRecord(id: service, type: entry.type, name: entry.name, description: "", enabled: true))
+            for interface in interfaces {
+                try await store.saveEndpoint(
+                    EndpointRecord(
+                        id: stableID(entry.type + interface), serviceID: service, interface: interface,
+                        regionID: region, url: entry.path, enabled: true))
+            }
+        }
+    }
+
+    /// An endpoint's URL as clients see it: a listener-relative path gets the listener's URL (or the
+    /// service's override), and `$(project_id)s`/`$(tenant_id)s`/`$(user_id)s` are substituted as Keystone
+    /// does. Nil when a substitution has no value (a token without a project): Keystone then leaves the
+    /// endpoint out.
+    func url(
+        _ endpoint: EndpointRecord, serviceType: String, baseURL: String, projectID: String?, userID: String?
+    ) -> String? {
+        var url = endpoint.url
+        if url.hasPrefix("/") { url = overrides[serviceType] ?? (baseURL + url) }
+        for (name, value) in [("project_id", projectID), ("tenant_id", projectID), ("user_id", userID)] {
+            let placeholder = "$(\(name))s"
+            guard url.contains(placeholder) else { continue }
+            guard let value, !value.isEmpty else { return nil }
+            url = url.replacingOccurrences(of: placeholder, with: value)
+        }
+        return url
+    }
+
+    /// The catalog of a token: enabled services with their enabled endpoints.
+    func json(store: IdentityStore, baseURL: String, projectID: String?, userID: String?) async throws -> JSON {
+        let endpoints = Dictionary(grouping: try await store.endpoints(), by: \.serviceID)
+        return .array(
+            try await store.catalogServices().filter(\.enabled).map { service in
+                let listed: [JSON] = (endpoints[service.id] ?? []).filter(\.enabled).compactMap { endpoint in
+                    guard
+                        let url = url(
+                            endpoint, serviceType: service.type, baseURL: baseURL, projectID: projectID, userID: userID)
+                    else { return nil }
+                    return [
+                        "id": .string(endpoint.id), "interface": .string(endpoint.interface),
+                        "region_id": .optional(endpoint.regionID), "region": .optional(endpoint.regionID),
+                        "url": .string(url),
                     ]
                 }
                 return [
-                    "id": .string(Self.stableID(entry.type)), "type": .string(entry.type), "name": .string(entry.name),
-                    "endpoints": .array(endpoints),
+                    "id": .string(service.id), "type": .string(service.type), "name": .string(service.name),
+                    "endpoints": .array(listed),
                 ]
             })
     }

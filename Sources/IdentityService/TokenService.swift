@@ -23,6 +23,7 @@ public final class TokenService: TokenValidator {
         var credentials: Credentials
         var expiresAt: Date
         var cachedAt: Date
+        var applicationCredentialID: String?
     }
 
     private let cache = Mutex<[String: CacheEntry]>([:])
@@ -42,9 +43,10 @@ public final class TokenService: TokenValidator {
 
     /// A new random token for `userID`, scoped to `projectID` ("" for unscoped). With `from`, the token that
     /// authenticated this request (token authentication): the new one expires with it and joins its audit chain.
-    public func issue(userID: String, projectID: String, from parent: TokenRecord? = nil) async throws -> (
-        token: String, record: TokenRecord
-    ) {
+    public func issue(
+        userID: String, projectID: String, from parent: TokenRecord? = nil, systemScope: String? = nil,
+        applicationCredential: ApplicationCredentialRecord? = nil
+    ) async throws -> (token: String, record: TokenRecord) {
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
         let token = Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -53,11 +55,14 @@ public final class TokenService: TokenValidator {
         let auditBytes = (0..<16).map { _ in UInt8.random(in: 0...255) }
         var record = TokenRecord(
             userID: userID, projectID: projectID, issuedAt: now, expiresAt: now.addingTimeInterval(lifetime),
-            auditID: String(Data(auditBytes).base64EncodedString().prefix(22)))
+            auditID: String(Data(auditBytes).base64EncodedString().prefix(22)), systemScope: systemScope,
+            applicationCredentialID: applicationCredential?.id ?? parent?.applicationCredentialID)
         if let parent {
             record.expiresAt = min(record.expiresAt, parent.expiresAt)
             record.auditChainID = parent.auditChainID ?? parent.auditID
         }
+        // A token of an application credential ends when the credential does.
+        if let ends = applicationCredential?.expiresAt { record.expiresAt = min(record.expiresAt, ends) }
         try await store.storeToken(hash: Self.hash(token), record)
         return (token, record)
     }
@@ -83,18 +88,42 @@ public final class TokenService: TokenValidator {
         }
         var projectName = ""
         var roles: [String] = []
-        if !record.projectID.isEmpty {
+        var accessRules: [AccessRule]?
+        if record.systemScope != nil {
+            roles = try await store.effectiveSystemRoles(userID: user.id).map(\.name)
+        } else if !record.projectID.isEmpty {
             guard let project = try await store.project(id: record.projectID), project.enabled else { return nil }
             projectName = project.name
-            roles = try await store.roleNames(userID: user.id, projectID: project.id).map(\.name)
+            guard let scoped = try await self.roles(of: record, now: now) else { return nil }
+            roles = scoped.roles.map(\.name)
+            accessRules = scoped.accessRules
         }
         let credentials = Credentials(
-            userID: user.id, userName: user.name, projectID: record.projectID, projectName: projectName, roles: roles)
+            userID: user.id, userName: user.name, projectID: record.projectID, projectName: projectName, roles: roles,
+            systemScope: record.systemScope, accessRules: accessRules)
         cache.withLock { cache in
             if cache.count > 10_000 { cache.removeAll() }
-            cache[key] = CacheEntry(credentials: credentials, expiresAt: record.expiresAt, cachedAt: now)
+            cache[key] = CacheEntry(
+                credentials: credentials, expiresAt: record.expiresAt, cachedAt: now,
+                applicationCredentialID: record.applicationCredentialID)
         }
         return credentials
+    }
+
+    /// The roles of a project-scoped token: the user's on the project with those they imply, or for a token
+    /// of an application credential, the credential's roles that the user still holds there, and its access
+    /// rules. Nil when the token no longer stands: its credential is gone or expired, or the user holds none
+    /// of the credential's roles any more.
+    func roles(of record: TokenRecord, now: Date) async throws -> (roles: [RoleRecord], accessRules: [AccessRule]?)? {
+        let held = try await store.effectiveRoles(userID: record.userID, projectID: record.projectID)
+        guard let credentialID = record.applicationCredentialID else { return (held, nil) }
+        guard let credential = try await store.applicationCredential(id: credentialID),
+            credential.expiresAt.map({ $0 > now }) ?? true
+        else { return nil }
+        let roles = held.filter { credential.roleIDs.contains($0.id) }
+        guard !roles.isEmpty else { return nil }
+        let rules = credential.accessRules.map { AccessRule(service: $0.service, path: $0.path, method: $0.method) }
+        return (roles, rules.isEmpty ? nil : rules)
     }
 
     /// A disabled domain's users hold no working token (Default cannot be disabled: no query for it).
@@ -112,6 +141,11 @@ public final class TokenService: TokenValidator {
     /// Drops cached validations (a user or project just disabled): the next use reads the token's row again.
     public func forget(where matches: (Credentials) -> Bool) {
         cache.withLock { entries in entries = entries.filter { !matches($0.value.credentials) } }
+    }
+
+    /// The tokens of a deleted application credential stop working here at once (the store revoked them).
+    public func forget(applicationCredentialID id: String) {
+        cache.withLock { entries in entries = entries.filter { $0.value.applicationCredentialID != id } }
     }
 
     public func revoke(_ token: String) async throws -> Bool {

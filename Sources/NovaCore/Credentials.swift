@@ -7,11 +7,14 @@ public struct Credentials: Sendable, Equatable, Codable {
     public var roles: [String]
     /// `all` for a system-scoped token (nil: scoped to `projectID`).
     public var systemScope: String?
+    /// An application credential's access rules: the only calls the token may make (nil: any).
+    public var accessRules: [AccessRule]?
 
     public init(
         userID: String, userName: String, projectID: String, projectName: String, roles: [String],
-        systemScope: String? = nil
+        systemScope: String? = nil, accessRules: [AccessRule]? = nil
     ) {
+        self.accessRules = accessRules
         self.userID = userID
         self.userName = userName
         self.projectID = projectID

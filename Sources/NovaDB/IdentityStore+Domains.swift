@@ -46,6 +46,20 @@ extension IdentityStore {
             try await sql.raw("DELETE FROM group_role_assignments WHERE project_id IN (" + projects + ")").run()
             try await sql.raw("DELETE FROM user_group_members WHERE user_id IN (" + users + ")").run()
             try await sql.raw("DELETE FROM user_group_members WHERE group_id IN (" + groups + ")").run()
+            try await sql.raw("DELETE FROM system_role_assignments WHERE actor_id IN (" + users + ")").run()
+            try await sql.raw("DELETE FROM system_role_assignments WHERE actor_id IN (" + groups + ")").run()
+            let credentials: SQLQueryString =
+                "SELECT id FROM application_credentials WHERE user_id IN (" + users + ") OR project_id IN (" + projects
+                + ")"
+            try await sql.raw(
+                "DELETE FROM application_credential_access_rules WHERE application_credential_id IN (" + credentials
+                    + ")"
+            ).run()
+            try await sql.raw("DELETE FROM access_rules WHERE user_id IN (" + users + ")").run()
+            try await sql.raw(
+                "DELETE FROM application_credentials WHERE user_id IN (" + users + ") OR project_id IN (" + projects
+                    + ")"
+            ).run()
             try await sql.raw("DELETE FROM user_groups WHERE domain_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM users WHERE domain_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM projects WHERE domain_id = \(bind: id)").run()

@@ -75,6 +75,9 @@ extension IdentityStore {
         try await database.write { sql in
             try await sql.raw("DELETE FROM user_group_members WHERE group_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM group_role_assignments WHERE group_id = \(bind: id)").run()
+            try await sql.raw(
+                "DELETE FROM system_role_assignments WHERE actor_type = 'group' AND actor_id = \(bind: id)"
+            ).run()
             try await sql.raw("DELETE FROM user_groups WHERE id = \(bind: id)").run()
         }
     }

@@ -33,11 +33,15 @@ extension IdentityStore {
         }
     }
 
-    /// The role and every assignment of it, users' and groups'.
+    /// The role, every assignment of it (users' and groups', on projects and the system) and its inferences.
     public func deleteRole(id: String) async throws {
         try await database.write { sql in
             try await sql.raw("DELETE FROM role_assignments WHERE role_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM group_role_assignments WHERE role_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM system_role_assignments WHERE role_id = \(bind: id)").run()
+            try await sql.raw(
+                "DELETE FROM implied_roles WHERE prior_role_id = \(bind: id) OR implied_role_id = \(bind: id)"
+            ).run()
             try await sql.raw("DELETE FROM roles WHERE id = \(bind: id)").run()
         }
     }

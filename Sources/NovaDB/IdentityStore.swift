@@ -81,11 +81,18 @@ public struct TokenRecord: Sendable, Equatable {
     public var auditID: String
     /// The audit id of the first token of a chain made by token authentication (Keystone's second audit id).
     public var auditChainID: String?
+    /// `all` for a system-scoped token (its `projectID` is then empty).
+    public var systemScope: String?
+    /// The application credential the token was issued for: its roles are the token's, and its access rules
+    /// bound what the token may call.
+    public var applicationCredentialID: String?
 
     public init(
         userID: String, projectID: String, issuedAt: Date, expiresAt: Date, auditID: String,
-        auditChainID: String? = nil
+        auditChainID: String? = nil, systemScope: String? = nil, applicationCredentialID: String? = nil
     ) {
+        self.systemScope = systemScope
+        self.applicationCredentialID = applicationCredentialID
         self.userID = userID
         self.projectID = projectID
         self.issuedAt = issuedAt
@@ -187,6 +194,10 @@ public final class IdentityStore: Sendable {
         try await database.write { sql in
             try await sql.raw("DELETE FROM role_assignments WHERE project_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM group_role_assignments WHERE project_id = \(bind: id)").run()
+            try await sql.raw(
+                "DELETE FROM application_credential_access_rules WHERE application_credential_id IN (SELECT id FROM application_credentials WHERE project_id = \(bind: id))"
+            ).run()
+            try await sql.raw("DELETE FROM application_credentials WHERE project_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM projects WHERE id = \(bind: id)").run()
         }
     }
@@ -244,6 +255,14 @@ public final class IdentityStore: Sendable {
             try await sql.raw("DELETE FROM role_assignments WHERE user_id = \(bind: id)").run()
             try await sql.raw("UPDATE tokens SET revoked = 1 WHERE user_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM user_group_members WHERE user_id = \(bind: id)").run()
+            try await sql.raw(
+                "DELETE FROM system_role_assignments WHERE actor_type = 'user' AND actor_id = \(bind: id)"
+            ).run()
+            try await sql.raw(
+                "DELETE FROM application_credential_access_rules WHERE application_credential_id IN (SELECT id FROM application_credentials WHERE user_id = \(bind: id))"
+            ).run()
+            try await sql.raw("DELETE FROM application_credentials WHERE user_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM access_rules WHERE user_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM users WHERE id = \(bind: id)").run()
         }
     }
@@ -328,9 +347,10 @@ public final class IdentityStore: Sendable {
             try await sql.raw(
                 """
                 INSERT INTO tokens (token_hash, user_id, project_id, issued_at, expires_at, audit_id, audit_chain_id,
-                  revoked)
+                  revoked, system_scope, application_credential_id)
                 VALUES (\(bind: hash), \(bind: token.userID), \(bind: token.projectID), \(bind: token.issuedAt.stored),
-                  \(bind: token.expiresAt.stored), \(bind: token.auditID), \(bind: token.auditChainID), 0)
+                  \(bind: token.expiresAt.stored), \(bind: token.auditID), \(bind: token.auditChainID), 0,
+                  \(bind: token.systemScope), \(bind: token.applicationCredentialID))
                 """
             ).run()
             // Expired tokens are of no use to anyone: drop them as new ones are issued.
@@ -347,7 +367,9 @@ public final class IdentityStore: Sendable {
                 TokenRecord(
                     userID: try row.string("user_id"), projectID: try row.string("project_id"),
                     issuedAt: try row.date("issued_at"), expiresAt: try row.date("expires_at"),
-                    auditID: try row.string("audit_id"), auditChainID: try row.optionalString("audit_chain_id"))
+                    auditID: try row.string("audit_id"), auditChainID: try row.optionalString("audit_chain_id"),
+                    systemScope: try row.optionalString("system_scope"),
+                    applicationCredentialID: try row.optionalString("application_credential_id"))
             }
         }
     }

@@ -203,6 +203,49 @@ enum Migrations {
                 """,
             ]
         ),
+        // Keystone's catalog (regions, services, endpoints), implied roles, role assignments on the system,
+        // application credentials with their access rules, and the scope and application credential a token
+        // carries.
+        (
+            17,
+            [
+                """
+                CREATE TABLE regions (id TEXT PRIMARY KEY, description TEXT NOT NULL, parent_region_id TEXT)
+                """,
+                """
+                CREATE TABLE catalog_services (id TEXT PRIMARY KEY, type TEXT NOT NULL, name TEXT NOT NULL,
+                  description TEXT NOT NULL, enabled INTEGER NOT NULL)
+                """,
+                """
+                CREATE TABLE catalog_endpoints (id TEXT PRIMARY KEY, service_id TEXT NOT NULL, interface TEXT NOT NULL,
+                  region_id TEXT, url TEXT NOT NULL, enabled INTEGER NOT NULL)
+                """,
+                """
+                CREATE TABLE implied_roles (prior_role_id TEXT NOT NULL, implied_role_id TEXT NOT NULL,
+                  PRIMARY KEY (prior_role_id, implied_role_id))
+                """,
+                """
+                CREATE TABLE system_role_assignments (actor_type TEXT NOT NULL, actor_id TEXT NOT NULL,
+                  role_id TEXT NOT NULL, PRIMARY KEY (actor_type, actor_id, role_id))
+                """,
+                """
+                CREATE TABLE application_credentials (id TEXT PRIMARY KEY, name TEXT NOT NULL, user_id TEXT NOT NULL,
+                  project_id TEXT NOT NULL, description TEXT, secret_hash TEXT NOT NULL, expires_at REAL,
+                  unrestricted INTEGER NOT NULL, role_ids TEXT NOT NULL, created_at REAL NOT NULL,
+                  UNIQUE (user_id, name))
+                """,
+                """
+                CREATE TABLE access_rules (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, service TEXT NOT NULL,
+                  path TEXT NOT NULL, method TEXT NOT NULL, UNIQUE (user_id, service, path, method))
+                """,
+                """
+                CREATE TABLE application_credential_access_rules (application_credential_id TEXT NOT NULL,
+                  access_rule_id TEXT NOT NULL, PRIMARY KEY (application_credential_id, access_rule_id))
+                """,
+                "ALTER TABLE tokens ADD COLUMN system_scope TEXT",
+                "ALTER TABLE tokens ADD COLUMN application_credential_id TEXT",
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -58,7 +58,8 @@ import Testing
             // The member's token for the project carries the group's role; auth/projects lists it.
             let scoped = try await token(client, user: "grouped", password: "pw-1", project: "team")
             #expect(scoped.status == 201, "\(scoped.text)")
-            #expect(scoped.json?["token"]?["roles"]?.arrayValue?.map { $0["name"] } == ["member"])
+            // member brings reader with it (the bootstrap's implied roles).
+            #expect(scoped.json?["token"]?["roles"]?.arrayValue?.map { $0["name"] } == ["member", "reader"])
             let userToken = try #require(scoped.headers[HTTPField.Name("X-Subject-Token")!])
             let mine = try await client.request(.get, Self.identity + "/auth/projects", token: userToken)
             #expect(mine.json?["projects"]?.arrayValue?.map { $0["name"] } == ["team"])
@@ -73,8 +74,8 @@ import Testing
                 .get, Self.identity + "/role_assignments?scope.project.id=\(projectID)&effective&user.id=\(userID)",
                 token: admin)
             #expect(
-                effective.json?["role_assignments"]?.arrayValue?.map { $0["user"]?["id"] } == [.string(userID)],
-                "\(effective.text)")
+                effective.json?["role_assignments"]?.arrayValue?.map { $0["user"]?["id"] }
+                    == [.string(userID), .string(userID)], "\(effective.text)")
             // A member cannot manage groups; out of the group, no access any more.
             #expect(
                 try await client.request(
