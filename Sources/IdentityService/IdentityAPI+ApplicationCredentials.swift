@@ -121,7 +121,9 @@ extension IdentityAPI {
         guard let name = try CheckedInput.text(spec["name"], field: "name", length: 1...255) else {
             throw NovaError.badRequest("'name' is a required property")
         }
-        var secret = try CheckedInput.text(spec["secret"] ?? nil, field: "secret", length: 1...4096) ?? ""
+        // openstackclient sends nulls for what was not given.
+        func given(_ field: String) -> JSON? { spec[field].flatMap { $0.isNull ? nil : $0 } }
+        var secret = try CheckedInput.text(given("secret"), field: "secret", length: 1...4096) ?? ""
         if secret.isEmpty {
             secret = Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
                 .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
@@ -139,9 +141,9 @@ extension IdentityAPI {
         }
         let credential = ApplicationCredentialRecord(
             id: IdentityBootstrap.newID(), name: name, userID: caller.userID, projectID: caller.projectID,
-            description: try CheckedInput.text(spec["description"], field: "description", length: 0...255),
+            description: try CheckedInput.text(given("description"), field: "description", length: 0...255),
             secretHash: try PasswordHasher.hash(secret), expiresAt: expiresAt,
-            unrestricted: try strictBool(spec["unrestricted"], field: "unrestricted") ?? false,
+            unrestricted: try strictBool(given("unrestricted"), field: "unrestricted") ?? false,
             roleIDs: try await applicationCredentialRoles(spec["roles"], caller: caller).map(\.id),
             accessRules: try accessRules(spec["access_rules"], userID: caller.userID))
         return (credential, secret)
@@ -155,6 +157,8 @@ extension IdentityAPI {
         guard let items = value.arrayValue else {
             throw NovaError.badRequest("Invalid input for field 'roles': not a list.")
         }
+        // An empty list, as openstackclient sends without --role, asks for the token's roles (as Keystone reads it).
+        guard !items.isEmpty else { return held }
         let all = try await store.roles()
         var asked: [RoleRecord] = []
         for item in items {
