@@ -128,10 +128,9 @@ extension ComputeAPI {
     func projectScope(_ caller: Credentials) -> String? { caller.isAdmin ? nil : caller.projectID }
 
     func visibleImage(_ id: String, _ caller: Credentials) async throws -> ImageRecord? {
-        guard let image = try await images.image(id: id), image.status == "active",
-            caller.isAdmin || image.visibility == "public" || image.visibility == "community"
-                || image.owner == caller.projectID
-        else { return nil }
+        guard let image = try await images.image(id: id, visibleTo: caller), image.status == "active" else {
+            return nil
+        }
         return image
     }
 

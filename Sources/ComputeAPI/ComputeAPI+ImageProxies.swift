@@ -78,7 +78,7 @@ extension ComputeAPI {
             throw NovaError.notFound("The resource could not be found.")
         }
         let caller = try context.caller()
-        guard let image = try await images.image(id: context.parameter("id")), ImageAPI.canSee(image, caller) else {
+        guard let image = try await images.image(id: context.parameter("id"), visibleTo: caller) else {
             throw NovaError.notFound("Image not found.")
         }
         return image
@@ -127,7 +127,11 @@ extension ComputeAPI {
         }
         let caller = try context.caller()
         let query = request.query
-        var found = try await images.images(name: query["name"]).filter { ImageAPI.canSee($0, caller) }
+        // Glance's default list: shared images only once the project accepted them.
+        let memberships = try await images.memberships(memberID: caller.projectID)
+        var found = try await images.images(name: query["name"]).filter {
+            $0.isVisible(to: caller, memberStatus: memberships[$0.id] == "accepted" ? "accepted" : nil)
+        }
         found.sort { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         if let status = query["status"] {
             found = found.filter { Self.imageStatuses[$0.status, default: "UNKNOWN"] == status.uppercased() }

@@ -275,11 +275,9 @@ extension ComputeAPI {
                 "Block Device Mapping is Invalid: You specified more than one local swap device, or no image to boot from."
             )
         }
-        let found = known?.id == id ? known : try await images.image(id: id)
-        guard let image = found,
-            caller.isAdmin || image.visibility == "public" || image.visibility == "community"
-                || image.owner == caller.projectID
-        else { throw NovaError.badRequest("Image \(id) could not be found.") }
+        // A known image was found through `visibleImage`, for this caller.
+        let found = known?.id == id ? known : try await images.image(id: id, visibleTo: caller)
+        guard let image = found else { throw NovaError.badRequest("Image \(id) could not be found.") }
         guard image.status == "active" else { throw NovaError.badRequest("Image \(id) is not active.") }
         if image.minRAM > flavor.memoryMB {
             throw NovaError.badRequest("Flavor's memory is too small for requested image.")

@@ -21,12 +21,7 @@ extension ImageAPI {
             ids = try await store.images().filter { names.contains($0.name ?? "") }.map(\.id)
         }
         var images = try await store.images(ids: ids, name: name, status: query["status"])
-        images = images.filter { Self.canSee($0, caller) }
-        if let visibility = query["visibility"], visibility != "all" {
-            images = images.filter { $0.visibility == visibility }
-        } else if query["visibility"] == nil {
-            images = images.filter { $0.visibility != "community" || $0.owner == caller.projectID }
-        }
+        images = try await listedImages(images, caller: caller, query: query)
         if let owner = query["owner"] { images = images.filter { $0.owner == owner } }
         if let tag = query["tag"] { images = images.filter { $0.tags.contains(tag) } }
         images = try ImageListQuery.filtered(images, query)
@@ -46,6 +41,44 @@ extension ImageAPI {
         }
         body["images"] = .array(images.map(view))
         return Response.json(.object(body))
+    }
+
+    /// What a list shows of the images `caller` may see, as Glance lists them: by default its own, the public
+    /// ones, and those shared with its project that it accepted (`member_status`: pending, rejected, all);
+    /// community images only when asked for (`visibility=community` or `all`); hidden ones only with
+    /// `os_hidden=true`.
+    func listedImages(_ images: [ImageRecord], caller: Credentials, query: QueryParameters) async throws
+        -> [ImageRecord]
+    {
+        let memberStatus = query["member_status"] ?? "accepted"
+        guard ["accepted", "pending", "rejected", "all"].contains(memberStatus) else {
+            throw NovaError.badRequest("Invalid status value: \(memberStatus)")
+        }
+        let visibility = query["visibility"]
+        if let visibility, !["public", "private", "shared", "community", "all"].contains(visibility) {
+            throw NovaError.badRequest("Invalid visibility value: \(visibility)")
+        }
+        var hidden = false
+        if query["os_hidden"] != nil {
+            guard let wanted = query.flag("os_hidden") else {
+                throw NovaError.badRequest("Invalid value for 'os_hidden' filter. Valid values are 'true' or 'false'.")
+            }
+            hidden = wanted
+        }
+        let memberships = try await store.memberships(memberID: caller.projectID)
+        return images.filter { image in
+            guard image.hidden == hidden else { return false }
+            let owned = image.owner == caller.projectID
+            let membership = image.visibility == "shared" && !owned ? memberships[image.id] : nil
+            guard image.isVisible(to: caller, memberStatus: membership) else { return false }
+            // An image shared with the project shows with the answer asked for.
+            if let membership, memberStatus != "all", membership != memberStatus, !caller.isAdmin { return false }
+            switch visibility {
+            case nil: return image.visibility != "community" || owned
+            case "all": return true
+            default: return image.visibility == visibility
+            }
+        }
     }
 
     func create(_ request: Request, _ context: NovaRequestContext) async throws -> Response {
@@ -82,7 +115,11 @@ extension ImageAPI {
         guard try await store.insertIfAbsent(image) else {
             throw NovaError.conflict("Image with identifier \(id) already exists")
         }
-        return Response.json(view(image), status: 201, headers: [.location: "/v2/images/\(id)"])
+        return Response.json(
+            view(image), status: 201,
+            headers: [
+                .location: "/v2/images/\(id)", HTTPField.Name("OpenStack-image-import-methods")!: "glance-direct",
+            ])
     }
 
     /// Sets the writable fields from a create body or patch values; unknown keys become custom properties.
@@ -112,9 +149,9 @@ extension ImageAPI {
             case "min_disk", "min_ram":
                 let number = try CheckedInput.requiredInteger(value, field: key, in: CheckedInput.databaseRange)
                 if key == "min_disk" { image.minDisk = number } else { image.minRAM = number }
-            case "protected":
-                guard let flag = value.boolValue else { throw NovaError.badRequest("protected must be a boolean") }
-                image.protected = flag
+            case "protected", "os_hidden":
+                guard let flag = value.boolValue else { throw NovaError.badRequest("\(key) must be a boolean") }
+                if key == "protected" { image.protected = flag } else { image.hidden = flag }
             case "tags":
                 guard let tags = value.arrayValue?.compactMap(\.stringValue) else {
                     throw NovaError.badRequest("tags must be a list of strings")
@@ -175,6 +212,7 @@ extension ImageAPI {
         if image.protected { throw NovaError.forbidden("Image \(image.id) is protected and cannot be deleted.") }
         try await store.delete(id: image.id)
         files.remove(id: image.id)
+        staging?.remove(id: image.id)
         return Response.empty(status: 204)
     }
 

@@ -6,7 +6,8 @@ import NovaCore
 import NovaDB
 
 /// The Glance v2 subset under `/image`: discovery, create, upload, download, list with filters, show,
-/// JSON-patch update, tags and delete.
+/// JSON-patch update, tags, delete, sharing with members, interoperable import (glance-direct) and its
+/// tasks, and the schemas.
 public struct ImageAPI: Sendable {
     let store: ImageStore
     let files: ImageFileStore
@@ -21,10 +22,14 @@ public struct ImageAPI: Sendable {
         "updated_at", "self", "file", "schema", "locations", "direct_url", "os_hidden",
     ]
 
+    /// Data staged for an interoperable import (`PUT /v2/images/{id}/stage`), under the store's `staging`.
+    let staging: ImageFileStore?
+
     public init(store: ImageStore, files: ImageFileStore, clock: any WallClock) {
         self.store = store
         self.files = files
         self.clock = clock
+        self.staging = try? ImageFileStore(directory: files.directory + "/staging")
     }
 
     public func register(on router: Router<NovaRequestContext>) {
@@ -40,12 +45,9 @@ public struct ImageAPI: Sendable {
         v2.delete("images/{id}") { _, context in try await delete(context) }
         v2.put("images/{id}/file") { request, context in try await upload(request, context) }
         v2.get("images/{id}/file") { _, context in try await download(context) }
-        // The image's tasks (2.12): the import tasks that worked on it. Images here are uploaded, never
-        // imported, so an image the caller may see has none.
-        v2.get("images/{id}/tasks") { _, context in
-            _ = try await visibleImage(context.parameter("id"), context)
-            return Response.json(["tasks": []])
-        }
+        registerMembers(on: v2)
+        registerImport(on: v2)
+        registerSchemas(on: v2)
         v2.put("images/{id}/tags/{tag}") { _, context in
             let tag = context.parameter("tag")
             try await ownedImage(context.parameter("id"), context)
@@ -77,14 +79,9 @@ public struct ImageAPI: Sendable {
 
     // MARK: Visibility
 
-    public static func canSee(_ image: ImageRecord, _ caller: Credentials) -> Bool {
-        caller.isAdmin || image.visibility == "public" || image.visibility == "community"
-            || image.owner == caller.projectID
-    }
-
     func visibleImage(_ id: String, _ context: NovaRequestContext) async throws -> ImageRecord {
         let caller = try context.caller()
-        guard let image = try await store.image(id: id), Self.canSee(image, caller) else {
+        guard let image = try await store.image(id: id, visibleTo: caller) else {
             throw NovaError.notFound("No image found with ID \(id)")
         }
         return image
@@ -110,7 +107,7 @@ public struct ImageAPI: Sendable {
         json["status"] = .string(image.status)
         json["visibility"] = .string(image.visibility)
         json["protected"] = .bool(image.protected)
-        json["os_hidden"] = false
+        json["os_hidden"] = .bool(image.hidden)
         json["tags"] = .array(image.tags.map(JSON.string))
         json["disk_format"] = .optional(image.diskFormat)
         json["container_format"] = .optional(image.containerFormat)

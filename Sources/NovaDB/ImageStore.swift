@@ -19,6 +19,8 @@ public struct ImageRecord: Sendable, Equatable {
     public var minDisk: Int
     public var minRAM: Int
     public var protected: Bool
+    /// Glance's `os_hidden`: left out of image lists unless asked for.
+    public var hidden: Bool = false
     public var properties: [String: String]
     public var tags: [String]
     public var createdAt: Date
@@ -61,6 +63,7 @@ public final class ImageStore: Sendable {
         image.minDisk = try row.int("min_disk")
         image.minRAM = try row.int("min_ram")
         image.protected = try row.bool("protected")
+        image.hidden = try row.bool("os_hidden")
         image.properties = try StoredJSON.decode([String: String].self, try row.string("properties"))
         image.tags = try StoredJSON.decode([String].self, try row.string("tags"))
         image.updatedAt = try row.date("updated_at")
@@ -75,18 +78,20 @@ public final class ImageStore: Sendable {
         try await sql.raw(
             """
             INSERT INTO images (id, name, status, visibility, owner, disk_format, container_format, size, virtual_size,
-              checksum, os_hash_algo, os_hash_value, min_disk, min_ram, protected, properties, tags, created_at, updated_at)
+              checksum, os_hash_algo, os_hash_value, min_disk, min_ram, protected, properties, tags, created_at, updated_at,
+              os_hidden)
             VALUES (\(bind: image.id), \(bind: image.name), \(bind: image.status), \(bind: image.visibility), \(bind: image.owner),
               \(bind: image.diskFormat), \(bind: image.containerFormat), \(bind: image.size), \(bind: image.virtualSize),
               \(bind: image.checksum), \(bind: image.hashAlgorithm), \(bind: image.hashValue), \(bind: image.minDisk),
               \(bind: image.minRAM), \(bind: image.protected ? 1 : 0), \(bind: try StoredJSON.encode(image.properties)),
-              \(bind: try StoredJSON.encode(image.tags)), \(bind: image.createdAt.stored), \(bind: image.updatedAt.stored))
+              \(bind: try StoredJSON.encode(image.tags)), \(bind: image.createdAt.stored), \(bind: image.updatedAt.stored),
+              \(bind: image.hidden ? 1 : 0))
             ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, visibility = excluded.visibility,
               owner = excluded.owner, disk_format = excluded.disk_format, container_format = excluded.container_format,
               size = excluded.size, virtual_size = excluded.virtual_size, checksum = excluded.checksum,
               os_hash_algo = excluded.os_hash_algo, os_hash_value = excluded.os_hash_value, min_disk = excluded.min_disk,
               min_ram = excluded.min_ram, protected = excluded.protected, properties = excluded.properties,
-              tags = excluded.tags, updated_at = excluded.updated_at
+              tags = excluded.tags, updated_at = excluded.updated_at, os_hidden = excluded.os_hidden
             """
         ).run()
     }
@@ -139,6 +144,7 @@ public final class ImageStore: Sendable {
 
     public func delete(id: String) async throws {
         try await database.write { sql in
+            try await sql.raw("DELETE FROM image_members WHERE image_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM images WHERE id = \(bind: id)").run()
         }
     }

@@ -246,6 +246,24 @@ enum Migrations {
                 "ALTER TABLE tokens ADD COLUMN application_credential_id TEXT",
             ]
         ),
+        // Glance's image members (sharing), hidden images, and the tasks of interoperable import.
+        (
+            18,
+            [
+                "ALTER TABLE images ADD COLUMN os_hidden INTEGER NOT NULL DEFAULT 0",
+                """
+                CREATE TABLE image_members (image_id TEXT NOT NULL, member_id TEXT NOT NULL, status TEXT NOT NULL,
+                  created_at REAL NOT NULL, updated_at REAL NOT NULL, PRIMARY KEY (image_id, member_id))
+                """,
+                "CREATE INDEX image_members_member ON image_members (member_id)",
+                """
+                CREATE TABLE image_tasks (id TEXT PRIMARY KEY, type TEXT NOT NULL, status TEXT NOT NULL,
+                  owner TEXT NOT NULL, user_id TEXT NOT NULL, image_id TEXT, input TEXT NOT NULL, result TEXT,
+                  message TEXT NOT NULL, request_id TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+                  expires_at REAL)
+                """,
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.
