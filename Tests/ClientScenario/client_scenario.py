@@ -20,6 +20,7 @@ import urllib.error
 
 from console_probes import websocket_open
 from identity_steps import identity_steps
+from image_steps import image_steps
 from scale_out import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -196,6 +197,7 @@ def scenario(cloud, port, data_dir):
     check("image create --file uploads and checksums", image and image["status"] == "active" and image["checksum"] == digest and image["size"] == 300_000, str(image))
 
     identity_steps(check, run, osc_json, OPENSTACK, admin, demo)
+    image_steps(check, run, osc_json, OPENSTACK, admin, demo, data_dir)
 
     result = run(OPENSTACK, ["keypair", "create", "k1"], demo)
     check("keypair create returns a private key", result.stdout.startswith("-----BEGIN OPENSSH PRIVATE KEY-----"))
