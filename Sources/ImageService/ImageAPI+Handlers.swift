@@ -112,6 +112,8 @@ extension ImageAPI {
         var settable = body
         settable["owner"] = nil
         try apply(settable, to: &image, creating: true)
+        try quotas.checkImage(image)
+        try await quotas.checkCreate(owner: owner, store: store)
         guard try await store.insertIfAbsent(image) else {
             throw NovaError.conflict("Image with identifier \(id) already exists")
         }
@@ -202,6 +204,7 @@ extension ImageAPI {
         if updated.visibility == "public", image.visibility != "public", !(try context.caller().isAdmin) {
             throw NovaError.forbidden("You are not authorized to complete publicize_image action.")
         }
+        try quotas.checkImage(updated)
         let final = updated
         let saved = try await store.update(id: image.id) { $0 = final }
         return Response.json(view(saved))
@@ -221,9 +224,13 @@ extension ImageAPI {
         guard image.status == "queued" else {
             throw NovaError.conflict("Image status transition from \(image.status) to saving is not allowed")
         }
+        let room = try await quotas.roomForData(
+            owner: image.owner ?? "", staging: false, store: store, stagedBytes: 0)
         try await store.update(id: image.id) { $0.status = "saving" }
         do {
-            let written = try await files.write(id: image.id, chunks: request.body.map { Array($0.readableBytesView) })
+            let chunks = BoundedChunks(
+                base: request.body.map { Array($0.readableBytesView) }, room: room, resource: "image_size_total")
+            let written = try await files.write(id: image.id, chunks: chunks)
             try await store.update(id: image.id) { $0.recordUpload(written) }
         } catch {
             _ = try? await store.update(id: image.id) { $0.status = "queued" }

@@ -23,6 +23,9 @@ extension ImageAPI {
         v2.put("images/{id}/stage") { request, context in
             let image = try await ownedImage(context.parameter("id"), context)
             guard let staging else { throw NovaError.conflict("The staging area cannot be written.") }
+            let room = try await quotas.roomForData(
+                owner: image.owner ?? "", staging: true, store: store,
+                stagedBytes: try await stagedBytes(owner: image.owner ?? "", staging: staging))
             try await store.update(id: image.id) { image in
                 guard image.status == "queued" else {
                     throw NovaError.conflict("Image status transition from \(image.status) to uploading is not allowed")
@@ -30,7 +33,9 @@ extension ImageAPI {
                 image.status = "uploading"
             }
             do {
-                _ = try await staging.write(id: image.id, chunks: request.body.map { Array($0.readableBytesView) })
+                let chunks = BoundedChunks(
+                    base: request.body.map { Array($0.readableBytesView) }, room: room, resource: "image_stage_total")
+                _ = try await staging.write(id: image.id, chunks: chunks)
             } catch {
                 _ = try? await store.update(id: image.id) { $0.status = "queued" }
                 throw error
@@ -101,6 +106,14 @@ extension ImageAPI {
         task.expiresAt = clock.now.addingTimeInterval(Self.taskLifetime)
         try await store.saveTask(task)
         return Response.empty(status: 202)
+    }
+
+    /// The bytes a project has staged and not yet imported.
+    func stagedBytes(owner: String, staging: ImageFileStore) async throws -> Int {
+        try await store.usage(owner: owner).stagingIDs.reduce(0) { total, id in
+            let size = (try? FileManager.default.attributesOfItem(atPath: staging.path(for: id))[.size] as? Int) ?? 0
+            return total + (size ?? 0)
+        }
     }
 
     func taskJSON(_ task: ImageTask) -> JSON {

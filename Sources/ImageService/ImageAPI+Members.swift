@@ -34,6 +34,7 @@ extension ImageAPI {
             guard let memberID = try CheckedInput.text(body["member"], field: "member", length: 1...255) else {
                 throw NovaError.badRequest("Body expected in request: 'member' is a required property.")
             }
+            try quotas.checkMembers(count: try await store.members(imageID: image.id).count)
             let member = try await store.addMember(imageID: image.id, memberID: memberID, now: clock.now)
             return Response.json(memberJSON(member))
         }
@@ -46,8 +47,8 @@ extension ImageAPI {
             guard caller.isAdmin || member.memberID == caller.projectID else {
                 throw NovaError.forbidden("You are not permitted to modify 'status' on this image member.")
             }
+            // openstacksdk sends the member's other fields back too: only the status is read.
             let body = try await request.jsonBody(context: context)
-            try CheckedInput.onlyFields(["status"], of: body)
             guard let status = body["status"]?.stringValue, Self.memberStatuses.contains(status) else {
                 throw NovaError.badRequest(
                     "Invalid status value: \(body["status"]?.serialized().prefix(32) ?? "none"); one of pending, accepted, rejected is required."

@@ -25,7 +25,10 @@ public struct ImageAPI: Sendable {
     /// Data staged for an interoperable import (`PUT /v2/images/{id}/stage`), under the store's `staging`.
     let staging: ImageFileStore?
 
-    public init(store: ImageStore, files: ImageFileStore, clock: any WallClock) {
+    let quotas: ImageQuotas
+
+    public init(store: ImageStore, files: ImageFileStore, clock: any WallClock, quotas: ImageQuotas = ImageQuotas()) {
+        self.quotas = quotas
         self.store = store
         self.files = files
         self.clock = clock
@@ -51,7 +54,11 @@ public struct ImageAPI: Sendable {
         v2.put("images/{id}/tags/{tag}") { _, context in
             let tag = context.parameter("tag")
             try await ownedImage(context.parameter("id"), context)
-            try await store.update(id: context.parameter("id")) { if !$0.tags.contains(tag) { $0.tags.append(tag) } }
+            let quotas = quotas
+            try await store.update(id: context.parameter("id")) { image in
+                if !image.tags.contains(tag) { image.tags.append(tag) }
+                try quotas.checkImage(image)
+            }
             return Response.empty(status: 204)
         }
         v2.delete("images/{id}/tags/{tag}") { _, context in

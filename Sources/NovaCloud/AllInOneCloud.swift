@@ -127,7 +127,7 @@ public final class AllInOneCloud: Sendable {
         IdentityAPI(
             store: identityStore, tokens: tokens, cipher: try CredentialCipher(keyFile: options.credentialKeyFile)
         ).register(on: router)
-        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock)
+        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock, quotas: options.imageQuotas)
         imageAPI.register(on: router)
         networkAPI.register(on: router)
         volumeAPI.register(on: router)

@@ -4,6 +4,7 @@ import NetworkCore
 import NetworkOVN
 import IdentityService
 import NovaConductor
+import ImageService
 import NovaConfig
 import NovaScheduler
 import NovaCore
@@ -49,6 +50,8 @@ public struct CloudOptions: Sendable {
     /// `[token] cache_time`: how long a process trusts a token it validated before reading its row again,
     /// and so the longest a revocation made in another process takes to reach this one.
     public var tokenCacheTime: TimeInterval = 30
+    /// `[image_quota]`: see CloudOptions+Image.
+    public var imageQuotas = ImageQuotas()
     public var maxLimit: Int
     public var cpuAllocationRatio: Double
     public var ramAllocationRatio: Double
@@ -203,6 +206,7 @@ public struct CloudOptions: Sendable {
         try readConsole(config)
         try readMetadata(config)
         try readVolume(config)
+        try readImageQuotas(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
         let driver = config.string("oslo_messaging_notifications", "driver", default: "")

@@ -149,7 +149,7 @@ public struct ServiceProcess: Sendable {
             store: identityStore, tokens: tokens, cipher: try CredentialCipher(keyFile: options.credentialKeyFile),
             catalog: catalog
         ).register(on: router)
-        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock)
+        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock, quotas: options.imageQuotas)
         imageAPI.register(on: router)
         // The networking API is served here unless it runs in a process of its own ([neutron] endpoint_override).
         var network: any NetworkClient = RemoteNetwork(session: session)

@@ -85,3 +85,30 @@ extension ImageStore {
         }
     }
 }
+
+/// What a project's images use: how many, their bytes, and how many are taking data in.
+public struct ImageUsage: Sendable, Equatable {
+    public var count: Int
+    public var bytes: Int
+    public var uploading: Int
+    /// The images being staged or imported (their staged data counts against the stage limit).
+    public var stagingIDs: [String]
+}
+
+extension ImageStore {
+    public func usage(owner: String) async throws -> ImageUsage {
+        try await database.read { sql in
+            var usage = ImageUsage(count: 0, bytes: 0, uploading: 0, stagingIDs: [])
+            for row in try await sql.raw(
+                "SELECT id, status, size FROM images WHERE owner = \(bind: owner) AND status <> 'deleted'"
+            ).all() {
+                let status = try row.string("status")
+                usage.count += 1
+                usage.bytes += try row.optionalInt("size") ?? 0
+                if ["saving", "uploading", "importing"].contains(status) { usage.uploading += 1 }
+                if status == "uploading" { usage.stagingIDs.append(try row.string("id")) }
+            }
+            return usage
+        }
+    }
+}
