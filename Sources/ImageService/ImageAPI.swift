@@ -51,6 +51,7 @@ public struct ImageAPI: Sendable {
         registerMembers(on: v2)
         registerImport(on: v2)
         registerSchemas(on: v2)
+        registerMetadefs(on: v2)
         v2.put("images/{id}/tags/{tag}") { _, context in
             let tag = context.parameter("tag")
             try await ownedImage(context.parameter("id"), context)

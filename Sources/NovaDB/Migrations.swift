@@ -264,6 +264,7 @@ enum Migrations {
                 """,
             ]
         ),
+        (19, metadefSchema),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -44,6 +44,12 @@ def image_steps(check, run, osc_json, openstack, admin, demo, data_dir):
     tasks = osc_json(["image", "task", "list"], demo)
     check("the import's task is listed", tasks is not None and any(t.get("Type") == "api_image_import" for t in tasks),
           str(tasks)[:300])
+    namespaces = [n.get("namespace") for n in osc_json(["image", "metadef", "namespace", "list"], demo) or []]
+    check("image metadef namespace list shows the catalog of what this cloud reads",
+          "OS::Compute::GuestAgent" in namespaces, str(namespaces))
+    properties = osc_json(["image", "metadef", "property", "list", "OS::Compute::GuestDevices"], demo) or []
+    check("image metadef property list names hw_disk_bus and hw_vif_model",
+          {"hw_disk_bus", "hw_vif_model"} <= {p.get("name") for p in properties}, str(properties)[:300])
     for image in ("scenario-imported", "scenario-shared"):
         run(openstack, ["image", "delete", image], demo)
     run(openstack, ["user", "delete", "scenario-consumer"], admin)
