@@ -263,10 +263,7 @@ extension IdentityAPI {
 
     /// An endpoint as the API shows it: a listener-relative URL is shown as the listener's (or the override's).
     func endpointJSON(_ endpoint: EndpointRecord, serviceType: String?, _ request: Request) -> JSON {
-        var url = endpoint.url
-        if url.hasPrefix("/") {
-            url = catalog.overrides[serviceType ?? ""] ?? (request.baseURL(fallback: "") + url)
-        }
+        let url = catalog.listed(endpoint, serviceType: serviceType, baseURL: request.baseURL(fallback: ""))
         return [
             "id": .string(endpoint.id), "interface": .string(endpoint.interface),
             "service_id": .string(endpoint.serviceID),

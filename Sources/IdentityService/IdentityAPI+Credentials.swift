@@ -15,10 +15,7 @@ extension IdentityAPI {
     func registerCredentials(on v3: RouterGroup<NovaRequestContext>) {
         v3.post("credentials") { request, context in
             let caller = try context.caller()
-            let body = try await request.jsonBody(context: context)
-            guard let spec = body["credential"], spec.objectValue != nil else {
-                throw NovaError.badRequest("'credential' is a required property")
-            }
+            let spec = try await member("credential", of: request, context)
             guard let blob = spec["blob"]?.stringValue, let type = spec["type"]?.stringValue,
                 let userID = spec["user_id"]?.stringValue
             else { throw NovaError.badRequest("'blob', 'type' and 'user_id' are required properties") }
@@ -48,10 +45,7 @@ extension IdentityAPI {
         }
         v3.patch("credentials/{id}") { request, context in
             var record = try await ownedCredential(context, "update_credential")
-            let spec = try await request.jsonBody(context: context)["credential"]
-            guard let spec, spec.objectValue != nil else {
-                throw NovaError.badRequest("'credential' is a required property")
-            }
+            let spec = try await member("credential", of: request, context)
             if let type = spec["type"]?.stringValue { record.type = type }
             if let project = spec["project_id"] { record.projectID = project.stringValue }
             var blob = try cipher.open(record.sealedBlob)

@@ -13,9 +13,7 @@ extension IdentityAPI {
             guard var user = try await store.user(id: id) else {
                 throw NovaError.notFound("Could not find user: \(id).")
             }
-            guard let spec = try await request.jsonBody(context: context)["user"], spec.objectValue != nil else {
-                throw NovaError.badRequest("'user' is a required property")
-            }
+            let spec = try await member("user", of: request, context)
             if let name = try CheckedInput.text(spec["name"], field: "name", length: 1...255) { user.name = name }
             if let enabled = try CheckedInput.boolean(spec["enabled"], field: "enabled") { user.enabled = enabled }
             if let project = spec["default_project_id"] {
@@ -58,9 +56,7 @@ extension IdentityAPI {
             guard var project = try await store.project(id: id) else {
                 throw NovaError.notFound("Could not find project: \(id).")
             }
-            guard let spec = try await request.jsonBody(context: context)["project"], spec.objectValue != nil else {
-                throw NovaError.badRequest("'project' is a required property")
-            }
+            let spec = try await member("project", of: request, context)
             if let name = try CheckedInput.text(spec["name"], field: "name", length: 1...64) { project.name = name }
             if let description = spec["description"] { project.description = description.stringValue ?? "" }
             if let enabled = try CheckedInput.boolean(spec["enabled"], field: "enabled") { project.enabled = enabled }

@@ -59,8 +59,7 @@ public struct ServiceCatalog: Sendable {
     func url(
         _ endpoint: EndpointRecord, serviceType: String, baseURL: String, projectID: String?, userID: String?
     ) -> String? {
-        var url = endpoint.url
-        if url.hasPrefix("/") { url = overrides[serviceType] ?? (baseURL + url) }
+        var url = listed(endpoint, serviceType: serviceType, baseURL: baseURL)
         for (name, value) in [("project_id", projectID), ("tenant_id", projectID), ("user_id", userID)] {
             let placeholder = "$(\(name))s"
             guard url.contains(placeholder) else { continue }
@@ -68,6 +67,13 @@ public struct ServiceCatalog: Sendable {
             url = url.replacingOccurrences(of: placeholder, with: value)
         }
         return url
+    }
+
+    /// An endpoint's URL before substitution: a listener-relative path on the listener's URL, or the
+    /// service's override (what `openstack endpoint list` shows).
+    func listed(_ endpoint: EndpointRecord, serviceType: String?, baseURL: String) -> String {
+        guard endpoint.url.hasPrefix("/") else { return endpoint.url }
+        return overrides[serviceType ?? ""] ?? (baseURL + endpoint.url)
     }
 
     /// The catalog of a token: enabled services with their enabled endpoints.

@@ -57,7 +57,7 @@ extension ImageAPI {
         v2.get("tasks/{id}") { _, context in
             let caller = try context.caller()
             let id = context.parameter("id")
-            guard let task = try await store.tasks().first(where: { $0.id == id }),
+            guard let task = try await store.task(id: id),
                 caller.isAdmin || task.owner == caller.projectID
             else { throw NovaError.notFound("Task with the given ID \(id) not found") }
             return Response.json(taskJSON(task))
@@ -111,8 +111,8 @@ extension ImageAPI {
     /// The bytes a project has staged and not yet imported.
     func stagedBytes(owner: String, staging: ImageFileStore) async throws -> Int {
         try await store.usage(owner: owner).stagingIDs.reduce(0) { total, id in
-            let size = (try? FileManager.default.attributesOfItem(atPath: staging.path(for: id))[.size] as? Int) ?? 0
-            return total + (size ?? 0)
+            let attributes = try? FileManager.default.attributesOfItem(atPath: staging.path(for: id))
+            return total + (attributes?[.size] as? Int ?? 0)
         }
     }
 

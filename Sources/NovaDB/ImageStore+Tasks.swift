@@ -75,6 +75,12 @@ extension ImageStore {
         }
     }
 
+    public func task(id: String) async throws -> ImageTask? {
+        try await database.read { sql in
+            try await sql.raw("SELECT * FROM image_tasks WHERE id = \(bind: id)").first().map(Self.task(from:))
+        }
+    }
+
     /// Newest first; nil owner: every project's.
     public func tasks(owner: String? = nil, imageID: String? = nil) async throws -> [ImageTask] {
         try await database.read { sql in
