@@ -187,7 +187,7 @@ let package = Package(
         .target(
             name: "ServiceClients",
             dependencies: [
-                "NovaCore", "PlacementCore", "NovaVirt", "VolumeCore",
+                "NovaCore", "NovaDB", "PlacementCore", "NovaVirt", "VolumeCore", "APISupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -30,6 +30,9 @@ for pair in qemu-system-x86:/usr/bin/qemu-system-x86_64 qemu-utils:/usr/bin/qemu
 done
 # PostgreSQL's server programs (initdb, pg_ctl) and psql, for the functional tests on PostgreSQL.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" > /dev/null && [ -x /usr/bin/psql ] || APT_NEEDED+=(postgresql)
+# A C compiler and Python's headers: uWSGI (the genuine Keystone's and Glance's WSGI server) builds from its sdist.
+compgen -G "/usr/include/python3*/Python.h" > /dev/null || APT_NEEDED+=(python3-dev)
+[ -x /usr/bin/gcc ] || APT_NEEDED+=(gcc)
 if [ ${#APT_NEEDED[@]} -gt 0 ]; then
     log "installing ${APT_NEEDED[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -83,6 +86,20 @@ NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ConsoleBrows
 # 6. The client scenario against nova-server started on a free loopback port.
 log "client scenario (openstack and nova CLIs)"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py
+
+# 6b. The genuine Keystone 30.0.0 and Glance 33.0.0 from PyPI (into .venv-genuine, run under uWSGI on loopback on
+#     SQLite and a file store) as this cloud's identity and image services: a real guest booted from a Glance image,
+#     a snapshot to Glance, console, stop/start, isolation, a revoked token refused after the cache time.
+log "the genuine Keystone and Glance as identity and image services"
+if [ "$(.venv-genuine/bin/pip show keystone 2>/dev/null | sed -n 's/^Version: //p')" != 30.0.0 ] ||
+    [ "$(.venv-genuine/bin/pip show glance 2>/dev/null | sed -n 's/^Version: //p')" != 33.0.0 ] ||
+    [ ! -x .venv-genuine/bin/uwsgi ]; then
+    [ -x .venv-genuine/bin/python ] || python3 -m venv .venv-genuine
+    .venv-genuine/bin/pip install -q --upgrade pip
+    .venv-genuine/bin/pip install -q keystone==30.0.0 glance==33.0.0 uwsgi
+fi
+NOVA_SERVER="$ROOT/.build/debug/nova-server" GENUINE_VENV="$ROOT/.venv-genuine" \
+    .venv/bin/python Tests/ClientScenario/genuine_services.py
 
 # 6a. The fuzz test: a seeded series of malformed and extreme requests (numbers past 2^63, NUL, `..` ids, bodies over
 #     1 MiB, odd microversions, stolen tokens) to every write endpoint of every service, as a member and as an admin:

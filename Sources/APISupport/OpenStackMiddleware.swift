@@ -8,6 +8,19 @@ import NovaCore
 /// Resolves a token to the caller's credentials (implemented by the identity service or a remote Keystone).
 public protocol TokenValidator: Sendable {
     func credentials(forToken token: String) async throws -> Credentials?
+    /// The credentials of a service token (`X-Service-Token`), nil when it is not one.
+    func serviceCredentials(forToken token: String) async throws -> Credentials?
+    /// Where a refused client is told to authenticate (`WWW-Authenticate: Keystone uri=...`); nil: this
+    /// listener's own identity service.
+    var authenticateURI: String? { get }
+}
+
+extension TokenValidator {
+    public func serviceCredentials(forToken token: String) async throws -> Credentials? {
+        try await credentials(forToken: token)
+    }
+
+    public var authenticateURI: String? { nil }
 }
 
 /// The one place requests are framed for every service: request id, token check, compute microversion,
@@ -110,8 +123,15 @@ public struct OpenStackMiddleware: RouterMiddleware {
                 context.credentials =
                     placementNoAuth && service == .placement
                     ? Self.noAuthCredentials(token, request) : try await validator.credentials(forToken: token)
+                context.credentials?.token = token
             }
             if context.credentials == nil, !Self.isPublic(request) {
+                throw NovaError.unauthorized("The request you have made requires authentication.")
+            }
+            // A service token beside the user's must be valid too (keystonemiddleware refuses the request otherwise).
+            if let serviceToken = request.headers[.serviceToken], !Self.isPublic(request),
+                try await validator.serviceCredentials(forToken: serviceToken) == nil
+            {
                 throw NovaError.unauthorized("The request you have made requires authentication.")
             }
             // Every policy of compute, image, networking and block storage is for project scope (their defaults
@@ -138,6 +158,11 @@ public struct OpenStackMiddleware: RouterMiddleware {
             } else {
                 response = Self.render(failure, service: service, requestID: context.requestID)
             }
+        }
+        if response.status == .unauthorized {
+            // As keystonemiddleware says where to authenticate.
+            let uri = validator.authenticateURI ?? request.baseURL(fallback: "") + "/identity"
+            headers[.wwwAuthenticate] = "Keystone uri=\"\(uri)\""
         }
         for field in headers where response.headers[field.name] == nil {
             response.headers.append(field)

@@ -7,6 +7,7 @@ extension HTTPField.Name {
     public static let openStackRequestID = HTTPField.Name("X-OpenStack-Request-Id")!
     public static let computeRequestID = HTTPField.Name("X-Compute-Request-Id")!
     public static let authToken = HTTPField.Name("X-Auth-Token")!
+    public static let serviceToken = HTTPField.Name("X-Service-Token")!
     public static let subjectToken = HTTPField.Name("X-Subject-Token")!
     public static let openStackAPIVersion = HTTPField.Name("OpenStack-API-Version")!
     public static let novaAPIVersion = HTTPField.Name("X-OpenStack-Nova-API-Version")!

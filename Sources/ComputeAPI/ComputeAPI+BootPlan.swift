@@ -128,7 +128,7 @@ extension ComputeAPI {
     func projectScope(_ caller: Credentials) -> String? { caller.isAdmin ? nil : caller.projectID }
 
     func visibleImage(_ id: String, _ caller: Credentials) async throws -> ImageRecord? {
-        guard let image = try await images.image(id: id, visibleTo: caller), image.status == "active" else {
+        guard let image = try await images.image(id: id, as: caller), image.status == "active" else {
             return nil
         }
         return image

@@ -276,7 +276,7 @@ extension ComputeAPI {
             )
         }
         // A known image was found through `visibleImage`, for this caller.
-        let found = known?.id == id ? known : try await images.image(id: id, visibleTo: caller)
+        let found = known?.id == id ? known : try await images.image(id: id, as: caller)
         guard let image = found else { throw NovaError.badRequest("Image \(id) could not be found.") }
         guard image.status == "active" else { throw NovaError.badRequest("Image \(id) is not active.") }
         if image.minRAM > flavor.memoryMB {

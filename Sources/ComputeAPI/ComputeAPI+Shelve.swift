@@ -23,14 +23,14 @@ extension ComputeAPI {
             }
             let image = snapshotImage(
                 of: instance, name: instance.displayName + "-shelved", type: "snapshot", userID: caller.userID)
-            try await images.save(image)
+            try await images.create(image, as: caller)
             do {
                 try await startOperation(.shelve, on: instance, context: context) { current in
                     current.shelvedImageID = image.id
                     current.shelvedAt = now
                 }
             } catch {
-                try? await images.delete(id: image.id)
+                try? await images.delete(id: image.id, as: caller)
                 throw error
             }
         case "shelveOffload":
@@ -142,7 +142,7 @@ extension ComputeAPI {
             object["rotation"], field: "rotation", in: CheckedInput.databaseRange, allowString: true)
         var image = snapshotImage(of: instance, name: name, type: "backup", userID: caller.userID)
         image.properties["backup_type"] = backupType
-        try await images.save(image)
+        try await images.create(image, as: caller)
         let isAdmin = caller.isAdmin
         do {
             let updated = try await store.mutateInstance(
@@ -162,7 +162,7 @@ extension ComputeAPI {
                 throw NovaError.conflict("Compute host \(host) is not available, so 'createBackup' was not started.")
             }
         } catch {
-            try? await images.delete(id: image.id)
+            try? await images.delete(id: image.id, as: caller)
             throw error
         }
         if context.apiVersion >= APIVersion(2, 45) {

@@ -50,13 +50,13 @@ extension ComputeAPI {
             try Self.checkSnapshotAllowed("createImage", current, isAdmin: isAdmin)
             current.taskState = .imageSnapshot
         }
-        try await images.save(image)
+        try await images.create(image, as: caller)
         do {
             try await compute.snapshotInstance(updated, imageID: imageID, host: host, context: context.rpcContext)
         } catch {
             _ = try? await store.updateInstance(
                 uuid: updated.uuid, InstanceUpdate(expectedTaskStates: [.imageSnapshot], taskState: .some(nil)))
-            try? await images.delete(id: imageID)
+            try? await images.delete(id: imageID, as: caller)
             throw NovaError.conflict("Compute host \(host) is not available, so 'createImage' was not started.")
         }
         if context.apiVersion >= APIVersion(2, 45) {

@@ -48,7 +48,7 @@ extension ComputeAPI {
         image.size = 0
         image.diskFormat = "raw"
         image.minDisk = 0
-        try await images.save(image)
+        try await images.create(image, as: caller)
         if context.apiVersion >= APIVersion(2, 45) {
             return Response.json(["image_id": .string(image.id)], status: 202)
         }

@@ -54,7 +54,7 @@ public struct ComputeAPIConfig: Sendable {
 /// The Compute API v2.1 under `/compute`.
 public struct ComputeAPI: Sendable {
     let store: ComputeStore
-    let images: ImageStore
+    let images: any ImageCatalog
     let conductor: ConductorRPCAPI
     let compute: ComputeRPCAPI
     let scheduler: SchedulerRPCAPI?
@@ -69,7 +69,7 @@ public struct ComputeAPI: Sendable {
     let imageRoutes: InProcessRoutes?
 
     public init(
-        store: ComputeStore, images: ImageStore, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
+        store: ComputeStore, images: any ImageCatalog, conductor: ConductorRPCAPI, compute: ComputeRPCAPI,
         placement: any PlacementClient, network: (any NetworkClient)? = nil, volumes: (any VolumeClient)? = nil,
         scheduler: SchedulerRPCAPI? = nil, clock: any WallClock, config: ComputeAPIConfig = ComputeAPIConfig(),
         imageService: ImageAPI? = nil

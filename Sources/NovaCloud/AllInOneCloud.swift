@@ -16,8 +16,10 @@ import NovaVirt
 import NovaVirtQEMU
 import PlacementAPI
 import PlacementCore
+import ServiceClients
 import ServiceLifecycle
 import VolumeAPI
+import VolumeCore
 
 /// The whole cloud in one process: identity, image and compute APIs on one listener, conductor, scheduler
 /// and N fake compute hosts talking over the in-process bus with encoded messages, one SQLite database.
@@ -48,6 +50,8 @@ public final class AllInOneCloud: Sendable {
     let logger: Logger
     /// When this process built the cloud: builds untouched since were the last run's.
     let startedAt: Date
+    /// Lets the sessions to a genuine Keystone and Glance go (nothing with the embedded services).
+    let closeSessions: @Sendable () async -> Void
 
     /// Builds every part; nothing runs until the application's services start.
     public static func build(options: CloudOptions, logger: Logger, clock: any WallClock = SystemClock()) async throws
@@ -61,7 +65,22 @@ public final class AllInOneCloud: Sendable {
             database: database, serviceDownTime: options.serviceDownTime, privateNetwork: options.fixedRange)
         let (identityStore, imageStore, files, firstStart) = try await CloudParts.identityAndImages(
             options: options, database: database, store: computeStore, clock: clock)
-        let imageBackend = LocalImageBackend(store: imageStore, files: files)
+        // A genuine Keystone or Glance is called over a session of this process ([keystone_authtoken]).
+        let session = options.externalSession()
+        let imageBackend: any ImageBackend =
+            if let session, !options.embeddedImages {
+                RemoteImageBackend(session: session)
+            } else {
+                LocalImageBackend(store: imageStore, files: files)
+            }
+        let volumeImages: any VolumeImageService =
+            if let session, !options.embeddedImages {
+                RemoteVolumeImages(session: session)
+            } else {
+                LocalVolumeImages(store: imageStore, files: files, clock: clock)
+            }
+        let imageCatalog: any ImageCatalog =
+            if let session, !options.embeddedImages { GlanceImageCatalog(session: session) } else { imageStore }
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)
@@ -84,7 +103,7 @@ public final class AllInOneCloud: Sendable {
         let networkClient = LocalNetworkClient(api: networkAPI)
         let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
             options: options, database: database,
-            images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
+            images: volumeImages,
             nova: ServerEventRouter(store: computeStore, compute: computeAPI, clock: clock), clock: clock)
         await FixedAddressMigration(store: computeStore, network: networkClient, logger: logger).runLogged()
 
@@ -119,20 +138,25 @@ public final class AllInOneCloud: Sendable {
 
         let tokens = options.tokenService(store: identityStore, clock: clock)
         let router = Router(context: NovaRequestContext.self)
-        router.add(middleware: OpenStackMiddleware(validator: tokens))
+        let validator = options.tokenValidator(embedded: tokens)
+        router.add(middleware: OpenStackMiddleware(validator: validator))
         PlacementAPI(
             service: placement,
             policy: try PolicyEnforcer(defaults: PlacementPolicy.defaults, options: options.policy)
         ).register(on: router)
-        IdentityAPI(
-            store: identityStore, tokens: tokens, cipher: try CredentialCipher(keyFile: options.credentialKeyFile)
-        ).register(on: router)
-        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock, quotas: options.imageQuotas)
-        imageAPI.register(on: router)
+        if options.embeddedIdentity {
+            IdentityAPI(
+                store: identityStore, tokens: tokens, cipher: try CredentialCipher(keyFile: options.credentialKeyFile)
+            ).register(on: router)
+        }
+        let imageAPI =
+            options.embeddedImages
+            ? ImageAPI(store: imageStore, files: files, clock: clock, quotas: options.imageQuotas) : nil
+        imageAPI?.register(on: router)
         networkAPI.register(on: router)
         volumeAPI.register(on: router)
         ComputeAPI(
-            store: computeStore, images: imageStore, conductor: conductorAPI, compute: computeAPI,
+            store: computeStore, images: imageCatalog, conductor: conductorAPI, compute: computeAPI,
             placement: placement, network: networkClient, volumes: LocalVolumeClient(api: volumeAPI),
             scheduler: schedulerAPI, clock: clock,
             config: ComputeAPIConfig(options: options), imageService: imageAPI
@@ -144,7 +168,11 @@ public final class AllInOneCloud: Sendable {
             drivers: drivers, virtDrivers: virtDrivers, computeAPI: computeAPI,
             firstStart: firstStart, computeManagers: managers, conductor: conductor, networkAPI: networkAPI,
             volumeWorker: volumeWorker, clock: clock, logger: logger,
-            startedAt: startedAt)
+            startedAt: startedAt,
+            closeSessions: {
+                await (validator as? KeystoneTokenValidator)?.shutdown()
+                await session?.shutdown()
+            })
     }
 
     init(
@@ -153,8 +181,10 @@ public final class AllInOneCloud: Sendable {
         responder: RouterResponder<NovaRequestContext>,
         drivers: [String: FakeDriver], virtDrivers: [String: any VirtDriver], computeAPI: ComputeRPCAPI,
         firstStart: FirstStart.Result, computeManagers: [ComputeManager], conductor: ConductorManager,
-        networkAPI: NetworkAPI, volumeWorker: any Service, clock: any WallClock, logger: Logger, startedAt: Date
+        networkAPI: NetworkAPI, volumeWorker: any Service, clock: any WallClock, logger: Logger, startedAt: Date,
+        closeSessions: @escaping @Sendable () async -> Void
     ) {
+        self.closeSessions = closeSessions
         self.volumeWorker = volumeWorker
         self.conductor = conductor
         self.networkAPI = networkAPI
@@ -180,7 +210,10 @@ public final class AllInOneCloud: Sendable {
     /// The services that run beside the HTTP server: message delivery, each compute host (registration,
     /// repair of interrupted work, periodic tasks) and the conductor's and scheduler's heartbeats.
     public var backgroundServices: [any Service] {
-        var services: [any Service] = [DatabaseCloser(database: database), CloudParts.busService(bus), volumeWorker]
+        var services: [any Service] = [
+            DatabaseCloser(database: database), SessionCloser(close: closeSessions), CloudParts.busService(bus),
+            volumeWorker,
+        ]
         services += computeManagers.map { CloudParts.computeService($0, logger: logger) }
         services.append(
             CloudParts.heartbeatService(

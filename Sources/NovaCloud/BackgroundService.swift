@@ -18,6 +18,16 @@ struct BackgroundService: Service {
     }
 }
 
+/// Lets the HTTP sessions to a genuine Keystone and Glance go once everything else has stopped.
+struct SessionCloser: Service {
+    let close: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await Task { await close() }.value
+    }
+}
+
 /// Closes the process's database once everything else has stopped: the first service of a group is the last
 /// one a graceful shutdown stops, after the HTTP server has answered its last request.
 struct DatabaseCloser: Service {

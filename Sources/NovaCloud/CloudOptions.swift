@@ -50,6 +50,8 @@ public struct CloudOptions: Sendable {
     /// `[token] cache_time`: how long a process trusts a token it validated before reading its row again,
     /// and so the longest a revocation made in another process takes to reach this one.
     public var tokenCacheTime: TimeInterval = 30
+    /// `[keystone_authtoken]` and `[glance] api_servers`: see CloudOptions+Identity.
+    public var external = ExternalServices()
     /// `[image_quota]`: see CloudOptions+Image.
     public var imageQuotas = ImageQuotas()
     public var maxLimit: Int
@@ -207,6 +209,7 @@ public struct CloudOptions: Sendable {
         try readMetadata(config)
         try readVolume(config)
         try readImageQuotas(config)
+        try readExternalServices(config)
         reclaimInstanceInterval = TimeInterval(try config.int("DEFAULT", "reclaim_instance_interval", default: 0))
         shelvedOffloadTime = try config.int("DEFAULT", "shelved_offload_time", default: 0)
         let driver = config.string("oslo_messaging_notifications", "driver", default: "")

@@ -30,8 +30,12 @@ enum CloudParts {
         let files = try ImageFileStore(directory: options.dataDirectory + "/images")
         let firstStart = try await FirstStart(
             identity: identity, compute: store, images: images, files: files, clock: clock
-        ).run(adminPassword: options.adminPassword)
-        if options.computeDriver == .qemu, let guestImage = options.qemu.guestImage {
+        ).run(
+            adminPassword: options.adminPassword, embeddedIdentity: options.embeddedIdentity,
+            embeddedImages: options.embeddedImages)
+        if options.computeDriver == .qemu, let guestImage = options.qemu.guestImage, options.embeddedIdentity,
+            options.embeddedImages
+        {
             try await GuestImageRegistration(identity: identity, images: images, files: files, clock: clock)
                 .register(path: guestImage)
         }

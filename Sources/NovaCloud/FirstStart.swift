@@ -30,13 +30,23 @@ public struct FirstStart: Sendable {
         self.clock = clock
     }
 
-    func run(adminPassword: String?) async throws -> Result {
+    /// With a genuine Keystone (`embeddedIdentity` false) the identity tables are left alone, a cloud is new
+    /// while it has no flavors, and the image is left to the operator (it would have no owner project here);
+    /// likewise with a genuine Glance.
+    func run(adminPassword: String?, embeddedIdentity: Bool = true, embeddedImages: Bool = true) async throws
+        -> Result
+    {
+        guard embeddedIdentity else {
+            let isNew = try await compute.flavors(isPublic: nil, projectID: nil).isEmpty
+            if isNew { for flavor in Flavor.defaults { try await compute.createFlavor(flavor) } }
+            return Result(adminPassword: nil, demoPassword: nil, isNewCloud: isNew)
+        }
         let isNew = try await identity.users(name: "admin").isEmpty
         let passwords = try await IdentityBootstrap(store: identity).run(
             adminPassword: adminPassword, demoPassword: nil)
         if isNew {
             for flavor in Flavor.defaults { try await compute.createFlavor(flavor) }
-            try await createDefaultImage()
+            if embeddedImages { try await createDefaultImage() }
         }
         return Result(adminPassword: passwords.adminPassword, demoPassword: passwords.demoPassword, isNewCloud: isNew)
     }

@@ -20,7 +20,7 @@ public enum NetworkOnly {
             atPath: options.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let database = try await Database.open(connection: options.databaseConnection, logger: logger)
         let identity = IdentityStore(database: database)
-        let tokens = options.tokenService(store: identity, clock: SystemClock())
+        let tokens = options.tokenValidator(embedded: options.tokenService(store: identity, clock: SystemClock()))
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
         // Nova is told of its servers' ports over HTTP when the service has credentials ([service_user]).

@@ -20,7 +20,8 @@ public enum PlacementOnly {
         let placement = try await PlacementService(
             persistence: PlacementStore(database: database),
             randomizeCandidates: options.randomizeAllocationCandidates)
-        let tokens = options.tokenService(store: IdentityStore(database: database), clock: SystemClock())
+        let tokens = options.tokenValidator(
+            embedded: options.tokenService(store: IdentityStore(database: database), clock: SystemClock()))
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens, placementNoAuth: options.placementNoAuth))
         PlacementAPI(

@@ -136,7 +136,7 @@ public struct ServiceProcess: Sendable {
         }
         let tokens = options.tokenService(store: identityStore, clock: clock)
         let router = Router(context: NovaRequestContext.self)
-        router.add(middleware: OpenStackMiddleware(validator: tokens))
+        router.add(middleware: OpenStackMiddleware(validator: options.tokenValidator(embedded: tokens)))
         var overrides: [String: String] = [:]
         overrides["placement"] = options.scaleOut.placementURL
         overrides["network"] = options.scaleOut.networkURL
@@ -144,13 +144,17 @@ public struct ServiceProcess: Sendable {
             overrides["block-storage"] = volume + "/$(project_id)s"
             overrides["volumev3"] = volume + "/$(project_id)s"
         }
-        let catalog = ServiceCatalog(overrides: overrides)
-        IdentityAPI(
-            store: identityStore, tokens: tokens, cipher: try CredentialCipher(keyFile: options.credentialKeyFile),
-            catalog: catalog
-        ).register(on: router)
-        let imageAPI = ImageAPI(store: imageStore, files: files, clock: clock, quotas: options.imageQuotas)
-        imageAPI.register(on: router)
+        if options.embeddedIdentity {
+            IdentityAPI(
+                store: identityStore, tokens: tokens,
+                cipher: try CredentialCipher(keyFile: options.credentialKeyFile),
+                catalog: ServiceCatalog(overrides: overrides)
+            ).register(on: router)
+        }
+        let imageAPI =
+            options.embeddedImages
+            ? ImageAPI(store: imageStore, files: files, clock: clock, quotas: options.imageQuotas) : nil
+        imageAPI?.register(on: router)
         // The networking API is served here unless it runs in a process of its own ([neutron] endpoint_override).
         var network: any NetworkClient = RemoteNetwork(session: session)
         if options.scaleOut.networkURL == nil {
@@ -167,14 +171,17 @@ public struct ServiceProcess: Sendable {
         if options.scaleOut.volumeURL == nil {
             let (volumeAPI, volumeWorker) = try await CloudParts.volumeAPI(
                 options: options, database: database,
-                images: LocalVolumeImages(store: imageStore, files: files, clock: clock),
+                images: options.embeddedImages
+                    ? LocalVolumeImages(store: imageStore, files: files, clock: clock)
+                    : RemoteVolumeImages(session: session),
                 nova: ServerEventRouter(store: store, compute: ComputeRPCAPI(client: rpc), clock: clock), clock: clock)
             volumeAPI.register(on: router)
             volumes = LocalVolumeClient(api: volumeAPI)
             services.append(volumeWorker)
         }
         ComputeAPI(
-            store: store, images: imageStore, conductor: ConductorRPCAPI(client: rpc),
+            store: store, images: options.embeddedImages ? imageStore : GlanceImageCatalog(session: session),
+            conductor: ConductorRPCAPI(client: rpc),
             compute: ComputeRPCAPI(client: rpc), placement: RemotePlacement(session: session), network: network,
             volumes: volumes,
             scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options),

@@ -35,7 +35,7 @@ public enum VolumeOnly {
         let database = try await Database.open(connection: options.databaseConnection, logger: logger)
         let identity = IdentityStore(database: database)
         let clock = SystemClock()
-        let tokens = options.tokenService(store: identity, clock: clock)
+        let tokens = options.tokenValidator(embedded: options.tokenService(store: identity, clock: clock))
         let router = Router(context: NovaRequestContext.self)
         router.add(middleware: OpenStackMiddleware(validator: tokens))
         let images: any VolumeImageService =

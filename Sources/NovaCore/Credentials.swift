@@ -9,6 +9,9 @@ public struct Credentials: Sendable, Equatable, Codable {
     public var systemScope: String?
     /// An application credential's access rules: the only calls the token may make (nil: any).
     public var accessRules: [AccessRule]?
+    /// The token these credentials were read from, for calls made on the caller's behalf (a genuine Glance
+    /// applies its own policy to the user's token, as Nova calls it); set by the middleware, never stored.
+    public var token: String?
 
     public init(
         userID: String, userName: String, projectID: String, projectName: String, roles: [String],

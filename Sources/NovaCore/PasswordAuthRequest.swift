@@ -21,7 +21,9 @@ public struct PasswordAuthRequest: Sendable {
     }
 
     /// `.../v3/auth/tokens` whether the auth URL ends in `/v3`, a slash or neither.
-    public var tokensURL: String {
+    public var tokensURL: String { Self.tokensURL(authURL) }
+
+    public static func tokensURL(_ authURL: String) -> String {
         var base = authURL
         while base.hasSuffix("/") { base.removeLast() }
         return base.hasSuffix("/v3") ? base + "/auth/tokens" : base + "/v3/auth/tokens"

@@ -16,13 +16,8 @@ public struct RemoteVolumeImages: VolumeImageService {
 
     static func volumeImage(_ json: JSON) -> VolumeImage? {
         guard let id = json["id"]?.stringValue else { return nil }
-        let core: Set<String> = [
-            "id", "name", "status", "disk_format", "container_format", "size", "min_disk", "min_ram", "checksum",
-            "visibility", "owner", "protected", "tags", "created_at", "updated_at", "file", "schema", "self",
-            "virtual_size", "os_hash_algo", "os_hash_value", "os_hidden", "locations", "direct_url", "stores",
-        ]
         var properties: [String: String] = [:]
-        for (key, value) in json.objectValue?.entries ?? [] where !core.contains(key) {
+        for (key, value) in json.objectValue?.entries ?? [] where !GlanceImageCatalog.coreFields.contains(key) {
             properties[key] = value.stringValue ?? value.serialized()
         }
         return VolumeImage(

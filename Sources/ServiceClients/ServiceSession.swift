@@ -125,6 +125,23 @@ public final class ServiceSession: Sendable {
         try await execute(Self.request(url, method, token: token, headers: headers, json: json), timeout: timeout)
     }
 
+    /// A call at a full URL with the service's own token (renewed once when refused): Keystone's own API.
+    public func sendAsService(url: String, _ method: HTTPMethod, headers: [(String, String)] = []) async throws
+        -> ServiceResponse
+    {
+        for attempt in 0..<2 {
+            let current = try await authenticated()
+            let response = try await execute(
+                Self.request(url, method, token: current.token, headers: headers, json: nil), timeout: .seconds(30))
+            if response.status == 401, attempt == 0 {
+                forget(current.token)
+                continue
+            }
+            return response
+        }
+        throw NovaError.serviceUnavailable("Keystone refused the service credentials of \(credentials.username).")
+    }
+
     /// A JSON request with a token, as every service call is made.
     static func request(
         _ url: String, _ method: HTTPMethod, token: String, headers: [(String, String)], json: JSON?

@@ -99,14 +99,27 @@ struct AllInOne: AsyncParsableCommand {
             flag: "--rawvncproxy-port ([vnc] xvpvncproxy_port)")
         let logger = common.makeLogger("nova-server")
         let cloud = try await AllInOneCloud.build(options: options, logger: logger)
-        let files = try Openrc.write(cloud: cloud)
-        say(
-            """
-            nova-server all-in-one: identity, image and compute on \(options.listenerScheme)://\(options.listenHost):\(options.listenPort)
-            data directory: \(options.dataDirectory); compute hosts (\(options.computeDriver.rawValue)): \(options.computeHostNames.joined(separator: ", "))
-            To use the cloud as admin: source \(files[0])
-            (the demo user's is \(files[1]); they hold the passwords and only this user may read them)
-            """)
+        let listener = "\(options.listenerScheme)://\(options.listenHost):\(options.listenPort)"
+        let hosts =
+            "compute hosts (\(options.computeDriver.rawValue)): \(options.computeHostNames.joined(separator: ", "))"
+        if let keystone = options.external.keystone {
+            // The genuine Keystone's users and catalog are the operator's: no openrc of this cloud's own.
+            say(
+                """
+                nova-server all-in-one: compute\(options.embeddedImages ? ", image" : ""), placement, networking and block storage on \(listener)
+                data directory: \(options.dataDirectory); \(hosts)
+                identity: the Keystone at \(keystone.credentials.authURL)\(options.external.glanceURL.map { "; images: the Glance at \($0)" } ?? "")
+                """)
+        } else {
+            let files = try Openrc.write(cloud: cloud)
+            say(
+                """
+                nova-server all-in-one: identity, image and compute on \(listener)
+                data directory: \(options.dataDirectory); \(hosts)
+                To use the cloud as admin: source \(files[0])
+                (the demo user's is \(files[1]); they hold the passwords and only this user may read them)
+                """)
+        }
         do {
             try await cloud.makeApplication().runService()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {

@@ -151,8 +151,6 @@ project_name = admin
 cafile = {self.cert}
 [placement]
 endpoint_override = https://{self.address}:{self.placement_port}
-[glance]
-api_servers = {api}/image
 [neutron]
 endpoint_override = https://{self.address}:{self.network_port}/networking
 [cinder]
