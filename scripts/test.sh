@@ -87,20 +87,6 @@ NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ConsoleBrows
 log "client scenario (openstack and nova CLIs)"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/ClientScenario/client_scenario.py
 
-# 6b. The genuine Keystone 30.0.0 and Glance 33.0.0 from PyPI (into .venv-genuine, run under uWSGI on loopback on
-#     SQLite and a file store) as this cloud's identity and image services: a real guest booted from a Glance image,
-#     a snapshot to Glance, console, stop/start, isolation, a revoked token refused after the cache time.
-log "the genuine Keystone and Glance as identity and image services"
-if [ "$(.venv-genuine/bin/pip show keystone 2>/dev/null | sed -n 's/^Version: //p')" != 30.0.0 ] ||
-    [ "$(.venv-genuine/bin/pip show glance 2>/dev/null | sed -n 's/^Version: //p')" != 33.0.0 ] ||
-    [ ! -x .venv-genuine/bin/uwsgi ]; then
-    [ -x .venv-genuine/bin/python ] || python3 -m venv .venv-genuine
-    .venv-genuine/bin/pip install -q --upgrade pip
-    .venv-genuine/bin/pip install -q keystone==30.0.0 glance==33.0.0 uwsgi
-fi
-NOVA_SERVER="$ROOT/.build/debug/nova-server" GENUINE_VENV="$ROOT/.venv-genuine" \
-    .venv/bin/python Tests/ClientScenario/genuine_services.py
-
 # 6a. The fuzz test: a seeded series of malformed and extreme requests (numbers past 2^63, NUL, `..` ids, bodies over
 #     1 MiB, odd microversions, stolen tokens) to every write endpoint of every service, as a member and as an admin:
 #     the process must stay up, answer no 5xx, and a refused request must change nothing stored.
@@ -136,6 +122,20 @@ NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv-tempest/bin/python Tests/Temp
 #      PyPI, into .build-samples/), every view a microversion changes, compared by shape; fails on any difference.
 log "Nova's api_samples"
 NOVA_SERVER="$ROOT/.build/debug/nova-server" .venv/bin/python Tests/APISamples/compare_api_samples.py
+
+# 6a5. The genuine Keystone 30.0.0 and Glance 33.0.0 from PyPI (into .venv-genuine, run under uWSGI on loopback on
+#      SQLite and a file store) as this cloud's identity and image services: a real guest booted from a Glance image,
+#      a snapshot to Glance, console, stop/start, isolation, a revoked token refused after the cache time.
+log "the genuine Keystone and Glance as identity and image services"
+if [ "$(.venv-genuine/bin/pip show keystone 2>/dev/null | sed -n 's/^Version: //p')" != 30.0.0 ] ||
+    [ "$(.venv-genuine/bin/pip show glance 2>/dev/null | sed -n 's/^Version: //p')" != 33.0.0 ] ||
+    [ ! -x .venv-genuine/bin/uwsgi ]; then
+    [ -x .venv-genuine/bin/python ] || python3 -m venv .venv-genuine
+    .venv-genuine/bin/pip install -q --upgrade pip
+    .venv-genuine/bin/pip install -q keystone==30.0.0 glance==33.0.0 uwsgi
+fi
+NOVA_SERVER="$ROOT/.build/debug/nova-server" GENUINE_VENV="$ROOT/.venv-genuine" \
+    .venv/bin/python Tests/ClientScenario/genuine_services.py
 
 # 6b. The same scenario against a scale-out deployment: one process per service (2 api, 2 conductor,
 #     1 scheduler, 2 compute hosts, placement, novncproxy) over PostgreSQL and a nats-server. The compute hosts
