@@ -185,6 +185,14 @@ let package = Package(
             swiftSettings: strict),
         // HTTP clients one service uses to reach another (Placement, Glance) with a Keystone token.
         .target(
+            name: "EC2API",
+            dependencies: [
+                "NovaCore", "NovaDB", "APISupport", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "ServiceClients",
             dependencies: [
                 "NovaCore", "NovaDB", "PlacementCore", "NovaVirt", "VolumeCore", "APISupport",
@@ -203,7 +211,7 @@ let package = Package(
                 "NovaConductor", "NovaCompute", "IdentityService", "ImageService", "ComputeAPI",
                 "NetworkCore", "NetworkAPI", "NetworkOVN", "NovaMetadata", "APISupport", "PlacementCore",
                 "VolumeCore", "VolumeAPI", "VolumeBackends",
-                "PlacementAPI",
+                "PlacementAPI", "EC2API",
                 "ServiceClients",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -305,6 +313,7 @@ let package = Package(
                 "NovaTestSupport", "NovaCloud", "NovaConfig", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients",
                 "PlacementCore", "IdentityService", "APISupport", "NetworkCore", "NetworkOVN", "OVSDB",
                 "NovaBus", "NATSClient", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

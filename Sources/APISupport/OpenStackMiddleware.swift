@@ -80,10 +80,14 @@ public struct OpenStackMiddleware: RouterMiddleware {
         let path =
             request.uri.path.hasSuffix("/") && request.uri.path.count > 1
             ? String(request.uri.path.dropLast()) : request.uri.path
-        // A password, token or signed EC2 request is the authentication itself.
-        if request.method == .post { return ["/identity/v3/auth/tokens", "/identity/v3/ec2tokens"].contains(path) }
+        // A password, token or signed EC2 request is the authentication itself (the EC2 API's requests are
+        // signed, and checked by its own handler).
+        if request.method == .post {
+            return ["/identity/v3/auth/tokens", "/identity/v3/ec2tokens", "/ec2"].contains(path)
+        }
         guard request.method == .get || request.method == .head else { return false }
         return [
+            "/ec2",
             "/", "/identity", "/identity/v3", "/compute", "/compute/v2.1", "/compute/v2", "/image", "/image/versions",
             "/placement", "/networking", "/volume", "/volume/v3",
         ].contains(path)

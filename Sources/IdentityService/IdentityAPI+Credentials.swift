@@ -125,16 +125,17 @@ extension IdentityAPI {
         guard let signed = Self.signedRequest(fields) else {
             throw NovaError.badRequest("EC2 signature not supplied.")
         }
+        // Keystone's messages: EC2 front ends tell an unknown key (AuthFailure) from a wrong signature by them.
         let refusal = NovaError.unauthorized("The request you have made requires authentication.")
         guard let record = try await store.credential(id: Self.ec2ID(signed.access)), record.type == "ec2",
             let secret = JSON.parse(Array(try cipher.open(record.sealedBlob).utf8))?["secret"]?.stringValue,
             let projectID = record.projectID
-        else { throw refusal }
+        else { throw NovaError.unauthorized("EC2 access key not found.") }
         do {
             guard
                 try EC2Signature.verify(
                     signed, secret: secret, now: tokens.clock.now, window: Self.ec2SignatureWindow)
-            else { throw refusal }
+            else { throw NovaError.unauthorized("Invalid EC2 signature.") }
         } catch let failure as EC2Signature.Failure {
             throw NovaError.unauthorized("Invalid EC2 signature: \(failure)")
         }

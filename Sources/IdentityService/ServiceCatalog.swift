@@ -31,6 +31,7 @@ public struct ServiceCatalog: Sendable {
         Entry(type: "network", name: "neutron", path: "/networking"),
         Entry(type: "block-storage", name: "cinder", path: "/volume/v3/$(project_id)s"),
         Entry(type: "volumev3", name: "cinderv3", path: "/volume/v3/$(project_id)s"),
+        Entry(type: "ec2", name: "ec2", path: "/ec2"),
     ]
 
     /// Seeds the default region, services and endpoints into an empty catalog (ids stable across clouds).
@@ -100,11 +101,5 @@ public struct ServiceCatalog: Sendable {
     }
 
     /// Ids that stay the same across restarts (derived from the name, as hex).
-    static func stableID(_ name: String) -> String {
-        var hash: UInt64 = 1_469_598_103_934_665_603
-        // checked: bytes of a configured name, widened
-        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex + String(repeating: "0", count: 16)
-    }
+    static func stableID(_ name: String) -> String { StableHash.catalogID(name) }
 }

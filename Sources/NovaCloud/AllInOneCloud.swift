@@ -1,5 +1,6 @@
 import APISupport
 import ComputeAPI
+import EC2API
 import Foundation
 import Hummingbird
 import IdentityService
@@ -161,10 +162,16 @@ public final class AllInOneCloud: Sendable {
             scheduler: schedulerAPI, clock: clock,
             config: ComputeAPIConfig(options: options), imageService: imageAPI
         ).register(on: router)
+        // The EC2 front end calls the APIs above through this router, as its clients' requests would go.
+        let ec2Backend = RouterEC2Backend(
+            session: session, keystone: options.external.keystone, externalImages: !options.embeddedImages)
+        EC2API(backend: ec2Backend, store: EC2Store(database: database), clock: clock).register(on: router)
+        let responder = router.buildResponder()
+        ec2Backend.responder.withLock { $0 = responder }
 
         return AllInOneCloud(
             options: options, database: database, computeStore: computeStore, identityStore: identityStore,
-            imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: router.buildResponder(),
+            imageStore: imageStore, placement: placement, tokens: tokens, bus: bus, responder: responder,
             drivers: drivers, virtDrivers: virtDrivers, computeAPI: computeAPI,
             firstStart: firstStart, computeManagers: managers, conductor: conductor, networkAPI: networkAPI,
             volumeWorker: volumeWorker, clock: clock, logger: logger,

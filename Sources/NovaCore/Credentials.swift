@@ -32,6 +32,27 @@ public struct Credentials: Sendable, Equatable, Codable {
     public var isAdmin: Bool { hasRole("admin") }
 }
 
+extension Credentials {
+    /// The caller of a token as Keystone describes it (a validation's or an ec2tokens answer's `token`).
+    public init?(keystoneToken token: JSON) {
+        guard let user = token["user"], let userID = user["id"]?.stringValue else { return nil }
+        let project = token["project"]
+        let accessRules = token["application_credential"]?["access_rules"]?.arrayValue?.compactMap { rule in
+            rule["service"]?.stringValue.map { service in
+                AccessRule(
+                    service: service, path: rule["path"]?.stringValue ?? "",
+                    method: rule["method"]?.stringValue ?? "")
+            }
+        }
+        self.init(
+            userID: userID, userName: user["name"]?.stringValue ?? "",
+            projectID: project?["id"]?.stringValue ?? "", projectName: project?["name"]?.stringValue ?? "",
+            roles: token["roles"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [],
+            systemScope: token["system"]?["all"]?.boolValue == true ? "all" : nil,
+            accessRules: (accessRules?.isEmpty ?? true) ? nil : accessRules)
+    }
+}
+
 /// Nova's default policy rules (nova/policies/base.py), with the role implications Keystone's default
 /// roles have (admin implies manager implies member implies reader).
 public enum PolicyRule: Sendable {

@@ -7,6 +7,18 @@ public enum StableHash {
         return hash
     }
 
+    public static func fnv1a64(_ text: String) -> UInt64 {
+        var hash: UInt64 = 1_469_598_103_934_665_603
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        return hash
+    }
+
+    /// The catalog's ids of seeded services and endpoints: 32 hex digits, the same in every cloud.
+    public static func catalogID(_ name: String) -> String {
+        let hex = String(fnv1a64(name), radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex + String(repeating: "0", count: 16)
+    }
+
     /// Two hex digits per byte.
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
         bytes.map { byte in

@@ -2,6 +2,28 @@ import Foundation
 import NovaCore
 
 extension Migrations {
+    /// The EC2 front end in a catalog seeded before it existed (migration 20): the `ec2` service with its
+    /// listener-relative endpoints, as a new cloud's seed makes them. A new cloud's empty catalog is left to
+    /// the seed.
+    static var ec2CatalogEntry: [String] {
+        let service = StableHash.catalogID("ec2")
+        return [
+            """
+            INSERT INTO catalog_services (id, type, name, description, enabled)
+            SELECT '\(service)', 'ec2', 'ec2', '', 1 WHERE EXISTS (SELECT 1 FROM catalog_services)
+              AND NOT EXISTS (SELECT 1 FROM catalog_services WHERE type = 'ec2')
+            """
+        ]
+            + ["public", "internal", "admin"].map { interface in
+                """
+                INSERT INTO catalog_endpoints (id, service_id, interface, region_id, url, enabled)
+                SELECT '\(StableHash.catalogID("ec2" + interface))', '\(service)', '\(interface)', 'RegionOne', '/ec2', 1
+                WHERE EXISTS (SELECT 1 FROM catalog_services WHERE id = '\(service)')
+                  AND NOT EXISTS (SELECT 1 FROM catalog_endpoints WHERE service_id = '\(service)' AND interface = '\(interface)')
+                """
+            }
+    }
+
     /// Glance's metadata definitions (migration 19): the table, and the catalog this cloud starts with, which
     /// describes the image and flavor properties it acts on. Seeded once, here, so what an admin deletes
     /// stays deleted.

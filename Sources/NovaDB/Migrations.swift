@@ -265,6 +265,25 @@ enum Migrations {
             ]
         ),
         (19, metadefSchema),
+        // The EC2 front end's ids: stable EC2 ids for OpenStack's UUIDs, never reused, and the reservations its
+        // RunInstances made (with their client tokens) or gave the servers it first saw.
+        (
+            20,
+            [
+                """
+                CREATE TABLE ec2_ids (ec2_id TEXT PRIMARY KEY, kind TEXT NOT NULL, uuid TEXT NOT NULL,
+                  created_at REAL NOT NULL)
+                """,
+                "CREATE UNIQUE INDEX ec2_ids_uuid ON ec2_ids (kind, uuid)",
+                """
+                CREATE TABLE ec2_reservations (instance_uuid TEXT PRIMARY KEY, reservation_id TEXT NOT NULL,
+                  project_id TEXT NOT NULL, client_token TEXT, launch_index INTEGER NOT NULL,
+                  terminated_at REAL, last_seen TEXT, created_at REAL NOT NULL)
+                """,
+                "CREATE INDEX ec2_reservations_token ON ec2_reservations (project_id, client_token)",
+                "CREATE INDEX ec2_reservations_id ON ec2_reservations (reservation_id)",
+            ] + ec2CatalogEntry
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.

@@ -101,21 +101,5 @@ public final class KeystoneTokenValidator: TokenValidator {
     }
 
     /// The caller of a token as Keystone's validation describes it.
-    public static func credentials(fromValidation token: JSON) -> Credentials? {
-        guard let user = token["user"], let userID = user["id"]?.stringValue else { return nil }
-        let project = token["project"]
-        let accessRules = token["application_credential"]?["access_rules"]?.arrayValue?.compactMap { rule in
-            rule["service"]?.stringValue.map { service in
-                AccessRule(
-                    service: service, path: rule["path"]?.stringValue ?? "",
-                    method: rule["method"]?.stringValue ?? "")
-            }
-        }
-        return Credentials(
-            userID: userID, userName: user["name"]?.stringValue ?? "",
-            projectID: project?["id"]?.stringValue ?? "", projectName: project?["name"]?.stringValue ?? "",
-            roles: token["roles"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? [],
-            systemScope: token["system"]?["all"]?.boolValue == true ? "all" : nil,
-            accessRules: (accessRules?.isEmpty ?? true) ? nil : accessRules)
-    }
+    public static func credentials(fromValidation token: JSON) -> Credentials? { Credentials(keystoneToken: token) }
 }

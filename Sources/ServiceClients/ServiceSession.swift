@@ -126,13 +126,13 @@ public final class ServiceSession: Sendable {
     }
 
     /// A call at a full URL with the service's own token (renewed once when refused): Keystone's own API.
-    public func sendAsService(url: String, _ method: HTTPMethod, headers: [(String, String)] = []) async throws
-        -> ServiceResponse
-    {
+    public func sendAsService(
+        url: String, _ method: HTTPMethod, headers: [(String, String)] = [], json: JSON? = nil
+    ) async throws -> ServiceResponse {
         for attempt in 0..<2 {
             let current = try await authenticated()
             let response = try await execute(
-                Self.request(url, method, token: current.token, headers: headers, json: nil), timeout: .seconds(30))
+                Self.request(url, method, token: current.token, headers: headers, json: json), timeout: .seconds(30))
             if response.status == 401, attempt == 0 {
                 forget(current.token)
                 continue

@@ -24,6 +24,45 @@ import Testing
         ],
         bodyHash: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 
+    /// AWS's published Signature Version 4 test suite (aws-sig-v4-test-suite: `get-vanilla`,
+    /// `get-vanilla-query-order-key-case`, `post-x-www-form-urlencoded`), written from the suite's values:
+    /// key AKIDEXAMPLE, the secret above, 20150830T123600Z, us-east-1, service `service`.
+    @Test func awsPublishedVectors() throws {
+        func vector(
+            _ verb: String, params: [String: String], extra: [String: String], signedHeaders: String, body: String
+        )
+            -> EC2SignedRequest
+        {
+            var headers = ["Host": "example.amazonaws.com", "X-Amz-Date": "20150830T123600Z"]
+            headers.merge(extra) { _, new in new }
+            headers["Authorization"] =
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+                + "SignedHeaders=\(signedHeaders), Signature=x"
+            return EC2SignedRequest(
+                access: "AKIDEXAMPLE", signature: "", host: "example.amazonaws.com", verb: verb, path: "/",
+                params: params, headers: headers, bodyHash: body)
+        }
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        let vanilla = vector("GET", params: [:], extra: [:], signedHeaders: "host;x-amz-date", body: empty)
+        #expect(
+            try EC2Signature.signature(of: vanilla, secret: Self.secret)
+                == "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+        let query = vector(
+            "GET", params: ["Param2": "value2", "Param1": "value1"], extra: [:], signedHeaders: "host;x-amz-date",
+            body: empty)
+        #expect(
+            try EC2Signature.signature(of: query, secret: Self.secret)
+                == "b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")
+        // The SHA-256 of the body `Param1=value1`.
+        let form = vector(
+            "POST", params: [:], extra: ["Content-Type": "application/x-www-form-urlencoded"],
+            signedHeaders: "content-type;host;x-amz-date",
+            body: "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e")
+        #expect(
+            try EC2Signature.signature(of: form, secret: Self.secret)
+                == "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a")
+    }
+
     @Test func version4InTheAuthorizationHeader() throws {
         #expect(try EC2Signature.verify(Self.headerSigned, secret: Self.secret, now: Self.signedAt, window: 300))
         #expect(try !EC2Signature.verify(Self.headerSigned, secret: "another", now: Self.signedAt, window: 300))

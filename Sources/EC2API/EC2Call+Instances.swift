@@ -1,0 +1,201 @@
+import APISupport
+import Foundation
+import NovaCore
+import NovaDB
+
+/// RunInstances, TerminateInstances, StopInstances, StartInstances, RebootInstances and GetConsoleOutput:
+/// each one or a few compute API calls as the caller.
+extension EC2Call {
+    enum PowerChange {
+        case stop, start
+    }
+
+    func runInstances() async throws -> [XMLNode] {
+        let imageID = try params.required("ImageId")
+        guard imageID.hasPrefix("ami-") else {
+            throw EC2Error("InvalidAMIID.Malformed", "Invalid id: \"\(imageID)\" (expecting \"ami-...\")")
+        }
+        let minCount = try params.integer("MinCount", in: 1...1000) ?? 1
+        let maxCount = try params.integer("MaxCount", in: 1...1000) ?? minCount
+        guard minCount <= maxCount else {
+            throw EC2Error(
+                "InvalidParameterValue", "MinCount (\(minCount)) must be no more than MaxCount (\(maxCount))")
+        }
+        let clientToken = params["ClientToken"].flatMap { $0.isEmpty ? nil : $0 }
+        if let clientToken, clientToken.count > 64 {
+            throw EC2Error.invalid("ClientToken", clientToken, "It must be at most 64 characters.")
+        }
+        // The same client token returns the reservation it made, instead of booting again.
+        if let clientToken {
+            let earlier = try await api.store.reservations(projectID: credentials.projectID, clientToken: clientToken)
+            if let first = earlier.first {
+                try dryRun(write: true)
+                return try await reservationNodes(first.reservationID)
+            }
+        }
+        let notFound = EC2Error("InvalidAMIID.NotFound", "The image id '[\(imageID)]' does not exist")
+        guard let imageUUID = try await api.store.uuids(kind: "ami", ec2IDs: [imageID])[imageID] else {
+            throw notFound
+        }
+        _ = try await expect(.image, .get, "/v2/images/" + imageUUID, notFound: notFound)
+        let typeName = params["InstanceType"] ?? "m1.small"
+        let flavors = try await expect(.compute, .get, "/flavors/detail")["flavors"]?.arrayValue ?? []
+        guard let flavor = flavors.first(where: { $0["name"]?.stringValue == typeName })?["id"]?.stringValue else {
+            throw EC2Error("InvalidParameterValue", "Invalid value '\(typeName)' for InstanceType.")
+        }
+        var server: JSONObject = [
+            "imageRef": .string(imageUUID), "flavorRef": .string(flavor), "min_count": .int(minCount),
+            "max_count": .int(maxCount), "return_reservation_id": true,
+        ]
+        if let keyName = params["KeyName"] {
+            _ = try await expect(
+                .compute, .get, "/os-keypairs/" + PercentEncoding.encode(keyName),
+                notFound: EC2Error("InvalidKeyPair.NotFound", "The key pair '\(keyName)' does not exist"))
+            server["key_name"] = .string(keyName)
+        }
+        if let userData = params["UserData"] {
+            guard Data(base64Encoded: userData) != nil else {
+                throw EC2Error("InvalidUserData.Malformed", "User data must be base64 encoded.")
+            }
+            server["user_data"] = .string(userData)
+        }
+        if let zone = params["Placement.AvailabilityZone"], !zone.isEmpty {
+            server["availability_zone"] = .string(zone)
+        }
+        var tags: [(String, String)] = []
+        for number in params.numbered("TagSpecification") {
+            let type = params["TagSpecification.\(number).ResourceType"] ?? "instance"
+            guard type == "instance" else {
+                throw EC2Error.invalid(
+                    "TagSpecification.\(number).ResourceType", type, "Only instance is taggable here.")
+            }
+            tags += params.tags("TagSpecification.\(number).Tag")
+        }
+        // Instance tags are the server's metadata (key and value), which Nova limits as it limits metadata.
+        if !tags.isEmpty { server["metadata"] = .object(JSONObject(tags.map { ($0.0, JSON.string($0.1)) })) }
+        server["name"] = .string(tags.first { $0.0 == "Name" }?.1 ?? "ec2-instance")
+        try dryRun(write: true)
+        let created = try await expect(.compute, .post, "/servers", body: ["server": .object(server)])
+        guard let novaReservation = created["reservation_id"]?.stringValue else {
+            throw EC2Error("Unavailable", "The compute API answered without a reservation.", status: 503)
+        }
+        let servers = try await listServers(query: "&reservation_id=" + PercentEncoding.encode(novaReservation))
+        let ordered = servers.sorted {
+            ($0["created"]?.stringValue ?? "", $0["name"]?.stringValue ?? "", $0["id"]?.stringValue ?? "")
+                < ($1["created"]?.stringValue ?? "", $1["name"]?.stringValue ?? "", $1["id"]?.stringValue ?? "")
+        }
+        let reservationID = EC2Store.newID("r")
+        try await api.store.record(
+            ordered.enumerated().compactMap { index, server in
+                server["id"]?.stringValue.map {
+                    EC2Reservation(
+                        instanceUUID: $0, reservationID: reservationID, projectID: credentials.projectID,
+                        clientToken: clientToken, launchIndex: index)
+                }
+            })
+        return try await reservationNodes(reservationID)
+    }
+
+    /// A reservation as RunInstances answers it: its id, owner and instances.
+    func reservationNodes(_ reservationID: String) async throws -> [XMLNode] {
+        let views = try await instanceViews(servers: try await listServers()).filter {
+            $0.reservation.reservationID == reservationID
+        }
+        return [
+            .text("reservationId", reservationID), .text("ownerId", credentials.projectID),
+            .element("groupSet", []), .set("instancesSet", views.map(\.nodes)),
+        ]
+    }
+
+    /// The named instances of the caller, as they are now.
+    func namedInstances() async throws -> [InstanceView] {
+        guard !params.list("InstanceId").isEmpty else { throw EC2Error.missing("InstanceId") }
+        return try selectedInstances(try await instanceViews(servers: try await listServers()))
+    }
+
+    static func stateNodes(_ name: String, _ state: (code: Int, name: String)) -> XMLNode {
+        .element(name, [.text("code", String(state.code)), .text("name", state.name)])
+    }
+
+    func terminateInstances() async throws -> [XMLNode] {
+        let views = try await namedInstances()
+        try dryRun(write: true)
+        var items: [[XMLNode]] = []
+        for view in views {
+            if view.state.name != "terminated" {
+                try await expect(
+                    .compute, .delete, "/servers/" + view.uuid,
+                    conflict: EC2Error(
+                        "OperationNotPermitted",
+                        "The instance '\(view.id)' may not be terminated: its API termination is disabled (locked)."))
+                try await api.store.terminated(
+                    instanceUUID: view.uuid, lastSeen: view.server.serialized(), at: api.clock.now)
+            }
+            let current = view.state.name == "terminated" ? view.state : (32, "shutting-down")
+            items.append([
+                .text("instanceId", view.id), Self.stateNodes("currentState", current),
+                Self.stateNodes("previousState", view.state),
+            ])
+        }
+        return [.set("instancesSet", items)]
+    }
+
+    func changeInstances(_ change: PowerChange) async throws -> [XMLNode] {
+        let views = try await namedInstances()
+        try dryRun(write: true)
+        var items: [[XMLNode]] = []
+        for view in views {
+            let (action, target, next): (String, String, (Int, String)) =
+                switch change {
+                case .stop: ("os-stop", "stopped", (64, "stopping"))
+                case .start: ("os-start", "running", (0, "pending"))
+                }
+            var current = view.state
+            if view.state.name != target {
+                try await expect(
+                    .compute, .post, "/servers/\(view.uuid)/action", body: [action: .null],
+                    conflict: EC2Error(
+                        "IncorrectInstanceState",
+                        "The instance '\(view.id)' is not in a state from which it can be \(change == .stop ? "stopped" : "started")."
+                    ))
+                current = next
+            }
+            items.append([
+                .text("instanceId", view.id), Self.stateNodes("currentState", current),
+                Self.stateNodes("previousState", view.state),
+            ])
+        }
+        return [.set("instancesSet", items)]
+    }
+
+    func rebootInstances() async throws -> [XMLNode] {
+        let views = try await namedInstances()
+        try dryRun(write: true)
+        for view in views {
+            try await expect(
+                .compute, .post, "/servers/\(view.uuid)/action", body: ["reboot": ["type": "SOFT"]],
+                conflict: EC2Error(
+                    "IncorrectInstanceState",
+                    "The instance '\(view.id)' is not in a state from which it can be rebooted."))
+        }
+        return [.text("return", "true")]
+    }
+
+    func getConsoleOutput() async throws -> [XMLNode] {
+        let id = try params.required("InstanceId")
+        guard id.hasPrefix("i-") else { throw EC2Error("InvalidInstanceID.Malformed", "Invalid id: \"\(id)\"") }
+        let views = try await instanceViews(servers: try await listServers())
+        guard let view = views.first(where: { $0.id == id }), view.state.name != "terminated" else {
+            throw EC2Error("InvalidInstanceID.NotFound", "The instance ID '\(id)' does not exist")
+        }
+        try dryRun(write: false)
+        let output = try await expect(
+            .compute, .post, "/servers/\(view.uuid)/action", body: ["os-getConsoleOutput": [:]],
+            conflict: EC2Error("IncorrectInstanceState", "The instance '\(id)' has no console output yet."))
+        let text = output["output"]?.stringValue ?? ""
+        return [
+            .text("instanceId", id), .text("timestamp", Timestamp.iso(api.clock.now)),
+            .text("output", Data(text.utf8).base64EncodedString()),
+        ]
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import NovaCore
+import SQLKit
+
+/// One server as the EC2 front end groups it: its reservation, its place in it, and, once terminated, what it
+/// last looked like (EC2 shows terminated instances for a while).
+public struct EC2Reservation: Sendable, Equatable {
+    public var instanceUUID: String
+    public var reservationID: String
+    public var projectID: String
+    public var clientToken: String?
+    public var launchIndex: Int
+    public var terminatedAt: Date?
+    /// The server's last description (JSON), kept once it is terminated.
+    public var lastSeen: String?
+
+    public init(instanceUUID: String, reservationID: String, projectID: String, clientToken: String?, launchIndex: Int)
+    {
+        self.instanceUUID = instanceUUID
+        self.reservationID = reservationID
+        self.projectID = projectID
+        self.clientToken = clientToken
+        self.launchIndex = launchIndex
+    }
+}
+
+/// The EC2 front end's own records: EC2 ids (`i-`, `ami-`, `r-`... and 17 hex digits) for OpenStack's
+/// UUIDs, made on first sight and never reused, and the reservations of servers.
+public final class EC2Store: Sendable {
+    let database: Database
+
+    public init(database: Database) { self.database = database }
+
+    /// A new EC2 id of a kind: 17 random hex digits, as EC2's new ids.
+    public static func newID(_ kind: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = (0..<17).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }
+        return kind + "-" + digits.joined()
+    }
+
+    /// The EC2 ids of `uuids` of one kind, made for those that have none yet.
+    public func ec2IDs(kind: String, uuids: [String]) async throws -> [String: String] {
+        let wanted = Array(Set(uuids))
+        guard !wanted.isEmpty else { return [:] }
+        var found = try await known(kind: kind, uuids: wanted)
+        let missing = wanted.filter { found[$0] == nil }
+        guard !missing.isEmpty else { return found }
+        let now = Date().stored
+        try await database.write { sql in
+            for uuid in missing {
+                // Another front end may have named it meanwhile: the unique index keeps the first name.
+                try await sql.raw(
+                    """
+                    INSERT INTO ec2_ids (ec2_id, kind, uuid, created_at)
+                    VALUES (\(bind: Self.newID(kind)), \(bind: kind), \(bind: uuid), \(bind: now))
+                    ON CONFLICT DO NOTHING
+                    """
+                ).run()
+            }
+        }
+        found.merge(try await known(kind: kind, uuids: missing)) { old, _ in old }
+        return found
+    }
+
+    public func ec2ID(kind: String, uuid: String) async throws -> String {
+        guard let id = try await ec2IDs(kind: kind, uuids: [uuid])[uuid] else {
+            throw NovaError.internalError("no EC2 id could be made for \(uuid)")
+        }
+        return id
+    }
+
+    func known(kind: String, uuids: [String]) async throws -> [String: String] {
+        try await database.read { sql in
+            var result: [String: String] = [:]
+            for row in try await sql.raw(
+                "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = \(bind: kind) AND uuid IN (\(binds: uuids))"
+            ).all() {
+                result[try row.string("uuid")] = try row.string("ec2_id")
+            }
+            return result
+        }
+    }
+
+    /// The UUIDs of EC2 ids of one kind (ids never made are absent).
+    public func uuids(kind: String, ec2IDs: [String]) async throws -> [String: String] {
+        guard !ec2IDs.isEmpty else { return [:] }
+        return try await database.read { sql in
+            var result: [String: String] = [:]
+            for row in try await sql.raw(
+                "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = \(bind: kind) AND ec2_id IN (\(binds: ec2IDs))"
+            ).all() {
+                result[try row.string("ec2_id")] = try row.string("uuid")
+            }
+            return result
+        }
+    }
+
+    static func reservation(from row: any SQLRow) throws -> EC2Reservation {
+        var reservation = EC2Reservation(
+            instanceUUID: try row.string("instance_uuid"), reservationID: try row.string("reservation_id"),
+            projectID: try row.string("project_id"), clientToken: try row.optionalString("client_token"),
+            launchIndex: try row.int("launch_index"))
+        reservation.terminatedAt = try row.optionalDate("terminated_at")
+        reservation.lastSeen = try row.optionalString("last_seen")
+        return reservation
+    }
+
+    /// Records reservations; a server already recorded keeps its own.
+    public func record(_ reservations: [EC2Reservation]) async throws {
+        let now = Date().stored
+        try await database.write { sql in
+            for reservation in reservations {
+                try await sql.raw(
+                    """
+                    INSERT INTO ec2_reservations (instance_uuid, reservation_id, project_id, client_token,
+                      launch_index, created_at)
+                    VALUES (\(bind: reservation.instanceUUID), \(bind: reservation.reservationID),
+                      \(bind: reservation.projectID), \(bind: reservation.clientToken),
+                      \(bind: reservation.launchIndex), \(bind: now))
+                    ON CONFLICT DO NOTHING
+                    """
+                ).run()
+            }
+        }
+    }
+
+    /// The reservations of a project: all of them, or those of `uuids`.
+    public func reservations(projectID: String?, uuids: [String]? = nil) async throws -> [EC2Reservation] {
+        if let uuids, uuids.isEmpty { return [] }
+        return try await database.read { sql in
+            var text = SQLQueryString("SELECT * FROM ec2_reservations WHERE 1 = 1")
+            if let projectID { text += " AND project_id = \(bind: projectID)" }
+            if let uuids { text += " AND instance_uuid IN (\(binds: uuids))" }
+            return try await sql.raw(text).all().map(Self.reservation(from:))
+        }
+    }
+
+    /// The servers a project's earlier RunInstances with this client token made.
+    public func reservations(projectID: String, clientToken: String) async throws -> [EC2Reservation] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM ec2_reservations WHERE project_id = \(bind: projectID)
+                  AND client_token = \(bind: clientToken) ORDER BY launch_index
+                """
+            ).all().map(Self.reservation(from:))
+        }
+    }
+
+    /// Marks a server terminated, keeping its last description.
+    public func terminated(instanceUUID: String, lastSeen: String, at date: Date) async throws {
+        try await database.write { sql in
+            try await sql.raw(
+                """
+                UPDATE ec2_reservations SET terminated_at = \(bind: date.stored), last_seen = \(bind: lastSeen)
+                WHERE instance_uuid = \(bind: instanceUUID) AND terminated_at IS NULL
+                """
+            ).run()
+        }
+    }
+}
