@@ -54,6 +54,8 @@ fi
 .venv/bin/python -c 'import selenium' 2>/dev/null || .venv/bin/pip install -q selenium
 # botocore signs the EC2 requests of the identity steps as boto3 and the aws CLI do.
 .venv/bin/python -c 'import boto3' 2>/dev/null || .venv/bin/pip install -q boto3
+# The aws CLI and boto3 drive the EC2 API in the client scenario, unchanged.
+[ -x .venv/bin/aws ] || .venv/bin/pip install -q awscli
 
 # 3. Format: the committed .swift-format, strictly (fix with: swift format format -i -r Sources Tests Package.swift).
 log "swift format lint"

@@ -1,5 +1,6 @@
 import APISupport
 import ComputeAPI
+import EC2API
 import Foundation
 import Hummingbird
 import IdentityService
@@ -187,7 +188,13 @@ public struct ServiceProcess: Sendable {
             scheduler: SchedulerRPCAPI(client: rpc), clock: clock, config: ComputeAPIConfig(options: options),
             imageService: imageAPI
         ).register(on: router)
-        return (router.buildResponder(), services)
+        // The EC2 front end on this listener calls the compute and image APIs through this router.
+        let ec2Backend = RouterEC2Backend(
+            session: session, keystone: options.external.keystone, externalImages: !options.embeddedImages)
+        EC2API(backend: ec2Backend, store: EC2Store(database: database), clock: clock).register(on: router)
+        let responder = router.buildResponder()
+        ec2Backend.responder.withLock { $0 = responder }
+        return (responder, services)
     }
 
     /// Runs until SIGTERM or SIGINT: the HTTP listener with the services, or the services alone.

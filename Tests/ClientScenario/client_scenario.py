@@ -19,6 +19,7 @@ import urllib.request
 import urllib.error
 
 from console_probes import websocket_open
+from ec2_steps import ec2_steps
 from identity_steps import identity_steps
 from image_steps import image_steps
 from scale_out import free_port
@@ -198,6 +199,7 @@ def scenario(cloud, port, data_dir):
 
     identity_steps(check, run, osc_json, OPENSTACK, admin, demo)
     image_steps(check, run, osc_json, OPENSTACK, admin, demo, data_dir)
+    ec2_steps(check, run, osc_json, OPENSTACK, os.path.join(VENV_BIN, "aws"), admin, demo)
 
     result = run(OPENSTACK, ["keypair", "create", "k1"], demo)
     check("keypair create returns a private key", result.stdout.startswith("-----BEGIN OPENSSH PRIVATE KEY-----"))

@@ -20,7 +20,9 @@ import Testing
             #expect(reply.status == 201)
             let types = reply.json?["token"]?["catalog"]?.arrayValue?.compactMap { $0["type"]?.stringValue } ?? []
             #expect(
-                Set(types) == ["identity", "compute", "image", "placement", "network", "block-storage", "volumev3"])
+                Set(types) == [
+                    "identity", "compute", "image", "placement", "network", "block-storage", "volumev3", "ec2",
+                ])
             // Block storage's URL carries the token's project, as Keystone substitutes `$(project_id)s`.
             let project = try #require(reply.json?["token"]?["project"]?["id"]?.stringValue)
             let volume = reply.json?["token"]?["catalog"]?.arrayValue?.first { $0["type"] == "block-storage" }

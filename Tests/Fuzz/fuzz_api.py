@@ -767,6 +767,106 @@ def fuzz_metadata(fuzzer, port, instance, project):
           + ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items())))
 
 
+EC2_REQUESTS = int(os.environ.get("FUZZ_EC2_REQUESTS", "400"))
+EC2_ACTIONS = ["DescribeRegions", "DescribeAvailabilityZones", "DescribeInstanceTypes", "DescribeAccountAttributes",
+               "CreateKeyPair", "ImportKeyPair", "DescribeKeyPairs", "DeleteKeyPair", "DescribeImages", "RunInstances",
+               "DescribeInstances", "DescribeInstanceStatus", "TerminateInstances", "StopInstances", "StartInstances",
+               "RebootInstances", "GetConsoleOutput", "LaunchRockets", ""]
+EC2_WRITES = {"CreateKeyPair", "ImportKeyPair", "DeleteKeyPair", "RunInstances", "TerminateInstances",
+              "StopInstances", "StartInstances", "RebootInstances"}
+
+
+def ec2_signature(access, secret, body, host, stamp):
+    """AWS Signature Version 4 of a form POST to /ec2, as botocore makes it."""
+    content_type = "application/x-www-form-urlencoded; charset=utf-8"
+    canonical = "\n".join(["POST", "/ec2", "", f"content-type:{content_type}", f"host:{host}", f"x-amz-date:{stamp}",
+                           "", "content-type;host;x-amz-date", hashlib.sha256(body).hexdigest()])
+    scope = f"{stamp[:8]}/RegionOne/ec2/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in [stamp[:8], "RegionOne", "ec2", "aws4_request"]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return {"Content-Type": content_type, "X-Amz-Date": stamp,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={access}/{scope}, SignedHeaders=content-type;host;x-amz-date, "
+                             f"Signature={signature}"}
+
+
+def fuzz_ec2(fuzzer, port):
+    """The EC2 API with signed requests of hostile parameters (counts past 2^63, odd ids, filters, tokens, user
+    data, tags), some with another secret, a stale date or no signature. No answer may be 5xx, the process must
+    live, and a refused write must change no table but the EC2 front end's own names."""
+    client = Client(port)
+    rng = fuzzer.rng
+    status, reply, _ = client.json("POST", f"/identity/v3/users/{fuzzer.member_info['user']['id']}/credentials/OS-EC2",
+                                   token=fuzzer.member, body={"tenant_id": fuzzer.member_info["project"]["id"]})
+    if status != 201:
+        fuzzer.violation(f"no EC2 key pair for the EC2 fuzz: {status} {reply}")
+        return
+    access, secret = reply["credential"]["access"], reply["credential"]["secret"]
+    host = f"127.0.0.1:{port}"
+    def text(value):
+        return getattr(value, "text", None) or str(value)
+
+    def encodable(value):
+        try:
+            value.encode("utf-8")
+            return True
+        except UnicodeEncodeError:
+            return False
+    values = [text(v) for v in EXTREME_VALUES if not isinstance(v, (dict, list)) and encodable(text(v))] + [
+        "i-0123456789abcdef0", "i-", "ami-", "ami-zz", "m1.tiny", "x" * 5000, "\u00e9\u0000", "*", "?", "\\",
+        "true", "false", "-1", "0", "1", "2", "1001", "9223372036854775808", "tag:Name", "instance-state-name",
+        "bm90IGJhc2U2NA==", "%%%", "r-1", "key-1"]
+
+    def parameters(action):
+        params = {"Action": action, "Version": rng.choice(["2016-11-15"] * 6 + ["2099-01-01", "x", ""])}
+        names = ["ImageId", "InstanceType", "MinCount", "MaxCount", "KeyName", "UserData", "ClientToken", "DryRun",
+                 "InstanceId", "InstanceId.1", "InstanceId.2", "Filter.1.Name", "Filter.1.Value.1",
+                 "Filter.2.Name", "Filter.99999999999999999999.Name", "MaxResults", "NextToken", "PublicKeyMaterial",
+                 "Placement.AvailabilityZone", "TagSpecification.1.ResourceType", "TagSpecification.1.Tag.1.Key",
+                 "TagSpecification.1.Tag.1.Value", "KeyName.1", "ImageId.1", "Owner.1", "RegionName.1",
+                 "IncludeAllInstances", "AttributeName.1"]
+        for _ in range(rng.randint(0, 6)):
+            params[rng.choice(names)] = rng.choice(values)
+        return params
+
+    statuses = collections.Counter()
+    for _ in range(EC2_REQUESTS):
+        action = rng.choice(EC2_ACTIONS)
+        body = urllib.parse.urlencode(parameters(action)).encode()
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - (900 if rng.random() < 0.05 else 0)))
+        headers = ec2_signature(access, secret if rng.random() > 0.08 else "wrong", body, host, stamp)
+        if rng.random() < 0.04:
+            headers.pop("Authorization")
+        if rng.random() < 0.03:
+            headers["Authorization"] = rng.choice(["AWS4-HMAC-SHA256", "AWS4-HMAC-SHA256 Credential=", "x" * 9000])
+        before = fuzzer.database.quiet_digest() if action in EC2_WRITES else None
+        try:
+            status, data, _ = client.send("POST", "/ec2", body, headers)
+        except Exception as error:  # noqa: BLE001
+            status, data = 0, str(error).encode()
+        fuzzer.sent += 1
+        fuzzer.histogram[status] += 1
+        statuses[status] += 1
+        if fuzzer.cloud.process is None or fuzzer.cloud.process.poll() is not None:
+            fuzzer.violation(f"the process died on EC2 {body[:200]!r}")
+            return
+        if status == 0 or status >= 500:
+            fuzzer.violation(f"EC2 {status} for {body[:200]!r}: {data[:300]!r}")
+            continue
+        if before is not None and 400 <= status < 500:
+            after = fuzzer.database.quiet_digest()
+            changed = sorted(t for t in set(after) | set(before)
+                             if after.get(t) != before.get(t) and not t.startswith("ec2_"))
+            if changed:
+                fuzzer.violation(f"EC2 {status} for {body[:200]!r} but tables changed: {', '.join(changed)}")
+                continue
+        fuzzer.passed += 1
+    print(f"fuzz: EC2 API, {sum(statuses.values())} signed requests; statuses "
+          + ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items())))
+
+
 def main():
     port = free_port()
     data_dir = tempfile.mkdtemp(prefix="nova-fuzz-")
@@ -793,6 +893,8 @@ def main():
         # The metadata API first, while the fixtures' server exists (the series deletes it).
         fuzz_metadata(fuzzer, metadata_port, ids["server"], fuzzer.member_info["project"]["id"])
         elapsed = fuzzer.run(table, deletes, queries)
+        if cloud.process is not None and cloud.process.poll() is None:
+            fuzz_ec2(fuzzer, port)
         if cloud.process is not None and cloud.process.poll() is None:
             status, _, _ = client.json("GET", "/compute/v2.1/servers", token=fuzzer.admin)
             if status != 200:
