@@ -233,8 +233,9 @@ let package = Package(
         .executableTarget(
             name: "nova-bench",
             dependencies: [
-                "NovaCore", "NovaScheduler", "PlacementCore", "QMP", "NATSClient", "NovaBus",
+                "NovaCore", "NovaScheduler", "PlacementCore", "QMP", "NATSClient", "NovaBus", "IdentityService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -14,7 +14,8 @@ extension EC2API {
         var params: [String: String] = [:]
         for (key, value) in pairs { params[key] = value }
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        // Keystone's signer looks headers up as `Authorization`, `X-Amz-Date`: the conventional spelling.
+        for field in request.headers { headers[Self.titleCase(field.name.canonicalName)] = field.value }
         let host = request.head.authority ?? headers["host"] ?? ""
         if headers.keys.first(where: { $0.lowercased() == "host" }) == nil { headers["Host"] = host }
         let (access, signature) = try Self.accessAndSignature(headers: headers, params: params)
@@ -48,6 +49,12 @@ extension EC2API {
         default:
             throw EC2Error("Unavailable", "Keystone could not check the signature: \(reply.message)", status: 503)
         }
+    }
+
+    /// `x-amz-date` as `X-Amz-Date`.
+    static func titleCase(_ name: String) -> String {
+        name.split(separator: "-", omittingEmptySubsequences: false).map { $0.prefix(1).uppercased() + $0.dropFirst() }
+            .joined(separator: "-")
     }
 
     /// The access key and signature, from whichever form the client signed in.

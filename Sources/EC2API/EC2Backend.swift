@@ -36,9 +36,10 @@ public protocol EC2Backend: Sendable {
     /// Keystone's `POST /v3/ec2tokens` with the signed request's fields.
     func ec2Token(_ body: JSON) async throws -> EC2Reply
     /// A call to a service as the user whose token it is; `path` is under the service's endpoint
-    /// (`/servers/detail`), `version` the compute microversion.
+    /// (`/servers/detail`), `version` the compute microversion, `contentType` the body's when it is not JSON's
+    /// (Glance's JSON patch).
     func call(
         _ service: EC2Service, _ method: HTTPRequest.Method, _ path: String, token: String, body: JSON?,
-        version: String?
+        version: String?, contentType: String?
     ) async throws -> EC2Reply
 }

@@ -150,11 +150,12 @@ extension EC2Call {
         // Terminated within the hour: their last description, as terminated.
         let now = api.clock.now
         let listed = Set(uuids)
-        for reservation in try await api.store.reservations(projectID: credentials.projectID)
+        for reservation in try await api.store.terminated(
+            projectID: credentials.projectID, since: now.addingTimeInterval(-Self.terminatedVisibility))
         where !listed.contains(reservation.instanceUUID) {
-            guard let at = reservation.terminatedAt, now.timeIntervalSince(at) < Self.terminatedVisibility,
-                let text = reservation.lastSeen, var server = JSON.parse(Array(text.utf8))?.objectValue
-            else { continue }
+            guard let text = reservation.lastSeen, var server = JSON.parse(Array(text.utf8))?.objectValue else {
+                continue
+            }
             server["OS-EXT-STS:vm_state"] = "deleted"
             server["OS-EXT-STS:task_state"] = .null
             rows.append((.object(server), reservation))

@@ -62,6 +62,7 @@ extension EC2Call {
         if let zone = params["Placement.AvailabilityZone"], !zone.isEmpty {
             server["availability_zone"] = .string(zone)
         }
+        try await requestNetworks(into: &server)
         var tags: [(String, String)] = []
         for number in params.numbered("TagSpecification") {
             let type = params["TagSpecification.\(number).ResourceType"] ?? "instance"
@@ -88,12 +89,48 @@ extension EC2Call {
         try await api.store.record(
             ordered.enumerated().compactMap { index, server in
                 server["id"]?.stringValue.map {
-                    EC2Reservation(
+                    var reservation = EC2Reservation(
                         instanceUUID: $0, reservationID: reservationID, projectID: credentials.projectID,
                         clientToken: clientToken, launchIndex: index)
+                    reservation.userData = params["UserData"]
+                    return reservation
                 }
             })
         return try await reservationNodes(reservationID)
+    }
+
+    /// `SubnetId` (with `PrivateIpAddress`) as the server's network, `SecurityGroupId.N` and `SecurityGroup.N`
+    /// as its security groups.
+    func requestNetworks(into server: inout JSONObject) async throws {
+        if let subnetID = params["SubnetId"] {
+            let subnet = try await uuid(
+                of: subnetID, kind: "subnet",
+                notFound: EC2Error("InvalidSubnetID.NotFound", "The subnet ID '\(subnetID)' does not exist"))
+            let shown = try await expect(
+                .network, .get, "/v2.0/subnets/" + subnet,
+                notFound: EC2Error("InvalidSubnetID.NotFound", "The subnet ID '\(subnetID)' does not exist"))
+            guard let network = shown["subnet"]?["network_id"]?.stringValue else {
+                throw EC2Error("InvalidSubnetID.NotFound", "The subnet ID '\(subnetID)' does not exist")
+            }
+            var requested: JSONObject = ["uuid": .string(network)]
+            if let address = params["PrivateIpAddress"] {
+                guard IPv4Network.parseAddress(address) != nil else {
+                    throw EC2Error.invalid("PrivateIpAddress", address, "It must be an IPv4 address.")
+                }
+                requested["fixed_ip"] = .string(address)
+            }
+            server["networks"] = .array([.object(requested)])
+        } else if params["PrivateIpAddress"] != nil {
+            throw EC2Error("InvalidParameterCombination", "PrivateIpAddress needs SubnetId.")
+        }
+        var groups: [JSON] = params.list("SecurityGroup").map { ["name": .string($0)] }
+        let ids = params.list("SecurityGroupId")
+        let known = try await api.store.uuids(kind: "sg", ec2IDs: ids)
+        for id in ids {
+            guard let uuid = known[id] else { throw securityGroupNotFound(id) }
+            groups.append(["name": .string(uuid)])
+        }
+        if !groups.isEmpty { server["security_groups"] = .array(groups) }
     }
 
     /// A reservation as RunInstances answers it: its id, owner and instances.

@@ -74,7 +74,8 @@ extension EC2Call {
         try dryRun(write: true)
         // EC2 answers true for a key pair that is not there.
         let reply = try await api.backend.call(
-            .compute, .delete, "/os-keypairs/" + PercentEncoding.encode(name), token: token, body: nil, version: nil)
+            .compute, .delete, "/os-keypairs/" + PercentEncoding.encode(name), token: token, body: nil, version: nil,
+            contentType: nil)
         guard reply.isSuccess || reply.status == 404 else { throw Self.error(reply, notFound: nil, conflict: nil) }
         return [.text("return", "true")]
     }

@@ -15,10 +15,10 @@ struct EC2Call: Sendable {
     @discardableResult
     func expect(
         _ service: EC2Service, _ method: HTTPRequest.Method, _ path: String, body: JSON? = nil,
-        version: String? = nil, notFound: EC2Error? = nil, conflict: EC2Error? = nil
+        version: String? = nil, contentType: String? = nil, notFound: EC2Error? = nil, conflict: EC2Error? = nil
     ) async throws -> JSON {
         let reply = try await api.backend.call(
-            service, method, path, token: token, body: body, version: version)
+            service, method, path, token: token, body: body, version: version, contentType: contentType)
         guard reply.isSuccess else { throw Self.error(reply, notFound: notFound, conflict: conflict) }
         return reply.json ?? .null
     }

@@ -164,7 +164,8 @@ public final class AllInOneCloud: Sendable {
         ).register(on: router)
         // The EC2 front end calls the APIs above through this router, as its clients' requests would go.
         let ec2Backend = RouterEC2Backend(
-            session: session, keystone: options.external.keystone, externalImages: !options.embeddedImages)
+            session: session, identityURL: options.external.keystone?.credentials.authURL,
+            remote: options.embeddedImages ? [] : [.image])
         EC2API(backend: ec2Backend, store: EC2Store(database: database), clock: clock).register(on: router)
         let responder = router.buildResponder()
         ec2Backend.responder.withLock { $0 = responder }

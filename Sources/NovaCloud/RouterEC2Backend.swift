@@ -11,18 +11,21 @@ import NovaCore
 import ServiceClients
 import Synchronization
 
-/// The EC2 front end's calls in the process that serves the other APIs: through that process's own router,
-/// so each meets the middleware and policy a client meets; a genuine Keystone or Glance over the session.
+/// The EC2 front end's calls: in the process that serves the other APIs, through that process's own router, so
+/// each meets the middleware and policy a client meets; services that run elsewhere (a genuine Keystone or
+/// Glance, or every service for `nova-server ec2` alone) over the session, at their catalog endpoints.
 final class RouterEC2Backend: EC2Backend {
     let responder = Mutex<RouterResponder<NovaRequestContext>?>(nil)
     let session: ServiceSession?
-    let keystone: KeystoneAuthTokenOptions?
-    let externalImages: Bool
+    /// The Keystone that checks signatures over HTTP (nil: this process's own identity API).
+    let identityURL: String?
+    /// The services called over the session rather than through the router.
+    let remote: Set<EC2Service>
 
-    init(session: ServiceSession?, keystone: KeystoneAuthTokenOptions?, externalImages: Bool) {
+    init(session: ServiceSession?, identityURL: String?, remote: Set<EC2Service>) {
         self.session = session
-        self.keystone = keystone
-        self.externalImages = externalImages
+        self.identityURL = identityURL
+        self.remote = remote
     }
 
     /// Where each service's paths are on this process's listener.
@@ -30,10 +33,15 @@ final class RouterEC2Backend: EC2Backend {
         .compute: "/compute/v2.1", .image: "/image", .network: "/networking", .volume: "/volume/v3",
     ]
 
+    /// The catalog types of the services called over the session.
+    static let catalogTypes: [EC2Service: String] = [
+        .compute: "compute", .image: "image", .network: "network", .volume: "block-storage",
+    ]
+
     func ec2Token(_ body: JSON) async throws -> EC2Reply {
-        if let keystone, let session {
-            let url = PasswordAuthRequest.tokensURL(keystone.credentials.authURL)
-                .replacingOccurrences(of: "/auth/tokens", with: "/ec2tokens")
+        if let identityURL, let session {
+            let url = PasswordAuthRequest.tokensURL(identityURL).replacingOccurrences(
+                of: "/auth/tokens", with: "/ec2tokens")
             return Self.reply(try await session.sendAsService(url: url, .POST, json: body))
         }
         return try await local(.post, "/identity/v3/ec2tokens", headers: [:], body: body)
@@ -41,16 +49,35 @@ final class RouterEC2Backend: EC2Backend {
 
     func call(
         _ service: EC2Service, _ method: HTTPRequest.Method, _ path: String, token: String, body: JSON?,
-        version: String?
+        version: String?, contentType: String?
     ) async throws -> EC2Reply {
-        if service == .image, externalImages, let session {
+        if remote.contains(service), let session {
+            var base = try await session.endpoint(Self.catalogTypes[service] ?? service.rawValue)
+            // The block-storage endpoint names the service's own project; the paths here name the caller's.
+            if service == .volume, let last = base.split(separator: "/").last, Self.isProjectID(last) {
+                base = String(base.dropLast(last.count + 1))
+            }
+            var headers: [(String, String)] = []
+            if let version { headers.append(("OpenStack-API-Version", "compute \(version)")) }
+            let method = HTTPMethod(rawValue: method.rawValue)
+            guard let body, let contentType else {
+                return Self.reply(
+                    try await session.send(url: base + path, method, headers: headers, json: body, token: token))
+            }
+            headers.append(("Content-Type", contentType))
             return Self.reply(
                 try await session.send(
-                    "image", HTTPMethod(rawValue: method.rawValue), path, json: body, token: token))
+                    url: base + path, method, headers: headers, body: ByteBuffer(bytes: body.bytes()), token: token))
         }
         var headers: HTTPFields = [.authToken: token]
         if let version { headers[.openStackAPIVersion] = "compute \(version)" }
-        return try await local(method, (Self.prefixes[service] ?? "") + path, headers: headers, body: body)
+        return try await local(
+            method, (Self.prefixes[service] ?? "") + path, headers: headers, body: body, contentType: contentType)
+    }
+
+    /// A Keystone project id: 32 hex digits, or a UUID.
+    static func isProjectID(_ text: Substring) -> Bool {
+        (text.count == 32 || text.count == 36) && text.allSatisfy { $0.isHexDigit || $0 == "-" }
     }
 
     static func reply(_ response: ServiceResponse) -> EC2Reply {
@@ -60,9 +87,9 @@ final class RouterEC2Backend: EC2Backend {
     }
 
     /// A request through the router, as a client's would go, without a socket.
-    func local(_ method: HTTPRequest.Method, _ path: String, headers: HTTPFields, body: JSON?) async throws
-        -> EC2Reply
-    {
+    func local(
+        _ method: HTTPRequest.Method, _ path: String, headers: HTTPFields, body: JSON?, contentType: String? = nil
+    ) async throws -> EC2Reply {
         guard let responder = responder.withLock({ $0 }) else {
             throw NovaError.serviceUnavailable("The EC2 front end started before the APIs it calls.")
         }
@@ -70,7 +97,7 @@ final class RouterEC2Backend: EC2Backend {
         var buffer = ByteBuffer()
         if let body {
             buffer = ByteBuffer(bytes: body.bytes())
-            fields[.contentType] = "application/json"
+            fields[.contentType] = contentType ?? "application/json"
         }
         fields[.contentLength] = String(buffer.readableBytes)
         fields[.accept] = "application/json"

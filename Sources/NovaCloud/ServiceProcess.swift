@@ -190,7 +190,8 @@ public struct ServiceProcess: Sendable {
         ).register(on: router)
         // The EC2 front end on this listener calls the compute and image APIs through this router.
         let ec2Backend = RouterEC2Backend(
-            session: session, keystone: options.external.keystone, externalImages: !options.embeddedImages)
+            session: session, identityURL: options.external.keystone?.credentials.authURL,
+            remote: options.embeddedImages ? [] : [.image])
         EC2API(backend: ec2Backend, store: EC2Store(database: database), clock: clock).register(on: router)
         let responder = router.buildResponder()
         ec2Backend.responder.withLock { $0 = responder }

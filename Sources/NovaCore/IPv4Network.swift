@@ -13,7 +13,7 @@ public struct IPv4Network: Sendable, Equatable, CustomStringConvertible {
         prefixLength = length
     }
 
-    static func parseAddress(_ text: String) -> UInt32? {
+    public static func parseAddress(_ text: String) -> UInt32? {
         let octets = text.split(separator: ".").compactMap { UInt32($0) }
         guard octets.count == 4, octets.allSatisfy({ $0 <= 255 }) else { return nil }
         return octets.reduce(0) { $0 << 8 | $1 }

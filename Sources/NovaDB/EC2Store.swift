@@ -13,6 +13,9 @@ public struct EC2Reservation: Sendable, Equatable {
     public var terminatedAt: Date?
     /// The server's last description (JSON), kept once it is terminated.
     public var lastSeen: String?
+    /// The user data RunInstances gave (base64), for DescribeInstanceAttribute: members cannot read it back
+    /// from the compute API.
+    public var userData: String?
 
     public init(instanceUUID: String, reservationID: String, projectID: String, clientToken: String?, launchIndex: Int)
     {
@@ -102,7 +105,17 @@ public final class EC2Store: Sendable {
             launchIndex: try row.int("launch_index"))
         reservation.terminatedAt = try row.optionalDate("terminated_at")
         reservation.lastSeen = try row.optionalString("last_seen")
+        reservation.userData = try row.optionalString("user_data")
         return reservation
+    }
+
+    /// The user data RunInstances gave a server.
+    public func userData(instanceUUID: String) async throws -> String? {
+        try await database.read { sql in
+            try await sql.raw(
+                "SELECT user_data FROM ec2_reservations WHERE instance_uuid = \(bind: instanceUUID)"
+            ).first().flatMap { try $0.optionalString("user_data") }
+        }
     }
 
     /// Records reservations; a server already recorded keeps its own.
@@ -113,10 +126,10 @@ public final class EC2Store: Sendable {
                 try await sql.raw(
                     """
                     INSERT INTO ec2_reservations (instance_uuid, reservation_id, project_id, client_token,
-                      launch_index, created_at)
+                      launch_index, user_data, created_at)
                     VALUES (\(bind: reservation.instanceUUID), \(bind: reservation.reservationID),
                       \(bind: reservation.projectID), \(bind: reservation.clientToken),
-                      \(bind: reservation.launchIndex), \(bind: now))
+                      \(bind: reservation.launchIndex), \(bind: reservation.userData), \(bind: now))
                     ON CONFLICT DO NOTHING
                     """
                 ).run()
@@ -132,6 +145,18 @@ public final class EC2Store: Sendable {
             if let projectID { text += " AND project_id = \(bind: projectID)" }
             if let uuids { text += " AND instance_uuid IN (\(binds: uuids))" }
             return try await sql.raw(text).all().map(Self.reservation(from:))
+        }
+    }
+
+    /// A project's servers terminated since `date` (EC2 still shows them).
+    public func terminated(projectID: String, since date: Date) async throws -> [EC2Reservation] {
+        try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT * FROM ec2_reservations WHERE project_id = \(bind: projectID)
+                  AND terminated_at IS NOT NULL AND terminated_at > \(bind: date.stored)
+                """
+            ).all().map(Self.reservation(from:))
         }
     }
 

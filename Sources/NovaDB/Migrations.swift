@@ -278,7 +278,7 @@ enum Migrations {
                 """
                 CREATE TABLE ec2_reservations (instance_uuid TEXT PRIMARY KEY, reservation_id TEXT NOT NULL,
                   project_id TEXT NOT NULL, client_token TEXT, launch_index INTEGER NOT NULL,
-                  terminated_at REAL, last_seen TEXT, created_at REAL NOT NULL)
+                  terminated_at REAL, last_seen TEXT, user_data TEXT, created_at REAL NOT NULL)
                 """,
                 "CREATE INDEX ec2_reservations_token ON ec2_reservations (project_id, client_token)",
                 "CREATE INDEX ec2_reservations_id ON ec2_reservations (reservation_id)",

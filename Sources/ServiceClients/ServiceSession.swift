@@ -119,10 +119,12 @@ public final class ServiceSession: Sendable {
 
     /// A call at a full URL with a user's token (not renewed: a refused token is the answer).
     public func send(
-        url: String, _ method: HTTPMethod, headers: [(String, String)] = [], json: JSON? = nil, token: String,
-        timeout: TimeAmount = .seconds(60)
+        url: String, _ method: HTTPMethod, headers: [(String, String)] = [], json: JSON? = nil,
+        body: ByteBuffer? = nil, token: String, timeout: TimeAmount = .seconds(60)
     ) async throws -> ServiceResponse {
-        try await execute(Self.request(url, method, token: token, headers: headers, json: json), timeout: timeout)
+        var request = Self.request(url, method, token: token, headers: headers, json: json)
+        if json == nil, let body { request.body = .bytes(body) }
+        return try await execute(request, timeout: timeout)
     }
 
     /// A call at a full URL with the service's own token (renewed once when refused): Keystone's own API.

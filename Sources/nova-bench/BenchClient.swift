@@ -53,10 +53,13 @@ struct BenchClient: Sendable {
     }
 
     @discardableResult
-    func send(_ method: HTTPMethod, _ path: String, body: JSON? = nil) async throws -> (Int, JSON?) {
+    func send(_ method: HTTPMethod, _ path: String, body: JSON? = nil, headers: [(String, String)] = []) async throws
+        -> (Int, JSON?)
+    {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "X-Auth-Token", value: token)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "OpenStack-API-Version", value: "compute 2.96")
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")

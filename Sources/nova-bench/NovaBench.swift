@@ -12,7 +12,7 @@ struct NovaBench: AsyncParsableCommand {
         commandName: "nova-bench", abstract: "Benchmarks of nova-server.",
         subcommands: [
             ComputeBench.self, PlacementBench.self, NetworkBench.self, SchedulerBench.self, QEMUBench.self,
-            NATSBench.self, VolumeBench.self, VolumeQEMUBench.self,
+            NATSBench.self, VolumeBench.self, VolumeQEMUBench.self, EC2Bench.self,
         ],
         defaultSubcommand: ComputeBench.self
     )

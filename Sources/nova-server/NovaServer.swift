@@ -13,7 +13,7 @@ struct NovaServer: AsyncParsableCommand {
         subcommands: [
             AllInOne.self, APIService.self, ConductorService.self, SchedulerService.self, ComputeService.self,
             PlacementService.self, NetworkService.self, VolumeService.self, NoVNCProxyService.self,
-            MetadataService.self, DB.self,
+            MetadataService.self, EC2Service.self, DB.self,
         ])
 }
 
@@ -194,6 +194,25 @@ struct VolumeService: AsyncParsableCommand {
             "nova-server volume on \(options.listenerScheme)://\(listen)/volume/v3 (data directory \(options.dataDirectory))"
         )
         try await VolumeOnly.run(options: options, host: host, port: port, logger: logger)
+    }
+}
+
+struct EC2Service: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ec2",
+        abstract: "Run the EC2 API alone ([service_user] to reach Keystone's ec2tokens and the other APIs).")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8788).")
+    var listen: String = "127.0.0.1:8788"
+
+    func run() async throws {
+        let options = try common.loadOptions()
+        let (host, port) = try parseListen(listen)
+        let logger = common.makeLogger("nova-server.ec2")
+        say("nova-server ec2 on \(options.listenerScheme)://\(listen)/ec2 (data directory \(options.dataDirectory))")
+        try await EC2Only.run(options: options, host: host, port: port, logger: logger)
     }
 }
 

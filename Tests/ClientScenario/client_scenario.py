@@ -156,7 +156,8 @@ def main():
         from network_namespaces import NetworkNamespaces  # noqa: E402
         namespaces = None if os.environ.get("NOVA_SCENARIO_NAMESPACES") == "0" else NetworkNamespaces(2)
         cloud = ScaleOutCloud(SERVER, data_dir, port, os.environ.get("NOVA_TEST_POSTGRES_URL"), namespaces=namespaces)
-        print("deployment: 2 api, network, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; PostgreSQL, NATS"
+        print("deployment: 2 api, network, volume, ec2, 2 conductor, 1 scheduler, 2 compute, placement, novncproxy; "
+              "PostgreSQL, NATS"
               + (f"; compute hosts in namespaces {', '.join(namespaces.hosts)}, the rest in {namespaces.control}"
                  if namespaces else "; all on loopback"))
     else:
@@ -199,7 +200,8 @@ def scenario(cloud, port, data_dir):
 
     identity_steps(check, run, osc_json, OPENSTACK, admin, demo)
     image_steps(check, run, osc_json, OPENSTACK, admin, demo, data_dir)
-    ec2_steps(check, run, osc_json, OPENSTACK, os.path.join(VENV_BIN, "aws"), admin, demo)
+    ec2_steps(check, run, osc_json, OPENSTACK, os.path.join(VENV_BIN, "aws"), admin, demo,
+              endpoint=getattr(cloud, "ec2_endpoint", None))
 
     result = run(OPENSTACK, ["keypair", "create", "k1"], demo)
     check("keypair create returns a private key", result.stdout.startswith("-----BEGIN OPENSSH PRIVATE KEY-----"))

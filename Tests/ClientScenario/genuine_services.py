@@ -21,6 +21,8 @@ import time
 import urllib.error
 import urllib.request
 
+import boto3
+import botocore.exceptions
 from scale_out import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -248,6 +250,24 @@ def scenario(cloud):
     check("revoked, it is refused once the cache time has passed", refused == 401, refused)
     check("with where to authenticate", headers.get("WWW-Authenticate") == f'Keystone uri="{cloud.keystone}"',
           headers.get("WWW-Authenticate"))
+
+    # The EC2 API with a key pair of the genuine Keystone: its ec2tokens checks the signature.
+    pair = cloud.json("ec2", "credentials", "create", env=demo)
+    ec2 = boto3.client("ec2", endpoint_url=cloud.nova + "/ec2", region_name="RegionOne",
+                       aws_access_key_id=pair["access"], aws_secret_access_key=pair["secret"])
+    described = ec2.describe_instances()["Reservations"]
+    check("EC2: the genuine Keystone's ec2tokens checks a boto3 signature",
+          [i["State"]["Name"] for r in described for i in r["Instances"]] == ["running"], str(described)[:300])
+    guest = ec2.describe_images(Filters=[{"Name": "name", "Values": ["guest"]}])["Images"]
+    check("EC2: the genuine Glance's images", len(guest) == 1 and guest[0]["State"] == "available", str(guest))
+    try:
+        boto3.client("ec2", endpoint_url=cloud.nova + "/ec2", region_name="RegionOne",
+                     aws_access_key_id=pair["access"], aws_secret_access_key="wrong").describe_regions()
+        check("EC2: a wrong secret is refused by the genuine Keystone", False)
+    except botocore.exceptions.ClientError as error:
+        check("EC2: a wrong secret is refused by the genuine Keystone",
+              error.response["Error"]["Code"] in ("AuthFailure", "SignatureDoesNotMatch"), str(error.response))
+    cloud.osc("ec2", "credentials", "delete", pair["access"], env=demo)
 
     cloud.osc("server", "delete", "--wait", "vm1", env=demo)
     check("delete", cloud.json("server", "list", env=demo) == [])

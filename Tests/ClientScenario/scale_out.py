@@ -79,7 +79,7 @@ class ScaleOutCloud:
         self.commands = {}
         self.api2_port, self.placement_port, self.nats_port = free_port(), free_port(), free_port()
         self.novnc_port, self.raw_vnc_port, self.network_port = free_port(), free_port(), free_port()
-        self.volume_port = free_port()
+        self.volume_port, self.ec2_port = free_port(), free_port()
         self.hosts = [f"compute-{n}" for n in range(1, fake_hosts + 1)]
         self.processes = {}
         self.nats = None
@@ -234,6 +234,8 @@ xvpvncproxy_port = {self.raw_vnc_port}
         wait_for(f"https://{self.address}:{self.network_port}/networking", network, "nova-server network", self.cert)
         volume = self.spawn("volume", ["volume", "--listen", f"{self.address}:{self.volume_port}"], tls=True)
         wait_for(f"https://{self.address}:{self.volume_port}/volume", volume, "nova-server volume", self.cert)
+        ec2 = self.spawn("ec2", ["ec2", "--listen", f"{self.address}:{self.ec2_port}"], tls=True)
+        wait_for(f"https://{self.address}:{self.ec2_port}/ec2", ec2, "nova-server ec2", self.cert)
         for name, args in self.extra_services:
             self.spawn(name, args)
         for n in (1, 2):
@@ -245,6 +247,11 @@ xvpvncproxy_port = {self.raw_vnc_port}
         wait_for(f"https://{self.address}:{self.api2_port}/identity/v3", api2, "the second nova-server api", self.cert)
         self.point_demo_at_second_api()
         self.wait_for_compute_hosts()
+
+    @property
+    def ec2_endpoint(self):
+        """The EC2 API of its own process (`nova-server ec2`), which the scenario's EC2 steps use."""
+        return f"https://{self.address}:{self.ec2_port}/ec2"
 
     def point_demo_at_second_api(self):
         """Both users trust the certificate (Placement is HTTPS for both); demo goes to the second API."""

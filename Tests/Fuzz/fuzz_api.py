@@ -771,9 +771,21 @@ EC2_REQUESTS = int(os.environ.get("FUZZ_EC2_REQUESTS", "400"))
 EC2_ACTIONS = ["DescribeRegions", "DescribeAvailabilityZones", "DescribeInstanceTypes", "DescribeAccountAttributes",
                "CreateKeyPair", "ImportKeyPair", "DescribeKeyPairs", "DeleteKeyPair", "DescribeImages", "RunInstances",
                "DescribeInstances", "DescribeInstanceStatus", "TerminateInstances", "StopInstances", "StartInstances",
-               "RebootInstances", "GetConsoleOutput", "LaunchRockets", ""]
+               "RebootInstances", "GetConsoleOutput", "DescribeInstanceAttribute", "ModifyInstanceAttribute",
+               "CreateImage", "DeregisterImage", "DescribeImageAttribute", "CreateTags", "DeleteTags", "DescribeTags",
+               "CreateVolume", "DescribeVolumes", "AttachVolume", "DetachVolume", "DeleteVolume", "CreateSnapshot",
+               "DescribeSnapshots", "DeleteSnapshot", "DescribeVpcs", "DescribeSubnets", "AllocateAddress",
+               "AssociateAddress", "DisassociateAddress", "ReleaseAddress", "DescribeAddresses",
+               "CreateSecurityGroup", "DeleteSecurityGroup", "DescribeSecurityGroups",
+               "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+               "RevokeSecurityGroupEgress", "LaunchRockets", ""]
 EC2_WRITES = {"CreateKeyPair", "ImportKeyPair", "DeleteKeyPair", "RunInstances", "TerminateInstances",
-              "StopInstances", "StartInstances", "RebootInstances"}
+              "StopInstances", "StartInstances", "RebootInstances", "ModifyInstanceAttribute", "CreateImage",
+              "DeregisterImage", "CreateTags", "DeleteTags", "CreateVolume", "AttachVolume", "DetachVolume",
+              "DeleteVolume", "CreateSnapshot", "DeleteSnapshot", "AllocateAddress", "AssociateAddress",
+              "DisassociateAddress", "ReleaseAddress", "CreateSecurityGroup", "DeleteSecurityGroup",
+              "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress",
+              "RevokeSecurityGroupEgress"}
 
 
 def ec2_signature(access, secret, body, host, stamp):
@@ -817,7 +829,9 @@ def fuzz_ec2(fuzzer, port):
     values = [text(v) for v in EXTREME_VALUES if not isinstance(v, (dict, list)) and encodable(text(v))] + [
         "i-0123456789abcdef0", "i-", "ami-", "ami-zz", "m1.tiny", "x" * 5000, "\u00e9\u0000", "*", "?", "\\",
         "true", "false", "-1", "0", "1", "2", "1001", "9223372036854775808", "tag:Name", "instance-state-name",
-        "bm90IGJhc2U2NA==", "%%%", "r-1", "key-1"]
+        "bm90IGJhc2U2NA==", "%%%", "r-1", "key-1", "vol-0123456789abcdef0", "snap-1", "sg-1", "subnet-1",
+        "eipalloc-1", "eipassoc-1", "tcp", "icmp", "-1", "0.0.0.0/0", "10.0.0.0/33", "/dev/vdb", "nova",
+        "instanceType", "userData", "disableApiTermination", "description", "launchPermission", "65536", "22"]
 
     def parameters(action):
         params = {"Action": action, "Version": rng.choice(["2016-11-15"] * 6 + ["2099-01-01", "x", ""])}
@@ -826,7 +840,13 @@ def fuzz_ec2(fuzzer, port):
                  "Filter.2.Name", "Filter.99999999999999999999.Name", "MaxResults", "NextToken", "PublicKeyMaterial",
                  "Placement.AvailabilityZone", "TagSpecification.1.ResourceType", "TagSpecification.1.Tag.1.Key",
                  "TagSpecification.1.Tag.1.Value", "KeyName.1", "ImageId.1", "Owner.1", "RegionName.1",
-                 "IncludeAllInstances", "AttributeName.1"]
+                 "IncludeAllInstances", "AttributeName.1", "Attribute", "InstanceType.Value",
+                 "DisableApiTermination.Value", "UserData.Value", "Name", "Description", "ResourceId.1",
+                 "Tag.1.Key", "Tag.1.Value", "Size", "AvailabilityZone", "SnapshotId", "VolumeId", "VolumeType",
+                 "Device", "VpcId.1", "SubnetId", "SubnetId.1", "PrivateIpAddress", "SecurityGroupId.1",
+                 "AllocationId", "PublicIp", "AssociationId", "Domain", "GroupId", "GroupName", "GroupDescription",
+                 "IpPermissions.1.IpProtocol", "IpPermissions.1.FromPort", "IpPermissions.1.ToPort",
+                 "IpPermissions.1.IpRanges.1.CidrIp", "IpPermissions.1.Groups.1.GroupId"]
         for _ in range(rng.randint(0, 6)):
             params[rng.choice(names)] = rng.choice(values)
         return params

@@ -1,0 +1,164 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import IdentityService
+import NIOCore
+import NIOHTTP1
+import NovaCore
+
+/// The EC2 front end's overhead: RunInstances throughput against the compute API's boot rate in the same run,
+/// and DescribeInstances against `GET /servers/detail` with the same servers.
+struct EC2Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ec2", abstract: "The EC2 API's overhead over the compute API.")
+
+    @Option(help: "Servers booted through each API.") var servers = 500
+    @Option(help: "Concurrent clients during the boots.") var concurrency = 8
+    @Option(help: "Fake compute hosts.") var fakeHosts = 4
+    @Option(help: "Requests per latency figure.") var samples = 100
+    @Option(help: "The nova-server binary (default: beside this one).") var serverBinary: String?
+    @Option(help: "Where to write the figures as JSON.") var output = "bench-ec2.json"
+
+    func run() async throws {
+        let binary =
+            serverBinary
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("nova-server").path
+        let server = try await BenchServer.start(binary: binary, fakeHosts: fakeHosts)
+        do {
+            try await measure(server)
+        } catch {
+            server.stop()
+            throw error
+        }
+        server.stop()
+    }
+
+    func measure(_ server: BenchServer) async throws {
+        var figures = Figures()
+        let api = try await BenchClient(baseURL: server.baseURL)
+        try await api.unlimitedQuota()
+        let image = try await api.defaultImage()
+        let ec2 = try await EC2Client(api: api)
+
+        // The same number of servers through each API, one after the other.
+        let openStack = try await timedBoot(api, total: servers) { index in
+            try await api.createServer(name: "os-\(index)", image: image)
+        }
+        figures.add("openstack_boot_\(servers)_to_active", Double(servers) / openStack, "servers/s")
+        let ami = try await ec2.imageID()
+        let viaEC2 = try await timedBoot(api, total: servers * 2) { index in
+            let text = try await ec2.call([
+                "Action": "RunInstances", "ImageId": ami, "InstanceType": "m1.tiny", "MinCount": "1",
+                "MaxCount": "1",
+            ])
+            guard text.contains("<instanceId>") else { throw BenchError("RunInstances: \(text.prefix(300))") }
+        }
+        figures.add("ec2_run_instances_\(servers)_to_active", Double(servers) / viaEC2, "servers/s")
+        figures.add("ec2_boot_rate_of_openstack", openStack / viaEC2 * 100, "%")
+
+        let total = servers * 2
+        var detail: [Double] = []
+        var describe: [Double] = []
+        for _ in 0..<samples {
+            var start = ContinuousClock.now
+            _ = try await api.fetch("/compute/v2.1/servers/detail?limit=\(total)")
+            detail.append((ContinuousClock.now - start).seconds * 1000)
+            start = ContinuousClock.now
+            let text = try await ec2.call(["Action": "DescribeInstances"])
+            describe.append((ContinuousClock.now - start).seconds * 1000)
+            guard text.contains("<reservationSet>") else { throw BenchError("DescribeInstances: \(text.prefix(300))") }
+        }
+        detail.sort()
+        describe.sort()
+        figures.add("servers_detail_\(total)_p50", detail[detail.count / 2], "ms")
+        figures.add("ec2_describe_instances_\(total)_p50", describe[describe.count / 2], "ms")
+        figures.add("ec2_describe_overhead_p50", describe[describe.count / 2] - detail[detail.count / 2], "ms")
+        figures.add("ec2_describe_instances_\(total)_p95", describe[describe.count * 95 / 100], "ms")
+        await ec2.shutdown()
+        await api.shutdown()
+        try figures.write(to: output)
+    }
+
+    /// Seconds from the first request until every server of the cloud is ACTIVE (`total` of them then).
+    func timedBoot(_ api: BenchClient, total: Int, _ body: @escaping @Sendable (Int) async throws -> Void)
+        async throws -> Double
+    {
+        let start = ContinuousClock.now
+        try await inParallel(servers, workers: concurrency, body)
+        while try await api.count(status: "ACTIVE") < total {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return (ContinuousClock.now - start).seconds
+    }
+}
+
+/// Signed EC2 calls as the bench's admin, with an EC2 key pair made for it.
+struct EC2Client: Sendable {
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    let baseURL: String
+    let access: String
+    let secret: String
+
+    init(api: BenchClient) async throws {
+        baseURL = api.baseURL
+        let (_, user) = try await api.send(.GET, "/identity/v3/auth/tokens", headers: [("X-Subject-Token", api.token)])
+        guard let userID = user?["token"]?["user"]?["id"]?.stringValue else { throw BenchError("no user") }
+        let (status, created) = try await api.send(
+            .POST, "/identity/v3/users/\(userID)/credentials/OS-EC2", body: ["tenant_id": .string(api.projectID)])
+        guard status == 201, let access = created?["credential"]?["access"]?.stringValue,
+            let secret = created?["credential"]?["secret"]?.stringValue
+        else { throw BenchError("no EC2 key pair: \(status)") }
+        self.access = access
+        self.secret = secret
+    }
+
+    func shutdown() async { try? await http.shutdown() }
+
+    func imageID() async throws -> String {
+        let text = try await call(["Action": "DescribeImages"])
+        guard let start = text.range(of: "<imageId>"),
+            let end = text.range(of: "</imageId>", range: start.upperBound..<text.endIndex)
+        else { throw BenchError("DescribeImages: \(text.prefix(300))") }
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+
+    /// A POST to /ec2 signed with Signature Version 4, as botocore signs it; the answer's text.
+    func call(_ params: [String: String]) async throws -> String {
+        var all = params
+        all["Version"] = "2016-11-15"
+        let body = all.keys.sorted().map { "\(PercentEncoding.encode($0))=\(PercentEncoding.encode(all[$0] ?? ""))" }
+            .joined(separator: "&")
+        let host = String(baseURL.dropFirst("http://".count))
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let stamp = format.string(from: Date())
+        let contentType = "application/x-www-form-urlencoded; charset=utf-8"
+        let scope = "\(access)/\(stamp.prefix(8))/RegionOne/ec2/aws4_request"
+        var signed = EC2SignedRequest(
+            access: access, signature: "", host: host, verb: "POST", path: "/ec2", params: [:],
+            headers: [
+                "Host": host, "X-Amz-Date": stamp, "Content-Type": contentType,
+                "Authorization":
+                    "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=content-type;host;x-amz-date, Signature=x",
+            ],
+            bodyHash: SHA256.hash(data: Data(body.utf8)).map { String(format: "%02x", $0) }.joined())
+        signed.signature = try EC2Signature.signature(of: signed, secret: secret)
+        var request = HTTPClientRequest(url: baseURL + "/ec2")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.headers.add(name: "X-Amz-Date", value: stamp)
+        request.headers.add(
+            name: "Authorization",
+            value:
+                "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=content-type;host;x-amz-date, Signature=\(signed.signature)"
+        )
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(120))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return String(buffer: bytes)
+    }
+}
