@@ -235,7 +235,6 @@ let package = Package(
             dependencies: [
                 "NovaCore", "NovaScheduler", "PlacementCore", "QMP", "NATSClient", "NovaBus", "IdentityService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -314,7 +313,6 @@ let package = Package(
                 "NovaTestSupport", "NovaCloud", "NovaConfig", "NovaCore", "NovaVirt", "NovaDB", "ServiceClients",
                 "PlacementCore", "IdentityService", "APISupport", "NetworkCore", "NetworkOVN", "OVSDB",
                 "NovaBus", "NATSClient", .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -8,6 +8,20 @@ extension EC2Call {
         try await expect(.network, .get, "/v2.0/\(resource)" + query)[key]?.arrayValue ?? []
     }
 
+    /// Whether a resource whose filterable fields are `fields` passes every filter; a filter on a field the
+    /// resource does not have is EC2's InvalidParameterValue.
+    static func matchesAll(_ filters: [(name: String, values: [String])], _ fields: [String: [String]])
+        throws(EC2Error) -> Bool
+    {
+        for filter in filters {
+            guard let values = fields[filter.name] else {
+                throw EC2Error("InvalidParameterValue", "The filter '\(filter.name)' is invalid")
+            }
+            if !matches(filter, values) { return false }
+        }
+        return true
+    }
+
     /// Whether a filter's values take one of `values`.
     static func matches(_ filter: (name: String, values: [String]), _ values: [String]) -> Bool {
         values.contains { value in filter.values.contains { wildcard($0, matches: value) } }
@@ -37,14 +51,7 @@ extension EC2Call {
                 "vpc-id": [id], "cidr": [cidr], "cidr-block": [cidr], "state": ["available"],
                 "is-default": ["false"], "owner-id": [network["project_id"]?.stringValue ?? ""], "tag:Name": [name],
             ]
-            guard
-                try filters.allSatisfy({ filter throws in
-                    guard let values = fields[filter.name] else {
-                        throw EC2Error("InvalidParameterValue", "The filter '\(filter.name)' is invalid")
-                    }
-                    return Self.matches(filter, values)
-                })
-            else { continue }
+            guard try Self.matchesAll(filters, fields) else { continue }
             var nodes: [XMLNode] = [
                 .text("vpcId", id), .text("state", "available"), .text("cidrBlock", cidr),
                 .text("dhcpOptionsId", "default"), .text("instanceTenancy", "default"), .text("isDefault", "false"),
@@ -82,14 +89,7 @@ extension EC2Call {
                 "state": ["available"], "availability-zone": [zoneName],
                 "tag:Name": [subnet["name"]?.stringValue ?? ""],
             ]
-            guard
-                try filters.allSatisfy({ filter throws in
-                    guard let values = fields[filter.name] else {
-                        throw EC2Error("InvalidParameterValue", "The filter '\(filter.name)' is invalid")
-                    }
-                    return Self.matches(filter, values)
-                })
-            else { continue }
+            guard try Self.matchesAll(filters, fields) else { continue }
             items.append([
                 .text("subnetId", id), .text("state", "available"), .text("vpcId", vpc), .text("cidrBlock", cidr),
                 .text("availableIpAddressCount", String(Self.addressCount(subnet))),

@@ -199,14 +199,7 @@ extension EC2Call {
                 "group-id": [id], "group-name": [name], "description": [group["description"]?.stringValue ?? ""],
                 "owner-id": [group["project_id"]?.stringValue ?? ""],
             ]
-            guard
-                try filters.allSatisfy({ filter throws in
-                    guard let values = fields[filter.name] else {
-                        throw EC2Error("InvalidParameterValue", "The filter '\(filter.name)' is invalid")
-                    }
-                    return Self.matches(filter, values)
-                })
-            else { continue }
+            guard try Self.matchesAll(filters, fields) else { continue }
             let rules = (group["security_group_rules"]?.arrayValue ?? []).filter {
                 $0["ethertype"]?.stringValue == "IPv4"
             }

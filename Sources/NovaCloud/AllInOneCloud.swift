@@ -163,12 +163,8 @@ public final class AllInOneCloud: Sendable {
             config: ComputeAPIConfig(options: options), imageService: imageAPI
         ).register(on: router)
         // The EC2 front end calls the APIs above through this router, as its clients' requests would go.
-        let ec2Backend = RouterEC2Backend(
-            session: session, identityURL: options.external.keystone?.credentials.authURL,
-            remote: options.embeddedImages ? [] : [.image])
-        EC2API(backend: ec2Backend, store: EC2Store(database: database), clock: clock).register(on: router)
-        let responder = router.buildResponder()
-        ec2Backend.responder.withLock { $0 = responder }
+        let responder = CloudParts.responderWithEC2(
+            router, options: options, session: session, database: database, clock: clock)
 
         return AllInOneCloud(
             options: options, database: database, computeStore: computeStore, identityStore: identityStore,

@@ -8,6 +8,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import NovaCore
+import NovaDB
 import ServiceClients
 import Synchronization
 
@@ -122,5 +123,22 @@ final class RouterEC2Backend: EC2Backend {
             bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
         }
         func finish(_ trailingHeaders: HTTPFields?) async throws {}
+    }
+}
+
+extension CloudParts {
+    /// The router's responder with the EC2 front end registered on it, calling the APIs registered before it
+    /// through that same responder (a genuine Keystone or Glance over the session).
+    static func responderWithEC2(
+        _ router: Router<NovaRequestContext>, options: CloudOptions, session: ServiceSession?, database: Database,
+        clock: any WallClock
+    ) -> RouterResponder<NovaRequestContext> {
+        let backend = RouterEC2Backend(
+            session: session, identityURL: options.external.keystone?.credentials.authURL,
+            remote: options.embeddedImages ? [] : [.image])
+        EC2API(backend: backend, store: EC2Store(database: database), clock: clock).register(on: router)
+        let responder = router.buildResponder()
+        backend.responder.withLock { $0 = responder }
+        return responder
     }
 }

@@ -189,12 +189,8 @@ public struct ServiceProcess: Sendable {
             imageService: imageAPI
         ).register(on: router)
         // The EC2 front end on this listener calls the compute and image APIs through this router.
-        let ec2Backend = RouterEC2Backend(
-            session: session, identityURL: options.external.keystone?.credentials.authURL,
-            remote: options.embeddedImages ? [] : [.image])
-        EC2API(backend: ec2Backend, store: EC2Store(database: database), clock: clock).register(on: router)
-        let responder = router.buildResponder()
-        ec2Backend.responder.withLock { $0 = responder }
+        let responder = CloudParts.responderWithEC2(
+            router, options: options, session: session, database: database, clock: clock)
         return (responder, services)
     }
 

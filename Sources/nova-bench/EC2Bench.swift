@@ -1,6 +1,5 @@
 import ArgumentParser
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import IdentityService
 import NIOCore
@@ -131,31 +130,13 @@ struct EC2Client: Sendable {
         let body = all.keys.sorted().map { "\(PercentEncoding.encode($0))=\(PercentEncoding.encode(all[$0] ?? ""))" }
             .joined(separator: "&")
         let host = String(baseURL.dropFirst("http://".count))
-        let format = DateFormatter()
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.timeZone = TimeZone(identifier: "UTC")
-        format.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let stamp = format.string(from: Date())
-        let contentType = "application/x-www-form-urlencoded; charset=utf-8"
-        let scope = "\(access)/\(stamp.prefix(8))/RegionOne/ec2/aws4_request"
-        var signed = EC2SignedRequest(
-            access: access, signature: "", host: host, verb: "POST", path: "/ec2", params: [:],
-            headers: [
-                "Host": host, "X-Amz-Date": stamp, "Content-Type": contentType,
-                "Authorization":
-                    "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=content-type;host;x-amz-date, Signature=x",
-            ],
-            bodyHash: SHA256.hash(data: Data(body.utf8)).map { String(format: "%02x", $0) }.joined())
-        signed.signature = try EC2Signature.signature(of: signed, secret: secret)
         var request = HTTPClientRequest(url: baseURL + "/ec2")
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: contentType)
-        request.headers.add(name: "X-Amz-Date", value: stamp)
-        request.headers.add(
-            name: "Authorization",
-            value:
-                "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=content-type;host;x-amz-date, Signature=\(signed.signature)"
-        )
+        for (name, value) in try EC2Signature.signedPostHeaders(
+            access: access, secret: secret, host: host, path: "/ec2", body: body, date: Date())
+        {
+            request.headers.add(name: name, value: value)
+        }
         request.body = .bytes(ByteBuffer(string: body))
         let response = try await http.execute(request, timeout: .seconds(120))
         let bytes = try await response.body.collect(upTo: 64 << 20)

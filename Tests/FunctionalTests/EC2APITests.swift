@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import IdentityService
@@ -21,28 +20,12 @@ import Testing
             let body = params.keys.sorted().map {
                 "\(PercentEncoding.encode($0))=\(PercentEncoding.encode(params[$0] ?? ""))"
             }.joined(separator: "&")
-            let format = DateFormatter()
-            format.locale = Locale(identifier: "en_US_POSIX")
-            format.timeZone = TimeZone(identifier: "UTC")
-            format.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-            let stamp = format.string(from: date)
-            let contentType = "application/x-www-form-urlencoded; charset=utf-8"
-            let scope = "\(access)/\(stamp.prefix(8))/RegionOne/ec2/aws4_request"
-            var request = EC2SignedRequest(
-                access: access, signature: "", host: host, verb: "POST", path: "/ec2", params: [:],
-                headers: [
-                    "Host": host, "X-Amz-Date": stamp, "Content-Type": contentType,
-                    "Authorization":
-                        "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=content-type;host;x-amz-date, Signature=x",
-                ],
-                bodyHash: SHA256.hash(data: Data(body.utf8)).map { String(format: "%02x", $0) }.joined())
-            request.signature = try EC2Signature.signature(of: request, secret: secret)
-            let headers: HTTPFields = [
-                HTTPField.Name("Host")!: host, HTTPField.Name("X-Amz-Date")!: stamp, .contentType: contentType,
-                .authorization:
-                    "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=content-type;host;x-amz-date, "
-                    + "Signature=\(request.signature)",
-            ]
+            var headers: HTTPFields = [HTTPField.Name("Host")!: host]
+            for (name, value) in try EC2Signature.signedPostHeaders(
+                access: access, secret: secret, host: host, path: "/ec2", body: body, date: date)
+            {
+                headers[HTTPField.Name(name)!] = value
+            }
             return (Array(body.utf8), headers)
         }
     }
