@@ -30,15 +30,19 @@ extension EC2Call {
         for _ in 0..<10_000 {
             var path = "/servers/detail?limit=1000" + query
             if let marker { path += "&marker=" + PercentEncoding.encode(marker) }
-            let page = try await expect(.compute, .get, path, version: Self.serverVersion)["servers"]?.arrayValue ?? []
+            let answer = try await expect(.compute, .get, path, version: Self.serverVersion)
+            let page = answer["servers"]?.arrayValue ?? []
             servers += page
-            guard page.count == 1000, let last = page.last?["id"]?.stringValue else { break }
+            // The compute API links a next page only when this one is full and more may follow.
+            guard answer["servers_links"] != nil, page.count == 1000, let last = page.last?["id"]?.stringValue else {
+                break
+            }
             marker = last
         }
         return servers
     }
 
-    /// One instance as EC2 shows it, from the server's JSON.
+    /// One instance as EC2 shows it, from the server's JSON (its fields read once: a listing makes a thousand).
     struct InstanceView {
         var id: String
         var uuid: String
@@ -46,27 +50,45 @@ extension EC2Call {
         var server: JSON
         var imageID: String
         var state: (code: Int, name: String)
+        let tags: [(String, String)]
+        let fixedAddress: String?
+        let floatingAddress: String?
+        let instanceType: String
+        let zone: String
+        let keyName: String?
+        let hostname: String
+        let launchTime: String
 
-        var tags: [(String, String)] {
-            (server["metadata"]?.objectValue?.entries ?? []).map { ($0.0, $0.1.stringValue ?? "") }
-        }
-
-        var addresses: (fixed: String?, floating: String?) {
+        init(id: String, reservation: EC2Reservation, server: JSON, imageIDs: [String: String]) {
+            var fields: [String: JSON] = [:]
+            for (key, value) in server.objectValue?.entries ?? [] { fields[key] = value }
+            self.id = id
+            uuid = reservation.instanceUUID
+            self.reservation = reservation
+            self.server = server
+            imageID = fields["image"]?["id"]?.stringValue.flatMap { imageIDs[$0] } ?? ""
+            state = EC2Call.state(
+                vmState: fields["OS-EXT-STS:vm_state"]?.stringValue ?? "",
+                taskState: fields["OS-EXT-STS:task_state"]?.stringValue)
+            tags = (fields["metadata"]?.objectValue?.entries ?? []).map { ($0.0, $0.1.stringValue ?? "") }
             var fixed: String?
             var floating: String?
-            for (_, list) in server["addresses"]?.objectValue?.entries ?? [] {
+            for (_, list) in fields["addresses"]?.objectValue?.entries ?? [] {
                 for address in list.arrayValue ?? [] where address["version"]?.intValue == 4 {
                     let type = address["OS-EXT-IPS:type"]?.stringValue
                     if type == "floating" { floating = floating ?? address["addr"]?.stringValue }
                     if type != "floating" { fixed = fixed ?? address["addr"]?.stringValue }
                 }
             }
-            return (fixed, floating)
+            fixedAddress = fixed
+            floatingAddress = floating
+            instanceType = fields["flavor"]?["original_name"]?.stringValue ?? ""
+            zone = fields["OS-EXT-AZ:availability_zone"]?.stringValue ?? ""
+            keyName = fields["key_name"]?.stringValue
+            hostname = fields["OS-EXT-SRV-ATTR:hostname"]?.stringValue ?? ""
+            launchTime =
+                fields["OS-SRV-USG:launched_at"]?.stringValue.map { $0 + "Z" } ?? fields["created"]?.stringValue ?? ""
         }
-
-        var instanceType: String { server["flavor"]?["original_name"]?.stringValue ?? "" }
-        var zone: String { server["OS-EXT-AZ:availability_zone"]?.stringValue ?? "" }
-        var keyName: String? { server["key_name"]?.stringValue }
 
         /// The value a DescribeInstances filter compares (nil: the filter is not one this front end knows).
         func value(of filter: String) -> [String]? {
@@ -84,33 +106,29 @@ extension EC2Call {
             case "availability-zone": return [zone]
             case "reservation-id": return [reservation.reservationID]
             case "tag-key": return tags.map(\.0)
-            case "private-ip-address": return addresses.fixed.map { [$0] } ?? []
-            case "ip-address": return addresses.floating.map { [$0] } ?? []
+            case "private-ip-address": return fixedAddress.map { [$0] } ?? []
+            case "ip-address": return floatingAddress.map { [$0] } ?? []
             case "client-token": return reservation.clientToken.map { [$0] } ?? []
             default: return nil
             }
         }
 
         var nodes: [XMLNode] {
-            let (fixed, floating) = addresses
             var nodes: [XMLNode] = [
                 .text("instanceId", id), .text("imageId", imageID),
                 .element("instanceState", [.text("code", String(state.code)), .text("name", state.name)]),
-                .text("privateDnsName", server["OS-EXT-SRV-ATTR:hostname"]?.stringValue ?? ""),
+                .text("privateDnsName", hostname),
                 .text("dnsName", ""),
             ]
             nodes += XMLNode.optional("keyName", keyName)
             nodes += [
                 .text("amiLaunchIndex", String(reservation.launchIndex)), .text("instanceType", instanceType),
-                .text(
-                    "launchTime",
-                    server["OS-SRV-USG:launched_at"]?.stringValue.map { $0 + "Z" }
-                        ?? server["created"]?.stringValue ?? ""),
+                .text("launchTime", launchTime),
                 .element("placement", [.text("availabilityZone", zone), .text("tenancy", "default")]),
                 .element("monitoring", [.text("state", "disabled")]),
             ]
-            nodes += XMLNode.optional("privateIpAddress", fixed)
-            nodes += XMLNode.optional("ipAddress", floating)
+            nodes += XMLNode.optional("privateIpAddress", fixedAddress)
+            nodes += XMLNode.optional("ipAddress", floatingAddress)
             nodes += [
                 .text("architecture", "x86_64"), .text("rootDeviceType", "instance-store"),
                 .text("rootDeviceName", "/dev/vda"), .text("virtualizationType", "hvm"), .text("hypervisor", "kvm"),
@@ -164,13 +182,9 @@ extension EC2Call {
         let imageIDs = try await api.store.ec2IDs(
             kind: "ami", uuids: rows.compactMap { $0.0["image"]?["id"]?.stringValue })
         return rows.compactMap { server, reservation in
-            guard let id = instanceIDs[reservation.instanceUUID] else { return nil }
-            let state = Self.state(
-                vmState: server["OS-EXT-STS:vm_state"]?.stringValue ?? "",
-                taskState: server["OS-EXT-STS:task_state"]?.stringValue)
-            return InstanceView(
-                id: id, uuid: reservation.instanceUUID, reservation: reservation, server: server,
-                imageID: server["image"]?["id"]?.stringValue.flatMap { imageIDs[$0] } ?? "", state: state)
+            instanceIDs[reservation.instanceUUID].map {
+                InstanceView(id: $0, reservation: reservation, server: server, imageIDs: imageIDs)
+            }
         }
         .sorted {
             ($0.reservation.reservationID, $0.reservation.launchIndex) < (

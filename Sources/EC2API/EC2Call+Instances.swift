@@ -30,7 +30,14 @@ extension EC2Call {
             let earlier = try await api.store.reservations(projectID: credentials.projectID, clientToken: clientToken)
             if let first = earlier.first {
                 try dryRun(write: true)
-                return try await reservationNodes(first.reservationID)
+                var servers: [JSON] = []
+                for reservation in earlier {
+                    let reply = try await api.backend.call(
+                        .compute, .get, "/servers/" + reservation.instanceUUID, token: token, body: nil,
+                        version: Self.serverVersion, contentType: nil)
+                    if reply.isSuccess, let server = reply.json?["server"] { servers.append(server) }
+                }
+                return try await reservationNodes(first.reservationID, servers: servers)
             }
         }
         let notFound = EC2Error("InvalidAMIID.NotFound", "The image id '[\(imageID)]' does not exist")
@@ -96,7 +103,7 @@ extension EC2Call {
                     return reservation
                 }
             })
-        return try await reservationNodes(reservationID)
+        return try await reservationNodes(reservationID, servers: ordered)
     }
 
     /// `SubnetId` (with `PrivateIpAddress`) as the server's network, `SecurityGroupId.N` and `SecurityGroup.N`
@@ -133,11 +140,10 @@ extension EC2Call {
         if !groups.isEmpty { server["security_groups"] = .array(groups) }
     }
 
-    /// A reservation as RunInstances answers it: its id, owner and instances.
-    func reservationNodes(_ reservationID: String) async throws -> [XMLNode] {
-        let views = try await instanceViews(servers: try await listServers()).filter {
-            $0.reservation.reservationID == reservationID
-        }
+    /// A reservation as RunInstances answers it: its id, owner and instances (`servers`: those of it still
+    /// there; the terminated ones come from the records).
+    func reservationNodes(_ reservationID: String, servers: [JSON]) async throws -> [XMLNode] {
+        let views = try await instanceViews(servers: servers).filter { $0.reservation.reservationID == reservationID }
         return [
             .text("reservationId", reservationID), .text("ownerId", credentials.projectID),
             .element("groupSet", []), .set("instancesSet", views.map(\.nodes)),

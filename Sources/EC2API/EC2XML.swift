@@ -29,6 +29,13 @@ public indirect enum XMLNode: Sendable, Equatable {
     }
 
     static func escape(_ text: String) -> String {
+        // Most values (ids, states, names) have nothing to escape.
+        guard
+            text.utf8.contains(where: {
+                $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">")
+                    || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'")
+            })
+        else { return text }
         var escaped = ""
         escaped.reserveCapacity(text.utf8.count)
         for character in text {
@@ -47,6 +54,7 @@ public indirect enum XMLNode: Sendable, Equatable {
     /// A whole answer: `<ActionResponse xmlns=...><requestId>...</requestId>...</ActionResponse>`.
     static func document(action: String, version: String, requestID: String, _ children: [XMLNode]) -> String {
         var output = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        output.reserveCapacity(1 << 16)
         output += "<\(action)Response xmlns=\"http://ec2.amazonaws.com/doc/\(version)/\">"
         XMLNode.text("requestId", requestID).write(into: &output)
         for child in children { child.write(into: &output) }

@@ -1,6 +1,7 @@
 import Foundation
 import NovaCore
 import SQLKit
+import Synchronization
 
 /// One server as the EC2 front end groups it: its reservation, its place in it, and, once terminated, what it
 /// last looked like (EC2 shows terminated instances for a while).
@@ -31,8 +32,24 @@ public struct EC2Reservation: Sendable, Equatable {
 /// UUIDs, made on first sight and never reused, and the reservations of servers.
 public final class EC2Store: Sendable {
     let database: Database
+    /// `kind/uuid` -> EC2 id, and the reverse: a name never changes once made, so every process may keep it.
+    let names = Mutex<(byUUID: [String: String], byID: [String: String])>(([:], [:]))
+    /// Instance UUID -> its reservation's fixed fields (id, project, index, client token), which never change.
+    let placed = Mutex<[String: EC2Reservation]>([:])
+    /// The most names and reservations kept in memory (past it they are read again).
+    static let cacheLimit = 200_000
 
     public init(database: Database) { self.database = database }
+
+    func remember(kind: String, _ pairs: [String: String]) {
+        names.withLock { names in
+            if names.byUUID.count > Self.cacheLimit { names = ([:], [:]) }
+            for (uuid, id) in pairs {
+                names.byUUID[kind + "/" + uuid] = id
+                names.byID[kind + "/" + id] = uuid
+            }
+        }
+    }
 
     /// A new EC2 id of a kind: 17 random hex digits, as EC2's new ids.
     public static func newID(_ kind: String) -> String {
@@ -43,9 +60,16 @@ public final class EC2Store: Sendable {
 
     /// The EC2 ids of `uuids` of one kind, made for those that have none yet.
     public func ec2IDs(kind: String, uuids: [String]) async throws -> [String: String] {
-        let wanted = Array(Set(uuids))
-        guard !wanted.isEmpty else { return [:] }
-        var found = try await known(kind: kind, uuids: wanted)
+        var found: [String: String] = [:]
+        var unknown: [String] = []
+        names.withLock { names in
+            for uuid in Set(uuids) {
+                if let id = names.byUUID[kind + "/" + uuid] { found[uuid] = id } else { unknown.append(uuid) }
+            }
+        }
+        let wanted = unknown
+        guard !wanted.isEmpty else { return found }
+        found.merge(try await known(kind: kind, uuids: wanted)) { old, _ in old }
         let missing = wanted.filter { found[$0] == nil }
         guard !missing.isEmpty else { return found }
         let now = Date().stored
@@ -73,7 +97,7 @@ public final class EC2Store: Sendable {
     }
 
     func known(kind: String, uuids: [String]) async throws -> [String: String] {
-        try await database.read { sql in
+        let result = try await database.read { sql in
             var result: [String: String] = [:]
             for row in try await sql.raw(
                 "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = \(bind: kind) AND uuid IN (\(binds: uuids))"
@@ -82,20 +106,31 @@ public final class EC2Store: Sendable {
             }
             return result
         }
+        remember(kind: kind, result)
+        return result
     }
 
     /// The UUIDs of EC2 ids of one kind (ids never made are absent).
     public func uuids(kind: String, ec2IDs: [String]) async throws -> [String: String] {
-        guard !ec2IDs.isEmpty else { return [:] }
-        return try await database.read { sql in
-            var result: [String: String] = [:]
-            for row in try await sql.raw(
-                "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = \(bind: kind) AND ec2_id IN (\(binds: ec2IDs))"
-            ).all() {
-                result[try row.string("ec2_id")] = try row.string("uuid")
+        var result: [String: String] = [:]
+        var unknown: [String] = []
+        names.withLock { names in
+            for id in Set(ec2IDs) {
+                if let uuid = names.byID[kind + "/" + id] { result[id] = uuid } else { unknown.append(id) }
             }
-            return result
         }
+        guard !unknown.isEmpty else { return result }
+        let read = try await database.read { sql in
+            var read: [String: String] = [:]
+            for row in try await sql.raw(
+                "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = \(bind: kind) AND ec2_id IN (\(binds: unknown))"
+            ).all() {
+                read[try row.string("ec2_id")] = try row.string("uuid")
+            }
+            return read
+        }
+        remember(kind: kind, Dictionary(read.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first }))
+        return result.merging(read) { old, _ in old }
     }
 
     static func reservation(from row: any SQLRow) throws -> EC2Reservation {
@@ -137,15 +172,39 @@ public final class EC2Store: Sendable {
         }
     }
 
-    /// The reservations of a project: all of them, or those of `uuids`.
-    public func reservations(projectID: String?, uuids: [String]? = nil) async throws -> [EC2Reservation] {
-        if let uuids, uuids.isEmpty { return [] }
-        return try await database.read { sql in
-            var text = SQLQueryString("SELECT * FROM ec2_reservations WHERE 1 = 1")
-            if let projectID { text += " AND project_id = \(bind: projectID)" }
-            if let uuids { text += " AND instance_uuid IN (\(binds: uuids))" }
-            return try await sql.raw(text).all().map(Self.reservation(from:))
+    /// The reservations of a project's servers `uuids`: their fixed fields (id, index, client token), kept in
+    /// memory once read.
+    public func reservations(projectID: String, uuids: [String]) async throws -> [EC2Reservation] {
+        var found: [EC2Reservation] = []
+        var unknown: [String] = []
+        placed.withLock { placed in
+            for uuid in uuids {
+                if let reservation = placed[uuid] {
+                    if reservation.projectID == projectID { found.append(reservation) }
+                } else {
+                    unknown.append(uuid)
+                }
+            }
         }
+        guard !unknown.isEmpty else { return found }
+        let read = try await database.read { sql in
+            try await sql.raw(
+                """
+                SELECT instance_uuid, reservation_id, project_id, client_token, launch_index FROM ec2_reservations
+                WHERE instance_uuid IN (\(binds: unknown))
+                """
+            ).all().map { row in
+                EC2Reservation(
+                    instanceUUID: try row.string("instance_uuid"), reservationID: try row.string("reservation_id"),
+                    projectID: try row.string("project_id"), clientToken: try row.optionalString("client_token"),
+                    launchIndex: try row.int("launch_index"))
+            }
+        }
+        placed.withLock { placed in
+            if placed.count > Self.cacheLimit { placed.removeAll() }
+            for reservation in read { placed[reservation.instanceUUID] = reservation }
+        }
+        return found + read.filter { $0.projectID == projectID }
     }
 
     /// A project's servers terminated since `date` (EC2 still shows them).
