@@ -95,10 +95,10 @@ extension EC2API {
             guard let date = Self.amzDate(text) else { throw EC2Error.invalid("X-Amz-Date", text, "") }
             if abs(date.timeIntervalSince(now)) > Self.window { throw expired }
         } else if let text = params["Timestamp"] {
-            guard let date = Timestamp.iso8601(text) else { throw EC2Error.invalid("Timestamp", text, "") }
+            guard let date = Timestamp.parse(text) else { throw EC2Error.invalid("Timestamp", text, "") }
             if abs(date.timeIntervalSince(now)) > Self.window { throw expired }
         } else if let text = params["Expires"] {
-            guard let date = Timestamp.iso8601(text) else { throw EC2Error.invalid("Expires", text, "") }
+            guard let date = Timestamp.parse(text) else { throw EC2Error.invalid("Expires", text, "") }
             if date < now { throw expired }
         } else {
             throw EC2Error.missing("X-Amz-Date")
@@ -113,9 +113,4 @@ extension EC2API {
         let iso = "\(part(0..<4))-\(part(4..<6))-\(part(6..<8))T\(part(9..<11)):\(part(11..<13)):\(part(13..<16))"
         return try? Date(iso, strategy: .iso8601)
     }
-}
-
-extension Timestamp {
-    /// ISO 8601 with or without fractional seconds or a zone (EC2's Timestamp and Expires).
-    static func iso8601(_ text: String) -> Date? { parse(text) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NovaCore
+import NovaDB
 
 /// CreateTags, DeleteTags, DescribeTags on instances (the server's metadata) and images (the image's custom
 /// properties).
@@ -125,13 +126,8 @@ extension EC2Call {
 
     /// An image's tags: its custom properties (Glance's own fields are not tags).
     static func imageTags(_ image: JSON) -> [(String, String)] {
-        let core: Set<String> = [
-            "id", "name", "status", "disk_format", "container_format", "size", "min_disk", "min_ram", "checksum",
-            "visibility", "owner", "protected", "tags", "created_at", "updated_at", "file", "schema", "self",
-            "virtual_size", "os_hash_algo", "os_hash_value", "os_hidden", "locations", "direct_url", "stores",
-        ]
-        return (image.objectValue?.entries ?? []).compactMap { key, value in
-            core.contains(key) ? nil : value.stringValue.map { (key, $0) }
+        (image.objectValue?.entries ?? []).compactMap { key, value in
+            ImageRecord.glanceCoreFields.contains(key) ? nil : value.stringValue.map { (key, $0) }
         }
     }
 

@@ -1,6 +1,15 @@
 import Foundation
 import NovaCore
 
+extension ImageRecord {
+    /// Glance's own fields of an image in its v2 API; every other field is a custom property.
+    public static let glanceCoreFields: Set<String> = [
+        "id", "name", "status", "disk_format", "container_format", "size", "min_disk", "min_ram", "checksum",
+        "visibility", "owner", "protected", "tags", "created_at", "updated_at", "file", "schema", "self",
+        "virtual_size", "os_hash_algo", "os_hash_value", "os_hidden", "locations", "direct_url", "stores",
+    ]
+}
+
 /// The image service as the compute API uses it: the embedded one's tables, or a genuine Glance over HTTP
 /// (`[glance] api_servers`).
 public protocol ImageCatalog: Sendable {

@@ -13,11 +13,7 @@ public struct GlanceImageCatalog: ImageCatalog {
     public init(session: ServiceSession) { self.session = session }
 
     /// Glance's own fields of an image; every other field is a custom property.
-    static let coreFields: Set<String> = [
-        "id", "name", "status", "disk_format", "container_format", "size", "min_disk", "min_ram", "checksum",
-        "visibility", "owner", "protected", "tags", "created_at", "updated_at", "file", "schema", "self",
-        "virtual_size", "os_hash_algo", "os_hash_value", "os_hidden", "locations", "direct_url", "stores",
-    ]
+    static var coreFields: Set<String> { ImageRecord.glanceCoreFields }
 
     /// The record of one image of Glance's v2 API.
     static func record(_ json: JSON) -> ImageRecord? {
