@@ -227,7 +227,12 @@ struct JSONParser {
     }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
     }
 
     mutating func parseValue(depth: Int) -> JSON? {
@@ -254,12 +259,12 @@ struct JSONParser {
 
     mutating func parseObject(depth: Int) -> JSON? {
         index += 1
-        var object = JSONObject()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(object)
+            return .object(JSONObject())
         }
+        var entries: [(String, JSON)] = []
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else { return nil }
@@ -267,18 +272,45 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
             guard let value = parseValue(depth: depth + 1) else { return nil }
-            object[key] = value
+            entries.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { return nil }
             if bytes[index] == UInt8(ascii: ",") {
                 index += 1
             } else if bytes[index] == UInt8(ascii: "}") {
                 index += 1
-                return .object(object)
+                return .object(JSONObject(Self.lastValuePerKey(entries)))
             } else {
                 return nil
             }
         }
+    }
+
+    /// A repeated key keeps its first place and its last value, as Python's `json` reads it. Keys are appended
+    /// as read and repeats resolved once per object: setting each through the subscript searched the keys
+    /// before it, quadratic in the object's size.
+    static func lastValuePerKey(_ entries: [(String, JSON)]) -> [(String, JSON)] {
+        guard entries.count > 1 else { return entries }
+        // Small objects (most): comparing the keys pairwise costs less than hashing them.
+        if entries.count <= 8 {
+            var repeated = false
+            for index in entries.indices.dropFirst() where !repeated {
+                repeated = entries[..<index].contains { $0.0 == entries[index].0 }
+            }
+            if !repeated { return entries }
+        }
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(entries.count)
+        var unique: [(String, JSON)] = []
+        for (key, value) in entries {
+            if let position = positions[key] {
+                unique[position].1 = value
+            } else {
+                positions[key] = unique.count
+                unique.append((key, value))
+            }
+        }
+        return unique
     }
 
     mutating func parseArray(depth: Int) -> JSON? {
@@ -305,64 +337,81 @@ struct JSONParser {
         }
     }
 
+    /// A string's text. Most strings have no escape: they are checked and made from their bytes in one go;
+    /// the rest are gathered as UTF-8 (escapes encoded) and checked once at the end.
     mutating func parseString() -> String? {
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var run: [UInt8] = []
-        func flush(_ run: inout [UInt8], into scalars: inout String.UnicodeScalarView) -> Bool {
-            guard !run.isEmpty else { return true }
-            guard let text = String(validating: run, as: UTF8.self) else { return false }
-            scalars.append(contentsOf: text.unicodeScalars)
-            run.removeAll(keepingCapacity: true)
-            return true
-        }
+        let start = index
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                guard flush(&run, into: &scalars) else { return nil }
-                return String(scalars)
+                return String(validating: bytes[start..<index - 1], as: UTF8.self)
             }
-            if byte == UInt8(ascii: "\\") {
-                guard flush(&run, into: &scalars) else { return nil }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { return nil }
+            index += 1
+        }
+        guard index < bytes.count else { return nil }
+        var text = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
                 index += 1
-                guard index < bytes.count else { return nil }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): scalars.append("\"")
-                case UInt8(ascii: "\\"): scalars.append("\\")
-                case UInt8(ascii: "/"): scalars.append("/")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "u"):
-                    guard var code = parseHex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(code), index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                        bytes[index + 1] == UInt8(ascii: "u")
-                    {
-                        index += 2
-                        guard let low = parseHex4() else { return nil }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-                default: return nil
-                }
-                continue
+                return String(validating: text, as: UTF8.self)
             }
             if byte < 0x20 { return nil }
-            run.append(byte)
             index += 1
+            guard byte == UInt8(ascii: "\\") else {
+                text.append(byte)
+                continue
+            }
+            guard index < bytes.count else { return nil }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(escape)
+            case UInt8(ascii: "b"): text.append(0x08)
+            case UInt8(ascii: "f"): text.append(0x0C)
+            case UInt8(ascii: "n"): text.append(0x0A)
+            case UInt8(ascii: "r"): text.append(0x0D)
+            case UInt8(ascii: "t"): text.append(0x09)
+            case UInt8(ascii: "u"):
+                guard var code = parseHex4() else { return nil }
+                // A high surrogate pairs with a low one that follows; alone (or before anything else) it is
+                // U+FFFD, and what follows is read on its own.
+                if (0xD800..<0xDC00).contains(code), index + 5 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u")
+                {
+                    let resume = index
+                    index += 2
+                    if let low = parseHex4(), (0xDC00..<0xE000).contains(low) {
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else {
+                        index = resume
+                    }
+                }
+                text.append(contentsOf: (Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
+            default: return nil
+            }
         }
         return nil
     }
 
+    /// The four hex digits of a `\u` escape.
     mutating func parseHex4() -> UInt32? {
-        guard index + 4 <= bytes.count, let text = String(bytes: bytes[index..<index + 4], encoding: .ascii),
-            let value = UInt32(text, radix: 16)
-        else { return nil }
+        guard index + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for byte in bytes[index..<index + 4] {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
         index += 4
         return value
     }
