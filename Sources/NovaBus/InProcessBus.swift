@@ -19,9 +19,11 @@ public final class InProcessBus: MessageBus {
         }
     }
 
-    enum Work: Sendable {
-        case deliver(Handler, [UInt8], ReplySlot?)
-        case expire(ReplySlot, Duration)
+    /// A message to hand to its subscriber, with the slot its reply goes to (none for a cast).
+    struct Work: Sendable {
+        var handler: Handler
+        var payload: [UInt8]
+        var slot: ReplySlot?
     }
 
     private let topics = Mutex(Topics())
@@ -47,7 +49,7 @@ public final class InProcessBus: MessageBus {
         guard let handler = topics.withLock({ $0.pick(topic) }) else {
             throw NovaError(.serviceUnavailable, "No service is listening on topic \(topic).")
         }
-        workContinuation.yield(.deliver(handler, payload, nil))
+        workContinuation.yield(Work(handler: handler, payload: payload, slot: nil))
     }
 
     public func call(topic: String, payload: [UInt8], timeout: Duration) async throws -> [UInt8] {
@@ -69,11 +71,11 @@ public final class InProcessBus: MessageBus {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 slot.install(continuation)
-                if case .terminated = workContinuation.yield(.deliver(handler, payload, slot)) {
+                if case .terminated = workContinuation.yield(Work(handler: handler, payload: payload, slot: slot)) {
                     slot.resume(with: .failure(NovaError(.serviceUnavailable, "The message bus has stopped.")))
                     return
                 }
-                workContinuation.yield(.expire(slot, timeout))
+                slot.expire(after: timeout)
             }
         } onCancel: {
             slot.resume(with: .failure(CancellationError()))
@@ -84,19 +86,9 @@ public final class InProcessBus: MessageBus {
     public func run() async {
         await withDiscardingTaskGroup { group in
             for await item in work {
-                switch item {
-                case .deliver(let handler, let payload, let slot):
-                    group.addTask {
-                        let reply = await handler(payload)
-                        slot?.resume(with: .success(reply))
-                    }
-                case .expire(let slot, let timeout):
-                    group.addTask {
-                        try? await Task.sleep(for: timeout)
-                        slot.resume(
-                            with: .failure(
-                                NovaError(.timeout, "Timed out waiting for a reply (\(timeout)).")))
-                    }
+                group.addTask {
+                    let reply = await item.handler(item.payload)
+                    item.slot?.resume(with: .success(reply))
                 }
             }
         }
@@ -122,6 +114,8 @@ final class ReplySlot: Sendable {
         /// A result that came before the caller was waiting (cancelled early).
         var early: Result<[UInt8], any Error>?
         var done = false
+        /// Fails the call when no reply comes in time; cancelled by the reply.
+        var timer: Task<Void, Never>?
     }
 
     private let state = Mutex(State())
@@ -148,5 +142,21 @@ final class ReplySlot: Sendable {
             return continuation
         }
         taken?.resume(with: result)
+        state.withLock { $0.timer.take() }?.cancel()
+    }
+
+    /// Fails the call with a timeout unless a reply comes first. The timer is a task of its own, cancelled by
+    /// the reply: as a child of the delivery group, each call's timer stayed there for the whole timeout, and
+    /// a group finds a finished child by walking its list, so every delivery cost more the busier the bus was.
+    func expire(after timeout: Duration) {
+        let timer = Task { [weak self] in
+            do { try await Task.sleep(for: timeout) } catch { return }
+            self?.resume(with: .failure(NovaError(.timeout, "Timed out waiting for a reply (\(timeout)).")))
+        }
+        let done = state.withLock { state in
+            if !state.done { state.timer = timer }
+            return state.done
+        }
+        if done { timer.cancel() }
     }
 }
