@@ -8,11 +8,12 @@ extension ComputeStore {
         try await sql.raw(
             """
             INSERT INTO instances (uuid, project_id, user_id, host, display_name, vm_state, task_state, vcpus, memory_mb,
-              created_at, updated_at, deleted, data)
+              created_at, updated_at, deleted, reservation_id, data)
             VALUES (\(bind: instance.uuid), \(bind: instance.projectID), \(bind: instance.userID), \(bind: instance.host),
               \(bind: instance.displayName), \(bind: instance.vmState.rawValue), \(bind: instance.taskState?.rawValue),
               \(bind: instance.flavor.vcpus), \(bind: instance.flavor.memoryMB), \(bind: instance.createdAt.stored),
-              \(bind: instance.updatedAt.stored), \(bind: instance.isDeleted ? 1 : 0), \(bind: data))
+              \(bind: instance.updatedAt.stored), \(bind: instance.isDeleted ? 1 : 0), \(bind: instance.reservationID),
+              \(bind: data))
             ON CONFLICT (uuid) DO UPDATE SET host = excluded.host, display_name = excluded.display_name,
               vm_state = excluded.vm_state, task_state = excluded.task_state, updated_at = excluded.updated_at,
               deleted = excluded.deleted, data = excluded.data
@@ -95,6 +96,7 @@ extension ComputeStore {
                 text = text + " AND vm_state IN (\(binds: states.map(\.rawValue)))"
             }
             if let uuids = query.uuids { text = text + " AND uuid IN (\(binds: uuids))" }
+            if let reservation = query.reservationID { text = text + " AND reservation_id = \(bind: reservation)" }
             if let after = query.after {
                 // The marker's own stored created_at: the one in its JSON went through milliseconds and may
                 // differ from the column in the last bits, which would repeat or skip rows across pages.
@@ -106,11 +108,7 @@ extension ComputeStore {
             text = text + " ORDER BY created_at DESC, uuid DESC"
             if let limit = query.limit { text = text + " LIMIT \(bind: limit)" }
             let rows = try await sql.raw(text).all()
-            var instances = try decodedInstances.instances(rows.map { (try $0.string("uuid"), try $0.string("data")) })
-            if let reservation = query.reservationID {
-                instances = instances.filter { $0.reservationID == reservation }
-            }
-            return instances
+            return try decodedInstances.instances(rows.map { (try $0.string("uuid"), try $0.string("data")) })
         }
     }
 

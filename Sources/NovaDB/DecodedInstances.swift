@@ -22,7 +22,7 @@ final class DecodedInstances: Sendable {
     func instances(_ rows: [(uuid: String, text: String)]) throws -> [Instance] {
         var found: [Instance?] = entries.withLock { entries in
             rows.map { row in
-                guard let entry = entries[row.uuid], entry.text.utf8.elementsEqual(row.text.utf8) else { return nil }
+                guard let entry = entries[row.uuid], Self.sameBytes(entry.text, row.text) else { return nil }
                 return entry.instance
             }
         }
@@ -40,5 +40,17 @@ final class DecodedInstances: Sendable {
             }
         }
         return found.map { $0! }
+    }
+
+    /// Whether two texts are the same bytes: one `memcmp` for native strings (comparing them as sequences went
+    /// byte by byte, and a listing compares every row it reads).
+    static func sameBytes(_ first: String, _ second: String) -> Bool {
+        guard first.utf8.count == second.utf8.count else { return false }
+        let compared = first.utf8.withContiguousStorageIfAvailable { left in
+            second.utf8.withContiguousStorageIfAvailable { right in
+                left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+            }
+        }
+        return (compared ?? nil) ?? first.utf8.elementsEqual(second.utf8)
     }
 }

@@ -284,6 +284,16 @@ enum Migrations {
                 "CREATE INDEX ec2_reservations_id ON ec2_reservations (reservation_id)",
             ] + ec2CatalogEntry
         ),
+        // A server's reservation as a column: `reservation_id` filters in SQL, so a page of the filtered
+        // list is the right page (it was filtered after LIMIT) and one reservation is read without the rest.
+        (
+            21,
+            [
+                "ALTER TABLE instances ADD COLUMN reservation_id TEXT",
+                "UPDATE instances SET reservation_id = json_extract(data, '$.reservationID')",
+                "CREATE INDEX instances_reservation ON instances (reservation_id)",
+            ]
+        ),
     ]
 
     /// The same schema in PostgreSQL's types: 64-bit integers, double-precision times, identity keys.
@@ -296,6 +306,7 @@ enum Migrations {
             )
             .replacingOccurrences(of: " INTEGER", with: " BIGINT")
             .replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION")
+            .replacingOccurrences(of: "json_extract(data, '$.", with: "(data::json ->> '")
     }
 
     static func apply(to database: Database) async throws {
