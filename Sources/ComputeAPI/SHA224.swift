@@ -1,3 +1,5 @@
+import NovaCore
+
 /// SHA-224 (FIPS 180-4): SHA-256 with its own initial values, truncated to 28 bytes. Nova's `hostId` is
 /// sha224(project_id + host), and swift-crypto has no SHA-224.
 enum SHA224 {
@@ -56,8 +58,6 @@ enum SHA224 {
     static func rotate(_ value: UInt32, _ count: UInt32) -> UInt32 { (value >> count) | (value << (32 - count)) }
 
     static func hex(_ text: String) -> String {
-        hash(data: Array(text.utf8)).map {
-            let h = String($0, radix: 16); return h.count == 1 ? "0" + h : h
-        }.joined()
+        StableHash.hex(hash(data: Array(text.utf8)))
     }
 }

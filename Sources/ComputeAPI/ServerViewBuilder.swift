@@ -1,6 +1,7 @@
 import APISupport
 import Foundation
 import NovaCore
+import Synchronization
 
 /// Builds server bodies as Nova's views/servers.py does, each field from the microversion that added it.
 struct ServerViewBuilder {
@@ -24,8 +25,19 @@ struct ServerViewBuilder {
 
     static func hostID(projectID: String, host: String?) -> String {
         guard let host, !host.isEmpty else { return "" }
-        return SHA224.hex(projectID + host)
+        let key = projectID + host
+        if let known = hostIDs.withLock({ $0[key] }) { return known }
+        let id = SHA224.hex(key)
+        hostIDs.withLock { known in
+            if known.count >= 10_000 { known.removeAll(keepingCapacity: true) }
+            known[key] = id
+        }
+        return id
     }
+
+    /// hostIds already computed: a listing shows the same few hosts for many servers, and SHA-224 here is
+    /// written in Swift.
+    static let hostIDs = Mutex<[String: String]>([:])
 
     /// The full server body; `serverGroups` is what only show and update carry (server_groups at 2.71).
     func detail(_ instance: Instance, serverGroups: [String]? = nil) -> JSON {

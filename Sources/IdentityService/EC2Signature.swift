@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NovaCore
 
 /// What a request signed with an EC2 key pair says of itself: the fields Keystone's `POST /v3/ec2tokens`
 /// takes (and an EC2 front end reads off its own requests).
@@ -145,11 +146,7 @@ public enum EC2Signature {
     static func checkTime(_ request: EC2SignedRequest, now: Date, window: TimeInterval) throws {
         if isVersion4(request) {
             let text = request.header("X-Amz-Date") ?? request.params["X-Amz-Date"] ?? ""
-            let format = DateFormatter()
-            format.locale = Locale(identifier: "en_US_POSIX")
-            format.timeZone = TimeZone(identifier: "UTC")
-            format.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-            guard let date = format.date(from: text) else { throw Failure.malformed("X-Amz-Date") }
+            guard let date = AmzDate.parse(text) else { throw Failure.malformed("X-Amz-Date") }
             if abs(date.timeIntervalSince(now)) > window { throw Failure.expired }
             return
         }
@@ -167,7 +164,7 @@ public enum EC2Signature {
 }
 
 extension Sequence where Element == UInt8 {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    var hex: String { StableHash.hex(self) }
 }
 
 extension EC2Signature {
@@ -177,11 +174,7 @@ extension EC2Signature {
         access: String, secret: String, host: String, path: String, body: String, date: Date,
         region: String = "RegionOne"
     ) throws -> [(String, String)] {
-        let format = DateFormatter()
-        format.locale = Locale(identifier: "en_US_POSIX")
-        format.timeZone = TimeZone(identifier: "UTC")
-        format.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let stamp = format.string(from: date)
+        let stamp = AmzDate.format(date)
         let contentType = "application/x-www-form-urlencoded; charset=utf-8"
         let scope = "\(access)/\(stamp.prefix(8))/\(region)/ec2/aws4_request"
         let prefix = "AWS4-HMAC-SHA256 Credential=\(scope), SignedHeaders=content-type;host;x-amz-date, Signature="

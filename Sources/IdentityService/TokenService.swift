@@ -38,7 +38,7 @@ public final class TokenService: TokenValidator {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16).leftPadded2 }.joined()
+        StableHash.hex(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// A new random token for `userID`, scoped to `projectID` ("" for unscoped). With `from`, the token that
@@ -110,6 +110,18 @@ public final class TokenService: TokenValidator {
         return credentials
     }
 
+    /// Keeps what a token stands for, as a validation would read it, when the caller has just read it all
+    /// (issuing or showing the token): the token's first use then reads nothing.
+    func remember(token: String, record: TokenRecord, credentials: Credentials) {
+        let now = clock.now
+        cache.withLock { cache in
+            if cache.count > 10_000 { cache.removeAll() }
+            cache[Self.hash(token)] = CacheEntry(
+                credentials: credentials, expiresAt: record.expiresAt, cachedAt: now,
+                applicationCredentialID: record.applicationCredentialID)
+        }
+    }
+
     /// The roles of a project-scoped token: the user's on the project with those they imply, or for a token
     /// of an application credential, the credential's roles that the user still holds there, and its access
     /// rules. Nil when the token no longer stands: its credential is gone or expired, or the user holds none
@@ -153,8 +165,4 @@ public final class TokenService: TokenValidator {
         cache.withLock { _ = $0.removeValue(forKey: key) }
         return try await store.revokeToken(hash: key)
     }
-}
-
-extension String {
-    var leftPadded2: String { count == 1 ? "0" + self : self }
 }

@@ -103,7 +103,7 @@ public struct ImageFileStore: Sendable {
     }
 
     static func hex(_ digest: some Digest) -> String {
-        digest.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        StableHash.hex(digest)
     }
 }
 

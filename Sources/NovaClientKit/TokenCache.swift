@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NovaCore
 
 /// A scoped token and where the services are, kept in a file (mode 0600) until shortly before the token
 /// expires, so a script of many `nova` commands authenticates once.
@@ -40,7 +41,7 @@ public struct TokenCache: Sendable {
             settings.authURL ?? "", settings.username ?? "", settings.userDomainName, settings.projectName ?? "",
             settings.projectDomainName,
         ].joined(separator: "\u{1}")
-        let digest = SHA256.hash(data: Array(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digest = StableHash.hex(SHA256.hash(data: Array(key.utf8)).prefix(16))
         return directory + "/token-" + digest + ".json"
     }
 

@@ -35,7 +35,7 @@ public struct ConsoleAuthToken: Sendable, Equatable {
 extension ConsoleAuthToken {
     /// What is stored of a token: its SHA-256, in hex.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        StableHash.hex(SHA256.hash(data: Data(token.utf8)))
     }
 }
 

@@ -54,7 +54,7 @@ extension QEMUDriver {
         defer { try? handle.close() }
         var md5 = Insecure.MD5()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { md5.update(data: chunk) }
-        return md5.finalize().map { String(format: "%02x", $0) }.joined()
+        return StableHash.hex(md5.finalize())
     }
 
     /// A consistent copy of the root disk: the guest is paused while qemu-img copies the overlay and its
