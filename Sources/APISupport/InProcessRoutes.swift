@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NovaCore
-import Synchronization
 
 /// A service's own routes, called in this process without a socket: how Nova's proxy APIs reach the
 /// networking or block-storage service as the user when they run in one process. The same handlers and
@@ -47,19 +46,7 @@ public struct InProcessRoutes: Sendable {
         prepare(&context)
         context.credentials = user
         context.requestID = "req-" + UUID().uuidString.lowercased()
-        let response = try await responder.respond(to: request, context: context)
-        let collected = Collected()
-        try await response.body.write(collected)
-        let bytes = collected.bytes.withLock { $0 }
-        return bytes.isEmpty ? nil : JSON.parse(bytes)
-    }
-
-    /// A response body gathered whole.
-    final class Collected: ResponseBodyWriter, Sendable {
-        let bytes = Mutex<[UInt8]>([])
-        func write(_ buffer: ByteBuffer) async throws {
-            bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
-        }
-        func finish(_ trailingHeaders: HTTPFields?) async throws {}
+        let prepared = context
+        return try await InProcessAnswer.gather { try await responder.respond(to: request, context: prepared) }.1.json
     }
 }

@@ -18,9 +18,22 @@ extension Response {
     public static func json(_ body: JSON, status: Int = 200, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
+        guard InProcessAnswer.valuesTaken else {
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.bytes())))
+        }
+        // For a caller in this process: the value itself when its writer takes values, the text otherwise.
         return Response(
             status: HTTPResponse.Status(code: status), headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.bytes())))
+            body: ResponseBody { writer in
+                if let taker = writer as? any JSONValueWriter {
+                    taker.take(body)
+                } else {
+                    try await writer.write(ByteBuffer(bytes: body.bytes()))
+                }
+                try await writer.finish(nil)
+            })
     }
 
     /// A response with no body (202 for most actions, 204 for deletes).

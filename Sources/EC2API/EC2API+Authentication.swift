@@ -26,7 +26,7 @@ extension EC2API {
                 "verb": .string(request.method.rawValue), "path": .string(request.uri.path),
                 "params": .object(JSONObject(params.map { ($0.key, JSON.string($0.value)) })),
                 "headers": .object(JSONObject(headers.map { ($0.key, JSON.string($0.value)) })),
-                "body_hash": .string(SHA256.hash(data: Data(body)).map { String(format: "%02x", $0) }.joined()),
+                "body_hash": .string(StableHash.hex(SHA256.hash(data: Data(body)))),
             ]
         ]
         let reply = try await backend.ec2Token(fields)
@@ -92,7 +92,7 @@ extension EC2API {
             "RequestExpired", "Request has expired: its timestamp is more than five minutes from the server's time.")
         let now = clock.now
         if let text = headers.first(where: { $0.key.lowercased() == "x-amz-date" })?.value ?? params["X-Amz-Date"] {
-            guard let date = Self.amzDate(text) else { throw EC2Error.invalid("X-Amz-Date", text, "") }
+            guard let date = AmzDate.parse(text) else { throw EC2Error.invalid("X-Amz-Date", text, "") }
             if abs(date.timeIntervalSince(now)) > Self.window { throw expired }
         } else if let text = params["Timestamp"] {
             guard let date = Timestamp.parse(text) else { throw EC2Error.invalid("Timestamp", text, "") }
@@ -103,14 +103,5 @@ extension EC2API {
         } else {
             throw EC2Error.missing("X-Amz-Date")
         }
-    }
-
-    /// `20261205T143000Z`.
-    static func amzDate(_ text: String) -> Date? {
-        let characters = Array(text)
-        guard characters.count == 16, characters[8] == "T", characters[15] == "Z" else { return nil }
-        func part(_ range: Range<Int>) -> String { String(characters[range]) }
-        let iso = "\(part(0..<4))-\(part(4..<6))-\(part(6..<8))T\(part(9..<11)):\(part(11..<13)):\(part(13..<16))"
-        return try? Date(iso, strategy: .iso8601)
     }
 }

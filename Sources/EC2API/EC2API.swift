@@ -84,10 +84,10 @@ public struct EC2API: Sendable {
             && parts.allSatisfy { $0.allSatisfy(\.isNumber) }
     }
 
-    static func xml(_ text: String, _ status: Int) -> Response {
+    static func xml(_ text: [UInt8], _ status: Int) -> Response {
         Response(
             status: HTTPResponse.Status(code: status), headers: [.contentType: "text/xml;charset=UTF-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
     }
 
     /// What an error of the services below becomes.

@@ -43,13 +43,14 @@ extension EC2Call {
     }
 
     /// One instance as EC2 shows it, from the server's JSON (its fields read once: a listing makes a thousand).
-    struct InstanceView {
-        var id: String
-        var uuid: String
-        var reservation: EC2Reservation
-        var server: JSON
-        var imageID: String
-        var state: (code: Int, name: String)
+    /// A class: listings sort, filter and group a thousand of them, and copying one was a copy of each field.
+    final class InstanceView: Sendable {
+        let id: String
+        let uuid: String
+        let reservation: EC2Reservation
+        let server: JSON
+        let imageID: String
+        let state: (code: Int, name: String)
         let tags: [(String, String)]
         let fixedAddress: String?
         let floatingAddress: String?
@@ -60,20 +61,44 @@ extension EC2Call {
         let launchTime: String
 
         init(id: String, reservation: EC2Reservation, server: JSON, imageIDs: [String: String]) {
-            var fields: [String: JSON] = [:]
-            for (key, value) in server.objectValue?.entries ?? [] { fields[key] = value }
+            // One pass over the server's fields, keeping the few EC2 shows (a listing makes a thousand views).
+            var image: String?
+            var vmState = ""
+            var taskState: String?
+            var metadata: [(String, JSON)] = []
+            var addresses: [(String, JSON)] = []
+            var flavorName = ""
+            var zone = ""
+            var keyName: String?
+            var hostname = ""
+            var launchedAt: String?
+            var created = ""
+            for (key, value) in server.objectValue?.entries ?? [] {
+                switch key {
+                case "image": image = value["id"]?.stringValue
+                case "OS-EXT-STS:vm_state": vmState = value.stringValue ?? ""
+                case "OS-EXT-STS:task_state": taskState = value.stringValue
+                case "metadata": metadata = value.objectValue?.entries ?? []
+                case "addresses": addresses = value.objectValue?.entries ?? []
+                case "flavor": flavorName = value["original_name"]?.stringValue ?? ""
+                case "OS-EXT-AZ:availability_zone": zone = value.stringValue ?? ""
+                case "key_name": keyName = value.stringValue
+                case "OS-EXT-SRV-ATTR:hostname": hostname = value.stringValue ?? ""
+                case "OS-SRV-USG:launched_at": launchedAt = value.stringValue
+                case "created": created = value.stringValue ?? ""
+                default: break
+                }
+            }
             self.id = id
             uuid = reservation.instanceUUID
             self.reservation = reservation
             self.server = server
-            imageID = fields["image"]?["id"]?.stringValue.flatMap { imageIDs[$0] } ?? ""
-            state = EC2Call.state(
-                vmState: fields["OS-EXT-STS:vm_state"]?.stringValue ?? "",
-                taskState: fields["OS-EXT-STS:task_state"]?.stringValue)
-            tags = (fields["metadata"]?.objectValue?.entries ?? []).map { ($0.0, $0.1.stringValue ?? "") }
+            imageID = image.flatMap { imageIDs[$0] } ?? ""
+            state = EC2Call.state(vmState: vmState, taskState: taskState)
+            tags = metadata.map { ($0.0, $0.1.stringValue ?? "") }
             var fixed: String?
             var floating: String?
-            for (_, list) in fields["addresses"]?.objectValue?.entries ?? [] {
+            for (_, list) in addresses {
                 for address in list.arrayValue ?? [] where address["version"]?.intValue == 4 {
                     let type = address["OS-EXT-IPS:type"]?.stringValue
                     if type == "floating" { floating = floating ?? address["addr"]?.stringValue }
@@ -82,12 +107,11 @@ extension EC2Call {
             }
             fixedAddress = fixed
             floatingAddress = floating
-            instanceType = fields["flavor"]?["original_name"]?.stringValue ?? ""
-            zone = fields["OS-EXT-AZ:availability_zone"]?.stringValue ?? ""
-            keyName = fields["key_name"]?.stringValue
-            hostname = fields["OS-EXT-SRV-ATTR:hostname"]?.stringValue ?? ""
-            launchTime =
-                fields["OS-SRV-USG:launched_at"]?.stringValue.map { $0 + "Z" } ?? fields["created"]?.stringValue ?? ""
+            instanceType = flavorName
+            self.zone = zone
+            self.keyName = keyName
+            self.hostname = hostname
+            launchTime = launchedAt.map { $0 + "Z" } ?? created
         }
 
         /// The value a DescribeInstances filter compares (nil: the filter is not one this front end knows).
@@ -113,37 +137,51 @@ extension EC2Call {
             }
         }
 
-        var nodes: [XMLNode] {
-            var nodes: [XMLNode] = [
-                .text("instanceId", id), .text("imageId", imageID),
-                .element("instanceState", [.text("code", String(state.code)), .text("name", state.name)]),
-                .text("privateDnsName", hostname),
-                .text("dnsName", ""),
-            ]
-            nodes += XMLNode.optional("keyName", keyName)
-            nodes += [
-                .text("amiLaunchIndex", String(reservation.launchIndex)), .text("instanceType", instanceType),
-                .text("launchTime", launchTime),
-                .element("placement", [.text("availabilityZone", zone), .text("tenancy", "default")]),
-                .element("monitoring", [.text("state", "disabled")]),
-            ]
-            nodes += XMLNode.optional("privateIpAddress", fixedAddress)
-            nodes += XMLNode.optional("ipAddress", floatingAddress)
-            nodes += [
-                .text("architecture", "x86_64"), .text("rootDeviceType", "instance-store"),
-                .text("rootDeviceName", "/dev/vda"), .text("virtualizationType", "hvm"), .text("hypervisor", "kvm"),
-            ]
-            nodes += XMLNode.optional("clientToken", reservation.clientToken)
+        /// The instance as an `item` of an `instancesSet`, written straight to text (a listing writes a thousand).
+        var item: XMLNode {
+            var out: [UInt8] = []
+            out.reserveCapacity(1024)
+            func text(_ name: String, _ value: String) { XMLNode.text(name, value, into: &out) }
+            func optional(_ name: String, _ value: String?) { if let value { text(name, value) } }
+            XMLNode.open("item", into: &out)
+            text("instanceId", id)
+            text("imageId", imageID)
+            XMLNode.open("instanceState", into: &out)
+            text("code", String(state.code))
+            text("name", state.name)
+            XMLNode.close("instanceState", into: &out)
+            text("privateDnsName", hostname)
+            text("dnsName", "")
+            optional("keyName", keyName)
+            text("amiLaunchIndex", String(reservation.launchIndex))
+            text("instanceType", instanceType)
+            text("launchTime", launchTime)
+            XMLNode.open("placement", into: &out)
+            text("availabilityZone", zone)
+            text("tenancy", "default")
+            XMLNode.close("placement", into: &out)
+            XMLNode.open("monitoring", into: &out)
+            text("state", "disabled")
+            XMLNode.close("monitoring", into: &out)
+            optional("privateIpAddress", fixedAddress)
+            optional("ipAddress", floatingAddress)
+            text("architecture", "x86_64")
+            text("rootDeviceType", "instance-store")
+            text("rootDeviceName", "/dev/vda")
+            text("virtualizationType", "hvm")
+            text("hypervisor", "kvm")
+            optional("clientToken", reservation.clientToken)
             if !tags.isEmpty {
-                nodes.append(.set("tagSet", tags.map { [.text("key", $0.0), .text("value", $0.1)] }))
+                XMLNode.set("tagSet", tags.map { [.text("key", $0.0), .text("value", $0.1)] }).write(into: &out)
             }
-            return nodes
+            XMLNode.close("item", into: &out)
+            return .rendered(out)
         }
     }
 
     /// The caller's instances (and those terminated within the hour), with their EC2 ids and reservations;
     /// servers first seen here get a reservation of their own.
-    func instanceViews(servers: [JSON]) async throws -> [InstanceView] {
+    func instanceViews(servers: [JSON], withTerminated: Bool = true) async throws -> [InstanceView] {
         let uuids = servers.compactMap { $0["id"]?.stringValue }
         var reservations = Dictionary(
             try await api.store.reservations(projectID: credentials.projectID, uuids: uuids).map {
@@ -168,9 +206,11 @@ extension EC2Call {
         // Terminated within the hour: their last description, as terminated.
         let now = api.clock.now
         let listed = Set(uuids)
-        for reservation in try await api.store.terminated(
-            projectID: credentials.projectID, since: now.addingTimeInterval(-Self.terminatedVisibility))
-        where !listed.contains(reservation.instanceUUID) {
+        let terminated =
+            withTerminated
+            ? try await api.store.terminated(
+                projectID: credentials.projectID, since: now.addingTimeInterval(-Self.terminatedVisibility)) : []
+        for reservation in terminated where !listed.contains(reservation.instanceUUID) {
             guard let text = reservation.lastSeen, var server = JSON.parse(Array(text.utf8))?.objectValue else {
                 continue
             }
@@ -222,7 +262,7 @@ extension EC2Call {
             groups.map { id, members in
                 [
                     .text("reservationId", id), .text("ownerId", credentials.projectID), .element("groupSet", []),
-                    .set("instancesSet", members.map(\.nodes)),
+                    .element("instancesSet", members.map(\.item)),
                 ]
             })
     }

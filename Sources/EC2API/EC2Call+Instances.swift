@@ -44,9 +44,8 @@ extension EC2Call {
         guard let imageUUID = try await api.store.uuids(kind: "ami", ec2IDs: [imageID])[imageID] else {
             throw notFound
         }
-        _ = try await expect(.image, .get, "/v2/images/" + imageUUID, notFound: notFound)
         let typeName = params["InstanceType"] ?? "m1.small"
-        let flavors = try await expect(.compute, .get, "/flavors/detail")["flavors"]?.arrayValue ?? []
+        let flavors = try await expect(.compute, .get, "/flavors")["flavors"]?.arrayValue ?? []
         guard let flavor = flavors.first(where: { $0["name"]?.stringValue == typeName })?["id"]?.stringValue else {
             throw EC2Error("InvalidParameterValue", "Invalid value '\(typeName)' for InstanceType.")
         }
@@ -83,7 +82,15 @@ extension EC2Call {
         if !tags.isEmpty { server["metadata"] = .object(JSONObject(tags.map { ($0.0, JSON.string($0.1)) })) }
         server["name"] = .string(tags.first { $0.0 == "Name" }?.1 ?? "ec2-instance")
         try dryRun(write: true)
-        let created = try await expect(.compute, .post, "/servers", body: ["server": .object(server)])
+        // The compute API checks the image as the caller sees it: a 400 that names it is EC2's NotFound.
+        let reply = try await api.backend.call(
+            .compute, .post, "/servers", token: token, body: ["server": .object(server)], version: nil,
+            contentType: nil)
+        guard reply.isSuccess else {
+            throw reply.status == 400 && reply.message.contains(imageUUID)
+                ? notFound : Self.error(reply, notFound: nil, conflict: nil)
+        }
+        let created = reply.json ?? .null
         guard let novaReservation = created["reservation_id"]?.stringValue else {
             throw EC2Error("Unavailable", "The compute API answered without a reservation.", status: 503)
         }
@@ -103,7 +110,7 @@ extension EC2Call {
                     return reservation
                 }
             })
-        return try await reservationNodes(reservationID, servers: ordered)
+        return try await reservationNodes(reservationID, servers: ordered, isNew: true)
     }
 
     /// `SubnetId` (with `PrivateIpAddress`) as the server's network, `SecurityGroupId.N` and `SecurityGroup.N`
@@ -141,12 +148,14 @@ extension EC2Call {
     }
 
     /// A reservation as RunInstances answers it: its id, owner and instances (`servers`: those of it still
-    /// there; the terminated ones come from the records).
-    func reservationNodes(_ reservationID: String, servers: [JSON]) async throws -> [XMLNode] {
-        let views = try await instanceViews(servers: servers).filter { $0.reservation.reservationID == reservationID }
+    /// there; the terminated ones come from the records, which a new reservation has none of).
+    func reservationNodes(_ reservationID: String, servers: [JSON], isNew: Bool = false) async throws -> [XMLNode] {
+        let views = try await instanceViews(servers: servers, withTerminated: !isNew).filter {
+            $0.reservation.reservationID == reservationID
+        }
         return [
             .text("reservationId", reservationID), .text("ownerId", credentials.projectID),
-            .element("groupSet", []), .set("instancesSet", views.map(\.nodes)),
+            .element("groupSet", []), .element("instancesSet", views.map(\.item)),
         ]
     }
 

@@ -28,13 +28,13 @@ public struct EC2Error: Error, Sendable, Equatable {
     }
 
     /// `<Response><Errors><Error>...</Error></Errors><RequestID>...</RequestID></Response>`.
-    func document(requestID: String) -> String {
-        var output = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>"
+    func document(requestID: String) -> [UInt8] {
+        var output = Array((XMLNode.declaration + "<Response><Errors><Error>").utf8)
         XMLNode.text("Code", code).write(into: &output)
         XMLNode.text("Message", message).write(into: &output)
-        output += "</Error></Errors>"
+        output += "</Error></Errors>".utf8
         XMLNode.text("RequestID", requestID).write(into: &output)
-        output += "</Response>"
+        output += "</Response>".utf8
         return output
     }
 }

@@ -30,7 +30,7 @@ extension IdentityAPI {
             throw NovaError.unauthorized("The request you have made requires authentication.")
         }
         let (token, record) = try await issueScoped(who, scope: auth["scope"])
-        let body2 = try await tokenBody(record, methods: methods, baseURL: request.baseURL(fallback: ""))
+        let body2 = try await tokenBody(record, methods: methods, request: request, token: token)
         return Response.json(body2, status: 201, headers: [.subjectToken: token])
     }
 
@@ -190,8 +190,16 @@ extension IdentityAPI {
         return nil
     }
 
-    func tokenBody(_ record: TokenRecord, methods: [String], baseURL: String) async throws -> JSON {
-        guard let user = try await store.user(id: record.userID) else {
+    /// A token as Keystone shows it; `request` decides the catalog's URLs and whether there is one at all
+    /// (`?nocatalog`, as Keystone reads it on every call that answers a token). With `token`, what the token
+    /// stands for is also kept in the validation cache (it was all read here).
+    func tokenBody(
+        _ record: TokenRecord, methods: [String], request: Request, token tokenText: String? = nil,
+        user known: UserRecord? = nil, roles knownRoles: [RoleRecord]? = nil
+    ) async throws -> JSON {
+        let baseURL = request.baseURL(fallback: "")
+        let withCatalog = !request.query.contains("nocatalog")
+        guard let user = known?.id == record.userID ? known : try await store.user(id: record.userID) else {
             throw NovaError.notFound("Could not find user: \(record.userID).")
         }
         let domain: JSON = ["id": "default", "name": "Default"]
@@ -205,13 +213,24 @@ extension IdentityAPI {
             "issued_at": .string(Timestamp.keystone(record.issuedAt)),
         ]
         var roles: [RoleRecord]?
+        var accessRules: [AccessRule]?
+        var projectName = ""
+        var usable = user.enabled
         if record.systemScope != nil {
             token["system"] = ["all": true]
             roles = try await store.effectiveSystemRoles(userID: user.id)
         } else if !record.projectID.isEmpty, let project = try await store.project(id: record.projectID) {
             token["project"] = ["id": .string(project.id), "name": .string(project.name), "domain": domain]
             token["is_domain"] = false
-            roles = try await tokens.roles(of: record, now: clock.now)?.roles ?? []
+            projectName = project.name
+            usable = usable && project.enabled
+            // The caller's own reading of the user's roles stands for a token without an application credential.
+            let scoped =
+                record.applicationCredentialID == nil && knownRoles != nil
+                ? (knownRoles ?? [], nil) : try await tokens.roles(of: record, now: clock.now)
+            roles = scoped?.roles ?? []
+            accessRules = scoped?.accessRules
+            usable = usable && scoped != nil
             if let id = record.applicationCredentialID, let credential = try await store.applicationCredential(id: id) {
                 token["application_credential"] = [
                     "id": .string(credential.id), "name": .string(credential.name),
@@ -222,8 +241,17 @@ extension IdentityAPI {
         }
         if let roles {
             token["roles"] = .array(roles.map { ["id": .string($0.id), "name": .string($0.name)] })
-            token["catalog"] = try await catalog.json(
-                store: store, baseURL: baseURL, projectID: record.projectID, userID: user.id)
+            if withCatalog {
+                token["catalog"] = try await catalog.json(
+                    store: store, baseURL: baseURL, projectID: record.projectID, userID: user.id)
+            }
+            if let tokenText, usable, try await tokens.domainEnabled(user.domainID) {
+                tokens.remember(
+                    token: tokenText, record: record,
+                    credentials: Credentials(
+                        userID: user.id, userName: user.name, projectID: record.projectID, projectName: projectName,
+                        roles: roles.map(\.name), systemScope: record.systemScope, accessRules: accessRules))
+            }
         }
         return ["token": .object(token)]
     }

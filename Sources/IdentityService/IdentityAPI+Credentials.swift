@@ -139,12 +139,12 @@ extension IdentityAPI {
         } catch let failure as EC2Signature.Failure {
             throw NovaError.unauthorized("Invalid EC2 signature: \(failure)")
         }
-        guard let user = try await store.user(id: record.userID), user.enabled,
-            try await !store.effectiveRoles(userID: user.id, projectID: projectID).isEmpty
-        else { throw refusal }
+        guard let user = try await store.user(id: record.userID), user.enabled else { throw refusal }
+        let roles = try await store.effectiveRoles(userID: user.id, projectID: projectID)
+        guard !roles.isEmpty else { throw refusal }
         let (token, issued) = try await tokens.issue(userID: user.id, projectID: projectID)
         let tokenBody = try await tokenBody(
-            issued, methods: ["ec2credential"], baseURL: request.baseURL(fallback: ""))
+            issued, methods: ["ec2credential"], request: request, token: token, user: user, roles: roles)
         return Response.json(tokenBody, status: 200, headers: [.subjectToken: token])
     }
 

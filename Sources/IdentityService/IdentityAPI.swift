@@ -89,7 +89,7 @@ public struct IdentityAPI: Sendable {
         let action = request.method == .head ? "check_token" : "validate_token"
         let (subject, record) = try await subjectRecord(request, context, action: action)
         let methods = record.applicationCredentialID == nil ? ["password"] : ["application_credential"]
-        let body = try await tokenBody(record, methods: methods, baseURL: request.baseURL(fallback: ""))
+        let body = try await tokenBody(record, methods: methods, request: request)
         return Response.json(body, headers: [.subjectToken: subject])
     }
 

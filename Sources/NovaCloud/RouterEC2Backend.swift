@@ -43,9 +43,10 @@ final class RouterEC2Backend: EC2Backend {
         if let identityURL, let session {
             let url = PasswordAuthRequest.tokensURL(identityURL).replacingOccurrences(
                 of: "/auth/tokens", with: "/ec2tokens")
-            return Self.reply(try await session.sendAsService(url: url, .POST, json: body))
+            return Self.reply(try await session.sendAsService(url: url + "?nocatalog", .POST, json: body))
         }
-        return try await local(.post, "/identity/v3/ec2tokens", headers: [:], body: body)
+        // The front end reads only the token's user, project and roles: the catalog would be built for nothing.
+        return try await local(.post, "/identity/v3/ec2tokens?nocatalog", headers: [:], body: body)
     }
 
     func call(
@@ -107,22 +108,12 @@ final class RouterEC2Backend: EC2Backend {
             body: RequestBody(buffer: buffer))
         let context = NovaRequestContext(
             source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: Logger(label: "nova.ec2")))
-        let response = try await responder.respond(to: request, context: context)
-        let collected = Collected()
-        try await response.body.write(collected)
-        let bytes = collected.bytes.withLock { $0 }
+        let (response, answer) = try await InProcessAnswer.gather {
+            try await responder.respond(to: request, context: context)
+        }
         var replyHeaders: [String: String] = [:]
         for field in response.headers { replyHeaders[field.name.canonicalName] = field.value }
-        return EC2Reply(
-            status: Int(response.status.code), json: bytes.isEmpty ? nil : JSON.parse(bytes), headers: replyHeaders)
-    }
-
-    final class Collected: ResponseBodyWriter, Sendable {
-        let bytes = Mutex<[UInt8]>([])
-        func write(_ buffer: ByteBuffer) async throws {
-            bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
-        }
-        func finish(_ trailingHeaders: HTTPFields?) async throws {}
+        return EC2Reply(status: Int(response.status.code), json: answer.json, headers: replyHeaders)
     }
 }
 

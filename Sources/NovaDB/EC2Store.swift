@@ -32,8 +32,8 @@ public struct EC2Reservation: Sendable, Equatable {
 /// UUIDs, made on first sight and never reused, and the reservations of servers.
 public final class EC2Store: Sendable {
     let database: Database
-    /// `kind/uuid` -> EC2 id, and the reverse: a name never changes once made, so every process may keep it.
-    let names = Mutex<(byUUID: [String: String], byID: [String: String])>(([:], [:]))
+    /// Per kind, UUID -> EC2 id and the reverse: a name never changes once made, so every process may keep it.
+    let names = Mutex<(byUUID: [String: [String: String]], byID: [String: [String: String]], count: Int)>(([:], [:], 0))
     /// Instance UUID -> its reservation's fixed fields (id, project, index, client token), which never change.
     let placed = Mutex<[String: EC2Reservation]>([:])
     /// The most names and reservations kept in memory (past it they are read again).
@@ -43,10 +43,10 @@ public final class EC2Store: Sendable {
 
     func remember(kind: String, _ pairs: [String: String]) {
         names.withLock { names in
-            if names.byUUID.count > Self.cacheLimit { names = ([:], [:]) }
+            if names.count > Self.cacheLimit { names = ([:], [:], 0) }
             for (uuid, id) in pairs {
-                names.byUUID[kind + "/" + uuid] = id
-                names.byID[kind + "/" + id] = uuid
+                if names.byUUID[kind, default: [:]].updateValue(id, forKey: uuid) == nil { names.count += 1 }
+                names.byID[kind, default: [:]][id] = uuid
             }
         }
     }
@@ -63,8 +63,9 @@ public final class EC2Store: Sendable {
         var found: [String: String] = [:]
         var unknown: [String] = []
         names.withLock { names in
+            let known = names.byUUID[kind] ?? [:]
             for uuid in Set(uuids) {
-                if let id = names.byUUID[kind + "/" + uuid] { found[uuid] = id } else { unknown.append(uuid) }
+                if let id = known[uuid] { found[uuid] = id } else { unknown.append(uuid) }
             }
         }
         let wanted = unknown
@@ -115,8 +116,9 @@ public final class EC2Store: Sendable {
         var result: [String: String] = [:]
         var unknown: [String] = []
         names.withLock { names in
+            let known = names.byID[kind] ?? [:]
             for id in Set(ec2IDs) {
-                if let uuid = names.byID[kind + "/" + id] { result[id] = uuid } else { unknown.append(id) }
+                if let uuid = known[id] { result[id] = uuid } else { unknown.append(id) }
             }
         }
         guard !unknown.isEmpty else { return result }
@@ -153,10 +155,13 @@ public final class EC2Store: Sendable {
         }
     }
 
-    /// Records reservations; a server already recorded keeps its own.
+    /// Records reservations, and names their instances (`i-`) in the same transaction; a server already
+    /// recorded keeps its reservation and its name. Both are then in memory: RunInstances describes them next.
     public func record(_ reservations: [EC2Reservation]) async throws {
+        guard !reservations.isEmpty else { return }
         let now = Date().stored
-        try await database.write { sql in
+        let uuids = reservations.map(\.instanceUUID)
+        let (names, stored) = try await database.write { sql in
             for reservation in reservations {
                 try await sql.raw(
                     """
@@ -168,6 +173,38 @@ public final class EC2Store: Sendable {
                     ON CONFLICT DO NOTHING
                     """
                 ).run()
+                try await sql.raw(
+                    """
+                    INSERT INTO ec2_ids (ec2_id, kind, uuid, created_at)
+                    VALUES (\(bind: Self.newID("i")), 'i', \(bind: reservation.instanceUUID), \(bind: now))
+                    ON CONFLICT DO NOTHING
+                    """
+                ).run()
+            }
+            var names: [String: String] = [:]
+            for row in try await sql.raw(
+                "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = 'i' AND uuid IN (\(binds: uuids))"
+            ).all() {
+                names[try row.string("uuid")] = try row.string("ec2_id")
+            }
+            let stored = try await sql.raw(
+                "SELECT * FROM ec2_reservations WHERE instance_uuid IN (\(binds: uuids))"
+            ).all().map(Self.reservation(from:))
+            return (names, stored)
+        }
+        remember(kind: "i", names)
+        place(stored)
+    }
+
+    /// Keeps reservations' fixed fields in memory.
+    func place(_ reservations: [EC2Reservation]) {
+        placed.withLock { placed in
+            if placed.count > Self.cacheLimit { placed.removeAll() }
+            for var reservation in reservations {
+                reservation.terminatedAt = nil
+                reservation.lastSeen = nil
+                reservation.userData = nil
+                placed[reservation.instanceUUID] = reservation
             }
         }
     }
@@ -200,10 +237,7 @@ public final class EC2Store: Sendable {
                     launchIndex: try row.int("launch_index"))
             }
         }
-        placed.withLock { placed in
-            if placed.count > Self.cacheLimit { placed.removeAll() }
-            for reservation in read { placed[reservation.instanceUUID] = reservation }
-        }
+        place(read)
         return found + read.filter { $0.projectID == projectID }
     }
 
