@@ -3,15 +3,11 @@ import NIOCore
 import NovaCore
 import Synchronization
 
-/// A response writer of a caller in this process that takes a JSON answer as the value, without the text in
-/// between: a front end that calls the APIs through their router (the EC2 API, Nova's proxies to the
-/// networking service) otherwise wrote a thousand servers as JSON only to read them back.
-public protocol JSONValueWriter: ResponseBodyWriter {
-    func take(_ json: JSON)
-}
-
 /// What a caller in this process gathers of an answer: its value when the handler answered JSON, or its bytes.
-public final class InProcessAnswer: JSONValueWriter, Sendable {
+/// A front end that calls the APIs through their router (the EC2 API, Nova's proxies to the networking
+/// service) takes a JSON answer as the value, without the text in between: it otherwise wrote a thousand
+/// servers as JSON only to read them back.
+public final class InProcessAnswer: ResponseBodyWriter, Sendable {
     /// Set while a request runs for a caller whose writer takes values: `Response.json` then leaves its value
     /// unwritten until a writer asks, so any other writer (a middleware's, a socket's) still gets the text.
     @TaskLocal public static var valuesTaken = false

@@ -27,8 +27,8 @@ extension Response {
         return Response(
             status: HTTPResponse.Status(code: status), headers: fields,
             body: ResponseBody { writer in
-                if let taker = writer as? any JSONValueWriter {
-                    taker.take(body)
+                if let answer = writer as? InProcessAnswer {
+                    answer.take(body)
                 } else {
                     try await writer.write(ByteBuffer(bytes: body.bytes()))
                 }

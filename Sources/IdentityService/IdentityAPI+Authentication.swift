@@ -225,9 +225,12 @@ extension IdentityAPI {
             projectName = project.name
             usable = usable && project.enabled
             // The caller's own reading of the user's roles stands for a token without an application credential.
-            let scoped =
-                record.applicationCredentialID == nil && knownRoles != nil
-                ? (knownRoles ?? [], nil) : try await tokens.roles(of: record, now: clock.now)
+            var scoped: (roles: [RoleRecord], accessRules: [AccessRule]?)?
+            if let knownRoles, record.applicationCredentialID == nil {
+                scoped = (knownRoles, nil)
+            } else {
+                scoped = try await tokens.roles(of: record, now: clock.now)
+            }
             roles = scoped?.roles ?? []
             accessRules = scoped?.accessRules
             usable = usable && scoped != nil

@@ -75,16 +75,7 @@ public final class EC2Store: Sendable {
         guard !missing.isEmpty else { return found }
         let now = Date().stored
         try await database.write { sql in
-            for uuid in missing {
-                // Another front end may have named it meanwhile: the unique index keeps the first name.
-                try await sql.raw(
-                    """
-                    INSERT INTO ec2_ids (ec2_id, kind, uuid, created_at)
-                    VALUES (\(bind: Self.newID(kind)), \(bind: kind), \(bind: uuid), \(bind: now))
-                    ON CONFLICT DO NOTHING
-                    """
-                ).run()
-            }
+            for uuid in missing { try await Self.name(kind: kind, uuid: uuid, at: now, in: sql) }
         }
         found.merge(try await known(kind: kind, uuids: missing)) { old, _ in old }
         return found
@@ -98,16 +89,30 @@ public final class EC2Store: Sendable {
     }
 
     func known(kind: String, uuids: [String]) async throws -> [String: String] {
-        let result = try await database.read { sql in
-            var result: [String: String] = [:]
-            for row in try await sql.raw(
-                "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = \(bind: kind) AND uuid IN (\(binds: uuids))"
-            ).all() {
-                result[try row.string("uuid")] = try row.string("ec2_id")
-            }
-            return result
-        }
+        let result = try await database.read { sql in try await Self.names(kind: kind, uuids: uuids, in: sql) }
         remember(kind: kind, result)
+        return result
+    }
+
+    /// Names a UUID. Another front end may have named it meanwhile: the unique index keeps the first name.
+    static func name(kind: String, uuid: String, at now: Double, in sql: any SQLDatabase) async throws {
+        try await sql.raw(
+            """
+            INSERT INTO ec2_ids (ec2_id, kind, uuid, created_at)
+            VALUES (\(bind: newID(kind)), \(bind: kind), \(bind: uuid), \(bind: now))
+            ON CONFLICT DO NOTHING
+            """
+        ).run()
+    }
+
+    /// The stored names of `uuids` of one kind.
+    static func names(kind: String, uuids: [String], in sql: any SQLDatabase) async throws -> [String: String] {
+        var result: [String: String] = [:]
+        for row in try await sql.raw(
+            "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = \(bind: kind) AND uuid IN (\(binds: uuids))"
+        ).all() {
+            result[try row.string("uuid")] = try row.string("ec2_id")
+        }
         return result
     }
 
@@ -173,20 +178,9 @@ public final class EC2Store: Sendable {
                     ON CONFLICT DO NOTHING
                     """
                 ).run()
-                try await sql.raw(
-                    """
-                    INSERT INTO ec2_ids (ec2_id, kind, uuid, created_at)
-                    VALUES (\(bind: Self.newID("i")), 'i', \(bind: reservation.instanceUUID), \(bind: now))
-                    ON CONFLICT DO NOTHING
-                    """
-                ).run()
+                try await Self.name(kind: "i", uuid: reservation.instanceUUID, at: now, in: sql)
             }
-            var names: [String: String] = [:]
-            for row in try await sql.raw(
-                "SELECT ec2_id, uuid FROM ec2_ids WHERE kind = 'i' AND uuid IN (\(binds: uuids))"
-            ).all() {
-                names[try row.string("uuid")] = try row.string("ec2_id")
-            }
+            let names = try await Self.names(kind: "i", uuids: uuids, in: sql)
             let stored = try await sql.raw(
                 "SELECT * FROM ec2_reservations WHERE instance_uuid IN (\(binds: uuids))"
             ).all().map(Self.reservation(from:))
