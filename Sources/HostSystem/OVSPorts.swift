@@ -4,7 +4,8 @@ import OVSDB
 /// The host's Open vSwitch database (`[os_vif_ovs] ovsdb_connection`), for plugging guests' taps into the
 /// integration bridge as os-vif does: a Port and Interface named after the tap, with the external ids
 /// ovn-controller binds the logical port by (`iface-id`, `attached-mac`, `vm-uuid`, `iface-status`).
-/// Rows are written before QEMU makes the tap: Open vSwitch picks the device up when it appears.
+/// Rows are written once the device exists and is up (Open vSwitch would set a device it opened while it was
+/// down down again when it adds it to its datapath).
 public struct OVSPorts: Sendable {
     public var connection: String
 

@@ -4,13 +4,12 @@ import NovaVirt
 import QMP
 
 extension QEMUDriver {
-    /// Plugs the NIC into its bridge, then hot-plugs a tap backend and a virtio-net device with the port's
-    /// MAC into the running guest (QMP `netdev_add`, `device_add`); undone if a step fails.
+    /// Hot-plugs a tap backend into the running guest (QMP `netdev_add`), plugs the tap into its bridge, then
+    /// adds a virtio-net device with the port's MAC (`device_add`); undone if a step fails.
     public func attachInterface(_ instance: Instance, vif: GuestVIF) async throws {
         guard vif.type == "ovs" else { return }
         let client = try client(instance)
         let switchPorts = OVSPorts(connection: config.ovsdbConnection)
-        try await switchPorts.plug(vif, instanceUUID: instance.uuid)
         let netdev = QEMUCommandLine.netdevID(vif)
         do {
             try await client.execute(
@@ -19,7 +18,12 @@ extension QEMUDriver {
                     "type": "tap", "id": .string(netdev), "ifname": .string(vif.devname), "script": "no",
                     "downscript": "no",
                 ])
-            if !LinkState.bringUp(vif.devname) { logger.warning("\(vif.devname) could not be brought up") }
+            do {
+                try await plug(vif, of: instance, into: switchPorts)
+            } catch {
+                _ = try? await client.execute("netdev_del", ["id": .string(netdev)])
+                throw error
+            }
             var device: [String: QMPValue] = [
                 "driver": "virtio-net-pci", "netdev": .string(netdev), "id": .string(QEMUCommandLine.nicID(vif)),
                 "mac": .string(vif.mac),
@@ -35,6 +39,17 @@ extension QEMUDriver {
             try? await switchPorts.unplug(vif)
             throw NovaError.internalError("\(vif.devname) could not be plugged into \(instance.uuid): \(error)")
         }
+    }
+
+    /// Brings up the tap QEMU made (down) for the NIC, then plugs it into its bridge. In this order, as libvirt
+    /// does: when Open vSwitch adds a device to its datapath it turns promiscuous mode on by writing back the
+    /// flags it read when it opened the device, so a tap it opened while still down would be set down again
+    /// (and the guest's NIC would never pass a packet).
+    func plug(_ vif: GuestVIF, of instance: Instance, into switchPorts: OVSPorts) async throws {
+        if !LinkState.bringUp(vif.devname) {
+            logger.warning("\(vif.devname) of \(instance.uuid) could not be brought up")
+        }
+        try await switchPorts.plug(vif, instanceUUID: instance.uuid)
     }
 
     /// Asks the guest to let the NIC go (`device_del`), waits for QEMU's DEVICE_DELETED (the guest's ACPI

@@ -136,15 +136,21 @@ public actor QEMUDriver: VirtDriver {
             }
             commandLine.spice = (spice.listen, port)
         }
-        let switchPorts = OVSPorts(connection: config.ovsdbConnection)
-        for vif in QEMUCommandLine.pluggable(instance) {
-            logger.info("plugging \(vif.devname) of \(instance.uuid) into \(vif.bridge ?? "br-int")")
-            try await switchPorts.plug(vif, instanceUUID: instance.uuid)
-        }
+        // A tap's port left on its bridge (the guest was stopped) goes first: the tap QEMU makes must not be
+        // opened by Open vSwitch before it is up (see `plug`).
+        await unplug(instance)
         logger.info("starting QEMU for \(instance.uuid)")
         try await ProcessRunner.check(config.qemuBinary, commandLine.arguments, logPath: paths.qemuLog)
-        for vif in QEMUCommandLine.pluggable(instance) where !LinkState.bringUp(vif.devname) {
-            logger.warning("\(vif.devname) of \(instance.uuid) could not be brought up")
+        do {
+            let switchPorts = OVSPorts(connection: config.ovsdbConnection)
+            for vif in QEMUCommandLine.pluggable(instance) {
+                logger.info("plugging \(vif.devname) of \(instance.uuid) into \(vif.bridge ?? "br-int")")
+                try await plug(vif, of: instance, into: switchPorts)
+            }
+        } catch {
+            await kill(instance.uuid)
+            await unplug(instance)
+            throw error
         }
         try await connect(instance.uuid)
     }
