@@ -113,6 +113,9 @@ extension ComputeManager {
         let current = try? await conductor.instanceGet(instance.uuid, context: context)
         if operation == .unshelve, instance.vmState == .shelvedOffloaded {
             if await driver.powerState(of: instance) != nil { try? await driver.destroy(instance) }
+            // An attempt the conductor already rolled back (at its deadline) leaves the rest alone: the user may
+            // have unshelved again meanwhile, and these ports, volumes and task state are the new attempt's.
+            guard current?.taskState == .unshelving else { return }
             try? await bindPorts(instance, to: "")
             _ = try? await handOverVolumes(instance, context: context)
             var back = InstanceUpdate(expectedTaskStates: [.unshelving], taskState: .some(nil))

@@ -21,3 +21,18 @@ public actor AsyncLock {
         }
     }
 }
+
+extension AsyncLock {
+    /// Runs `body` holding the lock, and lets it go however `body` ends.
+    public nonisolated func holding<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await lock()
+        do {
+            let result = try await body()
+            await unlock()
+            return result
+        } catch {
+            await unlock()
+            throw error
+        }
+    }
+}

@@ -8,17 +8,22 @@ import SQLiteKit
 import SQLiteNIO
 
 /// The one SQL database of a process: SQLite (the all-in-one) or PostgreSQL (scale-out). Writes are
-/// serialised in both: SQLite through its single connection (WAL mode), PostgreSQL by transaction-scoped
+/// serialised in both: SQLite through its one writing connection (WAL mode), PostgreSQL by transaction-scoped
 /// advisory locks that the writers of every process take, so read-check-write transactions (task_state
 /// compare-and-set, placement generations, quota) behave the same under concurrent API and conductor
 /// processes as they do in one process. A write that names what it touches (`lockingOnly`: an instance, a
 /// project) takes the all-writers lock shared and an exclusive lock per name, so it waits only for writers of
 /// the same names and for writers that name nothing, which take the all-writers lock exclusively.
+///
+/// A SQLite file is also opened read-only (`readers` times) for `read`: WAL lets them read while a transaction
+/// writes, so a read never queues behind writers (a boot's burst of conductor writes, say) nor behind another
+/// read. Each statement of a read sees what was committed when it ran, as on PostgreSQL's pooled connections.
+/// An in-memory database has one connection for everything.
 public final class Database: Sendable {
     public enum Dialect: Sendable { case sqlite, postgresql }
 
     enum Backend: Sendable {
-        case sqlite(SQLiteConnection)
+        case sqlite(SQLiteConnection, readers: SQLiteReaders?)
         case postgresql(PostgresClient, Task<Void, Never>)
     }
 
@@ -45,8 +50,9 @@ public final class Database: Sendable {
         return try await openSQLite(path: path?.isEmpty == false ? path : nil, logger: logger)
     }
 
-    /// Opens (creating if needed) the SQLite database at `path` and applies pending migrations.
-    public static func openSQLite(path: String?, logger: Logger) async throws -> Database {
+    /// Opens (creating if needed) the SQLite database at `path` and applies pending migrations; `readers`: how
+    /// many read-only connections a file gets.
+    public static func openSQLite(path: String?, readers: Int = 2, logger: Logger) async throws -> Database {
         if let path {
             // Password and token hashes live here: readable by this user alone. SQLite gives its -wal and -shm
             // files the database file's mode.
@@ -59,13 +65,14 @@ public final class Database: Sendable {
         }
         let storage: SQLiteConnection.Storage = path.map { .file(path: $0) } ?? .memory
         let connection = try await SQLiteConnection.open(storage: storage, logger: logger)
-        let database = Database(backend: .sqlite(connection), logger: logger)
         let sql = connection.sql()
         try await sql.raw("PRAGMA journal_mode=WAL").run()
         try await sql.raw("PRAGMA synchronous=NORMAL").run()
         try await sql.raw("PRAGMA foreign_keys=ON").run()
-        try await Migrations.apply(to: database)
-        return database
+        try await Migrations.apply(to: Database(backend: .sqlite(connection, readers: nil), logger: logger))
+        guard let path else { return Database(backend: .sqlite(connection, readers: nil), logger: logger) }
+        let pool = try await SQLiteReaders.open(path: path, count: max(1, readers), logger: logger)
+        return Database(backend: .sqlite(connection, readers: pool), logger: logger)
     }
 
     public static func openPostgreSQL(url: String, logger: Logger) async throws -> Database {
@@ -95,7 +102,9 @@ public final class Database: Sendable {
 
     public func close() async throws {
         switch backend {
-        case .sqlite(let connection): try await connection.close()
+        case .sqlite(let connection, let readers):
+            await readers?.close()
+            try await connection.close()
         case .postgresql(_, let runner):
             runner.cancel()
             await runner.value
@@ -105,7 +114,9 @@ public final class Database: Sendable {
     /// Runs `body` on one connection.
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
-        case .sqlite(let connection):
+        case .sqlite(_, let readers?):
+            return try await readers.reading { try await body($0.sql()) }
+        case .sqlite(let connection, nil):
             return try await alone { try await body(connection.sql()) }
         case .postgresql(let client, _):
             // `body` runs once, on this task's behalf, while the pool lends the connection.
@@ -121,7 +132,7 @@ public final class Database: Sendable {
         lockingOnly keys: [String]? = nil, _ body: (any SQLDatabase) async throws -> T
     ) async throws -> T {
         switch backend {
-        case .sqlite(let connection):
+        case .sqlite(let connection, _):
             return try await alone { try await transaction(connection.sql(), begin: "BEGIN IMMEDIATE", body) }
         case .postgresql(let client, _):
             nonisolated(unsafe) let work = body
@@ -142,17 +153,9 @@ public final class Database: Sendable {
         return statement
     }
 
-    /// Runs `body` holding the SQLite connection's lock.
+    /// Runs `body` holding the SQLite writing connection's lock.
     private func alone<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        await lock.lock()
-        do {
-            let result = try await body()
-            await lock.unlock()
-            return result
-        } catch {
-            await lock.unlock()
-            throw error
-        }
+        try await lock.holding(body)
     }
 
     private func transaction<T: Sendable>(

@@ -30,6 +30,7 @@ import Testing
         #expect(read.console.serverProxyClientAddress == "192.0.2.7" && read.console.serverListen == "127.0.0.1")
         try await withCloud(fakeHosts: 2, configure: { $0.myIP = read.myIP }) { client, _ in
             let token = try await client.adminToken()
+            try await client.waitForHosts(2, token: token)
             let hypervisors = try await client.request(.get, "/compute/v2.1/os-hypervisors/detail", token: token)
             let addresses = hypervisors.json?["hypervisors"]?.arrayValue?.map { $0["host_ip"] }
             #expect(addresses == ["192.0.2.7", "192.0.2.7"])

@@ -230,8 +230,15 @@ import Testing
             let addresses = try await EC2.ec2(client, signer, ["Action": "DescribeAddresses"])
             #expect(EC2.values("instanceId", in: addresses.text) == [instance], "\(addresses.text)")
             #expect(EC2.values("publicIp", in: addresses.text) == [publicIP])
-            let withFloating = try await EC2.ec2(
+            // The server's addresses follow its ports when the networking service's network-changed event has
+            // been handled (as in Nova, a moment after the association).
+            var withFloating = try await EC2.ec2(
                 client, signer, ["Action": "DescribeInstances", "InstanceId.1": instance])
+            for _ in 0..<100 where EC2.values("ipAddress", in: withFloating.text) != [publicIP] {
+                try await Task.sleep(for: .milliseconds(100))
+                withFloating = try await EC2.ec2(
+                    client, signer, ["Action": "DescribeInstances", "InstanceId.1": instance])
+            }
             #expect(EC2.values("ipAddress", in: withFloating.text) == [publicIP], "\(withFloating.text)")
             let inUse = try await EC2.ec2(client, signer, ["Action": "ReleaseAddress", "AllocationId": allocation])
             #expect(EC2.errorCode(inUse) == "InvalidIPAddress.InUse")
