@@ -60,35 +60,26 @@ extension EC2Call {
         let hostname: String
         let launchTime: String
 
-        init(id: String, reservation: EC2Reservation, server: JSON, imageIDs: [String: String]) {
-            // One pass over the server's fields, keeping the few EC2 shows (a listing makes a thousand views).
-            var image: String?
-            var vmState = ""
-            var taskState: String?
-            var metadata: [(String, JSON)] = []
-            var addresses: [(String, JSON)] = []
-            var flavorName = ""
-            var zone = ""
-            var keyName: String?
-            var hostname = ""
-            var launchedAt: String?
-            var created = ""
-            for (key, value) in server.objectValue?.entries ?? [] {
-                switch key {
-                case "image": image = value["id"]?.stringValue
-                case "OS-EXT-STS:vm_state": vmState = value.stringValue ?? ""
-                case "OS-EXT-STS:task_state": taskState = value.stringValue
-                case "metadata": metadata = value.objectValue?.entries ?? []
-                case "addresses": addresses = value.objectValue?.entries ?? []
-                case "flavor": flavorName = value["original_name"]?.stringValue ?? ""
-                case "OS-EXT-AZ:availability_zone": zone = value.stringValue ?? ""
-                case "key_name": keyName = value.stringValue
-                case "OS-EXT-SRV-ATTR:hostname": hostname = value.stringValue ?? ""
-                case "OS-SRV-USG:launched_at": launchedAt = value.stringValue
-                case "created": created = value.stringValue ?? ""
-                default: break
-                }
-            }
+        /// The server fields a view reads, in the order `init` takes them.
+        static let fieldNames = [
+            "id", "image", "OS-EXT-STS:vm_state", "OS-EXT-STS:task_state", "metadata", "addresses", "flavor",
+            "OS-EXT-AZ:availability_zone", "key_name", "OS-EXT-SRV-ATTR:hostname", "OS-SRV-USG:launched_at",
+            "created",
+        ]
+
+        /// `fields`: the server's values of `fieldNames` (a listing reads a thousand servers' with one reader).
+        init(id: String, reservation: EC2Reservation, server: JSON, fields: [JSON?], imageIDs: [String: String]) {
+            let image = fields[1]?["id"]?.stringValue
+            let vmState = fields[2]?.stringValue ?? ""
+            let taskState = fields[3]?.stringValue
+            let metadata = fields[4]?.objectValue?.entries ?? []
+            let addresses = fields[5]?.objectValue?.entries ?? []
+            let flavorName = fields[6]?["original_name"]?.stringValue ?? ""
+            let zone = fields[7]?.stringValue ?? ""
+            let keyName = fields[8]?.stringValue
+            let hostname = fields[9]?.stringValue ?? ""
+            let launchedAt = fields[10]?.stringValue
+            let created = fields[11]?.stringValue ?? ""
             self.id = id
             uuid = reservation.instanceUUID
             self.reservation = reservation
@@ -141,6 +132,12 @@ extension EC2Call {
         var item: XMLNode {
             var out: [UInt8] = []
             out.reserveCapacity(1024)
+            writeItem(into: &out)
+            return .rendered(out)
+        }
+
+        /// Writes the instance's `item` at the end of `out`.
+        func writeItem(into out: inout [UInt8]) {
             func text(_ name: String, _ value: String) { XMLNode.text(name, value, into: &out) }
             func optional(_ name: String, _ value: String?) { if let value { text(name, value) } }
             XMLNode.open("item", into: &out)
@@ -175,14 +172,15 @@ extension EC2Call {
                 XMLNode.set("tagSet", tags.map { [.text("key", $0.0), .text("value", $0.1)] }).write(into: &out)
             }
             XMLNode.close("item", into: &out)
-            return .rendered(out)
         }
     }
 
     /// The caller's instances (and those terminated within the hour), with their EC2 ids and reservations;
     /// servers first seen here get a reservation of their own.
     func instanceViews(servers: [JSON], withTerminated: Bool = true) async throws -> [InstanceView] {
-        let uuids = servers.compactMap { $0["id"]?.stringValue }
+        var reader = JSONFieldReader(InstanceView.fieldNames)
+        var fields = servers.map { reader.values(in: $0.objectValue ?? JSONObject()) }
+        let uuids = fields.compactMap { $0[0]?.stringValue }
         var reservations = Dictionary(
             try await api.store.reservations(projectID: credentials.projectID, uuids: uuids).map {
                 ($0.instanceUUID, $0)
@@ -200,9 +198,10 @@ extension EC2Call {
                 reservations[reservation.instanceUUID] = reservation
             }
         }
-        var rows: [(JSON, EC2Reservation)] = servers.compactMap { server in
-            server["id"]?.stringValue.flatMap { reservations[$0] }.map { (server, $0) }
+        var rows: [(server: JSON, fields: [JSON?], reservation: EC2Reservation)] = zip(servers, fields).compactMap {
+            server, values in values[0]?.stringValue.flatMap { reservations[$0] }.map { (server, values, $0) }
         }
+        fields = []
         // Terminated within the hour: their last description, as terminated.
         let now = api.clock.now
         let listed = Set(uuids)
@@ -216,14 +215,15 @@ extension EC2Call {
             }
             server["OS-EXT-STS:vm_state"] = "deleted"
             server["OS-EXT-STS:task_state"] = .null
-            rows.append((.object(server), reservation))
+            rows.append((.object(server), reader.values(in: server), reservation))
         }
-        let instanceIDs = try await api.store.ec2IDs(kind: "i", uuids: rows.map(\.1.instanceUUID))
+        let instanceIDs = try await api.store.ec2IDs(kind: "i", uuids: rows.map(\.reservation.instanceUUID))
         let imageIDs = try await api.store.ec2IDs(
-            kind: "ami", uuids: rows.compactMap { $0.0["image"]?["id"]?.stringValue })
-        return rows.compactMap { server, reservation in
-            instanceIDs[reservation.instanceUUID].map {
-                InstanceView(id: $0, reservation: reservation, server: server, imageIDs: imageIDs)
+            kind: "ami", uuids: rows.compactMap { $0.fields[1]?["id"]?.stringValue })
+        return rows.compactMap { row in
+            instanceIDs[row.reservation.instanceUUID].map {
+                InstanceView(
+                    id: $0, reservation: row.reservation, server: row.server, fields: row.fields, imageIDs: imageIDs)
             }
         }
         .sorted {
@@ -257,14 +257,23 @@ extension EC2Call {
                 groups.append((view.reservation.reservationID, [view]))
             }
         }
-        return .set(
-            "reservationSet",
-            groups.map { id, members in
-                [
-                    .text("reservationId", id), .text("ownerId", credentials.projectID), .element("groupSet", []),
-                    .element("instancesSet", members.map(\.item)),
-                ]
-            })
+        guard !groups.isEmpty else { return .set("reservationSet", []) }
+        // Written straight to one buffer: a listing writes a thousand reservations.
+        var out: [UInt8] = []
+        out.reserveCapacity(views.count * 1280)
+        XMLNode.open("reservationSet", into: &out)
+        for (id, members) in groups {
+            XMLNode.open("item", into: &out)
+            XMLNode.text("reservationId", id, into: &out)
+            XMLNode.text("ownerId", credentials.projectID, into: &out)
+            XMLNode.element("groupSet", []).write(into: &out)
+            XMLNode.open("instancesSet", into: &out)
+            for view in members { view.writeItem(into: &out) }
+            XMLNode.close("instancesSet", into: &out)
+            XMLNode.close("item", into: &out)
+        }
+        XMLNode.close("reservationSet", into: &out)
+        return .rendered(out)
     }
 
     func describeInstances() async throws -> [XMLNode] {

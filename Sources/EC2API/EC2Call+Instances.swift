@@ -51,8 +51,10 @@ extension EC2Call {
         }
         var server: JSONObject = [
             "imageRef": .string(imageUUID), "flavorRef": .string(flavor), "min_count": .int(minCount),
-            "max_count": .int(maxCount), "return_reservation_id": true,
+            "max_count": .int(maxCount),
         ]
+        // One server's id comes back at once; several are found by their reservation.
+        if maxCount > 1 { server["return_reservation_id"] = true }
         if let keyName = params["KeyName"] {
             _ = try await expect(
                 .compute, .get, "/os-keypairs/" + PercentEncoding.encode(keyName),
@@ -91,6 +93,24 @@ extension EC2Call {
                 ? notFound : Self.error(reply, notFound: nil, conflict: nil)
         }
         let created = reply.json ?? .null
+        let reservationID = EC2Store.newID("r")
+        func reservation(_ uuid: String, index: Int) -> EC2Reservation {
+            var reservation = EC2Reservation(
+                instanceUUID: uuid, reservationID: reservationID, projectID: credentials.projectID,
+                clientToken: clientToken, launchIndex: index)
+            reservation.userData = params["UserData"]
+            return reservation
+        }
+        if maxCount == 1 {
+            guard let uuid = created["server"]?["id"]?.stringValue else {
+                throw EC2Error("Unavailable", "The compute API answered without the server.", status: 503)
+            }
+            // Its reservation is stored while it is read (the store waits for the writers of the boot).
+            async let recorded: Void = api.store.record([reservation(uuid, index: 0)])
+            let shown = try await expect(.compute, .get, "/servers/" + uuid, version: Self.serverVersion)
+            try await recorded
+            return try await reservationNodes(reservationID, servers: shown["server"].map { [$0] } ?? [], isNew: true)
+        }
         guard let novaReservation = created["reservation_id"]?.stringValue else {
             throw EC2Error("Unavailable", "The compute API answered without a reservation.", status: 503)
         }
@@ -99,16 +119,9 @@ extension EC2Call {
             ($0["created"]?.stringValue ?? "", $0["name"]?.stringValue ?? "", $0["id"]?.stringValue ?? "")
                 < ($1["created"]?.stringValue ?? "", $1["name"]?.stringValue ?? "", $1["id"]?.stringValue ?? "")
         }
-        let reservationID = EC2Store.newID("r")
         try await api.store.record(
             ordered.enumerated().compactMap { index, server in
-                server["id"]?.stringValue.map {
-                    var reservation = EC2Reservation(
-                        instanceUUID: $0, reservationID: reservationID, projectID: credentials.projectID,
-                        clientToken: clientToken, launchIndex: index)
-                    reservation.userData = params["UserData"]
-                    return reservation
-                }
+                server["id"]?.stringValue.map { reservation($0, index: index) }
             })
         return try await reservationNodes(reservationID, servers: ordered, isNew: true)
     }

@@ -79,7 +79,11 @@ public indirect enum XMLNode: Sendable, Equatable {
     /// A whole answer: `<ActionResponse xmlns=...><requestId>...</requestId>...</ActionResponse>`.
     static func document(action: String, version: String, requestID: String, _ children: [XMLNode]) -> [UInt8] {
         var output = Array(Self.declaration.utf8)
-        output.reserveCapacity(1 << 16)
+        let rendered = children.reduce(0) { sum, child in
+            if case .rendered(let bytes) = child { return sum + bytes.count }
+            return sum
+        }
+        output.reserveCapacity(rendered + (1 << 12))
         output += "<\(action)Response xmlns=\"http://ec2.amazonaws.com/doc/\(version)/\">".utf8
         XMLNode.text("requestId", requestID).write(into: &output)
         for child in children { child.write(into: &output) }

@@ -139,12 +139,18 @@ extension IdentityAPI {
         } catch let failure as EC2Signature.Failure {
             throw NovaError.unauthorized("Invalid EC2 signature: \(failure)")
         }
+        let handedKey = [record.id, request.query.contains("nocatalog") ? "" : request.baseURL(fallback: "")]
+            .joined(separator: " ")
+        if let (token, body) = tokens.handedToken(for: handedKey) {
+            return Response.json(body, status: 200, headers: [.subjectToken: token])
+        }
         guard let user = try await store.user(id: record.userID), user.enabled else { throw refusal }
         let roles = try await store.effectiveRoles(userID: user.id, projectID: projectID)
         guard !roles.isEmpty else { throw refusal }
         let (token, issued) = try await tokens.issue(userID: user.id, projectID: projectID)
         let tokenBody = try await tokenBody(
             issued, methods: ["ec2credential"], request: request, token: token, user: user, roles: roles)
+        tokens.hand(token, body: tokenBody, for: handedKey)
         return Response.json(tokenBody, status: 200, headers: [.subjectToken: token])
     }
 

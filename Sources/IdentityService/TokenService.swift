@@ -28,6 +28,16 @@ public final class TokenService: TokenValidator {
 
     private let cache = Mutex<[String: CacheEntry]>([:])
 
+    /// A token answered for a key pair (`handedToken(for:)`), with the body it was answered with.
+    struct HandedToken {
+        var token: String
+        var hash: String
+        var body: JSON
+        var handedAt: Date
+    }
+
+    private let handed = Mutex<[String: HandedToken]>([:])
+
     public init(
         store: IdentityStore, clock: any WallClock, lifetime: TimeInterval = 3600, cacheLifetime: TimeInterval = 30
     ) {
@@ -119,6 +129,29 @@ public final class TokenService: TokenValidator {
             cache[Self.hash(token)] = CacheEntry(
                 credentials: credentials, expiresAt: record.expiresAt, cachedAt: now,
                 applicationCredentialID: record.applicationCredentialID)
+        }
+    }
+
+    /// The token last answered for `key` (an EC2 key pair, and how the answer was asked for) and its body, while
+    /// it may be answered again: handed out less than `cacheLifetime` ago, still in this process's validation
+    /// cache (not revoked, its user and project not disabled since) and with at least half its lifetime left.
+    /// Each signed EC2 request asks Keystone for a token: the requests of a burst then share one, which is no
+    /// staler than the validation cache that every token's use already goes through.
+    func handedToken(for key: String) -> (token: String, body: JSON)? {
+        let now = clock.now
+        guard let entry = handed.withLock({ $0[key] }), now.timeIntervalSince(entry.handedAt) < cacheLifetime,
+            let validation = cache.withLock({ $0[entry.hash] }),
+            validation.expiresAt.timeIntervalSince(now) > lifetime / 2
+        else { return nil }
+        return (entry.token, entry.body)
+    }
+
+    /// Keeps `token`, just answered for `key` with `body`, for `handedToken(for:)`.
+    func hand(_ token: String, body: JSON, for key: String) {
+        let entry = HandedToken(token: token, hash: Self.hash(token), body: body, handedAt: clock.now)
+        handed.withLock { handed in
+            if handed.count > 10_000 { handed.removeAll() }
+            handed[key] = entry
         }
     }
 

@@ -94,15 +94,17 @@ public final class EC2Store: Sendable {
         return result
     }
 
-    /// Names a UUID. Another front end may have named it meanwhile: the unique index keeps the first name.
-    static func name(kind: String, uuid: String, at now: Double, in sql: any SQLDatabase) async throws {
+    /// Names a UUID: the new name, or nil when another front end named it meanwhile (the unique index keeps
+    /// the first name).
+    @discardableResult
+    static func name(kind: String, uuid: String, at now: Double, in sql: any SQLDatabase) async throws -> String? {
         try await sql.raw(
             """
             INSERT INTO ec2_ids (ec2_id, kind, uuid, created_at)
             VALUES (\(bind: newID(kind)), \(bind: kind), \(bind: uuid), \(bind: now))
-            ON CONFLICT DO NOTHING
+            ON CONFLICT DO NOTHING RETURNING ec2_id
             """
-        ).run()
+        ).first().map { try $0.string("ec2_id") }
     }
 
     /// The stored names of `uuids` of one kind.
@@ -167,23 +169,34 @@ public final class EC2Store: Sendable {
         let now = Date().stored
         let uuids = reservations.map(\.instanceUUID)
         let (names, stored) = try await database.write { sql in
+            // What this transaction wrote comes back from the INSERTs; only what was there before is read.
+            var names: [String: String] = [:]
+            var stored: [EC2Reservation] = []
             for reservation in reservations {
-                try await sql.raw(
+                let inserted = try await sql.raw(
                     """
                     INSERT INTO ec2_reservations (instance_uuid, reservation_id, project_id, client_token,
                       launch_index, user_data, created_at)
                     VALUES (\(bind: reservation.instanceUUID), \(bind: reservation.reservationID),
                       \(bind: reservation.projectID), \(bind: reservation.clientToken),
                       \(bind: reservation.launchIndex), \(bind: reservation.userData), \(bind: now))
-                    ON CONFLICT DO NOTHING
+                    ON CONFLICT DO NOTHING RETURNING instance_uuid
                     """
-                ).run()
-                try await Self.name(kind: "i", uuid: reservation.instanceUUID, at: now, in: sql)
+                ).first()
+                if inserted != nil { stored.append(reservation) }
+                names[reservation.instanceUUID] = try await Self.name(
+                    kind: "i", uuid: reservation.instanceUUID, at: now, in: sql)
             }
-            let names = try await Self.names(kind: "i", uuids: uuids, in: sql)
-            let stored = try await sql.raw(
-                "SELECT * FROM ec2_reservations WHERE instance_uuid IN (\(binds: uuids))"
-            ).all().map(Self.reservation(from:))
+            let unnamed = uuids.filter { names[$0] == nil }
+            if !unnamed.isEmpty {
+                names.merge(try await Self.names(kind: "i", uuids: unnamed, in: sql)) { new, _ in new }
+            }
+            let unstored = Set(uuids).subtracting(stored.map(\.instanceUUID))
+            if !unstored.isEmpty {
+                stored += try await sql.raw(
+                    "SELECT * FROM ec2_reservations WHERE instance_uuid IN (\(binds: Array(unstored)))"
+                ).all().map(Self.reservation(from:))
+            }
             return (names, stored)
         }
         remember(kind: "i", names)

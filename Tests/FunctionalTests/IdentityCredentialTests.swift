@@ -90,6 +90,18 @@ import Testing
             #expect(token.json?["token"]?["methods"] == ["ec2credential"])
             let issued = try #require(token.headers[HTTPField.Name("X-Subject-Token")!])
             #expect(try await Self.who(client, issued).user == demoUser)
+            // A burst of signed requests shares the token (while its validation is cached); once it is revoked,
+            // the next request gets a new one.
+            let subject = HTTPField.Name("X-Subject-Token")!
+            let again = try await client.request(
+                .post, Self.identity + "/ec2tokens", body: try Self.signed(access: access, secret: secret))
+            #expect(again.status == 200 && again.headers[subject] == issued)
+            let revoked = try await client.request(
+                .delete, Self.identity + "/auth/tokens", token: demo, headers: [subject: issued])
+            #expect(revoked.status == 204)
+            let fresh = try await client.request(
+                .post, Self.identity + "/ec2tokens", body: try Self.signed(access: access, secret: secret))
+            #expect(fresh.status == 200 && fresh.headers[subject] != nil && fresh.headers[subject] != issued)
             let forged = try await client.request(
                 .post, Self.identity + "/ec2tokens", body: try Self.signed(access: access, secret: "guess"))
             #expect(forged.status == 401)
