@@ -16,6 +16,7 @@ public struct EC2API: Sendable {
     let store: EC2Store
     let clock: any WallClock
     let regionName: String
+    let flavorNames = EC2FlavorNames()
     /// How far a request's timestamp may be from now: EC2's five minutes.
     static let window: TimeInterval = 300
     /// The newest API version this front end answers in, and the one it uses when a request names none.

@@ -45,10 +45,7 @@ extension EC2Call {
             throw notFound
         }
         let typeName = params["InstanceType"] ?? "m1.small"
-        let flavors = try await expect(.compute, .get, "/flavors")["flavors"]?.arrayValue ?? []
-        guard let flavor = flavors.first(where: { $0["name"]?.stringValue == typeName })?["id"]?.stringValue else {
-            throw EC2Error("InvalidParameterValue", "Invalid value '\(typeName)' for InstanceType.")
-        }
+        let flavor = try await flavorID(named: typeName)
         var server: JSONObject = [
             "imageRef": .string(imageUUID), "flavorRef": .string(flavor), "min_count": .int(minCount),
             "max_count": .int(maxCount),
@@ -89,6 +86,11 @@ extension EC2Call {
             .compute, .post, "/servers", token: token, body: ["server": .object(server)], version: nil,
             contentType: nil)
         guard reply.isSuccess else {
+            // The compute API's words for a flavor the caller cannot use (gone, or no longer shared).
+            if reply.status == 400, reply.message == "Flavor \(flavor) could not be found." {
+                api.flavorNames.forget(flavorViewer)
+                throw EC2Error("InvalidParameterValue", "Invalid value '\(typeName)' for InstanceType.")
+            }
             throw reply.status == 400 && reply.message.contains(imageUUID)
                 ? notFound : Self.error(reply, notFound: nil, conflict: nil)
         }
@@ -124,6 +126,26 @@ extension EC2Call {
                 server["id"]?.stringValue.map { reservation($0, index: index) }
             })
         return try await reservationNodes(reservationID, servers: ordered, isNew: true)
+    }
+
+    /// Whose flavor list a caller sees: its project's, and an admin's may differ from a member's.
+    var flavorViewer: String { credentials.projectID + (credentials.isAdmin ? " admin" : "") }
+
+    /// The id of the flavor named `name` that the caller sees (EC2's InstanceType).
+    func flavorID(named name: String) async throws -> String {
+        let now = api.clock.now
+        if let id = api.flavorNames.id(of: name, for: flavorViewer, now: now) { return id }
+        var ids: [String: String] = [:]
+        for flavor in try await expect(.compute, .get, "/flavors")["flavors"]?.arrayValue ?? [] {
+            if let name = flavor["name"]?.stringValue, let id = flavor["id"]?.stringValue, ids[name] == nil {
+                ids[name] = id
+            }
+        }
+        api.flavorNames.remember(ids, for: flavorViewer, now: now)
+        guard let id = ids[name] else {
+            throw EC2Error("InvalidParameterValue", "Invalid value '\(name)' for InstanceType.")
+        }
+        return id
     }
 
     /// `SubnetId` (with `PrivateIpAddress`) as the server's network, `SecurityGroupId.N` and `SecurityGroup.N`

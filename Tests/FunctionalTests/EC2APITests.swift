@@ -100,6 +100,30 @@ import Testing
         }
     }
 
+    /// InstanceType names a flavor the caller sees now: one made since the last RunInstances is known at once,
+    /// one deleted since is refused.
+    @Test func instanceTypesFollowTheFlavors() async throws {
+        try await withCloud(fakeHosts: 1) { client, cloud in
+            let admin = try await client.adminToken()
+            let demo = try await client.demoToken(cloud)
+            let signer = try await Self.keyPair(client, token: demo)
+            let images = try await Self.ec2(client, signer, ["Action": "DescribeImages"])
+            let image = try #require(Self.values("imageId", in: images.text).first, "\(images.text)")
+            func run(_ type: String) async throws -> Reply {
+                try await Self.ec2(client, signer, ["Action": "RunInstances", "ImageId": image, "InstanceType": type])
+            }
+            #expect(try await run("m1.tiny").status == 200)
+            #expect(Self.errorCode(try await run("x1.new")) == "InvalidParameterValue")
+            let flavor: JSON = ["flavor": ["name": "x1.new", "ram": 256, "vcpus": 1, "disk": 1, "id": "x1"]]
+            #expect(try await client.request(.post, "/compute/v2.1/flavors", token: admin, body: flavor).status == 200)
+            let made = try await run("x1.new")
+            #expect(made.status == 200, "\(made.text)")
+            #expect(try await client.request(.delete, "/compute/v2.1/flavors/x1", token: admin).status == 202)
+            let gone = try await run("x1.new")
+            #expect(Self.errorCode(gone) == "InvalidParameterValue", "\(gone.text)")
+        }
+    }
+
     @Test func instancesRunAreDescribedStoppedAndTerminated() async throws {
         try await withCloud(fakeHosts: 1) { client, cloud in
             let demo = try await client.demoToken(cloud)
