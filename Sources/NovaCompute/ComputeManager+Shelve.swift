@@ -21,8 +21,22 @@ extension ComputeManager {
             await event(instance, eventName, context, result: "Success")
         } catch {
             let message = (error as? NovaError)?.message ?? "\(error)"
-            logger.error("\(operation.computeMethod) of \(instance.uuid) failed: \(message)")
-            await revertShelving(operation, instance, context: context)
+            if InstanceUpdate.isPreempted(error) {
+                // Another delivery of the operation, or its rollback, has the instance now: reverting here would
+                // undo their work (Nova's reverts_task_state leaves it too). A guest this unshelve made goes,
+                // unless the instance is being unshelved here again.
+                logger.info("\(operation.computeMethod) of \(instance.uuid) possibly preempted: \(message)")
+                if operation == .unshelve, instance.vmState == .shelvedOffloaded,
+                    let current = try? await conductor.instanceGet(instance.uuid, context: context),
+                    current.taskState != .unshelving || current.host != config.host,
+                    await driver.powerState(of: instance) != nil
+                {
+                    try? await driver.destroy(instance)
+                }
+            } else {
+                logger.error("\(operation.computeMethod) of \(instance.uuid) failed: \(message)")
+                await revertShelving(operation, instance, context: context)
+            }
             await event(instance, eventName, context, result: "Error", traceback: message)
         }
     }
@@ -113,9 +127,6 @@ extension ComputeManager {
         let current = try? await conductor.instanceGet(instance.uuid, context: context)
         if operation == .unshelve, instance.vmState == .shelvedOffloaded {
             if await driver.powerState(of: instance) != nil { try? await driver.destroy(instance) }
-            // An attempt the conductor already rolled back (at its deadline) leaves the rest alone: the user may
-            // have unshelved again meanwhile, and these ports, volumes and task state are the new attempt's.
-            guard current?.taskState == .unshelving else { return }
             try? await bindPorts(instance, to: "")
             _ = try? await handOverVolumes(instance, context: context)
             var back = InstanceUpdate(expectedTaskStates: [.unshelving], taskState: .some(nil))

@@ -153,18 +153,29 @@ public struct InstanceUpdate: Sendable, Codable, Equatable {
         self.fault = fault
     }
 
+    static let conflictPrefix = "Conflict updating instance "
+
+    /// Whether `error` is `apply`'s refusal of a change meant for another task state or build attempt: something
+    /// else (a second delivery of the operation, a rollback at its deadline) moved the instance on meanwhile.
+    /// Nova's UnexpectedTaskStateError: the operation was preempted, and what it would undo is not its own.
+    public static func isPreempted(_ error: any Error) -> Bool {
+        guard let error = error as? NovaError else { return false }
+        return error.code == .conflict && error.message.hasPrefix(conflictPrefix)
+    }
+
     /// Applies the change to `instance`; throws 409 when the task_state guard fails. The update the instance
     /// had last, sent again, leaves it as it is.
     public func apply(to instance: inout Instance, at date: Date) throws(NovaError) {
         if let updateID, updateID == instance.lastUpdateID { return }
         if let expected = expectedTaskStates, !expected.contains(instance.taskState) {
             throw .conflict(
-                "Conflict updating instance \(instance.uuid). Expected: {'task_state': \(expected.map { $0?.rawValue ?? "None" })}. "
+                Self.conflictPrefix
+                    + "\(instance.uuid). Expected: {'task_state': \(expected.map { $0?.rawValue ?? "None" })}. "
                     + "Actual: {'task_state': '\(instance.taskState?.rawValue ?? "None")'}")
         }
         if let expectedBuildAttempt, expectedBuildAttempt != instance.buildAttempt ?? 0 {
             throw .conflict(
-                "Conflict updating instance \(instance.uuid): the change is for build attempt \(expectedBuildAttempt), "
+                Self.conflictPrefix + "\(instance.uuid): the change is for build attempt \(expectedBuildAttempt), "
                     + "the build is on attempt \(instance.buildAttempt ?? 0)")
         }
         if let vmState { instance.vmState = vmState }
