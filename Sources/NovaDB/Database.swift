@@ -28,6 +28,7 @@ public final class Database: Sendable {
     }
 
     let backend: Backend
+    /// The SQLite writing connection's: one statement or transaction at a time.
     let lock = AsyncLock()
     let logger: Logger
 
@@ -117,7 +118,7 @@ public final class Database: Sendable {
         case .sqlite(_, let readers?):
             return try await readers.reading { try await body($0.sql()) }
         case .sqlite(let connection, nil):
-            return try await alone { try await body(connection.sql()) }
+            return try await lock.holding { try await body(connection.sql()) }
         case .postgresql(let client, _):
             // `body` runs once, on this task's behalf, while the pool lends the connection.
             nonisolated(unsafe) let work = body
@@ -133,7 +134,9 @@ public final class Database: Sendable {
     ) async throws -> T {
         switch backend {
         case .sqlite(let connection, _):
-            return try await alone { try await transaction(connection.sql(), begin: "BEGIN IMMEDIATE", body) }
+            return try await lock.holding {
+                try await transaction(connection.sql(), begin: "BEGIN IMMEDIATE", body)
+            }
         case .postgresql(let client, _):
             nonisolated(unsafe) let work = body
             let lock = Self.writerLock(keys)
@@ -151,11 +154,6 @@ public final class Database: Sendable {
         var statement: SQLQueryString = "SELECT pg_advisory_xact_lock_shared(7305)"
         for key in Set(keys).sorted() { statement += ", pg_advisory_xact_lock(7306, hashtext(\(bind: key)))" }
         return statement
-    }
-
-    /// Runs `body` holding the SQLite writing connection's lock.
-    private func alone<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await lock.holding(body)
     }
 
     private func transaction<T: Sendable>(
